@@ -1,0 +1,104 @@
+// @ts-check
+import eslint from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import prettier from 'eslint-config-prettier';
+
+// The pure core (events, deciders, projections) must not reach for the clock, randomness, I/O or a framework:
+// time, ids and the actor arrive as command metadata (brief, engineering rule 1).
+const impureSyntax = [
+  {
+    selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+    message: 'No clock in the pure core: take time from command metadata.',
+  },
+  {
+    selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']",
+    message: 'No clock in the pure core: take time from command metadata.',
+  },
+  {
+    selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']",
+    message: 'No randomness in the pure core.',
+  },
+  { selector: "MemberExpression[object.name='process']", message: 'No process access in the pure core.' },
+  {
+    selector: "CallExpression[callee.property.name='randomUUID']",
+    message: 'No id generation in the pure core: ids come in as metadata.',
+  },
+];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'jest.config.js', 'eslint.config.mjs'] },
+  eslint.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': [
+        'error',
+        { considerDefaultExhaustiveForUnions: true },
+      ],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': [
+        'error',
+        { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false },
+      ],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../../libs/*', '**/libs/*/src/*', '@carepath/*/src/*'],
+              message: 'Import other libs only through their public index (@carepath/<lib>).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['libs/domain/src/**/*.ts'],
+    ignores: ['libs/domain/src/**/*.spec.ts'],
+    rules: {
+      'no-restricted-syntax': ['error', ...impureSyntax],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '@nestjs/*',
+                'better-sqlite3',
+                '@eventstore/*',
+                'rxjs',
+                'class-validator',
+                'class-transformer',
+              ],
+              message: 'The domain is plain TypeScript: no framework or database.',
+            },
+            {
+              group: ['node:*', 'fs', 'crypto', 'path', 'os', 'child_process', 'net', 'http'],
+              message: 'The domain does no I/O.',
+            },
+            { group: ['@carepath/*'], message: 'The domain depends on nothing else of ours.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['**/*.spec.ts', '**/*.e2e-spec.ts', 'test/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/unbound-method': 'off',
+      // Response bodies are untyped JSON; specs assert on their shape instead.
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+    },
+  },
+  prettier,
+);

@@ -1,0 +1,24 @@
+// Three projects so CI can tell pure specs, store contracts and end-to-end runs apart.
+// ts-jest transpiles only (isolatedModules); `npm run typecheck` owns type errors.
+const moduleNameMapper = {
+  '^@carepath/domain$': '<rootDir>/libs/domain/src',
+  '^@carepath/event-store$': '<rootDir>/libs/event-store/src',
+};
+const base = {
+  rootDir: __dirname,
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleNameMapper,
+};
+module.exports = {
+  projects: [
+    {
+      ...base,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts'],
+    },
+    { ...base, displayName: 'contract', testMatch: ['<rootDir>/test/contract/**/*.spec.ts'] },
+    { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'] },
+  ],
+};
