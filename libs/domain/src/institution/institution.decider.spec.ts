@@ -1,0 +1,139 @@
+import type { CommandMetadata } from '../shared/event';
+import type { InstitutionCommand } from './institution.commands';
+import {
+  decideInstitution,
+  evolveInstitution,
+  initialInstitutionState,
+  type InstitutionState,
+} from './institution.decider';
+import type { InstitutionEvent } from './institution.events';
+
+const metadata = (occurredAt = '2026-01-01T00:00:00+08:00'): CommandMetadata => ({
+  occurredAt,
+  recordedAt: '2026-01-01T00:00:01Z',
+  actorId: 'registrar-1',
+  actorRole: 'admin',
+  institutionId: 'HC-CY',
+  correlationId: 'c-1',
+  causationId: 'r-1',
+});
+
+const registered: InstitutionEvent = {
+  type: 'InstitutionRegistered',
+  data: {
+    institutionId: 'HOSP-CY-01',
+    name: 'Chaoyang Hospital',
+    tier: 'tertiary',
+    allianceId: 'CY-G1',
+    regionCode: '110105',
+  },
+};
+const wardOpened: InstitutionEvent = {
+  type: 'WardOpened',
+  data: { institutionId: 'HOSP-CY-01', wardId: 'icu', specialty: 'intensive-care', openBeds: 4 },
+};
+
+function given(...events: { event: InstitutionEvent; occurredAt?: string }[]): InstitutionState {
+  return events.reduce(
+    (state, { event, occurredAt }, i) =>
+      evolveInstitution(state, {
+        ...event,
+        id: `e-${i}`,
+        metadata: metadata(occurredAt),
+      }),
+    initialInstitutionState(),
+  );
+}
+
+const when = (command: Omit<InstitutionCommand, 'metadata'>, state: InstitutionState) =>
+  decideInstitution({ ...command, metadata: metadata() } as InstitutionCommand, state);
+
+describe('institution decider', () => {
+  it('registers a new institution', () => {
+    expect(when({ type: 'RegisterInstitution', data: registered.data }, given())).toEqual([registered]);
+  });
+
+  it('refuses to register twice', () => {
+    expect(() =>
+      when({ type: 'RegisterInstitution', data: registered.data }, given({ event: registered })),
+    ).toThrow(expect.objectContaining({ code: 'INSTITUTION_ALREADY_REGISTERED' }));
+  });
+
+  it('refuses wards of an unregistered institution', () => {
+    expect(() => when({ type: 'OpenWard', data: wardOpened.data }, given())).toThrow(
+      expect.objectContaining({ code: 'INSTITUTION_NOT_REGISTERED' }),
+    );
+  });
+
+  it('opens a ward once', () => {
+    expect(when({ type: 'OpenWard', data: wardOpened.data }, given({ event: registered }))).toEqual([
+      wardOpened,
+    ]);
+    expect(() =>
+      when({ type: 'OpenWard', data: wardOpened.data }, given({ event: registered }, { event: wardOpened })),
+    ).toThrow(expect.objectContaining({ code: 'WARD_ALREADY_OPENED' }));
+  });
+
+  it('changes the bed count, remembering the previous one', () => {
+    const state = given({ event: registered }, { event: wardOpened });
+    expect(
+      when(
+        {
+          type: 'ChangeWardBedCount',
+          data: { institutionId: 'HOSP-CY-01', wardId: 'icu', openBeds: 6 },
+        },
+        state,
+      ),
+    ).toEqual([
+      {
+        type: 'WardBedCountChanged',
+        data: { institutionId: 'HOSP-CY-01', wardId: 'icu', openBeds: 6, previousOpenBeds: 4 },
+      },
+    ]);
+  });
+
+  it('refuses an unchanged bed count and an unknown ward', () => {
+    const state = given({ event: registered }, { event: wardOpened });
+    expect(() =>
+      when(
+        {
+          type: 'ChangeWardBedCount',
+          data: { institutionId: 'HOSP-CY-01', wardId: 'icu', openBeds: 4 },
+        },
+        state,
+      ),
+    ).toThrow(expect.objectContaining({ code: 'BED_COUNT_UNCHANGED' }));
+    expect(() =>
+      when(
+        {
+          type: 'ChangeWardBedCount',
+          data: { institutionId: 'HOSP-CY-01', wardId: 'nicu', openBeds: 4 },
+        },
+        state,
+      ),
+    ).toThrow(expect.objectContaining({ code: 'WARD_NOT_FOUND' }));
+  });
+
+  it('keeps the bed-count history in care time, because open bed-days follow it (domain.md)', () => {
+    const state = given(
+      { event: registered },
+      { event: wardOpened, occurredAt: '2026-01-01T00:00:00+08:00' },
+      {
+        event: {
+          type: 'WardBedCountChanged',
+          data: { institutionId: 'HOSP-CY-01', wardId: 'icu', openBeds: 6, previousOpenBeds: 4 },
+        },
+        occurredAt: '2026-02-15T00:00:00+08:00',
+      },
+    );
+    expect(state.status === 'registered' && state.wards.icu).toEqual({
+      wardId: 'icu',
+      specialty: 'intensive-care',
+      openBeds: 6,
+      bedCountHistory: [
+        { from: '2026-01-01T00:00:00+08:00', openBeds: 4 },
+        { from: '2026-02-15T00:00:00+08:00', openBeds: 6 },
+      ],
+    });
+  });
+});

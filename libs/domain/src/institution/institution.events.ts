@@ -1,0 +1,35 @@
+import type { DomainEvent } from '../shared/event';
+import type { Tier } from '../shared/tier';
+
+/** Reference data is event-sourced too: open bed-days depend on bed counts over time (domain.md, indicators). */
+export type InstitutionRegistered = DomainEvent<
+  'InstitutionRegistered',
+  {
+    institutionId: string;
+    name: string;
+    tier: Tier;
+    /** The medical alliance (医联体 / 医共体) this institution belongs to; null when none. */
+    allianceId: string | null;
+    /** District or county code: the unit of in-region treatment rates. */
+    regionCode: string;
+  }
+>;
+
+export type WardOpened = DomainEvent<
+  'WardOpened',
+  { institutionId: string; wardId: string; specialty: string; openBeds: number }
+>;
+
+export type WardBedCountChanged = DomainEvent<
+  'WardBedCountChanged',
+  { institutionId: string; wardId: string; openBeds: number; previousOpenBeds: number }
+>;
+
+export type InstitutionEvent = InstitutionRegistered | WardOpened | WardBedCountChanged;
+export type InstitutionEventType = InstitutionEvent['type'];
+
+export const INSTITUTION_EVENT_TYPES: readonly InstitutionEventType[] = [
+  'InstitutionRegistered',
+  'WardOpened',
+  'WardBedCountChanged',
+];

@@ -1,0 +1,187 @@
+import type { CommandMetadata } from '../shared/event';
+import type {
+  CancellationReason,
+  CorrectableEventType,
+  DischargeDisposition,
+  EnteredInErrorReason,
+  InstitutionSnapshot,
+  ReferralPriority,
+  ReferralSetting,
+  RejectionReason,
+  VisitType,
+} from './journey.events';
+
+/*
+ * Journey commands. New ids (visit, referral, admission, ...) and reference data the decider needs
+ * (institution snapshots, ward membership and occupancy) are resolved by the application shell and passed in,
+ * so the decider stays pure and total.
+ */
+
+type Command<Type extends string, Data extends object> = Readonly<{
+  type: Type;
+  data: Readonly<Data>;
+  metadata: CommandMetadata;
+}>;
+
+/** A ward as the shell resolved it for an admission or move. */
+export interface WardSnapshot {
+  readonly institutionId: string;
+  readonly wardId: string;
+  readonly openBeds: number;
+  /** Patients physically in the ward now, from the live census; decides the extra-bed flag (加床). */
+  readonly occupiedBeds: number;
+}
+
+/** Decision deadlines by priority (domain.md: green channel 2 h, urgent 24 h, routine 2 working days). */
+export interface DeadlinePolicy {
+  readonly greenChannelMinutes: number;
+  readonly urgentMinutes: number;
+  readonly routineWorkingDays: number;
+  /** Working days are counted in this fixed offset from UTC (minutes; Asia/Shanghai = 480). */
+  readonly utcOffsetMinutes: number;
+}
+
+export type OpenJourney = Command<
+  'OpenJourney',
+  {
+    journeyId: string;
+    patientId: string;
+    residenceRegion: string;
+    visitId: string;
+    institution: InstitutionSnapshot;
+    visitType: VisitType;
+    diagnosisCode: string;
+  }
+>;
+
+export type RecordVisit = Command<
+  'RecordVisit',
+  {
+    visitId: string;
+    institution: InstitutionSnapshot;
+    visitType: VisitType;
+    diagnosisCode: string;
+    referralId: string | null;
+  }
+>;
+
+export type RequestReferral = Command<
+  'RequestReferral',
+  {
+    referralId: string;
+    direction: 'up' | 'down';
+    from: InstitutionSnapshot;
+    to: InstitutionSnapshot;
+    department: string;
+    priority: ReferralPriority;
+    setting: ReferralSetting;
+    reasonCode: string;
+    deadlinePolicy: DeadlinePolicy;
+  }
+>;
+
+export type ReceiveReferral = Command<'ReceiveReferral', { referralId: string }>;
+export type AcceptReferral = Command<'AcceptReferral', { referralId: string }>;
+
+export type RejectReferral = Command<
+  'RejectReferral',
+  {
+    referralId: string;
+    reason: RejectionReason;
+    /** Redirect target (same alliance, capacity-full only); the shell resolves it and mints the new referral id. */
+    redirectTo: InstitutionSnapshot | null;
+    redirectReferralId: string | null;
+    deadlinePolicy: DeadlinePolicy;
+  }
+>;
+
+export type CompleteReferral = Command<'CompleteReferral', { referralId: string }>;
+export type CancelReferral = Command<'CancelReferral', { referralId: string; reason: CancellationReason }>;
+export type ExpireReferral = Command<'ExpireReferral', { referralId: string }>;
+
+export type AdmitPatient = Command<
+  'AdmitPatient',
+  {
+    admissionId: string;
+    institution: InstitutionSnapshot;
+    ward: WardSnapshot;
+    bedId: string | null;
+    referralId: string | null;
+  }
+>;
+
+export type StartLeave = Command<'StartLeave', { admissionId: string; holdBed: boolean }>;
+export type EndLeave = Command<'EndLeave', { admissionId: string }>;
+export type MoveWard = Command<
+  'MoveWard',
+  { admissionId: string; toWard: WardSnapshot; bedId: string | null }
+>;
+
+export type RecordSurgery = Command<
+  'RecordSurgery',
+  { surgeryId: string; institutionId: string; procedureCode: string }
+>;
+
+export type RecordRehabSession = Command<
+  'RecordRehabSession',
+  { sessionId: string; institutionId: string; therapyCode: string }
+>;
+
+export type DischargePatient = Command<
+  'DischargePatient',
+  { admissionId: string; disposition: DischargeDisposition; destinationInstitutionId: string | null }
+>;
+
+export type CloseJourney = Command<'CloseJourney', Record<string, never>>;
+
+export type MarkEnteredInError = Command<
+  'MarkEnteredInError',
+  { targetEventId: string; reason: EnteredInErrorReason }
+>;
+
+/** `patch` replaces the named fields of the target's payload; see CORRECTABLE_FIELDS. */
+export type CorrectEvent = Command<
+  'CorrectEvent',
+  {
+    targetEventId: string;
+    targetType: CorrectableEventType;
+    occurredAt: string;
+    patch: Readonly<Record<string, string | null>>;
+  }
+>;
+
+export type JourneyCommand =
+  | OpenJourney
+  | RecordVisit
+  | RequestReferral
+  | ReceiveReferral
+  | AcceptReferral
+  | RejectReferral
+  | CompleteReferral
+  | CancelReferral
+  | ExpireReferral
+  | AdmitPatient
+  | StartLeave
+  | EndLeave
+  | MoveWard
+  | RecordSurgery
+  | RecordRehabSession
+  | DischargePatient
+  | CloseJourney
+  | MarkEnteredInError
+  | CorrectEvent;
+
+/**
+ * Payload fields a correction may replace, per event type. Identity and institution fields are not
+ * correctable: a wrong patient or institution is entered-in-error and recorded again.
+ */
+export const CORRECTABLE_FIELDS: Readonly<Record<CorrectableEventType, readonly string[]>> = {
+  VisitRecorded: ['visitType', 'diagnosisCode'],
+  PatientAdmitted: ['bedId'],
+  LeaveStarted: [],
+  LeaveEnded: [],
+  PatientMovedWard: ['bedId'],
+  SurgeryRecorded: ['procedureCode'],
+  RehabSessionRecorded: ['therapyCode'],
+  PatientDischarged: ['disposition', 'destinationInstitutionId'],
+};

@@ -1,0 +1,353 @@
+import type { RecordedDomainEvent } from '../shared/event';
+import type {
+  CancellationReason,
+  DischargeDisposition,
+  InstitutionSnapshot,
+  JourneyEvent,
+  ReferralPriority,
+  ReferralSetting,
+  RejectionReason,
+  VisitType,
+} from './journey.events';
+
+/*
+ * A journey's state is plain JSON (it is served as-is by GET /journeys/:id). Corrections never rewrite the log,
+ * so the state keeps the effective list of facts (each with its current payload and care time) and refolds the
+ * derived records from it whenever a fact is corrected or entered in error.
+ */
+
+/** Mirrors FHIR Task.status for the referral workflow (domain.md, "Referral workflow states"). */
+export type ReferralStatus =
+  'requested' | 'received' | 'accepted' | 'rejected' | 'in-progress' | 'completed' | 'cancelled' | 'expired';
+
+export interface ReferralRecord {
+  readonly referralId: string;
+  readonly direction: 'up' | 'down';
+  readonly from: InstitutionSnapshot;
+  readonly to: InstitutionSnapshot;
+  readonly department: string;
+  readonly priority: ReferralPriority;
+  readonly setting: ReferralSetting;
+  readonly reasonCode: string;
+  readonly status: ReferralStatus;
+  readonly requestedAt: string;
+  readonly deadline: string;
+  /** Care time of the receiving side's accept or reject. */
+  readonly decidedAt: string | null;
+  /** Care time of the last status change. */
+  readonly updatedAt: string;
+  readonly rejectionReason: RejectionReason | null;
+  readonly cancellationReason: CancellationReason | null;
+  readonly redirectedFromReferralId: string | null;
+  readonly redirectReferralId: string | null;
+}
+
+export type AdmissionStatus = 'in-bed' | 'on-leave' | 'discharged';
+
+export interface LeaveRecord {
+  readonly startedAt: string;
+  readonly endedAt: string | null;
+  readonly bedHeld: boolean;
+}
+
+export interface AdmissionRecord {
+  readonly admissionId: string;
+  readonly institutionId: string;
+  readonly institution: InstitutionSnapshot;
+  readonly wardId: string;
+  readonly bedId: string | null;
+  readonly extraBed: boolean;
+  readonly referralId: string | null;
+  readonly status: AdmissionStatus;
+  readonly admittedAt: string;
+  readonly leaves: readonly LeaveRecord[];
+  readonly dischargedAt: string | null;
+  readonly disposition: DischargeDisposition | null;
+  readonly destinationInstitutionId: string | null;
+}
+
+export interface VisitRecord {
+  readonly visitId: string;
+  readonly institution: InstitutionSnapshot;
+  readonly visitType: VisitType;
+  readonly diagnosisCode: string;
+  readonly referralId: string | null;
+  readonly occurredAt: string;
+}
+
+export interface SurgeryRecord {
+  readonly surgeryId: string;
+  readonly admissionId: string;
+  readonly institutionId: string;
+  readonly procedureCode: string;
+  readonly occurredAt: string;
+}
+
+export interface RehabSessionRecord {
+  readonly sessionId: string;
+  readonly institutionId: string;
+  readonly admissionId: string | null;
+  readonly therapyCode: string;
+  readonly occurredAt: string;
+}
+
+/** One recorded event as it now stands: corrected payload and care time, or voided (entered in error). */
+export interface FactEntry {
+  readonly eventId: string;
+  readonly type: Exclude<JourneyEvent['type'], 'EventEnteredInError' | 'EventCorrected'>;
+  readonly occurredAt: string;
+  /** The institution that recorded it: only it may correct or void it. */
+  readonly recordedBy: string;
+  readonly data: Readonly<Record<string, unknown>>;
+  readonly status: 'as-recorded' | 'corrected' | 'entered-in-error';
+}
+
+export interface OpenedJourneyState {
+  readonly status: 'open' | 'closed';
+  readonly journeyId: string;
+  readonly patientId: string;
+  readonly residenceRegion: string;
+  readonly openedAt: string;
+  readonly closedAt: string | null;
+  readonly visits: Readonly<Record<string, VisitRecord>>;
+  readonly referrals: Readonly<Record<string, ReferralRecord>>;
+  readonly admissions: Readonly<Record<string, AdmissionRecord>>;
+  readonly surgeries: Readonly<Record<string, SurgeryRecord>>;
+  readonly rehabSessions: Readonly<Record<string, RehabSessionRecord>>;
+  readonly facts: readonly FactEntry[];
+}
+
+export type JourneyState = { readonly status: 'not-opened' } | OpenedJourneyState;
+
+export const initialJourneyState = (): JourneyState => ({ status: 'not-opened' });
+
+type FactEvent = Exclude<JourneyEvent, { type: 'EventEnteredInError' | 'EventCorrected' }>;
+
+export function evolveJourney(state: JourneyState, event: RecordedDomainEvent<JourneyEvent>): JourneyState {
+  switch (event.type) {
+    case 'EventEnteredInError':
+    case 'EventCorrected': {
+      if (state.status === 'not-opened') return state;
+      const facts = state.facts.map((fact): FactEntry => {
+        if (fact.eventId !== event.data.targetEventId) return fact;
+        if (event.type === 'EventEnteredInError') return { ...fact, status: 'entered-in-error' };
+        return {
+          ...fact,
+          occurredAt: event.data.occurredAt,
+          data: { ...fact.data, ...event.data.data },
+          status: 'corrected',
+        };
+      });
+      return refold(state, facts);
+    }
+    default: {
+      const fact: FactEntry = {
+        eventId: event.id,
+        type: event.type,
+        occurredAt: event.metadata.occurredAt,
+        recordedBy: event.metadata.institutionId,
+        data: event.data,
+        status: 'as-recorded',
+      };
+      const next = applyFact(state, fact);
+      return next.status === 'not-opened' ? next : { ...next, facts: [...next.facts, fact] };
+    }
+  }
+}
+
+/** Rebuilds the derived records from the facts in log order, skipping voided ones. */
+function refold(state: OpenedJourneyState, facts: readonly FactEntry[]): JourneyState {
+  let derived: JourneyState = initialJourneyState();
+  for (const fact of facts) {
+    if (fact.status !== 'entered-in-error') derived = applyFact(derived, fact);
+  }
+  if (derived.status === 'not-opened') return { ...state, facts };
+  return { ...derived, facts };
+}
+
+const asEvent = (fact: FactEntry): FactEvent => ({ type: fact.type, data: fact.data }) as FactEvent;
+
+/** Applies one fact to the derived records. Total: a fact whose subject is missing (voided) changes nothing. */
+function applyFact(state: JourneyState, fact: FactEntry): JourneyState {
+  const event = asEvent(fact);
+  const at = fact.occurredAt;
+  if (event.type === 'JourneyOpened') {
+    if (state.status !== 'not-opened') return state;
+    return {
+      status: 'open',
+      journeyId: event.data.journeyId,
+      patientId: event.data.patientId,
+      residenceRegion: event.data.residenceRegion,
+      openedAt: at,
+      closedAt: null,
+      visits: {},
+      referrals: {},
+      admissions: {},
+      surgeries: {},
+      rehabSessions: {},
+      facts: [],
+    };
+  }
+  if (state.status === 'not-opened') return state;
+
+  switch (event.type) {
+    case 'VisitRecorded': {
+      const { visitId, institution, visitType, diagnosisCode, referralId } = event.data;
+      const visits = {
+        ...state.visits,
+        [visitId]: { visitId, institution, visitType, diagnosisCode, referralId, occurredAt: at },
+      };
+      return startReferralCare({ ...state, visits }, referralId, at);
+    }
+    case 'UpwardReferralRequested':
+    case 'DownwardReferralRequested': {
+      const d = event.data;
+      const referral: ReferralRecord = {
+        referralId: d.referralId,
+        direction: event.type === 'UpwardReferralRequested' ? 'up' : 'down',
+        from: d.from,
+        to: d.to,
+        department: d.department,
+        priority: d.priority,
+        setting: d.setting,
+        reasonCode: d.reasonCode,
+        status: 'requested',
+        requestedAt: at,
+        deadline: d.deadline,
+        decidedAt: null,
+        updatedAt: at,
+        rejectionReason: null,
+        cancellationReason: null,
+        redirectedFromReferralId: d.redirectedFromReferralId,
+        redirectReferralId: null,
+      };
+      return { ...state, referrals: { ...state.referrals, [d.referralId]: referral } };
+    }
+    case 'ReferralReceived':
+      return updateReferral(state, event.data.referralId, { status: 'received', updatedAt: at });
+    case 'ReferralAccepted':
+      return updateReferral(state, event.data.referralId, {
+        status: 'accepted',
+        decidedAt: at,
+        updatedAt: at,
+      });
+    case 'ReferralRejected':
+      return updateReferral(state, event.data.referralId, {
+        status: 'rejected',
+        decidedAt: at,
+        updatedAt: at,
+        rejectionReason: event.data.reason,
+        redirectReferralId: event.data.redirectReferralId,
+      });
+    case 'ReferralCompleted':
+      return updateReferral(state, event.data.referralId, { status: 'completed', updatedAt: at });
+    case 'ReferralCancelled':
+      return updateReferral(state, event.data.referralId, {
+        status: 'cancelled',
+        updatedAt: at,
+        cancellationReason: event.data.reason,
+      });
+    case 'ReferralExpired':
+      return updateReferral(state, event.data.referralId, { status: 'expired', updatedAt: at });
+    case 'PatientAdmitted': {
+      const d = event.data;
+      const admission: AdmissionRecord = {
+        admissionId: d.admissionId,
+        institutionId: d.institution.institutionId,
+        institution: d.institution,
+        wardId: d.wardId,
+        bedId: d.bedId,
+        extraBed: d.extraBed,
+        referralId: d.referralId,
+        status: 'in-bed',
+        admittedAt: at,
+        leaves: [],
+        dischargedAt: null,
+        disposition: null,
+        destinationInstitutionId: null,
+      };
+      return startReferralCare(
+        { ...state, admissions: { ...state.admissions, [d.admissionId]: admission } },
+        d.referralId,
+        at,
+      );
+    }
+    case 'LeaveStarted':
+      return updateAdmission(state, event.data.admissionId, (a) => ({
+        status: 'on-leave',
+        leaves: [...a.leaves, { startedAt: at, endedAt: null, bedHeld: event.data.bedHeld }],
+      }));
+    case 'LeaveEnded':
+      return updateAdmission(state, event.data.admissionId, (a) => ({
+        status: 'in-bed',
+        leaves: a.leaves.map((leave, i) => (i === a.leaves.length - 1 ? { ...leave, endedAt: at } : leave)),
+      }));
+    case 'PatientMovedWard':
+      return updateAdmission(state, event.data.admissionId, () => ({
+        wardId: event.data.toWardId,
+        bedId: event.data.bedId,
+        extraBed: event.data.extraBed,
+      }));
+    case 'SurgeryRecorded': {
+      const { surgeryId, admissionId, institutionId, procedureCode } = event.data;
+      if (!state.admissions[admissionId]) return state;
+      const surgery: SurgeryRecord = { surgeryId, admissionId, institutionId, procedureCode, occurredAt: at };
+      return { ...state, surgeries: { ...state.surgeries, [surgeryId]: surgery } };
+    }
+    case 'RehabSessionRecorded': {
+      const { sessionId, institutionId, admissionId, therapyCode } = event.data;
+      const session: RehabSessionRecord = {
+        sessionId,
+        institutionId,
+        admissionId,
+        therapyCode,
+        occurredAt: at,
+      };
+      return { ...state, rehabSessions: { ...state.rehabSessions, [sessionId]: session } };
+    }
+    case 'PatientDischarged':
+      return updateAdmission(state, event.data.admissionId, (a) => ({
+        status: 'discharged',
+        dischargedAt: at,
+        disposition: event.data.disposition,
+        destinationInstitutionId: event.data.destinationInstitutionId,
+        // A discharge while on leave ends the leave: the held bed is released.
+        leaves: a.leaves.map((leave) => (leave.endedAt === null ? { ...leave, endedAt: at } : leave)),
+      }));
+    case 'JourneyClosed':
+      return { ...state, status: 'closed', closedAt: at };
+  }
+}
+
+function updateReferral(
+  state: OpenedJourneyState,
+  referralId: string,
+  patch: Partial<ReferralRecord>,
+): OpenedJourneyState {
+  const referral = state.referrals[referralId];
+  if (!referral) return state;
+  return { ...state, referrals: { ...state.referrals, [referralId]: { ...referral, ...patch } } };
+}
+
+/** Care has started on an accepted referral when the patient is seen or admitted on it (FHIR Task in-progress). */
+function startReferralCare(
+  state: OpenedJourneyState,
+  referralId: string | null,
+  at: string,
+): OpenedJourneyState {
+  if (referralId === null || state.referrals[referralId]?.status !== 'accepted') return state;
+  return updateReferral(state, referralId, { status: 'in-progress', updatedAt: at });
+}
+
+function updateAdmission(
+  state: OpenedJourneyState,
+  admissionId: string,
+  patch: (admission: AdmissionRecord) => Partial<AdmissionRecord>,
+): OpenedJourneyState {
+  const admission = state.admissions[admissionId];
+  if (!admission) return state;
+  return {
+    ...state,
+    admissions: { ...state.admissions, [admissionId]: { ...admission, ...patch(admission) } },
+  };
+}
