@@ -1,0 +1,488 @@
+import Database from 'better-sqlite3';
+import {
+  type AppendResult,
+  DuplicateEventIdError,
+  type EventStore,
+  type EventStoreHealth,
+  EventStoreUnavailableError,
+  type EventToAppend,
+  type ExpectedRevision,
+  type ReadAllOptions,
+  type ReadAllPage,
+  type ReadStreamOptions,
+  type StoredEvent,
+  type StreamFilter,
+  type SubscribeOptions,
+  type Subscription,
+  type SubscriptionHandler,
+  WrongExpectedRevisionError,
+} from '../event-store.port';
+import { MIGRATIONS } from './sqlite-schema';
+
+export interface SqliteEventStoreOptions {
+  /** Database file; created with its folder's permissions when missing. */
+  readonly filename: string;
+  /** Most appends one durable commit may carry; the rest wait for the next one. */
+  readonly maxGroupSize?: number;
+  readonly logger?: { warn(message: object): void; error(message: object): void };
+}
+
+interface PendingAppend {
+  readonly streamId: string;
+  readonly events: readonly EventToAppend[];
+  readonly expectedRevision: ExpectedRevision;
+  readonly resolve: (result: AppendResult) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+interface EventRow {
+  position: bigint;
+  stream_id: string;
+  revision: bigint;
+  event_id: string;
+  type: string;
+  schema_version: bigint;
+  data: string;
+  metadata: string;
+}
+
+/**
+ * The embedded event store: one SQLite file, one long-lived connection that does every write.
+ *
+ * Durability: WAL with synchronous=FULL, so a commit is on disk (WAL fsynced) before any caller hears "ok".
+ * Throughput: appends that arrive while the event loop is busy are queued and written by one `BEGIN IMMEDIATE`
+ * transaction (group commit), one fsync for all of them. Each append runs inside its own SAVEPOINT, so a
+ * concurrency conflict rolls back only that append and its caller alone gets the error.
+ * Order: the global position is assigned inside the transaction as head + 1, so the log has no gaps and
+ * position order is commit order.
+ */
+export class SqliteEventStore implements EventStore {
+  private readonly queue: PendingAppend[] = [];
+  private flushScheduled = false;
+  private closed = false;
+  private head: bigint;
+  private readonly liveWaiters = new Set<() => void>();
+  private readonly subscriptions = new Set<Promise<void>>();
+  private commits = 0;
+  private appends = 0;
+  private readonly maxGroupSize: number;
+  private readonly statements: ReturnType<typeof prepare>;
+  private readonly filteredReadAll = new Map<number, Database.Statement>();
+
+  private constructor(
+    private readonly db: Database.Database,
+    private readonly options: SqliteEventStoreOptions,
+  ) {
+    this.maxGroupSize = options.maxGroupSize ?? 1000;
+    this.statements = prepare(db);
+    this.head = (this.statements.head.get() as { head: bigint | null }).head ?? 0n;
+  }
+
+  static open(options: SqliteEventStoreOptions): SqliteEventStore {
+    let db: Database.Database;
+    try {
+      db = new Database(options.filename);
+    } catch (error) {
+      throw new EventStoreUnavailableError(`Cannot open ${options.filename}: ${String(error)}`);
+    }
+    try {
+      configure(db);
+      migrate(db);
+      return new SqliteEventStore(db, options);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  append(
+    streamId: string,
+    events: readonly EventToAppend[],
+    options: { readonly expectedRevision: ExpectedRevision },
+  ): Promise<AppendResult> {
+    if (this.closed) return Promise.reject(new EventStoreUnavailableError('The event store is closed'));
+    if (events.length === 0) return Promise.reject(new Error('An append needs at least one event'));
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.queue.push({ streamId, events, expectedRevision: options.expectedRevision, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        // setImmediate runs after pending I/O callbacks: concurrent requests join the same commit.
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  readStream(streamId: string, options: ReadStreamOptions = {}): Promise<StoredEvent[]> {
+    return this.guard(() => {
+      const rows = this.statements.readStream.all(
+        streamId,
+        options.fromRevision ?? 0n,
+        BigInt(options.maxCount ?? -1),
+      ) as EventRow[];
+      return rows.map(toStoredEvent);
+    });
+  }
+
+  streamRevision(streamId: string): Promise<bigint | 'no-stream'> {
+    return this.guard(() => this.currentRevision(streamId));
+  }
+
+  readAll(options: ReadAllOptions): Promise<ReadAllPage> {
+    return this.guard(() => this.readAllNow(options));
+  }
+
+  headPosition(): Promise<bigint> {
+    return this.guard(() => this.head);
+  }
+
+  subscribeToAll(options: SubscribeOptions, handler: SubscriptionHandler): Subscription {
+    let stopped = false;
+    let wake: (() => void) | null = null;
+    const pageSize = options.pageSize ?? 500;
+    const run = async (): Promise<void> => {
+      let position = options.after;
+      try {
+        while (!stopped && !this.closed) {
+          const page = this.readAllNow({ after: position, maxCount: pageSize, filter: options.filter });
+          if (page.events.length > 0) await handler.onEvents(page.events, page.lastPosition);
+          position = page.lastPosition;
+          if (!page.isEnd || stopped) continue;
+          handler.onCaughtUp?.(position);
+          // Live: wait for the next commit (an in-process signal, no polling), unless one landed meanwhile.
+          if (this.head > position) continue;
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            this.liveWaiters.add(resolve);
+          });
+          if (wake) this.liveWaiters.delete(wake);
+          wake = null;
+        }
+      } catch (error) {
+        if (handler.onError) handler.onError(error);
+        else this.options.logger?.error({ msg: 'subscription stopped', error: String(error) });
+      }
+    };
+    const loop = run();
+    this.subscriptions.add(loop);
+    void loop.finally(() => this.subscriptions.delete(loop));
+    return {
+      stop: async () => {
+        stopped = true;
+        wake?.();
+        await loop;
+      },
+    };
+  }
+
+  health(): Promise<EventStoreHealth> {
+    if (this.closed) {
+      return Promise.resolve({
+        status: 'down',
+        kind: 'sqlite',
+        details: { file: this.options.filename, closed: true },
+      });
+    }
+    try {
+      const journalMode = this.db.pragma('journal_mode', { simple: true }) as string;
+      const synchronous = Number(this.db.pragma('synchronous', { simple: true }));
+      return Promise.resolve({
+        status: 'up',
+        kind: 'sqlite',
+        details: {
+          file: this.options.filename,
+          journalMode,
+          synchronous: synchronous === 2 ? 'FULL' : String(synchronous),
+          headPosition: this.head.toString(),
+          commits: this.commits,
+          appends: this.appends,
+        },
+      });
+    } catch (error) {
+      return Promise.resolve({
+        status: 'down',
+        kind: 'sqlite',
+        details: { file: this.options.filename, error: String(error) },
+      });
+    }
+  }
+
+  /** Commits and appends since open: appends / commits is the group-commit factor. */
+  stats(): { commits: number; appends: number } {
+    return { commits: this.commits, appends: this.appends };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    // Appends already accepted are written, not dropped.
+    while (this.queue.length > 0) this.flush();
+    this.closed = true;
+    for (const wake of this.liveWaiters) wake();
+    this.liveWaiters.clear();
+    await Promise.allSettled([...this.subscriptions]);
+    this.db.close();
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const group = this.queue.splice(0, this.maxGroupSize);
+    if (group.length === 0) return;
+    if (this.queue.length > 0) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+    const outcomes: ({ ok: true; result: AppendResult } | { ok: false; error: unknown })[] = [];
+    const headBefore = this.head;
+    let next = this.head;
+    try {
+      this.statements.begin.run();
+      try {
+        for (const request of group) {
+          this.statements.savepoint.run();
+          const positionBefore = next;
+          try {
+            const result = this.appendInTransaction(request, next);
+            next = result.position > next ? result.position : next;
+            this.statements.release.run();
+            outcomes.push({ ok: true, result });
+          } catch (error) {
+            this.statements.rollbackTo.run();
+            this.statements.release.run();
+            next = positionBefore;
+            if (isUnavailable(error)) throw error;
+            outcomes.push({ ok: false, error });
+          }
+        }
+        this.statements.commit.run();
+      } catch (error) {
+        if (this.db.inTransaction) this.statements.rollback.run();
+        throw error;
+      }
+    } catch (error) {
+      this.head = headBefore;
+      const failure = toUnavailable(error);
+      this.options.logger?.error({ msg: 'event store commit failed', error: String(error) });
+      for (const request of group) request.reject(failure);
+      return;
+    }
+    this.head = next;
+    this.commits++;
+    group.forEach((request, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) {
+        this.appends++;
+        request.resolve(outcome.result);
+      } else {
+        request.reject(outcome.error);
+      }
+    });
+    if (this.head > headBefore) {
+      const waiters = [...this.liveWaiters];
+      this.liveWaiters.clear();
+      for (const wake of waiters) wake();
+    }
+  }
+
+  /** Runs inside the group transaction and a savepoint; throws to roll back only this append. */
+  private appendInTransaction(request: PendingAppend, head: bigint): AppendResult {
+    const { streamId, events, expectedRevision } = request;
+    const retry = this.findRetry(streamId, events);
+    if (retry) return retry;
+
+    const current = this.currentRevision(streamId);
+    if (!revisionMatches(expectedRevision, current)) {
+      throw new WrongExpectedRevisionError(streamId, expectedRevision, current);
+    }
+    let revision = current === 'no-stream' ? -1n : current;
+    let position = head;
+    const revisions: bigint[] = [];
+    for (const event of events) {
+      revision++;
+      position++;
+      this.statements.insert.run(
+        position,
+        streamId,
+        revision,
+        event.id,
+        event.type,
+        event.schemaVersion,
+        JSON.stringify(event.data),
+        JSON.stringify(event.metadata),
+      );
+      revisions.push(revision);
+    }
+    return { streamId, nextExpectedRevision: revision, position, revisions };
+  }
+
+  /**
+   * An exact retry (every id already stored, contiguously, in this stream, in this order) returns the original
+   * result; some ids stored but not as this batch is an error, never a silent half-write.
+   */
+  private findRetry(streamId: string, events: readonly EventToAppend[]): AppendResult | null {
+    const ids = new Set(events.map((e) => e.id));
+    const first = events[0]!;
+    if (ids.size !== events.length) throw new DuplicateEventIdError(streamId, first.id);
+    const found = events.map((e) => this.statements.findById.get(e.id) as EventRow | undefined);
+    if (found.every((row) => row === undefined)) return null;
+    const rows = found.filter((row): row is EventRow => row !== undefined);
+    const exact =
+      rows.length === events.length &&
+      rows.every((row, i) => row.stream_id === streamId && row.revision === rows[0]!.revision + BigInt(i));
+    if (!exact) {
+      const clash = events[found.findIndex((row) => row !== undefined)]!;
+      throw new DuplicateEventIdError(streamId, clash.id);
+    }
+    const last = rows.at(-1)!;
+    return {
+      streamId,
+      nextExpectedRevision: last.revision,
+      position: last.position,
+      revisions: rows.map((row) => row.revision),
+    };
+  }
+
+  private currentRevision(streamId: string): bigint | 'no-stream' {
+    const row = this.statements.streamRevision.get(streamId) as { revision: bigint | null };
+    return row.revision ?? 'no-stream';
+  }
+
+  private readAllNow({ after, maxCount, filter }: ReadAllOptions): ReadAllPage {
+    const limit = BigInt(Math.max(1, maxCount));
+    const rows = (
+      filter && filter.streamPrefixes.length > 0
+        ? this.filteredStatement(filter).all(after, ...prefixArgs(filter), limit)
+        : this.statements.readAll.all(after, limit)
+    ) as EventRow[];
+    const events = rows.map(toStoredEvent);
+    // Reads and commits both run synchronously on this connection, so `head` is exactly the log this read saw.
+    const full = BigInt(rows.length) === limit;
+    const lastPosition = full ? events.at(-1)!.position : this.head > after ? this.head : after;
+    return { events, lastPosition, isEnd: !full || lastPosition >= this.head };
+  }
+
+  private filteredStatement(filter: StreamFilter): Database.Statement {
+    const n = filter.streamPrefixes.length;
+    let statement = this.filteredReadAll.get(n);
+    if (!statement) {
+      const clauses = Array.from({ length: n }, () => '(stream_id >= ? AND stream_id < ?)').join(' OR ');
+      statement = this.db
+        .prepare(`SELECT * FROM events WHERE position > ? AND (${clauses}) ORDER BY position LIMIT ?`)
+        .safeIntegers(true);
+      this.filteredReadAll.set(n, statement);
+    }
+    return statement;
+  }
+
+  private guard<T>(read: () => T): Promise<T> {
+    if (this.closed) return Promise.reject(new EventStoreUnavailableError('The event store is closed'));
+    try {
+      return Promise.resolve(read());
+    } catch (error) {
+      return Promise.reject(toUnavailable(error));
+    }
+  }
+}
+
+/** Prefix `p` as the half-open range [p, p + U+FFFF), which the (stream_id, revision) index can serve. */
+function prefixArgs(filter: StreamFilter): string[] {
+  return filter.streamPrefixes.flatMap((prefix) => [prefix, `${prefix}\uffff`]);
+}
+
+function prepare(db: Database.Database) {
+  const s = (sql: string) => db.prepare(sql).safeIntegers(true);
+  return {
+    begin: db.prepare('BEGIN IMMEDIATE'),
+    commit: db.prepare('COMMIT'),
+    rollback: db.prepare('ROLLBACK'),
+    savepoint: db.prepare('SAVEPOINT append_request'),
+    release: db.prepare('RELEASE append_request'),
+    rollbackTo: db.prepare('ROLLBACK TO append_request'),
+    head: s('SELECT max(position) AS head FROM events'),
+    insert: s(
+      'INSERT INTO events (position, stream_id, revision, event_id, type, schema_version, data, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    streamRevision: s('SELECT max(revision) AS revision FROM events WHERE stream_id = ?'),
+    findById: s('SELECT * FROM events WHERE event_id = ?'),
+    readStream: s('SELECT * FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?'),
+    readAll: s('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?'),
+  };
+}
+
+function configure(db: Database.Database): void {
+  // WAL lets readers run beside the writer; FULL fsyncs the WAL at every commit, so an acknowledged append
+  // survives power loss. Both are verified, not assumed: some file systems silently refuse WAL.
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 5000');
+  const journalMode = String(db.pragma('journal_mode', { simple: true }));
+  const synchronous = Number(db.pragma('synchronous', { simple: true }));
+  if (journalMode !== 'wal' || synchronous !== 2) {
+    throw new EventStoreUnavailableError(
+      `SQLite durability settings not in force (journal_mode=${journalMode}, synchronous=${synchronous}); refusing to run`,
+    );
+  }
+}
+
+function migrate(db: Database.Database): void {
+  const version = Number(db.pragma('user_version', { simple: true }));
+  if (version > MIGRATIONS.length) {
+    throw new EventStoreUnavailableError(
+      `Database schema version ${version} is newer than this CarePath (${MIGRATIONS.length}); upgrade CarePath`,
+    );
+  }
+  for (let v = version; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    }).immediate();
+  }
+}
+
+function revisionMatches(expected: ExpectedRevision, current: bigint | 'no-stream'): boolean {
+  switch (expected) {
+    case 'any':
+      return true;
+    case 'no-stream':
+      return current === 'no-stream';
+    case 'stream-exists':
+      return current !== 'no-stream';
+    default:
+      return current === expected;
+  }
+}
+
+function toStoredEvent(row: EventRow): StoredEvent {
+  return {
+    id: row.event_id,
+    type: row.type,
+    schemaVersion: Number(row.schema_version),
+    data: JSON.parse(row.data) as Record<string, unknown>,
+    metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+    streamId: row.stream_id,
+    revision: row.revision,
+    position: row.position,
+  };
+}
+
+const UNAVAILABLE_CODES = [
+  'SQLITE_BUSY',
+  'SQLITE_LOCKED',
+  'SQLITE_IOERR',
+  'SQLITE_FULL',
+  'SQLITE_CANTOPEN',
+  'SQLITE_READONLY',
+  'SQLITE_CORRUPT',
+  'SQLITE_NOTADB',
+];
+
+function isUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && UNAVAILABLE_CODES.some((prefix) => code.startsWith(prefix));
+}
+
+function toUnavailable(error: unknown): Error {
+  if (error instanceof EventStoreUnavailableError) return error;
+  if (isUnavailable(error)) {
+    return new EventStoreUnavailableError(`SQLite: ${(error as Error).message}`);
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
