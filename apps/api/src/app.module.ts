@@ -1,0 +1,53 @@
+import { type DynamicModule, type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { CqrsModule } from '@nestjs/cqrs';
+import { APP_CONFIG, type AppConfig } from './config/app-config';
+import { ErrorFilter } from './common/error.filter';
+import { RequestLoggerMiddleware } from './common/request-logger.middleware';
+import { HealthController } from './health/health.controller';
+import { ExecuteInstitutionCommandHandler } from './institutions/execute-institution-command.handler';
+import { InstitutionsController } from './institutions/institutions.controller';
+import { ExecuteJourneyCommandHandler } from './journeys/execute-journey-command.handler';
+import { GetJourneyHandler, GetJourneyHistoryHandler } from './journeys/journey.queries';
+import { JourneyReader } from './journeys/journey.reader';
+import { JourneysController } from './journeys/journeys.controller';
+import { InstitutionDirectory } from './reference/institution-directory';
+import { LiveReferenceModel } from './reference/live-reference.model';
+import { EventStoreModule } from './store/event-store.module';
+
+@Module({})
+export class AppModule implements NestModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        {
+          module: ConfigHolder,
+          global: true,
+          providers: [{ provide: APP_CONFIG, useValue: config }],
+          exports: [APP_CONFIG],
+        },
+        EventStoreModule,
+        CqrsModule.forRoot(),
+      ],
+      controllers: [InstitutionsController, JourneysController, HealthController],
+      providers: [
+        { provide: APP_FILTER, useClass: ErrorFilter },
+        LiveReferenceModel,
+        InstitutionDirectory,
+        JourneyReader,
+        ExecuteInstitutionCommandHandler,
+        ExecuteJourneyCommandHandler,
+        GetJourneyHandler,
+        GetJourneyHistoryHandler,
+      ],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(RequestLoggerMiddleware).forRoutes('*path');
+  }
+}
+
+@Module({})
+class ConfigHolder {}

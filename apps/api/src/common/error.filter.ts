@@ -1,0 +1,133 @@
+import {
+  type ArgumentsHost,
+  Catch,
+  type ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+} from '@nestjs/common';
+import { DomainError } from '@carepath/domain';
+import {
+  DuplicateEventIdError,
+  EventStoreUnavailableError,
+  WrongExpectedRevisionError,
+} from '@carepath/event-store';
+import type { Response } from 'express';
+import { RevisionConflictException } from './http-errors';
+
+/** Domain codes that mean "no such thing in this journey": 404 rather than 422. */
+const NOT_FOUND_CODES = new Set([
+  'REFERRAL_NOT_FOUND',
+  'ADMISSION_NOT_FOUND',
+  'EVENT_NOT_FOUND',
+  'WARD_NOT_FOUND',
+]);
+
+/**
+ * One place that turns failures into answers a client can act on: 400/404/409/413/422/503, never a bare 500 for
+ * anything a user can cause (brief, rule 5).
+ */
+@Catch()
+export class ErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('http');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const res = host.switchToHttp().getResponse<Response>();
+    const { status, body, headers } = this.toResponse(exception);
+    if (status >= 500) {
+      this.logger.error({ msg: 'request failed', status, error: describe(exception) });
+    }
+    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+    res.status(status).json(body);
+  }
+
+  private toResponse(exception: unknown): { status: number; body: object; headers: Record<string, string> } {
+    if (exception instanceof DomainError) {
+      const status = NOT_FOUND_CODES.has(exception.code)
+        ? HttpStatus.NOT_FOUND
+        : HttpStatus.UNPROCESSABLE_ENTITY;
+      return {
+        status,
+        headers: {},
+        body: {
+          statusCode: status,
+          error: status === HttpStatus.NOT_FOUND ? 'Not Found' : 'Unprocessable Entity',
+          code: exception.code,
+          message: exception.message,
+          details: exception.details,
+        },
+      };
+    }
+    if (exception instanceof WrongExpectedRevisionError) {
+      return this.toResponse(
+        new RevisionConflictException(exception.streamId, exception.actual, String(exception.expected)),
+      );
+    }
+    if (exception instanceof DuplicateEventIdError) {
+      return {
+        status: HttpStatus.CONFLICT,
+        headers: {},
+        body: { statusCode: 409, error: 'Conflict', code: 'DUPLICATE_EVENT_ID', message: exception.message },
+      };
+    }
+    if (exception instanceof EventStoreUnavailableError) {
+      return {
+        status: HttpStatus.SERVICE_UNAVAILABLE,
+        headers: { 'Retry-After': String(exception.retryAfterSeconds) },
+        body: {
+          statusCode: 503,
+          error: 'Service Unavailable',
+          code: 'STORE_UNAVAILABLE',
+          message: exception.message,
+        },
+      };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const response = exception.getResponse();
+      const body = typeof response === 'string' ? { statusCode: status, message: response } : response;
+      const headers: Record<string, string> = {};
+      if (exception instanceof RevisionConflictException) {
+        const current = (body as { currentRevision: number | null }).currentRevision;
+        if (current !== null) headers.ETag = `"${current}"`;
+      }
+      return { status, body, headers };
+    }
+    const bodyParser = bodyParserError(exception);
+    if (bodyParser) return bodyParser;
+    return {
+      status: HttpStatus.INTERNAL_SERVER_ERROR,
+      headers: {},
+      body: { statusCode: 500, error: 'Internal Server Error', message: 'Internal server error' },
+    };
+  }
+}
+
+/** body-parser reports oversize and malformed bodies with a `type` and a `status`. */
+function bodyParserError(
+  exception: unknown,
+): { status: number; body: object; headers: Record<string, string> } | null {
+  if (typeof exception !== 'object' || exception === null) return null;
+  const { type, status } = exception as { type?: unknown; status?: unknown };
+  if (type === 'entity.too.large') {
+    return {
+      status: 413,
+      headers: {},
+      body: { statusCode: 413, error: 'Payload Too Large', message: 'Request body is too large' },
+    };
+  }
+  if (typeof type === 'string' && typeof status === 'number' && status >= 400 && status < 500) {
+    return {
+      status,
+      headers: {},
+      body: { statusCode: status, error: 'Bad Request', message: 'Malformed request body' },
+    };
+  }
+  return null;
+}
+
+function describe(exception: unknown): string {
+  return exception instanceof Error
+    ? `${exception.name}: ${exception.message}\n${exception.stack ?? ''}`
+    : String(exception);
+}

@@ -1,0 +1,76 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty, type ApiPropertyOptions } from '@nestjs/swagger';
+import { IsISO8601, IsOptional, Matches, registerDecorator, type ValidationArguments } from 'class-validator';
+
+/** Institution, ward and bed ids are the hospital's own codes (HIS identifiers), not free text. */
+export const CODE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** ICD-10 (e.g. I21.4, S72.001). */
+export const ICD10 = /^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$/;
+/** Procedure and therapy codes (ICD-9-CM-3 such as 81.54, or local codes). */
+export const CLINICAL_CODE = /^[A-Za-z0-9][A-Za-z0-9.-]{0,31}$/;
+/** GB/T 2260 administrative division: 6-digit district/county code, optionally a 9-digit township code. */
+export const REGION_CODE = /^\d{6}(\d{3})?$/;
+const OFFSET = /(Z|[+-]\d{2}:\d{2})$/;
+
+export function CodeId(description: string, options: { optional?: boolean; example?: string } = {}) {
+  return applyDecorators(
+    ApiProperty({
+      description,
+      pattern: CODE_ID.source,
+      required: !options.optional,
+      example: options.example,
+    }),
+    ...(options.optional ? [IsOptional()] : []),
+    Matches(CODE_ID, { message: '$property must be a code of 1-64 letters, digits, . _ - (no spaces)' }),
+  );
+}
+
+export function Pattern(
+  regex: RegExp,
+  description: string,
+  example: string,
+  options: ApiPropertyOptions = {},
+) {
+  return applyDecorators(
+    ApiProperty({ description, pattern: regex.source, example, ...options }),
+    Matches(regex, { message: `$property must match ${regex.source} (${description})` }),
+  );
+}
+
+/** Care time: ISO-8601 with an explicit offset, because a bare local time is ambiguous across systems. */
+export function OccurredAt(description = 'When it happened in care (ISO-8601 with offset)') {
+  return applyDecorators(
+    ApiProperty({ description, example: '2026-03-03T10:00:00+08:00', format: 'date-time' }),
+    IsISO8601(
+      { strict: true, strictSeparator: true },
+      { message: '$property must be an ISO-8601 date-time' },
+    ),
+    Matches(OFFSET, { message: '$property must carry a time zone offset (Z or +08:00)' }),
+  );
+}
+
+/**
+ * Events hold a pseudonymous id only (domain.md, "Privacy"): refuse what looks like a resident ID number or
+ * a mainland mobile number, the two identifiers most often pasted by mistake.
+ */
+export function PseudonymousId() {
+  return applyDecorators(
+    ApiProperty({
+      description: 'Pseudonymous patient id (never a name, phone or ID number)',
+      example: 'pt-7f3a9c21',
+    }),
+    Matches(/^[A-Za-z0-9_-]{8,64}$/, { message: '$property must be 8-64 letters, digits, _ or -' }),
+    (target: object, propertyName: string | symbol) =>
+      registerDecorator({
+        name: 'notDirectIdentifier',
+        target: target.constructor,
+        propertyName: String(propertyName),
+        validator: {
+          validate: (value: unknown) =>
+            typeof value !== 'string' || !(/^\d{17}[\dXx]$/.test(value) || /^1[3-9]\d{9}$/.test(value)),
+          defaultMessage: (args?: ValidationArguments) =>
+            `${args?.property ?? 'value'} looks like an ID-card or phone number: send the pseudonymous id`,
+        },
+      }),
+  );
+}

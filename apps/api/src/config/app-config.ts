@@ -1,0 +1,47 @@
+import type { DeadlinePolicy } from '@carepath/domain';
+
+/** Everything the API reads from its environment, parsed once at start-up and validated. */
+export interface AppConfig {
+  readonly port: number;
+  readonly host: string;
+  /** SQLite file of the embedded event store. */
+  readonly databaseFile: string;
+  /** Largest accepted JSON body; clinical commands are small, so a tight limit blunts abuse. */
+  readonly bodyLimit: string;
+  readonly deadlinePolicy: DeadlinePolicy;
+  /** Tolerated clock skew for occurredAt in the future, in ms. */
+  readonly futureSkewMs: number;
+  readonly logJson: boolean;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function int(env: Env, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) {
+    throw new Error(`Configuration ${name} must be an integer >= ${min}, got "${raw}"`);
+  }
+  return value;
+}
+
+export function loadConfig(env: Env = process.env): AppConfig {
+  return {
+    port: int(env, 'PORT', 3000),
+    host: env.HOST ?? '127.0.0.1',
+    databaseFile: env.DATABASE_FILE ?? 'data/carepath.db',
+    bodyLimit: env.BODY_LIMIT ?? '64kb',
+    // Defaults from domain.md ("Referral workflow states"): green channel 2 h, urgent 24 h, routine 2 working days.
+    deadlinePolicy: {
+      greenChannelMinutes: int(env, 'REFERRAL_DEADLINE_GREEN_CHANNEL_MINUTES', 120, 1),
+      urgentMinutes: int(env, 'REFERRAL_DEADLINE_URGENT_MINUTES', 24 * 60, 1),
+      routineWorkingDays: int(env, 'REFERRAL_DEADLINE_ROUTINE_WORKING_DAYS', 2, 1),
+      utcOffsetMinutes: int(env, 'CARE_UTC_OFFSET_MINUTES', 480, -720),
+    },
+    futureSkewMs: int(env, 'OCCURRED_AT_MAX_FUTURE_SKEW_SECONDS', 300) * 1000,
+    logJson: (env.LOG_FORMAT ?? 'json') === 'json',
+  };
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -1,0 +1,53 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  decideJourney,
+  evolveJourney,
+  initialJourneyState,
+  JOURNEY_EVENT_TYPES,
+  type JourneyCommand,
+  type JourneyEvent,
+  type JourneyState,
+  journeyStreamId,
+} from '@carepath/domain';
+import type { EventStore, StoredEvent } from '@carepath/event-store';
+import { ResourceNotFoundException } from '../common/http-errors';
+import type { Decider } from '../store/stream-writer';
+import { toDomainEvent } from '../store/stream-writer';
+import { EVENT_STORE } from '../store/tokens';
+
+export const journeyDecider: Decider<JourneyCommand, JourneyEvent, JourneyState> = {
+  initialState: initialJourneyState,
+  decide: decideJourney,
+  evolve: evolveJourney,
+  eventTypes: JOURNEY_EVENT_TYPES,
+};
+
+export const journeyNotFound = (journeyId: string) =>
+  new ResourceNotFoundException('JOURNEY_NOT_FOUND', `Unknown journey ${journeyId}`);
+
+/** Reads a journey's stream and folds it; the only place journey state is rebuilt for reading. */
+@Injectable()
+export class JourneyReader {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+
+  async load(
+    journeyId: string,
+    options: { upToPosition?: bigint } = {},
+  ): Promise<{ state: JourneyState; revision: bigint | 'no-stream'; events: StoredEvent[] }> {
+    const all = await this.store.readStream(journeyStreamId(journeyId));
+    const events =
+      options.upToPosition === undefined ? all : all.filter((e) => e.position <= options.upToPosition!);
+    const state = events.reduce(
+      (s, e) => evolveJourney(s, toDomainEvent<JourneyEvent>(e, JOURNEY_EVENT_TYPES)),
+      initialJourneyState(),
+    );
+    const last = events.at(-1);
+    return { state, revision: last ? last.revision : 'no-stream', events };
+  }
+
+  async get(journeyId: string): Promise<{ state: JourneyState; revision: bigint; events: StoredEvent[] }> {
+    const loaded = await this.load(journeyId);
+    if (loaded.revision === 'no-stream') throw journeyNotFound(journeyId);
+    return { ...loaded, revision: loaded.revision };
+  }
+}

@@ -1,0 +1,109 @@
+import { as, type TestApp } from './test-app';
+
+/**
+ * A small medical alliance (医联体) in Chaoyang district: a community health centre, its lead tertiary
+ * hospital and a second tertiary member (for redirects), plus a secondary hospital of another alliance.
+ */
+export const CHC = 'CHC-CY-01';
+export const HOSP = 'HOSP-CY-01';
+export const HOSP2 = 'HOSP-CY-02';
+export const OTHER = 'SEC-HD-01';
+export const REGION = '110105';
+
+export async function seedAlliance(t: TestApp): Promise<void> {
+  const admin = as('HC-CY', 'admin', 'registrar-1');
+  const institutions = [
+    {
+      institutionId: CHC,
+      name: 'Jianwai Community Health Centre',
+      tier: 'community',
+      allianceId: 'CY-G1',
+      regionCode: REGION,
+    },
+    {
+      institutionId: HOSP,
+      name: 'Chaoyang Hospital',
+      tier: 'tertiary',
+      allianceId: 'CY-G1',
+      regionCode: REGION,
+    },
+    {
+      institutionId: HOSP2,
+      name: 'Chaoyang East Hospital',
+      tier: 'tertiary',
+      allianceId: 'CY-G1',
+      regionCode: REGION,
+    },
+    {
+      institutionId: OTHER,
+      name: 'Haidian Secondary Hospital',
+      tier: 'secondary',
+      allianceId: 'HD-G1',
+      regionCode: '110108',
+    },
+  ];
+  for (const body of institutions) {
+    await t
+      .http()
+      .post('/institutions')
+      .set(admin)
+      .send({ ...body, occurredAt: '2026-01-01T00:00:00+08:00' })
+      .expect(201);
+  }
+  const wards = [
+    [CHC, 'rehab', 'rehabilitation', 10],
+    [HOSP, 'cardio-surg', 'cardiac-surgery', 2],
+    [HOSP, 'icu', 'intensive-care', 4],
+    [HOSP2, 'cardio-surg', 'cardiac-surgery', 20],
+  ] as const;
+  for (const [institutionId, wardId, specialty, openBeds] of wards) {
+    await t
+      .http()
+      .post(`/institutions/${institutionId}/wards`)
+      .set(admin)
+      .send({ wardId, specialty, openBeds, occurredAt: '2026-01-01T00:00:00+08:00' })
+      .expect(201);
+  }
+}
+
+export async function openJourney(t: TestApp, overrides: Record<string, unknown> = {}): Promise<string> {
+  const res = await t
+    .http()
+    .post('/journeys')
+    .set(as(CHC))
+    .send({
+      patientId: 'pt-7f3a9c21',
+      residenceRegion: REGION,
+      institutionId: CHC,
+      visitType: 'outpatient',
+      diagnosisCode: 'I21.4',
+      occurredAt: '2026-03-01T09:00:00+08:00',
+      ...overrides,
+    })
+    .expect(201);
+  return (res.body as { journeyId: string }).journeyId;
+}
+
+export async function referUp(
+  t: TestApp,
+  journeyId: string,
+  overrides: Record<string, unknown> = {},
+): Promise<string> {
+  const res = await t
+    .http()
+    .post(`/journeys/${journeyId}/referrals`)
+    .set(as(CHC))
+    .send({
+      direction: 'up',
+      fromInstitutionId: CHC,
+      toInstitutionId: HOSP,
+      department: 'cardiology',
+      priority: 'urgent',
+      setting: 'inpatient',
+      reasonCode: 'I21.4',
+      occurredAt: '2026-03-01T10:00:00+08:00',
+      ...overrides,
+    })
+    .expect(201);
+  return (res.body as { referralId: string }).referralId;
+}

@@ -1,0 +1,53 @@
+import type { INestApplication } from '@nestjs/common';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import type { App } from 'supertest/types';
+import { createApp } from '../../apps/api/src/app.setup';
+import { type AppConfig, loadConfig } from '../../apps/api/src/config/app-config';
+
+/** The real app (same module, pipes, filters) on a temporary database file. */
+export interface TestApp {
+  readonly app: INestApplication;
+  readonly http: () => ReturnType<typeof request>;
+  readonly databaseFile: string;
+  /** Closes the app and starts a new one on the same file, as a process restart would. */
+  restart(): Promise<TestApp>;
+  close(): Promise<void>;
+}
+
+export function startTestApp(overrides: Partial<AppConfig> = {}): Promise<TestApp> {
+  return start(overrides, mkdtempSync(join(tmpdir(), 'carepath-e2e-')));
+}
+
+async function start(overrides: Partial<AppConfig>, folder: string): Promise<TestApp> {
+  const config: AppConfig = { ...loadConfig({}), databaseFile: join(folder, 'carepath.db'), ...overrides };
+  const app = await createApp(config, { logger: false });
+  await app.init();
+  const server = app.getHttpServer() as App;
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await app.close();
+  };
+  return {
+    app,
+    http: () => request(server),
+    databaseFile: config.databaseFile,
+    restart: async () => {
+      await close();
+      return start(overrides, folder);
+    },
+    close: async () => {
+      await close();
+      rmSync(folder, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Headers of an actor acting for an institution. */
+export function as(institutionId: string, role = 'doctor', actorId = `dr-${institutionId.toLowerCase()}`) {
+  return { 'X-Actor-Id': actorId, 'X-Actor-Role': role, 'X-Institution-Id': institutionId };
+}
