@@ -1,0 +1,125 @@
+import Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type EventStore, EventStoreUnavailableError, SqliteEventStore } from '@carepath/event-store';
+import { eventStoreContract } from './event-store.contract';
+
+const folders: string[] = [];
+const files = new WeakMap<EventStore, string>();
+afterAll(() => folders.forEach((f) => rmSync(f, { recursive: true, force: true })));
+
+function tempFile(): string {
+  const folder = mkdtempSync(join(tmpdir(), 'carepath-store-'));
+  folders.push(folder);
+  return join(folder, 'events.db');
+}
+
+function openAt(filename: string): SqliteEventStore {
+  const store = SqliteEventStore.open({ filename });
+  files.set(store, filename);
+  return store;
+}
+
+eventStoreContract('embedded SQLite', {
+  open: () => Promise.resolve(openAt(tempFile())),
+  reopen: async (store) => {
+    const filename = files.get(store)!;
+    await store.close();
+    return openAt(filename);
+  },
+});
+
+const event = (n = 0) => ({
+  id: randomUUID(),
+  type: 'VisitRecorded',
+  schemaVersion: 1,
+  data: { n },
+  metadata: {},
+});
+
+describe('embedded SQLite event store specifics', () => {
+  let filename: string;
+  let store: SqliteEventStore;
+  beforeEach(() => {
+    filename = tempFile();
+    store = openAt(filename);
+  });
+  afterEach(() => store.close());
+
+  it('runs with WAL and synchronous=FULL, and says so in its health', async () => {
+    expect(await store.health()).toMatchObject({
+      status: 'up',
+      kind: 'sqlite',
+      details: { journalMode: 'wal', synchronous: 'FULL' },
+    });
+    const probe = new Database(filename, { readonly: true });
+    try {
+      expect(probe.pragma('journal_mode', { simple: true })).toBe('wal');
+    } finally {
+      probe.close();
+    }
+  });
+
+  it('shares one durable commit among appends that arrive together, each with its own outcome', async () => {
+    const before = store.stats();
+    const streams = Array.from({ length: 50 }, () => `journey-${randomUUID()}`);
+    const outcomes = await Promise.allSettled([
+      ...streams.map((s) => store.append(s, [event()], { expectedRevision: 'no-stream' })),
+      store.append(streams[0]!, [event()], { expectedRevision: 'no-stream' }),
+    ]);
+    const after = store.stats();
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(50);
+    expect(outcomes.at(-1)).toMatchObject({
+      status: 'rejected',
+      reason: expect.objectContaining({ actual: 0n }),
+    });
+    expect(after.appends - before.appends).toBe(50);
+    expect(after.commits - before.commits).toBe(1);
+  });
+
+  it('assigns gap-free positions from 1, even when appends in a group conflict', async () => {
+    const s = 'journey-gapless';
+    await Promise.allSettled([
+      store.append(s, [event(1), event(2)], { expectedRevision: 'no-stream' }),
+      store.append(s, [event(3)], { expectedRevision: 'no-stream' }),
+      store.append('journey-other', [event(4)], { expectedRevision: 'no-stream' }),
+      store.append(s, [event(5)], { expectedRevision: 1n }),
+    ]);
+    const page = await store.readAll({ after: 0n, maxCount: 100 });
+    expect(page.events.map((e) => e.position)).toEqual([1n, 2n, 3n, 4n]);
+    expect(page.events.map((e) => e.data.n)).toEqual([1, 2, 4, 5]);
+  });
+
+  it('writes appends accepted before close, and refuses new ones after', async () => {
+    const pending = store.append('journey-closing', [event()], { expectedRevision: 'no-stream' });
+    await store.close();
+    await expect(pending).resolves.toMatchObject({ position: 1n });
+    await expect(store.append('journey-closing', [event()], { expectedRevision: 0n })).rejects.toBeInstanceOf(
+      EventStoreUnavailableError,
+    );
+    store = openAt(filename);
+    expect(await store.headPosition()).toBe(1n);
+  });
+
+  it('refuses to open a database from a newer CarePath', async () => {
+    await store.close();
+    const raw = new Database(filename);
+    raw.pragma('user_version = 99');
+    raw.close();
+    expect(() => openAt(filename)).toThrow(/newer/);
+    store = openAt(tempFile());
+  });
+
+  it('keeps the stored bytes of data and metadata exactly as appended', async () => {
+    const data = { diagnosisCode: 'I21.4', nested: { list: [1, 2.5, null, 'x'] }, unicode: '上转 ✓' };
+    await store.append(
+      'journey-bytes',
+      [{ ...event(), data, metadata: { occurredAt: '2026-03-01T09:00:00+08:00' } }],
+      { expectedRevision: 'no-stream' },
+    );
+    const [stored] = await store.readStream('journey-bytes');
+    expect(stored!.data).toEqual(data);
+  });
+});
