@@ -1,0 +1,130 @@
+// Records a short journey against a running API and prints each request and answer, as shown in the README.
+// Usage: `npm start` in one terminal, then `node scripts/demo.mjs [base-url]` (default http://127.0.0.1:3000).
+const api = process.argv[2] ?? 'http://127.0.0.1:3000';
+const run = Date.now().toString(36).toUpperCase();
+const CHC = `CHC-DEMO-${run}`;
+const HOSP = `HOSP-DEMO-${run}`;
+const as = (institution, role = 'doctor') => ({
+  'X-Actor-Id': `${role}-${institution.toLowerCase()}`,
+  'X-Actor-Role': role,
+  'X-Institution-Id': institution,
+});
+
+async function call(method, path, headers = {}, body, { quiet = false } = {}) {
+  const res = await fetch(api + path, {
+    method,
+    headers: { 'Content-Type': 'application/json', ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await res.json();
+  if (!quiet) {
+    const extra = Object.entries(headers).filter(
+      ([k]) => !k.startsWith('X-Actor') && k !== 'X-Institution-Id',
+    );
+    console.log(`> ${method} ${path}${extra.map(([k, v]) => `  ${k}: ${v}`).join('')}`);
+    console.log(`< ${res.status} ${JSON.stringify(json)}\n`);
+  }
+  return json;
+}
+
+const admin = as('HC-DEMO', 'admin');
+const at = '2026-01-01T00:00:00+08:00';
+await call(
+  'POST',
+  '/institutions',
+  admin,
+  {
+    institutionId: CHC,
+    name: 'Demo Community Health Centre',
+    tier: 'community',
+    allianceId: 'DEMO-G1',
+    regionCode: '110105',
+    occurredAt: at,
+  },
+  { quiet: true },
+);
+await call(
+  'POST',
+  '/institutions',
+  admin,
+  {
+    institutionId: HOSP,
+    name: 'Demo Tertiary Hospital',
+    tier: 'tertiary',
+    allianceId: 'DEMO-G1',
+    regionCode: '110105',
+    occurredAt: at,
+  },
+  { quiet: true },
+);
+await call(
+  'POST',
+  `/institutions/${HOSP}/wards`,
+  admin,
+  { wardId: 'cardio-surg', specialty: 'cardiac-surgery', openBeds: 20, occurredAt: at },
+  { quiet: true },
+);
+
+const { journeyId } = await call('POST', '/journeys', as(CHC), {
+  patientId: 'pt-7f3a9c21',
+  residenceRegion: '110105',
+  institutionId: CHC,
+  visitType: 'outpatient',
+  diagnosisCode: 'I21.4',
+  occurredAt: '2026-03-01T09:00:00+08:00',
+});
+const j = `/journeys/${journeyId}`;
+const { referralId } = await call('POST', `${j}/referrals`, as(CHC), {
+  direction: 'up',
+  fromInstitutionId: CHC,
+  toInstitutionId: HOSP,
+  department: 'cardiology',
+  priority: 'urgent',
+  setting: 'inpatient',
+  reasonCode: 'I21.4',
+  occurredAt: '2026-03-01T10:00:00+08:00',
+});
+await call('POST', `${j}/referrals/${referralId}/accept`, as(HOSP), {
+  occurredAt: '2026-03-01T11:00:00+08:00',
+});
+await call('POST', `${j}/referrals/${referralId}/accept`, as(HOSP), {
+  occurredAt: '2026-03-01T11:05:00+08:00',
+});
+await call(
+  'POST',
+  `${j}/admissions`,
+  { ...as(HOSP), 'If-Match': '"1"' },
+  {
+    institutionId: HOSP,
+    wardId: 'cardio-surg',
+    bedId: '12',
+    referralId,
+    occurredAt: '2026-03-01T12:00:00+08:00',
+  },
+);
+await call(
+  'POST',
+  `${j}/admissions`,
+  { ...as(HOSP), 'If-Match': '"3"' },
+  {
+    institutionId: HOSP,
+    wardId: 'cardio-surg',
+    bedId: '12',
+    referralId,
+    occurredAt: '2026-03-01T12:00:00+08:00',
+  },
+);
+await call('POST', '/journeys', as(CHC), {
+  patientId: '13800138000',
+  residenceRegion: '110105',
+  institutionId: CHC,
+  visitType: 'walk-in',
+  diagnosisCode: 'flu',
+  occurredAt: '2026-03-01 09:00',
+});
+const view = await call('GET', j, {}, undefined, { quiet: true });
+const referral = view.state.referrals[referralId];
+console.log(`> GET ${j}`);
+console.log(
+  `< revision ${view.revision}, journey ${view.state.status}, referral ${referral.status} (deadline ${referral.deadline}), admissions ${Object.keys(view.state.admissions).length}`,
+);
