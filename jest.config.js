@@ -3,6 +3,7 @@
 const moduleNameMapper = {
   '^@carepath/domain$': '<rootDir>/libs/domain/src',
   '^@carepath/event-store$': '<rootDir>/libs/event-store/src',
+  '^@carepath/projections$': '<rootDir>/libs/projections/src',
 };
 const base = {
   rootDir: __dirname,

@@ -22,7 +22,12 @@ export function startTestApp(overrides: Partial<AppConfig> = {}): Promise<TestAp
 }
 
 async function start(overrides: Partial<AppConfig>, folder: string): Promise<TestApp> {
-  const config: AppConfig = { ...loadConfig({}), databaseFile: join(folder, 'carepath.db'), ...overrides };
+  const config: AppConfig = {
+    ...loadConfig({}),
+    databaseFile: join(folder, 'carepath.db'),
+    readModelDir: join(folder, 'read-models'),
+    ...overrides,
+  };
   const app = await createApp(config, { logger: false });
   await app.init();
   const server = app.getHttpServer() as App;

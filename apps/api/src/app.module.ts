@@ -8,7 +8,14 @@ import { HealthController } from './health/health.controller';
 import { ExecuteInstitutionCommandHandler } from './institutions/execute-institution-command.handler';
 import { InstitutionsController } from './institutions/institutions.controller';
 import { ExecuteJourneyCommandHandler } from './journeys/execute-journey-command.handler';
-import { GetJourneyHandler, GetJourneyHistoryHandler } from './journeys/journey.queries';
+import {
+  GetJourneyHandler,
+  GetJourneyHistoryHandler,
+  GetJourneyTimelineHandler,
+} from './journeys/journey.queries';
+import { AnalyticsController } from './analytics/analytics.controller';
+import { ProjectionsController } from './projections/projections.controller';
+import { ProjectionsService } from './projections/projections.service';
 import { JourneyReader } from './journeys/journey.reader';
 import { JourneysController } from './journeys/journeys.controller';
 import { InstitutionDirectory } from './reference/institution-directory';
@@ -30,7 +37,13 @@ export class AppModule implements NestModule {
         EventStoreModule,
         CqrsModule.forRoot(),
       ],
-      controllers: [InstitutionsController, JourneysController, HealthController],
+      controllers: [
+        InstitutionsController,
+        JourneysController,
+        AnalyticsController,
+        ProjectionsController,
+        HealthController,
+      ],
       providers: [
         { provide: APP_FILTER, useClass: ErrorFilter },
         LiveReferenceModel,
@@ -40,6 +53,8 @@ export class AppModule implements NestModule {
         ExecuteJourneyCommandHandler,
         GetJourneyHandler,
         GetJourneyHistoryHandler,
+        GetJourneyTimelineHandler,
+        ProjectionsService,
       ],
     };
   }

@@ -15,6 +15,8 @@ export interface RequestContext {
   readonly requestId: string;
   readonly idempotencyKey: string | null;
   readonly ifMatch: bigint | null;
+  /** `projected`: answer a write only once the read models reflect it (`?consistency=` or `X-Consistency`). */
+  readonly consistency: 'written' | 'projected';
 }
 
 export const ACTOR_ROLES = ['doctor', 'nurse', 'coordinator', 'registrar', 'admin', 'system'] as const;
@@ -55,6 +57,12 @@ export function parseRequestContext(req: Request): RequestContext {
     if (!m?.[1]) problems.push('header If-Match must be the expected revision, e.g. "3"');
     else ifMatch = BigInt(m[1]);
   }
+  const consistencyRaw =
+    header(req, 'x-consistency') ??
+    (typeof req.query?.consistency === 'string' ? req.query.consistency : undefined);
+  if (consistencyRaw !== undefined && consistencyRaw !== 'written' && consistencyRaw !== 'projected') {
+    problems.push('consistency must be written or projected');
+  }
   if (problems.length > 0)
     throw new BadRequestException({ message: problems, error: 'Bad Request', statusCode: 400 });
   const requestId = (req as Request & { requestId?: string }).requestId ?? randomUUID();
@@ -66,6 +74,7 @@ export function parseRequestContext(req: Request): RequestContext {
     requestId,
     idempotencyKey: idempotencyKey ?? null,
     ifMatch,
+    consistency: consistencyRaw === 'projected' ? 'projected' : 'written',
   };
 }
 

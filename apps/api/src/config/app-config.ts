@@ -1,3 +1,4 @@
+import { dirname, join } from 'node:path';
 import type { DeadlinePolicy } from '@carepath/domain';
 
 /** Everything the API reads from its environment, parsed once at start-up and validated. */
@@ -12,6 +13,16 @@ export interface AppConfig {
   /** Tolerated clock skew for occurredAt in the future, in ms. */
   readonly futureSkewMs: number;
   readonly logJson: boolean;
+  /** Folder of the read-model files (one SQLite file per projection generation). */
+  readonly readModelDir: string;
+  /** `in-process`: the API runs the projections; `external`: apps/projector does, the API only reads. */
+  readonly projections: 'in-process' | 'external';
+  /** Time zone of the midnight census and of period boundaries (domain.md: Asia/Shanghai). */
+  readonly censusTimeZone: string;
+  /** Where a patient on leave from a held bed is counted at midnight (domain.md: default where they are). */
+  readonly heldBedRule: 'physical' | 'held-bed';
+  /** How long a write with consistency=projected waits for the read models, in ms. */
+  readonly projectedWaitMs: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -24,6 +35,24 @@ function int(env: Env, name: string, fallback: number, min = 0): number {
     throw new Error(`Configuration ${name} must be an integer >= ${min}, got "${raw}"`);
   }
   return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(values as readonly string[]).includes(raw)) {
+    throw new Error(`Configuration ${name} must be one of ${values.join(', ')}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+function timeZone(zone: string): string {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+  } catch {
+    throw new Error(`Configuration CENSUS_TIME_ZONE must be an IANA time zone, got "${zone}"`);
+  }
+  return zone;
 }
 
 export function loadConfig(env: Env = process.env): AppConfig {
@@ -41,6 +70,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     futureSkewMs: int(env, 'OCCURRED_AT_MAX_FUTURE_SKEW_SECONDS', 300) * 1000,
     logJson: (env.LOG_FORMAT ?? 'json') === 'json',
+    readModelDir: env.READ_MODEL_DIR ?? join(dirname(env.DATABASE_FILE ?? 'data/carepath.db'), 'read-models'),
+    projections: oneOf(env, 'PROJECTIONS', ['in-process', 'external'] as const, 'in-process'),
+    censusTimeZone: timeZone(env.CENSUS_TIME_ZONE ?? 'Asia/Shanghai'),
+    heldBedRule: oneOf(env, 'HELD_BED_RULE', ['physical', 'held-bed'] as const, 'physical'),
+    projectedWaitMs: int(env, 'PROJECTED_WAIT_MS', 5000, 1),
   };
 }
 

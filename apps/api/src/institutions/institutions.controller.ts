@@ -8,6 +8,7 @@ import { Ctx, type RequestContext } from '../common/request-context';
 import { writeHeaders } from '../common/write-response';
 import { InstitutionDirectory } from '../reference/institution-directory';
 import { LiveReferenceModel } from '../reference/live-reference.model';
+import { ProjectionsService } from '../projections/projections.service';
 import { ExecuteInstitutionCommand, type InstitutionIntent } from './execute-institution-command.handler';
 import {
   ChangeBedCountDto,
@@ -23,11 +24,13 @@ export class InstitutionsController {
     private readonly commands: CommandBus,
     private readonly directory: InstitutionDirectory,
     private readonly live: LiveReferenceModel,
+    private readonly projections: ProjectionsService,
   ) {}
 
   private async run(res: Response, ctx: RequestContext, intent: InstitutionIntent) {
     const result = await this.commands.execute(new ExecuteInstitutionCommand(ctx, intent));
     writeHeaders(res, result);
+    if (ctx.consistency === 'projected') await this.projections.waitFor(result.position);
     return {
       institutionId: result.institutionId,
       revision: Number(result.revision),

@@ -1,5 +1,8 @@
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { Inject } from '@nestjs/common';
 import type { JourneyState } from '@carepath/domain';
+import { journeyTimeline, type JourneyTimeline } from '@carepath/projections';
+import { CLOCK, type Clock } from '../store/tokens';
 import { JourneyReader } from './journey.reader';
 
 export interface JourneyView {
@@ -64,5 +67,27 @@ export class GetJourneyHistoryHandler implements IQueryHandler<GetJourneyHistory
         metadata: e.metadata,
       })),
     };
+  }
+}
+
+export class GetJourneyTimelineQuery extends Query<JourneyTimeline> {
+  constructor(readonly journeyId: string) {
+    super();
+  }
+}
+
+@QueryHandler(GetJourneyTimelineQuery)
+export class GetJourneyTimelineHandler implements IQueryHandler<GetJourneyTimelineQuery, JourneyTimeline> {
+  constructor(
+    private readonly reader: JourneyReader,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  /** Folded from the journey's own stream: always current, corrections applied. Open stays count up to now. */
+  async execute({ journeyId }: GetJourneyTimelineQuery): Promise<JourneyTimeline> {
+    const { state } = await this.reader.get(journeyId);
+    if (state.status === 'not-opened')
+      throw new Error('unreachable: a stream exists but the journey is not opened');
+    return journeyTimeline(state, this.clock().toISOString());
   }
 }

@@ -21,8 +21,14 @@ import {
   RequestReferralDto,
   StartLeaveDto,
 } from './journey.dto';
+import { ProjectionsService } from '../projections/projections.service';
 import { ExecuteJourneyCommand, type JourneyIntent } from './execute-journey-command.handler';
-import { GetJourneyHistoryQuery, GetJourneyQuery, type JourneyView } from './journey.queries';
+import {
+  GetJourneyHistoryQuery,
+  GetJourneyQuery,
+  GetJourneyTimelineQuery,
+  type JourneyView,
+} from './journey.queries';
 
 @ApiTags('journeys')
 @ApiHeader({ name: 'X-Actor-Id', required: true, description: 'Acting user (until authentication lands)' })
@@ -43,6 +49,7 @@ export class JourneysController {
   constructor(
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
+    private readonly projections: ProjectionsService,
   ) {}
 
   private async run(
@@ -53,6 +60,7 @@ export class JourneysController {
   ): Promise<WriteResponse> {
     const result = await this.commands.execute(new ExecuteJourneyCommand(journeyId, ctx, intent));
     writeHeaders(res, result);
+    if (ctx.consistency === 'projected') await this.projections.waitFor(result.position);
     if (journeyId === null) res.setHeader('Location', `/journeys/${result.journeyId}`);
     return {
       journeyId: result.journeyId,
@@ -78,6 +86,12 @@ export class JourneysController {
     const view = await this.queries.execute(new GetJourneyQuery(journeyId));
     res.setHeader('ETag', `"${view.revision}"`);
     return view;
+  }
+
+  @Get(':journeyId/timeline')
+  @ApiOperation({ summary: 'Ordered steps with institutions and time spent in each' })
+  timeline(@Param('journeyId', uuid('journeyId')) journeyId: string) {
+    return this.queries.execute(new GetJourneyTimelineQuery(journeyId));
   }
 
   @Get(':journeyId/events')

@@ -420,7 +420,8 @@ function admitPatient(command: AdmitPatient, state: OpenedJourneyState): Journey
     if (referral.to.institutionId !== d.institution.institutionId) {
       throw wrongSide(referral, 'The referral was sent to another institution.');
     }
-    requireStatus(referral, ['accepted'], 'REFERRAL_NOT_ACCEPTED');
+    // In progress: the patient was already seen on this referral (e.g. a specialist visit before admission).
+    requireStatus(referral, ['accepted', 'in-progress'], 'REFERRAL_NOT_ACCEPTED');
   }
   return [
     {

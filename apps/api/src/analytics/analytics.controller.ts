@@ -1,0 +1,133 @@
+import { Controller, Get, Inject, Param, Query, Req, Res } from '@nestjs/common';
+import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import {
+  parsePeriod,
+  type Period,
+  PeriodError,
+  queryDownwardTransferKpi,
+  queryLiveCensus,
+  queryLocalTreatmentByAlliance,
+  queryLocalTreatmentByRegion,
+  queryReferralVolume,
+  queryWardOccupancy,
+  queryWorklist,
+} from '@carepath/projections';
+import type { Request, Response } from 'express';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { FieldException } from '../common/http-errors';
+import { code } from '../common/params';
+import { InstitutionDirectory } from '../reference/institution-directory';
+import { ProjectionsService } from '../projections/projections.service';
+import { CLOCK, type Clock } from '../store/tokens';
+import { respond } from './csv';
+import {
+  DownwardKpiQueryDto,
+  LiveCensusQueryDto,
+  LocalTreatmentQueryDto,
+  ReferralVolumeQueryDto,
+  WardOccupancyQueryDto,
+} from './analytics.dto';
+
+function period(query: { period?: string; from?: string; to?: string }): Period {
+  try {
+    return parsePeriod(query);
+  } catch (error) {
+    if (error instanceof PeriodError) throw new FieldException(error.field, error.message);
+    throw error;
+  }
+}
+
+/** Indicator read models (domain.md, "Indicators"); every figure comes from the projections, never the log. */
+@ApiTags('analytics')
+@ApiProduces('application/json', 'text/csv')
+@Controller()
+export class AnalyticsController {
+  constructor(
+    private readonly projections: ProjectionsService,
+    private readonly institutions: InstitutionDirectory,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  @Get('analytics/ward-occupancy')
+  @ApiOperation({ summary: 'Bed-use rate by midnight census, open bed-days, turnover, average stay' })
+  wardOccupancy(@Query() q: WardOccupancyQueryDto, @Req() req: Request, @Res() res: Response) {
+    const p = period(q);
+    const groupBy = q.groupBy ?? 'ward';
+    const rows = queryWardOccupancy(this.projections.reader('ward-occupancy'), p, q, groupBy, {
+      timeZone: this.config.censusTimeZone,
+      heldBedRule: this.config.heldBedRule,
+    });
+    respond(
+      req,
+      res,
+      q.format,
+      { period: p, groupBy, timeZone: this.config.censusTimeZone, heldBedRule: this.config.heldBedRule },
+      rows,
+    );
+  }
+
+  @Get('analytics/ward-occupancy/live')
+  @ApiOperation({ summary: 'Census now: occupied, open beds, extra beds, on leave, rate, per ward' })
+  liveCensus(@Query() q: LiveCensusQueryDto, @Req() req: Request, @Res() res: Response) {
+    const now = this.clock();
+    const rows = queryLiveCensus(this.projections.reader('ward-occupancy'), q, now.getTime());
+    respond(req, res, q.format, { at: now.toISOString() }, rows);
+  }
+
+  @Get('analytics/referrals')
+  @ApiOperation({
+    summary:
+      'Referral person-times by direction, setting, institution, alliance, period; outcomes; time to decision',
+  })
+  referrals(@Query() q: ReferralVolumeQueryDto, @Req() req: Request, @Res() res: Response) {
+    const p = period(q);
+    const groupBy = q.groupBy ?? ['direction'];
+    const unit = q.unit ?? p.unit ?? 'month';
+    const rows = queryReferralVolume(this.projections.reader('referral-volume'), p, q, groupBy, {
+      timeZone: this.config.censusTimeZone,
+      unit,
+    });
+    respond(req, res, q.format, { period: p, groupBy, unit: groupBy.includes('period') ? unit : null }, rows);
+  }
+
+  @Get('analytics/referrals/downward-kpi')
+  @ApiOperation({ summary: 'Tertiary KPI: downward transfers per year, outpatient and inpatient, growth' })
+  downwardKpi(@Query() q: DownwardKpiQueryDto, @Req() req: Request, @Res() res: Response) {
+    const rows = queryDownwardTransferKpi(
+      this.projections.reader('referral-volume'),
+      q.year,
+      q.institutionId,
+      this.config.censusTimeZone,
+    );
+    respond(req, res, q.format, { year: q.year }, rows);
+  }
+
+  @Get('analytics/local-treatment')
+  @ApiOperation({ summary: 'Community share, residents’ community share, in-region rate' })
+  localTreatment(@Query() q: LocalTreatmentQueryDto, @Req() req: Request, @Res() res: Response) {
+    const p = period(q);
+    const groupBy = q.groupBy ?? (q.allianceId ? 'alliance' : 'region');
+    if (groupBy === 'region' && q.allianceId)
+      throw new FieldException('allianceId', 'applies to groupBy=alliance only');
+    if (groupBy === 'alliance' && q.region)
+      throw new FieldException('region', 'applies to groupBy=region only');
+    const db = this.projections.reader('local-treatment');
+    const rows =
+      groupBy === 'region'
+        ? queryLocalTreatmentByRegion(db, p, q.region, this.config.censusTimeZone)
+        : queryLocalTreatmentByAlliance(db, p, q.allianceId, this.config.censusTimeZone);
+    respond(req, res, q.format, { period: p, groupBy }, rows);
+  }
+
+  @Get('worklists/:institutionId')
+  @ApiTags('worklists')
+  @ApiOperation({
+    summary:
+      'Incoming and outgoing referrals (with overdue flags), inpatients, on leave, expected downward transfers',
+  })
+  async worklist(@Param('institutionId', code('institutionId')) institutionId: string) {
+    await this.institutions.get(institutionId);
+    return queryWorklist(this.projections.reader('worklist'), institutionId, this.clock().getTime());
+  }
+}

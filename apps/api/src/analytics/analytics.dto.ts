@@ -1,0 +1,113 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsArray, IsIn, IsOptional, IsString, Matches } from 'class-validator';
+import {
+  OCCUPANCY_GROUPS,
+  PERIOD_UNITS,
+  REFERRAL_GROUPS,
+  type OccupancyGroup,
+  type ReferralGroup,
+} from '@carepath/projections';
+import { CODE_ID, REGION_CODE } from '../common/validation';
+
+const csvList = ({ value }: { value: unknown }) =>
+  typeof value === 'string'
+    ? value
+        .split(',')
+        .map((v) => v.trim())
+        .filter((v) => v.length > 0)
+    : value;
+
+export class PeriodQueryDto {
+  @ApiPropertyOptional({ description: 'Year 2026, month 2026-03, ISO week 2026-W09 or day 2026-03-01' })
+  @IsOptional()
+  @IsString()
+  period?: string;
+
+  @ApiPropertyOptional({ description: 'First local date (YYYY-MM-DD), with `to`' })
+  @IsOptional()
+  @IsString()
+  from?: string;
+
+  @ApiPropertyOptional({ description: 'Local date after the last day (exclusive)' })
+  @IsOptional()
+  @IsString()
+  to?: string;
+
+  @ApiPropertyOptional({ enum: ['json', 'csv'] })
+  @IsOptional()
+  @IsIn(['json', 'csv'])
+  format?: 'json' | 'csv';
+}
+
+export class WardOccupancyQueryDto extends PeriodQueryDto {
+  @IsOptional()
+  @Matches(CODE_ID, { message: 'institutionId must be an institution code' })
+  institutionId?: string;
+  @IsOptional() @Matches(CODE_ID, { message: 'wardId must be a ward code' }) wardId?: string;
+  @IsOptional() @Matches(CODE_ID, { message: 'allianceId must be an alliance code' }) allianceId?: string;
+
+  @ApiPropertyOptional({ enum: OCCUPANCY_GROUPS, default: 'ward' })
+  @IsOptional()
+  @IsIn(OCCUPANCY_GROUPS, { message: `groupBy must be one of: ${OCCUPANCY_GROUPS.join(', ')}` })
+  groupBy?: OccupancyGroup;
+}
+
+export class LiveCensusQueryDto {
+  @IsOptional()
+  @Matches(CODE_ID, { message: 'institutionId must be an institution code' })
+  institutionId?: string;
+  @IsOptional() @Matches(CODE_ID, { message: 'allianceId must be an alliance code' }) allianceId?: string;
+  @IsOptional() @IsIn(['json', 'csv']) format?: 'json' | 'csv';
+}
+
+export class ReferralVolumeQueryDto extends PeriodQueryDto {
+  @IsOptional() @IsIn(['up', 'down'], { message: 'direction must be up or down' }) direction?: 'up' | 'down';
+  @IsOptional()
+  @IsIn(['outpatient', 'inpatient'], { message: 'setting must be outpatient or inpatient' })
+  setting?: 'outpatient' | 'inpatient';
+  @IsOptional()
+  @Matches(CODE_ID, { message: 'institutionId must be an institution code' })
+  institutionId?: string;
+  @IsOptional() @Matches(CODE_ID, { message: 'allianceId must be an alliance code' }) allianceId?: string;
+
+  @ApiPropertyOptional({
+    description: `Comma-separated: ${REFERRAL_GROUPS.join(', ')}`,
+    default: 'direction',
+  })
+  @IsOptional()
+  @Transform(csvList)
+  @IsArray()
+  @IsIn(REFERRAL_GROUPS, {
+    each: true,
+    message: `groupBy must be a comma-separated list of: ${REFERRAL_GROUPS.join(', ')}`,
+  })
+  groupBy?: ReferralGroup[];
+
+  @ApiPropertyOptional({
+    enum: PERIOD_UNITS,
+    description: 'Bucket size when grouping by period',
+    default: 'month',
+  })
+  @IsOptional()
+  @IsIn(PERIOD_UNITS, { message: `unit must be one of: ${PERIOD_UNITS.join(', ')}` })
+  unit?: (typeof PERIOD_UNITS)[number];
+}
+
+export class DownwardKpiQueryDto {
+  @Matches(/^\d{4}$/, { message: 'year must be a year, e.g. 2026' }) year!: string;
+  @IsOptional()
+  @Matches(CODE_ID, { message: 'institutionId must be an institution code' })
+  institutionId?: string;
+  @IsOptional() @IsIn(['json', 'csv']) format?: 'json' | 'csv';
+}
+
+export class LocalTreatmentQueryDto extends PeriodQueryDto {
+  @IsOptional() @Matches(REGION_CODE, { message: 'region must be a region code' }) region?: string;
+  @IsOptional() @Matches(CODE_ID, { message: 'allianceId must be an alliance code' }) allianceId?: string;
+
+  @ApiPropertyOptional({ enum: ['region', 'alliance'], default: 'region' })
+  @IsOptional()
+  @IsIn(['region', 'alliance'], { message: 'groupBy must be region or alliance' })
+  groupBy?: 'region' | 'alliance';
+}

@@ -1,0 +1,46 @@
+import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { IsIn, IsOptional } from 'class-validator';
+import { ProjectionsService } from './projections.service';
+
+export class RebuildQueryDto {
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'wait must be true or false' })
+  wait?: 'true' | 'false';
+}
+
+@ApiTags('projections')
+@Controller('projections')
+export class ProjectionsController {
+  constructor(private readonly projections: ProjectionsService) {}
+
+  @Get()
+  @ApiOperation({
+    summary: 'Each projection: generation, position, lag behind the log head, state, last error',
+  })
+  async list() {
+    return { projections: await this.projections.status() };
+  }
+
+  @Post(':name/rebuild')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Rebuild into a fresh generation; queries answer from the old one until it has caught up',
+  })
+  async rebuild(@Param('name') name: string, @Query() q: RebuildQueryDto) {
+    const runner = this.projections.runner(name);
+    const done = runner.rebuild();
+    if (q.wait === 'true') await done;
+    else done.catch(() => undefined); // failures are reported by GET /projections
+    return runner.status();
+  }
+
+  @Post(':name/resume')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Retry a failed projection from its checkpoint' })
+  resume(@Param('name') name: string) {
+    const runner = this.projections.runner(name);
+    runner.resume();
+    return runner.status();
+  }
+}

@@ -1,0 +1,88 @@
+import {
+  addDays,
+  daysBetween,
+  periodKey,
+  periodRange,
+  previousPeriod,
+  type PeriodUnit,
+} from './care-calendar';
+
+export const PERIOD_UNITS: readonly PeriodUnit[] = ['day', 'week', 'month', 'year'];
+
+/** A reporting window of local dates [from, to), with the unit when it was named by a period key. */
+export interface Period {
+  readonly from: string;
+  readonly to: string;
+  readonly key: string | null;
+  readonly unit: PeriodUnit | null;
+}
+
+export class PeriodError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PeriodError';
+  }
+}
+
+const KEY_FORMATS: readonly [PeriodUnit, RegExp][] = [
+  ['day', /^\d{4}-\d{2}-\d{2}$/],
+  ['week', /^\d{4}-W\d{2}$/],
+  ['month', /^\d{4}-\d{2}$/],
+  ['year', /^\d{4}$/],
+];
+
+const MAX_DAYS = 3 * 366;
+
+/** `period` (2026, 2026-03, 2026-W09, 2026-03-01) or `from` + `to` (local dates, `to` exclusive). */
+export function parsePeriod(input: { period?: string; from?: string; to?: string }): Period {
+  if (input.period !== undefined) {
+    if (input.from !== undefined || input.to !== undefined) {
+      throw new PeriodError('period', 'give either period or from/to, not both');
+    }
+    const match = KEY_FORMATS.find(([, re]) => re.test(input.period!));
+    if (!match)
+      throw new PeriodError(
+        'period',
+        'must be a year (2026), month (2026-03), ISO week (2026-W09) or day (2026-03-01)',
+      );
+    const [unit] = match;
+    const range = periodRange(input.period, unit);
+    if (!validDate(range.from) || periodKey(range.from, unit) !== input.period) {
+      throw new PeriodError('period', `${input.period} is not a real ${unit}`);
+    }
+    return { ...range, key: input.period, unit };
+  }
+  if (input.from === undefined || input.to === undefined) {
+    throw new PeriodError(input.from === undefined ? 'from' : 'to', 'is required (or give period)');
+  }
+  if (!validDate(input.from)) throw new PeriodError('from', 'must be a date YYYY-MM-DD');
+  if (!validDate(input.to)) throw new PeriodError('to', 'must be a date YYYY-MM-DD');
+  const days = daysBetween(input.from, input.to);
+  if (days <= 0) throw new PeriodError('to', 'must be after from');
+  if (days > MAX_DAYS) throw new PeriodError('to', `a window spans at most ${MAX_DAYS} days`);
+  return { from: input.from, to: input.to, key: null, unit: null };
+}
+
+/** The window just before: the previous period of the same unit, or the same number of days before. */
+export function previousWindow(period: Period): Period {
+  if (period.key !== null && period.unit !== null) {
+    const key = previousPeriod(period.key, period.unit);
+    return { ...periodRange(key, period.unit), key, unit: period.unit };
+  }
+  const days = daysBetween(period.from, period.to);
+  return { from: addDays(period.from, -days), to: period.from, key: null, unit: null };
+}
+
+function validDate(date: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return false;
+  const ms = Date.parse(`${date}T00:00:00Z`);
+  return Number.isFinite(ms) && new Date(ms).toISOString().slice(0, 10) === date;
+}
+
+/** Growth in percent over the previous value, 2 decimals; null without a base. */
+export function growth(current: number, previous: number): number | null {
+  return previous > 0 ? Math.round(((current - previous) / previous) * 10_000) / 100 : null;
+}

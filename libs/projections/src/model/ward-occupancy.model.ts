@@ -1,0 +1,294 @@
+import { addDays, daysBetween, localDate, midnightAfter, startOfLocalDay } from './care-calendar';
+import { effectiveFacts, type Fact } from './facts';
+
+/*
+ * Ward occupancy (病床使用率) from stays, by midnight census (domain.md, "Indicators"):
+ *   occupied bed-days = for each day, patients in a bed at 24:00 local; admitted and discharged the same day = 1;
+ *   open bed-days     = beds open at 24:00, occupied or not; extra beds (加床) count as occupied, not open;
+ *   rate = occupied ÷ open; average open beds = open bed-days ÷ days; bed work-days = occupied ÷ average open beds;
+ *   turnover = discharges ÷ average open beds; average stay = discharged patients' bed-days ÷ discharges.
+ */
+
+export type SegmentKind = 'in-bed' | 'on-leave';
+
+/** Where a stay's patient was, from when to when (null = still there). */
+export interface StaySegment {
+  readonly admissionId: string;
+  readonly journeyId: string;
+  readonly institutionId: string;
+  readonly wardId: string;
+  readonly kind: SegmentKind;
+  /** True when the bed is kept for the patient during leave (sequential ward, 序贯病房). */
+  readonly bedHeld: boolean;
+  readonly from: number;
+  readonly to: number | null;
+}
+
+export interface StaySummary {
+  readonly admissionId: string;
+  readonly journeyId: string;
+  readonly institutionId: string;
+  readonly admittedWardId: string;
+  readonly currentWardId: string;
+  readonly admittedAt: number;
+  readonly dischargedAt: number | null;
+  readonly extraBed: boolean;
+  readonly status: 'in-bed' | 'on-leave' | 'discharged';
+}
+
+/** Derives a stay's segments and summary from its facts; a voided admission yields nothing. */
+export function deriveStay(
+  journeyId: string,
+  facts: readonly Fact[],
+): { summary: StaySummary; segments: StaySegment[] } | null {
+  const effective = effectiveFacts(facts);
+  const admitted = effective.find((f) => f.type === 'PatientAdmitted');
+  if (!admitted) return null;
+  const d = admitted.data as {
+    admissionId: string;
+    institution: { institutionId: string };
+    wardId: string;
+    extraBed: boolean;
+  };
+  const segments: StaySegment[] = [];
+  let open: Omit<StaySegment, 'to'> = {
+    admissionId: d.admissionId,
+    journeyId,
+    institutionId: d.institution.institutionId,
+    wardId: d.wardId,
+    kind: 'in-bed',
+    bedHeld: false,
+    from: Date.parse(admitted.occurredAt),
+  };
+  let dischargedAt: number | null = null;
+  const close = (at: number, next: Omit<StaySegment, 'to'> | null) => {
+    segments.push({ ...open, to: at });
+    if (next) open = next;
+  };
+  for (const fact of effective) {
+    if (dischargedAt !== null) break;
+    const at = Date.parse(fact.occurredAt);
+    if (at < open.from) continue; // a fact dated before the admission cannot move it backwards
+    switch (fact.type) {
+      case 'PatientMovedWard':
+        close(at, { ...open, wardId: (fact.data as { toWardId: string }).toWardId, from: at });
+        break;
+      case 'LeaveStarted':
+        if (open.kind === 'in-bed') {
+          close(at, {
+            ...open,
+            kind: 'on-leave',
+            bedHeld: (fact.data as { bedHeld: boolean }).bedHeld,
+            from: at,
+          });
+        }
+        break;
+      case 'LeaveEnded':
+        if (open.kind === 'on-leave') close(at, { ...open, kind: 'in-bed', bedHeld: false, from: at });
+        break;
+      case 'PatientDischarged':
+        dischargedAt = at;
+        close(at, null);
+        break;
+      default:
+        break;
+    }
+  }
+  if (dischargedAt === null) segments.push({ ...open, to: null });
+  const last = segments[segments.length - 1]!;
+  return {
+    summary: {
+      admissionId: d.admissionId,
+      journeyId,
+      institutionId: d.institution.institutionId,
+      admittedWardId: d.wardId,
+      currentWardId: last.wardId,
+      admittedAt: Date.parse(admitted.occurredAt),
+      dischargedAt,
+      extraBed: d.extraBed,
+      status: dischargedAt !== null ? 'discharged' : last.kind,
+    },
+    segments,
+  };
+}
+
+/** Which census counts a patient on leave from a held bed (domain.md: never two censuses on one night). */
+export type HeldBedRule = 'physical' | 'held-bed';
+
+export interface BedCountChange {
+  readonly from: number;
+  readonly openBeds: number;
+}
+
+export interface OccupancyInput {
+  readonly institutionId: string;
+  readonly wardId: string;
+  /** Bed-count changes of this ward in care time, any order. */
+  readonly bedCounts: readonly BedCountChange[];
+}
+
+export interface OccupancyFigures {
+  readonly days: number;
+  readonly occupiedBedDays: number;
+  readonly openBedDays: number;
+  /** Percent, 2 decimals; null when there are no open bed-days. */
+  readonly bedUseRate: number | null;
+  readonly averageOpenBeds: number;
+  readonly bedWorkDays: number | null;
+  readonly discharges: number;
+  readonly turnover: number | null;
+  readonly dischargedBedDays: number;
+  readonly averageLengthOfStay: number | null;
+}
+
+export interface CensusOptions {
+  readonly timeZone: string;
+  readonly heldBedRule: HeldBedRule;
+}
+
+/** Open beds at an instant: the last change at or before it (0 before the ward opened). */
+export function openBedsAt(changes: readonly BedCountChange[], at: number): number {
+  let beds = 0;
+  let latest = -Infinity;
+  for (const c of changes) {
+    if (c.from <= at && c.from >= latest) {
+      beds = c.openBeds;
+      latest = c.from;
+    }
+  }
+  return beds;
+}
+
+const covers = (s: StaySegment, at: number) => s.from <= at && (s.to === null || s.to > at);
+
+/**
+ * Is this segment counted in its ward's census at `at`? Under 'physical' only in-bed segments count; under
+ * 'held-bed' a held leave counts at the home ward and the same journey's in-bed segments elsewhere do not.
+ */
+function countedAt(
+  segment: StaySegment,
+  at: number,
+  sameJourney: readonly StaySegment[],
+  rule: HeldBedRule,
+): boolean {
+  if (!covers(segment, at)) return false;
+  if (rule === 'physical') return segment.kind === 'in-bed';
+  if (segment.kind === 'on-leave') return segment.bedHeld;
+  return !sameJourney.some((o) => o !== segment && o.kind === 'on-leave' && o.bedHeld && covers(o, at));
+}
+
+/** Census figures of the given wards over local dates [from, to). Segments must include every ward's journeys' segments. */
+export function occupancyFigures(
+  wards: readonly OccupancyInput[],
+  segments: readonly StaySegment[],
+  stays: readonly StaySummary[],
+  period: { readonly from: string; readonly to: string },
+  options: CensusOptions,
+): OccupancyFigures {
+  const days = daysBetween(period.from, period.to);
+  const wardKey = (i: string, w: string) => `${i}\u0000${w}`;
+  const inScope = new Set(wards.map((w) => wardKey(w.institutionId, w.wardId)));
+  const byJourney = groupBy(segments, (s) => s.journeyId);
+  const scoped = segments.filter((s) => inScope.has(wardKey(s.institutionId, s.wardId)));
+
+  let occupied = 0;
+  let open = 0;
+  for (let i = 0; i < days; i++) {
+    const date = addDays(period.from, i);
+    const midnight = midnightAfter(date, options.timeZone);
+    for (const ward of wards) open += openBedsAt(ward.bedCounts, midnight);
+    for (const s of scoped) {
+      if (countedAt(s, midnight, byJourney.get(s.journeyId) ?? [], options.heldBedRule)) occupied++;
+    }
+  }
+  // Same-day stays cross no midnight but count one bed-day on their day (domain.md).
+  const dayStart = startOfLocalDay(period.from, options.timeZone);
+  const dayEnd = startOfLocalDay(period.to, options.timeZone);
+  const discharged = stays.filter(
+    (s) =>
+      s.dischargedAt !== null &&
+      s.dischargedAt >= dayStart &&
+      s.dischargedAt < dayEnd &&
+      inScope.has(wardKey(s.institutionId, s.currentWardId)),
+  );
+  for (const stay of stays) {
+    if (
+      stay.dischargedAt !== null &&
+      inScope.has(wardKey(stay.institutionId, stay.admittedWardId)) &&
+      localDate(stay.admittedAt, options.timeZone) === localDate(stay.dischargedAt, options.timeZone) &&
+      stay.admittedAt >= dayStart &&
+      stay.admittedAt < dayEnd
+    ) {
+      occupied++;
+    }
+  }
+  let dischargedBedDays = 0;
+  for (const stay of discharged)
+    dischargedBedDays += stayBedDays(stay, byJourney.get(stay.journeyId) ?? [], options);
+
+  const averageOpenBeds = days > 0 ? open / days : 0;
+  return {
+    days,
+    occupiedBedDays: occupied,
+    openBedDays: open,
+    bedUseRate: open > 0 ? round((occupied / open) * 100) : null,
+    averageOpenBeds: round(averageOpenBeds),
+    bedWorkDays: averageOpenBeds > 0 ? round(occupied / averageOpenBeds) : null,
+    discharges: discharged.length,
+    turnover: averageOpenBeds > 0 ? round(discharged.length / averageOpenBeds) : null,
+    dischargedBedDays,
+    averageLengthOfStay: discharged.length > 0 ? round(dischargedBedDays / discharged.length) : null,
+  };
+}
+
+/** A discharged stay's bed-days (出院者占用总床日数): midnights counted in its census, at least 1. */
+export function stayBedDays(
+  stay: StaySummary,
+  journeySegments: readonly StaySegment[],
+  options: CensusOptions,
+): number {
+  if (stay.dischargedAt === null) return 0;
+  const own = journeySegments.filter((s) => s.admissionId === stay.admissionId);
+  let nights = 0;
+  const first = localDate(stay.admittedAt, options.timeZone);
+  const last = localDate(stay.dischargedAt, options.timeZone);
+  for (let date = first; date < last; date = addDays(date, 1)) {
+    const midnight = midnightAfter(date, options.timeZone);
+    if (own.some((s) => countedAt(s, midnight, journeySegments, options.heldBedRule))) nights++;
+  }
+  return Math.max(1, nights);
+}
+
+export interface LiveCensus {
+  readonly occupied: number;
+  readonly openBeds: number;
+  readonly extraBeds: number;
+  readonly onLeave: number;
+  readonly rate: number | null;
+}
+
+/** The census right now: open segments only. */
+export function liveCensus(openBeds: number, openSegments: readonly StaySegment[]): LiveCensus {
+  const occupied = openSegments.filter((s) => s.kind === 'in-bed' && s.to === null).length;
+  const onLeave = openSegments.filter((s) => s.kind === 'on-leave' && s.to === null).length;
+  return {
+    occupied,
+    openBeds,
+    extraBeds: Math.max(0, occupied - openBeds),
+    onLeave,
+    rate: openBeds > 0 ? round((occupied / openBeds) * 100) : null,
+  };
+}
+
+function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
+  const map = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = map.get(k);
+    if (list) list.push(item);
+    else map.set(k, [item]);
+  }
+  return map;
+}
+
+const round = (n: number) => Math.round(n * 100) / 100;

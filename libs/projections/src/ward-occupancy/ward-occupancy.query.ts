@@ -1,0 +1,173 @@
+import type Database from 'better-sqlite3';
+import { startOfLocalDay } from '../model/care-calendar';
+import type { Period } from '../model/period.model';
+import {
+  type BedCountChange,
+  type HeldBedRule,
+  liveCensus,
+  type LiveCensus,
+  occupancyFigures,
+  type OccupancyFigures,
+  openBedsAt,
+  type StaySegment,
+  type StaySummary,
+} from '../model/ward-occupancy.model';
+
+export const OCCUPANCY_GROUPS = ['ward', 'institution', 'alliance', 'all'] as const;
+export type OccupancyGroup = (typeof OCCUPANCY_GROUPS)[number];
+
+export interface OccupancyFilter {
+  readonly institutionId?: string;
+  readonly wardId?: string;
+  readonly allianceId?: string;
+}
+
+export interface OccupancyRow {
+  readonly institutionId: string | null;
+  readonly wardId: string | null;
+  readonly allianceId: string | null;
+  readonly figures: OccupancyFigures;
+}
+
+interface WardRow {
+  institution_id: string;
+  ward_id: string;
+  alliance_id: string | null;
+}
+
+function wardsInScope(db: Database.Database, filter: OccupancyFilter): WardRow[] {
+  return db
+    .prepare(
+      `SELECT w.institution_id, w.ward_id, i.alliance_id FROM wards w LEFT JOIN institutions i USING (institution_id)
+       WHERE (@institutionId IS NULL OR w.institution_id = @institutionId)
+         AND (@wardId IS NULL OR w.ward_id = @wardId)
+         AND (@allianceId IS NULL OR i.alliance_id = @allianceId)
+       ORDER BY w.institution_id, w.ward_id`,
+    )
+    .all({
+      institutionId: filter.institutionId ?? null,
+      wardId: filter.wardId ?? null,
+      allianceId: filter.allianceId ?? null,
+    }) as WardRow[];
+}
+
+function bedCounts(db: Database.Database): Map<string, BedCountChange[]> {
+  const map = new Map<string, BedCountChange[]>();
+  const rows = db.prepare('SELECT institution_id, ward_id, from_ms, open_beds FROM bed_counts').all() as {
+    institution_id: string;
+    ward_id: string;
+    from_ms: number;
+    open_beds: number;
+  }[];
+  for (const r of rows) {
+    const key = `${r.institution_id}\u0000${r.ward_id}`;
+    const list = map.get(key) ?? [];
+    list.push({ from: r.from_ms, openBeds: r.open_beds });
+    map.set(key, list);
+  }
+  return map;
+}
+
+const toSegment = (r: Record<string, unknown>): StaySegment => ({
+  journeyId: r.journey_id as string,
+  admissionId: r.admission_id as string,
+  institutionId: r.institution_id as string,
+  wardId: r.ward_id as string,
+  kind: r.kind as StaySegment['kind'],
+  bedHeld: r.bed_held === 1,
+  from: r.from_ms as number,
+  to: (r.to_ms as number | null) ?? null,
+});
+
+const toStay = (r: Record<string, unknown>): StaySummary => ({
+  admissionId: r.admission_id as string,
+  journeyId: r.journey_id as string,
+  institutionId: r.institution_id as string,
+  admittedWardId: r.admitted_ward_id as string,
+  currentWardId: r.current_ward_id as string,
+  admittedAt: r.admitted_at as number,
+  dischargedAt: (r.discharged_at as number | null) ?? null,
+  extraBed: r.extra_bed === 1,
+  status: r.status as StaySummary['status'],
+});
+
+/** Bed-use figures by midnight census over a period, grouped by ward, institution, alliance or all in scope. */
+export function queryWardOccupancy(
+  db: Database.Database,
+  period: Period,
+  filter: OccupancyFilter,
+  groupBy: OccupancyGroup,
+  options: { timeZone: string; heldBedRule: HeldBedRule },
+): OccupancyRow[] {
+  const wards = wardsInScope(db, filter);
+  const counts = bedCounts(db);
+  const start = startOfLocalDay(period.from, options.timeZone);
+  const end = startOfLocalDay(period.to, options.timeZone);
+  // Every segment of every journey present in the window: the held-bed rule looks across a journey's stays.
+  const segments = (
+    db
+      .prepare(
+        `SELECT * FROM segments WHERE journey_id IN (
+           SELECT journey_id FROM segments WHERE from_ms <= ? AND (to_ms IS NULL OR to_ms >= ?))`,
+      )
+      .all(end, start) as Record<string, unknown>[]
+  ).map(toSegment);
+  const stays = (
+    db
+      .prepare('SELECT * FROM stays WHERE admitted_at < ? AND (discharged_at IS NULL OR discharged_at >= ?)')
+      .all(end, start) as Record<string, unknown>[]
+  ).map(toStay);
+
+  const groups = new Map<string, { row: Omit<OccupancyRow, 'figures'>; wards: WardRow[] }>();
+  for (const ward of wards) {
+    const row = {
+      institutionId: groupBy === 'ward' || groupBy === 'institution' ? ward.institution_id : null,
+      wardId: groupBy === 'ward' ? ward.ward_id : null,
+      allianceId: groupBy === 'alliance' ? ward.alliance_id : null,
+    };
+    const key = JSON.stringify(row);
+    const group = groups.get(key) ?? { row, wards: [] };
+    group.wards.push(ward);
+    groups.set(key, group);
+  }
+  return [...groups.values()].map(({ row, wards: members }) => ({
+    ...row,
+    figures: occupancyFigures(
+      members.map((w) => ({
+        institutionId: w.institution_id,
+        wardId: w.ward_id,
+        bedCounts: counts.get(`${w.institution_id}\u0000${w.ward_id}`) ?? [],
+      })),
+      segments,
+      stays,
+      period,
+      options,
+    ),
+  }));
+}
+
+export interface LiveWardCensus extends LiveCensus {
+  readonly institutionId: string;
+  readonly wardId: string;
+}
+
+/** The census now: who is in each ward's beds, on leave, on extra beds. */
+export function queryLiveCensus(
+  db: Database.Database,
+  filter: OccupancyFilter,
+  now: number,
+): LiveWardCensus[] {
+  const wards = wardsInScope(db, filter);
+  const counts = bedCounts(db);
+  const open = (
+    db.prepare('SELECT * FROM segments WHERE to_ms IS NULL').all() as Record<string, unknown>[]
+  ).map(toSegment);
+  return wards.map((w) => ({
+    institutionId: w.institution_id,
+    wardId: w.ward_id,
+    ...liveCensus(
+      openBedsAt(counts.get(`${w.institution_id}\u0000${w.ward_id}`) ?? [], now),
+      open.filter((s) => s.institutionId === w.institution_id && s.wardId === w.ward_id),
+    ),
+  }));
+}
