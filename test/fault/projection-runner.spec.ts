@@ -1,0 +1,205 @@
+import type Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteEventStore, type StoredEvent } from '@carepath/event-store';
+import {
+  ALL_PROJECTIONS,
+  type ProjectionDefinition,
+  ProjectionEventError,
+  ProjectionRunner,
+  ReadModelFiles,
+  wardOccupancyProjection,
+} from '@carepath/projections';
+import { generateJourney, institutionStreams } from '../support/journey-generator';
+import { waitFor } from '../support/wait-for';
+
+/** Every row of every table but the checkpoint, in a stable order: "equal read models" made checkable. */
+function dump(db: Database.Database): Record<string, unknown[]> {
+  const tables = (
+    db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'checkpoint' ORDER BY name")
+      .all() as { name: string }[]
+  ).map((t) => t.name);
+  return Object.fromEntries(tables.map((t) => [t, db.prepare(`SELECT * FROM ${t} ORDER BY 1, 2, 3`).all()]));
+}
+
+async function seed(store: SqliteEventStore, from: number, to: number): Promise<void> {
+  for (const { streamId, events } of from === 0 ? institutionStreams() : [])
+    await store.append(streamId, events, { expectedRevision: 'no-stream' });
+  for (let i = from; i < to; i++) {
+    const { streamId, events } = generateJourney(i);
+    // Appended in two steps so journeys interleave in the log as they would in life.
+    await store.append(streamId, events.slice(0, 3), { expectedRevision: 'no-stream' });
+    if (events.length > 3) await store.append(streamId, events.slice(3), { expectedRevision: 2n });
+  }
+}
+
+describe('projection runner: checkpoints, duplicates, poison events, crashes and rebuilds', () => {
+  let folder: string;
+  let store: SqliteEventStore;
+  let files: ReadModelFiles;
+  const runners: ProjectionRunner[] = [];
+  const run = async (definition: ProjectionDefinition, dir = files, pageSize = 50) => {
+    const runner = new ProjectionRunner(store, definition, dir, { pageSize });
+    runners.push(runner);
+    await runner.start();
+    return runner;
+  };
+  const caughtUp = async (runner: ProjectionRunner) => {
+    const head = await store.headPosition();
+    await runner.waitFor(head);
+  };
+  /** The same projection built from zero in a separate folder: what "a rebuild" gives. */
+  const fromZero = async (definition: ProjectionDefinition) => {
+    const scratch = new ReadModelFiles(join(folder, `scratch-${definition.name}-${runners.length}`));
+    const runner = await run(definition, scratch, 500);
+    await caughtUp(runner);
+    return dump(runner.reader());
+  };
+
+  beforeEach(async () => {
+    folder = mkdtempSync(join(tmpdir(), 'carepath-runner-'));
+    store = SqliteEventStore.open({ filename: join(folder, 'events.db') });
+    files = new ReadModelFiles(join(folder, 'read-models'));
+    await seed(store, 0, 60);
+  });
+  afterEach(async () => {
+    for (const r of runners.splice(0)) await r.stop();
+    await store.close();
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  it('catches up in pages, then follows live appends; the checkpoint commits with the rows', async () => {
+    const runner = await run(wardOccupancyProjection);
+    await caughtUp(runner);
+    expect(runner.status()).toMatchObject({ state: 'live', lag: '0', lastError: null });
+    await seed(store, 60, 70);
+    await caughtUp(runner);
+    const checkpoint = runner.reader().prepare('SELECT position FROM checkpoint').get() as {
+      position: number;
+    };
+    expect(BigInt(checkpoint.position)).toBe(await store.headPosition());
+    expect(dump(runner.reader())).toEqual(await fromZero(wardOccupancyProjection));
+  });
+
+  it('changes nothing when a page is delivered twice', async () => {
+    const events: StoredEvent[] = [];
+    for (let after = 0n; ;) {
+      const page = await store.readAll({ after, maxCount: 1000 });
+      events.push(...page.events);
+      after = page.lastPosition;
+      if (page.isEnd) break;
+    }
+    for (const definition of ALL_PROJECTIONS) {
+      const scratch = new ReadModelFiles(join(folder, `dup-${definition.name}`));
+      const db = scratch.open(definition.name, 1, definition.schema);
+      const writer = definition.open(db);
+      const relevant = events.filter((e) => definition.streamPrefixes.some((p) => e.streamId.startsWith(p)));
+      db.transaction(() => writer.apply(relevant))();
+      const once = dump(db);
+      // The same events again, in pages of different sizes: journeys keep their revision, bed counts their event id.
+      for (let i = 0; i < relevant.length; i += 7)
+        db.transaction(() => writer.apply(relevant.slice(i, i + 7)))();
+      expect(dump(db)).toEqual(once);
+      db.close();
+      scratch.close();
+    }
+  });
+
+  it('stops only the projection with a poison event, reports it, and resumes from its checkpoint once fixed', async () => {
+    let broken = true;
+    const fragile: ProjectionDefinition = {
+      ...wardOccupancyProjection,
+      name: 'fragile-occupancy',
+      open(db) {
+        const inner = wardOccupancyProjection.open(db);
+        return {
+          apply(events) {
+            if (
+              broken &&
+              events.some((e) => e.type === 'SurgeryRecorded' && e.streamId.endsWith('00000007'))
+            ) {
+              // Simulates a projection bug on one event; the page must roll back entirely.
+              const poison = events.find(
+                (e) => e.type === 'SurgeryRecorded' && e.streamId.endsWith('00000007'),
+              )!;
+              inner.apply(events.slice(0, events.indexOf(poison)));
+              throw new ProjectionEventError(poison, new Error('cannot map procedure'));
+            }
+            inner.apply(events);
+          },
+        };
+      },
+    };
+    const healthy = await run(ALL_PROJECTIONS[1]!);
+    const runner = await run(fragile);
+    await waitFor(
+      () => runner.status().state,
+      (s) => s === 'failed',
+      { what: 'failure' },
+    );
+    const failed = runner.status();
+    expect(failed.lastError).toMatchObject({
+      eventType: 'SurgeryRecorded',
+      message: expect.stringContaining('cannot map procedure'),
+    });
+    expect(failed.lastError!.streamId).toMatch(/00000007$/);
+    const stuckAt = BigInt(
+      (runner.reader().prepare('SELECT position FROM checkpoint').get() as { position: number }).position,
+    );
+    expect(stuckAt).toBeLessThan(BigInt(failed.lastError!.position!));
+    await expect(runner.waitFor(await store.headPosition())).rejects.toThrow(/failed/);
+
+    await caughtUp(healthy);
+    expect(healthy.status().state).toBe('live');
+
+    broken = false;
+    runner.resume();
+    await caughtUp(runner);
+    expect(runner.status()).toMatchObject({ state: 'live', lastError: null });
+    expect(dump(runner.reader())).toEqual(await fromZero(wardOccupancyProjection));
+  });
+
+  it('a crash in the middle of a page loses nothing: the restarted projection equals a rebuild', async () => {
+    let crashes = 0;
+    const crashing: ProjectionDefinition = {
+      ...wardOccupancyProjection,
+      open(db) {
+        const inner = wardOccupancyProjection.open(db);
+        return {
+          apply(events) {
+            inner.apply(events.slice(0, Math.floor(events.length / 2)));
+            if (crashes++ === 3) throw new Error('killed mid-batch');
+            inner.apply(events.slice(Math.floor(events.length / 2)));
+          },
+        };
+      },
+    };
+    const first = await run(crashing);
+    await waitFor(
+      () => first.status().state,
+      (s) => s === 'failed',
+      { what: 'crash' },
+    );
+    await first.stop();
+    runners.splice(runners.indexOf(first), 1);
+    // A new process would find the files as the crash left them: the half page was never committed.
+    const restarted = await run(wardOccupancyProjection);
+    await caughtUp(restarted);
+    expect(dump(restarted.reader())).toEqual(await fromZero(wardOccupancyProjection));
+  });
+
+  it('a rebuild while writes continue swaps in a new generation equal to the live result', async () => {
+    const runner = await run(wardOccupancyProjection);
+    await caughtUp(runner);
+    const generation = runner.status().generation;
+    const writes = seed(store, 60, 120);
+    await runner.rebuild();
+    await writes;
+    await caughtUp(runner);
+    expect(runner.status().generation).toBe(generation + 1);
+    expect(files.current('ward-occupancy')).toEqual({ generation: generation + 1, version: 1 });
+    expect(dump(runner.reader())).toEqual(await fromZero(wardOccupancyProjection));
+  });
+});
