@@ -6,10 +6,8 @@ import {
   initialJourneyState,
   type InstitutionSnapshot,
   type JourneyCommand,
-  type JourneyEvent,
   type JourneyState,
   journeyStreamId,
-  type RecordedDomainEvent,
 } from '@carepath/domain';
 import type { EventToAppend } from '@carepath/event-store';
 
