@@ -25,6 +25,12 @@ export interface SqliteEventStoreOptions {
   /** Most appends one durable commit may carry; the rest wait for the next one. */
   readonly maxGroupSize?: number;
   readonly logger?: { warn(message: object): void; error(message: object): void };
+  /**
+   * Set when another process appends to the same file (e.g. apps/projector beside the API): the head is re-read
+   * before each read and live subscriptions also look for new events every `pollMs`, since the in-process
+   * commit signal cannot cross processes.
+   */
+  readonly externalWriters?: { readonly pollMs: number };
 }
 
 interface PendingAppend {
@@ -132,7 +138,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   headPosition(): Promise<bigint> {
-    return this.guard(() => this.head);
+    return this.guard(() => this.refreshHead());
   }
 
   subscribeToAll(options: SubscribeOptions, handler: SubscriptionHandler): Subscription {
@@ -149,10 +155,12 @@ export class SqliteEventStore implements EventStore {
           if (!page.isEnd || stopped) continue;
           handler.onCaughtUp?.(position);
           // Live: wait for the next commit (an in-process signal, no polling), unless one landed meanwhile.
-          if (this.head > position) continue;
+          if (this.refreshHead() > position) continue;
           await new Promise<void>((resolve) => {
             wake = resolve;
             this.liveWaiters.add(resolve);
+            const poll = this.options.externalWriters?.pollMs;
+            if (poll !== undefined) setTimeout(resolve, poll);
           });
           if (wake) this.liveWaiters.delete(wake);
           wake = null;
@@ -235,6 +243,9 @@ export class SqliteEventStore implements EventStore {
     let next = this.head;
     try {
       this.statements.begin.run();
+      // Another process may have appended since our last look; the write lock we now hold makes this exact.
+      if (this.options.externalWriters)
+        next = (this.statements.head.get() as { head: bigint | null }).head ?? 0n;
       try {
         for (const request of group) {
           this.statements.savepoint.run();
@@ -345,7 +356,16 @@ export class SqliteEventStore implements EventStore {
     return row.revision ?? 'no-stream';
   }
 
+  /** The log head; re-read from the file only when other processes may append. */
+  private refreshHead(): bigint {
+    if (this.options.externalWriters && !this.db.inTransaction) {
+      this.head = (this.statements.head.get() as { head: bigint | null }).head ?? 0n;
+    }
+    return this.head;
+  }
+
   private readAllNow({ after, maxCount, filter }: ReadAllOptions): ReadAllPage {
+    this.refreshHead();
     const limit = BigInt(Math.max(1, maxCount));
     const rows = (
       filter && filter.streamPrefixes.length > 0

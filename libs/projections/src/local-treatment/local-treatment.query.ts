@@ -29,13 +29,11 @@ function visitsIn(
   params: Record<string, string>,
 ): VisitRow[] {
   return (
-    db
-      .prepare(`SELECT * FROM visits WHERE occurred_at >= @start AND occurred_at < @end AND (${where})`)
-      .all({
-        start: startOfLocalDay(period.from, timeZone),
-        end: startOfLocalDay(period.to, timeZone),
-        ...params,
-      }) as Record<string, unknown>[]
+    db.prepare(`SELECT * FROM visits WHERE occurred_at >= @start AND occurred_at < @end AND (${where})`).all({
+      start: startOfLocalDay(period.from, timeZone),
+      end: startOfLocalDay(period.to, timeZone),
+      ...params,
+    }) as Record<string, unknown>[]
   ).map(toVisit);
 }
 

@@ -1,0 +1,81 @@
+import { SqliteEventStore } from '@carepath/event-store';
+import { ALL_PROJECTIONS, ProjectionRunner, ReadModelFiles } from '@carepath/projections';
+import { loadConfig } from '../../api/src/config/app-config';
+
+const USAGE = `Usage: npm run projections -- <command>
+  status               position, lag and state of every projection
+  rebuild <name|all>   build a fresh generation from the log and swap it in
+Projections: ${ALL_PROJECTIONS.map((p) => p.name).join(', ')}
+Run rebuild while no other process runs the same projections (the API with PROJECTIONS=in-process rebuilds over
+HTTP instead: POST /projections/<name>/rebuild).`;
+
+function bar(done: bigint, total: bigint): string {
+  const width = 30;
+  const ratio = total > 0n ? Number((done * 1000n) / total) / 1000 : 1;
+  const filled = Math.round(Math.min(1, ratio) * width);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(ratio * 100).toFixed(1)}%`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, target] = argv;
+  if (command !== 'status' && command !== 'rebuild') {
+    console.error(USAGE);
+    return 2;
+  }
+  const config = loadConfig();
+  const store = SqliteEventStore.open({ filename: config.databaseFile, externalWriters: { pollMs: 50 } });
+  const files = new ReadModelFiles(config.readModelDir);
+  try {
+    if (command === 'status') {
+      const head = await store.headPosition();
+      for (const definition of ALL_PROJECTIONS) {
+        const current = files.current(definition.name);
+        console.log(`${definition.name.padEnd(16)} generation ${current?.generation ?? '-'}  head ${head}`);
+      }
+      return 0;
+    }
+    const selected = target === 'all' ? ALL_PROJECTIONS : ALL_PROJECTIONS.filter((p) => p.name === target);
+    if (selected.length === 0) {
+      console.error(`Unknown projection "${target ?? ''}".\n${USAGE}`);
+      return 2;
+    }
+    for (const definition of selected) {
+      const runner = new ProjectionRunner(store, definition, files, { pageSize: 5000 });
+      const started = process.hrtime.bigint();
+      await runner.start();
+      const rebuilt = runner.rebuild();
+      const progress = setInterval(() => {
+        const s = runner.status();
+        const position = BigInt(s.rebuild?.position ?? s.position);
+        process.stderr.write(`\r${definition.name.padEnd(16)} ${bar(position, BigInt(s.headPosition))}`);
+      }, 200);
+      try {
+        await rebuilt;
+      } finally {
+        clearInterval(progress);
+      }
+      const status = runner.status();
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      process.stderr.write(`\r${definition.name.padEnd(16)} ${bar(1n, 1n)}\n`);
+      console.log(
+        `${definition.name}: generation ${status.generation} at position ${status.position} in ${seconds.toFixed(1)} s`,
+      );
+      await runner.stop();
+    }
+    return 0;
+  } catch (error) {
+    console.error(`failed: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  } finally {
+    files.close();
+    await store.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,48 @@
+import { Logger } from '@nestjs/common';
+import { SqliteEventStore } from '@carepath/event-store';
+import { ALL_PROJECTIONS, ProjectionRunner, ReadModelFiles } from '@carepath/projections';
+import { loadConfig } from '../../api/src/config/app-config';
+
+/**
+ * The projector on its own: runs every projection against the event store that the API writes, so the API can
+ * run with PROJECTIONS=external and only read. Usage: `npm run projector` (same environment as the API).
+ */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = new Logger('projector');
+  const store = SqliteEventStore.open({
+    filename: config.databaseFile,
+    externalWriters: { pollMs: Number(process.env.PROJECTOR_POLL_MS ?? 50) },
+    logger: { warn: (m) => logger.warn(m), error: (m) => logger.error(m) },
+  });
+  const files = new ReadModelFiles(config.readModelDir);
+  const runners = ALL_PROJECTIONS.map(
+    (definition) =>
+      new ProjectionRunner(store, definition, files, {
+        logger: { log: (m) => logger.log(m), error: (m) => logger.error(m) },
+      }),
+  );
+  for (const runner of runners) await runner.start();
+  logger.log({ msg: 'projector running', eventStore: config.databaseFile, readModels: config.readModelDir });
+  const report = setInterval(
+    () => logger.log({ msg: 'status', projections: runners.map((r) => r.status()) }),
+    60_000,
+  );
+  report.unref();
+
+  const shutdown = async (signal: string) => {
+    logger.log({ msg: 'stopping', signal });
+    clearInterval(report);
+    for (const runner of runners) await runner.stop();
+    files.close();
+    await store.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
