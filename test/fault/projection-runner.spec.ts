@@ -94,7 +94,7 @@ describe('projection runner: checkpoints, duplicates, poison events, crashes and
     for (const definition of ALL_PROJECTIONS) {
       const scratch = new ReadModelFiles(join(folder, `dup-${definition.name}`));
       const db = scratch.open(definition.name, 1, definition.schema);
-      const writer = definition.open(db);
+      const writer = definition.open(db, { readStream: (streamId) => store.readStream(streamId) });
       const relevant = events.filter((e) => definition.streamPrefixes.some((p) => e.streamId.startsWith(p)));
       db.transaction(() => writer.apply(relevant))();
       const once = dump(db);
@@ -112,9 +112,10 @@ describe('projection runner: checkpoints, duplicates, poison events, crashes and
     const fragile: ProjectionDefinition = {
       ...wardOccupancyProjection,
       name: 'fragile-occupancy',
-      open(db) {
-        const inner = wardOccupancyProjection.open(db);
+      open(db, context) {
+        const inner = wardOccupancyProjection.open(db, context);
         return {
+          ...inner,
           apply(events) {
             if (
               broken &&
@@ -165,9 +166,10 @@ describe('projection runner: checkpoints, duplicates, poison events, crashes and
     let crashes = 0;
     const crashing: ProjectionDefinition = {
       ...wardOccupancyProjection,
-      open(db) {
-        const inner = wardOccupancyProjection.open(db);
+      open(db, context) {
+        const inner = wardOccupancyProjection.open(db, context);
         return {
+          ...inner,
           apply(events) {
             inner.apply(events.slice(0, Math.floor(events.length / 2)));
             if (crashes++ === 3) throw new Error('killed mid-batch');

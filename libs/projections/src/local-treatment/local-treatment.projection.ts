@@ -19,8 +19,8 @@ export const localTreatmentProjection = journeyProjection({
     const remove = db.prepare('DELETE FROM visits WHERE journey_id = ?');
     const insert = db.prepare('INSERT INTO visits VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
     return {
-      replaceJourney(journeyId, state) {
-        remove.run(journeyId);
+      replaceJourney(journeyId, state, fresh) {
+        if (!fresh) remove.run(journeyId);
         if (!state) return;
         for (const v of journeyVisits(state)) {
           insert.run(

@@ -24,8 +24,8 @@ export const referralVolumeProjection = journeyProjection({
       'INSERT INTO referrals VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     return {
-      replaceJourney(journeyId, state) {
-        remove.run(journeyId);
+      replaceJourney(journeyId, state, fresh) {
+        if (!fresh) remove.run(journeyId);
         if (!state) return;
         for (const r of journeyReferrals(state)) {
           insert.run(

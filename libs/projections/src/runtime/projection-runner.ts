@@ -32,7 +32,7 @@ interface Generation {
   readonly generation: number;
   readonly db: Database.Database;
   readonly writer: ProjectionWriter;
-  readonly commit: (events: readonly StoredEvent[], lastPosition: bigint) => void;
+  readonly commit: (events: readonly StoredEvent[], lastPosition: bigint) => Promise<void>;
   position: bigint;
   events: number;
 }
@@ -212,9 +212,9 @@ export class ProjectionRunner {
         pageSize: this.pageSize,
       },
       {
-        onEvents: (events, lastPosition) => {
+        onEvents: async (events, lastPosition) => {
           if (this.state === 'starting') this.state = 'catching-up';
-          live.commit(events, lastPosition);
+          await live.commit(events, lastPosition);
           this.release();
         },
         onCaughtUp: (position) => {
@@ -263,7 +263,7 @@ export class ProjectionRunner {
 
   private openGeneration(generation: number): Generation {
     const db = this.files.open(this.name, generation, this.definition.schema);
-    const writer = this.definition.open(db);
+    const writer = this.definition.open(db, { readStream: (streamId) => this.store.readStream(streamId) });
     const saveCheckpoint = db.prepare('UPDATE checkpoint SET position = ?, events = events + ? WHERE id = 1');
     const checkpoint = this.readCheckpoint(db);
     const target: Generation = {
@@ -272,11 +272,17 @@ export class ProjectionRunner {
       writer,
       position: checkpoint.position,
       events: checkpoint.events,
-      commit: (events, lastPosition) => {
+      commit: async (events, lastPosition) => {
         // Events at or below the checkpoint were applied already (a redelivered page): skip them.
         const fresh = events.filter((e) => e.position > target.position);
         if (fresh.length > 0) {
-          apply(fresh, lastPosition);
+          await writer.prepare?.(fresh);
+          try {
+            apply(fresh, lastPosition);
+          } catch (error) {
+            writer.rollback?.();
+            throw error;
+          }
           target.events += fresh.length;
         }
         if (lastPosition > target.position) target.position = lastPosition;

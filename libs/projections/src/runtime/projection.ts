@@ -13,12 +13,21 @@ export interface ProjectionDefinition {
   readonly streamPrefixes: readonly string[];
   /** DDL for the projection's own tables (checkpoint and error tables are the runner's). */
   readonly schema: string;
-  open(db: Database.Database): ProjectionWriter;
+  open(db: Database.Database, context: ProjectionContext): ProjectionWriter;
+}
+
+/** What a writer may read besides its own database: the log itself (the source of truth). */
+export interface ProjectionContext {
+  readStream(streamId: string): Promise<readonly StoredEvent[]>;
 }
 
 export interface ProjectionWriter {
+  /** Before the page's transaction: load what `apply` needs (async I/O is allowed here, not in `apply`). */
+  prepare?(events: readonly StoredEvent[]): Promise<void>;
   /** Applies a page of events in log order; throw ProjectionEventError to name the event that failed. */
   apply(events: readonly StoredEvent[]): void;
+  /** The page's transaction rolled back: forget any in-memory change `apply` made. */
+  rollback?(): void;
 }
 
 /** A failure tied to one event: the runner reports the event and stops only this projection. */

@@ -34,9 +34,9 @@ export const wardOccupancyProjection = journeyProjection({
     const upsertWard = db.prepare('INSERT OR REPLACE INTO wards VALUES (?, ?, ?)');
     const insertBedCount = db.prepare('INSERT OR IGNORE INTO bed_counts VALUES (?, ?, ?, ?, ?)');
     return {
-      replaceJourney(journeyId, state) {
-        deleteStays.run(journeyId);
-        deleteSegments.run(journeyId);
+      replaceJourney(journeyId, state, fresh) {
+        if (!fresh) deleteStays.run(journeyId);
+        if (!fresh) deleteSegments.run(journeyId);
         if (!state) return;
         const { stays, segments } = journeyStays(state);
         for (const s of stays) {

@@ -32,9 +32,9 @@ export const worklistProjection = journeyProjection({
     );
     const insertStay = db.prepare('INSERT INTO current_stays VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
     return {
-      replaceJourney(journeyId, state) {
-        removeReferrals.run(journeyId);
-        removeStays.run(journeyId);
+      replaceJourney(journeyId, state, fresh) {
+        if (!fresh) removeReferrals.run(journeyId);
+        if (!fresh) removeStays.run(journeyId);
         if (!state) return;
         for (const r of Object.values(state.referrals)) {
           if (!OPEN_REFERRAL.has(r.status)) continue;
