@@ -94,7 +94,7 @@ describe('projection runner: checkpoints, duplicates, poison events, crashes and
     for (const definition of ALL_PROJECTIONS) {
       const scratch = new ReadModelFiles(join(folder, `dup-${definition.name}`));
       const db = scratch.open(definition.name, 1, definition.schema);
-      const writer = definition.open(db, { readStream: (streamId) => store.readStream(streamId) });
+      const writer = definition.open(db, { readStream: (streamId) => store.readStream(streamId), store });
       const relevant = events.filter((e) => definition.streamPrefixes.some((p) => e.streamId.startsWith(p)));
       db.transaction(() => writer.apply(relevant))();
       const once = dump(db);

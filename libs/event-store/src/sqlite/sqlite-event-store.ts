@@ -74,6 +74,7 @@ export class SqliteEventStore implements EventStore {
   private readonly maxGroupSize: number;
   private readonly statements: ReturnType<typeof prepare>;
   private readonly filteredReadAll = new Map<number, Database.Statement>();
+  private readonly recentPages = new Map<string, ReadAllPage>();
 
   private constructor(
     private readonly db: Database.Database,
@@ -366,6 +367,21 @@ export class SqliteEventStore implements EventStore {
 
   private readAllNow({ after, maxCount, filter }: ReadAllOptions): ReadAllPage {
     this.refreshHead();
+    // Subscribers in step (several projections rebuilding together) read the same full pages: read them once.
+    // Only full pages are kept: below the head nothing can change, positions being assigned in commit order.
+    const key = `${after}|${maxCount}|${filter?.streamPrefixes.join('\u0000') ?? ''}`;
+    const cached = this.recentPages.get(key);
+    if (cached) return cached;
+    const page = this.readPage(after, maxCount, filter);
+    if (!page.isEnd) {
+      this.recentPages.set(key, page);
+      if (this.recentPages.size > RECENT_PAGES)
+        this.recentPages.delete(this.recentPages.keys().next().value!);
+    }
+    return page;
+  }
+
+  private readPage(after: bigint, maxCount: number, filter: StreamFilter | undefined): ReadAllPage {
     const limit = BigInt(Math.max(1, maxCount));
     const rows = (
       filter && filter.streamPrefixes.length > 0
@@ -401,6 +417,9 @@ export class SqliteEventStore implements EventStore {
     }
   }
 }
+
+/** Full pages kept for subscribers reading in step; small, since a page can hold thousands of events. */
+const RECENT_PAGES = 4;
 
 /** Prefix `p` as the half-open range [p, p + U+FFFF), which the (stream_id, revision) index can serve. */
 function prefixArgs(filter: StreamFilter): string[] {

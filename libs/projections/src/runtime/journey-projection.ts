@@ -58,10 +58,13 @@ export function journeyProjection(spec: JourneyProjectionSpec): ProjectionDefini
   return {
     name: spec.name,
     version: spec.version,
-    streamPrefixes: spec.withInstitutions ? [JOURNEY_PREFIX, INSTITUTION_PREFIX] : [JOURNEY_PREFIX],
+    // Every journey projection reads the same streams, so projections running together share each page read
+    // (institution events are skipped by those that do not use them).
+    streamPrefixes: [JOURNEY_PREFIX, INSTITUTION_PREFIX],
     schema: spec.schema,
     open(db: Database.Database, context: ProjectionContext): ProjectionWriter {
       const rows = spec.rows(db);
+      const memo = memoFor(context);
       const cache = new Map<string, Folded>();
       let touchedInPage: string[] = [];
 
@@ -92,31 +95,29 @@ export function journeyProjection(spec: JourneyProjectionSpec): ProjectionDefini
         },
 
         apply(events) {
-          const touched = new Map<string, { folded: Folded; fresh: boolean; last: StoredEvent }>();
-          touchedInPage = [];
+          // A page's events per journey, in log order; institution events go straight to their rows.
+          const byJourney = new Map<string, StoredEvent[]>();
           for (const event of events) {
             if (event.streamId.startsWith(INSTITUTION_PREFIX)) {
-              guard(event, () => rows.institutionEvent?.(event));
+              if (spec.withInstitutions) guard(event, () => rows.institutionEvent?.(event));
               continue;
             }
             const journeyId = event.streamId.slice(JOURNEY_PREFIX.length);
-            let entry = touched.get(journeyId);
-            if (!entry) {
-              const cached = cache.get(journeyId);
-              entry = cached
-                ? { folded: cached, fresh: cached.revision < 0, last: event }
-                : { folded: { state: initialJourneyState(), revision: -1 }, fresh: true, last: event };
-              touched.set(journeyId, entry);
-              touchedInPage.push(journeyId);
-            }
-            if (Number(event.revision) <= entry.folded.revision) continue;
-            entry.folded = fold(entry.folded, event);
-            entry.last = event;
+            const list = byJourney.get(journeyId);
+            if (list) list.push(event);
+            else byJourney.set(journeyId, [event]);
           }
-          for (const [journeyId, entry] of touched) {
-            remember(journeyId, entry.folded);
-            const state = entry.folded.state.status === 'not-opened' ? null : entry.folded.state;
-            guard(entry.last, () => rows.replaceJourney(journeyId, state, entry.fresh));
+          touchedInPage = [...byJourney.keys()];
+          for (const [journeyId, journeyEvents] of byJourney) {
+            const start = cache.get(journeyId) ?? { state: initialJourneyState(), revision: -1 };
+            // Already folded (a redelivered page): nothing changes.
+            const todo = journeyEvents.filter((e) => Number(e.revision) > start.revision);
+            const last = todo.at(-1);
+            if (!last) continue;
+            const folded = foldPage(memo, journeyId, start, todo, last);
+            remember(journeyId, folded);
+            const state = folded.state.status === 'not-opened' ? null : folded.state;
+            guard(last, () => rows.replaceJourney(journeyId, state, start.revision < 0));
           }
         },
 
@@ -127,6 +128,38 @@ export function journeyProjection(spec: JourneyProjectionSpec): ProjectionDefini
       };
     },
   };
+}
+
+/**
+ * The state of a journey after revision r is a pure function of the log, so projections sharing a store share
+ * the result of each fold step: the first projection to reach (journey, r, event id) folds it, the others reuse it.
+ */
+type FoldMemo = Map<string, { from: number; lastEventId: string; folded: Folded }>;
+const memos = new WeakMap<object, FoldMemo>();
+
+function memoFor(context: ProjectionContext): FoldMemo {
+  let memo = memos.get(context.store);
+  if (!memo) {
+    memo = new Map();
+    memos.set(context.store, memo);
+  }
+  return memo;
+}
+
+function foldPage(
+  memo: FoldMemo,
+  journeyId: string,
+  start: Folded,
+  events: readonly StoredEvent[],
+  last: StoredEvent,
+): Folded {
+  const known = memo.get(journeyId);
+  if (known && known.from === start.revision && known.lastEventId === last.id) return known.folded;
+  const folded = events.reduce(fold, start);
+  memo.delete(journeyId);
+  memo.set(journeyId, { from: start.revision, lastEventId: last.id, folded });
+  if (memo.size > CACHE_LIMIT) memo.delete(memo.keys().next().value!);
+  return folded;
 }
 
 function fold(folded: Folded, event: StoredEvent): Folded {

@@ -263,7 +263,10 @@ export class ProjectionRunner {
 
   private openGeneration(generation: number): Generation {
     const db = this.files.open(this.name, generation, this.definition.schema);
-    const writer = this.definition.open(db, { readStream: (streamId) => this.store.readStream(streamId) });
+    const writer = this.definition.open(db, {
+      readStream: (streamId) => this.store.readStream(streamId),
+      store: this.store,
+    });
     const saveCheckpoint = db.prepare('UPDATE checkpoint SET position = ?, events = events + ? WHERE id = 1');
     const checkpoint = this.readCheckpoint(db);
     const target: Generation = {

@@ -19,6 +19,8 @@ export interface ProjectionDefinition {
 /** What a writer may read besides its own database: the log itself (the source of truth). */
 export interface ProjectionContext {
   readStream(streamId: string): Promise<readonly StoredEvent[]>;
+  /** Identifies the log: in-memory results may be shared only between projections of the same store. */
+  readonly store: object;
 }
 
 export interface ProjectionWriter {
