@@ -1,0 +1,260 @@
+/*
+ * Projection speed, as ratios to a raw baseline measured in the same run (brief, rule 6):
+ *  - rebuild of the three analytics projections from N events vs raw better-sqlite3 read + JSON.parse of the same rows;
+ *  - live lag (append acknowledged → every projection caught up) at a fixed append rate.
+ * Usage: npm run bench -- [--events 1000000] [--rate 1000] [--seconds 10] [--out bench/results]
+ */
+import Database from 'better-sqlite3';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { SqliteEventStore } from '@carepath/event-store';
+import {
+  localTreatmentProjection,
+  ProjectionRunner,
+  ReadModelFiles,
+  referralVolumeProjection,
+  wardOccupancyProjection,
+  worklistProjection,
+} from '@carepath/projections';
+import { generateJourney, institutionStreams } from '../test/support/journey-generator';
+
+const args = new Map<string, string>();
+for (let i = 2; i < process.argv.length; i += 2)
+  args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '');
+const TARGET_EVENTS = Number(args.get('events') ?? 1_000_000);
+const RATE = Number(args.get('rate') ?? 1000);
+const LIVE_SECONDS = Number(args.get('seconds') ?? 10);
+const OUT = args.get('out') ?? 'bench/results';
+const ANALYTICS = [wardOccupancyProjection, referralVolumeProjection, localTreatmentProjection];
+
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+const log = (msg: string) => process.stderr.write(`${msg}\n`);
+
+async function fill(
+  store: SqliteEventStore,
+  target: number,
+  seed: number,
+): Promise<{ events: number; journeys: number }> {
+  for (const { streamId, events } of institutionStreams())
+    await store.append(streamId, events, { expectedRevision: 'any' });
+  let events = 0;
+  let journeys = 0;
+  while (events < target) {
+    const batch = [];
+    for (let i = 0; i < 500 && events < target; i++) {
+      const j = generateJourney(journeys++, seed);
+      events += j.events.length;
+      batch.push(store.append(j.streamId, j.events, { expectedRevision: 'no-stream' }));
+    }
+    await Promise.all(batch);
+    if (journeys % 10_000 < 500) log(`  generated ${events} events`);
+  }
+  return { events, journeys };
+}
+
+function rawReadParse(file: string): { events: number; ms: number } {
+  const db = new Database(file, { readonly: true });
+  const started = now();
+  let events = 0;
+  let checksum = 0;
+  for (const row of db.prepare('SELECT * FROM events ORDER BY position').iterate() as IterableIterator<{
+    data: string;
+    metadata: string;
+    type: string;
+  }>) {
+    const data = JSON.parse(row.data) as Record<string, unknown>;
+    const metadata = JSON.parse(row.metadata) as Record<string, unknown>;
+    checksum += Object.keys(data).length + Object.keys(metadata).length + row.type.length;
+    events++;
+  }
+  const ms = now() - started;
+  db.close();
+  if (checksum === 0) throw new Error('nothing read');
+  return { events, ms };
+}
+
+async function rebuild(store: SqliteEventStore, folder: string): Promise<{ ms: number; rssPeakMb: number }> {
+  const files = new ReadModelFiles(folder);
+  const runners = ANALYTICS.map((d) => new ProjectionRunner(store, d, files, { pageSize: 5000 }));
+  let rssPeak = process.memoryUsage().rss;
+  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 50);
+  const started = now();
+  const head = await store.headPosition();
+  await Promise.all(
+    runners.map(async (r) => {
+      await r.start();
+      await r.waitFor(head);
+    }),
+  );
+  const ms = now() - started;
+  clearInterval(sampler);
+  for (const r of runners) await r.stop();
+  files.close();
+  return { ms, rssPeakMb: Math.round(rssPeak / 2 ** 20) };
+}
+
+async function liveLag(
+  store: SqliteEventStore,
+  folder: string,
+  seed: number,
+): Promise<{ appends: number; p50: number; p99: number; max: number; achievedRate: number }> {
+  const files = new ReadModelFiles(folder);
+  const runners = [...ANALYTICS, worklistProjection].map(
+    (d) => new ProjectionRunner(store, d, files, { pageSize: 2000 }),
+  );
+  const head = await store.headPosition();
+  for (const r of runners) await r.start();
+  await Promise.all(runners.map((r) => r.waitFor(head)));
+  const lags: number[] = [];
+  const pending: Promise<void>[] = [];
+  const journeys = Array.from({ length: Math.ceil((RATE * LIVE_SECONDS) / 5) + 10 }, (_, i) =>
+    generateJourney(i, seed),
+  );
+  const queue = journeys.flatMap((j) =>
+    j.events.map((e, i) => ({ streamId: j.streamId, event: e, revision: i })),
+  );
+  const total = RATE * LIVE_SECONDS;
+  const started = now();
+  for (let n = 0; n < total && n < queue.length; n++) {
+    // Open-loop schedule: the n-th append is due at n / RATE seconds, whatever the previous ones did.
+    const due = started + (n * 1000) / RATE;
+    while (now() < due) await new Promise<void>((resolve) => setImmediate(resolve));
+    const { streamId, event, revision } = queue[n]!;
+    pending.push(
+      store
+        .append(streamId, [event], { expectedRevision: revision === 0 ? 'no-stream' : BigInt(revision - 1) })
+        .then(async (result) => {
+          const appended = now();
+          await Promise.all(runners.map((r) => r.waitFor(result.position)));
+          lags.push(now() - appended);
+        }),
+    );
+  }
+  await Promise.all(pending);
+  const elapsed = (now() - started) / 1000;
+  for (const r of runners) await r.stop();
+  files.close();
+  lags.sort((a, b) => a - b);
+  const q = (p: number) =>
+    Math.round(lags[Math.min(lags.length - 1, Math.ceil(p * lags.length) - 1)]! * 100) / 100;
+  return {
+    appends: lags.length,
+    p50: q(0.5),
+    p99: q(0.99),
+    max: q(1),
+    achievedRate: Math.round(lags.length / elapsed),
+  };
+}
+
+/** Each phase runs in its own process, so one phase's heap (and RSS) never skews another's figure. */
+function phase(name: string, file: string, extra: string[] = []): unknown {
+  const out = execFileSync(
+    process.execPath,
+    [...process.execArgv, __filename, ...process.argv.slice(2), '--phase', name, '--file', file, ...extra],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: process.env,
+      maxBuffer: 64 * 2 ** 20,
+    },
+  );
+  return JSON.parse(out.trim().split('\n').at(-1)!);
+}
+
+async function runPhase(name: string, file: string): Promise<unknown> {
+  switch (name) {
+    case 'fill': {
+      const store = SqliteEventStore.open({ filename: file });
+      const filled = await fill(store, TARGET_EVENTS, 1);
+      await store.close();
+      return filled;
+    }
+    case 'raw':
+      return rawReadParse(file);
+    case 'rebuild': {
+      const store = SqliteEventStore.open({ filename: file });
+      const result = await rebuild(store, `${file}.rebuild`);
+      await store.close();
+      return result;
+    }
+    case 'lag': {
+      const store = SqliteEventStore.open({ filename: file });
+      const result = await liveLag(store, `${file}.rebuild`, 2);
+      await store.close();
+      return result;
+    }
+    default:
+      throw new Error(`unknown phase ${name}`);
+  }
+}
+
+async function main(): Promise<void> {
+  const only = args.get('phase');
+  if (only) {
+    console.log(JSON.stringify(await runPhase(only, args.get('file')!)));
+    return;
+  }
+  const folder = mkdtempSync(join(tmpdir(), 'carepath-bench-'));
+  try {
+    const file = join(folder, 'events.db');
+    log(`filling ${TARGET_EVENTS} events…`);
+    const filled = phase('fill', file) as { events: number; journeys: number };
+    const events = filled.events + institutionStreams().reduce((n, s) => n + s.events.length, 0);
+    log(
+      `log: ${events} events (${filled.journeys} journeys), ${(statSync(file).size / 2 ** 20).toFixed(0)} MB`,
+    );
+    log('raw read + parse…');
+    const raw = phase('raw', file) as { events: number; ms: number };
+    log('rebuild of the three analytics projections…');
+    const built = phase('rebuild', file) as { ms: number; rssPeakMb: number };
+    log(`live lag at ${RATE} appends/s for ${LIVE_SECONDS} s…`);
+    const lag = phase('lag', file) as {
+      appends: number;
+      p50: number;
+      p99: number;
+      max: number;
+      achievedRate: number;
+    };
+    const rawRate = Math.round((raw.events / raw.ms) * 1000);
+    const rebuildRate = Math.round((events / built.ms) * 1000);
+
+    const result = {
+      date: new Date().toISOString(),
+      machine: {
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model ?? 'unknown',
+        memoryGb: Math.round(totalmem() / 2 ** 30),
+        node: process.version,
+      },
+      events,
+      journeys: filled.journeys,
+      bytesPerEvent: Math.round(statSync(file).size / events),
+      rawReadParse: { eventsPerSecond: rawRate, ms: Math.round(raw.ms) },
+      rebuildThreeAnalytics: {
+        eventsPerSecond: rebuildRate,
+        ms: Math.round(built.ms),
+        ratioToRaw: Math.round((rebuildRate / rawRate) * 1000) / 1000,
+        rssPeakMb: built.rssPeakMb,
+      },
+      liveLag: { targetRate: RATE, ...lag, unit: 'ms' },
+    };
+    mkdirSync(OUT, { recursive: true });
+    writeFileSync(join(OUT, 'projections.json'), `${JSON.stringify(result, null, 2)}\n`);
+    console.log(`| measure | value | baseline (same run) | ratio |
+|---|---|---|---|
+| rebuild ward-occupancy + referral-volume + local-treatment, ${events.toLocaleString('en')} events | ${rebuildRate.toLocaleString('en')} events/s | raw read + JSON.parse: ${rawRate.toLocaleString('en')} events/s | ${result.rebuildThreeAnalytics.ratioToRaw} |
+| peak RSS of the rebuilding process | ${built.rssPeakMb} MB | | |
+| live lag (append acknowledged → all four projections caught up) at ${lag.achievedRate} appends/s | p50 ${lag.p50} ms, p99 ${lag.p99} ms, max ${lag.max} ms | | |
+
+${result.machine.cpus} × ${result.machine.cpuModel}, ${result.machine.memoryGb} GB, Node ${result.machine.node}, ${result.date}`);
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
