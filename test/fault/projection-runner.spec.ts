@@ -21,7 +21,16 @@ function dump(db: Database.Database): Record<string, unknown[]> {
       .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'checkpoint' ORDER BY name")
       .all() as { name: string }[]
   ).map((t) => t.name);
-  return Object.fromEntries(tables.map((t) => [t, db.prepare(`SELECT * FROM ${t} ORDER BY 1, 2, 3`).all()]));
+  return Object.fromEntries(
+    tables.map((t) => {
+      const columns = db
+        .prepare(`PRAGMA table_info(${t})`)
+        .all()
+        .map((_, i) => i + 1)
+        .join(', ');
+      return [t, db.prepare(`SELECT * FROM ${t} ORDER BY ${columns}`).all()];
+    }),
+  );
 }
 
 async function seed(store: SqliteEventStore, from: number, to: number): Promise<void> {
@@ -83,6 +92,45 @@ describe('projection runner: checkpoints, duplicates, poison events, crashes and
     expect(dump(runner.reader())).toEqual(await fromZero(wardOccupancyProjection));
   });
 
+  it('a late correction to a closed journey moves its rows, as a rebuild would', async () => {
+    const runner = await run(wardOccupancyProjection);
+    await caughtUp(runner);
+    const { streamId, events } = generateJourney(5);
+    const admitted = events.find((e) => e.type === 'PatientAdmitted')!;
+    const stored = await store.readStream(streamId);
+    expect(stored.at(-1)!.type).toBe('JourneyClosed');
+    const before = runner
+      .reader()
+      .prepare('SELECT admitted_at FROM stays WHERE journey_id = ?')
+      .all(streamId.slice(8));
+    await store.append(
+      streamId,
+      [
+        {
+          id: 'correction-5',
+          type: 'EventCorrected',
+          schemaVersion: 1,
+          data: {
+            targetEventId: admitted.id,
+            targetType: 'PatientAdmitted',
+            occurredAt: '2026-01-01T00:00:00+08:00',
+            data: {},
+          },
+          metadata: { ...admitted.metadata, occurredAt: '2026-11-01T00:00:00+08:00' },
+        },
+      ],
+      { expectedRevision: stored.at(-1)!.revision },
+    );
+    await caughtUp(runner);
+    const after = runner
+      .reader()
+      .prepare('SELECT admitted_at FROM stays WHERE journey_id = ?')
+      .all(streamId.slice(8));
+    expect(after).not.toEqual(before);
+    expect(after).toContainEqual({ admitted_at: Date.parse('2026-01-01T00:00:00+08:00') });
+    expect(dump(runner.reader())).toEqual(await fromZero(wardOccupancyProjection));
+  });
+
   it('changes nothing when a page is delivered twice', async () => {
     const events: StoredEvent[] = [];
     for (let after = 0n; ;) {
@@ -96,11 +144,25 @@ describe('projection runner: checkpoints, duplicates, poison events, crashes and
       const db = scratch.open(definition.name, 1, definition.schema);
       const writer = definition.open(db, { readStream: (streamId) => store.readStream(streamId), store });
       const relevant = events.filter((e) => definition.streamPrefixes.some((p) => e.streamId.startsWith(p)));
-      db.transaction(() => writer.apply(relevant))();
+      const deliver = async (page: StoredEvent[]) => {
+        await writer.prepare?.(page);
+        db.transaction(() => writer.apply(page))();
+      };
+      await deliver(relevant);
       const once = dump(db);
       // The same events again, in pages of different sizes: journeys keep their revision, bed counts their event id.
-      for (let i = 0; i < relevant.length; i += 7)
-        db.transaction(() => writer.apply(relevant.slice(i, i + 7)))();
+      for (let k = 0; k < relevant.length; k += 7) await deliver(relevant.slice(k, k + 7));
+      expect(dump(db)).toEqual(once);
+      // And again through a writer that remembers nothing (as after a restart).
+      const forgetful = definition.open(db, {
+        readStream: (streamId) => store.readStream(streamId),
+        store: {},
+      });
+      for (let k = 0; k < relevant.length; k += 500) {
+        const page = relevant.slice(k, k + 500);
+        await forgetful.prepare?.(page);
+        db.transaction(() => forgetful.apply(page))();
+      }
       expect(dump(db)).toEqual(once);
       db.close();
       scratch.close();

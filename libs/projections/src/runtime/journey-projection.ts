@@ -52,7 +52,7 @@ interface Folded {
  * A read model fed by journey streams. Each journey is folded with the domain's own evolve (so corrections and
  * voids mean the same everywhere) and its rows are replaced once per page. The folded state is not stored in the
  * read model: it lives in a bounded cache and is rebuilt from the journey's stream on a miss, so the log stays
- * the only copy of the facts. The cache revision makes a redelivered event a no-op.
+ * the only copy of the facts. `prepare` must run before each `apply` (the runner does).
  */
 export function journeyProjection(spec: JourneyProjectionSpec): ProjectionDefinition {
   return {
@@ -61,36 +61,53 @@ export function journeyProjection(spec: JourneyProjectionSpec): ProjectionDefini
     // Every journey projection reads the same streams, so projections running together share each page read
     // (institution events are skipped by those that do not use them).
     streamPrefixes: [JOURNEY_PREFIX, INSTITUTION_PREFIX],
-    schema: spec.schema,
+    // The last revision applied per journey: what makes a redelivered event a no-op and tells a cache miss
+    // whether the journey has rows (and how far to re-read it) without storing its state.
+    schema: `
+      CREATE TABLE IF NOT EXISTS journey_revisions (journey_id TEXT PRIMARY KEY, revision INTEGER NOT NULL) STRICT, WITHOUT ROWID;
+      ${spec.schema}
+    `,
     open(db: Database.Database, context: ProjectionContext): ProjectionWriter {
       const rows = spec.rows(db);
+      const storedRevision = db
+        .prepare('SELECT revision FROM journey_revisions WHERE journey_id = ?')
+        .pluck();
+      const saveRevision = db.prepare(
+        'INSERT INTO journey_revisions (journey_id, revision) VALUES (?, ?) ON CONFLICT(journey_id) DO UPDATE SET revision = excluded.revision',
+      );
       const memo = memoFor(context);
       const cache = new Map<string, Folded>();
+      // Journeys `prepare` read back from the log for the coming page (closed ones are never cached).
+      const loaded = new Map<string, Folded>();
       let touchedInPage: string[] = [];
 
       const remember = (journeyId: string, folded: Folded) => {
         cache.delete(journeyId);
+        // A closed journey rarely changes again (a late correction at most): re-reading it then is cheaper than
+        // holding every closed journey of a rebuild in memory.
+        if (folded.state.status === 'closed') return;
         cache.set(journeyId, folded);
         if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
       };
 
       return {
         async prepare(events) {
-          // Journeys that continue from before this page and are not cached: fold their earlier events.
-          const firstRevision = new Map<string, bigint>();
+          // Journeys of this page that are not cached but already have rows: fold them again from the log, up to
+          // the revision their rows reflect.
+          const seen = new Set<string>();
           for (const e of events) {
-            if (!e.streamId.startsWith(JOURNEY_PREFIX) || firstRevision.has(e.streamId)) continue;
-            firstRevision.set(e.streamId, e.revision);
-          }
-          for (const [streamId, first] of firstRevision) {
-            const journeyId = streamId.slice(JOURNEY_PREFIX.length);
-            if (first === 0n || cache.has(journeyId)) continue;
+            if (!e.streamId.startsWith(JOURNEY_PREFIX) || seen.has(e.streamId)) continue;
+            seen.add(e.streamId);
+            const journeyId = e.streamId.slice(JOURNEY_PREFIX.length);
+            if (cache.has(journeyId)) continue;
+            const revision = storedRevision.get(journeyId) as number | undefined;
+            if (revision === undefined) continue;
             let folded: Folded = { state: initialJourneyState(), revision: -1 };
-            for (const e of await context.readStream(streamId)) {
-              if (e.revision >= first) break;
-              folded = fold(folded, e);
+            for (const stored of await context.readStream(e.streamId)) {
+              if (Number(stored.revision) > revision) break;
+              folded = fold(folded, stored);
             }
-            remember(journeyId, folded);
+            loaded.set(journeyId, folded);
           }
         },
 
@@ -109,19 +126,23 @@ export function journeyProjection(spec: JourneyProjectionSpec): ProjectionDefini
           }
           touchedInPage = [...byJourney.keys()];
           for (const [journeyId, journeyEvents] of byJourney) {
-            const start = cache.get(journeyId) ?? { state: initialJourneyState(), revision: -1 };
+            const start = loaded.get(journeyId) ??
+              cache.get(journeyId) ?? { state: initialJourneyState(), revision: -1 };
             // Already folded (a redelivered page): nothing changes.
             const todo = journeyEvents.filter((e) => Number(e.revision) > start.revision);
             const last = todo.at(-1);
             if (!last) continue;
             const folded = foldPage(memo, journeyId, start, todo, last);
             remember(journeyId, folded);
+            saveRevision.run(journeyId, folded.revision);
             const state = folded.state.status === 'not-opened' ? null : folded.state;
             guard(last, () => rows.replaceJourney(journeyId, state, start.revision < 0));
           }
+          loaded.clear();
         },
 
         rollback() {
+          loaded.clear();
           // The cache ran ahead of the rolled-back rows: forget those journeys; a miss re-reads the log.
           for (const journeyId of touchedInPage) cache.delete(journeyId);
         },
