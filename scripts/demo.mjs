@@ -4,6 +4,7 @@ const api = process.argv[2] ?? 'http://127.0.0.1:3000';
 const run = Date.now().toString(36).toUpperCase();
 const CHC = `CHC-DEMO-${run}`;
 const HOSP = `HOSP-DEMO-${run}`;
+const ALLIANCE = `G-DEMO-${run}`;
 const as = (institution, role = 'doctor') => ({
   'X-Actor-Id': `${role}-${institution.toLowerCase()}`,
   'X-Actor-Role': role,
@@ -37,7 +38,7 @@ await call(
     institutionId: CHC,
     name: 'Demo Community Health Centre',
     tier: 'community',
-    allianceId: 'DEMO-G1',
+    allianceId: ALLIANCE,
     regionCode: '110105',
     occurredAt: at,
   },
@@ -51,7 +52,7 @@ await call(
     institutionId: HOSP,
     name: 'Demo Tertiary Hospital',
     tier: 'tertiary',
-    allianceId: 'DEMO-G1',
+    allianceId: ALLIANCE,
     regionCode: '110105',
     occurredAt: at,
   },
@@ -127,4 +128,14 @@ const referral = view.state.referrals[referralId];
 console.log(`> GET ${j}`);
 console.log(
   `< revision ${view.revision}, journey ${view.state.status}, referral ${referral.status} (deadline ${referral.deadline}), admissions ${Object.keys(view.state.admissions).length}`,
+);
+
+// Read models: the last write waited for them (X-Consistency: projected), so they already show it.
+await call('GET', `/analytics/ward-occupancy/live?institutionId=${HOSP}`);
+await call('GET', `/analytics/referrals?period=2026-03&institutionId=${HOSP}&groupBy=direction,setting`);
+await call('GET', `/analytics/local-treatment?period=2026-03&groupBy=alliance&allianceId=${ALLIANCE}`);
+const worklist = await call('GET', `/worklists/${HOSP}`, {}, undefined, { quiet: true });
+console.log(`> GET /worklists/${HOSP}`);
+console.log(
+  `< inpatients: ${worklist.inpatients.map((s) => `${s.wardId}/${s.bedId} since ${s.admittedAt}`).join(', ')}`,
 );
