@@ -90,6 +90,30 @@ export default tseslint.config(
     },
   },
   {
+    // Read-model formulas are pure too: no clock, no I/O; the database side lives next to them, not in model/.
+    files: ['libs/projections/src/model/**/*.ts'],
+    ignores: ['libs/projections/src/model/**/*.spec.ts'],
+    rules: {
+      'no-restricted-syntax': ['error', ...impureSyntax],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@nestjs/*', 'better-sqlite3', '@eventstore/*', 'rxjs'],
+              message: 'Formulas are plain TypeScript.',
+            },
+            { group: ['node:*', 'fs', 'crypto', 'path', 'os'], message: 'Formulas do no I/O.' },
+            {
+              group: ['../runtime/*', '../*/*.projection', '../*/*.query'],
+              message: 'Formulas do not reach into the runtime.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.spec.ts', '**/*.e2e-spec.ts', 'test/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',

@@ -231,7 +231,7 @@ export function occupancyFigures(
     days,
     occupiedBedDays: occupied,
     openBedDays: open,
-    bedUseRate: open > 0 ? round((occupied / open) * 100) : null,
+    bedUseRate: bedUseRate(occupied, open),
     averageOpenBeds: round(averageOpenBeds),
     bedWorkDays: averageOpenBeds > 0 ? round(occupied / averageOpenBeds) : null,
     discharges: discharged.length,
@@ -239,6 +239,11 @@ export function occupancyFigures(
     dischargedBedDays,
     averageLengthOfStay: discharged.length > 0 ? round(dischargedBedDays / discharged.length) : null,
   };
+}
+
+/** 病床使用率 = occupied ÷ open bed-days × 100%, in percent with 2 decimals (domain.md); null without open beds. */
+export function bedUseRate(occupiedBedDays: number, openBedDays: number): number | null {
+  return openBedDays > 0 ? round((occupiedBedDays / openBedDays) * 100) : null;
 }
 
 /** A discharged stay's bed-days (出院者占用总床日数): midnights counted in its census, at least 1. */
