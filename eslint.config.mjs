@@ -54,6 +54,10 @@ export default tseslint.config(
               group: ['../../libs/*', '**/libs/*/src/*', '@carepath/*/src/*'],
               message: 'Import other libs only through their public index (@carepath/<lib>).',
             },
+            {
+              group: ['@eventstore/*'],
+              message: 'Only libs/event-store/src/esdb/esdb-event-store.ts talks to EventStoreDB.',
+            },
           ],
         },
       ],
@@ -112,6 +116,11 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  {
+    // The one file that owns the EventStoreDB client, and the protocol double that serves it in tests.
+    files: ['libs/event-store/src/esdb/esdb-event-store.ts', 'test/support/esdb-protocol-double.ts'],
+    rules: { 'no-restricted-imports': 'off' },
   },
   {
     files: ['**/*.spec.ts', '**/*.e2e-spec.ts', 'test/**/*.ts'],

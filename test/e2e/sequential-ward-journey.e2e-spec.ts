@@ -1,13 +1,16 @@
-import { as, startTestApp, type TestApp } from '../support/test-app';
+import { as, startTestApp, type TestApp, type TestStore } from '../support/test-app';
 import { CHC, HOSP, openJourney, REGION, referUp, seedAlliance } from '../support/fixtures';
 
 type Body = Record<string, any>;
 
-describe('A sequential-ward journey through the real API (embedded store)', () => {
+describe.each<[TestStore, string]>([
+  ['sqlite', 'sqlite'],
+  ['esdb', 'eventstoredb'],
+])('A sequential-ward journey through the real API (%s store)', (store, kind) => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await startTestApp();
+    t = await startTestApp({}, store);
     await seedAlliance(t);
   });
   afterAll(async () => t.close());
@@ -157,7 +160,7 @@ describe('A sequential-ward journey through the real API (embedded store)', () =
     expect(after).toEqual(history);
     expect((await t.http().get(j).expect(200)).body).toEqual(state);
     const health = (await t.http().get('/health').expect(200)).body as Body;
-    expect(health).toMatchObject({ status: 'up', store: { status: 'up', kind: 'sqlite' } });
+    expect(health).toMatchObject({ status: 'up', store: { status: 'up', kind } });
   });
 
   it('transfers down into a fresh community admission answering the referral', async () => {

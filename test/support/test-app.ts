@@ -6,6 +6,7 @@ import request from 'supertest';
 import type { App } from 'supertest/types';
 import { createApp } from '../../apps/api/src/app.setup';
 import { type AppConfig, loadConfig } from '../../apps/api/src/config/app-config';
+import { EsdbProtocolDouble } from './esdb-protocol-double';
 
 /** The real app (same module, pipes, filters) on a temporary database file. */
 export interface TestApp {
@@ -17,11 +18,31 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export function startTestApp(overrides: Partial<AppConfig> = {}): Promise<TestApp> {
-  return start(overrides, mkdtempSync(join(tmpdir(), 'carepath-e2e-')));
+export type TestStore = 'sqlite' | 'esdb';
+
+/**
+ * `esdb` runs the app on the EventStoreDB adapter against a fresh in-process protocol double (kept across
+ * `restart()`, as a server outlives the API process).
+ */
+export async function startTestApp(
+  overrides: Partial<AppConfig> = {},
+  store: TestStore = 'sqlite',
+): Promise<TestApp> {
+  const folder = mkdtempSync(join(tmpdir(), 'carepath-e2e-'));
+  if (store === 'sqlite') return start(overrides, folder);
+  const double = await EsdbProtocolDouble.start();
+  return start(
+    { eventStore: 'esdb', eventStoreConnectionString: double.connectionString, ...overrides },
+    folder,
+    double,
+  );
 }
 
-async function start(overrides: Partial<AppConfig>, folder: string): Promise<TestApp> {
+async function start(
+  overrides: Partial<AppConfig>,
+  folder: string,
+  double?: EsdbProtocolDouble,
+): Promise<TestApp> {
   const config: AppConfig = {
     ...loadConfig({}),
     databaseFile: join(folder, 'carepath.db'),
@@ -43,10 +64,11 @@ async function start(overrides: Partial<AppConfig>, folder: string): Promise<Tes
     databaseFile: config.databaseFile,
     restart: async () => {
       await close();
-      return start(overrides, folder);
+      return start(overrides, folder, double);
     },
     close: async () => {
       await close();
+      await double?.stop();
       rmSync(folder, { recursive: true, force: true });
     },
   };

@@ -74,6 +74,19 @@ export class EventStoreUnavailableError extends Error {
   }
 }
 
+/** The append is larger than the store accepts in one write. */
+export class AppendTooLargeError extends Error {
+  constructor(
+    readonly streamId: string,
+    readonly maxBytes: number | null,
+  ) {
+    super(
+      `Append to ${streamId} exceeds the store's maximum append size${maxBytes ? ` (${maxBytes} bytes)` : ''}`,
+    );
+    this.name = 'AppendTooLargeError';
+  }
+}
+
 /** Selects streams by prefix, e.g. `journey-` or `institution-` (a category in EventStoreDB terms). */
 export interface StreamFilter {
   readonly streamPrefixes: readonly string[];

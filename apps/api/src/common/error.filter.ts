@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import { DomainError } from '@carepath/domain';
 import {
+  AppendTooLargeError,
   DuplicateEventIdError,
   EventStoreUnavailableError,
   WrongExpectedRevisionError,
@@ -68,6 +69,18 @@ export class ErrorFilter implements ExceptionFilter {
         status: HttpStatus.CONFLICT,
         headers: {},
         body: { statusCode: 409, error: 'Conflict', code: 'DUPLICATE_EVENT_ID', message: exception.message },
+      };
+    }
+    if (exception instanceof AppendTooLargeError) {
+      return {
+        status: HttpStatus.PAYLOAD_TOO_LARGE,
+        headers: {},
+        body: {
+          statusCode: 413,
+          error: 'Payload Too Large',
+          code: 'APPEND_TOO_LARGE',
+          message: exception.message,
+        },
       };
     }
     if (exception instanceof EventStoreUnavailableError) {

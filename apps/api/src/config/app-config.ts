@@ -5,6 +5,10 @@ import type { DeadlinePolicy } from '@carepath/domain';
 export interface AppConfig {
   readonly port: number;
   readonly host: string;
+  /** `sqlite` (embedded, the default) or `esdb` (EventStoreDB, for clusters). */
+  readonly eventStore: 'sqlite' | 'esdb';
+  /** EventStoreDB connection string when eventStore is `esdb`, e.g. esdb://node1:2113,node2:2113?tls=false. */
+  readonly eventStoreConnectionString: string | null;
   /** SQLite file of the embedded event store. */
   readonly databaseFile: string;
   /** Largest accepted JSON body; clinical commands are small, so a tight limit blunts abuse. */
@@ -46,6 +50,17 @@ function oneOf<T extends string>(env: Env, name: string, values: readonly T[], f
   return raw as T;
 }
 
+function connectionString(env: Env): string | null {
+  const value = env.EVENTSTORE_CONNECTION_STRING;
+  if (env.EVENT_STORE === 'esdb' && !value) {
+    throw new Error('Configuration EVENTSTORE_CONNECTION_STRING is required when EVENT_STORE=esdb');
+  }
+  if (value && !/^esdb(\+discover)?:\/\//.test(value)) {
+    throw new Error('Configuration EVENTSTORE_CONNECTION_STRING must start with esdb:// or esdb+discover://');
+  }
+  return value ?? null;
+}
+
 function timeZone(zone: string): string {
   try {
     new Intl.DateTimeFormat('en', { timeZone: zone });
@@ -59,6 +74,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
   return {
     port: int(env, 'PORT', 3000),
     host: env.HOST ?? '127.0.0.1',
+    eventStore: oneOf(env, 'EVENT_STORE', ['sqlite', 'esdb'] as const, 'sqlite'),
+    eventStoreConnectionString: connectionString(env),
     databaseFile: env.DATABASE_FILE ?? 'data/carepath.db',
     bodyLimit: env.BODY_LIMIT ?? '64kb',
     // Defaults from domain.md ("Referral workflow states"): green channel 2 h, urgent 24 h, routine 2 working days.

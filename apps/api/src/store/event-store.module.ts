@@ -1,5 +1,5 @@
 import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { type EventStore, SqliteEventStore } from '@carepath/event-store';
+import { EsdbEventStore, type EventStore, SqliteEventStore } from '@carepath/event-store';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
@@ -14,6 +14,16 @@ import { CLOCK, type Clock, EVENT_STORE } from './tokens';
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig): EventStore => {
         const logger = new Logger('event-store');
+        if (config.eventStore === 'esdb') {
+          logger.log({
+            msg: 'EventStoreDB event store',
+            connection: redact(config.eventStoreConnectionString!),
+          });
+          return EsdbEventStore.open({
+            connectionString: config.eventStoreConnectionString!,
+            logger: { warn: (message) => logger.warn(message), error: (message) => logger.error(message) },
+          });
+        }
         mkdirSync(dirname(config.databaseFile), { recursive: true });
         const store = SqliteEventStore.open({
           filename: config.databaseFile,
@@ -34,4 +44,9 @@ export class EventStoreModule implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     await this.store.close();
   }
+}
+
+/** Credentials never reach the logs. */
+function redact(connectionString: string): string {
+  return connectionString.replace(/\/\/[^@/]*@/, '//***@');
 }
