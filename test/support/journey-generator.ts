@@ -68,6 +68,7 @@ function lcg(seed: number): () => number {
   };
 }
 
+const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
 const iso = (ms: number) => new Date(ms).toISOString().replace('Z', '+00:00');
 
 /** One journey's events: visit, upward referral, accept, admission, surgery, discharge; some with a leave. */
@@ -94,7 +95,8 @@ export function generateJourney(index: number, seed = 1): { streamId: string; ev
     };
     const events = decideJourney({ ...command, metadata } as JourneyCommand, state);
     for (const event of events) {
-      const eventId = `ev-${seed}-${index}-${out.length}`;
+      // UUID-shaped and deterministic: EventStoreDB requires UUID event ids.
+      const eventId = `${hex(seed, 8)}-${hex(out.length, 4)}-4000-8000-${hex(index, 12)}`;
       state = evolveJourney(state, { ...event, id: eventId, metadata });
       out.push({
         id: eventId,

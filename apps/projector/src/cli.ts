@@ -1,6 +1,6 @@
-import { SqliteEventStore } from '@carepath/event-store';
 import { ALL_PROJECTIONS, ProjectionRunner, ReadModelFiles } from '@carepath/projections';
 import { loadConfig } from '../../api/src/config/app-config';
+import { openEventStore } from '../../api/src/store/open-event-store';
 
 const USAGE = `Usage: npm run projections -- <command>
   status               position, lag and state of every projection
@@ -23,7 +23,12 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const config = loadConfig();
-  const store = SqliteEventStore.open({ filename: config.databaseFile, externalWriters: { pollMs: 50 } });
+  const quiet = {
+    log: () => undefined,
+    warn: (m: object) => console.error(m),
+    error: (m: object) => console.error(m),
+  };
+  const store = openEventStore(config, quiet, { followOtherWriters: true });
   const files = new ReadModelFiles(config.readModelDir);
   try {
     if (command === 'status') {

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
-import { SqliteEventStore } from '@carepath/event-store';
 import { ALL_PROJECTIONS, ProjectionRunner, ReadModelFiles } from '@carepath/projections';
 import { loadConfig } from '../../api/src/config/app-config';
+import { openEventStore } from '../../api/src/store/open-event-store';
 
 /**
  * The projector on its own: runs every projection against the event store that the API writes, so the API can
@@ -10,11 +10,7 @@ import { loadConfig } from '../../api/src/config/app-config';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = new Logger('projector');
-  const store = SqliteEventStore.open({
-    filename: config.databaseFile,
-    externalWriters: { pollMs: Number(process.env.PROJECTOR_POLL_MS ?? 50) },
-    logger: { warn: (m) => logger.warn(m), error: (m) => logger.error(m) },
-  });
+  const store = openEventStore(config, logger, { followOtherWriters: true });
   const files = new ReadModelFiles(config.readModelDir);
   const runners = ALL_PROJECTIONS.map(
     (definition) =>
@@ -23,7 +19,7 @@ async function main(): Promise<void> {
       }),
   );
   for (const runner of runners) await runner.start();
-  logger.log({ msg: 'projector running', eventStore: config.databaseFile, readModels: config.readModelDir });
+  logger.log({ msg: 'projector running', eventStore: config.eventStore, readModels: config.readModelDir });
   const report = setInterval(
     () => logger.log({ msg: 'status', projections: runners.map((r) => r.status()) }),
     60_000,

@@ -1,8 +1,7 @@
 import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { EsdbEventStore, type EventStore, SqliteEventStore } from '@carepath/event-store';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import type { EventStore } from '@carepath/event-store';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { openEventStore } from './open-event-store';
 import { StreamWriter } from './stream-writer';
 import { CLOCK, type Clock, EVENT_STORE } from './tokens';
 
@@ -12,26 +11,7 @@ import { CLOCK, type Clock, EVENT_STORE } from './tokens';
     {
       provide: EVENT_STORE,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig): EventStore => {
-        const logger = new Logger('event-store');
-        if (config.eventStore === 'esdb') {
-          logger.log({
-            msg: 'EventStoreDB event store',
-            connection: redact(config.eventStoreConnectionString!),
-          });
-          return EsdbEventStore.open({
-            connectionString: config.eventStoreConnectionString!,
-            logger: { warn: (message) => logger.warn(message), error: (message) => logger.error(message) },
-          });
-        }
-        mkdirSync(dirname(config.databaseFile), { recursive: true });
-        const store = SqliteEventStore.open({
-          filename: config.databaseFile,
-          logger: { warn: (message) => logger.warn(message), error: (message) => logger.error(message) },
-        });
-        logger.log({ msg: 'embedded event store open', file: config.databaseFile });
-        return store;
-      },
+      useFactory: (config: AppConfig): EventStore => openEventStore(config, new Logger('event-store')),
     },
     { provide: CLOCK, useValue: (() => new Date()) satisfies Clock },
     StreamWriter,
@@ -44,9 +24,4 @@ export class EventStoreModule implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     await this.store.close();
   }
-}
-
-/** Credentials never reach the logs. */
-function redact(connectionString: string): string {
-  return connectionString.replace(/\/\/[^@/]*@/, '//***@');
 }
