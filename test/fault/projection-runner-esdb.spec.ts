@@ -59,7 +59,7 @@ describe('projection runner on EventStoreDB', () => {
     await rebuilt.start();
     await rebuilt.waitFor(await store.headPosition());
     expect(rows(second.reader())).toEqual(rows(rebuilt.reader()));
-    expect((rows(second.reader()).stays).length).toBeGreaterThan(20);
+    expect(rows(second.reader()).stays.length).toBeGreaterThan(20);
 
     await second.stop();
     await rebuilt.stop();
