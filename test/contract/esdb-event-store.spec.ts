@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { EsdbEventStore, EventStoreUnavailableError } from '@carepath/event-store';
+import { AppendTooLargeError, EsdbEventStore, EventStoreUnavailableError } from '@carepath/event-store';
 import { waitFor } from '../support/wait-for';
 import { EsdbProtocolDouble } from '../support/esdb-protocol-double';
 import { eventStoreContract } from './event-store.contract';
@@ -77,6 +77,20 @@ describe('EventStoreDB adapter: faults a cluster produces', () => {
       });
     } finally {
       double.restore();
+      await store.close();
+    }
+  });
+
+  it('refuses an append above the maximum append size as too large, writing nothing', async () => {
+    const store = EsdbEventStore.open({ connectionString: double.connectionString });
+    try {
+      const s = `journey-${randomUUID()}`;
+      const huge = { ...event(), data: { blob: 'x'.repeat(1_100_000) } };
+      await expect(store.append(s, [huge], { expectedRevision: 'no-stream' })).rejects.toBeInstanceOf(
+        AppendTooLargeError,
+      );
+      expect(await store.streamRevision(s)).toBe('no-stream');
+    } finally {
       await store.close();
     }
   });
