@@ -112,6 +112,24 @@ describe('embedded SQLite event store specifics', () => {
     store = openAt(tempFile());
   });
 
+  it('chains a log written before the hash chain existed, then keeps chaining', async () => {
+    await store.close();
+    const legacy = tempFile();
+    const raw = new Database(legacy);
+    raw.exec(`CREATE TABLE events (position INTEGER PRIMARY KEY, stream_id TEXT NOT NULL, revision INTEGER NOT NULL, event_id TEXT NOT NULL UNIQUE,
+      type TEXT NOT NULL, schema_version INTEGER NOT NULL, data TEXT NOT NULL, metadata TEXT NOT NULL, UNIQUE (stream_id, revision)) STRICT`);
+    const insert = raw.prepare(
+      "INSERT INTO events VALUES (?, 'journey-old', ?, ?, 'VisitRecorded', 1, '{\"n\":1}', '{}')",
+    );
+    for (let i = 0; i < 3; i++) insert.run(i + 1, i, randomUUID());
+    raw.pragma('user_version = 1');
+    raw.close();
+    store = openAt(legacy);
+    expect(store.verifyChain()).toMatchObject({ ok: true, checked: 3, headPosition: '3' });
+    await store.append('journey-old', [event()], { expectedRevision: 2n });
+    expect(store.verifyChain()).toMatchObject({ ok: true, checked: 4 });
+  });
+
   it('keeps the stored bytes of data and metadata exactly as appended', async () => {
     const data = { diagnosisCode: 'I21.4', nested: { list: [1, 2.5, null, 'x'] }, unicode: '上转 ✓' };
     await store.append(

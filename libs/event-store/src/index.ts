@@ -1,3 +1,5 @@
 export * from './event-store.port';
-export { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqlite-event-store';
+export { SqliteEventStore, type SqliteEventStoreOptions, verifyRows } from './sqlite/sqlite-event-store';
+export * from './audit/hash-chain';
+export * from './audit/signed-checkpoint';
 export { EsdbEventStore, type EsdbEventStoreOptions } from './esdb/esdb-event-store';

@@ -17,6 +17,7 @@ import {
   type SubscriptionHandler,
   WrongExpectedRevisionError,
 } from '../event-store.port';
+import { chainHash, type ChainVerification, envelopeBytes, GENESIS_HASH } from '../audit/hash-chain';
 import { MIGRATIONS } from './sqlite-schema';
 
 export interface SqliteEventStoreOptions {
@@ -67,6 +68,8 @@ export class SqliteEventStore implements EventStore {
   private flushScheduled = false;
   private closed = false;
   private head: bigint;
+  /** Global hash of the last event: the next event's link (see audit/hash-chain.ts). */
+  private headHash: string;
   private readonly liveWaiters = new Set<() => void>();
   private readonly subscriptions = new Set<Promise<void>>();
   private commits = 0;
@@ -83,6 +86,7 @@ export class SqliteEventStore implements EventStore {
     this.maxGroupSize = options.maxGroupSize ?? 1000;
     this.statements = prepare(db);
     this.head = (this.statements.head.get() as { head: bigint | null }).head ?? 0n;
+    this.headHash = this.lastGlobalHash();
   }
 
   static open(options: SqliteEventStoreOptions): SqliteEventStore {
@@ -241,25 +245,32 @@ export class SqliteEventStore implements EventStore {
     }
     const outcomes: ({ ok: true; result: AppendResult } | { ok: false; error: unknown })[] = [];
     const headBefore = this.head;
+    const headHashBefore = this.headHash;
     let next = this.head;
+    let nextHash = this.headHash;
     try {
       this.statements.begin.run();
       // Another process may have appended since our last look; the write lock we now hold makes this exact.
-      if (this.options.externalWriters)
+      if (this.options.externalWriters) {
         next = (this.statements.head.get() as { head: bigint | null }).head ?? 0n;
+        nextHash = this.lastGlobalHash();
+      }
       try {
         for (const request of group) {
           this.statements.savepoint.run();
           const positionBefore = next;
+          const hashBefore = nextHash;
           try {
-            const result = this.appendInTransaction(request, next);
+            const { result, headHash } = this.appendInTransaction(request, next, nextHash);
             next = result.position > next ? result.position : next;
+            nextHash = headHash;
             this.statements.release.run();
             outcomes.push({ ok: true, result });
           } catch (error) {
             this.statements.rollbackTo.run();
             this.statements.release.run();
             next = positionBefore;
+            nextHash = hashBefore;
             if (isUnavailable(error)) throw error;
             outcomes.push({ ok: false, error });
           }
@@ -271,12 +282,14 @@ export class SqliteEventStore implements EventStore {
       }
     } catch (error) {
       this.head = headBefore;
+      this.headHash = headHashBefore;
       const failure = toUnavailable(error);
       this.options.logger?.error({ msg: 'event store commit failed', error: String(error) });
       for (const request of group) request.reject(failure);
       return;
     }
     this.head = next;
+    this.headHash = nextHash;
     this.commits++;
     group.forEach((request, i) => {
       const outcome = outcomes[i]!;
@@ -295,21 +308,44 @@ export class SqliteEventStore implements EventStore {
   }
 
   /** Runs inside the group transaction and a savepoint; throws to roll back only this append. */
-  private appendInTransaction(request: PendingAppend, head: bigint): AppendResult {
+  private appendInTransaction(
+    request: PendingAppend,
+    head: bigint,
+    headHash: string,
+  ): { result: AppendResult; headHash: string } {
     const { streamId, events, expectedRevision } = request;
     const retry = this.findRetry(streamId, events);
-    if (retry) return retry;
+    if (retry) return { result: retry, headHash };
 
-    const current = this.currentRevision(streamId);
+    const last = this.statements.lastOfStream.get(streamId) as
+      { revision: bigint; stream_hash: string } | undefined;
+    const current = last ? last.revision : 'no-stream';
     if (!revisionMatches(expectedRevision, current)) {
       throw new WrongExpectedRevisionError(streamId, expectedRevision, current);
     }
-    let revision = current === 'no-stream' ? -1n : current;
+    let revision = last ? last.revision : -1n;
+    let streamHash = last?.stream_hash ?? GENESIS_HASH;
+    let globalHash = headHash;
     let position = head;
     const revisions: bigint[] = [];
     for (const event of events) {
       revision++;
       position++;
+      const data = JSON.stringify(event.data);
+      const metadata = JSON.stringify(event.metadata);
+      // Hash what is stored, read back as a verifier will read it.
+      const canonical = envelopeBytes({
+        id: event.id,
+        streamId,
+        revision,
+        position,
+        type: event.type,
+        schemaVersion: event.schemaVersion,
+        data: JSON.parse(data),
+        metadata: JSON.parse(metadata),
+      });
+      streamHash = chainHash(streamHash, canonical);
+      globalHash = chainHash(globalHash, canonical);
       this.statements.insert.run(
         position,
         streamId,
@@ -317,12 +353,36 @@ export class SqliteEventStore implements EventStore {
         event.id,
         event.type,
         event.schemaVersion,
-        JSON.stringify(event.data),
-        JSON.stringify(event.metadata),
+        data,
+        metadata,
+        streamHash,
+        globalHash,
       );
       revisions.push(revision);
     }
-    return { streamId, nextExpectedRevision: revision, position, revisions };
+    return {
+      result: { streamId, nextExpectedRevision: revision, position, revisions },
+      headHash: globalHash,
+    };
+  }
+
+  /**
+   * Walks the whole log in position order and recomputes every link (issue 5): the first break is reported with
+   * its position and stream, or the count checked and the head hash. Reads a consistent snapshot.
+   */
+  verifyChain(): ChainVerification {
+    return verifyRows(this.db);
+  }
+
+  /** The global hash at a position, for checking a signed checkpoint against the log. */
+  globalHashAt(position: bigint): string | null {
+    const row = this.statements.hashAt.get(position) as { global_hash: string | null } | undefined;
+    return row?.global_hash ?? null;
+  }
+
+  private lastGlobalHash(): string {
+    const row = this.statements.lastHash.get() as { global_hash: string | null } | undefined;
+    return row?.global_hash ?? GENESIS_HASH;
   }
 
   /**
@@ -440,8 +500,13 @@ function prepare(db: Database.Database) {
     rollbackTo: db.prepare('ROLLBACK TO append_request'),
     head: s('SELECT max(position) AS head FROM events'),
     insert: s(
-      'INSERT INTO events (position, stream_id, revision, event_id, type, schema_version, data, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO events (position, stream_id, revision, event_id, type, schema_version, data, metadata, stream_hash, global_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
+    lastOfStream: s(
+      'SELECT revision, stream_hash FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1',
+    ),
+    lastHash: s('SELECT global_hash FROM events ORDER BY position DESC LIMIT 1'),
+    hashAt: s('SELECT global_hash FROM events WHERE position = ?'),
     streamRevision: s('SELECT max(revision) AS revision FROM events WHERE stream_id = ?'),
     findById: s('SELECT * FROM events WHERE event_id = ?'),
     // Rows as arrays: about a third faster than objects when pages hold thousands of events.
@@ -475,8 +540,10 @@ function migrate(db: Database.Database): void {
     );
   }
   for (let v = version; v < MIGRATIONS.length; v++) {
+    const migration = MIGRATIONS[v]!;
     db.transaction(() => {
-      db.exec(MIGRATIONS[v]!);
+      if (typeof migration === 'string') db.exec(migration);
+      else migration(db);
       db.pragma(`user_version = ${v + 1}`);
     }).immediate();
   }
@@ -533,4 +600,64 @@ function toUnavailable(error: unknown): Error {
     return new EventStoreUnavailableError(`SQLite: ${(error as Error).message}`);
   }
   return error instanceof Error ? error : new Error(String(error));
+}
+
+/** Recomputes every link of the log; also used by the CLI on a read-only connection. */
+export function verifyRows(db: Database.Database): ChainVerification {
+  const streams = new Map<string, { revision: bigint; hash: string }>();
+  let previous = GENESIS_HASH;
+  let expected = 1n;
+  let checked = 0;
+  const rows = db
+    .prepare(`SELECT ${COLUMNS}, stream_hash, global_hash FROM events ORDER BY position`)
+    .safeIntegers(true)
+    .raw(true)
+    .iterate() as IterableIterator<[...RawRow, string | null, string | null]>;
+  for (const row of rows) {
+    const [position, streamId, revision] = row;
+    const broken = (
+      problem: Extract<ChainVerification, { ok: false }>['problem'],
+      detail: string,
+    ): ChainVerification => ({
+      ok: false,
+      checked,
+      position: position.toString(),
+      streamId,
+      problem,
+      detail,
+    });
+    if (position !== expected)
+      return broken(
+        'position-gap',
+        `expected position ${expected}, found ${position}: an event was removed or moved`,
+      );
+    const stream = streams.get(streamId) ?? { revision: -1n, hash: GENESIS_HASH };
+    if (revision !== stream.revision + 1n) {
+      return broken(
+        'revision-gap',
+        `expected revision ${stream.revision + 1n} of ${streamId}, found ${revision}`,
+      );
+    }
+    let canonical: string;
+    try {
+      const e = toStoredEvent(row.slice(0, 8) as RawRow);
+      canonical = envelopeBytes(e);
+    } catch (error) {
+      return broken('unreadable', String(error));
+    }
+    const streamHash = chainHash(stream.hash, canonical);
+    if (streamHash !== row[8])
+      return broken(
+        'stream-hash-mismatch',
+        `the event at position ${position} differs from what was appended`,
+      );
+    const globalHash = chainHash(previous, canonical);
+    if (globalHash !== row[9])
+      return broken('global-hash-mismatch', `the log order or content changed at position ${position}`);
+    streams.set(streamId, { revision, hash: streamHash });
+    previous = globalHash;
+    expected++;
+    checked++;
+  }
+  return { ok: true, checked, headPosition: (expected - 1n).toString(), headHash: previous };
 }
