@@ -249,6 +249,17 @@ export function eventStoreContract(name: string, target: ContractTarget): void {
         expect(both.events.map((e) => e.streamId)).toEqual([journey, institution, journey]);
       });
 
+      it('reports the head of chosen streams, which a filtered subscriber can wait for', async () => {
+        const journey = stream('journey');
+        const other = stream('access');
+        const mine = await store.append(journey, [event()], { expectedRevision: 'no-stream' });
+        await store.append(other, [event()], { expectedRevision: 'no-stream' });
+        const prefixes = [journey];
+        expect(await store.headPosition({ streamPrefixes: prefixes })).toBe(mine.position);
+        expect(await store.headPosition()).toBeGreaterThan(mine.position);
+        expect(await store.headPosition({ streamPrefixes: [stream('nothing')] })).toBe(0n);
+      });
+
       it('reports the end of an empty tail', async () => {
         const head = await store.headPosition();
         const page = await store.readAll({ after: head, maxCount: 10 });

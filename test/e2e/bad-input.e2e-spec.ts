@@ -16,7 +16,7 @@ describe('Bad input gets a clear answer and writes nothing', () => {
   afterAll(async () => t.close());
 
   const eventCount = async (id = journeyId) =>
-    ((await t.http().get(`/journeys/${id}/events`).expect(200)).body as Body).events.length as number;
+    ((await t.read(`/journeys/${id}/events`).expect(200)).body as Body).events.length as number;
 
   const validOpen = {
     patientId: 'pt-7f3a9c21',
@@ -155,7 +155,7 @@ describe('Bad input gets a clear answer and writes nothing', () => {
     });
 
     it('a correction patch with a bad value names patch.<field>', async () => {
-      const events = ((await t.http().get(`/journeys/${journeyId}/events`).expect(200)).body as Body)
+      const events = ((await t.read(`/journeys/${journeyId}/events`).expect(200)).body as Body)
         .events as Body[];
       const visit = events.find((e) => e.type === 'VisitRecorded')!;
       const res = await t
@@ -174,7 +174,7 @@ describe('Bad input gets a clear answer and writes nothing', () => {
 
   describe('unknown ids are 404', () => {
     it('an unknown journey', async () => {
-      const res = await t.http().get(`/journeys/${randomUUID()}`).expect(404);
+      const res = await t.read(`/journeys/${randomUUID()}`).expect(404);
       expect(res.body.code).toBe('JOURNEY_NOT_FOUND');
       await t
         .http()
@@ -190,7 +190,7 @@ describe('Bad input gets a clear answer and writes nothing', () => {
     });
 
     it('a journey id that is not a UUID is a 400', async () => {
-      const res = await t.http().get('/journeys/not-a-uuid').expect(400);
+      const res = await t.read('/journeys/not-a-uuid').expect(400);
       expect(res.body.message.join(' ')).toContain('journeyId');
     });
 
@@ -385,8 +385,7 @@ describe('Bad input gets a clear answer and writes nothing', () => {
         .set(as(HOSP))
         .send({ institutionId: HOSP, wardId: 'cardio-surg', occurredAt: '2026-03-04T10:00:00+08:00' })
         .expect(201);
-      const events = ((await t.http().get(`/journeys/${id}/events`).expect(200)).body as Body)
-        .events as Body[];
+      const events = ((await t.read(`/journeys/${id}/events`).expect(200)).body as Body).events as Body[];
       admitted.push(events.find((e) => e.id === res.body.eventIds[0])!);
     }
     // cardio-surg at HOSP has 2 open beds.

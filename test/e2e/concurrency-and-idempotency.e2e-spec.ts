@@ -15,7 +15,7 @@ describe.each<TestStore>(['sqlite', 'esdb'])(
     afterAll(async () => t.close());
 
     const history = async (journeyId: string) =>
-      ((await t.http().get(`/journeys/${journeyId}/events`).expect(200)).body as Body).events as Body[];
+      ((await t.read(`/journeys/${journeyId}/events`).expect(200)).body as Body).events as Body[];
 
     it('concurrent conflicting writes on one journey: exactly one wins, the others get 409 with the current revision', async () => {
       const journeyId = await openJourney(t, { patientId: 'pt-race00001' });
@@ -52,7 +52,7 @@ describe.each<TestStore>(['sqlite', 'esdb'])(
 
     it('If-Match with a stale revision is a 409 carrying the current one; the current one succeeds', async () => {
       const journeyId = await openJourney(t, { patientId: 'pt-ifmatch01' });
-      const current = await t.http().get(`/journeys/${journeyId}`).expect(200);
+      const current = await t.read(`/journeys/${journeyId}`).expect(200);
       expect(current.headers.etag).toBe('"1"');
       const visit = {
         institutionId: HOSP,
@@ -176,7 +176,7 @@ describe.each<TestStore>(['sqlite', 'esdb'])(
           patch: { bedId: '7' },
         })
         .expect(201);
-      let state = (await t.http().get(`/journeys/${journeyId}`).expect(200)).body as Body;
+      let state = (await t.read(`/journeys/${journeyId}`).expect(200)).body as Body;
       expect(state.state.admissions[admitted.body.admissionId]).toMatchObject({
         admittedAt: '2026-03-04T22:00:00+08:00',
         bedId: '7',
@@ -188,7 +188,7 @@ describe.each<TestStore>(['sqlite', 'esdb'])(
         .set(as(CHC))
         .send({ reason: 'wrong-patient' })
         .expect(201);
-      state = (await t.http().get(`/journeys/${journeyId}`).expect(200)).body as Body;
+      state = (await t.read(`/journeys/${journeyId}`).expect(200)).body as Body;
       expect(state.state.admissions[admitted.body.admissionId]).toBeUndefined();
       // Voided: a new admission is allowed again.
       await t

@@ -115,7 +115,7 @@ describe.each<[TestStore, string]>([
     ];
     expect(closed.revision).toBe(expectedTypes.length - 1);
 
-    const state = (await t.http().get(j).expect(200)).body as Body;
+    const state = (await t.read(j).expect(200)).body as Body;
     expect(state.revision).toBe(expectedTypes.length - 1);
     expect(state.state).toMatchObject({
       status: 'closed',
@@ -133,7 +133,7 @@ describe.each<[TestStore, string]>([
       disposition: 'rehab',
     });
 
-    const history = (await t.http().get(`${j}/events`).expect(200)).body as Body;
+    const history = (await t.read(`${j}/events`).expect(200)).body as Body;
     expect(history.events.map((e: Body) => e.type)).toEqual(expectedTypes);
     for (const event of history.events as Body[]) {
       expect(event.metadata).toEqual(
@@ -156,9 +156,9 @@ describe.each<[TestStore, string]>([
 
     // A process restart on the same file finds every event, byte for byte.
     t = await t.restart();
-    const after = (await t.http().get(`${j}/events`).expect(200)).body as Body;
+    const after = (await t.read(`${j}/events`).expect(200)).body as Body;
     expect(after).toEqual(history);
-    expect((await t.http().get(j).expect(200)).body).toEqual(state);
+    expect((await t.read(j).expect(200)).body).toEqual(state);
     const health = (await t.http().get('/health').expect(200)).body as Body;
     expect(health).toMatchObject({ status: 'up', store: { status: 'up', kind } });
   });
@@ -221,7 +221,7 @@ describe.each<[TestStore, string]>([
         occurredAt: '2026-03-06T14:00:00+08:00',
       })
       .expect(201);
-    const state = (await t.http().get(j).expect(200)).body as Body;
+    const state = (await t.read(j).expect(200)).body as Body;
     expect(state.state.referrals[down.body.referralId].status).toBe('in-progress');
     expect(state.state.admissions[community.body.admissionId]).toMatchObject({
       status: 'in-bed',

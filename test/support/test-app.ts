@@ -12,6 +12,8 @@ import { EsdbProtocolDouble } from './esdb-protocol-double';
 export interface TestApp {
   readonly app: INestApplication;
   readonly http: () => ReturnType<typeof request>;
+  /** A GET of a journey's record as a doctor of `institution` treating the patient (reads are logged). */
+  readonly read: (path: string, institution?: string) => request.Test;
   readonly databaseFile: string;
   /** Closes the app and starts a new one on the same file, as a process restart would. */
   restart(): Promise<TestApp>;
@@ -61,6 +63,8 @@ async function start(
   return {
     app,
     http: () => request(server),
+    read: (path, institution = 'CHC-CY-01') =>
+      request(server).get(path).set(as(institution)).set('X-Access-Reason', 'treatment'),
     databaseFile: config.databaseFile,
     restart: async () => {
       await close();

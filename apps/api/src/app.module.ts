@@ -15,6 +15,8 @@ import {
 } from './journeys/journey.queries';
 import { AnalyticsController } from './analytics/analytics.controller';
 import { ProjectionsController } from './projections/projections.controller';
+import { AccessLog } from './audit/access-log';
+import { AuditController } from './audit/audit.controller';
 import { ProjectionsService } from './projections/projections.service';
 import { JourneyReader } from './journeys/journey.reader';
 import { JourneysController } from './journeys/journeys.controller';
@@ -42,6 +44,7 @@ export class AppModule implements NestModule {
         JourneysController,
         AnalyticsController,
         ProjectionsController,
+        AuditController,
         HealthController,
       ],
       providers: [
@@ -55,6 +58,7 @@ export class AppModule implements NestModule {
         GetJourneyHistoryHandler,
         GetJourneyTimelineHandler,
         ProjectionsService,
+        AccessLog,
       ],
     };
   }

@@ -160,8 +160,11 @@ export interface EventStore {
   /** One page of the global log in position order. */
   readAll(options: ReadAllOptions): Promise<ReadAllPage>;
 
-  /** Position of the last event in the log (0n when empty). */
-  headPosition(): Promise<bigint>;
+  /**
+   * Position of the last event in the log (0n when empty); with a filter, of the last event of those streams,
+   * which is what a filtered subscriber can wait for (other streams' positions may never be reported to it).
+   */
+  headPosition(filter?: StreamFilter): Promise<bigint>;
 
   /** Catch-up subscription: pages from `after`, then live pages as events are appended. */
   subscribeToAll(options: SubscribeOptions, handler: SubscriptionHandler): Subscription;

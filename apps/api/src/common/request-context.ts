@@ -82,3 +82,39 @@ export function parseRequestContext(req: Request): RequestContext {
 export const Ctx = createParamDecorator((_: unknown, context: ExecutionContext) =>
   parseRequestContext(context.switchToHttp().getRequest<Request>()),
 );
+
+/**
+ * Why a journey's record is read (PIPL: purpose of processing). A closed list, so the access log never holds free
+ * text: treatment, care coordination, audit, quality review, the patient's own request, a legal obligation.
+ */
+export const ACCESS_REASONS = [
+  'treatment',
+  'care-coordination',
+  'audit',
+  'quality-review',
+  'patient-request',
+  'legal',
+] as const;
+export type AccessReason = (typeof ACCESS_REASONS)[number];
+
+export interface AccessContext extends RequestContext {
+  readonly reason: AccessReason;
+}
+
+export function parseAccessContext(req: Request): AccessContext {
+  const ctx = parseRequestContext(req);
+  const reason = header(req, 'x-access-reason');
+  if (!reason || !(ACCESS_REASONS as readonly string[]).includes(reason)) {
+    throw new BadRequestException({
+      message: [`header X-Access-Reason must be one of: ${ACCESS_REASONS.join(', ')}`],
+      error: 'Bad Request',
+      statusCode: 400,
+    });
+  }
+  return { ...ctx, reason: reason as AccessReason };
+}
+
+/** `@Access() ctx: AccessContext`: who reads a journey's record, for which institution, and why. */
+export const Access = createParamDecorator((_: unknown, context: ExecutionContext) =>
+  parseAccessContext(context.switchToHttp().getRequest<Request>()),
+);

@@ -27,6 +27,8 @@ export interface AppConfig {
   readonly heldBedRule: 'physical' | 'held-bed';
   /** How long a write with consistency=projected waits for the read models, in ms. */
   readonly projectedWaitMs: number;
+  /** Ed25519 private key (PEM file) that signs exported audit checkpoints; none: checkpoints are not offered. */
+  readonly auditSigningKeyFile: string | null;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -92,6 +94,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     censusTimeZone: timeZone(env.CENSUS_TIME_ZONE ?? 'Asia/Shanghai'),
     heldBedRule: oneOf(env, 'HELD_BED_RULE', ['physical', 'held-bed'] as const, 'physical'),
     projectedWaitMs: int(env, 'PROJECTED_WAIT_MS', 5000, 1),
+    auditSigningKeyFile: env.AUDIT_SIGNING_KEY_FILE || null,
   };
 }
 

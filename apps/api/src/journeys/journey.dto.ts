@@ -198,3 +198,20 @@ export class CorrectEventDto {
   @IsObject({ message: '$property must be an object of field: value' })
   patch?: Record<string, unknown>;
 }
+
+/** Time travel on a journey's record (issue 5). */
+export class TimeTravelDto {
+  @IsOptional()
+  @OccurredAt('Only what was recorded at or before this instant (what CarePath knew then)')
+  asOf?: string;
+
+  @IsOptional()
+  @OccurredAt('The state in care at this instant, with the corrections known applied')
+  validAt?: string;
+}
+
+export class HistoryQueryDto {
+  @IsOptional()
+  @OccurredAt('Only what was recorded at or before this instant')
+  asOf?: string;
+}

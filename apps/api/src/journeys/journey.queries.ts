@@ -1,6 +1,6 @@
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { Inject } from '@nestjs/common';
-import type { JourneyState } from '@carepath/domain';
+import { journeyValidAt, type JourneyState } from '@carepath/domain';
 import { journeyTimeline, type JourneyTimeline } from '@carepath/projections';
 import { CLOCK, type Clock } from '../store/tokens';
 import { JourneyReader } from './journey.reader';
@@ -8,7 +8,17 @@ import { JourneyReader } from './journey.reader';
 export interface JourneyView {
   readonly journeyId: string;
   readonly revision: number;
+  /** Present when the view is historical: what was recorded by `asOf`, in care as of `validAt`. */
+  readonly asOf?: string;
+  readonly validAt?: string;
   readonly state: JourneyState;
+}
+
+export interface TimeTravel {
+  /** Only events recorded at or before this instant (what the system knew then). */
+  readonly asOf?: string;
+  /** The state in care at this instant, every correction known (as of `asOf`) applied. */
+  readonly validAt?: string;
 }
 
 export interface JourneyHistoryEntry {
@@ -22,7 +32,10 @@ export interface JourneyHistoryEntry {
 }
 
 export class GetJourneyQuery extends Query<JourneyView> {
-  constructor(readonly journeyId: string) {
+  constructor(
+    readonly journeyId: string,
+    readonly travel: TimeTravel = {},
+  ) {
     super();
   }
 }
@@ -30,9 +43,13 @@ export class GetJourneyQuery extends Query<JourneyView> {
 export class GetJourneyHistoryQuery extends Query<{
   journeyId: string;
   revision: number;
+  asOf?: string;
   events: JourneyHistoryEntry[];
 }> {
-  constructor(readonly journeyId: string) {
+  constructor(
+    readonly journeyId: string,
+    readonly asOf?: string,
+  ) {
     super();
   }
 }
@@ -41,9 +58,15 @@ export class GetJourneyHistoryQuery extends Query<{
 export class GetJourneyHandler implements IQueryHandler<GetJourneyQuery, JourneyView> {
   constructor(private readonly reader: JourneyReader) {}
 
-  async execute({ journeyId }: GetJourneyQuery): Promise<JourneyView> {
-    const { state, revision } = await this.reader.get(journeyId);
-    return { journeyId, revision: Number(revision), state };
+  async execute({ journeyId, travel }: GetJourneyQuery): Promise<JourneyView> {
+    const { state, revision } = await this.reader.get(journeyId, { asOf: travel.asOf });
+    return {
+      journeyId,
+      revision: Number(revision),
+      ...(travel.asOf ? { asOf: travel.asOf } : {}),
+      ...(travel.validAt ? { validAt: travel.validAt } : {}),
+      state: travel.validAt ? journeyValidAt(state, travel.validAt) : state,
+    };
   }
 }
 
@@ -52,12 +75,24 @@ export class GetJourneyHistoryHandler implements IQueryHandler<GetJourneyHistory
   constructor(private readonly reader: JourneyReader) {}
 
   /** The history exactly as stored, corrections and entered-in-error events included, never hidden. */
-  async execute({ journeyId }: GetJourneyHistoryQuery) {
-    const { events, revision } = await this.reader.get(journeyId);
+  async execute({ journeyId, asOf }: GetJourneyHistoryQuery) {
+    const { events, revision } = await this.reader.get(journeyId, { asOf });
+    // Corrections and voids are shown on the events they amend, never by hiding anything.
+    const amendedBy = new Map<string, { correctedBy: string[]; enteredInErrorBy: string | null }>();
+    for (const e of events) {
+      if (e.type !== 'EventCorrected' && e.type !== 'EventEnteredInError') continue;
+      const target = String(e.data.targetEventId);
+      const entry = amendedBy.get(target) ?? { correctedBy: [], enteredInErrorBy: null };
+      if (e.type === 'EventCorrected') entry.correctedBy.push(e.id);
+      else entry.enteredInErrorBy = e.id;
+      amendedBy.set(target, entry);
+    }
     return {
       journeyId,
       revision: Number(revision),
+      ...(asOf ? { asOf } : {}),
       events: events.map((e) => ({
+        ...(amendedBy.has(e.id) ? { amendedBy: amendedBy.get(e.id) } : {}),
         id: e.id,
         type: e.type,
         schemaVersion: e.schemaVersion,

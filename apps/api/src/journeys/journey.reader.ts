@@ -32,11 +32,16 @@ export class JourneyReader {
 
   async load(
     journeyId: string,
-    options: { upToPosition?: bigint } = {},
+    options: { upToPosition?: bigint; asOf?: string } = {},
   ): Promise<{ state: JourneyState; revision: bigint | 'no-stream'; events: StoredEvent[] }> {
     const all = await this.store.readStream(journeyStreamId(journeyId));
-    const events =
-      options.upToPosition === undefined ? all : all.filter((e) => e.position <= options.upToPosition!);
+    // asOf: what CarePath had recorded by then (recordedAt), the view an auditor replays (issue 5).
+    const asOf = options.asOf === undefined ? null : Date.parse(options.asOf);
+    const events = all.filter(
+      (e) =>
+        (options.upToPosition === undefined || e.position <= options.upToPosition) &&
+        (asOf === null || Date.parse(String(e.metadata.recordedAt)) <= asOf),
+    );
     const state = events.reduce(
       (s, e) => evolveJourney(s, toDomainEvent<JourneyEvent>(e, JOURNEY_EVENT_TYPES)),
       initialJourneyState(),
@@ -45,8 +50,11 @@ export class JourneyReader {
     return { state, revision: last ? last.revision : 'no-stream', events };
   }
 
-  async get(journeyId: string): Promise<{ state: JourneyState; revision: bigint; events: StoredEvent[] }> {
-    const loaded = await this.load(journeyId);
+  async get(
+    journeyId: string,
+    options: { asOf?: string } = {},
+  ): Promise<{ state: JourneyState; revision: bigint; events: StoredEvent[] }> {
+    const loaded = await this.load(journeyId, options);
     if (loaded.revision === 'no-stream') throw journeyNotFound(journeyId);
     return { ...loaded, revision: loaded.revision };
   }

@@ -1,9 +1,16 @@
-import { Body, Controller, Get, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post, Query, Res } from '@nestjs/common';
 import { uuid } from '../common/params';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { Ctx, type RequestContext } from '../common/request-context';
+import {
+  Access,
+  type AccessContext,
+  ACCESS_REASONS,
+  Ctx,
+  type RequestContext,
+} from '../common/request-context';
+import { AccessLog } from '../audit/access-log';
 import { writeHeaders, type WriteResponse } from '../common/write-response';
 import {
   AdmitPatientDto,
@@ -20,6 +27,8 @@ import {
   RejectReferralDto,
   RequestReferralDto,
   StartLeaveDto,
+  HistoryQueryDto,
+  TimeTravelDto,
 } from './journey.dto';
 import { ProjectionsService } from '../projections/projections.service';
 import { ExecuteJourneyCommand, type JourneyIntent } from './execute-journey-command.handler';
@@ -50,6 +59,7 @@ export class JourneysController {
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
     private readonly projections: ProjectionsService,
+    private readonly accessLog: AccessLog,
   ) {}
 
   private async run(
@@ -78,26 +88,44 @@ export class JourneysController {
   }
 
   @Get(':journeyId')
-  @ApiOperation({ summary: 'Current state of a journey, with its revision (also as ETag)' })
+  @ApiHeader({ name: 'X-Access-Reason', required: true, description: ACCESS_REASONS.join(' | ') })
+  @ApiOperation({
+    summary: "A journey's state with its revision (ETag); `asOf` and `validAt` travel in time",
+  })
   async get(
     @Param('journeyId', uuid('journeyId')) journeyId: string,
+    @Access() ctx: AccessContext,
+    @Query() travel: TimeTravelDto,
     @Res({ passthrough: true }) res: Response,
   ): Promise<JourneyView> {
-    const view = await this.queries.execute(new GetJourneyQuery(journeyId));
+    const view = await this.queries.execute(new GetJourneyQuery(journeyId, travel));
+    await this.accessLog.record(ctx, journeyId, 'state', travel);
     res.setHeader('ETag', `"${view.revision}"`);
     return view;
   }
 
   @Get(':journeyId/timeline')
+  @ApiHeader({ name: 'X-Access-Reason', required: true, description: ACCESS_REASONS.join(' | ') })
   @ApiOperation({ summary: 'Ordered steps with institutions and time spent in each' })
-  timeline(@Param('journeyId', uuid('journeyId')) journeyId: string) {
-    return this.queries.execute(new GetJourneyTimelineQuery(journeyId));
+  async timeline(@Param('journeyId', uuid('journeyId')) journeyId: string, @Access() ctx: AccessContext) {
+    const timeline = await this.queries.execute(new GetJourneyTimelineQuery(journeyId));
+    await this.accessLog.record(ctx, journeyId, 'timeline');
+    return timeline;
   }
 
   @Get(':journeyId/events')
-  @ApiOperation({ summary: 'Full history with metadata, corrections included' })
-  history(@Param('journeyId', uuid('journeyId')) journeyId: string) {
-    return this.queries.execute(new GetJourneyHistoryQuery(journeyId));
+  @ApiHeader({ name: 'X-Access-Reason', required: true, description: ACCESS_REASONS.join(' | ') })
+  @ApiOperation({
+    summary: 'Full history with metadata; corrections and voids shown on the events they amend',
+  })
+  async history(
+    @Param('journeyId', uuid('journeyId')) journeyId: string,
+    @Access() ctx: AccessContext,
+    @Query() query: HistoryQueryDto,
+  ) {
+    const history = await this.queries.execute(new GetJourneyHistoryQuery(journeyId, query.asOf));
+    await this.accessLog.record(ctx, journeyId, 'history', query);
+    return history;
   }
 
   @Post(':journeyId/visits')

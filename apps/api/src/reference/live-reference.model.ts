@@ -18,6 +18,9 @@ import { toDomainEvent } from '../store/stream-writer';
 import { EVENT_STORE } from '../store/tokens';
 import { JourneyReader } from '../journeys/journey.reader';
 
+/** The streams this model follows; it waits for their head, not the whole log's (access records are elsewhere). */
+const FOLLOWED = ['institution-', 'journey-'];
+
 interface CensusEntry {
   readonly journeyId: string;
   readonly institutionId: string;
@@ -49,7 +52,7 @@ export class LiveReferenceModel implements OnApplicationBootstrap, OnApplication
 
   onApplicationBootstrap(): void {
     this.subscription = this.store.subscribeToAll(
-      { after: 0n, filter: { streamPrefixes: ['institution-', 'journey-'] }, pageSize: 1000 },
+      { after: 0n, filter: { streamPrefixes: FOLLOWED }, pageSize: 1000 },
       {
         onEvents: (events, lastPosition) => this.apply(events, lastPosition),
         onCaughtUp: (position) => this.advance(position),
@@ -82,7 +85,7 @@ export class LiveReferenceModel implements OnApplicationBootstrap, OnApplication
   }
 
   async catchUpWithLog(): Promise<void> {
-    await this.reach(await this.store.headPosition());
+    await this.reach(await this.store.headPosition({ streamPrefixes: FOLLOWED }));
   }
 
   listInstitutions(): Extract<InstitutionState, { status: 'registered' }>[] {

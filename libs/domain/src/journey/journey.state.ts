@@ -165,6 +165,21 @@ function refold(state: OpenedJourneyState, facts: readonly FactEntry[]): Journey
   return { ...derived, facts };
 }
 
+/**
+ * The journey as it was in care at `validAt`, with every correction known now applied (issue 5, time travel):
+ * the facts whose (corrected) care time is not after `validAt`, folded in log order.
+ */
+export function journeyValidAt(state: JourneyState, validAt: string): JourneyState {
+  if (state.status === 'not-opened') return state;
+  const at = Date.parse(validAt);
+  const facts = state.facts.filter((f) => Date.parse(f.occurredAt) <= at);
+  const folded = refold(state, facts);
+  // A journey not yet opened at that time has no care state; its facts list says so.
+  return folded.status !== 'not-opened' && facts.some((f) => f.type === 'JourneyOpened')
+    ? folded
+    : { status: 'not-opened' };
+}
+
 const asEvent = (fact: FactEntry): FactEvent => ({ type: fact.type, data: fact.data }) as FactEvent;
 
 /** Applies one fact to the derived records. Total: a fact whose subject is missing (voided) changes nothing. */

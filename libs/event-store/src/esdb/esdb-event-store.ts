@@ -22,6 +22,7 @@ import {
   type ReadAllPage,
   type ReadStreamOptions,
   type StoredEvent,
+  type StreamFilter,
   type SubscribeOptions,
   type Subscription,
   type SubscriptionHandler,
@@ -158,17 +159,28 @@ export class EsdbEventStore implements EventStore {
     });
   }
 
-  async headPosition(): Promise<bigint> {
+  async headPosition(filter?: StreamFilter): Promise<bigint> {
     return this.guard('$all', async () => {
-      let head = 0n;
-      for await (const resolved of this.client.readAll({
-        fromPosition: END,
-        direction: BACKWARDS,
-        maxCount: 1n,
-      })) {
-        head = resolved.event?.position?.commit ?? resolved.commitPosition ?? head;
+      const prefixes = filter?.streamPrefixes ?? [];
+      // Walk $all backwards a page at a time until an event of the wanted streams shows up (usually at once).
+      let from: typeof END | { commit: bigint; prepare: bigint } = END;
+      for (;;) {
+        let found: bigint | null = null;
+        let oldest: bigint | null = null;
+        let seen = 0;
+        const page = this.client.readAll({ fromPosition: from, direction: BACKWARDS, maxCount: 500n });
+        for await (const resolved of page as AsyncIterable<AllStreamResolvedEvent>) {
+          const position: bigint | undefined = resolved.event?.position?.commit ?? resolved.commitPosition;
+          if (position === undefined) continue;
+          seen++;
+          oldest = position;
+          const streamId = resolved.event?.streamId ?? '';
+          if (found === null && (prefixes.length === 0 || matches(streamId, prefixes))) found = position;
+        }
+        if (found !== null) return found;
+        if (seen < 500 || oldest === null) return 0n;
+        from = { commit: oldest - 1n, prepare: oldest - 1n };
       }
-      return head;
     });
   }
 

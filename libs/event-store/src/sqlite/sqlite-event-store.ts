@@ -142,8 +142,17 @@ export class SqliteEventStore implements EventStore {
     return this.guard(() => this.readAllNow(options));
   }
 
-  headPosition(): Promise<bigint> {
-    return this.guard(() => this.refreshHead());
+  headPosition(filter?: StreamFilter): Promise<bigint> {
+    return this.guard(() => {
+      const head = this.refreshHead();
+      if (!filter || filter.streamPrefixes.length === 0) return head;
+      const clauses = filter.streamPrefixes.map(() => '(stream_id >= ? AND stream_id < ?)').join(' OR ');
+      const row = this.db
+        .prepare(`SELECT max(position) AS head FROM events WHERE ${clauses}`)
+        .safeIntegers(true)
+        .get(...prefixArgs(filter)) as { head: bigint | null };
+      return row.head ?? 0n;
+    });
   }
 
   subscribeToAll(options: SubscribeOptions, handler: SubscriptionHandler): Subscription {
