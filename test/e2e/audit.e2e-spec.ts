@@ -108,13 +108,8 @@ describe('Audit through the real API', () => {
   });
 
   it('verifies the hash chain and signs a checkpoint that checks out with the public key', async () => {
-    const verified = (
-      await t
-        .http()
-        .get('/audit/verify')
-        .set(as('HC-CY', 'auditor'))
-        .expect(400)
-    ).body as Body;
+    const verified = (await t.http().get('/audit/verify').set(as('HC-CY', 'auditor')).expect(400))
+      .body as Body;
     expect(JSON.stringify(verified.message)).toContain('X-Actor-Role');
     const result = (await t.http().get('/audit/verify').set(as('HC-CY', 'admin')).expect(200)).body as Body;
     expect(result).toMatchObject({
