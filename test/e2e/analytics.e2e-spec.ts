@@ -298,6 +298,8 @@ describe.each<TestStore>(['sqlite', 'esdb'])(
     });
 
     it('a corrected admission time moves the bed-days, and a rebuild from zero equals the live answer', async () => {
+      // What CarePath had recorded just before the correction, for the asOf replay below.
+      const lastBefore = (await get(`/journeys/${ids.a}/events`)).events.at(-1).metadata.recordedAt as string;
       // Admitted the evening before: in a bed at midnight on 1, 2, 3 and 4 March = 4 bed-days.
       await post(`/journeys/${ids.a}/events/${ids.admissionEventA}/corrections`, HOSP, {
         targetType: 'PatientAdmitted',
@@ -308,6 +310,12 @@ describe.each<TestStore>(['sqlite', 'esdb'])(
         `/analytics/ward-occupancy?period=2026-03&institutionId=${HOSP}&wardId=cardio-surg`,
       );
       expect(live.rows[0].figures).toMatchObject({ occupiedBedDays: 4, dischargedBedDays: 4 });
+      // The figure as it was reported before the correction: replayed from the log up to then.
+      const reported = await get(
+        `/analytics/ward-occupancy?period=2026-03&institutionId=${HOSP}&wardId=cardio-surg&asOf=${encodeURIComponent(lastBefore)}`,
+      );
+      expect(reported).toMatchObject({ asOf: lastBefore, asOfPosition: expect.any(String) });
+      expect(reported.rows[0].figures).toMatchObject({ occupiedBedDays: 3, dischargedBedDays: 3 });
 
       const before = (await get('/projections')).projections as Body[];
       const rebuilt = await t.http().post('/projections/ward-occupancy/rebuild?wait=true').expect(202);

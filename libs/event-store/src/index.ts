@@ -3,3 +3,4 @@ export { SqliteEventStore, type SqliteEventStoreOptions, verifyRows } from './sq
 export * from './audit/hash-chain';
 export * from './audit/signed-checkpoint';
 export { EsdbEventStore, type EsdbEventStoreOptions } from './esdb/esdb-event-store';
+export { BoundedEventStore, positionAsOf } from './bounded-event-store';

@@ -17,7 +17,8 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { FieldException } from '../common/http-errors';
 import { code } from '../common/params';
 import { InstitutionDirectory } from '../reference/institution-directory';
-import { ProjectionsService } from '../projections/projections.service';
+import { type ProjectionName, ProjectionsService } from '../projections/projections.service';
+import type Database from 'better-sqlite3';
 import { CLOCK, type Clock } from '../store/tokens';
 import { respond } from './csv';
 import {
@@ -51,20 +52,14 @@ export class AnalyticsController {
 
   @Get('analytics/ward-occupancy')
   @ApiOperation({ summary: 'Bed-use rate by midnight census, open bed-days, turnover, average stay' })
-  wardOccupancy(@Query() q: WardOccupancyQueryDto, @Req() req: Request, @Res() res: Response) {
+  async wardOccupancy(@Query() q: WardOccupancyQueryDto, @Req() req: Request, @Res() res: Response) {
     const p = period(q);
     const groupBy = q.groupBy ?? 'ward';
-    const rows = queryWardOccupancy(this.projections.reader('ward-occupancy'), p, q, groupBy, {
-      timeZone: this.config.censusTimeZone,
-      heldBedRule: this.config.heldBedRule,
-    });
-    respond(
-      req,
-      res,
-      q.format,
-      { period: p, groupBy, timeZone: this.config.censusTimeZone, heldBedRule: this.config.heldBedRule },
-      rows,
+    const options = { timeZone: this.config.censusTimeZone, heldBedRule: this.config.heldBedRule };
+    const { rows, asOf } = await this.read('ward-occupancy', q.asOf, (db) =>
+      queryWardOccupancy(db, p, q, groupBy, options),
     );
+    respond(req, res, q.format, { period: p, groupBy, ...options, ...asOf }, rows);
   }
 
   @Get('analytics/ward-occupancy/live')
@@ -80,15 +75,20 @@ export class AnalyticsController {
     summary:
       'Referral person-times by direction, setting, institution, alliance, period; outcomes; time to decision',
   })
-  referrals(@Query() q: ReferralVolumeQueryDto, @Req() req: Request, @Res() res: Response) {
+  async referrals(@Query() q: ReferralVolumeQueryDto, @Req() req: Request, @Res() res: Response) {
     const p = period(q);
     const groupBy = q.groupBy ?? ['direction'];
     const unit = q.unit ?? p.unit ?? 'month';
-    const rows = queryReferralVolume(this.projections.reader('referral-volume'), p, q, groupBy, {
-      timeZone: this.config.censusTimeZone,
-      unit,
-    });
-    respond(req, res, q.format, { period: p, groupBy, unit: groupBy.includes('period') ? unit : null }, rows);
+    const { rows, asOf } = await this.read('referral-volume', q.asOf, (db) =>
+      queryReferralVolume(db, p, q, groupBy, { timeZone: this.config.censusTimeZone, unit }),
+    );
+    respond(
+      req,
+      res,
+      q.format,
+      { period: p, groupBy, unit: groupBy.includes('period') ? unit : null, ...asOf },
+      rows,
+    );
   }
 
   @Get('analytics/referrals/downward-kpi')
@@ -105,19 +105,30 @@ export class AnalyticsController {
 
   @Get('analytics/local-treatment')
   @ApiOperation({ summary: 'Community share, residents’ community share, in-region rate' })
-  localTreatment(@Query() q: LocalTreatmentQueryDto, @Req() req: Request, @Res() res: Response) {
+  async localTreatment(@Query() q: LocalTreatmentQueryDto, @Req() req: Request, @Res() res: Response) {
     const p = period(q);
     const groupBy = q.groupBy ?? (q.allianceId ? 'alliance' : 'region');
     if (groupBy === 'region' && q.allianceId)
       throw new FieldException('allianceId', 'applies to groupBy=alliance only');
     if (groupBy === 'alliance' && q.region)
       throw new FieldException('region', 'applies to groupBy=region only');
-    const db = this.projections.reader('local-treatment');
-    const rows =
+    const { rows, asOf } = await this.read('local-treatment', q.asOf, (db): unknown[] =>
       groupBy === 'region'
         ? queryLocalTreatmentByRegion(db, p, q.region, this.config.censusTimeZone)
-        : queryLocalTreatmentByAlliance(db, p, q.allianceId, this.config.censusTimeZone);
-    respond(req, res, q.format, { period: p, groupBy }, rows);
+        : queryLocalTreatmentByAlliance(db, p, q.allianceId, this.config.censusTimeZone),
+    );
+    respond(req, res, q.format, { period: p, groupBy, ...asOf }, rows);
+  }
+
+  /** Live read models, or with `asOf` a replay of the log as it stood then into a scratch projection. */
+  private async read<T>(
+    name: ProjectionName,
+    asOf: string | undefined,
+    query: (db: Database.Database) => T,
+  ): Promise<{ rows: T; asOf: { asOf?: string; asOfPosition?: string } }> {
+    if (!asOf) return { rows: query(this.projections.reader(name)), asOf: {} };
+    const { position, result } = await this.projections.atTime(name, asOf, query);
+    return { rows: result, asOf: { asOf, asOfPosition: position.toString() } };
   }
 
   @Get('worklists/:institutionId')

@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsArray, IsIn, IsOptional, IsString, Matches } from 'class-validator';
+import { IsArray, IsIn, IsISO8601, IsOptional, IsString, Matches } from 'class-validator';
 import {
   OCCUPANCY_GROUPS,
   PERIOD_UNITS,
@@ -38,6 +38,14 @@ export class PeriodQueryDto {
   @IsOptional()
   @IsIn(['json', 'csv'])
   format?: 'json' | 'csv';
+
+  @ApiPropertyOptional({
+    description: 'The figure as it would have been reported at this instant (replays the log)',
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true, strictSeparator: true }, { message: 'asOf must be an ISO-8601 date-time' })
+  @Matches(/(Z|[+-]\d{2}:\d{2})$/, { message: 'asOf must carry a time zone offset (Z or +08:00)' })
+  asOf?: string;
 }
 
 export class WardOccupancyQueryDto extends PeriodQueryDto {

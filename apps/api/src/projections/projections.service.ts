@@ -7,7 +7,10 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import type { EventStore } from '@carepath/event-store';
+import { BoundedEventStore, type EventStore, positionAsOf } from '@carepath/event-store';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   ALL_PROJECTIONS,
   ProjectionRunner,
@@ -114,6 +117,33 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
         state: 'external',
       };
     });
+  }
+
+  /**
+   * A read model as it would have been reported at `asOf` (issue 5): the log up to the last event recorded by then,
+   * replayed into a scratch generation that is thrown away after the query.
+   */
+  async atTime<T>(
+    name: ProjectionName,
+    asOf: string,
+    query: (db: Database.Database) => T,
+  ): Promise<{ position: bigint; result: T }> {
+    const definition = ALL_PROJECTIONS.find((p) => p.name === name)!;
+    const position = await positionAsOf(this.store, asOf);
+    const folder = mkdtempSync(join(tmpdir(), 'carepath-as-of-'));
+    const files = new ReadModelFiles(folder);
+    const runner = new ProjectionRunner(new BoundedEventStore(this.store, position), definition, files, {
+      pageSize: 5000,
+    });
+    try {
+      await runner.start();
+      await runner.waitFor(position);
+      return { position, result: query(runner.reader()) };
+    } finally {
+      await runner.stop();
+      files.close();
+      rmSync(folder, { recursive: true, force: true });
+    }
   }
 
   /** Waits until every read model reflects `position` (read-your-writes without sleeping). */
