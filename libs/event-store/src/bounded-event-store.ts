@@ -47,7 +47,7 @@ export class BoundedEventStore implements EventStore {
   async headPosition(filter?: StreamFilter): Promise<bigint> {
     if (!filter) return this.bound;
     let head = 0n;
-    for (let after = 0n; ; ) {
+    for (let after = 0n; ;) {
       const page = await this.readAll({ after, maxCount: 5000, filter });
       if (page.events.length > 0) head = page.events.at(-1)!.position;
       after = page.lastPosition;
@@ -60,8 +60,12 @@ export class BoundedEventStore implements EventStore {
     let stopped = false;
     const run = async () => {
       try {
-        for (let after = options.after; !stopped; ) {
-          const page = await this.readAll({ after, maxCount: options.pageSize ?? 500, filter: options.filter });
+        for (let after = options.after; !stopped;) {
+          const page = await this.readAll({
+            after,
+            maxCount: options.pageSize ?? 500,
+            filter: options.filter,
+          });
           if (page.events.length > 0) await handler.onEvents(page.events, page.lastPosition);
           after = page.lastPosition;
           if (page.isEnd) {
@@ -96,7 +100,7 @@ export class BoundedEventStore implements EventStore {
 export async function positionAsOf(store: EventStore, instant: string): Promise<bigint> {
   const limit = Date.parse(instant);
   let last = 0n;
-  for (let after = 0n; ; ) {
+  for (let after = 0n; ;) {
     const page = await store.readAll({ after, maxCount: 5000 });
     for (const e of page.events) {
       if (Date.parse(String(e.metadata.recordedAt)) > limit) return last;

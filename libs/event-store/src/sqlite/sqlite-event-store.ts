@@ -612,7 +612,7 @@ function toUnavailable(error: unknown): Error {
 }
 
 /** Recomputes every link of the log; also used by the CLI on a read-only connection. */
-export function verifyRows(db: Database.Database): ChainVerification {
+export function verifyRows(db: Database.Database, onProgress?: (checked: number) => void): ChainVerification {
   const streams = new Map<string, { revision: bigint; hash: string }>();
   let previous = GENESIS_HASH;
   let expected = 1n;
@@ -667,6 +667,8 @@ export function verifyRows(db: Database.Database): ChainVerification {
     previous = globalHash;
     expected++;
     checked++;
+    if (onProgress && checked % 10_000 === 0) onProgress(checked);
   }
+  onProgress?.(checked);
   return { ok: true, checked, headPosition: (expected - 1n).toString(), headHash: previous };
 }

@@ -1,0 +1,397 @@
+import Database from 'better-sqlite3';
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { createPublicKey } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  BoundedEventStore,
+  checkpointSignatureValid,
+  type EventStore,
+  positionAsOf,
+  signCheckpoint,
+  type SignedCheckpoint,
+  verifyRows,
+} from '@carepath/event-store';
+import {
+  evolveJourney,
+  initialJourneyState,
+  journeyStreamId,
+  type JourneyEvent,
+  type RecordedDomainEvent,
+} from '@carepath/domain';
+import {
+  ALL_PROJECTIONS,
+  parsePeriod,
+  type ProjectionDefinition,
+  ProjectionRunner,
+  queryLocalTreatmentByRegion,
+  queryReferralVolume,
+  queryWardOccupancy,
+  ReadModelFiles,
+} from '@carepath/projections';
+import { type AppConfig, loadConfig } from '../../api/src/config/app-config';
+import { openEventStore } from '../../api/src/store/open-event-store';
+
+const USAGE = `carepath <command> — tools for auditors and operators (same environment as the API)
+
+  verify [--checkpoint <file> --public-key <pem>]   walk the hash chain; with a checkpoint, also check it
+  verify --projections                              rebuild every projection in scratch files and compare with the live ones
+  checkpoint --key <ed25519-private.pem> [--out <file>]   sign the head hash (store it outside the database)
+  replay --to <time|position> --report <ward-occupancy|referrals|local-treatment> --period <2026-03> [--region <code>]
+                                                    a figure as it would have been reported then
+  export <journeyId> --format json                  a journey's history and state, for a request or an audit
+  rebuild <projection|all>                          build fresh generations and swap them in
+
+Exit status: 0 done and clean, 1 a check failed (broken chain, bad signature, different projection), 2 usage or
+configuration error.`;
+
+type Args = { positional: string[]; flags: Map<string, string | true> };
+
+function parse(argv: readonly string[]): Args {
+  const positional: string[] = [];
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--')) positional.push(a);
+    else if (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--')) flags.set(a.slice(2), argv[++i]!);
+    else flags.set(a.slice(2), true);
+  }
+  return { positional, flags };
+}
+
+class UsageError extends Error {}
+
+const flag = (args: Args, name: string): string => {
+  const value = args.flags.get(name);
+  if (typeof value !== 'string') throw new UsageError(`--${name} <value> is required`);
+  return value;
+};
+
+/** A progress bar on stderr, so stdout stays clean for JSON. */
+function progress(label: string): { update(done: number, total: number): void; end(): void } {
+  const tty = process.stderr.isTTY;
+  let last = 0;
+  return {
+    update(done, total) {
+      const now = Date.now();
+      if (now - last < 200 && done < total) return;
+      last = now;
+      const ratio = total > 0 ? Math.min(1, done / total) : 1;
+      const bar = '#'.repeat(Math.round(ratio * 30)).padEnd(30, '.');
+      process.stderr.write(
+        `${tty ? '\r' : ''}${label.padEnd(18)} [${bar}] ${(ratio * 100).toFixed(1)}%${tty ? '' : '\n'}`,
+      );
+    },
+    end() {
+      if (tty) process.stderr.write('\n');
+    },
+  };
+}
+
+/** The event file, read-only; refused while it predates the hash chain (opening it once with CarePath migrates it). */
+function openLog(config: AppConfig): Database.Database {
+  if (config.eventStore !== 'sqlite') {
+    throw new UsageError('The hash chain is kept by the embedded store (EVENT_STORE=sqlite)');
+  }
+  const db = new Database(config.databaseFile, { readonly: true, fileMustExist: true });
+  const version = Number(db.pragma('user_version', { simple: true }));
+  if (version < 2) {
+    db.close();
+    throw new UsageError(
+      `${config.databaseFile} predates the hash chain (schema ${version}); start CarePath on it once to migrate it`,
+    );
+  }
+  return db;
+}
+
+async function verify(args: Args, config: AppConfig, store: EventStore): Promise<number> {
+  if (args.flags.has('projections')) return verifyProjections(config, store);
+  const db = openLog(config);
+  const total = Number(db.prepare('SELECT count(*) FROM events').pluck().get());
+  const bar = progress('hash chain');
+  const result = verifyRows(db, (checked) => bar.update(checked, total));
+  bar.end();
+  let ok = result.ok;
+  const report: Record<string, unknown> = { chain: result };
+  if (args.flags.has('checkpoint')) {
+    const checkpoint = JSON.parse(readFileSync(flag(args, 'checkpoint'), 'utf8')) as SignedCheckpoint;
+    const signatureValid = checkpointSignatureValid(
+      checkpoint,
+      readFileSync(flag(args, 'public-key'), 'utf8'),
+    );
+    const hashNow = db
+      .prepare('SELECT global_hash FROM events WHERE position = ?')
+      .pluck()
+      .get(BigInt(checkpoint.position)) as string | undefined;
+    const matches = hashNow === checkpoint.hash;
+    report.checkpoint = { position: checkpoint.position, signatureValid, logMatches: matches };
+    ok = ok && signatureValid && matches;
+  }
+  db.close();
+  console.log(JSON.stringify(report, null, 2));
+  return ok ? 0 : 1;
+}
+
+function checkpoint(args: Args, config: AppConfig): number {
+  const db = openLog(config);
+  const result = verifyRows(db);
+  db.close();
+  if (!result.ok) {
+    console.error(`The log does not verify, nothing signed: ${JSON.stringify(result)}`);
+    return 1;
+  }
+  const privateKey = readFileSync(flag(args, 'key'), 'utf8');
+  const keyId = createPublicKey(privateKey)
+    .export({ type: 'spki', format: 'der' })
+    .subarray(-8)
+    .toString('hex');
+  const signed = signCheckpoint(
+    {
+      position: result.headPosition,
+      hash: result.headHash,
+      count: result.checked,
+      signedAt: new Date().toISOString(),
+      keyId,
+    },
+    privateKey,
+  );
+  const text = `${JSON.stringify(signed, null, 2)}\n`;
+  if (typeof args.flags.get('out') === 'string') writeFileSync(flag(args, 'out'), text);
+  process.stdout.write(text);
+  return 0;
+}
+
+/** Builds a projection from a view of the log into scratch files, runs `use` on it, and throws the files away. */
+async function scratch<T>(
+  store: EventStore,
+  definition: ProjectionDefinition,
+  bound: bigint,
+  use: (db: Database.Database) => T,
+): Promise<T> {
+  const folder = mkdtempSync(join(tmpdir(), 'carepath-cli-'));
+  const files = new ReadModelFiles(folder);
+  const runner = new ProjectionRunner(new BoundedEventStore(store, bound), definition, files, {
+    pageSize: 5000,
+  });
+  const bar = progress(definition.name);
+  const timer = setInterval(() => bar.update(Number(runner.status().position), Number(bound)), 200);
+  try {
+    await runner.start();
+    await runner.waitFor(bound);
+    bar.update(1, 1);
+    return use(runner.reader());
+  } finally {
+    clearInterval(timer);
+    bar.end();
+    await runner.stop();
+    files.close();
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+async function replay(args: Args, config: AppConfig, store: EventStore): Promise<number> {
+  const to = flag(args, 'to');
+  const bound = /^\d+$/.test(to)
+    ? BigInt(to)
+    : Number.isNaN(Date.parse(to))
+      ? null
+      : await positionAsOf(store, to);
+  if (bound === null) throw new UsageError('--to must be a position or an ISO-8601 time');
+  const period = parsePeriod({ period: flag(args, 'period') });
+  const report = flag(args, 'report');
+  const tz = config.censusTimeZone;
+  const byName = (name: string) => ALL_PROJECTIONS.find((p) => p.name === name)!;
+  let rows: unknown;
+  if (report === 'ward-occupancy') {
+    rows = await scratch(store, byName('ward-occupancy'), bound, (db) =>
+      queryWardOccupancy(db, period, {}, 'ward', { timeZone: tz, heldBedRule: config.heldBedRule }),
+    );
+  } else if (report === 'referrals') {
+    rows = await scratch(store, byName('referral-volume'), bound, (db) =>
+      queryReferralVolume(db, period, {}, ['direction'], { timeZone: tz, unit: period.unit ?? 'month' }),
+    );
+  } else if (report === 'local-treatment') {
+    const region = args.flags.get('region');
+    rows = await scratch(store, byName('local-treatment'), bound, (db) =>
+      queryLocalTreatmentByRegion(db, period, typeof region === 'string' ? region : undefined, tz),
+    );
+  } else throw new UsageError('--report must be ward-occupancy, referrals or local-treatment');
+  console.log(JSON.stringify({ replayedTo: bound.toString(), report, period, rows }, null, 2));
+  return 0;
+}
+
+async function verifyProjections(config: AppConfig, store: EventStore): Promise<number> {
+  const files = new ReadModelFiles(config.readModelDir);
+  let same = true;
+  const results: Record<string, unknown>[] = [];
+  try {
+    for (const definition of ALL_PROJECTIONS) {
+      const current = files.current(definition.name);
+      if (!current) {
+        results.push({ projection: definition.name, status: 'not built' });
+        continue;
+      }
+      const live = new Database(files.fileOf(definition.name, current.generation), { readonly: true });
+      const position = BigInt(live.prepare('SELECT position FROM checkpoint').pluck().get() as number);
+      const liveRows = dump(live);
+      live.close();
+      const rebuilt = await scratch(store, definition, position, dump);
+      const differing = Object.keys({ ...liveRows, ...rebuilt }).filter(
+        (t) => JSON.stringify(liveRows[t]) !== JSON.stringify(rebuilt[t]),
+      );
+      same &&= differing.length === 0;
+      results.push({
+        projection: definition.name,
+        position: position.toString(),
+        status: differing.length === 0 ? 'identical' : 'DIFFERENT',
+        differingTables: differing,
+      });
+    }
+  } finally {
+    files.close();
+  }
+  console.log(JSON.stringify(results, null, 2));
+  return same ? 0 : 1;
+}
+
+/** Every row of every table but the checkpoint, in a stable order. */
+function dump(db: Database.Database): Record<string, unknown[]> {
+  const tables = db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'checkpoint' ORDER BY name")
+    .pluck()
+    .all() as string[];
+  return Object.fromEntries(
+    tables.map((t) => {
+      const columns = db
+        .prepare(`PRAGMA table_info(${t})`)
+        .all()
+        .map((_, i) => i + 1)
+        .join(', ');
+      return [t, db.prepare(`SELECT * FROM ${t} ORDER BY ${columns}`).raw(true).all()];
+    }),
+  );
+}
+
+async function exportJourney(args: Args, store: EventStore): Promise<number> {
+  const journeyId = args.positional[1];
+  if (!journeyId) throw new UsageError('export <journeyId> --format json');
+  const format = args.flags.get('format') ?? 'json';
+  if (format !== 'json')
+    throw new UsageError('Only --format json is available; the FHIR export is not built yet');
+  const events = await store.readStream(journeyStreamId(journeyId));
+  if (events.length === 0) {
+    console.error(`No journey ${journeyId}`);
+    return 1;
+  }
+  const state = events.reduce(
+    (s, e) =>
+      evolveJourney(s, {
+        id: e.id,
+        type: e.type,
+        data: e.data,
+        metadata: e.metadata,
+      } as unknown as RecordedDomainEvent<JourneyEvent>),
+    initialJourneyState(),
+  );
+  console.log(
+    JSON.stringify(
+      {
+        journeyId,
+        exportedAt: new Date().toISOString(),
+        revision: Number(events.at(-1)!.revision),
+        state,
+        events: events.map((e) => ({ ...e, revision: Number(e.revision), position: e.position.toString() })),
+      },
+      null,
+      2,
+    ),
+  );
+  return 0;
+}
+
+async function rebuild(args: Args, config: AppConfig, store: EventStore): Promise<number> {
+  const target = args.positional[1];
+  const selected = target === 'all' ? ALL_PROJECTIONS : ALL_PROJECTIONS.filter((p) => p.name === target);
+  if (selected.length === 0)
+    throw new UsageError(`rebuild <${ALL_PROJECTIONS.map((p) => p.name).join('|')}|all>`);
+  const files = new ReadModelFiles(config.readModelDir);
+  try {
+    for (const definition of selected) {
+      const runner = new ProjectionRunner(store, definition, files, { pageSize: 5000 });
+      await runner.start();
+      const bar = progress(definition.name);
+      const done = runner.rebuild();
+      const timer = setInterval(() => {
+        const s = runner.status();
+        bar.update(Number(s.rebuild?.position ?? s.position), Number(s.headPosition));
+      }, 200);
+      try {
+        await done;
+      } finally {
+        clearInterval(timer);
+        bar.update(1, 1);
+        bar.end();
+      }
+      const s = runner.status();
+      console.log(`${definition.name}: generation ${s.generation} at position ${s.position}`);
+      await runner.stop();
+    }
+  } finally {
+    files.close();
+  }
+  return 0;
+}
+
+export async function run(argv: readonly string[]): Promise<number> {
+  const args = parse(argv);
+  const command = args.positional[0];
+  if (!command || command === 'help' || args.flags.has('help')) {
+    console.log(USAGE);
+    return command ? 0 : 2;
+  }
+  let store: EventStore | null = null;
+  try {
+    const config = loadConfig();
+    const quiet = {
+      log: () => undefined,
+      warn: (m: object) => console.error(m),
+      error: (m: object) => console.error(m),
+    };
+    const needsStore = command !== 'checkpoint';
+    if (needsStore && !(command === 'verify' && !args.flags.has('projections')))
+      store = openEventStore(config, quiet, { followOtherWriters: true });
+    switch (command) {
+      case 'verify':
+        return await verify(args, config, store!);
+      case 'checkpoint':
+        return checkpoint(args, config);
+      case 'replay':
+        return await replay(args, config, store!);
+      case 'export':
+        return await exportJourney(args, store!);
+      case 'rebuild':
+        return await rebuild(args, config, store!);
+      default:
+        throw new UsageError(`Unknown command ${command}`);
+    }
+  } catch (error) {
+    console.error(
+      error instanceof UsageError
+        ? `${error.message}\n\n${USAGE}`
+        : `carepath: ${error instanceof Error ? error.message : String(error)}`,
+    );
+    return 2;
+  } finally {
+    await store?.close();
+  }
+}
+
+if (require.main === module || process.argv[1]?.endsWith('bin.js')) {
+  run(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(2);
+    },
+  );
+}
