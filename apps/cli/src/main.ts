@@ -13,12 +13,18 @@ import {
   verifyRows,
 } from '@carepath/event-store';
 import {
+  evolveInstitution,
   evolveJourney,
+  initialInstitutionState,
   initialJourneyState,
-  journeyStreamId,
+  type InstitutionEvent,
+  institutionStreamId,
   type JourneyEvent,
+  journeyStreamId,
+  type OpenedJourneyState,
   type RecordedDomainEvent,
 } from '@carepath/domain';
+import { type InstitutionInfo, journeyBundle } from './fhir/journey-bundle';
 import {
   ALL_PROJECTIONS,
   parsePeriod,
@@ -39,7 +45,7 @@ const USAGE = `carepath <command> — tools for auditors and operators (same env
   checkpoint --key <ed25519-private.pem> [--out <file>]   sign the head hash (store it outside the database)
   replay --to <time|position> --report <ward-occupancy|referrals|local-treatment> --period <2026-03> [--region <code>]
                                                     a figure as it would have been reported then
-  export <journeyId> --format json                  a journey's history and state, for a request or an audit
+  export <journeyId> --format json|fhir             a journey's history and state, or a FHIR R4 Bundle
   rebuild <projection|all>                          build fresh generations and swap them in
 
 Exit status: 0 done and clean, 1 a check failed (broken chain, bad signature, different projection), 2 usage or
@@ -274,10 +280,9 @@ function dump(db: Database.Database): Record<string, unknown[]> {
 
 async function exportJourney(args: Args, store: EventStore): Promise<number> {
   const journeyId = args.positional[1];
-  if (!journeyId) throw new UsageError('export <journeyId> --format json');
+  if (!journeyId) throw new UsageError('export <journeyId> --format json|fhir');
   const format = args.flags.get('format') ?? 'json';
-  if (format !== 'json')
-    throw new UsageError('Only --format json is available; the FHIR export is not built yet');
+  if (format !== 'json' && format !== 'fhir') throw new UsageError('--format json or --format fhir');
   const events = await store.readStream(journeyStreamId(journeyId));
   if (events.length === 0) {
     console.error(`No journey ${journeyId}`);
@@ -293,6 +298,12 @@ async function exportJourney(args: Args, store: EventStore): Promise<number> {
       } as unknown as RecordedDomainEvent<JourneyEvent>),
     initialJourneyState(),
   );
+  if (format === 'fhir') {
+    if (state.status === 'not-opened') throw new UsageError(`Journey ${journeyId} was never opened`);
+    const bundle = journeyBundle(state, await institutionsOf(store, state), new Date().toISOString());
+    console.log(JSON.stringify(bundle, null, 2));
+    return 0;
+  }
   console.log(
     JSON.stringify(
       {
@@ -307,6 +318,41 @@ async function exportJourney(args: Args, store: EventStore): Promise<number> {
     ),
   );
   return 0;
+}
+
+/** Names and details of the institutions a journey touched, from their own streams. */
+async function institutionsOf(
+  store: EventStore,
+  state: OpenedJourneyState,
+): Promise<Map<string, InstitutionInfo>> {
+  const ids = new Set<string>([
+    ...Object.values(state.visits).map((v) => v.institution.institutionId),
+    ...Object.values(state.referrals).flatMap((r) => [r.from.institutionId, r.to.institutionId]),
+    ...Object.values(state.admissions).map((a) => a.institutionId),
+  ]);
+  const out = new Map<string, InstitutionInfo>();
+  for (const id of ids) {
+    const folded = (await store.readStream(institutionStreamId(id))).reduce(
+      (s, e) =>
+        evolveInstitution(s, {
+          id: e.id,
+          type: e.type,
+          data: e.data,
+          metadata: e.metadata,
+        } as unknown as RecordedDomainEvent<InstitutionEvent>),
+      initialInstitutionState(),
+    );
+    if (folded.status === 'registered') {
+      out.set(id, {
+        institutionId: id,
+        name: folded.name,
+        tier: folded.tier,
+        allianceId: folded.allianceId,
+        regionCode: folded.regionCode,
+      });
+    }
+  }
+  return out;
 }
 
 async function rebuild(args: Args, config: AppConfig, store: EventStore): Promise<number> {
