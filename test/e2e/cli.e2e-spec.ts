@@ -234,6 +234,31 @@ describe('carepath CLI', () => {
     expect(rehab.figures).toMatchObject({ occupiedBedDays: 42 });
   });
 
+  it('checks that every live projection equals a rebuild from the log (0), and catches one that does not (1)', async () => {
+    expect(await cli('verify', '--projections')).toBe(0);
+    expect(JSON.parse(out.join('\n')).map((r: Body) => r.status)).toEqual([
+      'identical',
+      'identical',
+      'identical',
+      'identical',
+    ]);
+    const files = join(t.databaseFile, '..', 'read-models');
+    const catalog = new Database(join(files, 'catalog.db'), { readonly: true });
+    const generation = catalog
+      .prepare("SELECT generation FROM generations WHERE name = 'referral-volume'")
+      .pluck()
+      .get() as number;
+    catalog.close();
+    const live = new Database(join(files, `referral-volume.g${generation}.db`));
+    live.prepare("UPDATE referrals SET outcome = 'rejected'").run();
+    live.close();
+    expect(await cli('verify', '--projections')).toBe(1);
+    expect(JSON.parse(out.join('\n')).find((r: Body) => r.projection === 'referral-volume')).toMatchObject({
+      status: 'DIFFERENT',
+      differingTables: ['referrals'],
+    });
+  });
+
   it('answers a wrong command with usage and status 2', async () => {
     expect(await cli('frobnicate')).toBe(2);
     expect(await cli()).toBe(2);
