@@ -95,6 +95,25 @@ describe('EventStoreDB adapter: faults a cluster produces', () => {
     }
   });
 
+  it('carries the stream hash chain in metadata and detects an event changed on the server', async () => {
+    const store = EsdbEventStore.open({ connectionString: double.connectionString });
+    try {
+      const s = `journey-${randomUUID()}`;
+      await store.append(s, [event(), event()], { expectedRevision: 'no-stream' });
+      expect(await store.verifyChain()).toMatchObject({ ok: true });
+      double.tamper(s, 1n, Buffer.from(JSON.stringify({ n: 2 })));
+      expect(await store.verifyChain()).toMatchObject({
+        ok: false,
+        streamId: s,
+        problem: 'stream-hash-mismatch',
+      });
+      double.tamper(s, 1n, Buffer.from(JSON.stringify({ n: 1 })));
+      expect(await store.verifyChain()).toMatchObject({ ok: true });
+    } finally {
+      await store.close();
+    }
+  });
+
   it('resubscribes from the last delivered position when the connection drops: nothing lost, nothing twice', async () => {
     const store = EsdbEventStore.open({
       connectionString: double.connectionString,

@@ -375,6 +375,18 @@ export function eventStoreContract(name: string, target: ContractTarget): void {
       });
     });
 
+    describe('tamper evidence', () => {
+      it('keeps a hash chain that verifies after appends, where the store keeps one', async () => {
+        if (!store.verifyChain) return;
+        const s = stream();
+        await store.append(s, [event(), event()], { expectedRevision: 'no-stream' });
+        await store.append(s, [event()], { expectedRevision: 1n });
+        const result = await store.verifyChain();
+        expect(result).toMatchObject({ ok: true, headHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+        expect(result.ok && result.checked).toBeGreaterThanOrEqual(3);
+      });
+    });
+
     describe('health', () => {
       it('reports up with its kind', async () => {
         expect(await store.health()).toMatchObject({ status: 'up', kind: expect.any(String) });

@@ -125,9 +125,9 @@ describe('embedded SQLite event store specifics', () => {
     raw.pragma('user_version = 1');
     raw.close();
     store = openAt(legacy);
-    expect(store.verifyChain()).toMatchObject({ ok: true, checked: 3, headPosition: '3' });
+    expect(await store.verifyChain()).toMatchObject({ ok: true, checked: 3, headPosition: '3' });
     await store.append('journey-old', [event()], { expectedRevision: 2n });
-    expect(store.verifyChain()).toMatchObject({ ok: true, checked: 4 });
+    expect(await store.verifyChain()).toMatchObject({ ok: true, checked: 4 });
   });
 
   it('keeps the stored bytes of data and metadata exactly as appended', async () => {

@@ -129,11 +129,18 @@ describe('Audit through the real API', () => {
 });
 
 describe('Audit on EventStoreDB', () => {
-  it('says plainly that the hash chain is not kept there yet', async () => {
+  it('verifies the stream hash chains carried in metadata', async () => {
     const t = await startTestApp({}, 'esdb');
     try {
-      const res = await t.http().get('/audit/verify').set(as('HC-CY', 'admin')).expect(501);
-      expect(res.body).toMatchObject({ code: 'AUDIT_NOT_AVAILABLE' });
+      await seedAlliance(t);
+      await openJourney(t, { patientId: 'pt-auditesdb1' });
+      const res = await t.http().get('/audit/verify').set(as('HC-CY', 'admin')).expect(200);
+      expect(res.body).toMatchObject({
+        ok: true,
+        checked: expect.any(Number),
+        headHash: expect.stringMatching(/^[0-9a-f]{64}$/),
+      });
+      expect(res.body.checked).toBeGreaterThanOrEqual(10);
     } finally {
       await t.close();
     }

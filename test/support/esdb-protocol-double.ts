@@ -17,7 +17,8 @@
  *    catch-up, checkpoints every `checkpointIntervalMultiplier × 32` events examined, CaughtUp, then live events.
  *  - $all holds a system event first (`$epoch-information`), and positions leave gaps, as real logs do.
  *  - Faults for tests: `unavailable()` answers every call with UNAVAILABLE, `restore()` ends that,
- *    `dropSubscriptions()` ends live reads with UNAVAILABLE (a node going away).
+ *    `dropSubscriptions()` ends live reads with UNAVAILABLE (a node going away), `tamper()` rewrites a stored
+ *    event's data in place.
  * Not covered: BatchAppend, Delete/Tombstone, stream metadata and ACLs, links and projections, persistent
  * subscriptions, Gossip/cluster discovery (connect with a single-node connection string), TLS, authentication,
  * `fellBehind`, and UUIDs in structured form.
@@ -93,6 +94,16 @@ export class EsdbProtocolDouble {
 
   restore(): void {
     this.down = false;
+  }
+
+  /** Changes a stored event's data in place, as an attacker with disk access would (for tamper specs). */
+  tamper(streamName: string, revision: bigint, data: Uint8Array): void {
+    const stream = this.streams.get(streamName);
+    const index = stream?.findIndex((e) => e.revision === revision) ?? -1;
+    if (!stream || index < 0) throw new Error(`no event ${streamName}@${revision}`);
+    const changed = { ...stream[index]!, data };
+    this.log[this.log.indexOf(stream[index]!)] = changed;
+    stream[index] = changed;
   }
 
   dropSubscriptions(): void {

@@ -1,3 +1,5 @@
+import type { ChainVerification } from './audit/hash-chain';
+
 /**
  * The event-store port: what CarePath needs from any event store (embedded SQLite, EventStoreDB).
  * Every adapter passes the same contract suite (test/contract/event-store.contract.ts).
@@ -170,6 +172,9 @@ export interface EventStore {
   subscribeToAll(options: SubscribeOptions, handler: SubscriptionHandler): Subscription;
 
   health(): Promise<EventStoreHealth>;
+
+  /** Recomputes the tamper-evidence chain (issue 5); stores without one leave this out. */
+  verifyChain?(): Promise<ChainVerification>;
 
   close(): Promise<void>;
 }

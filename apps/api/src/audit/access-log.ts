@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { EventStore } from '@carepath/event-store';
+import { type EventStore, WrongExpectedRevisionError } from '@carepath/event-store';
 import { randomUUID } from 'node:crypto';
 import type { AccessContext } from '../common/request-context';
 import { CLOCK, type Clock, EVENT_STORE } from '../store/tokens';
@@ -37,33 +37,38 @@ export class AccessLog {
     view: { asOf?: string; validAt?: string } = {},
   ): Promise<void> {
     const at = this.clock().toISOString();
-    await this.store.append(
-      accessStreamId(journeyId),
-      [
-        {
-          id: randomUUID(),
-          type: 'JourneyRecordAccessed',
-          schemaVersion: 1,
-          data: {
-            journeyId,
-            resource,
-            reason: ctx.reason,
-            asOf: view.asOf ?? null,
-            validAt: view.validAt ?? null,
-          },
-          metadata: {
-            occurredAt: at,
-            recordedAt: at,
-            actorId: ctx.actorId,
-            actorRole: ctx.actorRole,
-            institutionId: ctx.institutionId,
-            correlationId: ctx.correlationId,
-            causationId: ctx.requestId,
-          },
-        },
-      ],
-      { expectedRevision: 'any' },
-    );
+    const streamId = accessStreamId(journeyId);
+    const event = () => ({
+      id: randomUUID(),
+      type: 'JourneyRecordAccessed',
+      schemaVersion: 1,
+      data: {
+        journeyId,
+        resource,
+        reason: ctx.reason,
+        asOf: view.asOf ?? null,
+        validAt: view.validAt ?? null,
+      },
+      metadata: {
+        occurredAt: at,
+        recordedAt: at,
+        actorId: ctx.actorId,
+        actorRole: ctx.actorRole,
+        institutionId: ctx.institutionId,
+        correlationId: ctx.correlationId,
+        causationId: ctx.requestId,
+      },
+    });
+    // Exact expected revisions keep the store's hash chain linear; concurrent readers of one journey retry.
+    for (let attempt = 1; ; attempt++) {
+      const revision = await this.store.streamRevision(streamId);
+      try {
+        await this.store.append(streamId, [event()], { expectedRevision: revision });
+        return;
+      } catch (error) {
+        if (!(error instanceof WrongExpectedRevisionError) || attempt >= 10) throw error;
+      }
+    }
   }
 
   async list(journeyId: string): Promise<AccessRecord[]> {

@@ -1,7 +1,7 @@
 import { Controller, Get, HttpException, HttpStatus, Inject, Query } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { IsUUID } from 'class-validator';
-import { type EventStore, signCheckpoint, SqliteEventStore } from '@carepath/event-store';
+import { type EventStore, signCheckpoint } from '@carepath/event-store';
 import { createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
@@ -39,15 +39,15 @@ export class AuditController {
     summary: 'Walk the hash chain: the first broken link, or the count checked and the head hash',
   })
   verify(@Ctx() _ctx: RequestContext) {
-    return this.sqlite().verifyChain();
+    return this.verifyChain();
   }
 
   @Get('checkpoint')
   @ApiOperation({ summary: 'A signed (Ed25519) checkpoint of the head hash, to keep outside the database' })
-  checkpoint(@Ctx() _ctx: RequestContext) {
+  async checkpoint(@Ctx() _ctx: RequestContext) {
     if (!this.config.auditSigningKeyFile)
       throw notOffered('Set AUDIT_SIGNING_KEY_FILE to an Ed25519 private key to sign checkpoints');
-    const result = this.sqlite().verifyChain();
+    const result = await this.verifyChain();
     if (!result.ok) {
       throw new HttpException(
         {
@@ -83,10 +83,8 @@ export class AuditController {
     return this.accessLog.list(query.journeyId).then((records) => ({ journeyId: query.journeyId, records }));
   }
 
-  private sqlite(): SqliteEventStore {
-    if (this.store instanceof SqliteEventStore) return this.store;
-    throw notOffered(
-      'The hash chain is kept by the embedded store; on EventStoreDB it is not implemented yet',
-    );
+  private verifyChain() {
+    if (!this.store.verifyChain) throw notOffered('This event store keeps no hash chain');
+    return this.store.verifyChain();
   }
 }

@@ -13,7 +13,8 @@ export interface ChainedEnvelope {
   readonly id: string;
   readonly streamId: string;
   readonly revision: bigint;
-  readonly position: bigint;
+  /** Null where the store assigns positions after the write (EventStoreDB): the stream chain leaves them out. */
+  readonly position: bigint | null;
   readonly type: string;
   readonly schemaVersion: number;
   readonly data: unknown;

@@ -9,6 +9,7 @@ import {
   streamNameFilter,
   type AllStreamResolvedEvent,
 } from '@eventstore/db-client';
+import { chainHash, type ChainVerification, envelopeBytes, GENESIS_HASH } from '../audit/hash-chain';
 import {
   AppendTooLargeError,
   type AppendResult,
@@ -43,7 +44,8 @@ export interface EsdbEventStoreOptions {
 }
 
 const SCHEMA_VERSION = '$schemaVersion';
-const RESERVED = new Set([SCHEMA_VERSION, '$correlationId', '$causationId']);
+const STREAM_HASH = '$streamHash';
+const RESERVED = new Set([SCHEMA_VERSION, STREAM_HASH, '$correlationId', '$causationId']);
 
 export class EsdbEventStore implements EventStore {
   private constructor(
@@ -65,12 +67,37 @@ export class EsdbEventStore implements EventStore {
       // EventStoreDB itself treats only an exact retry at the expected revision as idempotent and would write a
       // batch that reuses some ids again; the port promises more, so look at the stream first (journey streams
       // are short, and the write path has just read it anyway).
-      const retry = this.checkRetry(streamId, events, await this.readStream(streamId));
+      const stored = await this.readRaw(streamId);
+      const retry = this.checkRetry(
+        streamId,
+        events,
+        stored.map((r) => r.event),
+      );
       if (retry) return retry;
+      // The stream's hash chain travels in metadata (issue 5). Positions are the server's to assign, so the
+      // chained envelope leaves them out; appends use exact expected revisions, so no two links share a parent.
+      let previous = stored.at(-1)?.streamHash ?? GENESIS_HASH;
+      let revision = stored.at(-1)?.event.revision ?? -1n;
       const result = await this.client.appendToStream(
         streamId,
-        events.map((e) =>
-          jsonEvent({
+        events.map((e) => {
+          revision++;
+          const metadata = JSON.parse(JSON.stringify(e.metadata)) as Record<string, unknown>;
+          const data = JSON.parse(JSON.stringify(e.data)) as Record<string, unknown>;
+          previous = chainHash(
+            previous,
+            envelopeBytes({
+              id: e.id,
+              streamId,
+              revision,
+              position: null,
+              type: e.type,
+              schemaVersion: e.schemaVersion,
+              data,
+              metadata,
+            }),
+          );
+          return jsonEvent({
             id: e.id,
             type: e.type,
             data: e.data,
@@ -79,9 +106,10 @@ export class EsdbEventStore implements EventStore {
               $correlationId: e.metadata.correlationId ?? null,
               $causationId: e.metadata.causationId ?? null,
               [SCHEMA_VERSION]: e.schemaVersion,
+              [STREAM_HASH]: previous,
             },
-          }),
-        ),
+          });
+        }),
         { expectedRevision: toEsdbRevision(options.expectedRevision) },
       );
       const last = result.nextExpectedRevision;
@@ -96,8 +124,15 @@ export class EsdbEventStore implements EventStore {
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<StoredEvent[]> {
+    return (await this.readRaw(streamId, options)).map((r) => r.event);
+  }
+
+  private async readRaw(
+    streamId: string,
+    options: ReadStreamOptions = {},
+  ): Promise<{ event: StoredEvent; streamHash: string | null }[]> {
     return this.guard(streamId, async () => {
-      const out: StoredEvent[] = [];
+      const out: { event: StoredEvent; streamHash: string | null }[] = [];
       try {
         const read = this.client.readStream(streamId, {
           fromRevision: options.fromRevision ?? START,
@@ -106,7 +141,7 @@ export class EsdbEventStore implements EventStore {
         });
         for await (const resolved of read) {
           const event = toStoredEvent(resolved);
-          if (event) out.push(event);
+          if (event) out.push({ event, streamHash: streamHashOf(resolved) });
         }
       } catch (error) {
         if (isType(error, 'stream-not-found')) return [];
@@ -114,6 +149,50 @@ export class EsdbEventStore implements EventStore {
       }
       return out;
     });
+  }
+
+  /**
+   * Walks $all (CarePath's streams) and recomputes each stream's chain from the hashes carried in metadata. The
+   * global chain over $all order is computed as it goes: its head is what a signed checkpoint records.
+   */
+  async verifyChain(): Promise<ChainVerification> {
+    const streams = new Map<string, { revision: bigint; hash: string }>();
+    let global = GENESIS_HASH;
+    let checked = 0;
+    let head = 0n;
+    for (let after = 0n; ;) {
+      const page = await this.readAllRaw(after, 1000);
+      for (const { event, streamHash } of page.events) {
+        const stream = streams.get(event.streamId) ?? { revision: -1n, hash: GENESIS_HASH };
+        const broken = (
+          problem: 'revision-gap' | 'stream-hash-mismatch',
+          detail: string,
+        ): ChainVerification => ({
+          ok: false,
+          checked,
+          position: event.position.toString(),
+          streamId: event.streamId,
+          problem,
+          detail,
+        });
+        if (event.revision !== stream.revision + 1n)
+          return broken('revision-gap', `expected revision ${stream.revision + 1n}, found ${event.revision}`);
+        const canonical = envelopeBytes({ ...event, position: null });
+        const expected = chainHash(stream.hash, canonical);
+        if (expected !== streamHash)
+          return broken(
+            'stream-hash-mismatch',
+            `the event at ${event.position} differs from what was appended`,
+          );
+        streams.set(event.streamId, { revision: event.revision, hash: expected });
+        global = chainHash(global, envelopeBytes(event));
+        head = event.position;
+        checked++;
+      }
+      after = page.lastPosition;
+      if (page.isEnd) break;
+    }
+    return { ok: true, checked, headPosition: head.toString(), headHash: global };
   }
 
   async streamRevision(streamId: string): Promise<bigint | 'no-stream'> {
@@ -137,8 +216,24 @@ export class EsdbEventStore implements EventStore {
   }
 
   async readAll({ after, maxCount, filter }: ReadAllOptions): Promise<ReadAllPage> {
+    const page = await this.readAllRaw(after, maxCount);
+    return {
+      events: page.events.map((r) => r.event).filter((e) => matches(e.streamId, filter?.streamPrefixes)),
+      lastPosition: page.lastPosition,
+      isEnd: page.isEnd,
+    };
+  }
+
+  private async readAllRaw(
+    after: bigint,
+    maxCount: number,
+  ): Promise<{
+    events: { event: StoredEvent; streamHash: string | null }[];
+    lastPosition: bigint;
+    isEnd: boolean;
+  }> {
     return this.guard('$all', async () => {
-      const events: StoredEvent[] = [];
+      const events: { event: StoredEvent; streamHash: string | null }[] = [];
       let lastPosition = after;
       let examined = 0;
       // $all reads include the start position; ask for one more and drop it.
@@ -153,7 +248,8 @@ export class EsdbEventStore implements EventStore {
         examined++;
         lastPosition = position;
         const event = toStoredEvent(resolved);
-        if (event && matches(event.streamId, filter?.streamPrefixes)) events.push(event);
+        if (event && !event.streamId.startsWith('$'))
+          events.push({ event, streamHash: streamHashOf(resolved) });
       }
       return { events, lastPosition, isEnd: examined < maxCount };
     });
@@ -393,6 +489,11 @@ function toStoredEvent(resolved: ResolvedEvent | AllStreamResolvedEvent): Stored
     revision: e.revision,
     position: e.position?.commit ?? resolved.commitPosition ?? 0n,
   };
+}
+
+function streamHashOf(resolved: ResolvedEvent | AllStreamResolvedEvent): string | null {
+  const hash = (resolved.event?.metadata as Record<string, unknown> | undefined)?.[STREAM_HASH];
+  return typeof hash === 'string' ? hash : null;
 }
 
 function matches(streamId: string, prefixes: readonly string[] | undefined): boolean {

@@ -379,8 +379,8 @@ export class SqliteEventStore implements EventStore {
    * Walks the whole log in position order and recomputes every link (issue 5): the first break is reported with
    * its position and stream, or the count checked and the head hash. Reads a consistent snapshot.
    */
-  verifyChain(): ChainVerification {
-    return verifyRows(this.db);
+  verifyChain(): Promise<ChainVerification> {
+    return this.guard(() => verifyRows(this.db));
   }
 
   /** The global hash at a position, for checking a signed checkpoint against the log. */
