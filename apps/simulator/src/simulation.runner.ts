@@ -3,7 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import type { RequestContext } from '../../api/src/common/request-context';
 import { ExecuteInstitutionCommand } from '../../api/src/institutions/execute-institution-command.handler';
-import type { OpenWardDto, RegisterInstitutionDto } from '../../api/src/institutions/institution.dto';
+import type { RegisterInstitutionDto } from '../../api/src/institutions/institution.dto';
 import {
   ExecuteJourneyCommand,
   type JourneyIntent,
