@@ -265,26 +265,32 @@ export class SqliteEventStore implements EventStore {
         nextHash = this.lastGlobalHash();
       }
       try {
+        // Savepoints isolate appends sharing a commit; an append alone needs none (its refusal rolls back all).
+        const isolate = group.length > 1;
         for (const request of group) {
-          this.statements.savepoint.run();
+          if (isolate) this.statements.savepoint.run();
           const positionBefore = next;
           const hashBefore = nextHash;
           try {
             const { result, headHash } = this.appendInTransaction(request, next, nextHash);
             next = result.position > next ? result.position : next;
             nextHash = headHash;
-            this.statements.release.run();
+            if (isolate) this.statements.release.run();
             outcomes.push({ ok: true, result });
           } catch (error) {
-            this.statements.rollbackTo.run();
-            this.statements.release.run();
+            if (isolate) {
+              this.statements.rollbackTo.run();
+              this.statements.release.run();
+            } else {
+              this.statements.rollback.run();
+            }
             next = positionBefore;
             nextHash = hashBefore;
             if (isUnavailable(error)) throw error;
             outcomes.push({ ok: false, error });
           }
         }
-        this.statements.commit.run();
+        if (this.db.inTransaction) this.statements.commit.run();
       } catch (error) {
         if (this.db.inTransaction) this.statements.rollback.run();
         throw error;
