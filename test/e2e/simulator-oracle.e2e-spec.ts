@@ -16,9 +16,16 @@ import { startTestApp, type TestApp } from '../support/test-app';
  * The simulator as an oracle (issue 6): it knows what it generated, computes the figures from its plan with its
  * own arithmetic, and every projection must report exactly those figures, live and after a rebuild.
  */
-describe.each([1, 2])('simulator oracle, chaoyang-2023 at scale 0.0005, seed %i', (seed) => {
+describe.each([
+  ['chaoyang-2023', 0.0005, 1],
+  ['chaoyang-2023', 0.0005, 2],
+  ['shanghai-h1-2024', 0.00001, 3],
+  ['zhaohua-county', 0.0005, 4],
+])('simulator oracle, %s at scale %d, seed %i', (preset, scale, seed) => {
   let t: TestApp;
-  const plan = makePlan(PRESETS['chaoyang-2023']!, 0.0005, seed);
+  const plan = makePlan(PRESETS[preset]!, scale, seed);
+  const region = plan.preset.regionCode;
+  const year = plan.preset.from.slice(0, 4);
   const truth = groundTruth(plan);
   const options = { timeZone: 'Asia/Shanghai', heldBedRule: 'physical' as const };
 
@@ -32,21 +39,23 @@ describe.each([1, 2])('simulator oracle, chaoyang-2023 at scale 0.0005, seed %i'
 
   const figures = () => {
     const projections = t.app.get(ProjectionsService);
-    const year = parsePeriod({ period: '2023' });
-    const referrals = queryReferralVolume(projections.reader('referral-volume'), year, {}, ['direction'], {
+    const period = parsePeriod({ from: plan.preset.from, to: plan.preset.to });
+    const referrals = queryReferralVolume(projections.reader('referral-volume'), period, {}, ['direction'], {
       timeZone: 'Asia/Shanghai',
       unit: 'year',
     });
     const byDirection = Object.fromEntries(referrals.map((r) => [r.group.direction, r.figures]));
+    // Every simulated patient lives in the region, so the visits located there are the residents' visits inside.
     const visits = queryLocalTreatmentByRegion(
       projections.reader('local-treatment'),
-      year,
-      '110105',
+      period,
+      region,
       'Asia/Shanghai',
     )[0]!;
+    expect(visits.communityShare.denominator).toBe(visits.inRegionRate.numerator);
     const bedDays: Record<string, Record<string, number>> = {};
     for (let m = 1; m <= 12; m++) {
-      const month = `2023-${String(m).padStart(2, '0')}`;
+      const month = `${year}-${String(m).padStart(2, '0')}`;
       for (const row of queryWardOccupancy(
         projections.reader('ward-occupancy'),
         parsePeriod({ period: month }),
@@ -66,16 +75,31 @@ describe.each([1, 2])('simulator oracle, chaoyang-2023 at scale 0.0005, seed %i'
         upRejected: byDirection.up?.outcomes.rejected ?? 0,
         upCancelled: byDirection.up?.outcomes.cancelled ?? 0,
       },
-      visits: { total: visits.communityShare.denominator, community: visits.communityShare.numerator },
+      visits: {
+        total: visits.inRegionRate.denominator,
+        community: visits.communityShare.numerator,
+        outpatient: visits.residentsCommunityShare.denominator,
+        communityOutpatient: visits.residentsCommunityShare.numerator,
+        inRegion: visits.inRegionRate.numerator,
+      },
       bedDays,
     };
   };
 
-  it('generates the preset in proportion: 60,156 up and 114,696 down a year, scaled', () => {
-    expect(truth.referrals).toMatchObject({
-      up: Math.round(60_156 * 0.0005),
-      down: Math.round(114_696 * 0.0005),
-    });
+  it("generates the preset's figures in proportion to the scale", () => {
+    const p = plan.preset;
+    const years = (Date.parse(p.to) - Date.parse(p.from)) / (365 * 86_400_000);
+    expect(truth.referrals.up).toBe(Math.round(p.upwardReferrals * scale * years));
+    expect(truth.referrals.down).toBe(Math.round(p.downwardReferrals * scale * years));
+    const visitsOnly = Math.round(p.outpatientVisits * scale);
+    // Visit-only journeys are drawn by quota, so their rates are the preset's up to rounding of the counts.
+    expect(truth.visits.outpatient - truth.referrals.up).toBe(visitsOnly);
+    expect(truth.visits.communityOutpatient - truth.referrals.up).toBe(
+      Math.round(visitsOnly * p.residentsCommunityShare),
+    );
+    expect(truth.visits.total - truth.visits.inRegion).toBe(
+      visitsOnly - Math.round(visitsOnly * p.inRegionRate),
+    );
   });
 
   it('reports exactly the ground truth live', () => {

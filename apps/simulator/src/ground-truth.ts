@@ -12,7 +12,14 @@ export interface GroundTruth {
     readonly upRejected: number;
     readonly upCancelled: number;
   };
-  readonly visits: { readonly total: number; readonly community: number };
+  /** All visits are by the region's residents; `inRegion` counts those made inside the region. */
+  readonly visits: {
+    readonly total: number;
+    readonly community: number;
+    readonly outpatient: number;
+    readonly communityOutpatient: number;
+    readonly inRegion: number;
+  };
   /** Occupied bed-days by midnight census (Beijing), per ward "institution/ward" and month "YYYY-MM". */
   readonly bedDays: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
@@ -51,11 +58,27 @@ export function groundTruth(plan: Plan): GroundTruth {
   let upCancelled = 0;
   let visits = 0;
   let community = 0;
+  let outpatient = 0;
+  let communityOutpatient = 0;
+  let inRegion = 0;
   for (const j of plan.journeys) {
+    if (j.kind === 'visit') {
+      visits++;
+      outpatient++;
+      if (j.community) {
+        community++;
+        communityOutpatient++;
+      }
+      if (j.inRegion) inRegion++;
+      continue;
+    }
     if (j.kind === 'up') {
       up++;
       visits++;
       community++;
+      outpatient++;
+      communityOutpatient++;
+      inRegion++;
       if (j.outcome === 'admitted') {
         upAccepted++;
         addStay(bedDays, `${j.hospital}/general`, j.admittedAt, j.dischargedAt);
@@ -64,13 +87,14 @@ export function groundTruth(plan: Plan): GroundTruth {
     } else {
       down++;
       visits++;
+      inRegion++;
       addStay(bedDays, `${j.hospital}/general`, j.hospitalAdmittedAt, j.hospitalDischargedAt);
       addStay(bedDays, `${j.community}/rehab`, j.communityAdmittedAt, j.communityDischargedAt);
     }
   }
   return {
     referrals: { up, down, upAccepted, upRejected, upCancelled },
-    visits: { total: visits, community },
+    visits: { total: visits, community, outpatient, communityOutpatient, inRegion },
     bedDays,
   };
 }

@@ -15,6 +15,12 @@ export interface Preset {
   readonly downwardReferrals: number;
   readonly communityBeds: number;
   readonly hospitalBedsPerWard: number;
+  /** Outpatient visits by the region's residents over the period at scale 1 (visit-only journeys). */
+  readonly outpatientVisits: number;
+  /** Share of those visits made at community centres (e.g. Shanghai H1 2024: 38.9%). */
+  readonly residentsCommunityShare: number;
+  /** Share of those visits made inside the region (e.g. a county medical community's 90% target). */
+  readonly inRegionRate: number;
 }
 
 /** Chaoyang district (Beijing), 2023: 52 community centres, 4 urban medical groups led by tertiary hospitals,
@@ -31,8 +37,49 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
     downwardReferrals: 114_696,
     communityBeds: 1_018,
     hospitalBedsPerWard: 200,
+    outpatientVisits: 0,
+    residentsCommunityShare: 0,
+    inRegionRate: 1,
+  },
+  /** Shanghai, first half of 2024: 248 community centres; community visits were 38.9% of residents' outpatient
+   *  visits (38.851 M, domain.md), so about 99.9 M outpatient visits in all. No referral figures are quoted. */
+  'shanghai-h1-2024': {
+    name: 'shanghai-h1-2024',
+    from: '2024-01-01',
+    to: '2024-07-01',
+    regionCode: '310000',
+    communityCentres: 248,
+    hospitals: 4,
+    upwardReferrals: 0,
+    downwardReferrals: 0,
+    communityBeds: 248 * 20,
+    hospitalBedsPerWard: 200,
+    outpatientVisits: Math.round(38_851_000 / 0.389),
+    residentsCommunityShare: 0.389,
+    inRegionRate: 1,
+  },
+  /** Zhaohua (Guangyuan, Sichuan), a county medical community aiming at 90% in-county treatment (domain.md). The
+   *  visit volume is an assumption (1 M a year at scale 1); the sources give rates, not counts. */
+  'zhaohua-county': {
+    name: 'zhaohua-county',
+    from: '2023-01-01',
+    to: '2024-01-01',
+    regionCode: '510811',
+    communityCentres: 20,
+    hospitals: 1,
+    upwardReferrals: 0,
+    downwardReferrals: 0,
+    communityBeds: 400,
+    hospitalBedsPerWard: 200,
+    outpatientVisits: 1_000_000,
+    residentsCommunityShare: 0.6,
+    inRegionRate: 0.9,
   },
 };
+
+/** The hospital outside the region that residents also use (counted out of region). */
+export const OUTSIDE_HOSPITAL = 'SIM-OUT-1';
+export const OUTSIDE_REGION = '999999';
 
 export interface PlannedInstitution {
   readonly institutionId: string;
@@ -72,7 +119,17 @@ export interface DownwardJourney {
   readonly communityDischargedAt: number;
 }
 
-export type PlannedJourney = UpwardJourney | DownwardJourney;
+/** A visit-only journey: one outpatient visit, at a community centre or a hospital, in or out of the region. */
+export interface VisitJourney {
+  readonly kind: 'visit';
+  readonly patientId: string;
+  readonly institutionId: string;
+  readonly community: boolean;
+  readonly inRegion: boolean;
+  readonly visitAt: number;
+}
+
+export type PlannedJourney = UpwardJourney | DownwardJourney | VisitJourney;
 
 export interface Plan {
   readonly preset: Preset;
@@ -175,6 +232,46 @@ export function makePlan(preset: Preset, scale: number, seed: number): Plan {
       hospitalDischargedAt,
       communityAdmittedAt,
       communityDischargedAt: communityAdmittedAt + (1 + Math.floor(rand() * 10)) * DAY,
+    });
+  }
+  // Visit-only journeys in exact proportions (quotas, not coin flips), so the rates come out as the preset says.
+  const visits = Math.round(preset.outpatientVisits * scale);
+  if (visits > 0) {
+    institutions.push({
+      institutionId: OUTSIDE_HOSPITAL,
+      name: 'Simulated hospital outside the region',
+      tier: 'tertiary',
+      allianceId: 'SIM-OUT',
+      wardId: 'general',
+      beds: 50,
+    });
+    const outside = visits - Math.round(visits * preset.inRegionRate);
+    const community = Math.round(visits * preset.residentsCommunityShare);
+    const hospitalsIn = institutions.filter(
+      (i) => i.tier === 'tertiary' && i.institutionId !== OUTSIDE_HOSPITAL,
+    );
+    const slots: string[] = Array.from({ length: visits }, (_, i) =>
+      i < outside ? 'out' : i < outside + community ? 'community' : 'hospital',
+    );
+    for (let i = slots.length - 1; i > 0; i--) {
+      const k = Math.floor(rand() * (i + 1));
+      [slots[i], slots[k]] = [slots[k]!, slots[i]!];
+    }
+    slots.forEach((slot, i) => {
+      const institution =
+        slot === 'out'
+          ? OUTSIDE_HOSPITAL
+          : slot === 'community'
+            ? pick(communities).institutionId
+            : pick(hospitalsIn).institutionId;
+      journeys.push({
+        kind: 'visit',
+        patientId: `pt-sim${seed}v${i}`,
+        institutionId: institution,
+        community: slot === 'community',
+        inRegion: slot !== 'out',
+        visitAt: when(),
+      });
     });
   }
   return { preset, scale, seed, institutions, journeys };

@@ -8,7 +8,7 @@ import {
   ExecuteJourneyCommand,
   type JourneyIntent,
 } from '../../api/src/journeys/execute-journey-command.handler';
-import type { Plan, PlannedJourney } from './simulation.plan';
+import { OUTSIDE_HOSPITAL, OUTSIDE_REGION, type Plan, type PlannedJourney } from './simulation.plan';
 
 /** Beijing time as CarePath's clients send it. */
 const at = (ms: number) => `${new Date(ms + 8 * 3_600_000).toISOString().slice(0, 19)}+08:00`;
@@ -46,7 +46,8 @@ export class SimulationRunner {
         name: i.name,
         tier: i.tier,
         allianceId: i.allianceId,
-        regionCode: plan.preset.regionCode,
+        // The one hospital outside the region is what makes the in-region rate fall below 100%.
+        regionCode: i.institutionId === OUTSIDE_HOSPITAL ? OUTSIDE_REGION : plan.preset.regionCode,
         occurredAt: '2020-01-01T00:00:00+08:00',
       } as RegisterInstitutionDto;
       await this.execute(
@@ -93,6 +94,20 @@ export class SimulationRunner {
 
   private async journey(plan: Plan, j: PlannedJourney): Promise<void> {
     const region = plan.preset.regionCode;
+    if (j.kind === 'visit') {
+      await this.say(null, j.institutionId, {
+        kind: 'OpenJourney',
+        body: {
+          patientId: j.patientId,
+          residenceRegion: region,
+          institutionId: j.institutionId,
+          visitType: 'outpatient',
+          diagnosisCode: 'I10',
+          occurredAt: at(j.visitAt),
+        } as never,
+      });
+      return;
+    }
     if (j.kind === 'up') {
       const { journeyId } = await this.say(null, j.community, {
         kind: 'OpenJourney',
