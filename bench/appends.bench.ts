@@ -5,19 +5,17 @@
  */
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type EventToAppend, SqliteEventStore } from '@carepath/event-store';
 import { generateJourney } from '../test/support/journey-generator';
+import { benchArgs, fmt, now, ratio, saveResult } from './bench-support';
 
-const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i += 2)
-  args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '');
+const args = benchArgs();
 const COUNT = Number(args.get('count') ?? 2000);
 const CONCURRENCY = Number(args.get('concurrency') ?? 64);
 const OUT = args.get('out') ?? 'bench/results';
-const now = () => Number(process.hrtime.bigint()) / 1e6;
 
 /** Realistic single events: the events of generated journeys, each appended to its own stream. */
 function events(count: number): { streamId: string; event: EventToAppend }[] {
@@ -84,32 +82,25 @@ async function main(): Promise<void> {
     const rawRate = raw(join(folder, 'raw.db'), rows);
     const single = await carepath(join(folder, 'single.db'), rows, 1);
     const concurrent = await carepath(join(folder, 'concurrent.db'), rows, CONCURRENCY);
-    const r = (n: number) => Math.round(n).toLocaleString('en');
     const result = {
-      date: new Date().toISOString(),
-      machine: {
-        cpus: cpus().length,
-        cpuModel: cpus()[0]?.model ?? 'unknown',
-        memoryGb: Math.round(totalmem() / 2 ** 30),
-        node: process.version,
-      },
       count: COUNT,
       rawDurableInsertsPerSecond: Math.round(rawRate),
       singleAppendsPerSecond: Math.round(single.rate),
-      singleRatioToRaw: Math.round((single.rate / rawRate) * 1000) / 1000,
+      singleRatioToRaw: ratio(single.rate, rawRate),
       concurrentAppendsPerSecond: Math.round(concurrent.rate),
       concurrency: CONCURRENCY,
-      concurrentRatioToRaw: Math.round((concurrent.rate / rawRate) * 1000) / 1000,
+      concurrentRatioToRaw: ratio(concurrent.rate, rawRate),
       appendsPerCommit: Math.round((COUNT / concurrent.commits) * 10) / 10,
     };
-    mkdirSync(OUT, { recursive: true });
-    writeFileSync(join(OUT, 'appends.json'), `${JSON.stringify(result, null, 2)}\n`);
-    console.log(`| measure | value | baseline (same run) | ratio |
+    saveResult(
+      'appends',
+      result,
+      `| measure | value | baseline (same run) | ratio |
 |---|---|---|---|
-| durable single-event appends, one at a time (${COUNT}) | ${r(single.rate)} /s | raw better-sqlite3 insert, one transaction each, WAL + synchronous=FULL: ${r(rawRate)} /s | ${result.singleRatioToRaw} |
-| durable appends, ${CONCURRENCY} in flight (group commit: ${result.appendsPerCommit} appends per commit) | ${r(concurrent.rate)} /s | same raw baseline | ${result.concurrentRatioToRaw} |
-
-${result.machine.cpus} × ${result.machine.cpuModel}, ${result.machine.memoryGb} GB, Node ${result.machine.node}, ${result.date}`);
+| durable single-event appends, one at a time (${COUNT}) | ${fmt(single.rate)} /s | raw better-sqlite3 insert, one transaction each, WAL + synchronous=FULL: ${fmt(rawRate)} /s | ${result.singleRatioToRaw} |
+| durable appends, ${CONCURRENCY} in flight (group commit: ${result.appendsPerCommit} appends per commit) | ${fmt(concurrent.rate)} /s | same raw baseline | ${result.concurrentRatioToRaw} |`,
+      OUT,
+    );
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }

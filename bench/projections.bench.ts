@@ -6,8 +6,8 @@
  */
 import Database from 'better-sqlite3';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteEventStore } from '@carepath/event-store';
 import {
@@ -19,18 +19,14 @@ import {
   worklistProjection,
 } from '@carepath/projections';
 import { generateJourney, institutionStreams } from '../test/support/journey-generator';
+import { benchArgs, fmt, log, now, quantile, ratio, saveResult } from './bench-support';
 
-const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i += 2)
-  args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '');
+const args = benchArgs();
 const TARGET_EVENTS = Number(args.get('events') ?? 1_000_000);
 const RATE = Number(args.get('rate') ?? 1000);
 const LIVE_SECONDS = Number(args.get('seconds') ?? 10);
 const OUT = args.get('out') ?? 'bench/results';
 const ANALYTICS = [wardOccupancyProjection, referralVolumeProjection, localTreatmentProjection];
-
-const now = () => Number(process.hrtime.bigint()) / 1e6;
-const log = (msg: string) => process.stderr.write(`${msg}\n`);
 
 async function fill(
   store: SqliteEventStore,
@@ -137,8 +133,7 @@ async function liveLag(
   for (const r of runners) await r.stop();
   files.close();
   lags.sort((a, b) => a - b);
-  const q = (p: number) =>
-    Math.round(lags[Math.min(lags.length - 1, Math.ceil(p * lags.length) - 1)]! * 100) / 100;
+  const q = (p: number) => Math.round(quantile(lags, p) * 100) / 100;
   return {
     appends: lags.length,
     p50: q(0.5),
@@ -221,13 +216,6 @@ async function main(): Promise<void> {
     const rebuildRate = Math.round((events / built.ms) * 1000);
 
     const result = {
-      date: new Date().toISOString(),
-      machine: {
-        cpus: cpus().length,
-        cpuModel: cpus()[0]?.model ?? 'unknown',
-        memoryGb: Math.round(totalmem() / 2 ** 30),
-        node: process.version,
-      },
       events,
       journeys: filled.journeys,
       bytesPerEvent: Math.round(statSync(file).size / events),
@@ -235,20 +223,21 @@ async function main(): Promise<void> {
       rebuildThreeAnalytics: {
         eventsPerSecond: rebuildRate,
         ms: Math.round(built.ms),
-        ratioToRaw: Math.round((rebuildRate / rawRate) * 1000) / 1000,
+        ratioToRaw: ratio(rebuildRate, rawRate),
         rssPeakMb: built.rssPeakMb,
       },
       liveLag: { targetRate: RATE, ...lag, unit: 'ms' },
     };
-    mkdirSync(OUT, { recursive: true });
-    writeFileSync(join(OUT, 'projections.json'), `${JSON.stringify(result, null, 2)}\n`);
-    console.log(`| measure | value | baseline (same run) | ratio |
+    saveResult(
+      'projections',
+      result,
+      `| measure | value | baseline (same run) | ratio |
 |---|---|---|---|
-| rebuild ward-occupancy + referral-volume + local-treatment, ${events.toLocaleString('en')} events | ${rebuildRate.toLocaleString('en')} events/s | raw read + JSON.parse: ${rawRate.toLocaleString('en')} events/s | ${result.rebuildThreeAnalytics.ratioToRaw} |
+| rebuild ward-occupancy + referral-volume + local-treatment, ${fmt(events)} events | ${fmt(rebuildRate)} events/s | raw read + JSON.parse: ${fmt(rawRate)} events/s | ${result.rebuildThreeAnalytics.ratioToRaw} |
 | peak RSS of the rebuilding process | ${built.rssPeakMb} MB | | |
-| live lag (append acknowledged → all four projections caught up) at ${lag.achievedRate} appends/s | p50 ${lag.p50} ms, p99 ${lag.p99} ms, max ${lag.max} ms | | |
-
-${result.machine.cpus} × ${result.machine.cpuModel}, ${result.machine.memoryGb} GB, Node ${result.machine.node}, ${result.date}`);
+| live lag (append acknowledged → all four projections caught up) at ${lag.achievedRate} appends/s | p50 ${lag.p50} ms, p99 ${lag.p99} ms, max ${lag.max} ms | | |`,
+      OUT,
+    );
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }

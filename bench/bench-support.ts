@@ -1,0 +1,68 @@
+/*
+ * What every benchmark shares: its arguments, a monotonic clock, the machine it ran on, and one way to save a
+ * result (bench/results/<name>.json, holding the figures and the Markdown table printed for them, which
+ * `npm run bench:report` copies into docs/benchmarks.md so every number there comes from a run).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+
+export function benchArgs(argv: readonly string[] = process.argv.slice(2)): Map<string, string> {
+  const args = new Map<string, string>();
+  for (let i = 0; i < argv.length; i += 2) args.set(argv[i]!.replace(/^--/, ''), argv[i + 1] ?? '');
+  return args;
+}
+
+/** Milliseconds from a monotonic clock. */
+export const now = (): number => Number(process.hrtime.bigint()) / 1e6;
+
+export const log = (message: string): void => {
+  process.stderr.write(`${message}\n`);
+};
+
+export interface Machine {
+  readonly cpus: number;
+  readonly cpuModel: string;
+  readonly memoryGb: number;
+  readonly node: string;
+}
+
+export function machine(): Machine {
+  return {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+    memoryGb: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+  };
+}
+
+/** a / b rounded to 3 decimals: the ratio every figure is reported as (brief, rule 6). */
+export const ratio = (value: number, baseline: number): number =>
+  Math.round((value / baseline) * 1000) / 1000;
+
+export const fmt = (n: number): string => Math.round(n).toLocaleString('en');
+
+/** Nearest-rank quantile of an ascending array. */
+export function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+/** Writes bench/results/<name>.json (figures, machine, date, table) and prints the table with its footer. */
+export function saveResult(
+  name: string,
+  figures: Record<string, unknown>,
+  table: string,
+  out = 'bench/results',
+): void {
+  const date = new Date().toISOString();
+  const m = machine();
+  const footer = `${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node}, ${date}`;
+  const markdown = `${table.trim()}\n\n${footer}`;
+  mkdirSync(out, { recursive: true });
+  writeFileSync(
+    join(out, `${name}.json`),
+    `${JSON.stringify({ date, machine: m, ...figures, markdown }, null, 2)}\n`,
+  );
+  console.log(markdown);
+}
