@@ -187,12 +187,8 @@ function fold(folded: Folded, event: StoredEvent): Folded {
   if (!KNOWN_TYPES.has(event.type)) {
     throw new ProjectionEventError(event, new Error(`unknown journey event type ${event.type}`));
   }
-  const recorded = {
-    id: event.id,
-    type: event.type,
-    data: event.data,
-    metadata: event.metadata,
-  } as unknown as RecordedDomainEvent<JourneyEvent>;
+  // A stored event carries every field of a recorded domain event (and more, which evolve ignores): no copy.
+  const recorded = event as unknown as RecordedDomainEvent<JourneyEvent>;
   return {
     state: guard(event, () => evolveJourney(folded.state, recorded)),
     revision: Number(event.revision),
