@@ -123,7 +123,14 @@ await call('POST', '/journeys', as(CHC), {
   diagnosisCode: 'flu',
   occurredAt: '2026-03-01 09:00',
 });
-const view = await call('GET', j, {}, undefined, { quiet: true });
+// Reading a journey is recorded in its access log, so the reader says who they are and why (README, "Audit").
+const view = await call(
+  'GET',
+  j,
+  { ...as(HOSP, 'coordinator'), 'X-Access-Reason': 'care-coordination' },
+  undefined,
+  { quiet: true },
+);
 const referral = view.state.referrals[referralId];
 console.log(`> GET ${j}`);
 console.log(
@@ -139,3 +146,13 @@ console.log(`> GET /worklists/${HOSP}`);
 console.log(
   `< inpatients: ${worklist.inpatients.map((s) => `${s.wardId}/${s.bedId} since ${s.admittedAt}`).join(', ')}`,
 );
+
+// Auditors: who read the journey, and the hash chain over the whole log.
+const access = await call('GET', `/audit/access?journeyId=${journeyId}`, as(HOSP, 'admin'), undefined, {
+  quiet: true,
+});
+console.log(`> GET /audit/access?journeyId=${journeyId}`);
+console.log(
+  `< ${access.records.map((r) => `${r.resource} read by ${r.actorId} (${r.actorRole}, ${r.institutionId}) for ${r.reason}`).join('; ')}`,
+);
+await call('GET', '/audit/verify', as(HOSP, 'admin'));
