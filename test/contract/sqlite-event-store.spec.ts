@@ -3,7 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type EventStore, EventStoreUnavailableError, SqliteEventStore } from '@carepath/event-store';
+import {
+  DuplicateEventIdError,
+  type EventStore,
+  EventStoreUnavailableError,
+  SqliteEventStore,
+} from '@carepath/event-store';
 import { eventStoreContract } from './event-store.contract';
 
 const folders: string[] = [];
@@ -47,6 +52,19 @@ describe('embedded SQLite event store specifics', () => {
     store = openAt(filename);
   });
   afterEach(() => store.close());
+
+  it('keeps event ids unique across the log: a batch reusing a stored id in a later event writes nothing', async () => {
+    const elsewhere = event();
+    await store.append(`journey-${randomUUID()}`, [elsewhere], { expectedRevision: 'no-stream' });
+    const s = `journey-${randomUUID()}`;
+    await expect(
+      store.append(s, [event(1), elsewhere], { expectedRevision: 'no-stream' }),
+    ).rejects.toBeInstanceOf(DuplicateEventIdError);
+    expect(await store.streamRevision(s)).toBe('no-stream');
+    // The refused append left the log whole: the next one lands right after the first.
+    const next = await store.append(s, [event(2)], { expectedRevision: 'no-stream' });
+    expect(next.position).toBe(2n);
+  });
 
   it('runs with WAL and synchronous=FULL, and says so in its health', async () => {
     expect(await store.health()).toMatchObject({

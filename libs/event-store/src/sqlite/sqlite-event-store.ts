@@ -361,18 +361,25 @@ export class SqliteEventStore implements EventStore {
       });
       streamHash = chainHash(streamHash, canonical);
       globalHash = chainHash(globalHash, canonical);
-      this.statements.insert.run(
-        position,
-        streamId,
-        revision,
-        event.id,
-        event.type,
-        event.schemaVersion,
-        data,
-        metadata,
-        streamHash,
-        globalHash,
-      );
+      try {
+        this.statements.insert.run(
+          position,
+          streamId,
+          revision,
+          event.id,
+          event.type,
+          event.schemaVersion,
+          data,
+          metadata,
+          streamHash,
+          globalHash,
+        );
+      } catch (error) {
+        // Only the event_id index can clash here: the stream's revision was checked above under the write lock.
+        if ((error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE')
+          throw new DuplicateEventIdError(streamId, event.id);
+        throw error;
+      }
       revisions.push(revision);
     }
     return {
@@ -408,8 +415,11 @@ export class SqliteEventStore implements EventStore {
     const ids = new Set(events.map((e) => e.id));
     const first = events[0]!;
     if (ids.size !== events.length) throw new DuplicateEventIdError(streamId, first.id);
+    // A retry holds the same ids in the same order, so it is known by its first id: one lookup, not one per
+    // event (a whole journey is a dozen events). A fresh batch that reuses a later stored id is refused by the
+    // unique event_id index at insert (caught below, in the append).
+    if (this.statements.findById.get(first.id) === undefined) return null;
     const found = events.map((e) => this.statements.findById.get(e.id) as EventRow | undefined);
-    if (found.every((row) => row === undefined)) return null;
     const rows = found.filter((row): row is EventRow => row !== undefined);
     const exact =
       rows.length === events.length &&
