@@ -19,6 +19,28 @@ describe('care calendar (Asia/Shanghai by default, domain.md)', () => {
     expect(startOfLocalDay('2026-03-01', 'Asia/Shanghai')).toBe(Date.parse('2026-03-01T00:00:00+08:00'));
   });
 
+  it('dates every instant as Intl does, across daylight-saving transitions and in zones of odd offsets', () => {
+    // The offsets are cached per day; this compares with Intl itself every 7 minutes around real transitions.
+    const reference = (timeZone: string) =>
+      new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    const windows: [string, string][] = [
+      ['America/New_York', '2026-03-07T00:00:00Z'],
+      ['America/New_York', '2026-10-31T00:00:00Z'],
+      ['Europe/London', '2026-03-28T00:00:00Z'],
+      ['Australia/Lord_Howe', '2026-04-04T00:00:00Z'],
+      ['Asia/Kathmandu', '2026-06-01T00:00:00Z'],
+      ['Asia/Shanghai', '2026-12-31T00:00:00Z'],
+    ];
+    for (const [timeZone, from] of windows) {
+      const intl = reference(timeZone);
+      for (let ms = Date.parse(from); ms < Date.parse(from) + 3 * 86_400_000; ms += 7 * 60_000) {
+        expect([timeZone, ms, localDate(ms, timeZone)]).toEqual([timeZone, ms, intl.format(ms)]);
+      }
+    }
+    expect(midnightAfter('2026-03-07', 'America/New_York')).toBe(Date.parse('2026-03-08T00:00:00-05:00'));
+    expect(midnightAfter('2026-03-08', 'America/New_York')).toBe(Date.parse('2026-03-09T00:00:00-04:00'));
+  });
+
   it('keys periods by day, ISO week, month and year, across year boundaries', () => {
     expect(periodKey('2026-01-01', 'week')).toBe('2026-W01');
     expect(periodKey('2027-01-01', 'week')).toBe('2026-W53');

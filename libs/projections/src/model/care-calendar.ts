@@ -22,8 +22,30 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
+/*
+ * Intl's formatToParts costs microseconds, and a census asks for the offset of tens of thousands of instants over a
+ * few hundred days. Offsets change only at zone transitions, and no IANA zone has two of them within one day
+ * (the closest, around Ramadan, are weeks apart): when a UTC day starts and ends with the same offset, every
+ * instant of it has that offset, so it is cached per day. A day holding a transition is computed exactly each time.
+ */
+const DAY_MS = 86_400_000;
+const OFFSET_CACHE_LIMIT = 100_000;
+const offsets = new Map<string, number>();
+
 /** Offset of the zone from UTC at an instant, in ms. */
 function offsetAt(epochMs: number, timeZone: string): number {
+  const start = Math.floor(epochMs / DAY_MS) * DAY_MS;
+  const key = `${timeZone}|${start}`;
+  const cached = offsets.get(key);
+  if (cached !== undefined) return cached;
+  const atStart = exactOffsetAt(start, timeZone);
+  if (exactOffsetAt(start + DAY_MS - 1, timeZone) !== atStart) return exactOffsetAt(epochMs, timeZone);
+  if (offsets.size >= OFFSET_CACHE_LIMIT) offsets.clear();
+  offsets.set(key, atStart);
+  return atStart;
+}
+
+function exactOffsetAt(epochMs: number, timeZone: string): number {
   const parts = Object.fromEntries(
     formatter(timeZone)
       .formatToParts(new Date(epochMs))
