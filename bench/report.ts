@@ -9,11 +9,116 @@ import { join } from 'node:path';
 const RESULTS = 'bench/results';
 const DOCUMENTS = ['docs/benchmarks.md', 'README.md'];
 
-function table(name: string): string | null {
+type Result = Record<string, unknown> & { markdown?: string; date?: string };
+
+function result(name: string): Result | null {
   const file = join(RESULTS, `${name}.json`);
-  if (!existsSync(file)) return null;
-  const { markdown } = JSON.parse(readFileSync(file, 'utf8')) as { markdown?: string };
-  return markdown ?? null;
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Result) : null;
+}
+
+/** A number at a dotted path of a result, or null when the result or the figure is missing. */
+function figure(name: string, path: string): number | null {
+  let value: unknown = result(name);
+  for (const key of path.split('.')) value = (value as Record<string, unknown> | null)?.[key];
+  return typeof value === 'number' ? value : null;
+}
+
+interface Target {
+  readonly issue: number;
+  readonly what: string;
+  readonly source: string;
+  readonly path: string;
+  readonly unit: string;
+  readonly goal: number;
+  readonly atLeast: boolean;
+}
+
+// The issues' speed targets on this 2-core machine, each read from the result that measures it.
+const TARGETS: readonly Target[] = [
+  {
+    issue: 3,
+    what: 'rebuild of the three analytics projections, 1 M events',
+    source: 'projections',
+    path: 'rebuildThreeAnalytics.eventsPerSecond',
+    unit: 'events/s',
+    goal: 150_000,
+    atLeast: true,
+  },
+  {
+    issue: 3,
+    what: 'live projection lag p99 at 1,000 appends/s',
+    source: 'projections',
+    path: 'liveLag.p99',
+    unit: 'ms',
+    goal: 50,
+    atLeast: false,
+  },
+  {
+    issue: 6,
+    what: 'durable single-event appends vs raw durable inserts',
+    source: 'appends',
+    path: 'singleRatioToRaw',
+    unit: '×',
+    goal: 0.75,
+    atLeast: true,
+  },
+  {
+    issue: 6,
+    what: 'HTTP durable commands at saturation',
+    source: 'http',
+    path: 'carepath.saturation.rate',
+    unit: '/s',
+    goal: 8_000,
+    atLeast: true,
+  },
+  {
+    issue: 6,
+    what: 'HTTP p99 at saturation',
+    source: 'http',
+    path: 'carepath.saturation.p99',
+    unit: 'ms',
+    goal: 20,
+    atLeast: false,
+  },
+  {
+    issue: 6,
+    what: 'HTTP p99 at 1,000 commands/s (paced)',
+    source: 'http',
+    path: 'carepath.paced.p99',
+    unit: 'ms',
+    goal: 5,
+    atLeast: false,
+  },
+  {
+    issue: 6,
+    what: 'peak RSS while rebuilding 1 M events',
+    source: 'projections',
+    path: 'rebuildThreeAnalytics.rssPeakMb',
+    unit: 'MB',
+    goal: 200,
+    atLeast: false,
+  },
+];
+
+const readable = (n: number): string =>
+  Math.abs(n) >= 100 ? Math.round(n).toLocaleString('en') : String(Math.round(n * 1000) / 1000);
+
+function targetsTable(): string {
+  const rows = TARGETS.map((t) => {
+    const value = figure(t.source, t.path);
+    const shown = value === null ? 'not measured' : `${readable(value)} ${t.unit}`;
+    const met = value === null ? '' : (t.atLeast ? value >= t.goal : value <= t.goal) ? 'met' : '**not met**';
+    const goal = `${t.atLeast ? '≥' : '≤'} ${t.goal.toLocaleString('en')} ${t.unit}`;
+    return `| ${t.issue} | ${t.what} | ${goal} | ${shown} | ${met} | bench/results/${t.source}.json (${result(t.source)?.date ?? '-'}) |`;
+  });
+  return ['| issue | target | goal | measured | status | from |', '|---|---|---|---|---|---|', ...rows].join(
+    '\n',
+  );
+}
+
+function table(name: string): string | null {
+  if (name === 'targets') return targetsTable();
+  return result(name)?.markdown ?? null;
 }
 
 function fillDocument(text: string, lookup: (name: string) => string | null): string {
