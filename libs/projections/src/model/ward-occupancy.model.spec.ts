@@ -114,6 +114,28 @@ describe('ward occupancy by midnight census', () => {
     });
   });
 
+  it('dates stays that begin or end exactly at midnight by their local date: never two bed-days for one day', () => {
+    const icu = [wardOf(HOSP, 'icu', ['2026-01-01T00:00:00+08:00', 4])];
+    const figuresOf = (admittedAt: string, dischargedAt: string) => {
+      const { stays: s, segments } = stays([
+        'j1',
+        [admitted('a1', HOSP, 'icu', admittedAt), discharged('a1', dischargedAt)],
+      ]);
+      return occupancyFigures(icu, segments, s, MARCH, TZ);
+    };
+    // Admitted at 00:00 on 10 March, discharged at 18:00 that day: a same-day stay, one bed-day (the 10th's),
+    // not also one in the census of the 9th, whose 24:00 is the admission instant.
+    expect(figuresOf('2026-03-10T00:00:00+08:00', '2026-03-10T18:00:00+08:00')).toMatchObject({
+      occupiedBedDays: 1,
+      dischargedBedDays: 1,
+    });
+    // Admitted at 20:00 on 11 March, discharged at 00:00 on 12 March: in bed at 24:00 on the 11th, one bed-day.
+    expect(figuresOf('2026-03-11T20:00:00+08:00', '2026-03-12T00:00:00+08:00')).toMatchObject({
+      occupiedBedDays: 1,
+      dischargedBedDays: 1,
+    });
+  });
+
   it('gives bed work-days, turnover and average stay of discharged patients', () => {
     const { stays: s, segments } = stays(
       [

@@ -159,7 +159,13 @@ export function openBedsAt(changes: readonly BedCountChange[], at: number): numb
   return beds;
 }
 
-const covers = (s: StaySegment, at: number) => s.from <= at && (s.to === null || s.to > at);
+/*
+ * Is the patient in this segment at the census instant `at` (24:00 of day D, which is also 00:00 of D + 1)? By local
+ * date, as the census is kept: a segment that starts exactly at that instant started on D + 1, so it is not in D's
+ * census; one that ends exactly then ended on D + 1, so it is. Adjacent segments of a stay still share no instant,
+ * and a stay admitted at 00:00 and discharged later that day counts once, by the same-day rule (domain.md).
+ */
+const covers = (s: StaySegment, at: number) => s.from < at && (s.to === null || s.to >= at);
 
 /**
  * Is this segment counted in its ward's census at `at`? Under 'physical' only in-bed segments count; under
