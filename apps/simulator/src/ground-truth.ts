@@ -1,100 +1,446 @@
-import type { Plan } from './simulation.plan';
+import {
+  type DownwardTransferKpi,
+  type Ratio,
+  REFERRAL_OUTCOMES,
+  type ReferralFigures,
+  type ReferralOutcome,
+} from '@carepath/projections';
+import {
+  DAY,
+  localDay,
+  monthOfDay,
+  OUTSIDE_HOSPITAL,
+  type Plan,
+  type PlannedInstitution,
+  type PlannedReferral,
+  type PlannedStay,
+  UTC8,
+} from './simulation.plan';
 
 /*
- * What the simulator knows to be true, computed from its plan alone with its own arithmetic (not CarePath's): the
- * oracle the projections must match exactly.
+ * What the simulator knows to be true, computed from its plan alone with its own arithmetic (CarePath's read-model
+ * types and outcome names only give the figures their shape): the oracle the projections must match exactly. It counts what happened in care, so mistakes that were corrected
+ * count with their corrected values and entries made in error do not count at all. The formulas are domain.md's
+ * ("Indicators"), with the choices the README states: a referral counts in the month it was requested, a redirect
+ * is its first request's outcome plus a new request, a patient on leave from a held bed is counted where they
+ * physically are (held-bed rule `physical`), a month's figures are in Beijing time.
  */
-export interface GroundTruth {
-  readonly referrals: {
-    readonly up: number;
-    readonly down: number;
-    readonly upAccepted: number;
-    readonly upRejected: number;
-    readonly upCancelled: number;
-  };
-  /** All visits are by the region's residents; `inRegion` counts those made inside the region. */
-  readonly visits: {
-    readonly total: number;
-    readonly community: number;
-    readonly outpatient: number;
-    readonly communityOutpatient: number;
-    readonly inRegion: number;
-  };
-  /** Occupied bed-days by midnight census (Beijing), per ward "institution/ward" and month "YYYY-MM". */
-  readonly bedDays: Readonly<Record<string, Readonly<Record<string, number>>>>;
+
+export type Direction = 'up' | 'down';
+
+/** The figures of a group of referrals, as the referral-volume read model reports them (domain.md). */
+export type ReferralCell = ReferralFigures;
+
+export interface MonthlyReferralCell extends ReferralCell {
+  /** The same direction's total in the month before (0 when none) and the change over it, in percent. */
+  readonly previousTotal: number;
+  readonly growth: number | null;
 }
 
-const DAY = 86_400_000;
-const OFFSET = 8 * 3_600_000;
+export type ByDirection<Cell> = Readonly<Partial<Record<Direction, Cell>>>;
 
-/** Beijing calendar date of an instant; China has kept UTC+8 without daylight time since 1991. */
-const localDay = (ms: number) => Math.floor((ms + OFFSET) / DAY);
-const monthOf = (day: number) => new Date(day * DAY).toISOString().slice(0, 7);
+export interface RegionRates {
+  /** Visits at the region's community centres ÷ all visits at the region's institutions. */
+  readonly communityShare: Ratio;
+  /** Outpatient visits of the region's residents at community centres ÷ all their outpatient visits. */
+  readonly residentsCommunityShare: Ratio;
+  /** Visits of the region's residents inside the region ÷ all their visits. */
+  readonly inRegionRate: Ratio;
+}
 
-function addStay(
-  bedDays: Record<string, Record<string, number>>,
-  ward: string,
-  from: number,
-  to: number,
-): void {
-  const months = (bedDays[ward] ??= {});
-  const first = localDay(from);
-  const last = localDay(to);
-  // A stay begun and ended on one day counts one bed-day on that day (domain.md).
-  if (first === last) {
-    months[monthOf(first)] = (months[monthOf(first)] ?? 0) + 1;
-    return;
+export interface WardMonth {
+  /** Midnight census: patients in a bed at 24:00, plus 1 for a stay begun and ended on one day. */
+  readonly occupiedBedDays: number;
+  /** Open beds at each midnight (a bed-count change counts from the first midnight at or after it). */
+  readonly openBedDays: number;
+  readonly discharges: number;
+  /** The bed-days of the patients discharged in the month (each at least 1). */
+  readonly dischargedBedDays: number;
+}
+
+/** Group ("SIM-CHC-1", "cross-alliance", "urgent", ...) → month → direction. */
+export type MonthlyByGroup = Readonly<
+  Record<string, Readonly<Record<string, ByDirection<MonthlyReferralCell>>>>
+>;
+
+/** Downward transfers that happened (accepted or completed), per year and tertiary institution (下转患者人次数). */
+export type DownwardKpi = Omit<DownwardTransferKpi, 'institutionId' | 'year'>;
+
+export interface GroundTruth {
+  readonly months: readonly string[];
+  readonly referrals: {
+    /** Over all the months. */
+    readonly byDirection: ByDirection<ReferralCell>;
+    /** Month "YYYY-MM" → direction. */
+    readonly byMonth: Readonly<Record<string, ByDirection<MonthlyReferralCell>>>;
+    readonly byFromInstitution: MonthlyByGroup;
+    readonly byToInstitution: MonthlyByGroup;
+    /** The alliance both sides share, or `cross-alliance`. */
+    readonly byAlliance: MonthlyByGroup;
+    readonly bySetting: MonthlyByGroup;
+    readonly byPriority: MonthlyByGroup;
+    /** Year → tertiary institution. */
+    readonly downwardKpi: Readonly<Record<string, Readonly<Record<string, DownwardKpi>>>>;
+  };
+  /** "institution/ward" → month → figures, for every ward and every month. */
+  readonly wards: Readonly<Record<string, Readonly<Record<string, WardMonth>>>>;
+  readonly localTreatment: {
+    /** Month → region code → rates; a region appears in a month when one of its institutions or residents does. */
+    readonly regions: Readonly<Record<string, Readonly<Record<string, RegionRates>>>>;
+    /** Month → alliance → visits at its community centres ÷ all visits at its institutions. */
+    readonly alliances: Readonly<Record<string, Readonly<Record<string, Ratio>>>>;
+  };
+}
+
+/** Percent with 2 decimals, rounding half up, from integers (no floating division before the rounding). */
+export function percent(numerator: number, denominator: number): number | null {
+  return denominator > 0 ? Math.round((numerator * 10_000) / denominator) / 100 : null;
+}
+
+const ratio = (numerator: number, denominator: number): Ratio => ({
+  numerator,
+  denominator,
+  rate: percent(numerator, denominator),
+});
+
+const monthOf = (ms: number) => monthOfDay(localDay(ms));
+
+/** One referral request as it stands in care. */
+interface Request {
+  readonly direction: Direction;
+  readonly from: PlannedInstitution;
+  readonly to: PlannedInstitution;
+  readonly priority: string;
+  readonly setting: string;
+  readonly month: string;
+  readonly outcome: ReferralOutcome;
+  readonly everAccepted: boolean;
+  readonly decisionMinutes: number | null;
+}
+
+function outcomeOf(r: PlannedReferral): ReferralOutcome {
+  if (r.end) return r.end.kind;
+  if (!r.decision) return 'pending';
+  return r.decision.kind;
+}
+
+/** Nearest rank on sorted values (the value at rank ⌈q·n⌉), so every reported value was observed. */
+function nearestRank(sorted: readonly number[], q: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.max(1, Math.ceil(q * sorted.length)) - 1]!;
+}
+
+function cell(requests: readonly Request[]): ReferralCell {
+  const outcomes = Object.fromEntries(REFERRAL_OUTCOMES.map((o) => [o, 0])) as Record<
+    ReferralOutcome,
+    number
+  >;
+  for (const r of requests) outcomes[r.outcome]++;
+  const accepted = requests.filter((r) => r.everAccepted).length;
+  // Minutes → hours with 2 decimals: 100·m/60 is never exactly half-way for whole minutes.
+  const hours = requests
+    .flatMap((r) => (r.decisionMinutes === null ? [] : [r.decisionMinutes]))
+    .sort((a, b) => a - b)
+    .map((m) => Math.round((m * 100) / 60) / 100);
+  return {
+    total: requests.length,
+    outcomes,
+    accepted,
+    acceptanceRate: percent(accepted, accepted + outcomes.rejected + outcomes.redirected),
+    timeToDecisionHours: { median: nearestRank(hours, 0.5), p90: nearestRank(hours, 0.9) },
+  };
+}
+
+function byDirection(requests: readonly Request[]): ByDirection<ReferralCell> {
+  const up = requests.filter((r) => r.direction === 'up');
+  const down = requests.filter((r) => r.direction === 'down');
+  return { ...(up.length > 0 ? { up: cell(up) } : {}), ...(down.length > 0 ? { down: cell(down) } : {}) };
+}
+
+/** Month by month, each with the change over the month before (0 and no growth when it had none). */
+function monthly(
+  requests: readonly Request[],
+  months: readonly string[],
+): Record<string, ByDirection<MonthlyReferralCell>> {
+  const result: Record<string, ByDirection<MonthlyReferralCell>> = {};
+  months.forEach((month, k) => {
+    const now = byDirection(requests.filter((r) => r.month === month));
+    const before = k > 0 ? byDirection(requests.filter((r) => r.month === months[k - 1])) : {};
+    const cells: Partial<Record<Direction, MonthlyReferralCell>> = {};
+    for (const direction of ['up', 'down'] as const) {
+      const current = now[direction];
+      if (!current) continue;
+      const previousTotal = before[direction]?.total ?? 0;
+      cells[direction] = {
+        ...current,
+        previousTotal,
+        growth: previousTotal > 0 ? percent(current.total - previousTotal, previousTotal) : null,
+      };
+    }
+    if (Object.keys(cells).length > 0) result[month] = cells;
+  });
+  return result;
+}
+
+function groupedBy(
+  requests: readonly Request[],
+  months: readonly string[],
+  key: (r: Request) => string,
+): MonthlyByGroup {
+  const groups = new Map<string, Request[]>();
+  for (const r of requests) groups.set(key(r), [...(groups.get(key(r)) ?? []), r]);
+  return Object.fromEntries([...groups].map(([k, rs]) => [k, monthly(rs, months)]));
+}
+
+function downwardKpi(
+  requests: readonly Request[],
+  months: readonly string[],
+): GroundTruth['referrals']['downwardKpi'] {
+  const happened = (r: Request) => r.outcome === 'accepted' || r.outcome === 'completed';
+  const years = [...new Set(months.map((m) => m.slice(0, 4)))];
+  const inYear = (year: string) =>
+    requests.filter((r) => r.direction === 'down' && r.from.tier === 'tertiary' && r.month.startsWith(year));
+  return Object.fromEntries(
+    years.map((year) => {
+      const mine = inYear(year);
+      const before = inYear(String(Number(year) - 1));
+      const ids = [...new Set([...mine, ...before].map((r) => r.from.institutionId))];
+      return [
+        year,
+        Object.fromEntries(
+          ids.map((id) => {
+            const requested = mine.filter((r) => r.from.institutionId === id);
+            const done = requested.filter(happened);
+            const previousYearTotal = before.filter((r) => r.from.institutionId === id && happened(r)).length;
+            const growth =
+              previousYearTotal > 0 ? percent(done.length - previousYearTotal, previousYearTotal) : null;
+            return [
+              id,
+              {
+                outpatient: done.filter((r) => r.setting === 'outpatient').length,
+                inpatient: done.filter((r) => r.setting === 'inpatient').length,
+                total: done.length,
+                requested: requested.length,
+                previousYearTotal,
+                growth,
+                meetsGrowthTarget: growth === null ? null : growth >= 10,
+              },
+            ];
+          }),
+        ),
+      ];
+    }),
+  );
+}
+
+function referralTruth(
+  plan: Plan,
+  institution: (id: string) => PlannedInstitution,
+): GroundTruth['referrals'] {
+  const requests: Request[] = plan.journeys.flatMap((j) =>
+    j.referrals.map((r) => ({
+      direction: r.direction,
+      from: institution(r.from),
+      to: institution(r.to),
+      priority: r.priority,
+      setting: r.setting,
+      month: monthOf(r.requestedAt),
+      outcome: outcomeOf(r),
+      everAccepted: r.decision?.kind === 'accepted',
+      decisionMinutes: r.decision ? (r.decision.at - r.requestedAt) / 60_000 : null,
+    })),
+  );
+  const months = plan.months;
+  return {
+    byDirection: byDirection(requests),
+    byMonth: monthly(requests, months),
+    byFromInstitution: groupedBy(requests, months, (r) => r.from.institutionId),
+    byToInstitution: groupedBy(requests, months, (r) => r.to.institutionId),
+    byAlliance: groupedBy(requests, months, (r) =>
+      r.from.allianceId === r.to.allianceId ? r.from.allianceId : 'cross-alliance',
+    ),
+    bySetting: groupedBy(requests, months, (r) => r.setting),
+    byPriority: groupedBy(requests, months, (r) => r.priority),
+    downwardKpi: downwardKpi(requests, months),
+  };
+}
+
+/** The census days whose midnight (24:00 Beijing) falls in [from, to): the patient was in a bed then. */
+function censusDays(from: number, to: number): number[] {
+  const days: number[] = [];
+  // The midnight that ends day d is (d + 1)·DAY − 8 h.
+  for (let d = localDay(from) - 1; (d + 1) * DAY - UTC8 < to; d++) {
+    if ((d + 1) * DAY - UTC8 >= from) days.push(d);
   }
-  // Otherwise one bed-day for each midnight in the bed: the nights of first .. last - 1.
-  for (let day = first; day < last; day++) months[monthOf(day)] = (months[monthOf(day)] ?? 0) + 1;
+  return days;
+}
+
+/** Where the patient lay, ward by ward; time on leave is left out (counted where they physically are). */
+function inBed(s: PlannedStay): { wardId: string; from: number; to: number }[] {
+  type Change = { at: number; kind: 'move'; wardId: string } | { at: number; kind: 'leave' | 'return' };
+  const changes: Change[] = [
+    ...s.moves.map((m) => ({ at: m.at, kind: 'move' as const, wardId: m.wardId })),
+    ...(s.leave
+      ? [
+          { at: s.leave.from, kind: 'leave' as const },
+          { at: s.leave.to, kind: 'return' as const },
+        ]
+      : []),
+  ].sort((a, b) => a.at - b.at);
+  const spans: { wardId: string; from: number; to: number }[] = [];
+  let wardId = s.wardId;
+  let since: number | null = s.admittedAt;
+  for (const change of changes) {
+    if (since !== null && change.kind !== 'return') spans.push({ wardId, from: since, to: change.at });
+    if (change.kind === 'move') wardId = change.wardId;
+    // A move while away changes the ward the patient returns to, not where they are.
+    if (change.kind === 'leave') since = null;
+    else if (change.kind === 'return' || since !== null) since = change.at;
+  }
+  if (since !== null) spans.push({ wardId, from: since, to: s.dischargedAt });
+  return spans;
+}
+
+function wardTruth(plan: Plan): GroundTruth['wards'] {
+  const wards: Record<string, Record<string, WardMonth>> = {};
+  const figures = (key: string, day: number) => {
+    const month = monthOfDay(day);
+    const months = wards[key]!;
+    return (months[month] ??= { occupiedBedDays: 0, openBedDays: 0, discharges: 0, dischargedBedDays: 0 });
+  };
+  const add = (key: string, day: number, field: keyof WardMonth, n = 1) => {
+    const f = figures(key, day) as Record<keyof WardMonth, number>;
+    f[field] += n;
+  };
+  const firstDay = localDay(Date.parse(`${plan.months[0]}-01T00:00:00+08:00`));
+  const lastMonth = plan.months[plan.months.length - 1]!;
+  const endDay = localDay(Date.parse(`${nextMonthStart(lastMonth)}T00:00:00+08:00`));
+  for (const i of plan.institutions) {
+    for (const w of i.wards) {
+      const key = `${i.institutionId}/${w.wardId}`;
+      wards[key] = {};
+      for (let day = firstDay; day < endDay; day++) {
+        const midnight = (day + 1) * DAY - UTC8;
+        add(key, day, 'openBedDays', w.bedChange && w.bedChange.at <= midnight ? w.bedChange.beds : w.beds);
+      }
+    }
+  }
+  for (const j of plan.journeys) {
+    for (const s of j.stays) {
+      const spans = inBed(s);
+      let nights = 0;
+      for (const span of spans) {
+        for (const day of censusDays(span.from, span.to)) {
+          add(`${s.institutionId}/${span.wardId}`, day, 'occupiedBedDays');
+          nights++;
+        }
+      }
+      // A stay begun and ended on one day counts one bed-day, in the ward it was admitted to (domain.md).
+      if (localDay(s.admittedAt) === localDay(s.dischargedAt)) {
+        add(`${s.institutionId}/${s.wardId}`, localDay(s.admittedAt), 'occupiedBedDays');
+      }
+      const dischargedFrom = `${s.institutionId}/${spans[spans.length - 1]?.wardId ?? s.wardId}`;
+      add(dischargedFrom, localDay(s.dischargedAt), 'discharges');
+      add(dischargedFrom, localDay(s.dischargedAt), 'dischargedBedDays', Math.max(1, nights));
+    }
+  }
+  return wards;
+}
+
+function nextMonthStart(month: string): string {
+  const [y, m] = month.split('-').map(Number) as [number, number];
+  return m === 12 ? `${y + 1}-01-01` : `${y}-${String(m + 1).padStart(2, '0')}-01`;
+}
+
+function localTreatmentTruth(
+  plan: Plan,
+  institution: (id: string) => PlannedInstitution,
+): GroundTruth['localTreatment'] {
+  const visits = plan.journeys.flatMap((j) =>
+    j.visits.map((v) => ({
+      residence: j.residenceRegion,
+      at: institution(v.institutionId),
+      outpatient: v.visitType === 'outpatient',
+      month: monthOf(v.at),
+    })),
+  );
+  const regions: Record<string, Record<string, RegionRates>> = {};
+  const alliances: Record<string, Record<string, Ratio>> = {};
+  for (const month of plan.months) {
+    const mine = visits.filter((v) => v.month === month);
+    const codes = [...new Set(mine.flatMap((v) => [v.residence, v.at.regionCode]))].sort();
+    regions[month] = Object.fromEntries(
+      codes.map((code) => {
+        const located = mine.filter((v) => v.at.regionCode === code);
+        const residents = mine.filter((v) => v.residence === code);
+        const outpatient = residents.filter((v) => v.outpatient);
+        return [
+          code,
+          {
+            communityShare: ratio(located.filter((v) => v.at.tier === 'community').length, located.length),
+            residentsCommunityShare: ratio(
+              outpatient.filter((v) => v.at.tier === 'community').length,
+              outpatient.length,
+            ),
+            inRegionRate: ratio(residents.filter((v) => v.at.regionCode === code).length, residents.length),
+          },
+        ];
+      }),
+    );
+    const ids = [...new Set(mine.map((v) => v.at.allianceId))].sort();
+    alliances[month] = Object.fromEntries(
+      ids.map((id) => {
+        const members = mine.filter((v) => v.at.allianceId === id);
+        return [id, ratio(members.filter((v) => v.at.tier === 'community').length, members.length)];
+      }),
+    );
+  }
+  return { regions, alliances };
 }
 
 export function groundTruth(plan: Plan): GroundTruth {
-  const bedDays: Record<string, Record<string, number>> = {};
-  let up = 0;
-  let down = 0;
-  let upAccepted = 0;
-  let upRejected = 0;
-  let upCancelled = 0;
-  let visits = 0;
-  let community = 0;
-  let outpatient = 0;
-  let communityOutpatient = 0;
-  let inRegion = 0;
-  for (const j of plan.journeys) {
-    if (j.kind === 'visit') {
-      visits++;
-      outpatient++;
-      if (j.community) {
-        community++;
-        communityOutpatient++;
-      }
-      if (j.inRegion) inRegion++;
-      continue;
-    }
-    if (j.kind === 'up') {
-      up++;
-      visits++;
-      community++;
-      outpatient++;
-      communityOutpatient++;
-      inRegion++;
-      if (j.outcome === 'admitted') {
-        upAccepted++;
-        addStay(bedDays, `${j.hospital}/general`, j.admittedAt, j.dischargedAt);
-      } else if (j.outcome === 'rejected') upRejected++;
-      else upCancelled++;
-    } else {
-      down++;
-      visits++;
-      inRegion++;
-      addStay(bedDays, `${j.hospital}/general`, j.hospitalAdmittedAt, j.hospitalDischargedAt);
-      addStay(bedDays, `${j.community}/rehab`, j.communityAdmittedAt, j.communityDischargedAt);
-    }
-  }
+  const byId = new Map(plan.institutions.map((i) => [i.institutionId, i]));
+  const institution = (id: string) => byId.get(id)!;
   return {
-    referrals: { up, down, upAccepted, upRejected, upCancelled },
-    visits: { total: visits, community, outpatient, communityOutpatient, inRegion },
-    bedDays,
+    months: plan.months,
+    referrals: referralTruth(plan, institution),
+    wards: wardTruth(plan),
+    localTreatment: localTreatmentTruth(plan, institution),
   };
+}
+
+/** A few lines on what was generated and what the truth says, for the command lines. */
+export function summary(plan: Plan, truth: GroundTruth): string[] {
+  const shapes = new Map<string, number>();
+  for (const j of plan.journeys) shapes.set(j.shape, (shapes.get(j.shape) ?? 0) + 1);
+  const referrals = (direction: Direction) => {
+    const c = truth.referrals.byDirection[direction];
+    if (!c) return `${direction} 0`;
+    const outcomes = REFERRAL_OUTCOMES.filter((o) => c.outcomes[o] > 0).map((o) => `${o} ${c.outcomes[o]}`);
+    return `${direction} ${c.total} (${outcomes.join(', ')})`;
+  };
+  const visits = plan.journeys.flatMap((j) => j.visits);
+  const referralList = plan.journeys.flatMap((j) => j.referrals);
+  const stays = plan.journeys.flatMap((j) => j.stays);
+  let bedDays = 0;
+  for (const months of Object.values(truth.wards)) {
+    for (const f of Object.values(months)) bedDays += f.occupiedBedDays;
+  }
+  const residents = plan.journeys
+    .filter((j) => j.residenceRegion === plan.preset.regionCode)
+    .flatMap((j) => j.visits);
+  const outside = residents.filter((v) => v.institutionId === OUTSIDE_HOSPITAL).length;
+  const n = <T>(items: readonly T[], test: (item: T) => unknown) => items.filter(test).length;
+  return [
+    `journeys: ${[...shapes].map(([shape, count]) => `${shape} ${count}`).join(', ')}`,
+    `referrals ${referrals('up')}; ${referrals('down')}`,
+    `visits ${visits.length} (${residents.length - outside} by residents in the region, ${outside} outside it, ${visits.length - residents.length} by visitors); ` +
+      `stays ${stays.length} (${n(stays, (s) => s.leave)} sequential-ward with a held bed), ${bedDays} occupied bed-days`,
+    `recorded late: ${n(visits, (v) => v.lateBy > 0)} visits, ${n(stays, (s) => s.lateDischargeBy > 0)} discharges; ` +
+      `corrected: ${n(visits, (v) => v.recordedAs)} visits, ${n(stays, (s) => s.recordedAdmittedAt !== null)} admissions, ` +
+      `${n(stays, (s) => s.recordedLeave)} leaves, ${n(stays, (s) => s.recordedDischargedAt !== null)} discharges; ` +
+      `entered in error: ${n(visits, (v) => v.duplicated)} duplicate visits, ${n(referralList, (r) => r.wrongTargetFirst)} requests, ` +
+      `${n(referralList, (r) => r.decision?.kind === 'accepted' && r.decision.rejectedInErrorFirst)} rejections, ` +
+      `${n(stays, (s) => s.wrongWardFirst)} admissions, ${n(stays, (s) => s.wrongDischargeAt !== null)} discharges`,
+  ];
 }

@@ -1,7 +1,9 @@
 /*
  * The simulator's plan: a deterministic city (institutions, wards) and the journeys its residents make over a
- * period, drawn from a seeded generator. The plan is data; the runner turns it into real commands, and the ground
- * truth is computed from the plan alone, never from CarePath's read models (it is the oracle for them).
+ * period, drawn from a seeded generator. The plan is data: what really happened in care (true times, outcomes)
+ * plus how it was recorded (late entries, wrong values later corrected, entries later marked entered-in-error).
+ * The script turns it into real commands; the ground truth is computed from the plan alone, never from
+ * CarePath's read models (it is the oracle for them).
  */
 export interface Preset {
   readonly name: string;
@@ -9,6 +11,7 @@ export interface Preset {
   readonly to: string;
   readonly regionCode: string;
   readonly communityCentres: number;
+  /** Medical alliances, each led by one tertiary hospital (with one secondary hospital as a member). */
   readonly hospitals: number;
   /** Per year at scale 1 (domain.md, "Figures from the source articles"). */
   readonly upwardReferrals: number;
@@ -79,57 +82,110 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
 
 /** The hospital outside the region that residents also use (counted out of region). */
 export const OUTSIDE_HOSPITAL = 'SIM-OUT-1';
+/** The other region: where the outside hospital is, and where the visitors who come into the region live. */
 export const OUTSIDE_REGION = '999999';
+
+export type Tier = 'community' | 'secondary' | 'tertiary';
+export type VisitType = 'outpatient' | 'emergency';
+export type Priority = 'routine' | 'urgent' | 'green-channel';
+export type Setting = 'outpatient' | 'inpatient';
+export type RejectReason =
+  'capacity-full' | 'not-indicated' | 'incomplete-information' | 'service-unavailable';
+
+export interface PlannedWard {
+  readonly wardId: string;
+  readonly beds: number;
+  /** A change of open beds during the period (open bed-days follow it), or null. */
+  readonly bedChange: { readonly at: number; readonly beds: number } | null;
+}
 
 export interface PlannedInstitution {
   readonly institutionId: string;
   readonly name: string;
-  readonly tier: 'community' | 'tertiary';
+  readonly tier: Tier;
   readonly allianceId: string;
-  readonly wardId: string;
-  readonly beds: number;
+  readonly regionCode: string;
+  readonly wards: readonly PlannedWard[];
 }
 
-export type Outcome = 'admitted' | 'rejected' | 'cancelled';
-
-/** An upward journey: community visit, referral up, then admitted upstairs, rejected, or cancelled. */
-export interface UpwardJourney {
-  readonly kind: 'up';
-  readonly patientId: string;
-  readonly community: string;
-  readonly hospital: string;
-  readonly visitAt: number;
-  readonly outcome: Outcome;
-  /** For admitted ones: the stay upstairs. */
-  readonly admittedAt: number;
-  readonly dischargedAt: number;
-}
-
-/** A downward journey: emergency visit upstairs, a stay, a transfer down, a community rehab stay. */
-export interface DownwardJourney {
-  readonly kind: 'down';
-  readonly patientId: string;
-  readonly community: string;
-  readonly hospital: string;
-  readonly visitAt: number;
-  readonly hospitalAdmittedAt: number;
-  readonly referredAt: number;
-  readonly hospitalDischargedAt: number;
-  readonly communityAdmittedAt: number;
-  readonly communityDischargedAt: number;
-}
-
-/** A visit-only journey: one outpatient visit, at a community centre or a hospital, in or out of the region. */
-export interface VisitJourney {
-  readonly kind: 'visit';
-  readonly patientId: string;
+/** Times are epoch milliseconds; "recorded" fields say how the record differed from what happened. */
+export interface PlannedVisit {
   readonly institutionId: string;
-  readonly community: boolean;
-  readonly inRegion: boolean;
-  readonly visitAt: number;
+  readonly visitType: VisitType;
+  readonly at: number;
+  /** The referral this visit answers (specialist or rehab visit), by its name in the journey. */
+  readonly referral: string | null;
+  /** Recorded first with these values, then corrected to the true ones. */
+  readonly recordedAs: { readonly at: number; readonly visitType: VisitType } | null;
+  /** Recorded twice by mistake; the copy is then entered in error (duplicate-entry). */
+  readonly duplicated: boolean;
+  /** A late entry: recorded this long after it happened (0: recorded as it happened). */
+  readonly lateBy: number;
 }
 
-export type PlannedJourney = UpwardJourney | DownwardJourney | VisitJourney;
+export type Decision =
+  | { readonly kind: 'accepted'; readonly at: number; readonly rejectedInErrorFirst: boolean }
+  | { readonly kind: 'rejected'; readonly at: number; readonly reason: RejectReason }
+  /** A rejection for capacity naming another institution of the receiver's alliance (domain.md). */
+  | { readonly kind: 'redirected'; readonly at: number; readonly to: string };
+
+export interface PlannedReferral {
+  readonly name: string;
+  readonly direction: 'up' | 'down';
+  readonly from: string;
+  readonly to: string;
+  readonly priority: Priority;
+  readonly setting: Setting;
+  readonly requestedAt: number;
+  /** Name of the referral whose redirect created this one (it is then not requested separately). */
+  readonly redirectedFrom: string | null;
+  readonly receivedAt: number | null;
+  readonly decision: Decision | null;
+  /** Completed by the receiver; cancelled or expired by the requester. */
+  readonly end: { readonly kind: 'completed' | 'cancelled' | 'expired'; readonly at: number } | null;
+  /** Requested first to this institution by mistake, and entered in error just before the real request. */
+  readonly wrongTargetFirst: string | null;
+}
+
+export interface PlannedStay {
+  readonly name: string;
+  readonly institutionId: string;
+  readonly wardId: string;
+  readonly referral: string | null;
+  readonly admittedAt: number;
+  readonly moves: readonly { readonly at: number; readonly wardId: string }[];
+  /** Away with the bed held (sequential ward, 序贯病房), from .. to. */
+  readonly leave: { readonly from: number; readonly to: number } | null;
+  readonly surgeryAt: number | null;
+  readonly rehabAt: readonly number[];
+  readonly dischargedAt: number;
+  readonly disposition: 'home' | 'rehab';
+  readonly destination: string | null;
+  /** Admission or discharge recorded at a wrong time first, then corrected. */
+  readonly recordedAdmittedAt: number | null;
+  readonly recordedDischargedAt: number | null;
+  /** Leave recorded with these times first, then corrected. */
+  readonly recordedLeave: { readonly from: number; readonly to: number } | null;
+  /** Admitted to this other ward by mistake first (entered in error), then admitted where the patient went. */
+  readonly wrongWardFirst: string | null;
+  /** Discharged by mistake at this time first (entered in error): the patient stayed on. */
+  readonly wrongDischargeAt: number | null;
+  /** A late entry: the discharge is recorded this long after it happened (0: as it happened). */
+  readonly lateDischargeBy: number;
+}
+
+export type JourneyShape = 'visit' | 'visitor' | 'up' | 'down' | 'sequential';
+
+export interface PlannedJourney {
+  readonly shape: JourneyShape;
+  readonly patientId: string;
+  readonly residenceRegion: string;
+  /** visits[0] opens the journey. */
+  readonly visits: readonly PlannedVisit[];
+  readonly referrals: readonly PlannedReferral[];
+  readonly stays: readonly PlannedStay[];
+  readonly closedAt: number | null;
+}
 
 export interface Plan {
   readonly preset: Preset;
@@ -137,10 +193,19 @@ export interface Plan {
   readonly seed: number;
   readonly institutions: readonly PlannedInstitution[];
   readonly journeys: readonly PlannedJourney[];
+  /** Months "YYYY-MM" from the first to the last month anything happens in (the figures' range). */
+  readonly months: readonly string[];
 }
 
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
+export const MINUTE = 60_000;
+export const HOUR = 60 * MINUTE;
+export const DAY = 24 * HOUR;
+/** Beijing time; China has kept UTC+8 without daylight time since 1991. */
+export const UTC8 = 8 * HOUR;
+
+/** The Beijing calendar day (days since 1970-01-01) of an instant, and the "YYYY-MM" of such a day. */
+export const localDay = (ms: number) => Math.floor((ms + UTC8) / DAY);
+export const monthOfDay = (day: number) => new Date(day * DAY).toISOString().slice(0, 7);
 
 function generator(seed: number): () => number {
   let s = seed >>> 0 || 1;
@@ -150,129 +215,778 @@ function generator(seed: number): () => number {
   };
 }
 
-export function makePlan(preset: Preset, scale: number, seed: number): Plan {
-  const rand = generator(seed);
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
-  const centres = Math.max(2, Math.round(preset.communityCentres * scale));
-  const hospitals = Math.max(
-    1,
-    Math.min(preset.hospitals, Math.round(preset.hospitals * Math.max(scale, 0.25))),
-  );
-  const institutions: PlannedInstitution[] = [];
-  for (let h = 0; h < hospitals; h++) {
-    institutions.push({
-      institutionId: `SIM-HOSP-${h + 1}`,
-      name: `Simulated tertiary hospital ${h + 1}`,
-      tier: 'tertiary',
-      allianceId: `SIM-G${h + 1}`,
-      wardId: 'general',
-      beds: preset.hospitalBedsPerWard,
-    });
-  }
-  for (let c = 0; c < centres; c++) {
-    institutions.push({
-      institutionId: `SIM-CHC-${c + 1}`,
-      name: `Simulated community centre ${c + 1}`,
-      tier: 'community',
-      allianceId: `SIM-G${(c % hospitals) + 1}`,
-      wardId: 'rehab',
-      beds: Math.max(5, Math.round(preset.communityBeds / preset.communityCentres)),
-    });
-  }
-  const communities = institutions.filter((i) => i.tier === 'community');
-  const hospitalOf = (community: PlannedInstitution) =>
-    institutions.find((i) => i.tier === 'tertiary' && i.allianceId === community.allianceId)!;
-
-  const start = Date.parse(`${preset.from}T00:00:00+08:00`);
-  const end = Date.parse(`${preset.to}T00:00:00+08:00`);
-  const years = (end - start) / (365 * DAY);
-  // A time in the period on a working-hours clock (08:00-17:00 Beijing), leaving two weeks for the care to end.
-  const when = () =>
-    start +
-    Math.floor(rand() * ((end - start) / DAY - 20)) * DAY +
-    (8 + Math.floor(rand() * 9)) * HOUR +
-    Math.floor(rand() * 60) * 60_000;
-  const stayDays = () => (rand() < 0.1 ? 0 : 1 + Math.floor(rand() * 7));
-
-  const journeys: PlannedJourney[] = [];
-  const ups = Math.round(preset.upwardReferrals * scale * years);
-  for (let i = 0; i < ups; i++) {
-    const community = pick(communities);
-    const visitAt = when();
-    const r = rand();
-    const outcome: Outcome = r < 0.8 ? 'admitted' : r < 0.9 ? 'rejected' : 'cancelled';
-    const admittedAt = visitAt + DAY;
-    const days = stayDays();
-    journeys.push({
-      kind: 'up',
-      patientId: `pt-sim${seed}u${i}`,
-      community: community.institutionId,
-      hospital: hospitalOf(community).institutionId,
-      visitAt,
-      outcome,
-      admittedAt,
-      dischargedAt: admittedAt + days * DAY + (days === 0 ? 6 * HOUR : 0),
-    });
-  }
-  const downs = Math.round(preset.downwardReferrals * scale * years);
-  for (let i = 0; i < downs; i++) {
-    const community = pick(communities);
-    const visitAt = when();
-    const hospitalAdmittedAt = visitAt + HOUR;
-    const hospitalDischargedAt = hospitalAdmittedAt + (1 + Math.floor(rand() * 6)) * DAY;
-    const communityAdmittedAt = hospitalDischargedAt + 3 * HOUR;
-    journeys.push({
-      kind: 'down',
-      patientId: `pt-sim${seed}d${i}`,
-      community: community.institutionId,
-      hospital: hospitalOf(community).institutionId,
-      visitAt,
-      hospitalAdmittedAt,
-      referredAt: hospitalDischargedAt - DAY,
-      hospitalDischargedAt,
-      communityAdmittedAt,
-      communityDischargedAt: communityAdmittedAt + (1 + Math.floor(rand() * 10)) * DAY,
-    });
-  }
-  // Visit-only journeys in exact proportions (quotas, not coin flips), so the rates come out as the preset says.
+/** Headline counts the plan reproduces exactly at any scale (checked by the oracle specs). */
+export function headline(preset: Preset, scale: number) {
+  const years =
+    (Date.parse(`${preset.to}T00:00:00+08:00`) - Date.parse(`${preset.from}T00:00:00+08:00`)) / (365 * DAY);
   const visits = Math.round(preset.outpatientVisits * scale);
-  if (visits > 0) {
-    institutions.push({
+  return {
+    upwardReferrals: Math.round(preset.upwardReferrals * scale * years),
+    downwardReferrals: Math.round(preset.downwardReferrals * scale * years),
+    residentVisits: visits,
+    residentVisitsOutside: visits - Math.round(visits * preset.inRegionRate),
+    residentVisitsAtCommunity: Math.round(visits * preset.residentsCommunityShare),
+  };
+}
+
+type Draft = Omit<PlannedJourney, 'closedAt'>;
+/** A journey's care as it is being drawn. */
+type Episode = { visits: PlannedVisit[]; referrals: PlannedReferral[]; stays: PlannedStay[] };
+
+/**
+ * The mix of journey shapes and recording mistakes below is an assumption of the simulator (the sources give
+ * totals, not case mixes); only the headline counts of the presets are reproduced exactly.
+ */
+class PlanBuilder {
+  private readonly rand: () => number;
+  readonly institutions: PlannedInstitution[] = [];
+  private readonly start: number;
+  private readonly end: number;
+
+  constructor(
+    private readonly preset: Preset,
+    scale: number,
+    private readonly seed: number,
+  ) {
+    this.rand = generator(seed);
+    this.start = Date.parse(`${preset.from}T00:00:00+08:00`);
+    this.end = Date.parse(`${preset.to}T00:00:00+08:00`);
+    const alliances = preset.hospitals;
+    // Every alliance keeps two community centres at least, so a downward redirect has somewhere to go.
+    const centres = Math.max(2 * alliances, Math.round(preset.communityCentres * scale));
+    const bedsPerCentre = Math.max(5, Math.round(preset.communityBeds / preset.communityCentres));
+    for (let a = 1; a <= alliances; a++) {
+      this.institutions.push({
+        institutionId: `SIM-HOSP-${a}`,
+        name: `Simulated tertiary hospital ${a}`,
+        tier: 'tertiary',
+        allianceId: `SIM-G${a}`,
+        regionCode: preset.regionCode,
+        wards: [
+          { wardId: 'general', beds: preset.hospitalBedsPerWard, bedChange: null },
+          { wardId: 'surgery', beds: preset.hospitalBedsPerWard / 4, bedChange: null },
+        ],
+      });
+      // A secondary member makes redirects within the alliance possible both ways; its ward is kept tiny so that
+      // busy days admit on extra beds (加床), which count as occupied but not as open (domain.md).
+      this.institutions.push({
+        institutionId: `SIM-SEC-${a}`,
+        name: `Simulated secondary hospital ${a}`,
+        tier: 'secondary',
+        allianceId: `SIM-G${a}`,
+        regionCode: preset.regionCode,
+        wards: [{ wardId: 'general', beds: 2, bedChange: null }],
+      });
+    }
+    for (let c = 1; c <= centres; c++) {
+      this.institutions.push({
+        institutionId: `SIM-CHC-${c}`,
+        name: `Simulated community centre ${c}`,
+        tier: 'community',
+        allianceId: `SIM-G${((c - 1) % alliances) + 1}`,
+        regionCode: preset.regionCode,
+        wards: [
+          {
+            wardId: 'rehab',
+            beds: bedsPerCentre,
+            // Every other centre opens more beds during the period (a bed-count change: open bed-days follow it).
+            bedChange: c % 2 === 0 ? { at: this.when(0), beds: bedsPerCentre + 4 } : null,
+          },
+        ],
+      });
+    }
+    this.institutions.push({
       institutionId: OUTSIDE_HOSPITAL,
       name: 'Simulated hospital outside the region',
       tier: 'tertiary',
       allianceId: 'SIM-OUT',
-      wardId: 'general',
-      beds: 50,
-    });
-    const outside = visits - Math.round(visits * preset.inRegionRate);
-    const community = Math.round(visits * preset.residentsCommunityShare);
-    const hospitalsIn = institutions.filter(
-      (i) => i.tier === 'tertiary' && i.institutionId !== OUTSIDE_HOSPITAL,
-    );
-    const slots: string[] = Array.from({ length: visits }, (_, i) =>
-      i < outside ? 'out' : i < outside + community ? 'community' : 'hospital',
-    );
-    for (let i = slots.length - 1; i > 0; i--) {
-      const k = Math.floor(rand() * (i + 1));
-      [slots[i], slots[k]] = [slots[k]!, slots[i]!];
-    }
-    slots.forEach((slot, i) => {
-      const institution =
-        slot === 'out'
-          ? OUTSIDE_HOSPITAL
-          : slot === 'community'
-            ? pick(communities).institutionId
-            : pick(hospitalsIn).institutionId;
-      journeys.push({
-        kind: 'visit',
-        patientId: `pt-sim${seed}v${i}`,
-        institutionId: institution,
-        community: slot === 'community',
-        inRegion: slot !== 'out',
-        visitAt: when(),
-      });
+      regionCode: OUTSIDE_REGION,
+      wards: [{ wardId: 'general', beds: 50, bedChange: null }],
     });
   }
-  return { preset, scale, seed, institutions, journeys };
+
+  private between(low: number, high: number): number {
+    return low + Math.floor(this.rand() * (high - low + 1));
+  }
+
+  chance(p: number): boolean {
+    return this.rand() < p;
+  }
+
+  shuffle<T>(items: T[]): void {
+    for (let i = items.length - 1; i > 0; i--) {
+      const k = Math.floor(this.rand() * (i + 1));
+      [items[i], items[k]] = [items[k]!, items[i]!];
+    }
+  }
+
+  pick<T>(items: readonly T[]): T {
+    return items[Math.floor(this.rand() * items.length)]!;
+  }
+
+  private weighted<T>(choices: readonly (readonly [T, number])[]): T {
+    const total = choices.reduce((sum, [, w]) => sum + w, 0);
+    let r = this.rand() * total;
+    for (const [value, weight] of choices) {
+      r -= weight;
+      if (r < 0) return value;
+    }
+    return choices[choices.length - 1]![0];
+  }
+
+  /** A working-hours time (08:00-17:00 Beijing) in the period, leaving `margin` days for the care to end. */
+  private when(margin = 30): number {
+    const days = (this.end - this.start) / DAY - margin;
+    return (
+      this.start +
+      Math.floor(this.rand() * days) * DAY +
+      this.between(8, 16) * HOUR +
+      this.between(0, 59) * MINUTE
+    );
+  }
+
+  get communities(): PlannedInstitution[] {
+    return this.institutions.filter((i) => i.tier === 'community');
+  }
+
+  private member(allianceId: string, tier: Tier): PlannedInstitution {
+    return this.institutions.find((i) => i.allianceId === allianceId && i.tier === tier)!;
+  }
+
+  private upperTier(): PlannedInstitution[] {
+    return this.institutions.filter((i) => i.tier !== 'community' && i.institutionId !== OUTSIDE_HOSPITAL);
+  }
+
+  visit(
+    institutionId: string,
+    visitType: VisitType,
+    at: number,
+    referral: string | null = null,
+    lateBy = 0,
+  ): PlannedVisit {
+    // Recording mistakes on plain visits: a wrong visit type or a wrong date (corrected later), or a duplicate.
+    const mistake = referral === null ? this.rand() : 1;
+    return {
+      institutionId,
+      visitType,
+      at,
+      referral,
+      recordedAs:
+        mistake < 0.03
+          ? { at, visitType: visitType === 'outpatient' ? 'emergency' : 'outpatient' }
+          : mistake < 0.05
+            ? { at: at - this.between(1, 20) * DAY, visitType }
+            : null,
+      duplicated: referral === null && this.chance(0.03),
+      lateBy,
+    };
+  }
+
+  private stay(
+    name: string,
+    institution: PlannedInstitution,
+    referral: string | null,
+    admittedAt: number,
+    dischargedAt: number,
+    extras: Partial<Pick<PlannedStay, 'wardId' | 'leave' | 'rehabAt' | 'disposition' | 'destination'>> & {
+      surgery?: boolean;
+      /** Nothing in the journey waits for this discharge, so it may be entered late. */
+      last?: boolean;
+    } = {},
+  ): PlannedStay {
+    const tertiary = institution.tier === 'tertiary';
+    const wardId = extras.wardId ?? (tertiary && this.chance(0.3) ? 'surgery' : institution.wards[0]!.wardId);
+    // Surgery the next morning and a move before it need the patient to still be there then.
+    const long = (hours: number) => admittedAt + hours * HOUR < dischargedAt - HOUR;
+    const moving = tertiary && wardId === 'general' && long(48) && this.chance(0.25);
+    const moveAt = admittedAt + 20 * HOUR;
+    const surgeryAt = moving
+      ? moveAt + 3 * HOUR
+      : long(18) && (extras.surgery || (tertiary && this.chance(0.4)))
+        ? admittedAt + 18 * HOUR
+        : null;
+    const events = [
+      ...(moving ? [moveAt] : []),
+      ...(extras.leave ? [extras.leave.from, extras.leave.to] : []),
+      ...(surgeryAt !== null ? [surgeryAt] : []),
+      ...(extras.rehabAt ?? []),
+    ];
+    const next = Math.min(dischargedAt, ...events);
+    const last = Math.max(admittedAt, ...events);
+    // Wrong times stay on the right side of the stay's other events, as the decider requires of the record.
+    const wrongAdmission = this.rand();
+    const recordedAdmittedAt =
+      wrongAdmission < 0.04
+        ? admittedAt - DAY - this.between(0, 180) * MINUTE
+        : wrongAdmission < 0.07 && admittedAt + 2 * HOUR < next
+          ? admittedAt + 2 * HOUR
+          : null;
+    const since = Math.max(last, recordedAdmittedAt ?? 0) + 10 * MINUTE;
+    const dischargeMistake = this.rand();
+    const recordedDischargedAt =
+      extras.leave || dischargeMistake >= 0.05
+        ? null
+        : dischargedAt - 2 * HOUR > since
+          ? dischargedAt - 2 * HOUR
+          : dischargedAt + DAY;
+    // The wrong discharge and its void both come before the real one, after everything else of the stay.
+    const wrongDischargeAt =
+      dischargeMistake >= 0.05 && dischargeMistake < 0.08 && dischargedAt - 3 * HOUR > since
+        ? dischargedAt - 3 * HOUR
+        : null;
+    const leave = extras.leave ?? null;
+    const leaveMistake = leave ? this.rand() : 1;
+    const recordedLeave =
+      leave && leaveMistake < 0.15
+        ? { from: leave.from, to: leave.to + DAY }
+        : leave && leaveMistake < 0.3 && leave.from - 2 * HOUR > Math.max(admittedAt, recordedAdmittedAt ?? 0)
+          ? { from: leave.from - 2 * HOUR, to: leave.to }
+          : null;
+    return {
+      name,
+      institutionId: institution.institutionId,
+      wardId,
+      referral,
+      admittedAt,
+      moves: moving ? [{ at: moveAt, wardId: 'surgery' }] : [],
+      leave: extras.leave ?? null,
+      surgeryAt,
+      rehabAt: extras.rehabAt ?? [],
+      dischargedAt,
+      disposition: extras.disposition ?? 'home',
+      destination: extras.destination ?? null,
+      recordedAdmittedAt,
+      recordedDischargedAt,
+      recordedLeave,
+      wrongWardFirst: tertiary && this.chance(0.03) ? (wardId === 'general' ? 'surgery' : 'general') : null,
+      wrongDischargeAt,
+      lateDischargeBy: extras.last && this.chance(0.1) ? this.between(1, 10) * DAY : 0,
+    };
+  }
+
+  /** Rejected for one of `reasons`, without a redirect. */
+  private rejection(
+    referral: Omit<PlannedReferral, 'decision' | 'end'>,
+    at: number,
+    reasons: readonly RejectReason[],
+  ): PlannedReferral {
+    return { ...referral, decision: { kind: 'rejected', at, reason: this.pick(reasons) }, end: null };
+  }
+
+  /** Time from request to decision: the green channel within its 2 hours, the others within a day or two. */
+  private decisionDelay(priority: Priority): number {
+    switch (priority) {
+      case 'green-channel':
+        return this.between(50, 110) * MINUTE;
+      case 'urgent':
+        return this.between(2 * 60, 20 * 60) * MINUTE;
+      case 'routine':
+        return this.between(3 * 60, 40 * 60) * MINUTE;
+    }
+  }
+
+  /** Past the decision deadline whatever the day of the week (routine: 2 working days, at most 4 calendar days). */
+  private expiryDelay(priority: Priority): number {
+    return priority === 'green-channel' ? 3 * HOUR : priority === 'urgent' ? 25 * HOUR : 5 * DAY;
+  }
+
+  /**
+   * The care an accepted referral leads to from `acceptedAt` on (for a transfer down: once the patient has left
+   * the hospital): an admission (inpatient) or a visit on the referral (outpatient); then it is completed.
+   */
+  private care(into: Episode, referral: Omit<PlannedReferral, 'end'>, acceptedAt: number): number {
+    const target = this.institutions.find((i) => i.institutionId === referral.to)!;
+    if (referral.setting === 'outpatient') {
+      const seenAt = acceptedAt + this.between(1, 3) * DAY + this.between(-60, 60) * MINUTE;
+      const completedAt = seenAt + 45 * MINUTE;
+      into.referrals.push({ ...referral, end: { kind: 'completed', at: completedAt } });
+      into.visits.push(this.visit(target.institutionId, 'outpatient', seenAt, referral.name));
+      return completedAt;
+    }
+    const admittedAt =
+      acceptedAt +
+      (referral.priority === 'green-channel' ? this.between(45, 60) : this.between(60, 360)) * MINUTE;
+    const nights =
+      referral.direction === 'down' ? this.between(1, 12) : this.chance(0.1) ? 0 : this.between(1, 9);
+    const dischargedAt =
+      nights === 0
+        ? admittedAt + this.between(3 * 60, 6 * 60) * MINUTE
+        : admittedAt + nights * DAY + this.between(-180, 180) * MINUTE;
+    // Rehab back at the community centre: a session a day for the first days.
+    const rehabAt =
+      referral.direction === 'down'
+        ? Array.from({ length: Math.min(nights, 3) }, (_, k) => admittedAt + (k + 1) * 20 * HOUR)
+        : [];
+    into.stays.push(
+      this.stay(`${referral.name}-stay`, target, referral.name, admittedAt, dischargedAt, {
+        rehabAt,
+        last: true,
+      }),
+    );
+    into.referrals.push({ ...referral, end: { kind: 'completed', at: dischargedAt + 5 * MINUTE } });
+    return dischargedAt + 5 * MINUTE;
+  }
+
+  /** A follow-up visit back home (or, now and then, at the hospital outside the region), recorded late. */
+  private followUp(community: string, after: number): PlannedVisit[] {
+    if (!this.chance(0.15)) return [];
+    const where = this.chance(0.2) ? OUTSIDE_HOSPITAL : community;
+    return [
+      this.visit(where, 'outpatient', after + this.between(1, 3) * DAY, null, this.between(5, 25) * DAY),
+    ];
+  }
+
+  private close(draft: Draft): PlannedJourney {
+    const times = allTimes(draft);
+    return { ...draft, closedAt: this.chance(0.5) ? Math.max(...times) + HOUR : null };
+  }
+
+  /**
+   * 上转: a first visit at the community centre, then an upward referral (routine, urgent or green channel) to
+   * the alliance's tertiary or secondary hospital, or now and then to another alliance's; it is accepted and
+   * admitted (inpatient) or seen (outpatient, completed without admission), rejected, redirected within the
+   * alliance, cancelled (before or after acceptance) or left to expire. `rowsLeft`: upward requests still to plan.
+   */
+  up(i: number, community: PlannedInstitution, rowsLeft: number): PlannedJourney {
+    const t0 = this.when();
+    const priority = this.weighted<Priority>([
+      ['routine', 6],
+      ['urgent', 3],
+      ['green-channel', 1],
+    ]);
+    const others = this.upperTier().filter((h) => h.allianceId !== community.allianceId);
+    const target =
+      others.length > 0 && this.chance(0.1)
+        ? this.pick(others)
+        : this.member(community.allianceId, this.chance(0.8) ? 'tertiary' : 'secondary');
+    let outcome = this.weighted([
+      ['admitted', 50],
+      ['seen', 20],
+      ['rejected', 7],
+      ['redirected', 8],
+      ['cancelled', 8],
+      ['expired', 7],
+    ] as const);
+    if (outcome === 'redirected' && rowsLeft < 2) outcome = 'admitted';
+    const setting: Setting =
+      outcome === 'admitted'
+        ? 'inpatient'
+        : outcome === 'seen'
+          ? 'outpatient'
+          : this.pick(['inpatient', 'outpatient']);
+    const requestedAt = t0 + this.between(30, 90) * MINUTE;
+    const receivedAt = this.chance(0.8) ? requestedAt + this.between(5, 15) * MINUTE : null;
+    const decidedAt = requestedAt + this.decisionDelay(priority);
+    const wrongTargets = this.upperTier().filter((h) => h.institutionId !== target.institutionId);
+    const base = {
+      name: 'up',
+      direction: 'up' as const,
+      from: community.institutionId,
+      to: target.institutionId,
+      priority,
+      setting,
+      requestedAt,
+      redirectedFrom: null,
+      receivedAt,
+      wrongTargetFirst: this.chance(0.04) ? this.pick(wrongTargets).institutionId : null,
+    };
+    const episode: Episode = {
+      visits: [this.visit(community.institutionId, 'outpatient', t0)],
+      referrals: [],
+      stays: [],
+    };
+    const { referrals } = episode;
+    let accepted: { referral: Omit<PlannedReferral, 'end'>; at: number } | null = null;
+    switch (outcome) {
+      case 'admitted':
+      case 'seen':
+        accepted = {
+          referral: {
+            ...base,
+            decision: {
+              kind: 'accepted',
+              at: decidedAt,
+              rejectedInErrorFirst: receivedAt !== null && this.chance(0.05),
+            },
+          },
+          at: decidedAt,
+        };
+        break;
+      case 'rejected':
+        referrals.push(
+          this.rejection(base, decidedAt, ['not-indicated', 'incomplete-information', 'service-unavailable']),
+        );
+        break;
+      case 'redirected': {
+        const redirectTo = this.member(
+          target.allianceId,
+          target.tier === 'tertiary' ? 'secondary' : 'tertiary',
+        );
+        referrals.push({
+          ...base,
+          decision: { kind: 'redirected', at: decidedAt, to: 'redirect' },
+          end: null,
+        });
+        const acceptedAt = decidedAt + this.between(30, 180) * MINUTE;
+        accepted = {
+          referral: {
+            ...base,
+            name: 'redirect',
+            to: redirectTo.institutionId,
+            requestedAt: decidedAt,
+            redirectedFrom: 'up',
+            receivedAt: decidedAt + 10 * MINUTE,
+            decision: { kind: 'accepted', at: acceptedAt, rejectedInErrorFirst: false },
+            wrongTargetFirst: null,
+          },
+          at: acceptedAt,
+        };
+        break;
+      }
+      case 'cancelled':
+        if (this.chance(0.5)) {
+          referrals.push({
+            ...base,
+            decision: null,
+            end: { kind: 'cancelled', at: requestedAt + this.between(60, 600) * MINUTE },
+          });
+        } else {
+          referrals.push({
+            ...base,
+            decision: { kind: 'accepted', at: decidedAt, rejectedInErrorFirst: false },
+            end: { kind: 'cancelled', at: decidedAt + this.between(2 * 60, 20 * 60) * MINUTE },
+          });
+        }
+        break;
+      case 'expired':
+        referrals.push({
+          ...base,
+          decision: null,
+          end: { kind: 'expired', at: requestedAt + this.expiryDelay(priority) },
+        });
+        break;
+    }
+    if (accepted) {
+      const endedAt = this.care(episode, accepted.referral, accepted.at);
+      episode.visits.push(...this.followUp(community.institutionId, endedAt));
+    }
+    return this.close({
+      shape: 'up',
+      patientId: `pt-sim${this.seed}u${i}`,
+      residenceRegion: this.preset.regionCode,
+      ...episode,
+    });
+  }
+
+  /**
+   * 下转: an emergency visit and a stay at the alliance's tertiary or secondary hospital, then a downward referral
+   * to the patient's community centre: accepted into the rehab ward (inpatient) or for outpatient rehab, redirected
+   * to another centre of the alliance for capacity, rejected, cancelled or expired (the patient then goes home).
+   */
+  down(i: number, community: PlannedInstitution, rowsLeft: number): PlannedJourney {
+    const hospital = this.member(community.allianceId, this.chance(0.8) ? 'tertiary' : 'secondary');
+    const t0 = this.when();
+    const admittedAt = t0 + this.between(60, 180) * MINUTE;
+    const dischargedAt = admittedAt + this.between(2, 8) * DAY + this.between(-120, 120) * MINUTE;
+    const requestedAt = dischargedAt - DAY;
+    const priority: Priority = this.chance(0.8) ? 'routine' : 'urgent';
+    const setting: Setting = this.chance(0.85) ? 'inpatient' : 'outpatient';
+    const neighbours = this.communities.filter(
+      (c) => c.allianceId === community.allianceId && c.institutionId !== community.institutionId,
+    );
+    let outcome = this.weighted([
+      ['accepted', 82],
+      ['redirected', 6],
+      ['rejected', 4],
+      ['cancelled', 4],
+      ['expired', 4],
+    ] as const);
+    if (outcome === 'redirected' && (rowsLeft < 2 || neighbours.length === 0)) outcome = 'accepted';
+    const decidedAt = requestedAt + this.between(60, 300) * MINUTE;
+    const base = {
+      name: 'down',
+      direction: 'down' as const,
+      from: hospital.institutionId,
+      to: community.institutionId,
+      priority,
+      setting,
+      requestedAt,
+      redirectedFrom: null,
+      receivedAt: this.chance(0.5) ? requestedAt + this.between(5, 30) * MINUTE : null,
+      wrongTargetFirst: null,
+    };
+    const episode: Episode = {
+      visits: [this.visit(hospital.institutionId, 'emergency', t0)],
+      referrals: [],
+      stays: [],
+    };
+    const { referrals, stays, visits } = episode;
+    let endedAt = dischargedAt;
+    let accepted: Omit<PlannedReferral, 'end'> | null = null;
+    switch (outcome) {
+      case 'accepted':
+        accepted = { ...base, decision: { kind: 'accepted', at: decidedAt, rejectedInErrorFirst: false } };
+        break;
+      case 'redirected': {
+        const other = this.pick(neighbours);
+        referrals.push({
+          ...base,
+          decision: { kind: 'redirected', at: decidedAt, to: 'redirect' },
+          end: null,
+        });
+        accepted = {
+          ...base,
+          name: 'redirect',
+          to: other.institutionId,
+          requestedAt: decidedAt,
+          redirectedFrom: 'down',
+          receivedAt: null,
+          decision: {
+            kind: 'accepted',
+            at: decidedAt + this.between(30, 120) * MINUTE,
+            rejectedInErrorFirst: false,
+          },
+        };
+        break;
+      }
+      case 'rejected':
+        referrals.push(this.rejection(base, decidedAt, ['capacity-full', 'service-unavailable']));
+        break;
+      case 'cancelled':
+        referrals.push({
+          ...base,
+          decision: null,
+          end: { kind: 'cancelled', at: requestedAt + this.between(60, 300) * MINUTE },
+        });
+        break;
+      case 'expired': {
+        const at = requestedAt + this.expiryDelay(priority);
+        referrals.push({ ...base, decision: null, end: { kind: 'expired', at } });
+        endedAt = at;
+        break;
+      }
+    }
+    // Care on the accepted transfer starts once the patient has left the hospital.
+    if (accepted) endedAt = this.care(episode, accepted, dischargedAt);
+    const transfer = accepted && setting === 'inpatient' ? accepted.to : null;
+    stays.unshift(
+      this.stay('hospital', hospital, null, admittedAt, dischargedAt, {
+        disposition: transfer ? 'rehab' : 'home',
+        destination: transfer,
+      }),
+    );
+    // The family-doctor visit the day before, entered only once the journey was over: a late entry that lands
+    // before everything else recorded for this patient.
+    if (this.chance(0.1)) {
+      const at = t0 - this.between(20, 40) * HOUR;
+      visits.push(
+        this.visit(community.institutionId, 'outpatient', at, null, endedAt - at + this.between(1, 5) * DAY),
+      );
+    }
+    visits.push(...this.followUp(community.institutionId, endedAt));
+    return this.close({
+      shape: 'down',
+      patientId: `pt-sim${this.seed}d${i}`,
+      residenceRegion: this.preset.regionCode,
+      ...episode,
+    });
+  }
+
+  /**
+   * 序贯病房: admitted to the community rehab ward, then an urgent or green-channel referral up; the patient leaves
+   * with the bed held, is admitted and operated on upstairs, transferred back down (a downward referral), returns
+   * to the held bed, has rehab sessions and goes home.
+   */
+  sequential(i: number, community: PlannedInstitution): PlannedJourney {
+    const hospital = this.member(community.allianceId, 'tertiary');
+    const t0 = this.when();
+    const priority: Priority = this.chance(0.6) ? 'urgent' : 'green-channel';
+    const admittedAt = t0 + this.between(60, 120) * MINUTE;
+    const requestedAt = admittedAt + this.between(1, 4) * DAY + this.between(0, 180) * MINUTE;
+    const acceptedAt = requestedAt + this.between(30, 45) * MINUTE;
+    const leaveAt = acceptedAt + 30 * MINUTE;
+    const upstairsAt = leaveAt + HOUR;
+    const upstairsOut = upstairsAt + this.between(3, 8) * DAY + this.between(-60, 60) * MINUTE;
+    const downRequestedAt = upstairsOut - DAY;
+    const returnAt = upstairsOut + this.between(2, 4) * HOUR;
+    const sessions = this.between(2, 5);
+    const rehabAt = Array.from({ length: sessions }, (_, k) => returnAt + (k + 1) * DAY - 2 * HOUR);
+    const dischargedAt = returnAt + (sessions + this.between(1, 4)) * DAY;
+    const up: PlannedReferral = {
+      name: 'up',
+      direction: 'up',
+      from: community.institutionId,
+      to: hospital.institutionId,
+      priority,
+      setting: 'inpatient',
+      requestedAt,
+      redirectedFrom: null,
+      receivedAt: requestedAt + 10 * MINUTE,
+      decision: { kind: 'accepted', at: acceptedAt, rejectedInErrorFirst: false },
+      end: { kind: 'completed', at: upstairsOut + 5 * MINUTE },
+      wrongTargetFirst: null,
+    };
+    const down: PlannedReferral = {
+      name: 'down',
+      direction: 'down',
+      from: hospital.institutionId,
+      to: community.institutionId,
+      priority: 'routine',
+      setting: 'inpatient',
+      requestedAt: downRequestedAt,
+      redirectedFrom: null,
+      receivedAt: null,
+      decision: { kind: 'accepted', at: downRequestedAt + 2 * HOUR, rejectedInErrorFirst: false },
+      end: { kind: 'completed', at: dischargedAt + 5 * MINUTE },
+      wrongTargetFirst: null,
+    };
+    return this.close({
+      shape: 'sequential',
+      patientId: `pt-sim${this.seed}s${i}`,
+      residenceRegion: this.preset.regionCode,
+      visits: [this.visit(community.institutionId, 'outpatient', t0)],
+      referrals: [up, down],
+      stays: [
+        this.stay('community', community, null, admittedAt, dischargedAt, {
+          leave: { from: leaveAt, to: returnAt },
+          rehabAt,
+          last: true,
+        }),
+        this.stay('upstairs', hospital, 'up', upstairsAt, upstairsOut, {
+          wardId: 'surgery',
+          surgery: true,
+          disposition: 'rehab',
+          destination: community.institutionId,
+        }),
+      ],
+    });
+  }
+
+  /** One outpatient visit by a resident (quota journeys) or by a visitor from the other region. */
+  visitOnly(
+    shape: 'visit' | 'visitor',
+    i: number,
+    institutionId: string,
+    residenceRegion: string,
+  ): PlannedJourney {
+    const visitType: VisitType = shape === 'visitor' && this.chance(0.2) ? 'emergency' : 'outpatient';
+    // One in ten is entered late, as a township centre uploading last month's register would.
+    const lateBy = this.chance(0.1) ? this.between(1, 30) * DAY : 0;
+    return {
+      shape,
+      patientId: `pt-sim${this.seed}${shape === 'visit' ? 'v' : 'x'}${i}`,
+      residenceRegion,
+      visits: [this.visit(institutionId, visitType, this.when(), null, lateBy)],
+      referrals: [],
+      stays: [],
+      closedAt: null,
+    };
+  }
+
+  /** Journeys are redrawn when a time falls exactly on a midnight, whose census side would be a convention. */
+  draw(make: () => PlannedJourney): PlannedJourney {
+    for (;;) {
+      const journey = make();
+      if (allTimes(journey).every((t) => (t + UTC8) % DAY !== 0)) return journey;
+    }
+  }
+
+  inRegionHospitals(): PlannedInstitution[] {
+    return this.upperTier();
+  }
+}
+
+/** Every care time of a journey, recorded values included. */
+export function allTimes(j: Draft): number[] {
+  return [
+    ...j.visits.flatMap((v) => [v.at, ...(v.recordedAs ? [v.recordedAs.at] : [])]),
+    ...j.referrals.flatMap((r) => [
+      r.requestedAt,
+      ...(r.receivedAt !== null ? [r.receivedAt] : []),
+      ...(r.decision ? [r.decision.at] : []),
+      ...(r.end ? [r.end.at] : []),
+    ]),
+    ...j.stays.flatMap((s) => [
+      s.admittedAt,
+      s.dischargedAt,
+      ...s.moves.map((m) => m.at),
+      ...(s.leave ? [s.leave.from, s.leave.to] : []),
+      ...(s.surgeryAt !== null ? [s.surgeryAt] : []),
+      ...s.rehabAt,
+      ...(s.recordedAdmittedAt !== null ? [s.recordedAdmittedAt] : []),
+      ...(s.recordedDischargedAt !== null ? [s.recordedDischargedAt] : []),
+      ...(s.recordedLeave ? [s.recordedLeave.from, s.recordedLeave.to] : []),
+      ...(s.wrongDischargeAt !== null ? [s.wrongDischargeAt] : []),
+    ]),
+  ];
+}
+
+export function makePlan(preset: Preset, scale: number, seed: number): Plan {
+  const b = new PlanBuilder(preset, scale, seed);
+  const counts = headline(preset, scale);
+  const journeys: PlannedJourney[] = [];
+  // Upward requests are counted as person-times (a redirect is a second request), so the plan stops exactly at
+  // the preset's figure; sequential-ward journeys also take one downward request each.
+  let up = 0;
+  let down = 0;
+  while (up < counts.upwardReferrals) {
+    const community = b.pick(b.communities);
+    const i = journeys.length;
+    const journey =
+      down < counts.downwardReferrals && b.chance(0.1)
+        ? b.draw(() => b.sequential(i, community))
+        : b.draw(() => b.up(i, community, counts.upwardReferrals - up));
+    up += journey.referrals.filter((r) => r.direction === 'up').length;
+    down += journey.referrals.filter((r) => r.direction === 'down').length;
+    journeys.push(journey);
+  }
+  while (down < counts.downwardReferrals) {
+    const community = b.pick(b.communities);
+    const i = journeys.length;
+    const journey = b.draw(() => b.down(i, community, counts.downwardReferrals - down));
+    down += journey.referrals.length;
+    journeys.push(journey);
+  }
+  // Visit-only journeys in exact proportions (quotas, not coin flips), so the rates come out as the preset says.
+  const slots: string[] = Array.from({ length: counts.residentVisits }, (_, i) =>
+    i < counts.residentVisitsOutside
+      ? 'out'
+      : i < counts.residentVisitsOutside + counts.residentVisitsAtCommunity
+        ? 'community'
+        : 'hospital',
+  );
+  b.shuffle(slots);
+  const hospitals = b.inRegionHospitals();
+  slots.forEach((slot, i) => {
+    const institution =
+      slot === 'out'
+        ? OUTSIDE_HOSPITAL
+        : slot === 'community'
+          ? b.pick(b.communities).institutionId
+          : b.pick(hospitals).institutionId;
+    journeys.push(b.draw(() => b.visitOnly('visit', i, institution, preset.regionCode)));
+  });
+  // Residents of the other region who come in for care: counted where they are seen, not as residents.
+  const visitors = Math.max(2, Math.round(journeys.length * 0.02));
+  for (let i = 0; i < visitors; i++) {
+    const institution = b.pick([...b.communities, ...b.communities, ...hospitals]).institutionId;
+    journeys.push(b.draw(() => b.visitOnly('visitor', i, institution, OUTSIDE_REGION)));
+  }
+  // Loops rather than Math.min(...spread): at scale 1 there are millions of times.
+  let first = localDay(Date.parse(`${preset.from}T00:00:00+08:00`));
+  let last = first;
+  for (const j of journeys) {
+    for (const t of [...allTimes(j), ...(j.closedAt !== null ? [j.closedAt] : [])]) {
+      first = Math.min(first, localDay(t));
+      last = Math.max(last, localDay(t));
+    }
+  }
+  const months: string[] = [];
+  for (let m = monthOfDay(first); m <= monthOfDay(last); m = nextMonth(m)) months.push(m);
+  return { preset, scale, seed, institutions: b.institutions, journeys, months };
+}
+
+export function nextMonth(month: string): string {
+  const [y, m] = month.split('-').map(Number) as [number, number];
+  return m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`;
 }

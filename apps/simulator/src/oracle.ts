@@ -1,0 +1,89 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApp } from '../../api/src/app.setup';
+import { loadConfig } from '../../api/src/config/app-config';
+import { BusCommandSink } from './command-sink';
+import { progress, simulationArgs, USAGE } from './command-line';
+import { groundTruth, summary } from './ground-truth';
+import {
+  CENSUS,
+  compareWithTruth,
+  figureCount,
+  projectionsCaughtUp,
+  rebuildProjections,
+} from './oracle-comparison';
+import { makePlan } from './simulation.plan';
+import { SimulationRunner } from './simulation.runner';
+
+/**
+ * npm run simulate:oracle -- --preset chaoyang-2023 --scale 0.02 --seed 7
+ * Runs the simulation into a temporary database, waits for the projections, compares every figure of the ground
+ * truth with what the projections report, rebuilds them all from the log and compares again. Exit status 1 on
+ * any difference, 2 on bad usage.
+ */
+async function main(argv: readonly string[]): Promise<number> {
+  const args = simulationArgs(argv, []);
+  if (!args) {
+    console.error(`Usage: npm run simulate:oracle -- ${USAGE}`);
+    return 2;
+  }
+  const { preset, scale, seed, concurrency } = args;
+  const plan = makePlan(preset, scale, seed);
+  const truth = groundTruth(plan);
+  const folder = mkdtempSync(join(tmpdir(), 'carepath-oracle-'));
+  const app = await createApp(
+    {
+      ...loadConfig({}),
+      databaseFile: join(folder, 'carepath.db'),
+      readModelDir: join(folder, 'read-models'),
+      // The truth is computed for this census; the projections are waited for, however long they take.
+      censusTimeZone: CENSUS.timeZone,
+      heldBedRule: CENSUS.heldBedRule,
+      projectedWaitMs: 10 * 60_000,
+    },
+    { logger: false },
+  );
+  try {
+    await app.init();
+    const runner = new SimulationRunner(new BusCommandSink(app), concurrency);
+    let started = Date.now();
+    await runner.run(plan, progress('journey commands'));
+    process.stderr.write('\n');
+    console.log(
+      `${preset.name} at scale ${scale}, seed ${seed}: ${plan.journeys.length} journeys, ${runner.commands} commands in ${seconds(started)} s`,
+    );
+    for (const line of summary(plan, truth)) console.log(`  ${line}`);
+    started = Date.now();
+    await projectionsCaughtUp(app);
+    const figures = figureCount(truth);
+    const live = compareWithTruth(app, truth);
+    console.log(
+      `live:          ${figures} figures over ${plan.months.length} months compared, ${live.length} differ (caught up and compared in ${seconds(started)} s)`,
+    );
+    started = Date.now();
+    await rebuildProjections(app);
+    const rebuilt = compareWithTruth(app, truth);
+    console.log(
+      `after rebuild: ${figures} figures compared, ${rebuilt.length} differ (rebuilt and compared in ${seconds(started)} s)`,
+    );
+    const all = [...live.map((d) => `live: ${d}`), ...rebuilt.map((d) => `rebuilt: ${d}`)];
+    for (const line of all.slice(0, 40)) console.log(`  ${line}`);
+    if (all.length > 40) console.log(`  ... and ${all.length - 40} more`);
+    console.log(all.length === 0 ? 'OK: every projection equals the ground truth' : 'FAILED');
+    return all.length === 0 ? 0 : 1;
+  } finally {
+    await app.close();
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(1);
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,421 @@
+import type { InstitutionIntent } from '../../api/src/institutions/execute-institution-command.handler';
+import type { JourneyIntent } from '../../api/src/journeys/execute-journey-command.handler';
+import {
+  HOUR,
+  MINUTE,
+  type Plan,
+  type PlannedJourney,
+  type PlannedReferral,
+  type PlannedStay,
+  type PlannedVisit,
+  UTC8,
+} from './simulation.plan';
+
+/*
+ * How the plan gets recorded: each journey's commands with the moment they are entered, merged across journeys in
+ * recording order (the order of a real log). Most commands are entered as care happens; late entries, corrections
+ * and voids are entered afterwards, so their care time is earlier than that of commands recorded before them.
+ */
+
+/** Beijing time as CarePath's clients send it. */
+export const iso = (ms: number) => `${new Date(ms + UTC8).toISOString().slice(0, 19)}+08:00`;
+
+/** Who enters a command: clinical staff, or the records office for corrections and voids. */
+export interface Actor {
+  readonly actorId: string;
+  readonly role: 'doctor' | 'registrar' | 'admin';
+  readonly institutionId: string;
+}
+
+/** Ids minted by a journey's earlier commands, under the names the script gave them. */
+export type JourneyIds = (name: string) => string;
+
+export interface JourneyStep {
+  /** Index of the journey in the plan. */
+  readonly journey: number;
+  readonly recordAt: number;
+  readonly actor: Actor;
+  readonly intent: (ids: JourneyIds) => JourneyIntent;
+  /** Names for what the command creates: ids of its answer (`created`) and its events, by event type. */
+  readonly created?: Readonly<Record<string, string>>;
+  readonly events?: Readonly<Record<string, string>>;
+}
+
+/** Corrections and voids of mistakes are entered a day and a half after the mistaken entry. */
+const CORRECTION_DELAY = 36 * HOUR;
+const REGISTRATION = '2020-01-01T00:00:00+08:00';
+
+const staff = (institutionId: string, role: Actor['role'] = 'doctor'): Actor => ({
+  actorId: `sim-${role}-${institutionId.toLowerCase()}`,
+  role,
+  institutionId,
+});
+
+/** Registrations, wards and bed-count changes, entered before any journey. */
+export function institutionIntents(plan: Plan): { actor: Actor; intent: InstitutionIntent }[] {
+  const actor = staff('SIM-HC', 'admin');
+  return plan.institutions.flatMap((i) => [
+    {
+      actor,
+      intent: {
+        kind: 'RegisterInstitution' as const,
+        body: {
+          institutionId: i.institutionId,
+          name: i.name,
+          tier: i.tier,
+          allianceId: i.allianceId,
+          regionCode: i.regionCode,
+          occurredAt: REGISTRATION,
+        },
+      },
+    },
+    ...i.wards.flatMap((w) => [
+      {
+        actor,
+        intent: {
+          kind: 'OpenWard' as const,
+          institutionId: i.institutionId,
+          body: { wardId: w.wardId, specialty: w.wardId, openBeds: w.beds, occurredAt: REGISTRATION },
+        },
+      },
+      ...(w.bedChange
+        ? [
+            {
+              actor,
+              intent: {
+                kind: 'ChangeWardBedCount' as const,
+                institutionId: i.institutionId,
+                wardId: w.wardId,
+                body: { openBeds: w.bedChange.beds, occurredAt: iso(w.bedChange.at) },
+              },
+            },
+          ]
+        : []),
+    ]),
+  ]);
+}
+
+/** Every journey command of the plan, in recording order. */
+export function journeySteps(plan: Plan): JourneyStep[] {
+  const steps = plan.journeys.flatMap((journey, index) => scriptJourney(journey, index));
+  // Stable: within a journey the script's order breaks ties, so commands that depend on each other stay in order.
+  return steps.sort((a, b) => a.recordAt - b.recordAt || a.journey - b.journey);
+}
+
+const DIAGNOSES: Readonly<Record<PlannedJourney['shape'], string>> = {
+  visit: 'I10',
+  visitor: 'J06.9',
+  up: 'I21.4',
+  down: 'S72.0',
+  sequential: 'I63.9',
+};
+
+function scriptJourney(j: PlannedJourney, index: number): JourneyStep[] {
+  const steps: JourneyStep[] = [];
+  const diagnosisCode = DIAGNOSES[j.shape];
+  const add = (
+    at: number,
+    actor: Actor,
+    intent: JourneyStep['intent'],
+    names: Pick<JourneyStep, 'created' | 'events'> = {},
+  ) => steps.push({ journey: index, recordAt: at, actor, intent, ...names });
+  const referral = (name: string) => `referral:${name}`;
+
+  const visitBody = (v: PlannedVisit, ids: JourneyIds) => ({
+    institutionId: v.institutionId,
+    visitType: v.recordedAs?.visitType ?? v.visitType,
+    diagnosisCode,
+    ...(v.referral !== null ? { referralId: ids(referral(v.referral)) } : {}),
+    occurredAt: iso(v.recordedAs?.at ?? v.at),
+  });
+  j.visits.forEach((v, k) => {
+    const recordAt = v.at + v.lateBy;
+    const actor = staff(v.institutionId);
+    const events = { events: { VisitRecorded: `visit:${k}` } };
+    if (k === 0) {
+      add(
+        recordAt,
+        actor,
+        (ids) => ({
+          kind: 'OpenJourney',
+          body: { patientId: j.patientId, residenceRegion: j.residenceRegion, ...visitBody(v, ids) },
+        }),
+        events,
+      );
+    } else {
+      add(recordAt, actor, (ids) => ({ kind: 'RecordVisit', body: visitBody(v, ids) }), events);
+    }
+    if (v.recordedAs) {
+      add(recordAt + CORRECTION_DELAY, staff(v.institutionId, 'registrar'), (ids) => ({
+        kind: 'CorrectEvent',
+        eventId: ids(`visit:${k}`),
+        body: { targetType: 'VisitRecorded', occurredAt: iso(v.at), patch: { visitType: v.visitType } },
+      }));
+    }
+    if (v.duplicated) {
+      add(recordAt + 2 * MINUTE, actor, (ids) => ({ kind: 'RecordVisit', body: visitBody(v, ids) }), {
+        events: { VisitRecorded: `visit:${k}:copy` },
+      });
+      add(recordAt + CORRECTION_DELAY, staff(v.institutionId, 'registrar'), (ids) => ({
+        kind: 'MarkEnteredInError',
+        eventId: ids(`visit:${k}:copy`),
+        body: { reason: 'duplicate-entry' },
+      }));
+    }
+  });
+
+  for (const r of j.referrals) scriptReferral(r, j.referrals, add, diagnosisCode);
+  for (const s of j.stays) scriptStay(s, add);
+
+  if (j.closedAt !== null) {
+    // Closing waits for every late entry of care: nothing is added to a closed journey but corrections.
+    const care = steps.filter((s) => s.actor.role === 'doctor').map((s) => s.recordAt);
+    add(Math.max(j.closedAt, ...care.map((t) => t + MINUTE)), staff(j.visits[0]!.institutionId), () => ({
+      kind: 'CloseJourney',
+      occurredAt: iso(j.closedAt!),
+    }));
+  }
+  return steps.sort((a, b) => a.recordAt - b.recordAt);
+}
+
+type CorrectableType = 'PatientAdmitted' | 'LeaveStarted' | 'LeaveEnded' | 'PatientDischarged';
+
+type Add = (
+  at: number,
+  actor: Actor,
+  intent: JourneyStep['intent'],
+  names?: Pick<JourneyStep, 'created' | 'events'>,
+) => void;
+
+function scriptReferral(
+  r: PlannedReferral,
+  all: readonly PlannedReferral[],
+  add: Add,
+  reasonCode: string,
+): void {
+  const name = `referral:${r.name}`;
+  const from = staff(r.from);
+  const to = staff(r.to);
+  const request = (target: string) => (): JourneyIntent => ({
+    kind: 'RequestReferral',
+    body: {
+      direction: r.direction,
+      fromInstitutionId: r.from,
+      toInstitutionId: target,
+      department: r.direction === 'up' ? 'cardiology' : 'rehab',
+      priority: r.priority,
+      setting: r.setting,
+      reasonCode,
+      occurredAt: iso(r.requestedAt),
+    },
+  });
+  // A redirect's request is made by the rejection that names it.
+  if (r.redirectedFrom === null) {
+    if (r.wrongTargetFirst !== null) {
+      const wrong = `request:${r.name}:wrong`;
+      add(r.requestedAt - 20 * MINUTE, from, request(r.wrongTargetFirst), {
+        events: { [r.direction === 'up' ? 'UpwardReferralRequested' : 'DownwardReferralRequested']: wrong },
+      });
+      add(r.requestedAt - 10 * MINUTE, staff(r.from, 'registrar'), (ids) => ({
+        kind: 'MarkEnteredInError',
+        eventId: ids(wrong),
+        body: { reason: 'other' },
+      }));
+    }
+    add(r.requestedAt, from, request(r.to), { created: { referralId: name } });
+  }
+  if (r.receivedAt !== null) {
+    add(r.receivedAt, to, (ids) => ({
+      kind: 'ReceiveReferral',
+      referralId: ids(name),
+      occurredAt: iso(r.receivedAt!),
+    }));
+  }
+  const d = r.decision;
+  if (d?.kind === 'accepted' && d.rejectedInErrorFirst) {
+    const wrong = `reject:${r.name}:wrong`;
+    add(
+      d.at - 30 * MINUTE,
+      to,
+      (ids) => ({
+        kind: 'RejectReferral',
+        referralId: ids(name),
+        body: { reason: 'not-indicated', occurredAt: iso(d.at - 30 * MINUTE) },
+      }),
+      { events: { ReferralRejected: wrong } },
+    );
+    add(d.at - 15 * MINUTE, staff(r.to, 'registrar'), (ids) => ({
+      kind: 'MarkEnteredInError',
+      eventId: ids(wrong),
+      body: { reason: 'other' },
+    }));
+  }
+  if (d) {
+    switch (d.kind) {
+      case 'accepted':
+        add(d.at, to, (ids) => ({ kind: 'AcceptReferral', referralId: ids(name), occurredAt: iso(d.at) }));
+        break;
+      case 'rejected':
+        add(d.at, to, (ids) => ({
+          kind: 'RejectReferral',
+          referralId: ids(name),
+          body: { reason: d.reason, occurredAt: iso(d.at) },
+        }));
+        break;
+      case 'redirected': {
+        const redirect = all.find((o) => o.name === d.to)!;
+        add(
+          d.at,
+          to,
+          (ids) => ({
+            kind: 'RejectReferral',
+            referralId: ids(name),
+            body: {
+              reason: 'capacity-full',
+              redirectToInstitutionId: redirect.to,
+              occurredAt: iso(d.at),
+            },
+          }),
+          { created: { redirectReferralId: `referral:${redirect.name}` } },
+        );
+        break;
+      }
+    }
+  }
+  const end = r.end;
+  if (end) {
+    switch (end.kind) {
+      case 'completed':
+        add(end.at, to, (ids) => ({
+          kind: 'CompleteReferral',
+          referralId: ids(name),
+          occurredAt: iso(end.at),
+        }));
+        break;
+      case 'cancelled':
+        add(end.at, from, (ids) => ({
+          kind: 'CancelReferral',
+          referralId: ids(name),
+          body: { reason: d ? 'patient-declined' : 'patient-recovered', occurredAt: iso(end.at) },
+        }));
+        break;
+      case 'expired':
+        add(end.at, from, (ids) => ({
+          kind: 'ExpireReferral',
+          referralId: ids(name),
+          occurredAt: iso(end.at),
+        }));
+        break;
+    }
+  }
+}
+
+function scriptStay(s: PlannedStay, add: Add): void {
+  const actor = staff(s.institutionId);
+  const registrar = staff(s.institutionId, 'registrar');
+  const admission = `admission:${s.name}`;
+  /** The records office corrects a care time, a while after the wrong one was entered at `enteredAt`. */
+  const correct = (targetType: CorrectableType, target: string, at: number, enteredAt: number) =>
+    add(enteredAt + CORRECTION_DELAY, registrar, (ids) => ({
+      kind: 'CorrectEvent',
+      eventId: ids(target),
+      body: { targetType, occurredAt: iso(at), patch: {} },
+    }));
+  const admit =
+    (wardId: string, at: number) =>
+    (ids: JourneyIds): JourneyIntent => ({
+      kind: 'AdmitPatient',
+      body: {
+        institutionId: s.institutionId,
+        wardId,
+        ...(s.referral !== null ? { referralId: ids(`referral:${s.referral}`) } : {}),
+        occurredAt: iso(at),
+      },
+    });
+  if (s.wrongWardFirst !== null) {
+    const wrong = `admit:${s.name}:wrong`;
+    add(s.admittedAt - 30 * MINUTE, actor, admit(s.wrongWardFirst, s.admittedAt - 30 * MINUTE), {
+      events: { PatientAdmitted: wrong },
+    });
+    add(s.admittedAt - 20 * MINUTE, registrar, (ids) => ({
+      kind: 'MarkEnteredInError',
+      eventId: ids(wrong),
+      body: { reason: 'other' },
+    }));
+  }
+  add(s.admittedAt, actor, admit(s.wardId, s.recordedAdmittedAt ?? s.admittedAt), {
+    created: { admissionId: admission },
+    events: { PatientAdmitted: `admit:${s.name}` },
+  });
+  if (s.recordedAdmittedAt !== null)
+    correct('PatientAdmitted', `admit:${s.name}`, s.admittedAt, s.admittedAt);
+  for (const move of s.moves) {
+    add(move.at, actor, (ids) => ({
+      kind: 'MoveWard',
+      admissionId: ids(admission),
+      body: { toWardId: move.wardId, occurredAt: iso(move.at) },
+    }));
+  }
+  const leave = s.leave;
+  if (leave) {
+    const recorded = s.recordedLeave ?? leave;
+    add(
+      leave.from,
+      actor,
+      (ids) => ({
+        kind: 'StartLeave',
+        admissionId: ids(admission),
+        body: { holdBed: true, occurredAt: iso(recorded.from) },
+      }),
+      { events: { LeaveStarted: `leave:${s.name}` } },
+    );
+    add(
+      leave.to,
+      actor,
+      (ids) => ({ kind: 'EndLeave', admissionId: ids(admission), occurredAt: iso(recorded.to) }),
+      { events: { LeaveEnded: `return:${s.name}` } },
+    );
+    if (recorded.from !== leave.from) correct('LeaveStarted', `leave:${s.name}`, leave.from, leave.from);
+    if (recorded.to !== leave.to) correct('LeaveEnded', `return:${s.name}`, leave.to, leave.to);
+  }
+  if (s.surgeryAt !== null) {
+    const at = s.surgeryAt;
+    add(at, actor, () => ({
+      kind: 'RecordSurgery',
+      body: { institutionId: s.institutionId, procedureCode: '36.06', occurredAt: iso(at) },
+    }));
+  }
+  for (const at of s.rehabAt) {
+    add(at, actor, () => ({
+      kind: 'RecordRehabSession',
+      body: { institutionId: s.institutionId, therapyCode: 'rehab-1', occurredAt: iso(at) },
+    }));
+  }
+  const discharge =
+    (at: number) =>
+    (ids: JourneyIds): JourneyIntent => ({
+      kind: 'DischargePatient',
+      admissionId: ids(admission),
+      body: {
+        disposition: s.disposition,
+        ...(s.destination !== null ? { destinationInstitutionId: s.destination } : {}),
+        occurredAt: iso(at),
+      },
+    });
+  if (s.wrongDischargeAt !== null) {
+    const wrong = `discharge:${s.name}:wrong`;
+    add(s.wrongDischargeAt, actor, discharge(s.wrongDischargeAt), { events: { PatientDischarged: wrong } });
+    add(s.wrongDischargeAt + 20 * MINUTE, registrar, (ids) => ({
+      kind: 'MarkEnteredInError',
+      eventId: ids(wrong),
+      body: { reason: 'wrong-patient' },
+    }));
+  }
+  const dischargeRecordedAt = s.dischargedAt + s.lateDischargeBy;
+  add(dischargeRecordedAt, actor, discharge(s.recordedDischargedAt ?? s.dischargedAt), {
+    events: { PatientDischarged: `discharge:${s.name}` },
+  });
+  if (s.recordedDischargedAt !== null) {
+    correct('PatientDischarged', `discharge:${s.name}`, s.dischargedAt, dischargeRecordedAt);
+  }
+}
