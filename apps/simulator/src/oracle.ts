@@ -1,8 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../../api/src/app.setup';
 import { loadConfig } from '../../api/src/config/app-config';
+import { EVENT_STORE } from '../../api/src/store/tokens';
+import type { EventStore } from '@carepath/event-store';
 import { BusCommandSink } from './command-sink';
 import { progress, simulationArgs, USAGE } from './command-line';
 import { groundTruth, summary } from './ground-truth';
@@ -54,6 +56,12 @@ async function main(argv: readonly string[]): Promise<number> {
       `${preset.name} at scale ${scale}, seed ${seed}: ${plan.journeys.length} journeys, ${runner.commands} commands in ${seconds(started)} s`,
     );
     for (const line of summary(plan, truth)) console.log(`  ${line}`);
+    // What the log holds after the run: the figures docs/scaling.md sizes a province from.
+    const events = Number(await app.get<EventStore>(EVENT_STORE).headPosition());
+    const bytes = statSync(join(folder, 'carepath.db')).size + walSize(join(folder, 'carepath.db-wal'));
+    console.log(
+      `  log: ${events} events (${(events / plan.journeys.length).toFixed(2)} per journey, ${(events / runner.commands).toFixed(2)} per command), ${(bytes / 2 ** 20).toFixed(1)} MB on disk (${Math.round(bytes / events)} bytes per event)`,
+    );
     started = Date.now();
     await projectionsCaughtUp(app);
     const figures = figureCount(truth);
@@ -77,6 +85,8 @@ async function main(argv: readonly string[]): Promise<number> {
     rmSync(folder, { recursive: true, force: true });
   }
 }
+
+const walSize = (file: string) => (existsSync(file) ? statSync(file).size : 0);
 
 const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(1);
 
