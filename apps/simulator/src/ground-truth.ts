@@ -188,7 +188,12 @@ function groupedBy(
   key: (r: Request) => string,
 ): MonthlyByGroup {
   const groups = new Map<string, Request[]>();
-  for (const r of requests) groups.set(key(r), [...(groups.get(key(r)) ?? []), r]);
+  for (const r of requests) {
+    const k = key(r);
+    const group = groups.get(k);
+    if (group) group.push(r);
+    else groups.set(k, [r]);
+  }
   return Object.fromEntries([...groups].map(([k, rs]) => [k, monthly(rs, months)]));
 }
 
