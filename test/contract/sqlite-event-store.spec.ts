@@ -53,6 +53,25 @@ describe('embedded SQLite event store specifics', () => {
   });
   afterEach(() => store.close());
 
+  it('finds the head of a category written long ago as well as of one written just now', async () => {
+    const rare = await store.append(`institution-${randomUUID()}`, [event()], {
+      expectedRevision: 'no-stream',
+    });
+    let last = rare;
+    // More events after it than the store looks back over before it scans the category's own streams.
+    for (let i = 0; i < 1100; i += 50) {
+      last = await store.append(
+        `journey-${randomUUID()}`,
+        Array.from({ length: 50 }, (_, k) => event(i + k)),
+        { expectedRevision: 'no-stream' },
+      );
+    }
+    expect(await store.headPosition({ streamPrefixes: ['institution-'] })).toBe(rare.position);
+    expect(await store.headPosition({ streamPrefixes: ['journey-'] })).toBe(last.position);
+    expect(await store.headPosition({ streamPrefixes: ['institution-', 'journey-'] })).toBe(last.position);
+    expect(await store.headPosition({ streamPrefixes: ['access-'] })).toBe(0n);
+  });
+
   it('keeps event ids unique across the log: a batch reusing a stored id in a later event writes nothing', async () => {
     const elsewhere = event();
     await store.append(`journey-${randomUUID()}`, [elsewhere], { expectedRevision: 'no-stream' });
