@@ -25,7 +25,7 @@ import { startTestApp, type TestApp } from '../support/test-app';
 const CONFIGS = [
   ['chaoyang-2023', 0.0005, 1],
   ['chaoyang-2023', 0.0005, 2],
-  ['chaoyang-2023', 0.001, 3],
+  ['chaoyang-2023', 0.002, 3],
   ['shanghai-h1-2024', 0.00001, 3],
   ['zhaohua-county', 0.0005, 4],
 ] as const;
@@ -130,6 +130,8 @@ const FEATURES = [
   'held bed on leave',
   'ward move',
   'same-day stay',
+  'stay admitted exactly at midnight',
+  'stay ended exactly at midnight',
   'stay across a month end',
   'visit outside the region',
   'late visit recorded before the rest of its journey',
@@ -174,6 +176,9 @@ function features(plan: Plan): string[] {
       if (s.leave) found.push('held bed on leave');
       if (s.moves.length > 0) found.push('ward move');
       if (localDay(s.admittedAt) === localDay(s.dischargedAt)) found.push('same-day stay');
+      // The census instant itself: which night such a stay belongs to is what the census dates by local date.
+      if ((s.admittedAt + 8 * 3_600_000) % DAY === 0) found.push('stay admitted exactly at midnight');
+      if ((s.dischargedAt + 8 * 3_600_000) % DAY === 0) found.push('stay ended exactly at midnight');
       if (
         new Date(s.admittedAt + 8 * 3_600_000).getUTCMonth() !==
         new Date(s.dischargedAt + 8 * 3_600_000).getUTCMonth()

@@ -270,12 +270,16 @@ function referralTruth(
   };
 }
 
-/** The census days whose midnight (24:00 Beijing) falls in [from, to): the patient was in a bed then. */
+/**
+ * The census days whose midnight (24:00 Beijing) falls in (from, to]: the patient was in a bed then. A span is dated
+ * as the census is kept, by local date: one that begins exactly at a midnight began on the next day, one that ends
+ * exactly at a midnight was still there at the end of the day before.
+ */
 function censusDays(from: number, to: number): number[] {
   const days: number[] = [];
   // The midnight that ends day d is (d + 1)·DAY − 8 h.
-  for (let d = localDay(from) - 1; (d + 1) * DAY - UTC8 < to; d++) {
-    if ((d + 1) * DAY - UTC8 >= from) days.push(d);
+  for (let d = localDay(from) - 1; (d + 1) * DAY - UTC8 <= to; d++) {
+    if ((d + 1) * DAY - UTC8 > from) days.push(d);
   }
   return days;
 }

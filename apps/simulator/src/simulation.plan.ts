@@ -205,6 +205,8 @@ export const UTC8 = 8 * HOUR;
 
 /** The Beijing calendar day (days since 1970-01-01) of an instant, and the "YYYY-MM" of such a day. */
 export const localDay = (ms: number) => Math.floor((ms + UTC8) / DAY);
+/** The first Beijing midnight (00:00) at or after `ms`. */
+const nextMidnight = (ms: number) => Math.ceil((ms + UTC8) / DAY) * DAY - UTC8;
 export const monthOfDay = (day: number) => new Date(day * DAY).toISOString().slice(0, 7);
 
 function generator(seed: number): () => number {
@@ -503,15 +505,20 @@ class PlanBuilder {
       into.visits.push(this.visit(target.institutionId, 'outpatient', seenAt, referral.name));
       return completedAt;
     }
-    const admittedAt =
+    // Now and then a time is written as the date alone, 00:00: the census instant itself, which the census dates
+    // by local date (a stay admitted then is not in the night before; one discharged then was in it).
+    const admittedAt = (this.chance(0.03) ? nextMidnight : (t: number) => t)(
       acceptedAt +
-      (referral.priority === 'green-channel' ? this.between(45, 60) : this.between(60, 360)) * MINUTE;
+        (referral.priority === 'green-channel' ? this.between(45, 60) : this.between(60, 360)) * MINUTE,
+    );
     const nights =
       referral.direction === 'down' ? this.between(1, 12) : this.chance(0.1) ? 0 : this.between(1, 9);
     const dischargedAt =
       nights === 0
         ? admittedAt + this.between(3 * 60, 6 * 60) * MINUTE
-        : admittedAt + nights * DAY + this.between(-180, 180) * MINUTE;
+        : (this.chance(0.03) ? nextMidnight : (t: number) => t)(
+            admittedAt + nights * DAY + this.between(-180, 180) * MINUTE,
+          );
     // Rehab back at the community centre: a session a day for the first days.
     const rehabAt =
       referral.direction === 'down'
@@ -883,14 +890,6 @@ class PlanBuilder {
     };
   }
 
-  /** Journeys are redrawn when a time falls exactly on a midnight, whose census side would be a convention. */
-  draw(make: () => PlannedJourney): PlannedJourney {
-    for (;;) {
-      const journey = make();
-      if (allTimes(journey).every((t) => (t + UTC8) % DAY !== 0)) return journey;
-    }
-  }
-
   inRegionHospitals(): PlannedInstitution[] {
     return this.upperTier();
   }
@@ -934,8 +933,8 @@ export function makePlan(preset: Preset, scale: number, seed: number): Plan {
     const i = journeys.length;
     const journey =
       down < counts.downwardReferrals && b.chance(0.1)
-        ? b.draw(() => b.sequential(i, community))
-        : b.draw(() => b.up(i, community, counts.upwardReferrals - up));
+        ? b.sequential(i, community)
+        : b.up(i, community, counts.upwardReferrals - up);
     up += journey.referrals.filter((r) => r.direction === 'up').length;
     down += journey.referrals.filter((r) => r.direction === 'down').length;
     journeys.push(journey);
@@ -943,7 +942,7 @@ export function makePlan(preset: Preset, scale: number, seed: number): Plan {
   while (down < counts.downwardReferrals) {
     const community = b.pick(b.communities);
     const i = journeys.length;
-    const journey = b.draw(() => b.down(i, community, counts.downwardReferrals - down));
+    const journey = b.down(i, community, counts.downwardReferrals - down);
     down += journey.referrals.length;
     journeys.push(journey);
   }
@@ -964,13 +963,13 @@ export function makePlan(preset: Preset, scale: number, seed: number): Plan {
         : slot === 'community'
           ? b.pick(b.communities).institutionId
           : b.pick(hospitals).institutionId;
-    journeys.push(b.draw(() => b.visitOnly('visit', i, institution, preset.regionCode)));
+    journeys.push(b.visitOnly('visit', i, institution, preset.regionCode));
   });
   // Residents of the other region who come in for care: counted where they are seen, not as residents.
   const visitors = Math.max(2, Math.round(journeys.length * 0.02));
   for (let i = 0; i < visitors; i++) {
     const institution = b.pick([...b.communities, ...b.communities, ...hospitals]).institutionId;
-    journeys.push(b.draw(() => b.visitOnly('visitor', i, institution, OUTSIDE_REGION)));
+    journeys.push(b.visitOnly('visitor', i, institution, OUTSIDE_REGION));
   }
   // Loops rather than Math.min(...spread): at scale 1 there are millions of times.
   let first = localDay(Date.parse(`${preset.from}T00:00:00+08:00`));
