@@ -3,7 +3,6 @@
  * durability (WAL, synchronous=FULL, one transaction per write) measured in the same run (brief, rule 6).
  * Usage: npm run bench:appends -- [--count 4000] [--concurrency 64] [--rounds 8]
  */
-import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +10,7 @@ import { join } from 'node:path';
 import { type EventToAppend, SqliteEventStore } from '@carepath/event-store';
 import { generateJourney } from '../test/support/journey-generator';
 import { benchArgs, fmt, now, ratio, saveResult } from './bench-support';
+import { openRawLog } from './journey-bench-support';
 
 const args = benchArgs();
 const COUNT = Number(args.get('count') ?? 4000);
@@ -34,11 +34,7 @@ type Row = ReturnType<typeof events>[number];
 
 /** Raw durable inserts into an open file: one BEGIN IMMEDIATE transaction per row. Returns the ms taken. */
 function openRaw(file: string): { insert: (rows: readonly Row[]) => number; close: () => void } {
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.exec(`CREATE TABLE events (position INTEGER PRIMARY KEY, stream_id TEXT NOT NULL, revision INTEGER NOT NULL, event_id TEXT NOT NULL UNIQUE,
-    type TEXT NOT NULL, schema_version INTEGER NOT NULL, data TEXT NOT NULL, metadata TEXT NOT NULL, UNIQUE (stream_id, revision)) STRICT`);
+  const db = openRawLog(file);
   const insert = db.prepare(
     'INSERT INTO events (stream_id, revision, event_id, type, schema_version, data, metadata) VALUES (?, 0, ?, ?, 1, ?, ?)',
   );
