@@ -2,7 +2,8 @@
  * Projection speed, as ratios to a raw baseline measured in the same run (brief, rule 6):
  *  - rebuild of the three analytics projections from N events vs raw better-sqlite3 read + JSON.parse of the same rows;
  *  - live lag (append acknowledged → every projection caught up) at a fixed append rate.
- * Usage: npm run bench -- [--events 1000000] [--rate 1000] [--seconds 10] [--out bench/results]
+ * Usage: npm run bench:projections -- [--events 1000000] [--rate 1000] [--seconds 10] [--page-size 20000]
+ *   [--out bench/results]; `--phase rebuild --file <carepath.db>` rebuilds from an existing log (e.g. a simulated one).
  */
 import Database from 'better-sqlite3';
 import { execFileSync } from 'node:child_process';
@@ -11,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteEventStore } from '@carepath/event-store';
 import {
+  BATCH_PAGE_SIZE,
   localTreatmentProjection,
   ProjectionRunner,
   ReadModelFiles,
@@ -26,6 +28,8 @@ const TARGET_EVENTS = Number(args.get('events') ?? 1_000_000);
 const RATE = Number(args.get('rate') ?? 1000);
 const LIVE_SECONDS = Number(args.get('seconds') ?? 10);
 const OUT = args.get('out') ?? 'bench/results';
+// The rebuild runs as the projector and the rebuild commands do, unless told otherwise.
+const PAGE_SIZE = Number(args.get('page-size') ?? BATCH_PAGE_SIZE);
 const ANALYTICS = [wardOccupancyProjection, referralVolumeProjection, localTreatmentProjection];
 
 async function fill(
@@ -73,7 +77,7 @@ function rawReadParse(file: string): { events: number; ms: number } {
 
 async function rebuild(store: SqliteEventStore, folder: string): Promise<{ ms: number; rssPeakMb: number }> {
   const files = new ReadModelFiles(folder);
-  const runners = ANALYTICS.map((d) => new ProjectionRunner(store, d, files, { pageSize: 5000 }));
+  const runners = ANALYTICS.map((d) => new ProjectionRunner(store, d, files, { pageSize: PAGE_SIZE }));
   let rssPeak = process.memoryUsage().rss;
   const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 50);
   const started = now();

@@ -27,6 +27,7 @@ import {
 import { type InstitutionInfo, journeyBundle } from './fhir/journey-bundle';
 import {
   ALL_PROJECTIONS,
+  BATCH_PAGE_SIZE,
   parsePeriod,
   type ProjectionDefinition,
   ProjectionRunner,
@@ -177,7 +178,7 @@ async function scratch<T>(
   const folder = mkdtempSync(join(tmpdir(), 'carepath-cli-'));
   const files = new ReadModelFiles(folder);
   const runner = new ProjectionRunner(new BoundedEventStore(store, bound), definition, files, {
-    pageSize: 5000,
+    pageSize: BATCH_PAGE_SIZE,
   });
   const bar = progress(definition.name);
   const timer = setInterval(() => bar.update(Number(runner.status().position), Number(bound)), 200);
@@ -363,7 +364,7 @@ async function rebuild(args: Args, config: AppConfig, store: EventStore): Promis
   const files = new ReadModelFiles(config.readModelDir);
   try {
     for (const definition of selected) {
-      const runner = new ProjectionRunner(store, definition, files, { pageSize: 5000 });
+      const runner = new ProjectionRunner(store, definition, files, { pageSize: BATCH_PAGE_SIZE });
       await runner.start();
       const bar = progress(definition.name);
       const done = runner.rebuild();

@@ -1,4 +1,4 @@
-import { ALL_PROJECTIONS, ProjectionRunner, ReadModelFiles } from '@carepath/projections';
+import { ALL_PROJECTIONS, BATCH_PAGE_SIZE, ProjectionRunner, ReadModelFiles } from '@carepath/projections';
 import { loadConfig } from '../../api/src/config/app-config';
 import { openEventStore } from '../../api/src/store/open-event-store';
 
@@ -45,7 +45,7 @@ async function main(argv: string[]): Promise<number> {
       return 2;
     }
     for (const definition of selected) {
-      const runner = new ProjectionRunner(store, definition, files, { pageSize: 5000 });
+      const runner = new ProjectionRunner(store, definition, files, { pageSize: BATCH_PAGE_SIZE });
       const started = process.hrtime.bigint();
       await runner.start();
       const rebuilt = runner.rebuild();
