@@ -1,7 +1,6 @@
 import {
   type DownwardTransferKpi,
   type Ratio,
-  REFERRAL_OUTCOMES,
   type ReferralFigures,
   type ReferralOutcome,
 } from '@carepath/projections';
@@ -19,14 +18,52 @@ import {
 
 /*
  * What the simulator knows to be true, computed from its plan alone with its own arithmetic (CarePath's read-model
- * types and outcome names only give the figures their shape): the oracle the projections must match exactly. It counts what happened in care, so mistakes that were corrected
- * count with their corrected values and entries made in error do not count at all. The formulas are domain.md's
- * ("Indicators"), with the choices the README states: a referral counts in the month it was requested, a redirect
- * is its first request's outcome plus a new request, a patient on leave from a held bed is counted where they
- * physically are (held-bed rule `physical`), a month's figures are in Beijing time.
+ * types only give the figures their shape): the oracle the projections must match exactly. It counts what happened
+ * in care, so mistakes that were corrected count with their corrected values and entries made in error do not
+ * count at all. The formulas are domain.md's ("Indicators"), with the choices the README states: a referral counts
+ * in the month it was requested, a redirect is its first request's outcome plus a new request, a referral's
+ * outcome is where it stands at the end of the period (the plan holds no care after it), a patient away from a
+ * held bed is counted where they physically are (held-bed rule `physical`, the default) or, under `held-bed`, at
+ * the held bed and nowhere else, a month's figures are in Beijing time.
  */
 
 export type Direction = 'up' | 'down';
+
+/**
+ * Where a patient away from a held bed (sequential ward, 序贯病房) is counted at midnight: `physical` in the bed they
+ * lie in, if any; `held-bed` at the held bed's ward, and not in the bed they lie in elsewhere. Either way a
+ * patient is in at most one census a night (domain.md).
+ */
+export const HELD_BED_RULES = ['physical', 'held-bed'] as const;
+export type HeldBedRule = (typeof HELD_BED_RULES)[number];
+
+/** The census the ward figures are for: Beijing midnights (the truth's arithmetic is UTC+8) and a held-bed rule. */
+export interface Census {
+  readonly timeZone: string;
+  readonly heldBedRule: HeldBedRule;
+}
+
+/** The time zone of the truth's calendar (its arithmetic is UTC+8, Beijing time). */
+const TRUTH_TIME_ZONE = 'Asia/Shanghai';
+
+/**
+ * The outcome buckets of referral requests, each request in exactly one, as it stands at the end of the period:
+ * - pending: requested (received or not), not yet decided, cancelled or expired;
+ * - accepted: accepted, and the care it asked for not over: the patient not yet seen or admitted, or still in
+ *   hospital (in progress);
+ * - rejected, and redirected (a rejection for capacity naming another institution, which is a new request);
+ * - cancelled (before or after acceptance) and expired (no decision by the deadline);
+ * - completed: accepted and the care over (seen, or admitted and discharged).
+ */
+export const OUTCOMES = [
+  'pending',
+  'accepted',
+  'rejected',
+  'redirected',
+  'cancelled',
+  'expired',
+  'completed',
+] as const satisfies readonly ReferralOutcome[];
 
 /** The figures of a group of referrals, as the referral-volume read model reports them (domain.md). */
 export type ReferralCell = ReferralFigures;
@@ -68,6 +105,8 @@ export type DownwardKpi = Omit<DownwardTransferKpi, 'institutionId' | 'year'>;
 
 export interface GroundTruth {
   readonly months: readonly string[];
+  /** The census the ward figures are computed for. */
+  readonly census: Census;
   readonly referrals: {
     /** Over all the months. */
     readonly byDirection: ByDirection<ReferralCell>;
@@ -118,6 +157,7 @@ interface Request {
   readonly decisionMinutes: number | null;
 }
 
+/** The bucket of a request (see OUTCOMES); the plan's referrals hold only what happened before the period's end. */
 function outcomeOf(r: PlannedReferral): ReferralOutcome {
   if (r.end) return r.end.kind;
   if (!r.decision) return 'pending';
@@ -131,10 +171,7 @@ function nearestRank(sorted: readonly number[], q: number): number | null {
 }
 
 function cell(requests: readonly Request[]): ReferralCell {
-  const outcomes = Object.fromEntries(REFERRAL_OUTCOMES.map((o) => [o, 0])) as Record<
-    ReferralOutcome,
-    number
-  >;
+  const outcomes = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<ReferralOutcome, number>;
   for (const r of requests) outcomes[r.outcome]++;
   const accepted = requests.filter((r) => r.everAccepted).length;
   // Minutes → hours with 2 decimals: 100·m/60 is never exactly half-way for whole minutes.
@@ -284,33 +321,40 @@ function censusDays(from: number, to: number): number[] {
   return days;
 }
 
-/** Where the patient lay, ward by ward; time on leave is left out (counted where they physically are). */
-function inBed(s: PlannedStay): { wardId: string; from: number; to: number }[] {
-  type Change = { at: number; kind: 'move'; wardId: string } | { at: number; kind: 'leave' | 'return' };
+/** Where a stay's patient was from `from` to `to`: in a bed of the ward, or away with a bed of the ward held. */
+interface Presence {
+  readonly wardId: string;
+  readonly away: boolean;
+  readonly from: number;
+  readonly to: number;
+}
+
+/**
+ * A stay, span by span, up to its discharge or (still there at the end of the period) to `horizon`. A move while
+ * away moves the held bed: the patient is away from a bed of the ward they will return to.
+ */
+function presences(s: PlannedStay, horizon: number): Presence[] {
+  type Change = { at: number; wardId?: string; away?: boolean };
   const changes: Change[] = [
-    ...s.moves.map((m) => ({ at: m.at, kind: 'move' as const, wardId: m.wardId })),
-    ...(s.leave
-      ? [
-          { at: s.leave.from, kind: 'leave' as const },
-          { at: s.leave.to, kind: 'return' as const },
-        ]
-      : []),
+    ...s.moves.map((m) => ({ at: m.at, wardId: m.wardId })),
+    ...(s.leave ? [{ at: s.leave.from, away: true }] : []),
+    ...(s.leave && s.leave.to !== null ? [{ at: s.leave.to, away: false }] : []),
   ].sort((a, b) => a.at - b.at);
-  const spans: { wardId: string; from: number; to: number }[] = [];
-  let wardId = s.wardId;
-  let since: number | null = s.admittedAt;
+  const spans: Presence[] = [];
+  let current = { wardId: s.wardId, away: false, from: s.admittedAt };
   for (const change of changes) {
-    if (since !== null && change.kind !== 'return') spans.push({ wardId, from: since, to: change.at });
-    if (change.kind === 'move') wardId = change.wardId;
-    // A move while away changes the ward the patient returns to, not where they are.
-    if (change.kind === 'leave') since = null;
-    else if (change.kind === 'return' || since !== null) since = change.at;
+    spans.push({ ...current, to: change.at });
+    current = {
+      wardId: change.wardId ?? current.wardId,
+      away: change.away ?? current.away,
+      from: change.at,
+    };
   }
-  if (since !== null) spans.push({ wardId, from: since, to: s.dischargedAt });
+  spans.push({ ...current, to: s.dischargedAt ?? horizon });
   return spans;
 }
 
-function wardTruth(plan: Plan): GroundTruth['wards'] {
+function wardTruth(plan: Plan, rule: HeldBedRule): GroundTruth['wards'] {
   const wards: Record<string, Record<string, WardMonth>> = {};
   const figures = (key: string, day: number) => {
     const month = monthOfDay(day);
@@ -324,6 +368,8 @@ function wardTruth(plan: Plan): GroundTruth['wards'] {
   const firstDay = localDay(Date.parse(`${plan.months[0]}-01T00:00:00+08:00`));
   const lastMonth = plan.months[plan.months.length - 1]!;
   const endDay = localDay(Date.parse(`${nextMonthStart(lastMonth)}T00:00:00+08:00`));
+  // The last census of the figures: 24:00 of the last day of the last month.
+  const horizon = endDay * DAY - UTC8;
   for (const i of plan.institutions) {
     for (const w of i.wards) {
       const key = `${i.institutionId}/${w.wardId}`;
@@ -335,20 +381,30 @@ function wardTruth(plan: Plan): GroundTruth['wards'] {
     }
   }
   for (const j of plan.journeys) {
-    for (const s of j.stays) {
-      const spans = inBed(s);
+    const stays = j.stays.map((s) => ({ stay: s, spans: presences(s, horizon) }));
+    // The nights the patient is away from a held bed: under `held-bed` they are counted there, and only there.
+    const away = new Set<number>();
+    for (const { spans } of stays) {
+      for (const span of spans)
+        if (span.away) for (const day of censusDays(span.from, span.to)) away.add(day);
+    }
+    for (const { stay: s, spans } of stays) {
       let nights = 0;
       for (const span of spans) {
+        const counted = (day: number) => (rule === 'physical' ? !span.away : span.away || !away.has(day));
         for (const day of censusDays(span.from, span.to)) {
+          if (!counted(day)) continue;
           add(`${s.institutionId}/${span.wardId}`, day, 'occupiedBedDays');
           nights++;
         }
       }
+      // Still in hospital at the end of the period: not discharged, so no discharge figures.
+      if (s.dischargedAt === null) continue;
       // A stay begun and ended on one day counts one bed-day, in the ward it was admitted to (domain.md).
       if (localDay(s.admittedAt) === localDay(s.dischargedAt)) {
         add(`${s.institutionId}/${s.wardId}`, localDay(s.admittedAt), 'occupiedBedDays');
       }
-      const dischargedFrom = `${s.institutionId}/${spans[spans.length - 1]?.wardId ?? s.wardId}`;
+      const dischargedFrom = `${s.institutionId}/${spans[spans.length - 1]!.wardId}`;
       add(dischargedFrom, localDay(s.dischargedAt), 'discharges');
       add(dischargedFrom, localDay(s.dischargedAt), 'dischargedBedDays', Math.max(1, nights));
     }
@@ -407,13 +463,15 @@ function localTreatmentTruth(
   return { regions, alliances };
 }
 
-export function groundTruth(plan: Plan): GroundTruth {
+/** The truth of a plan, its ward figures under the held-bed rule given (the product's default: `physical`). */
+export function groundTruth(plan: Plan, heldBedRule: HeldBedRule = 'physical'): GroundTruth {
   const byId = new Map(plan.institutions.map((i) => [i.institutionId, i]));
   const institution = (id: string) => byId.get(id)!;
   return {
     months: plan.months,
+    census: { timeZone: TRUTH_TIME_ZONE, heldBedRule },
     referrals: referralTruth(plan, institution),
-    wards: wardTruth(plan),
+    wards: wardTruth(plan, heldBedRule),
     localTreatment: localTreatmentTruth(plan, institution),
   };
 }
@@ -425,7 +483,7 @@ export function summary(plan: Plan, truth: GroundTruth): string[] {
   const referrals = (direction: Direction) => {
     const c = truth.referrals.byDirection[direction];
     if (!c) return `${direction} 0`;
-    const outcomes = REFERRAL_OUTCOMES.filter((o) => c.outcomes[o] > 0).map((o) => `${o} ${c.outcomes[o]}`);
+    const outcomes = OUTCOMES.filter((o) => c.outcomes[o] > 0).map((o) => `${o} ${c.outcomes[o]}`);
     return `${direction} ${c.total} (${outcomes.join(', ')})`;
   };
   const visits = plan.journeys.flatMap((j) => j.visits);
@@ -444,7 +502,7 @@ export function summary(plan: Plan, truth: GroundTruth): string[] {
     `journeys: ${[...shapes].map(([shape, count]) => `${shape} ${count}`).join(', ')}`,
     `referrals ${referrals('up')}; ${referrals('down')}`,
     `visits ${visits.length} (${residents.length - outside} by residents in the region, ${outside} outside it, ${visits.length - residents.length} by visitors); ` +
-      `stays ${stays.length} (${n(stays, (s) => s.leave)} sequential-ward with a held bed), ${bedDays} occupied bed-days`,
+      `stays ${stays.length} (${n(stays, (s) => s.leave)} sequential-ward with a held bed; ${n(stays, (s) => s.dischargedAt === null)} still open at the end of the period, ${n(stays, (s) => s.leave && s.leave.to === null)} of them away from the held bed), ${bedDays} occupied bed-days (held-bed rule ${truth.census.heldBedRule})`,
     `recorded late: ${n(visits, (v) => v.lateBy > 0)} visits, ${n(stays, (s) => s.lateDischargeBy > 0)} discharges; ` +
       `corrected: ${n(visits, (v) => v.recordedAs)} visits, ${n(stays, (s) => s.recordedAdmittedAt !== null)} admissions, ` +
       `${n(stays, (s) => s.recordedLeave)} leaves, ${n(stays, (s) => s.recordedDischargedAt !== null)} discharges; ` +

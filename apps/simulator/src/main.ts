@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { createApp } from '../../api/src/app.setup';
 import { loadConfig } from '../../api/src/config/app-config';
 import { BusCommandSink } from './command-sink';
-import { groundTruth, summary } from './ground-truth';
+import { groundTruth, HELD_BED_RULES, type HeldBedRule, summary } from './ground-truth';
 import { HttpCommandSink } from './http-command-sink';
 import { progress, simulationArgs, USAGE } from './command-line';
 import { makePlan } from './simulation.plan';
@@ -10,19 +10,24 @@ import { SimulationRunner } from './simulation.runner';
 
 /**
  * npm run simulate -- --preset chaoyang-2023 --scale 0.01 --seed 1 [--truth truth.json] [--url http://host:port]
+ *   [--held-bed-rule held-bed]
  * Writes the generated city and journeys through the real command path, in process into the configured store
  * (DATABASE_FILE or EVENT_STORE=esdb) or over HTTP to a running server (`--url`), then the ground truth it knows
- * to a JSON file.
+ * to a JSON file, its ward figures for the held-bed rule given (default `physical`; the rule the figures will be
+ * read with, HELD_BED_RULE of the server that reads them: it plays no part in what is written).
  */
 async function main(argv: readonly string[]): Promise<number> {
-  const args = simulationArgs(argv, ['truth', 'url']);
-  if (!args) {
-    console.error(`Usage: npm run simulate -- ${USAGE} [--truth <file>] [--url <http://host:port>]`);
+  const args = simulationArgs(argv, ['truth', 'url', 'held-bed-rule']);
+  const rule = args?.options.get('held-bed-rule') ?? 'physical';
+  if (!args || !HELD_BED_RULES.includes(rule as HeldBedRule)) {
+    console.error(
+      `Usage: npm run simulate -- ${USAGE} [--truth <file>] [--url <http://host:port>] [--held-bed-rule <${HELD_BED_RULES.join('|')}>]`,
+    );
     return 2;
   }
   const { preset, scale, seed, concurrency } = args;
   const plan = makePlan(preset, scale, seed);
-  const truth = groundTruth(plan);
+  const truth = groundTruth(plan, rule as HeldBedRule);
   const url = args.options.get('url');
   const app = url ? null : await createApp(loadConfig(), { logger: false });
   await app?.init();

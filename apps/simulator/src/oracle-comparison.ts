@@ -12,9 +12,11 @@ import {
   type ReferralGroup,
   type ReferralVolumeRow,
 } from '@carepath/projections';
+import { APP_CONFIG, type AppConfig } from '../../api/src/config/app-config';
 import { ProjectionsService } from '../../api/src/projections/projections.service';
 import { EVENT_STORE } from '../../api/src/store/tokens';
 import type {
+  Census,
   Direction,
   GroundTruth,
   MonthlyReferralCell,
@@ -29,8 +31,14 @@ import { nextMonth } from './simulation.plan';
  * functions (what the analytics routes serve), and the differences between the two, figure by figure.
  */
 
-/** The census the ground truth is computed for (Beijing midnights; a patient on leave counts where they are). */
-export const CENSUS = { timeZone: 'Asia/Shanghai', heldBedRule: 'physical' } as const;
+/**
+ * The census an app's analytics routes report (CENSUS_TIME_ZONE and HELD_BED_RULE of its configuration): the
+ * comparison reads the figures with it, so a truth computed for another census differs from them.
+ */
+export function appCensus(app: INestApplication): Census {
+  const config = app.get<AppConfig>(APP_CONFIG);
+  return { timeZone: config.censusTimeZone, heldBedRule: config.heldBedRule };
+}
 
 const cell = (f: ReferralFigures): ReferralCell => ({
   total: f.total,
@@ -48,12 +56,16 @@ const monthlyCell = (row: ReferralVolumeRow): MonthlyReferralCell => ({
   growth: row.growth,
 });
 
-/** What the projections report, in the ground truth's shape, over the plan's months. */
-export function observe(projections: ProjectionsService, months: readonly string[]): GroundTruth {
+/** What the projections report for `census`, in the ground truth's shape, over the plan's months. */
+export function observe(
+  projections: ProjectionsService,
+  months: readonly string[],
+  census: Census,
+): GroundTruth {
   const window = parsePeriod({ from: `${months[0]}-01`, to: `${nextMonth(months[months.length - 1]!)}-01` });
   const volume = (...groupBy: ReferralGroup[]) =>
     queryReferralVolume(projections.reader('referral-volume'), window, {}, ['direction', ...groupBy], {
-      timeZone: CENSUS.timeZone,
+      timeZone: census.timeZone,
       unit: 'month',
     });
   const byDirection: Partial<Record<Direction, ReferralCell>> = {};
@@ -75,7 +87,7 @@ export function observe(projections: ProjectionsService, months: readonly string
     years.map((year) => [
       year,
       Object.fromEntries(
-        queryDownwardTransferKpi(projections.reader('referral-volume'), year, undefined, CENSUS.timeZone).map(
+        queryDownwardTransferKpi(projections.reader('referral-volume'), year, undefined, census.timeZone).map(
           ({ institutionId, year: _, ...kpi }) => [institutionId, kpi],
         ),
       ),
@@ -86,7 +98,7 @@ export function observe(projections: ProjectionsService, months: readonly string
   const alliances: Record<string, Record<string, Ratio>> = {};
   for (const month of months) {
     const period = parsePeriod({ period: month });
-    for (const row of queryWardOccupancy(projections.reader('ward-occupancy'), period, {}, 'ward', CENSUS)) {
+    for (const row of queryWardOccupancy(projections.reader('ward-occupancy'), period, {}, 'ward', census)) {
       const f = row.figures;
       (wards[`${row.institutionId}/${row.wardId}`] ??= {})[month] = {
         occupiedBedDays: f.occupiedBedDays,
@@ -100,7 +112,7 @@ export function observe(projections: ProjectionsService, months: readonly string
         projections.reader('local-treatment'),
         period,
         undefined,
-        CENSUS.timeZone,
+        census.timeZone,
       ).map((row) => [
         row.regionCode,
         {
@@ -115,12 +127,13 @@ export function observe(projections: ProjectionsService, months: readonly string
         projections.reader('local-treatment'),
         period,
         undefined,
-        CENSUS.timeZone,
+        census.timeZone,
       ).map((row) => [row.allianceId, { ...row.communityShare }]),
     );
   }
   return {
     months,
+    census: { timeZone: census.timeZone, heldBedRule: census.heldBedRule },
     referrals: {
       byDirection,
       byMonth,
@@ -171,7 +184,10 @@ export async function rebuildProjections(app: INestApplication): Promise<void> {
   for (const name of projections.names()) await projections.runner(name).rebuild();
 }
 
-/** The differences between the ground truth and what the app's projections report now. */
+/**
+ * The differences between the ground truth and what the app's projections report now, for the census the app is
+ * configured with (a truth computed under another held-bed rule or time zone differs at `census`, and in figures).
+ */
 export function compareWithTruth(app: INestApplication, truth: GroundTruth): string[] {
-  return differences(truth, observe(app.get(ProjectionsService), truth.months));
+  return differences(truth, observe(app.get(ProjectionsService), truth.months, appCensus(app)));
 }

@@ -7,32 +7,30 @@ import { EVENT_STORE } from '../../api/src/store/tokens';
 import type { EventStore } from '@carepath/event-store';
 import { BusCommandSink } from './command-sink';
 import { progress, simulationArgs, USAGE } from './command-line';
-import { groundTruth, summary } from './ground-truth';
-import {
-  CENSUS,
-  compareWithTruth,
-  figureCount,
-  projectionsCaughtUp,
-  rebuildProjections,
-} from './oracle-comparison';
+import { groundTruth, HELD_BED_RULES, type HeldBedRule, summary } from './ground-truth';
+import { compareWithTruth, figureCount, projectionsCaughtUp, rebuildProjections } from './oracle-comparison';
 import { makePlan } from './simulation.plan';
 import { SimulationRunner } from './simulation.runner';
 
 /**
- * npm run simulate:oracle -- --preset chaoyang-2023 --scale 0.02 --seed 7
+ * npm run simulate:oracle -- --preset chaoyang-2023 --scale 0.02 --seed 7 [--held-bed-rule held-bed]
  * Runs the simulation into a temporary database, waits for the projections, compares every figure of the ground
- * truth with what the projections report, rebuilds them all from the log and compares again. Exit status 1 on
- * any difference, 2 on bad usage.
+ * truth with what the projections report, rebuilds them all from the log and compares again. The app counts a
+ * patient away from a held bed by the rule given (HELD_BED_RULE; default `physical`), and the truth is computed
+ * for the same rule. Exit status 1 on any difference, 2 on bad usage.
  */
 async function main(argv: readonly string[]): Promise<number> {
-  const args = simulationArgs(argv, []);
-  if (!args) {
-    console.error(`Usage: npm run simulate:oracle -- ${USAGE}`);
+  const args = simulationArgs(argv, ['held-bed-rule']);
+  const rule = args?.options.get('held-bed-rule') ?? 'physical';
+  if (!args || !HELD_BED_RULES.includes(rule as HeldBedRule)) {
+    console.error(
+      `Usage: npm run simulate:oracle -- ${USAGE} [--held-bed-rule <${HELD_BED_RULES.join('|')}>]`,
+    );
     return 2;
   }
   const { preset, scale, seed, concurrency } = args;
   const plan = makePlan(preset, scale, seed);
-  const truth = groundTruth(plan);
+  const truth = groundTruth(plan, rule as HeldBedRule);
   const folder = mkdtempSync(join(tmpdir(), 'carepath-oracle-'));
   const app = await createApp(
     {
@@ -40,8 +38,8 @@ async function main(argv: readonly string[]): Promise<number> {
       databaseFile: join(folder, 'carepath.db'),
       readModelDir: join(folder, 'read-models'),
       // The truth is computed for this census; the projections are waited for, however long they take.
-      censusTimeZone: CENSUS.timeZone,
-      heldBedRule: CENSUS.heldBedRule,
+      censusTimeZone: truth.census.timeZone,
+      heldBedRule: truth.census.heldBedRule,
       projectedWaitMs: 10 * 60_000,
     },
     { logger: false },
@@ -53,7 +51,7 @@ async function main(argv: readonly string[]): Promise<number> {
     await runner.run(plan, progress('journey commands'));
     process.stderr.write('\n');
     console.log(
-      `${preset.name} at scale ${scale}, seed ${seed}: ${plan.journeys.length} journeys, ${runner.commands} commands in ${seconds(started)} s`,
+      `${preset.name} at scale ${scale}, seed ${seed}, held-bed rule ${rule}: ${plan.journeys.length} journeys, ${runner.commands} commands in ${seconds(started)} s`,
     );
     for (const line of summary(plan, truth)) console.log(`  ${line}`);
     // What the log holds after the run: the figures docs/scaling.md sizes a province from.

@@ -154,11 +154,12 @@ export interface PlannedStay {
   readonly referral: string | null;
   readonly admittedAt: number;
   readonly moves: readonly { readonly at: number; readonly wardId: string }[];
-  /** Away with the bed held (sequential ward, 序贯病房), from .. to. */
-  readonly leave: { readonly from: number; readonly to: number } | null;
+  /** Away with the bed held (sequential ward, 序贯病房), from .. to (null: still away at the period's end). */
+  readonly leave: { readonly from: number; readonly to: number | null } | null;
   readonly surgeryAt: number | null;
   readonly rehabAt: readonly number[];
-  readonly dischargedAt: number;
+  /** Null: still in hospital at the end of the period (the stay is open). */
+  readonly dischargedAt: number | null;
   readonly disposition: 'home' | 'rehab';
   readonly destination: string | null;
   /** Admission or discharge recorded at a wrong time first, then corrected. */
@@ -292,7 +293,7 @@ class PlanBuilder {
             wardId: 'rehab',
             beds: bedsPerCentre,
             // Every other centre opens more beds during the period (a bed-count change: open bed-days follow it).
-            bedChange: c % 2 === 0 ? { at: this.when(0), beds: bedsPerCentre + 4 } : null,
+            bedChange: c % 2 === 0 ? { at: this.when(), beds: bedsPerCentre + 4 } : null,
           },
         ],
       });
@@ -336,9 +337,9 @@ class PlanBuilder {
     return choices[choices.length - 1]![0];
   }
 
-  /** A working-hours time (08:00-17:00 Beijing) in the period, leaving `margin` days for the care to end. */
-  private when(margin = 30): number {
-    const days = (this.end - this.start) / DAY - margin;
+  /** A working-hours time (08:00-17:00 Beijing) on a day of the period. */
+  private when(): number {
+    const days = (this.end - this.start) / DAY;
     return (
       this.start +
       Math.floor(this.rand() * days) * DAY +
@@ -390,7 +391,8 @@ class PlanBuilder {
     referral: string | null,
     admittedAt: number,
     dischargedAt: number,
-    extras: Partial<Pick<PlannedStay, 'wardId' | 'leave' | 'rehabAt' | 'disposition' | 'destination'>> & {
+    extras: Partial<Pick<PlannedStay, 'wardId' | 'rehabAt' | 'disposition' | 'destination'>> & {
+      leave?: { readonly from: number; readonly to: number };
       surgery?: boolean;
       /** Nothing in the journey waits for this discharge, so it may be entered late. */
       last?: boolean;
@@ -543,9 +545,15 @@ class PlanBuilder {
     ];
   }
 
+  /**
+   * The journey as the period leaves it (care after the period's end has not happened yet, see `untilEnd`), closed
+   * half of the time an hour after its last care when nothing of it is still open and that is inside the period.
+   */
   private close(draft: Draft): PlannedJourney {
-    const times = allTimes(draft);
-    return { ...draft, closedAt: this.chance(0.5) ? Math.max(...times) + HOUR : null };
+    const journey = untilEnd(draft, this.end);
+    const closing = this.chance(0.5) ? Math.max(...allTimes(journey)) + HOUR : null;
+    const closable = closing !== null && closing < this.end && !stillOpen(journey);
+    return { ...journey, closedAt: closable ? closing : null };
   }
 
   /**
@@ -895,6 +903,58 @@ class PlanBuilder {
   }
 }
 
+/** Is anything of the journey still open: a referral not yet decided or accepted and not yet ended, a stay? */
+export function stillOpen(j: Draft): boolean {
+  return (
+    j.referrals.some((r) => r.end === null && (r.decision === null || r.decision.kind === 'accepted')) ||
+    j.stays.some((s) => s.dischargedAt === null)
+  );
+}
+
+/**
+ * A journey as it stands at the end of the period (`end`, exclusive): what would happen in care from then on has
+ * not happened yet, so it is left out, and what it leaves open stays open. A request made before the end but not
+ * yet decided is pending; one accepted but whose care is not over is accepted (the patient not yet seen or
+ * admitted, or still in hospital); a stay not yet discharged is open, its patient in a bed (or on leave from a
+ * held bed) at every midnight to come. Care of the period recorded after its end (late entries, corrections)
+ * is still recorded: only care times are cut, not recording times.
+ */
+export function untilEnd(j: Draft, end: number): Draft {
+  const before = (t: number | null): t is number => t !== null && t < end;
+  const referrals = j.referrals
+    .filter((r) => before(r.requestedAt))
+    .map((r): PlannedReferral => ({
+      ...r,
+      receivedAt: before(r.receivedAt) ? r.receivedAt : null,
+      decision: r.decision && before(r.decision.at) ? r.decision : null,
+      end: r.end && before(r.end.at) ? r.end : null,
+    }));
+  const stays = j.stays
+    .filter((s) => before(s.admittedAt))
+    .map((s): PlannedStay => {
+      const discharged = before(s.dischargedAt);
+      const leave = s.leave && before(s.leave.from) ? s.leave : null;
+      const returned = leave !== null && before(leave.to);
+      return {
+        ...s,
+        moves: s.moves.filter((m) => before(m.at)),
+        leave: leave && { from: leave.from, to: returned ? leave.to : null },
+        surgeryAt: before(s.surgeryAt) ? s.surgeryAt : null,
+        rehabAt: s.rehabAt.filter(before),
+        dischargedAt: discharged ? s.dischargedAt : null,
+        recordedAdmittedAt: before(s.recordedAdmittedAt) ? s.recordedAdmittedAt : null,
+        recordedDischargedAt: discharged && before(s.recordedDischargedAt) ? s.recordedDischargedAt : null,
+        recordedLeave:
+          returned && s.recordedLeave && before(s.recordedLeave.from) && before(s.recordedLeave.to)
+            ? s.recordedLeave
+            : null,
+        wrongDischargeAt: before(s.wrongDischargeAt) ? s.wrongDischargeAt : null,
+        lateDischargeBy: discharged ? s.lateDischargeBy : 0,
+      };
+    });
+  return { ...j, visits: j.visits.filter((v) => before(v.at)), referrals, stays };
+}
+
 /** Every care time of a journey, recorded values included. */
 export function allTimes(j: Draft): number[] {
   return [
@@ -907,9 +967,9 @@ export function allTimes(j: Draft): number[] {
     ]),
     ...j.stays.flatMap((s) => [
       s.admittedAt,
-      s.dischargedAt,
+      ...(s.dischargedAt !== null ? [s.dischargedAt] : []),
       ...s.moves.map((m) => m.at),
-      ...(s.leave ? [s.leave.from, s.leave.to] : []),
+      ...(s.leave ? [s.leave.from, ...(s.leave.to !== null ? [s.leave.to] : [])] : []),
       ...(s.surgeryAt !== null ? [s.surgeryAt] : []),
       ...s.rehabAt,
       ...(s.recordedAdmittedAt !== null ? [s.recordedAdmittedAt] : []),

@@ -358,7 +358,7 @@ function scriptStay(s: PlannedStay, add: Add): void {
   }
   const leave = s.leave;
   if (leave) {
-    const recorded = s.recordedLeave ?? leave;
+    const recorded = s.recordedLeave ?? { from: leave.from, to: leave.to };
     add(
       leave.from,
       actor,
@@ -369,14 +369,21 @@ function scriptStay(s: PlannedStay, add: Add): void {
       }),
       { events: { LeaveStarted: `leave:${s.name}` } },
     );
-    add(
-      leave.to,
-      actor,
-      (ids) => ({ kind: 'EndLeave', admissionId: ids(admission), occurredAt: iso(recorded.to) }),
-      { events: { LeaveEnded: `return:${s.name}` } },
-    );
+    // Still away at the end of the period: the return has not happened yet.
+    const returnAt = leave.to;
+    const recordedReturn = recorded.to;
+    if (returnAt !== null && recordedReturn !== null) {
+      add(
+        returnAt,
+        actor,
+        (ids) => ({ kind: 'EndLeave', admissionId: ids(admission), occurredAt: iso(recordedReturn) }),
+        { events: { LeaveEnded: `return:${s.name}` } },
+      );
+    }
     if (recorded.from !== leave.from) correct('LeaveStarted', `leave:${s.name}`, leave.from, leave.from);
-    if (recorded.to !== leave.to) correct('LeaveEnded', `return:${s.name}`, leave.to, leave.to);
+    if (returnAt !== null && recordedReturn !== returnAt) {
+      correct('LeaveEnded', `return:${s.name}`, returnAt, returnAt);
+    }
   }
   if (s.surgeryAt !== null) {
     const at = s.surgeryAt;
@@ -411,11 +418,14 @@ function scriptStay(s: PlannedStay, add: Add): void {
       body: { reason: 'wrong-patient' },
     }));
   }
-  const dischargeRecordedAt = s.dischargedAt + s.lateDischargeBy;
-  add(dischargeRecordedAt, actor, discharge(s.recordedDischargedAt ?? s.dischargedAt), {
+  // Still in hospital at the end of the period: the discharge has not happened yet.
+  const dischargedAt = s.dischargedAt;
+  if (dischargedAt === null) return;
+  const dischargeRecordedAt = dischargedAt + s.lateDischargeBy;
+  add(dischargeRecordedAt, actor, discharge(s.recordedDischargedAt ?? dischargedAt), {
     events: { PatientDischarged: `discharge:${s.name}` },
   });
   if (s.recordedDischargedAt !== null) {
-    correct('PatientDischarged', `discharge:${s.name}`, s.dischargedAt, dischargeRecordedAt);
+    correct('PatientDischarged', `discharge:${s.name}`, dischargedAt, dischargeRecordedAt);
   }
 }

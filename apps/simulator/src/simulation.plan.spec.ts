@@ -1,0 +1,170 @@
+import { groundTruth } from './ground-truth';
+import {
+  allTimes,
+  DAY,
+  HOUR,
+  makePlan,
+  type PlannedJourney,
+  type PlannedStay,
+  PRESETS,
+  stillOpen,
+  untilEnd,
+} from './simulation.plan';
+
+const END = Date.parse('2024-01-01T00:00:00+08:00');
+
+const stay: PlannedStay = {
+  name: 'community',
+  institutionId: 'SIM-CHC-1',
+  wardId: 'rehab',
+  referral: null,
+  admittedAt: END - 3 * DAY,
+  moves: [],
+  leave: { from: END - 2 * DAY, to: END + 2 * DAY },
+  surgeryAt: null,
+  rehabAt: [END - 2.5 * DAY, END + 3 * DAY],
+  dischargedAt: END + 5 * DAY,
+  disposition: 'home',
+  destination: null,
+  recordedAdmittedAt: null,
+  recordedDischargedAt: END + 4 * DAY,
+  recordedLeave: { from: END - 2 * DAY, to: END + 3 * DAY },
+  wrongWardFirst: null,
+  wrongDischargeAt: END + 4.5 * DAY,
+  lateDischargeBy: 3 * DAY,
+};
+
+/** A sequential-ward journey drawn past the end of the period: what untilEnd keeps of it. */
+const drawn: PlannedJourney = {
+  shape: 'sequential',
+  patientId: 'pt-1',
+  residenceRegion: '110105',
+  visits: [
+    {
+      institutionId: 'SIM-CHC-1',
+      visitType: 'outpatient',
+      at: END - 3 * DAY - HOUR,
+      referral: null,
+      recordedAs: null,
+      duplicated: false,
+      lateBy: 0,
+    },
+    {
+      institutionId: 'SIM-CHC-1',
+      visitType: 'outpatient',
+      at: END + 8 * DAY,
+      referral: null,
+      recordedAs: null,
+      duplicated: false,
+      lateBy: 0,
+    },
+  ],
+  referrals: [
+    {
+      name: 'up',
+      direction: 'up',
+      from: 'SIM-CHC-1',
+      to: 'SIM-HOSP-1',
+      priority: 'urgent',
+      setting: 'inpatient',
+      requestedAt: END - 2 * DAY - HOUR,
+      redirectedFrom: null,
+      receivedAt: END - 2 * DAY - HOUR / 2,
+      decision: { kind: 'accepted', at: END - 2 * DAY - HOUR / 4, rejectedInErrorFirst: false },
+      end: { kind: 'completed', at: END + 2 * DAY },
+      wrongTargetFirst: null,
+    },
+    {
+      name: 'down',
+      direction: 'down',
+      from: 'SIM-HOSP-1',
+      to: 'SIM-CHC-1',
+      priority: 'routine',
+      setting: 'inpatient',
+      requestedAt: END - HOUR,
+      redirectedFrom: null,
+      receivedAt: END + HOUR,
+      decision: { kind: 'redirected', at: END + 2 * HOUR, to: 'redirect' },
+      end: null,
+      wrongTargetFirst: null,
+    },
+    {
+      name: 'redirect',
+      direction: 'down',
+      from: 'SIM-HOSP-1',
+      to: 'SIM-CHC-2',
+      priority: 'routine',
+      setting: 'inpatient',
+      requestedAt: END + 2 * HOUR,
+      redirectedFrom: 'down',
+      receivedAt: null,
+      decision: { kind: 'accepted', at: END + 3 * HOUR, rejectedInErrorFirst: false },
+      end: { kind: 'completed', at: END + 5 * DAY },
+      wrongTargetFirst: null,
+    },
+  ],
+  stays: [stay],
+  closedAt: null,
+};
+
+describe('untilEnd: a journey as the end of the period leaves it', () => {
+  const cut = untilEnd(drawn, END);
+
+  it('keeps the care before the end and nothing after it', () => {
+    expect(allTimes(cut).filter((t) => t >= END)).toEqual([]);
+    expect(cut.visits.map((v) => v.at)).toEqual([END - 3 * DAY - HOUR]);
+  });
+
+  it('leaves a request not yet decided pending and an accepted one open, and makes no redirect yet', () => {
+    expect(
+      cut.referrals.map((r) => [r.name, r.receivedAt !== null, r.decision?.kind ?? null, r.end]),
+    ).toEqual([
+      ['up', true, 'accepted', null],
+      ['down', false, null, null],
+    ]);
+  });
+
+  it('leaves the stay open, the patient away from the held bed, without the mistakes made about what is to come', () => {
+    expect(cut.stays[0]).toEqual({
+      ...stay,
+      leave: { from: END - 2 * DAY, to: null },
+      rehabAt: [END - 2.5 * DAY],
+      dischargedAt: null,
+      recordedDischargedAt: null,
+      recordedLeave: null,
+      wrongDischargeAt: null,
+      lateDischargeBy: 0,
+    });
+    expect(stillOpen(cut)).toBe(true);
+  });
+});
+
+describe('plans at the end of the period', () => {
+  // A year of Chaoyang at scale 0.02 (1,203 upward and 2,294 downward requests).
+  const plan = makePlan(PRESETS['chaoyang-2023']!, 0.02, 7);
+  const truth = groundTruth(plan);
+
+  it('hold no care after the end, and close no journey with something still open', () => {
+    expect(plan.journeys.flatMap((j) => allTimes(j)).filter((t) => t >= END)).toEqual([]);
+    expect(plan.journeys.filter((j) => j.closedAt !== null && (stillOpen(j) || j.closedAt >= END))).toEqual(
+      [],
+    );
+  });
+
+  it('leave a small share of the requests of the last days pending, and of accepted ones open', () => {
+    for (const direction of ['up', 'down'] as const) {
+      const { total, outcomes } = truth.referrals.byDirection[direction]!;
+      expect(outcomes.pending).toBeGreaterThan(0);
+      expect(outcomes.accepted).toBeGreaterThan(0);
+      // About the requests of the last days of a year, each share well under 5%.
+      expect((outcomes.pending + outcomes.accepted) / total).toBeLessThan(0.05);
+      // Every one of them was requested in the last weeks of the period.
+      const open = plan.journeys
+        .flatMap((j) => j.referrals)
+        .filter((r) => r.direction === direction && r.end === null)
+        .filter((r) => r.decision === null || r.decision.kind === 'accepted');
+      expect(open).toHaveLength(outcomes.pending + outcomes.accepted);
+      expect(open.filter((r) => r.requestedAt < END - 21 * DAY)).toEqual([]);
+    }
+  });
+});
