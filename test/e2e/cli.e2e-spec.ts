@@ -259,6 +259,28 @@ describe('carepath CLI', () => {
     });
   });
 
+  it('rebuilds every projection from the log, two threads at a time, and serves the new generations (0)', async () => {
+    const files = join(t.databaseFile, '..', 'read-models');
+    const generations = () => {
+      const catalog = new Database(join(files, 'catalog.db'), { readonly: true });
+      const rows = catalog.prepare('SELECT name, generation FROM generations').all() as Body[];
+      catalog.close();
+      return Object.fromEntries(rows.map((r) => [r.name, r.generation as number]));
+    };
+    const before = generations();
+    // A damaged read model, which only a rebuild from the log repairs.
+    const damaged = new Database(join(files, `local-treatment.g${before['local-treatment']}.db`));
+    damaged.prepare('DELETE FROM visits').run();
+    damaged.close();
+    expect(await cli('verify', '--projections')).toBe(1);
+
+    expect(await cli('rebuild', 'all')).toBe(0);
+    const after = generations();
+    for (const name of Object.keys(before)) expect(after[name]).toBeGreaterThan(before[name]);
+    expect(out.filter((line) => / generation \d+ at position \d+/.test(line))).toHaveLength(4);
+    expect(await cli('verify', '--projections')).toBe(0);
+  });
+
   it('answers a wrong command with usage and status 2', async () => {
     expect(await cli('frobnicate')).toBe(2);
     expect(await cli()).toBe(2);

@@ -35,6 +35,8 @@ import {
   queryReferralVolume,
   queryWardOccupancy,
   ReadModelFiles,
+  rebuildProgress,
+  rebuildTogether,
 } from '@carepath/projections';
 import { type AppConfig, loadConfig } from '../../api/src/config/app-config';
 import { openEventStore } from '../../api/src/store/open-event-store';
@@ -361,28 +363,23 @@ async function rebuild(args: Args, config: AppConfig, store: EventStore): Promis
   const selected = target === 'all' ? ALL_PROJECTIONS : ALL_PROJECTIONS.filter((p) => p.name === target);
   if (selected.length === 0)
     throw new UsageError(`rebuild <${ALL_PROJECTIONS.map((p) => p.name).join('|')}|all>`);
+  // Rebuilt side by side: one read of the log for all of them, not one per projection.
+  const bar = progress(selected.map((d) => d.name).join(' + '));
   const files = new ReadModelFiles(config.readModelDir);
   try {
-    for (const definition of selected) {
-      const runner = new ProjectionRunner(store, definition, files, { pageSize: BATCH_PAGE_SIZE });
-      await runner.start();
-      const bar = progress(definition.name);
-      const done = runner.rebuild();
-      const timer = setInterval(() => {
-        const s = runner.status();
-        bar.update(Number(s.rebuild?.position ?? s.position), Number(s.headPosition));
-      }, 200);
-      try {
-        await done;
-      } finally {
-        clearInterval(timer);
-        bar.update(1, 1);
-        bar.end();
-      }
-      const s = runner.status();
-      console.log(`${definition.name}: generation ${s.generation} at position ${s.position}`);
-      await runner.stop();
-    }
+    const statuses = await rebuildTogether(store, files, selected, {
+      pageSize: BATCH_PAGE_SIZE,
+      onProgress: (all) => {
+        const { position, head } = rebuildProgress(all);
+        bar.update(Number(position), Number(head));
+      },
+    });
+    bar.update(1, 1);
+    bar.end();
+    for (const s of statuses) console.log(`${s.name}: generation ${s.generation} at position ${s.position}`);
+  } catch (error) {
+    bar.end();
+    throw error;
   } finally {
     files.close();
   }

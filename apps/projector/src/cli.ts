@@ -1,4 +1,10 @@
-import { ALL_PROJECTIONS, BATCH_PAGE_SIZE, ProjectionRunner, ReadModelFiles } from '@carepath/projections';
+import {
+  ALL_PROJECTIONS,
+  BATCH_PAGE_SIZE,
+  ReadModelFiles,
+  rebuildProgress,
+  rebuildTogether,
+} from '@carepath/projections';
 import { loadConfig } from '../../api/src/config/app-config';
 import { openEventStore } from '../../api/src/store/open-event-store';
 
@@ -44,29 +50,20 @@ async function main(argv: string[]): Promise<number> {
       console.error(`Unknown projection "${target ?? ''}".\n${USAGE}`);
       return 2;
     }
-    for (const definition of selected) {
-      const runner = new ProjectionRunner(store, definition, files, { pageSize: BATCH_PAGE_SIZE });
-      const started = process.hrtime.bigint();
-      await runner.start();
-      const rebuilt = runner.rebuild();
-      const progress = setInterval(() => {
-        const s = runner.status();
-        const position = BigInt(s.rebuild?.position ?? s.position);
-        process.stderr.write(`\r${definition.name.padEnd(16)} ${bar(position, BigInt(s.headPosition))}`);
-      }, 200);
-      try {
-        await rebuilt;
-      } finally {
-        clearInterval(progress);
-      }
-      const status = runner.status();
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      process.stderr.write(`\r${definition.name.padEnd(16)} ${bar(1n, 1n)}\n`);
-      console.log(
-        `${definition.name}: generation ${status.generation} at position ${status.position} in ${seconds.toFixed(1)} s`,
-      );
-      await runner.stop();
-    }
+    // Rebuilt side by side: one read of the log for all of them, not one per projection.
+    const started = process.hrtime.bigint();
+    const label = selected.map((d) => d.name).join(' + ');
+    const statuses = await rebuildTogether(store, files, selected, {
+      pageSize: BATCH_PAGE_SIZE,
+      onProgress: (all) => {
+        const { position, head } = rebuildProgress(all);
+        process.stderr.write(`\r${label} ${bar(position, head)}`);
+      },
+    });
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    process.stderr.write(`\r${label} ${bar(1n, 1n)}\n`);
+    for (const s of statuses) console.log(`${s.name}: generation ${s.generation} at position ${s.position}`);
+    console.log(`rebuilt in ${seconds.toFixed(1)} s`);
     return 0;
   } catch (error) {
     console.error(`failed: ${error instanceof Error ? error.message : String(error)}`);

@@ -10,6 +10,7 @@ export * from './runtime/projection';
 export * from './runtime/read-model-files';
 export * from './runtime/projection-runner';
 export * from './runtime/journey-projection';
+export * from './runtime/rebuild-projections';
 export * from './ward-occupancy/ward-occupancy.projection';
 export * from './ward-occupancy/ward-occupancy.query';
 export * from './referral-volume/referral-volume.projection';

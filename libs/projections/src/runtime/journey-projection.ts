@@ -69,11 +69,17 @@ export function journeyProjection(spec: JourneyProjectionSpec): ProjectionDefini
     `,
     open(db: Database.Database, context: ProjectionContext): ProjectionWriter {
       const rows = spec.rows(db);
-      const storedRevision = db
-        .prepare('SELECT revision FROM journey_revisions WHERE journey_id = ?')
-        .pluck();
-      const saveRevision = db.prepare(
-        'INSERT INTO journey_revisions (journey_id, revision) VALUES (?, ?) ON CONFLICT(journey_id) DO UPDATE SET revision = excluded.revision',
+      // One statement per page, not one per journey: a page holds thousands of journeys, and the per-call cost of
+      // crossing into SQLite dominated a rebuild's bookkeeping (docs/benchmarks.md, "Projections").
+      const storedRevisions = db
+        .prepare(
+          'SELECT journey_id, revision FROM journey_revisions WHERE journey_id IN (SELECT value FROM json_each(?))',
+        )
+        .raw(true);
+      const saveRevisions = db.prepare(
+        `INSERT INTO journey_revisions (journey_id, revision)
+           SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?) WHERE true
+           ON CONFLICT(journey_id) DO UPDATE SET revision = excluded.revision`,
       );
       const memo = memoFor(context);
       const cache = new Map<string, Folded>();
@@ -94,18 +100,19 @@ export function journeyProjection(spec: JourneyProjectionSpec): ProjectionDefini
         async prepare(events) {
           // Journeys of this page that are not cached but already have rows: fold them again from the log, up to
           // the revision their rows reflect.
-          const seen = new Set<string>();
+          const uncached = new Set<string>();
           for (const e of events) {
-            if (!e.streamId.startsWith(JOURNEY_PREFIX) || seen.has(e.streamId)) continue;
-            seen.add(e.streamId);
+            if (!e.streamId.startsWith(JOURNEY_PREFIX)) continue;
             const journeyId = e.streamId.slice(JOURNEY_PREFIX.length);
-            if (cache.has(journeyId)) continue;
-            const revision = storedRevision.get(journeyId) as number | undefined;
-            if (revision === undefined) continue;
+            if (!cache.has(journeyId)) uncached.add(journeyId);
+          }
+          if (uncached.size === 0) return;
+          const stored = storedRevisions.all(JSON.stringify([...uncached])) as [string, number][];
+          for (const [journeyId, revision] of stored) {
             let folded: Folded = { state: initialJourneyState(), revision: -1 };
-            for (const stored of await context.readStream(e.streamId)) {
-              if (Number(stored.revision) > revision) break;
-              folded = fold(folded, stored);
+            for (const event of await context.readStream(JOURNEY_PREFIX + journeyId)) {
+              if (Number(event.revision) > revision) break;
+              folded = fold(folded, event);
             }
             loaded.set(journeyId, folded);
           }
@@ -125,6 +132,7 @@ export function journeyProjection(spec: JourneyProjectionSpec): ProjectionDefini
             else byJourney.set(journeyId, [event]);
           }
           touchedInPage = [...byJourney.keys()];
+          const revisions: [string, number][] = [];
           for (const [journeyId, journeyEvents] of byJourney) {
             const start = loaded.get(journeyId) ??
               cache.get(journeyId) ?? { state: initialJourneyState(), revision: -1 };
@@ -132,12 +140,13 @@ export function journeyProjection(spec: JourneyProjectionSpec): ProjectionDefini
             const todo = journeyEvents.filter((e) => Number(e.revision) > start.revision);
             const last = todo.at(-1);
             if (!last) continue;
-            const folded = foldPage(memo, journeyId, start, todo, last);
+            const folded = foldPage(memo, start, todo, last);
             remember(journeyId, folded);
-            saveRevision.run(journeyId, folded.revision);
+            revisions.push([journeyId, folded.revision]);
             const state = folded.state.status === 'not-opened' ? null : folded.state;
             guard(last, () => rows.replaceJourney(journeyId, state, start.revision < 0));
           }
+          if (revisions.length > 0) saveRevisions.run(JSON.stringify(revisions));
           loaded.clear();
         },
 
@@ -152,34 +161,29 @@ export function journeyProjection(spec: JourneyProjectionSpec): ProjectionDefini
 }
 
 /**
- * The state of a journey after revision r is a pure function of the log, so projections sharing a store share
- * the result of each fold step: the first projection to reach (journey, r, event id) folds it, the others reuse it.
+ * The state of a journey after revision r is a pure function of the log, so projections reading the same page
+ * share each fold: the first to fold a journey's events up to a given stored event keeps the result under that
+ * event object, and the others reuse it. Keyed weakly by the event, the shared result lives exactly as long as
+ * the page that produced it; holding folded journeys any longer made every rebuild pay for them in garbage
+ * collection (docs/benchmarks.md, "Projections").
  */
-type FoldMemo = Map<string, { from: number; lastEventId: string; folded: Folded }>;
+type FoldMemo = WeakMap<StoredEvent, { from: number; folded: Folded }>;
 const memos = new WeakMap<object, FoldMemo>();
 
 function memoFor(context: ProjectionContext): FoldMemo {
   let memo = memos.get(context.store);
   if (!memo) {
-    memo = new Map();
+    memo = new WeakMap();
     memos.set(context.store, memo);
   }
   return memo;
 }
 
-function foldPage(
-  memo: FoldMemo,
-  journeyId: string,
-  start: Folded,
-  events: readonly StoredEvent[],
-  last: StoredEvent,
-): Folded {
-  const known = memo.get(journeyId);
-  if (known && known.from === start.revision && known.lastEventId === last.id) return known.folded;
+function foldPage(memo: FoldMemo, start: Folded, events: readonly StoredEvent[], last: StoredEvent): Folded {
+  const known = memo.get(last);
+  if (known && known.from === start.revision) return known.folded;
   const folded = events.reduce(fold, start);
-  memo.delete(journeyId);
-  memo.set(journeyId, { from: start.revision, lastEventId: last.id, folded });
-  if (memo.size > CACHE_LIMIT) memo.delete(memo.keys().next().value!);
+  memo.set(last, { from: start.revision, folded });
   return folded;
 }
 
