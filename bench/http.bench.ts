@@ -1,13 +1,20 @@
 /*
  * Durable HTTP commands through the real API (built output, its own process, the embedded store on a temporary
- * file), as ratios to a bare Fastify + better-sqlite3 server doing the same durable insert (bench/raw-fastify-
- * server.ts), measured in the same run with the same load (brief, rule 6). The command is `POST /journeys`: two
- * events in a new stream, a unique patient id per request.
- * Load shapes, each server in turn: saturation (autocannon, 64 connections); 1,000/s with autocannon's
- * `overallRate`; 1,000/s evenly paced by an open-loop generator (see `paced`). After the API stops, the journey
- * events in its file are counted against the acknowledged writes.
+ * file), as ratios to a bare Fastify + better-sqlite3 server doing the same durable work (bench/raw-fastify-
+ * server.ts), measured in the same run with the same load (brief, rule 6). Two commands:
+ * - `POST /journeys`: two events in a new stream, a unique patient id per request. Load shapes, each server in turn:
+ *   saturation (autocannon, 64 connections); 1,000/s with autocannon's `overallRate`; 1,000/s evenly paced by an
+ *   open-loop generator (see `paced`).
+ * - `POST /journeys/:id/visits`: one event on an existing journey, the API's full write path (load the stream,
+ *   fold, decide, append at the expected revision). A pool of journeys (`--pool`, 64 per connection by default) is
+ *   opened first, outside the measures; requests go round the pool in turn, so a journey is asked again only after
+ *   the whole pool has been, and two requests in flight on one journey (a 409) are rare; any 409 is counted and shown
+ *   on its own. Shapes: saturation and 1,000/s paced. The streams grow as the phases run, faster on the faster
+ *   server: the mean journey length is reported next to the figures.
+ * After each server stops, its file is opened: the journey events are counted against the acknowledged writes, and
+ * every acknowledged visit's event id is looked up in its journey's stream.
  * Usage: npm run bench:http -- [--seconds 10] [--warmup 3] [--connections 64] [--pipelining 1] [--rate 1000]
- *          [--rate-connections 64] [--projections in-process|external]
+ *          [--rate-connections 64] [--pool <connections × 64>] [--projections in-process|external] [--out dir]
  */
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
@@ -26,6 +33,7 @@ const CONNECTIONS = Number(args.get('connections') ?? 64);
 const PIPELINING = Number(args.get('pipelining') ?? 1);
 const RATE = Number(args.get('rate') ?? 1000);
 const RATE_CONNECTIONS = Number(args.get('rate-connections') ?? CONNECTIONS);
+const POOL = Number(args.get('pool') ?? CONNECTIONS * 64);
 const PROJECTIONS = args.get('projections') ?? 'in-process';
 const OUT = args.get('out') ?? 'bench/results';
 const HOST = '127.0.0.1';
@@ -59,6 +67,45 @@ function journeyBody(): string {
     diagnosisCode: 'I21.4',
     occurredAt: OCCURRED_AT,
   });
+}
+
+const VISIT_BODY = JSON.stringify({
+  institutionId: CHC,
+  visitType: 'outpatient',
+  diagnosisCode: 'I21.4',
+  occurredAt: OCCURRED_AT,
+});
+
+/** One command under load: each request built is sent exactly once, so `built()` counts the requests sent. */
+interface Command {
+  readonly next: () => { readonly path: string; readonly body: string };
+  readonly built: () => number;
+  /** Receives every 2xx answer's body, when the command checks its writes against the file afterwards. */
+  readonly acknowledged?: (body: string) => void;
+}
+
+const OPEN_JOURNEY: Command = {
+  next: () => ({ path: '/journeys', body: journeyBody() }),
+  built: () => sequence,
+};
+
+/** A visit acknowledged with 201: the event the file must hold, in that journey's stream. */
+interface AckedVisit {
+  readonly journeyId: string;
+  readonly eventId: string;
+}
+
+/** Visits round a pool of open journeys in turn; each 201 names the event written, kept for the durability check. */
+function recordVisits(pool: readonly string[], acked: AckedVisit[]): Command {
+  let count = 0;
+  return {
+    next: () => ({ path: `/journeys/${pool[count++ % pool.length]}/visits`, body: VISIT_BODY }),
+    built: () => count,
+    acknowledged: (body) => {
+      const answer = JSON.parse(body) as { journeyId: string; eventIds: string[] };
+      acked.push({ journeyId: answer.journeyId, eventId: answer.eventIds[0] ?? '' });
+    },
+  };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
@@ -176,6 +223,28 @@ async function registerInstitutions(port: number): Promise<void> {
   });
 }
 
+/** Opens `size` journeys with `CONNECTIONS` requests in flight; any answer but 201 stops the bench. */
+async function openPool(port: number, size: number): Promise<string[]> {
+  const pool: string[] = [];
+  let opened = 0;
+  const worker = async (): Promise<void> => {
+    while (opened < size) {
+      opened++;
+      const res = await fetch(`http://${HOST}:${port}/journeys`, {
+        method: 'POST',
+        headers: HEADERS,
+        body: journeyBody(),
+        signal: AbortSignal.timeout(10_000),
+      });
+      const text = await res.text();
+      if (res.status !== 201) throw new Error(`POST /journeys (pool): ${res.status} ${text}`);
+      pool.push((JSON.parse(text) as { journeyId: string }).journeyId);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONNECTIONS, size) }, worker));
+  return pool;
+}
+
 /**
  * Waits until the API's in-process readers (projections, reference model) have applied the whole log, so one load
  * phase does not pay for the backlog of the one before. Returns how long that took.
@@ -214,6 +283,8 @@ interface Load {
   readonly p99: number;
   readonly max: number;
   readonly non2xx: number;
+  /** 409 answers (the stream moved on between the read and the append), also counted in `non2xx`. */
+  readonly conflicts: number;
   readonly errors: number;
   readonly timeouts: number;
   readonly sent: number;
@@ -228,11 +299,13 @@ interface Load {
 
 async function cannon(
   port: number,
+  command: Command,
   shape: string,
   seconds: number,
   options: { connections: number; overallRate?: number },
 ): Promise<Load> {
-  const built = sequence;
+  const built = command.built();
+  const { acknowledged } = command;
   const result = await autocannon({
     url: `http://${HOST}:${port}`,
     connections: options.connections,
@@ -247,7 +320,14 @@ async function cannon(
         method: 'POST',
         path: '/journeys',
         headers: HEADERS,
-        setupRequest: (request) => ({ ...request, body: journeyBody() }),
+        setupRequest: (request) => ({ ...request, ...command.next() }),
+        ...(acknowledged
+          ? {
+              onResponse: (status: number, body: string) => {
+                if (status >= 200 && status < 300) acknowledged(body);
+              },
+            }
+          : {}),
       },
     ],
   });
@@ -265,12 +345,13 @@ async function cannon(
     p99: result.latency.p99,
     max: result.latency.max,
     non2xx: result.non2xx,
+    conflicts: statusCodes['409'] ?? 0,
     errors: result.errors,
     timeouts: result.timeouts,
     // autocannon's own `sent` adds each connection's whole quota up front in rate mode; every request it sends is
     // built by setupRequest exactly once, so the bodies built are the requests sent.
-    sent: sequence - built,
-    unanswered: sequence - built - answered,
+    sent: command.built() - built,
+    unanswered: command.built() - built - answered,
     statusCodes,
   };
 }
@@ -283,12 +364,14 @@ async function cannon(
  */
 async function paced(
   port: number,
+  command: Command,
   shape: string,
   rate: number,
   seconds: number,
   sockets: number,
 ): Promise<Load> {
   const agent = new Agent({ keepAlive: true, maxSockets: sockets });
+  const { acknowledged } = command;
   const total = Math.round(rate * seconds);
   const latencies: number[] = [];
   const statusCodes: Record<string, number> = {};
@@ -308,7 +391,7 @@ async function paced(
       if (!issuing && inFlight === 0) done();
     };
     const fire = (due: number): void => {
-      const body = journeyBody();
+      const { path, body } = command.next();
       let over = false;
       inFlight++;
       sent++;
@@ -316,14 +399,19 @@ async function paced(
         {
           host: HOST,
           port,
-          path: '/journeys',
+          path,
           method: 'POST',
           agent,
           headers: { ...HEADERS, 'content-length': Buffer.byteLength(body) },
           timeout: 10_000,
         },
         (res) => {
-          res.resume();
+          // The answer is read only when the command checks its writes; otherwise it is drained unread.
+          let answer = '';
+          if (acknowledged) {
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => (answer += chunk));
+          } else res.resume();
           res.once('close', () => {
             if (over) return;
             over = true;
@@ -334,6 +422,7 @@ async function paced(
               if (status >= 200 && status < 300) {
                 ok++;
                 latencies.push(now() - due);
+                acknowledged?.(answer);
               } else non2xx++;
             }
             settled();
@@ -374,6 +463,7 @@ async function paced(
     p99: round(quantile(latencies, 0.99)),
     max: round(latencies.at(-1) ?? Number.NaN),
     non2xx,
+    conflicts: statusCodes[409] ?? 0,
     errors,
     timeouts,
     sent,
@@ -387,6 +477,23 @@ interface Run {
   readonly saturation: Load;
   readonly rate: Load;
   readonly paced: Load;
+  /** Time for the in-process read models to catch up after each phase (CarePath only), in ms. */
+  readonly settleMs: Record<string, number>;
+}
+
+/** `POST /journeys/:id/visits` on a pool of journeys opened beforehand. */
+interface VisitRun {
+  /** Journeys opened before the visit phases (not measured), and how long opening them took. */
+  readonly pool: number;
+  readonly poolOpenMs: number;
+  readonly warmup: Load;
+  readonly paced: Load;
+  readonly saturation: Load;
+  /**
+   * Mean events per pool journey (its opening pair and the visits acknowledged so far) when the saturation phase
+   * starts and ends: every request reads and parses its whole journey, and the faster server grows them faster.
+   */
+  readonly meanJourneyEvents: { readonly saturationStart: number; readonly saturationEnd: number };
   /** Time for the in-process read models to catch up after each phase (CarePath only), in ms. */
   readonly settleMs: Record<string, number>;
 }
@@ -432,30 +539,42 @@ async function observed(server: Server, phase: () => Promise<Load>): Promise<Loa
   };
 }
 
+/** Between phases: CarePath's read models catch up (timed into `settleMs`); the baseline just pauses. */
+function phaseTools(
+  server: Server,
+  carepath: boolean,
+  settleMs: Record<string, number>,
+): { quiet: (after: string) => Promise<void>; say: (load: Load, what?: string) => void } {
+  return {
+    quiet: async (after) => {
+      if (carepath) settleMs[after] = Math.round(await settle(server));
+      else await sleep(200);
+    },
+    say: (load, what = '') =>
+      log(
+        `  ${server.name} ${what}${load.shape}: ${fmt(load.rate)} /s, p50 ${load.p50} ms, p99 ${load.p99} ms, ` +
+          `non-2xx ${load.non2xx}${load.conflicts > 0 ? ` (${load.conflicts} × 409)` : ''}, errors ${load.errors}, ` +
+          `server CPU ${load.serverCpu ?? '?'}%` +
+          (load.appendsPerCommit ? `, ${load.appendsPerCommit} appends per commit` : ''),
+      ),
+  };
+}
+
 async function phases(server: Server, carepath: boolean): Promise<Run> {
   const settleMs: Record<string, number> = {};
-  const quiet = async (after: string): Promise<void> => {
-    if (carepath) settleMs[after] = Math.round(await settle(server));
-    else await sleep(200);
-  };
-  const say = (load: Load): void =>
-    log(
-      `  ${server.name} ${load.shape}: ${fmt(load.rate)} /s, p50 ${load.p50} ms, p99 ${load.p99} ms, ` +
-        `non-2xx ${load.non2xx}, errors ${load.errors}, server CPU ${load.serverCpu ?? '?'}%` +
-        (load.appendsPerCommit ? `, ${load.appendsPerCommit} appends per commit` : ''),
-    );
+  const { quiet, say } = phaseTools(server, carepath, settleMs);
   const warmup = await observed(server, () =>
-    cannon(server.port, 'warmup', WARMUP, { connections: CONNECTIONS }),
+    cannon(server.port, OPEN_JOURNEY, 'warmup', WARMUP, { connections: CONNECTIONS }),
   );
   say(warmup);
   await quiet('warmup');
   const pacedLoad = await observed(server, () =>
-    paced(server.port, `${RATE}/s paced`, RATE, SECONDS, RATE_CONNECTIONS),
+    paced(server.port, OPEN_JOURNEY, `${RATE}/s paced`, RATE, SECONDS, RATE_CONNECTIONS),
   );
   say(pacedLoad);
   await quiet('paced');
   const rate = await observed(server, () =>
-    cannon(server.port, `${RATE}/s autocannon`, SECONDS, {
+    cannon(server.port, OPEN_JOURNEY, `${RATE}/s autocannon`, SECONDS, {
       connections: RATE_CONNECTIONS,
       overallRate: RATE,
     }),
@@ -463,11 +582,54 @@ async function phases(server: Server, carepath: boolean): Promise<Run> {
   say(rate);
   await quiet('rate');
   const saturation = await observed(server, () =>
-    cannon(server.port, 'saturation', SECONDS, { connections: CONNECTIONS }),
+    cannon(server.port, OPEN_JOURNEY, 'saturation', SECONDS, { connections: CONNECTIONS }),
   );
   say(saturation);
   await quiet('saturation');
   return { warmup, saturation, rate, paced: pacedLoad, settleMs };
+}
+
+/** Opens the pool, then visits: warmup at saturation, 1,000/s paced, saturation. */
+async function visitPhases(
+  server: Server,
+  carepath: boolean,
+  pool: string[],
+  acked: AckedVisit[],
+): Promise<VisitRun> {
+  const settleMs: Record<string, number> = {};
+  const { quiet, say } = phaseTools(server, carepath, settleMs);
+  const opening = now();
+  pool.push(...(await openPool(server.port, POOL)));
+  const poolOpenMs = Math.round(now() - opening);
+  log(`  ${server.name} opened ${fmt(pool.length)} journeys for the visits in ${fmt(poolOpenMs)} ms`);
+  await quiet('pool');
+  const visits = recordVisits(pool, acked);
+  const warmup = await observed(server, () =>
+    cannon(server.port, visits, 'warmup', WARMUP, { connections: CONNECTIONS }),
+  );
+  say(warmup, 'visits ');
+  await quiet('warmup');
+  const pacedLoad = await observed(server, () =>
+    paced(server.port, visits, `${RATE}/s paced`, RATE, SECONDS, RATE_CONNECTIONS),
+  );
+  say(pacedLoad, 'visits ');
+  await quiet('paced');
+  const before = acked.length;
+  const saturation = await observed(server, () =>
+    cannon(server.port, visits, 'saturation', SECONDS, { connections: CONNECTIONS }),
+  );
+  say(saturation, 'visits ');
+  await quiet('saturation');
+  const mean = (visitsSoFar: number): number => Math.round((2 + visitsSoFar / pool.length) * 10) / 10;
+  return {
+    pool: pool.length,
+    poolOpenMs,
+    warmup,
+    paced: pacedLoad,
+    saturation,
+    meanJourneyEvents: { saturationStart: mean(before), saturationEnd: mean(acked.length) },
+    settleMs,
+  };
 }
 
 interface Durability {
@@ -480,13 +642,34 @@ interface Durability {
   readonly ok: boolean;
 }
 
-function countEvents(file: string, run: Run): Durability {
+interface VisitDurability {
+  /** Events at revisions 0 and 1 of the pool's journeys (their opening pair): 2 × the pool expected. */
+  readonly poolOpeningEvents: number;
+  /** `VisitRecorded` events after the opening pair in the pool's journeys. */
+  readonly visitEvents: number;
+  /** Events of any other type after the opening pair: none expected. */
+  readonly otherEvents: number;
+  /** The 201s the load generators received for visits. */
+  readonly acknowledged: number;
+  /** Visit requests sent but never answered: written or not, both are correct. */
+  readonly unanswered: number;
+  /** Acknowledged visits whose event id (from the 201) is not in the stream of the journey it names. */
+  readonly missing: number;
+  readonly ok: boolean;
+}
+
+/** The pool's stream ids, as one JSON parameter for `json_each`. */
+const poolStreams = (pool: readonly string[]): string => JSON.stringify(pool.map((id) => `journey-${id}`));
+
+function countEvents(file: string, run: Run, pool: readonly string[]): Durability {
   const db = new Database(file, { readonly: true, fileMustExist: true });
+  // The pool's journeys are the visits' (countVisits); these are the journeys opened by the POST /journeys loads.
   const row = db
     .prepare(
-      "SELECT SUM(stream_id LIKE 'journey-%') AS journeys, SUM(stream_id NOT LIKE 'journey-%') AS others FROM events",
+      "SELECT SUM(stream_id LIKE 'journey-%' AND stream_id NOT IN (SELECT value FROM json_each(?))) AS journeys," +
+        " SUM(stream_id NOT LIKE 'journey-%') AS others FROM events",
     )
-    .get() as { journeys: number | null; others: number | null };
+    .get(poolStreams(pool)) as { journeys: number | null; others: number | null };
   db.close();
   const loads = [run.warmup, run.paced, run.rate, run.saturation];
   const acknowledged = 2 * loads.reduce((n, l) => n + l.ok, 0);
@@ -501,6 +684,48 @@ function countEvents(file: string, run: Run): Durability {
   };
 }
 
+function countVisits(
+  file: string,
+  run: VisitRun,
+  pool: readonly string[],
+  acked: readonly AckedVisit[],
+): VisitDurability {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  const rows = db
+    .prepare(
+      'SELECT stream_id, revision, event_id, type FROM events WHERE stream_id IN (SELECT value FROM json_each(?))',
+    )
+    .all(poolStreams(pool)) as { stream_id: string; revision: number; event_id: string; type: string }[];
+  db.close();
+  const visits = new Set<string>();
+  let poolOpeningEvents = 0;
+  let otherEvents = 0;
+  for (const r of rows) {
+    if (r.revision < 2) poolOpeningEvents++;
+    else if (r.type === 'VisitRecorded') visits.add(`${r.stream_id} ${r.event_id}`);
+    else otherEvents++;
+  }
+  const loads = [run.warmup, run.paced, run.saturation];
+  const acknowledged = loads.reduce((n, l) => n + l.ok, 0);
+  const unanswered = loads.reduce((n, l) => n + l.unanswered, 0);
+  const found = acked.filter((a) => visits.has(`journey-${a.journeyId} ${a.eventId}`)).length;
+  const missing = acknowledged - found;
+  return {
+    poolOpeningEvents,
+    visitEvents: visits.size,
+    otherEvents,
+    acknowledged,
+    unanswered,
+    missing,
+    ok:
+      missing === 0 &&
+      otherEvents === 0 &&
+      poolOpeningEvents === 2 * pool.length &&
+      visits.size >= acknowledged &&
+      visits.size <= acknowledged + unanswered,
+  };
+}
+
 async function measure(
   name: string,
   argv: readonly string[],
@@ -508,20 +733,29 @@ async function measure(
   port: number,
   file: string,
   carepath: boolean,
-): Promise<{ run: Run; durability: Durability }> {
+): Promise<{ run: Run; durability: Durability; visits: VisitRun & { durability: VisitDurability } }> {
   log(`${name}: starting on ${HOST}:${port}`);
   const server = start(name, argv, env, port);
   try {
     await waitHealthy(server);
     if (carepath) await registerInstitutions(port);
     const run = await phases(server, carepath);
+    const pool: string[] = [];
+    const acked: AckedVisit[] = [];
+    const visits = await visitPhases(server, carepath, pool, acked);
     await stop(server);
-    const durability = countEvents(file, run);
+    const durability = countEvents(file, run, pool);
     log(
       `  ${name} durability: ${durability.journeyEvents} journey events; acknowledged ${durability.acknowledged}` +
         ` (+ up to ${durability.unanswered} unanswered) -> ${durability.ok ? 'ok' : 'MISMATCH'}`,
     );
-    return { run, durability };
+    const visitDurability = countVisits(file, visits, pool, acked);
+    log(
+      `  ${name} visit durability: ${visitDurability.visitEvents} visit events in ${pool.length} journeys; ` +
+        `acknowledged ${visitDurability.acknowledged} (+ up to ${visitDurability.unanswered} unanswered), ` +
+        `${visitDurability.missing} acknowledged event ids missing -> ${visitDurability.ok ? 'ok' : 'MISMATCH'}`,
+    );
+    return { run, durability, visits: { ...visits, durability: visitDurability } };
   } finally {
     await stop(server).catch((error: unknown) => log(String(error)));
   }
@@ -543,7 +777,66 @@ function durabilityText(d: Durability): string {
   return `${fmt(d.journeyEvents)} journey events${others}; 2 × ${fmt(d.acknowledged / 2)} acknowledged writes expects ${bound}: ${d.ok ? 'ok' : '**MISMATCH**'}`;
 }
 
-function table(api: Run, raw: Run, durability: Durability, rawDurability: Durability): string {
+/** Visits: a 409 (the journey moved on between the read and the append) is shown on its own row, not here. */
+const visitFaults = (l: Load): number => faults(l) - l.conflicts;
+const visitFaultText = (l: Load): string => {
+  if (visitFaults(l) === 0) return '0';
+  const codes = Object.fromEntries(Object.entries(l.statusCodes).filter(([code]) => code !== '409'));
+  return `**${l.non2xx - l.conflicts} non-2xx ${JSON.stringify(codes)}, ${l.errors} errors (${l.timeouts} timeouts)**`;
+};
+const conflictText = (l: Load): string =>
+  l.conflicts === 0
+    ? '0'
+    : `**${fmt(l.conflicts)}** (${Math.round((l.conflicts / Math.max(1, l.sent)) * 10_000) / 100} % of requests)`;
+
+function visitDurabilityText(d: VisitDurability): string {
+  const bound =
+    d.unanswered > 0
+      ? `${fmt(d.acknowledged)} to ${fmt(d.acknowledged + d.unanswered)} (${fmt(d.unanswered)} requests unanswered at stop)`
+      : fmt(d.acknowledged);
+  const others = d.otherEvents > 0 ? `, **${fmt(d.otherEvents)} events of another type**` : '';
+  return (
+    `${fmt(d.visitEvents)} visit events${others}; ${fmt(d.acknowledged)} acknowledged visits expects ${bound}; ` +
+    `acknowledged event ids not in their journey: ${d.missing === 0 ? '0' : `**${fmt(d.missing)}**`}; ` +
+    `pool opening events ${fmt(d.poolOpeningEvents)}: ${d.ok ? 'ok' : '**MISMATCH**'}`
+  );
+}
+
+type Visits = VisitRun & { durability: VisitDurability };
+
+function visitTable(api: Visits, raw: Visits): string {
+  const row = (label: string, a: Load, b: Load): string[] => [
+    `| ${label}: throughput | ${fmt(a.rate)} /s | ${fmt(b.rate)} /s | ${ratio(a.rate, b.rate)} |`,
+    `| ${label}: p50 / p99 latency | ${ms(a.p50)} / ${ms(a.p99)} | ${ms(b.p50)} / ${ms(b.p99)} | p99 × ${ratio(a.p99, b.p99)} |`,
+    `| ${label}: failed requests (409s apart) | ${visitFaultText(a)} | ${visitFaultText(b)} | |`,
+    `| ${label}: 409 revision conflicts | ${conflictText(a)} | ${conflictText(b)} | |`,
+    `| ${label}: server CPU, % of one core | ${a.serverCpu ?? 'n/a'} % | ${b.serverCpu ?? 'n/a'} % | |`,
+  ];
+  const length = (v: Visits): string =>
+    `${v.meanJourneyEvents.saturationStart} → ${v.meanJourneyEvents.saturationEnd} events`;
+  return [
+    `| measure (\`POST /journeys/:id/visits\`: 1 event on an existing journey, round a pool of ${fmt(api.pool)} journeys) | CarePath API (load, fold, decide, append at the expected revision) | baseline: bare Fastify 5, \`SELECT\` the stream's rows + \`JSON.parse\`, one \`BEGIN IMMEDIATE\` insert of 1 row at the next revision, WAL + synchronous=FULL (same run) | ratio |`,
+    '|---|---|---|---|',
+    ...row(
+      `visit, saturation, ${CONNECTIONS} connections, pipelining ${PIPELINING}, ${SECONDS} s`,
+      api.saturation,
+      raw.saturation,
+    ),
+    ...row(`visit, ${RATE}/s evenly paced (open loop, ${SECONDS} s)`, api.paced, raw.paced),
+    `| visit: mean journey length over the saturation phase (start → end) | ${length(api)} | ${length(raw)} | |`,
+    `| visit durability: events in the pool's journeys after stop | ${visitDurabilityText(api.durability)} | ${visitDurabilityText(raw.durability)} | |`,
+    `| visit: group commit at saturation | ${api.saturation.appendsPerCommit ?? 'n/a'} appends per commit | one commit per request | |`,
+  ].join('\n');
+}
+
+function table(
+  api: Run,
+  raw: Run,
+  durability: Durability,
+  rawDurability: Durability,
+  apiVisits: Visits,
+  rawVisits: Visits,
+): string {
   const row = (label: string, a: Load, b: Load): string[] => [
     `| ${label}: throughput | ${fmt(a.rate)} /s | ${fmt(b.rate)} /s | ${ratio(a.rate, b.rate)} |`,
     `| ${label}: p50 / p99 latency | ${ms(a.p50)} / ${ms(a.p99)} | ${ms(b.p50)} / ${ms(b.p99)} | p99 × ${ratio(a.p99, b.p99)} |`,
@@ -570,14 +863,15 @@ function table(api: Run, raw: Run, durability: Durability, rawDurability: Durabi
     `| group commit at saturation | ${s.appendsPerCommit ?? 'n/a'} appends per commit | one commit per request | |`,
     `| read models caught up after the saturation phase | ${fmt(api.settleMs.saturation ?? Number.NaN)} ms | | |`,
   ];
-  const targets = [
-    `Targets (issue 6): ≥ ${fmt(TARGET.saturationRate)}/s with p99 ≤ ${TARGET.saturationP99} ms at saturation: ` +
-      `${met(s.rate >= TARGET.saturationRate)} (${fmt(s.rate)}/s), ${met(s.p99 <= TARGET.saturationP99)} (p99 ${ms(s.p99)}); ` +
-      `p99 ≤ ${TARGET.rateP99} ms at ${fmt(RATE)}/s: ${met(api.paced.p99 <= TARGET.rateP99)} (paced p99 ${ms(api.paced.p99)}).`,
+  const targets =
+    `Targets (issue 6, \`POST /journeys\`): ≥ ${fmt(TARGET.saturationRate)}/s with p99 ≤ ${TARGET.saturationP99} ms at saturation: ` +
+    `${met(s.rate >= TARGET.saturationRate)} (${fmt(s.rate)}/s), ${met(s.p99 <= TARGET.saturationP99)} (p99 ${ms(s.p99)}); ` +
+    `p99 ≤ ${TARGET.rateP99} ms at ${fmt(RATE)}/s: ${met(api.paced.p99 <= TARGET.rateP99)} (paced p99 ${ms(api.paced.p99)}).`;
+  const note =
     `The API runs from dist with projections ${PROJECTIONS}, its request log sent to /dev/null; load generator, API ` +
-      'and baseline share the same cores.',
-  ];
-  return `${lines.join('\n')}\n\n${targets.join('\n')}`;
+    'and baseline share the same cores. The visit pool is opened (and, for the API, projected) before the visit ' +
+    'phases and is not measured; each visit request reads its whole journey, which grows as the phases run.';
+  return `${lines.join('\n')}\n\n${targets}\n\n${visitTable(apiVisits, rawVisits)}\n\n${note}`;
 }
 
 async function main(): Promise<void> {
@@ -628,9 +922,17 @@ async function main(): Promise<void> {
       rate: RATE,
       rateConnections: RATE_CONNECTIONS,
       projections: PROJECTIONS,
-      carepath: { ...api.run, durability: api.durability },
-      baseline: { ...raw.run, durability: raw.durability },
+      pool: POOL,
+      carepath: { ...api.run, durability: api.durability, visits: api.visits },
+      baseline: { ...raw.run, durability: raw.durability, visits: raw.visits },
       saturationRatio: ratio(api.run.saturation.rate, raw.run.saturation.rate),
+      // POST /journeys/:id/visits, CarePath / baseline.
+      visitRatios: {
+        saturationRate: ratio(api.visits.saturation.rate, raw.visits.saturation.rate),
+        saturationP99: ratio(api.visits.saturation.p99, raw.visits.saturation.p99),
+        pacedRate: ratio(api.visits.paced.rate, raw.visits.paced.rate),
+        pacedP99: ratio(api.visits.paced.p99, raw.visits.paced.p99),
+      },
       targets: {
         ...TARGET,
         saturationRateMet: api.run.saturation.rate >= TARGET.saturationRate,
@@ -638,13 +940,33 @@ async function main(): Promise<void> {
         rateP99Met: api.run.paced.p99 <= TARGET.rateP99,
       },
     };
-    saveResult('http', figures, table(api.run, raw.run, api.durability, raw.durability), OUT);
-    const failed = [api.run, raw.run].some((r) =>
-      [r.warmup, r.saturation, r.rate, r.paced].some((l) => faults(l) > 0),
+    saveResult(
+      'http',
+      figures,
+      table(api.run, raw.run, api.durability, raw.durability, api.visits, raw.visits),
+      OUT,
     );
-    if (failed || !api.durability.ok || !raw.durability.ok) {
+    const failed =
+      [api.run, raw.run].some((r) => [r.warmup, r.saturation, r.rate, r.paced].some((l) => faults(l) > 0)) ||
+      [api.visits, raw.visits].some((v) => [v.warmup, v.paced, v.saturation].some((l) => visitFaults(l) > 0));
+    const durable = [api.durability, raw.durability, api.visits.durability, raw.visits.durability].every(
+      (d) => d.ok,
+    );
+    if (failed || !durable) {
       log('some requests failed or the event count does not match: see the table');
       process.exitCode = 1;
+    }
+    const conflicts = (v: Visits): string =>
+      [v.warmup, v.paced, v.saturation].map((l) => l.conflicts).join(' / ');
+    if (
+      [api.visits, raw.visits].some(
+        (v) => v.warmup.conflicts + v.paced.conflicts + v.saturation.conflicts > 0,
+      )
+    ) {
+      log(
+        `visits answered 409 (revision conflicts), warmup / paced / saturation: carepath ${conflicts(api.visits)}, ` +
+          `baseline ${conflicts(raw.visits)}`,
+      );
     }
   } finally {
     rmSync(folder, { recursive: true, force: true });

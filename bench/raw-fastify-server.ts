@@ -1,9 +1,12 @@
 /*
- * The baseline server of bench/http.bench.ts, started by it in its own process: a bare Fastify 5 app whose one write
- * route does only what a durable command cannot avoid: one `BEGIN IMMEDIATE` transaction inserting two rows of
- * CarePath's event shape into a better-sqlite3 file with WAL and synchronous=FULL, then 201 with JSON. No
- * validation, no decider, no group commit, no hash chain, no projections, no request log: the floor the API is
- * compared to.
+ * The baseline server of bench/http.bench.ts, started by it in its own process: a bare Fastify 5 app whose write
+ * routes do only what a durable command cannot avoid, into a better-sqlite3 file with WAL and synchronous=FULL:
+ * - `POST /journeys`: one `BEGIN IMMEDIATE` transaction inserting two rows of CarePath's event shape in a new stream;
+ * - `POST /journeys/:journeyId/visits`: read the stream's rows (`WHERE stream_id = ? ORDER BY revision`), JSON.parse
+ *   their data and metadata, then one `BEGIN IMMEDIATE` transaction inserting one row at the next revision (the
+ *   UNIQUE (stream_id, revision) key is the expected-revision check: a clash answers 409, an empty stream 404).
+ * Then 201 with JSON. No validation, no decider, no group commit, no hash chain, no projections, no request log: the
+ * floor the API is compared to.
  * Usage: node -r ts-node/register bench/raw-fastify-server.ts --port 4000 --host 127.0.0.1 --file /tmp/raw.db
  */
 import Database from 'better-sqlite3';
@@ -25,6 +28,33 @@ interface OpenJourneyBody {
   readonly occurredAt: string;
 }
 
+interface RecordVisitBody {
+  readonly institutionId: string;
+  readonly visitType: string;
+  readonly diagnosisCode: string;
+  readonly referralId?: string;
+  readonly occurredAt: string;
+}
+
+/** position, stream_id, revision, event_id, type, schema_version, data, metadata: as `.raw(true)` returns them. */
+type Row = [number, string, number, string, string, number, string, string];
+
+/** A VisitRecorded payload as the API stores it (the institution snapshot a fixed bench one). */
+function visitData(visitId: string, b: Omit<RecordVisitBody, 'occurredAt'>): string {
+  return JSON.stringify({
+    visitId,
+    institution: {
+      institutionId: b.institutionId,
+      tier: 'community',
+      allianceId: 'BENCH',
+      regionCode: '110105',
+    },
+    visitType: b.visitType,
+    diagnosisCode: b.diagnosisCode,
+    referralId: b.referralId ?? null,
+  });
+}
+
 function openDatabase(file: string): Database.Database {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
@@ -42,7 +72,27 @@ async function main(): Promise<void> {
     (streamId: string, metadata: string, rows: readonly (readonly [string, string, string])[]) =>
       rows.forEach(([id, type, data], revision) => insert.run(streamId, revision, id, type, data, metadata)),
   );
+  // Rows as arrays, like the API's own stream read.
+  const readStream = db
+    .prepare(
+      'SELECT position, stream_id, revision, event_id, type, schema_version, data, metadata FROM events WHERE stream_id = ? ORDER BY revision',
+    )
+    .raw(true);
+  const appendOne = db.transaction(
+    (streamId: string, revision: number, id: string, type: string, data: string, metadata: string) =>
+      insert.run(streamId, revision, id, type, data, metadata),
+  );
   const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+  const metadataOf = (headers: Record<string, unknown>, occurredAt: string, requestId: string): string =>
+    JSON.stringify({
+      occurredAt,
+      recordedAt: new Date().toISOString(),
+      actorId: headers['x-actor-id'],
+      actorRole: headers['x-actor-role'],
+      institutionId: headers['x-institution-id'],
+      correlationId: requestId,
+      causationId: requestId,
+    });
 
   app.get('/health', () => ({ status: 'up' }));
 
@@ -51,37 +101,14 @@ async function main(): Promise<void> {
     const journeyId = randomUUID();
     const requestId = randomUUID();
     const eventIds = [randomUUID(), randomUUID()] as const;
-    const metadata = JSON.stringify({
-      occurredAt: b.occurredAt,
-      recordedAt: new Date().toISOString(),
-      actorId: request.headers['x-actor-id'],
-      actorRole: request.headers['x-actor-role'],
-      institutionId: request.headers['x-institution-id'],
-      correlationId: requestId,
-      causationId: requestId,
-    });
+    const metadata = metadataOf(request.headers, b.occurredAt, requestId);
     append.immediate(`journey-${journeyId}`, metadata, [
       [
         eventIds[0],
         'JourneyOpened',
         JSON.stringify({ journeyId, patientId: b.patientId, residenceRegion: b.residenceRegion }),
       ],
-      [
-        eventIds[1],
-        'VisitRecorded',
-        JSON.stringify({
-          visitId: randomUUID(),
-          institution: {
-            institutionId: b.institutionId,
-            tier: 'community',
-            allianceId: 'BENCH',
-            regionCode: '110105',
-          },
-          visitType: b.visitType,
-          diagnosisCode: b.diagnosisCode,
-          referralId: null,
-        }),
-      ],
+      [eventIds[1], 'VisitRecorded', visitData(randomUUID(), b)],
     ]);
     reply.code(201);
     return {
@@ -94,6 +121,56 @@ async function main(): Promise<void> {
       ],
     };
   });
+
+  app.post<{ Params: { journeyId: string }; Body: RecordVisitBody }>(
+    '/journeys/:journeyId/visits',
+    (request, reply) => {
+      const b = request.body;
+      const { journeyId } = request.params;
+      const streamId = `journey-${journeyId}`;
+      // The read and fold a command on an existing stream cannot avoid: every row, data and metadata parsed.
+      const rows = readStream.all(streamId) as Row[];
+      const events = rows.map((r) => ({
+        revision: r[2],
+        type: r[4],
+        data: JSON.parse(r[6]) as unknown,
+        metadata: JSON.parse(r[7]) as unknown,
+      }));
+      const last = events.at(-1);
+      if (!last) {
+        reply.code(404);
+        return { statusCode: 404, error: 'Not Found', code: 'JOURNEY_NOT_FOUND' };
+      }
+      const requestId = randomUUID();
+      const eventId = randomUUID();
+      const visitId = randomUUID();
+      const revision = last.revision + 1;
+      const data = visitData(visitId, b);
+      try {
+        appendOne.immediate(
+          streamId,
+          revision,
+          eventId,
+          'VisitRecorded',
+          data,
+          metadataOf(request.headers, b.occurredAt, requestId),
+        );
+      } catch (error) {
+        // Another write took this revision between the read and the insert: the stream moved on.
+        if ((error as { code?: string }).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw error;
+        reply.code(409);
+        return { statusCode: 409, error: 'Conflict', code: 'REVISION_CONFLICT' };
+      }
+      reply.code(201);
+      return {
+        journeyId,
+        revision,
+        eventIds: [eventId],
+        events: [{ id: eventId, type: 'VisitRecorded', revision }],
+        visitId,
+      };
+    },
+  );
 
   const stop = (): void => {
     app
