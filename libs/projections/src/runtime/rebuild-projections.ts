@@ -13,9 +13,10 @@ export interface RebuildOptions {
 /**
  * Rebuilds projections side by side in this thread: their runners read each page of the log once and share each
  * page's journey fold, so rebuilding several costs about one read of the log, not one per projection. Each swaps
- * its new generation in once caught up; resolves with the final statuses. It stays in one thread on purpose:
- * spread over two worker threads (each reading the log itself), a rebuild of the three analytics projections took
- * as long on this 2-core machine while using 1.7x the CPU and 2.5x the memory (docs/benchmarks.md, "Projections").
+ * its new generation in once caught up; resolves with the final statuses. It stays in one thread on purpose: spread
+ * over two worker threads (each reading the log itself), a rebuild of the three analytics projections was no faster
+ * on the 2-core machine and used far more CPU and memory; decoding and folding allocate heavily, and two heaps
+ * collecting garbage at once compete for the same cores (docs/benchmarks.md, "Projections").
  */
 export async function rebuildTogether(
   store: EventStore,
