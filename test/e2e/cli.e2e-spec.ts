@@ -259,7 +259,7 @@ describe('carepath CLI', () => {
     });
   });
 
-  it('rebuilds every projection from the log, two threads at a time, and serves the new generations (0)', async () => {
+  it('rebuilds every projection from the log side by side and serves the new generations (0)', async () => {
     const files = join(t.databaseFile, '..', 'read-models');
     const generations = () => {
       const catalog = new Database(join(files, 'catalog.db'), { readonly: true });

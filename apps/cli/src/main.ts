@@ -170,32 +170,50 @@ function checkpoint(args: Args, config: AppConfig): number {
   return 0;
 }
 
-/** Builds a projection from a view of the log into scratch files, runs `use` on it, and throws the files away. */
+/**
+ * Builds projections side by side from a view of the log into scratch files (one read of the log for all), runs
+ * `use` on each one's database, and throws the files away.
+ */
 async function scratch<T>(
+  store: EventStore,
+  definitions: readonly ProjectionDefinition[],
+  bound: bigint,
+  use: (db: Database.Database, definition: ProjectionDefinition) => T,
+): Promise<T[]> {
+  const folder = mkdtempSync(join(tmpdir(), 'carepath-cli-'));
+  const files = new ReadModelFiles(folder);
+  const bounded = new BoundedEventStore(store, bound);
+  const runners = definitions.map(
+    (definition) => new ProjectionRunner(bounded, definition, files, { pageSize: BATCH_PAGE_SIZE }),
+  );
+  const bar = progress(definitions.map((d) => d.name).join(' + '));
+  const timer = setInterval(
+    () => bar.update(Math.min(...runners.map((r) => Number(r.status().position))), Number(bound)),
+    200,
+  );
+  try {
+    for (const runner of runners) await runner.start();
+    await Promise.all(runners.map((runner) => runner.waitFor(bound)));
+    bar.update(1, 1);
+    return runners.map((runner, i) => use(runner.reader(), definitions[i]!));
+  } finally {
+    clearInterval(timer);
+    bar.end();
+    for (const runner of runners) await runner.stop();
+    files.close();
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+/** One projection built in scratch files up to `bound`: `use` sees it. */
+async function scratchOne<T>(
   store: EventStore,
   definition: ProjectionDefinition,
   bound: bigint,
   use: (db: Database.Database) => T,
 ): Promise<T> {
-  const folder = mkdtempSync(join(tmpdir(), 'carepath-cli-'));
-  const files = new ReadModelFiles(folder);
-  const runner = new ProjectionRunner(new BoundedEventStore(store, bound), definition, files, {
-    pageSize: BATCH_PAGE_SIZE,
-  });
-  const bar = progress(definition.name);
-  const timer = setInterval(() => bar.update(Number(runner.status().position), Number(bound)), 200);
-  try {
-    await runner.start();
-    await runner.waitFor(bound);
-    bar.update(1, 1);
-    return use(runner.reader());
-  } finally {
-    clearInterval(timer);
-    bar.end();
-    await runner.stop();
-    files.close();
-    rmSync(folder, { recursive: true, force: true });
-  }
+  const [result] = await scratch(store, [definition], bound, use);
+  return result!;
 }
 
 async function replay(args: Args, config: AppConfig, store: EventStore): Promise<number> {
@@ -212,16 +230,16 @@ async function replay(args: Args, config: AppConfig, store: EventStore): Promise
   const byName = (name: string) => ALL_PROJECTIONS.find((p) => p.name === name)!;
   let rows: unknown;
   if (report === 'ward-occupancy') {
-    rows = await scratch(store, byName('ward-occupancy'), bound, (db) =>
+    rows = await scratchOne(store, byName('ward-occupancy'), bound, (db) =>
       queryWardOccupancy(db, period, {}, 'ward', { timeZone: tz, heldBedRule: config.heldBedRule }),
     );
   } else if (report === 'referrals') {
-    rows = await scratch(store, byName('referral-volume'), bound, (db) =>
+    rows = await scratchOne(store, byName('referral-volume'), bound, (db) =>
       queryReferralVolume(db, period, {}, ['direction'], { timeZone: tz, unit: period.unit ?? 'month' }),
     );
   } else if (report === 'local-treatment') {
     const region = args.flags.get('region');
-    rows = await scratch(store, byName('local-treatment'), bound, (db) =>
+    rows = await scratchOne(store, byName('local-treatment'), bound, (db) =>
       queryLocalTreatmentByRegion(db, period, typeof region === 'string' ? region : undefined, tz),
     );
   } else throw new UsageError('--report must be ward-occupancy, referrals or local-treatment');
@@ -231,36 +249,49 @@ async function replay(args: Args, config: AppConfig, store: EventStore): Promise
 
 async function verifyProjections(config: AppConfig, store: EventStore): Promise<number> {
   const files = new ReadModelFiles(config.readModelDir);
-  let same = true;
-  const results: Record<string, unknown>[] = [];
+  const results = new Map<string, Record<string, unknown>>();
   try {
+    // Each live projection as it stands, with the position it reflects.
+    const live = new Map<bigint, { definition: ProjectionDefinition; rows: Record<string, unknown[]> }[]>();
     for (const definition of ALL_PROJECTIONS) {
       const current = files.current(definition.name);
       if (!current) {
-        results.push({ projection: definition.name, status: 'not built' });
+        results.set(definition.name, { projection: definition.name, status: 'not built' });
         continue;
       }
-      const live = new Database(files.fileOf(definition.name, current.generation), { readonly: true });
-      const position = BigInt(live.prepare('SELECT position FROM checkpoint').pluck().get() as number);
-      const liveRows = dump(live);
-      live.close();
-      const rebuilt = await scratch(store, definition, position, dump);
-      const differing = Object.keys({ ...liveRows, ...rebuilt }).filter(
-        (t) => JSON.stringify(liveRows[t]) !== JSON.stringify(rebuilt[t]),
+      const db = new Database(files.fileOf(definition.name, current.generation), { readonly: true });
+      const position = BigInt(db.prepare('SELECT position FROM checkpoint').pluck().get() as number);
+      const entry = { definition, rows: dump(db) };
+      db.close();
+      live.set(position, [...(live.get(position) ?? []), entry]);
+    }
+    // Projections at the same position (all of them, when caught up) are rebuilt together: one read of the log.
+    for (const [position, group] of live) {
+      const rebuilt = await scratch(
+        store,
+        group.map((g) => g.definition),
+        position,
+        dump,
       );
-      same &&= differing.length === 0;
-      results.push({
-        projection: definition.name,
-        position: position.toString(),
-        status: differing.length === 0 ? 'identical' : 'DIFFERENT',
-        differingTables: differing,
+      group.forEach(({ definition, rows }, i) => {
+        const fresh = rebuilt[i]!;
+        const differing = Object.keys({ ...rows, ...fresh }).filter(
+          (t) => JSON.stringify(rows[t]) !== JSON.stringify(fresh[t]),
+        );
+        results.set(definition.name, {
+          projection: definition.name,
+          position: position.toString(),
+          status: differing.length === 0 ? 'identical' : 'DIFFERENT',
+          differingTables: differing,
+        });
       });
     }
   } finally {
     files.close();
   }
-  console.log(JSON.stringify(results, null, 2));
-  return same ? 0 : 1;
+  const ordered = ALL_PROJECTIONS.map((d) => results.get(d.name)!);
+  console.log(JSON.stringify(ordered, null, 2));
+  return ordered.every((r) => r.status === 'identical' || r.status === 'not built') ? 0 : 1;
 }
 
 /** Every row of every table but the checkpoint, in a stable order. */
