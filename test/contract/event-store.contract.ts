@@ -334,6 +334,41 @@ export function eventStoreContract(name: string, target: ContractTarget): void {
         }
       });
 
+      it('lets the rest of the process run between catch-up pages, even with a synchronous handler', async () => {
+        // A projector's progress reports, an API's requests and a benchmark's memory sampler are all timers or I/O
+        // callbacks: a catch-up that only chained microtasks would starve them until it reached the head.
+        const s = stream();
+        for (let i = 0; i < 6; i++)
+          await store.append(s, [event()], { expectedRevision: i === 0 ? 'no-stream' : BigInt(i - 1) });
+        const pagesBeforeTimer: number[] = [];
+        let pages = 0;
+        let caughtUp = false;
+        setImmediate(() => pagesBeforeTimer.push(pages));
+        const subscription = store.subscribeToAll(
+          { after: 0n, filter: { streamPrefixes: [s] }, pageSize: 1 },
+          {
+            onEvents: () => {
+              pages++;
+            },
+            onCaughtUp: () => {
+              caughtUp = true;
+            },
+          },
+        );
+        try {
+          await waitFor(
+            () => caughtUp,
+            (done) => done,
+            { what: 'catch-up' },
+          );
+          expect(pages).toBe(6);
+          expect(pagesBeforeTimer).toHaveLength(1);
+          expect(pagesBeforeTimer[0]).toBeLessThan(6);
+        } finally {
+          await subscription.stop();
+        }
+      });
+
       it('ends the subscription and reports a handler failure', async () => {
         const s = stream();
         await store.append(s, [event()], { expectedRevision: 'no-stream' });

@@ -72,6 +72,9 @@ export class BoundedEventStore implements EventStore {
             handler.onCaughtUp?.(after);
             return;
           }
+          // As the stores' own subscriptions do: a turn of the event loop between pages, so a long catch-up does not
+          // hold back the process's timers and I/O.
+          await new Promise<void>((resolve) => setImmediate(resolve));
         }
       } catch (error) {
         handler.onError?.(error);

@@ -178,7 +178,14 @@ export class SqliteEventStore implements EventStore {
           const page = this.readAllNow({ after: position, maxCount: pageSize, filter: options.filter });
           if (page.events.length > 0) await handler.onEvents(page.events, page.lastPosition);
           position = page.lastPosition;
-          if (!page.isEnd || stopped) continue;
+          if (stopped) continue;
+          if (!page.isEnd) {
+            // Reads are synchronous and the handler's promises settle as microtasks: without a turn of the event
+            // loop between pages, a catch-up or rebuild would hold back every request, timer and progress report
+            // of the process until it reached the head.
+            await new Promise<void>((resolve) => setImmediate(resolve));
+            continue;
+          }
           handler.onCaughtUp?.(position);
           // Live: wait for the next commit (an in-process signal, no polling), unless one landed meanwhile.
           if (this.refreshHead() > position) continue;
