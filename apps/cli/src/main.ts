@@ -27,7 +27,7 @@ import {
 import { type InstitutionInfo, journeyBundle } from './fhir/journey-bundle';
 import {
   ALL_PROJECTIONS,
-  BATCH_PAGE_SIZE,
+  BATCH_RUNNER_OPTIONS,
   parsePeriod,
   type ProjectionDefinition,
   ProjectionRunner,
@@ -184,7 +184,7 @@ async function scratch<T>(
   const files = new ReadModelFiles(folder);
   const bounded = new BoundedEventStore(store, bound);
   const runners = definitions.map(
-    (definition) => new ProjectionRunner(bounded, definition, files, { pageSize: BATCH_PAGE_SIZE }),
+    (definition) => new ProjectionRunner(bounded, definition, files, BATCH_RUNNER_OPTIONS),
   );
   const bar = progress(definitions.map((d) => d.name).join(' + '));
   const timer = setInterval(
@@ -399,7 +399,6 @@ async function rebuild(args: Args, config: AppConfig, store: EventStore): Promis
   const files = new ReadModelFiles(config.readModelDir);
   try {
     const statuses = await rebuildTogether(store, files, selected, {
-      pageSize: BATCH_PAGE_SIZE,
       onProgress: (all) => {
         const { position, head } = rebuildProgress(all);
         bar.update(Number(position), Number(head));

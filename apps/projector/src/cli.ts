@@ -1,6 +1,6 @@
 import {
   ALL_PROJECTIONS,
-  BATCH_PAGE_SIZE,
+  BATCH_RUNNER_OPTIONS,
   ReadModelFiles,
   rebuildProgress,
   rebuildTogether,
@@ -9,8 +9,9 @@ import { loadConfig } from '../../api/src/config/app-config';
 import { openEventStore } from '../../api/src/store/open-event-store';
 
 const USAGE = `Usage: npm run projections -- <command>
-  status               position, lag and state of every projection
-  rebuild <name|all>   build a fresh generation from the log and swap it in
+  status                   position, lag and state of every projection
+  rebuild <name...|all>    build fresh generations from the log, side by side, and swap them in
+    [--page-size <n>] [--commit-every <n>]   events read per page and committed per batch (default ${BATCH_RUNNER_OPTIONS.pageSize}, ${BATCH_RUNNER_OPTIONS.commitEvery})
 Projections: ${ALL_PROJECTIONS.map((p) => p.name).join(', ')}
 Run rebuild while no other process runs the same projections (the API with PROJECTIONS=in-process rebuilds over
 HTTP instead: POST /projections/<name>/rebuild).`;
@@ -23,7 +24,22 @@ function bar(done: bigint, total: bigint): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const [command, target] = argv;
+  const options: { pageSize: number; commitEvery: number } = { ...BATCH_RUNNER_OPTIONS };
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    if (flag !== '--page-size' && flag !== '--commit-every') {
+      rest.push(flag!);
+      continue;
+    }
+    const value = Number(argv[++i]);
+    if (!Number.isSafeInteger(value) || value < 1) {
+      console.error(`${flag} needs a positive whole number.\n${USAGE}`);
+      return 2;
+    }
+    options[flag === '--page-size' ? 'pageSize' : 'commitEvery'] = value;
+  }
+  const [command, ...targets] = rest;
   if (command !== 'status' && command !== 'rebuild') {
     console.error(USAGE);
     return 2;
@@ -45,16 +61,19 @@ async function main(argv: string[]): Promise<number> {
       }
       return 0;
     }
-    const selected = target === 'all' ? ALL_PROJECTIONS : ALL_PROJECTIONS.filter((p) => p.name === target);
-    if (selected.length === 0) {
-      console.error(`Unknown projection "${target ?? ''}".\n${USAGE}`);
+    const unknown = targets.filter((t) => t !== 'all' && !ALL_PROJECTIONS.some((p) => p.name === t));
+    if (targets.length === 0 || unknown.length > 0) {
+      console.error(`Unknown projection "${unknown.join('", "')}".\n${USAGE}`);
       return 2;
     }
+    const selected = targets.includes('all')
+      ? ALL_PROJECTIONS
+      : ALL_PROJECTIONS.filter((p) => targets.includes(p.name));
     // Rebuilt side by side: one read of the log for all of them, not one per projection.
     const started = process.hrtime.bigint();
     const label = selected.map((d) => d.name).join(' + ');
     const statuses = await rebuildTogether(store, files, selected, {
-      pageSize: BATCH_PAGE_SIZE,
+      ...options,
       onProgress: (all) => {
         const { position, head } = rebuildProgress(all);
         process.stderr.write(`\r${label} ${bar(position, head)}`);
@@ -63,7 +82,12 @@ async function main(argv: string[]): Promise<number> {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     process.stderr.write(`\r${label} ${bar(1n, 1n)}\n`);
     for (const s of statuses) console.log(`${s.name}: generation ${s.generation} at position ${s.position}`);
-    console.log(`rebuilt in ${seconds.toFixed(1)} s`);
+    const events = statuses.reduce((max, s) => Math.max(max, s.eventsApplied), 0);
+    // The process's peak resident set (getrusage), not a sample: a rebuild's peak can fall between samples.
+    const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+    console.log(
+      `rebuilt in ${seconds.toFixed(2)} s: ${events} events, ${Math.round(events / seconds)} events/s, peak RSS ${peakRssMb} MB`,
+    );
     return 0;
   } catch (error) {
     console.error(`failed: ${error instanceof Error ? error.message : String(error)}`);

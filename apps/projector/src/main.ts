@@ -1,5 +1,10 @@
 import { Logger } from '@nestjs/common';
-import { ALL_PROJECTIONS, BATCH_PAGE_SIZE, ProjectionRunner, ReadModelFiles } from '@carepath/projections';
+import {
+  ALL_PROJECTIONS,
+  BATCH_RUNNER_OPTIONS,
+  ProjectionRunner,
+  ReadModelFiles,
+} from '@carepath/projections';
 import { loadConfig } from '../../api/src/config/app-config';
 import { openEventStore } from '../../api/src/store/open-event-store';
 
@@ -15,7 +20,7 @@ async function main(): Promise<void> {
   const runners = ALL_PROJECTIONS.map(
     (definition) =>
       new ProjectionRunner(store, definition, files, {
-        pageSize: BATCH_PAGE_SIZE,
+        ...BATCH_RUNNER_OPTIONS,
         logger: { log: (m) => logger.log(m), error: (m) => logger.error(m) },
       }),
   );

@@ -52,7 +52,9 @@ interface Folded {
  * A read model fed by journey streams. Each journey is folded with the domain's own evolve (so corrections and
  * voids mean the same everywhere) and its rows are replaced once per page. The folded state is not stored in the
  * read model: it lives in a bounded cache and is rebuilt from the journey's stream on a miss, so the log stays
- * the only copy of the facts. `prepare` must run before each `apply` (the runner does).
+ * the only copy of the facts. As the runner guarantees, `prepare` runs before each `apply`, and pages hold only
+ * events after the checkpoint committed with the rows: that is what makes a redelivered event a no-op, and what tells
+ * a cache miss how far its rows go without storing any bookkeeping per journey.
  */
 export function journeyProjection(spec: JourneyProjectionSpec): ProjectionDefinition {
   return {
@@ -61,31 +63,18 @@ export function journeyProjection(spec: JourneyProjectionSpec): ProjectionDefini
     // Every journey projection reads the same streams, so projections running together share each page read
     // (institution events are skipped by those that do not use them).
     streamPrefixes: [JOURNEY_PREFIX, INSTITUTION_PREFIX],
-    // The last revision applied per journey: what makes a redelivered event a no-op and tells a cache miss
-    // whether the journey has rows (and how far to re-read it) without storing its state.
-    schema: `
-      CREATE TABLE IF NOT EXISTS journey_revisions (journey_id TEXT PRIMARY KEY, revision INTEGER NOT NULL) STRICT, WITHOUT ROWID;
-      ${spec.schema}
-    `,
+    schema: spec.schema,
     open(db: Database.Database, context: ProjectionContext): ProjectionWriter {
       const rows = spec.rows(db);
-      // One statement per page, not one per journey: a page holds thousands of journeys, and the per-call cost of
-      // crossing into SQLite dominated a rebuild's bookkeeping (docs/benchmarks.md, "Projections").
-      const storedRevisions = db
-        .prepare(
-          'SELECT journey_id, revision FROM journey_revisions WHERE journey_id IN (SELECT value FROM json_each(?))',
-        )
-        .raw(true);
-      const saveRevisions = db.prepare(
-        `INSERT INTO journey_revisions (journey_id, revision)
-           SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?) WHERE true
-           ON CONFLICT(journey_id) DO UPDATE SET revision = excluded.revision`,
-      );
       const memo = memoFor(context);
       const cache = new Map<string, Folded>();
       // Journeys `prepare` read back from the log for the coming page (closed ones are never cached).
       const loaded = new Map<string, Folded>();
-      let touchedInPage: string[] = [];
+      // Taken in since the last write: each journey's folded state, and whether it had rows before (none to delete).
+      const dirty = new Map<string, { folded: Folded; fresh: boolean; last: StoredEvent }>();
+      const institutionEvents: StoredEvent[] = [];
+      // Remembered by the last write, in case its transaction still rolls back after `apply` returned.
+      let written: string[] = [];
 
       const remember = (journeyId: string, folded: Folded) => {
         cache.delete(journeyId);
@@ -95,65 +84,78 @@ export function journeyProjection(spec: JourneyProjectionSpec): ProjectionDefini
         cache.set(journeyId, folded);
         if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
       };
+      const current = (journeyId: string) =>
+        dirty.get(journeyId)?.folded ?? loaded.get(journeyId) ?? cache.get(journeyId);
+
+      const stage = (events: readonly StoredEvent[]) => {
+        // A page's events per journey, in log order; institution events wait for the write.
+        const byJourney = new Map<string, StoredEvent[]>();
+        for (const event of events) {
+          if (event.streamId.startsWith(INSTITUTION_PREFIX)) {
+            if (spec.withInstitutions) institutionEvents.push(event);
+            continue;
+          }
+          const journeyId = event.streamId.slice(JOURNEY_PREFIX.length);
+          const list = byJourney.get(journeyId);
+          if (list) list.push(event);
+          else byJourney.set(journeyId, [event]);
+        }
+        for (const [journeyId, journeyEvents] of byJourney) {
+          const start = current(journeyId) ?? { state: initialJourneyState(), revision: -1 };
+          const last = journeyEvents.at(-1)!;
+          const folded = foldPage(memo, start, journeyEvents, last);
+          dirty.set(journeyId, { folded, fresh: dirty.get(journeyId)?.fresh ?? start.revision < 0, last });
+        }
+        loaded.clear();
+      };
 
       return {
         async prepare(events) {
-          // Journeys of this page that are not cached but already have rows: fold them again from the log, up to
-          // the revision their rows reflect.
-          const uncached = new Set<string>();
+          // The runner hands over only events after its checkpoint, and the checkpoint commits with the rows: every
+          // earlier event of a journey is already in its rows (or staged), and no later one is. So a journey whose
+          // first event here is revision r has rows or staged state exactly when r > 0, reflecting revisions
+          // 0..r-1. One that is in neither memory is folded again from the log up to there; one that starts here
+          // needs nothing, which is every journey of a log of whole journeys, and most of them in a rebuild.
+          const firstRevision = new Map<string, number>();
           for (const e of events) {
             if (!e.streamId.startsWith(JOURNEY_PREFIX)) continue;
             const journeyId = e.streamId.slice(JOURNEY_PREFIX.length);
-            if (!cache.has(journeyId)) uncached.add(journeyId);
+            if (!firstRevision.has(journeyId)) firstRevision.set(journeyId, Number(e.revision));
           }
-          if (uncached.size === 0) return;
-          const stored = storedRevisions.all(JSON.stringify([...uncached])) as [string, number][];
-          for (const [journeyId, revision] of stored) {
+          for (const [journeyId, first] of firstRevision) {
+            if (first === 0 || current(journeyId)?.revision === first - 1) continue;
             let folded: Folded = { state: initialJourneyState(), revision: -1 };
             for (const event of await context.readStream(JOURNEY_PREFIX + journeyId)) {
-              if (Number(event.revision) > revision) break;
+              if (Number(event.revision) >= first) break;
               folded = fold(folded, event);
             }
             loaded.set(journeyId, folded);
           }
         },
 
+        stage,
+
         apply(events) {
-          // A page's events per journey, in log order; institution events go straight to their rows.
-          const byJourney = new Map<string, StoredEvent[]>();
-          for (const event of events) {
-            if (event.streamId.startsWith(INSTITUTION_PREFIX)) {
-              if (spec.withInstitutions) guard(event, () => rows.institutionEvent?.(event));
-              continue;
-            }
-            const journeyId = event.streamId.slice(JOURNEY_PREFIX.length);
-            const list = byJourney.get(journeyId);
-            if (list) list.push(event);
-            else byJourney.set(journeyId, [event]);
-          }
-          touchedInPage = [...byJourney.keys()];
-          const revisions: [string, number][] = [];
-          for (const [journeyId, journeyEvents] of byJourney) {
-            const start = loaded.get(journeyId) ??
-              cache.get(journeyId) ?? { state: initialJourneyState(), revision: -1 };
-            // Already folded (a redelivered page): nothing changes.
-            const todo = journeyEvents.filter((e) => Number(e.revision) > start.revision);
-            const last = todo.at(-1);
-            if (!last) continue;
-            const folded = foldPage(memo, start, todo, last);
-            remember(journeyId, folded);
-            revisions.push([journeyId, folded.revision]);
+          stage(events);
+          for (const event of institutionEvents) guard(event, () => rows.institutionEvent?.(event));
+          for (const [journeyId, { folded, fresh, last }] of dirty) {
             const state = folded.state.status === 'not-opened' ? null : folded.state;
-            guard(last, () => rows.replaceJourney(journeyId, state, start.revision < 0));
+            guard(last, () => rows.replaceJourney(journeyId, state, fresh));
           }
-          if (revisions.length > 0) saveRevisions.run(JSON.stringify(revisions));
-          loaded.clear();
+          // Only once every row is written: a failure above leaves the cache as it was before the batch.
+          for (const [journeyId, { folded }] of dirty) remember(journeyId, folded);
+          written = [...dirty.keys()];
+          dirty.clear();
+          institutionEvents.length = 0;
         },
 
         rollback() {
           loaded.clear();
-          // The cache ran ahead of the rolled-back rows: forget those journeys; a miss re-reads the log.
-          for (const journeyId of touchedInPage) cache.delete(journeyId);
+          dirty.clear();
+          institutionEvents.length = 0;
+          // The cache may have run ahead of rolled-back rows: forget those journeys; a miss re-reads the log.
+          for (const journeyId of written) cache.delete(journeyId);
+          written = [];
         },
       };
     },

@@ -32,23 +32,37 @@ interface Generation {
   readonly generation: number;
   readonly db: Database.Database;
   readonly writer: ProjectionWriter;
+  /** Takes a page in: staged in memory while catching up in batches, otherwise committed with the checkpoint. */
   readonly commit: (events: readonly StoredEvent[], lastPosition: bigint) => Promise<void>;
+  /** Commits whatever is staged (caught up, or about to stop batching). Synchronous: it is one transaction. */
+  readonly flush: (position: bigint) => void;
+  /** Checkpoint: the last position whose effects are committed. */
   position: bigint;
   events: number;
+  /** Pages taken in but not yet committed (a batch in progress); null when nothing is staged. */
+  staged: { events: number; position: bigint } | null;
+  /** True until the first catch-up: only then are pages staged into batches, so live latency never waits. */
+  batching: boolean;
 }
 
 /**
- * Page size for runners in a process that serves no requests (the projector, the rebuild commands, benchmarks).
- * When journeys interleave in the log, as they do in recording order, a journey's rows are replaced once per page
- * it appears in, so bigger pages mean fewer replacements and fewer commits: a simulated log in recording order
- * rebuilds about 1.3x faster with 20,000-event pages than with 5,000 and 1.6x faster than with 2,000, while the
- * benchmark's log of whole journeys rebuilds as fast with any of the three (docs/benchmarks.md, "Projections").
- * The API keeps the default: a page is applied synchronously, and a big one would hold its requests back.
+ * Read and commit sizes for runners in a process that serves no requests (the projector, the rebuild commands,
+ * benchmarks). The log is read in small pages, but while catching up a journey projection stages them in memory
+ * (their folded journeys, not their events) and commits once `commitEvery` events are in. When journeys interleave,
+ * as they do in recording order, a journey's rows are then replaced once per batch rather than once per page, and
+ * the memory held is a small page plus the batch's folded journeys, not a big page of decoded events. Chosen by
+ * measuring both kinds of log (docs/benchmarks.md, "Projections"). The API keeps small pages and commits each: a
+ * page is applied synchronously, and a big one would hold its requests back.
  */
-export const BATCH_PAGE_SIZE = 20_000;
+export const BATCH_RUNNER_OPTIONS = { pageSize: 2_000, commitEvery: 50_000 } as const;
 
 export interface RunnerOptions {
   readonly pageSize?: number;
+  /**
+   * While catching up, commit once this many events are staged rather than at every page (writers that can stage;
+   * others commit every page). Defaults to the page size: every page is committed.
+   */
+  readonly commitEvery?: number;
   readonly logger?: { log(message: object): void; error(message: object): void };
   /** Wall clock for error timestamps only (never used for read-model content). */
   readonly now?: () => Date;
@@ -68,6 +82,7 @@ export class ProjectionRunner {
   private rebuilding: { generation: number; target: Generation; done: Promise<void> } | null = null;
   private head = 0n;
   private readonly pageSize: number;
+  private readonly commitEvery: number;
 
   constructor(
     private readonly store: EventStore,
@@ -76,6 +91,7 @@ export class ProjectionRunner {
     private readonly options: RunnerOptions = {},
   ) {
     this.pageSize = options.pageSize ?? 2000;
+    this.commitEvery = options.commitEvery ?? this.pageSize;
   }
 
   get name(): string {
@@ -117,6 +133,7 @@ export class ProjectionRunner {
     if (this.state !== 'failed' || !this.live) return;
     const checkpoint = this.readCheckpoint(this.live.db);
     this.live.position = checkpoint.position;
+    this.live.staged = null;
     this.lastError = null;
     this.state = 'starting';
     this.subscribeLive();
@@ -171,7 +188,7 @@ export class ProjectionRunner {
         {
           onEvents: (events, lastPosition) => target.commit(events, lastPosition),
           onCaughtUp: (position) => {
-            target.position = position > target.position ? position : target.position;
+            target.flush(position);
             if (swapped) return this.caughtUp(position);
             swapped = true;
             this.swapIn(target, subscription).then(resolve, reject);
@@ -228,6 +245,7 @@ export class ProjectionRunner {
           this.release();
         },
         onCaughtUp: (position) => {
+          live.flush(position);
           this.state = 'live';
           this.caughtUp(position);
         },
@@ -279,32 +297,65 @@ export class ProjectionRunner {
     });
     const saveCheckpoint = db.prepare('UPDATE checkpoint SET position = ?, events = events + ? WHERE id = 1');
     const checkpoint = this.readCheckpoint(db);
+    const apply = db.transaction((events: readonly StoredEvent[], lastPosition: bigint, count: number) => {
+      writer.apply(events);
+      saveCheckpoint.run(lastPosition, count);
+    });
+    const stage = writer.stage?.bind(writer);
+    /** Whatever went wrong, nothing staged or half-applied survives: a retry starts again from the checkpoint. */
+    const discarding = <T>(run: () => T): T => {
+      try {
+        return run();
+      } catch (error) {
+        target.staged = null;
+        writer.rollback?.();
+        throw error;
+      }
+    };
+    /** Commits the staged pages and `events` (possibly none) with the checkpoint at `lastPosition`. */
+    const write = (events: readonly StoredEvent[], lastPosition: bigint) => {
+      const count = (target.staged?.events ?? 0) + events.length;
+      const at =
+        target.staged && target.staged.position > lastPosition ? target.staged.position : lastPosition;
+      if (count > 0) discarding(() => apply(events, at, count));
+      target.staged = null;
+      target.events += count;
+      if (at > target.position) target.position = at;
+    };
     const target: Generation = {
       generation,
       db,
       writer,
       position: checkpoint.position,
       events: checkpoint.events,
+      staged: null,
+      batching: this.commitEvery > this.pageSize,
       commit: async (events, lastPosition) => {
-        // Events at or below the checkpoint were applied already (a redelivered page): skip them.
-        const fresh = events.filter((e) => e.position > target.position);
+        // Events at or below the checkpoint (or already staged) were taken in already, a redelivered page: skip them.
+        const after = target.staged?.position ?? target.position;
+        const fresh = events.filter((e) => e.position > after);
         if (fresh.length > 0) {
-          await writer.prepare?.(fresh);
           try {
-            apply(fresh, lastPosition);
+            await writer.prepare?.(fresh);
           } catch (error) {
-            writer.rollback?.();
-            throw error;
+            discarding(() => {
+              throw error;
+            });
           }
-          target.events += fresh.length;
         }
-        if (lastPosition > target.position) target.position = lastPosition;
+        const pending = (target.staged?.events ?? 0) + fresh.length;
+        if (stage && target.batching && pending < this.commitEvery) {
+          discarding(() => stage(fresh));
+          target.staged = { events: pending, position: lastPosition > after ? lastPosition : after };
+          return;
+        }
+        write(fresh, lastPosition);
+      },
+      flush: (position) => {
+        target.batching = false;
+        write([], position);
       },
     };
-    const apply = db.transaction((events: readonly StoredEvent[], lastPosition: bigint) => {
-      writer.apply(events);
-      saveCheckpoint.run(lastPosition, events.length);
-    });
     return target;
   }
 

@@ -24,11 +24,19 @@ export interface ProjectionContext {
 }
 
 export interface ProjectionWriter {
-  /** Before the page's transaction: load what `apply` needs (async I/O is allowed here, not in `apply`). */
+  /** Before the page is staged or applied: load what they need (async I/O is allowed here, not in them). */
   prepare?(events: readonly StoredEvent[]): Promise<void>;
-  /** Applies a page of events in log order; throw ProjectionEventError to name the event that failed. */
+  /**
+   * Optional: takes a page in memory without writing; the next `apply` writes it along with its own page. Lets a
+   * catch-up commit many pages at once while holding only what it derived from them, not their events.
+   */
+  stage?(events: readonly StoredEvent[]): void;
+  /**
+   * Applies a page of events in log order; throw ProjectionEventError to name the event that failed. The runner
+   * hands over only events after the checkpoint committed with the rows, each once.
+   */
   apply(events: readonly StoredEvent[]): void;
-  /** The page's transaction rolled back: forget any in-memory change `apply` made. */
+  /** The page's transaction rolled back, or a staged batch was dropped: forget any in-memory change since the last commit. */
   rollback?(): void;
 }
 

@@ -1,10 +1,12 @@
 import type { EventStore } from '@carepath/event-store';
 import type { ProjectionDefinition } from './projection';
-import { BATCH_PAGE_SIZE, ProjectionRunner, type ProjectionStatus } from './projection-runner';
+import { BATCH_RUNNER_OPTIONS, ProjectionRunner, type ProjectionStatus } from './projection-runner';
 import type { ReadModelFiles } from './read-model-files';
 
 export interface RebuildOptions {
+  /** Default: BATCH_RUNNER_OPTIONS. */
   readonly pageSize?: number;
+  readonly commitEvery?: number;
   /** Receives every rebuilding projection's status, every `progressMs` (default 200 ms). */
   readonly onProgress?: (statuses: readonly ProjectionStatus[]) => void;
   readonly progressMs?: number;
@@ -26,7 +28,10 @@ export async function rebuildTogether(
 ): Promise<ProjectionStatus[]> {
   const runners = definitions.map(
     (definition) =>
-      new ProjectionRunner(store, definition, files, { pageSize: options.pageSize ?? BATCH_PAGE_SIZE }),
+      new ProjectionRunner(store, definition, files, {
+        pageSize: options.pageSize ?? BATCH_RUNNER_OPTIONS.pageSize,
+        commitEvery: options.commitEvery ?? BATCH_RUNNER_OPTIONS.commitEvery,
+      }),
   );
   const report = () => options.onProgress?.(runners.map((r) => r.status()));
   const timer = setInterval(report, options.progressMs ?? 200);
