@@ -98,6 +98,21 @@ describe('projection runner: checkpoints, duplicates, poison events, crashes and
     expect(dump(runner.reader())).toEqual(await fromZero(wardOccupancyProjection));
   });
 
+  it('drops the per-journey revision table that generations built by older releases kept', () => {
+    const db = files.open(
+      wardOccupancyProjection.name,
+      9,
+      'CREATE TABLE journey_revisions (journey_id TEXT)',
+    );
+    db.prepare("INSERT INTO journey_revisions VALUES ('j-1')").run();
+    db.close();
+    const reopened = files.open(wardOccupancyProjection.name, 9, wardOccupancyProjection.schema);
+    const tables = reopened.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all();
+    reopened.close();
+    expect(tables).not.toContain('journey_revisions');
+    expect(tables).toContain('stays');
+  });
+
   it('a late correction to a closed journey moves its rows, as a rebuild would', async () => {
     const runner = await run(wardOccupancyProjection);
     await caughtUp(runner);

@@ -63,7 +63,9 @@ export function journeyProjection(spec: JourneyProjectionSpec): ProjectionDefini
     // Every journey projection reads the same streams, so projections running together share each page read
     // (institution events are skipped by those that do not use them).
     streamPrefixes: [JOURNEY_PREFIX, INSTITUTION_PREFIX],
-    schema: spec.schema,
+    // Generations built before 2026-11-25 kept each journey's last applied revision; the checkpoint says as much, so
+    // the table is dropped where it is found rather than forcing every deployment to rebuild.
+    schema: `DROP TABLE IF EXISTS journey_revisions;\n${spec.schema}`,
     open(db: Database.Database, context: ProjectionContext): ProjectionWriter {
       const rows = spec.rows(db);
       const memo = memoFor(context);
