@@ -266,6 +266,41 @@ describe('projection runner: checkpoints, duplicates, poison events, crashes and
     },
   );
 
+  it('a read of the log failing in the middle of a staged batch loses nothing: resumed, it equals a rebuild', async () => {
+    let failures = 1;
+    const flaky: EventStore = new Proxy(store, {
+      get(target, key, receiver) {
+        if (key !== 'subscribeToAll') return Reflect.get(target, key, receiver) as unknown;
+        return (options: SubscribeOptions, handler: SubscriptionHandler) => {
+          let pages = 0;
+          return target.subscribeToAll(options, {
+            ...handler,
+            onEvents: async (events, lastPosition) => {
+              // The third page never arrives: the store reports a failure instead, as a broken read would.
+              if (++pages === 3 && failures-- > 0) throw new Error('disk I/O error');
+              await handler.onEvents(events, lastPosition);
+            },
+          });
+        };
+      },
+    });
+    const runner = new ProjectionRunner(flaky, wardOccupancyProjection, files, {
+      pageSize: 20,
+      commitEvery: 200,
+    });
+    runners.push(runner);
+    await runner.start();
+    await waitFor(
+      () => runner.status().state,
+      (s) => s === 'failed',
+      { what: 'failure' },
+    );
+    expect(runner.status().position).toBe('0');
+    runner.resume();
+    await caughtUp(runner);
+    expect(dump(runner.reader())).toEqual(await fromZero(wardOccupancyProjection));
+  });
+
   it('a crash in the middle of a page loses nothing: the restarted projection equals a rebuild', async () => {
     let crashes = 0;
     const crashing: ProjectionDefinition = {

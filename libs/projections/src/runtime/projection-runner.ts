@@ -133,7 +133,9 @@ export class ProjectionRunner {
     if (this.state !== 'failed' || !this.live) return;
     const checkpoint = this.readCheckpoint(this.live.db);
     this.live.position = checkpoint.position;
+    // A failure outside the writer (reading the log) may have left a batch staged: it is read again.
     this.live.staged = null;
+    this.live.writer.rollback?.();
     this.lastError = null;
     this.state = 'starting';
     this.subscribeLive();
@@ -303,12 +305,15 @@ export class ProjectionRunner {
     });
     const stage = writer.stage?.bind(writer);
     /** Whatever went wrong, nothing staged or half-applied survives: a retry starts again from the checkpoint. */
+    const discard = () => {
+      target.staged = null;
+      writer.rollback?.();
+    };
     const discarding = <T>(run: () => T): T => {
       try {
         return run();
       } catch (error) {
-        target.staged = null;
-        writer.rollback?.();
+        discard();
         throw error;
       }
     };
@@ -338,9 +343,8 @@ export class ProjectionRunner {
           try {
             await writer.prepare?.(fresh);
           } catch (error) {
-            discarding(() => {
-              throw error;
-            });
+            discard();
+            throw error;
           }
         }
         const pending = (target.staged?.events ?? 0) + fresh.length;
