@@ -15,6 +15,7 @@ import {
   ProjectionEventError,
   ProjectionRunner,
   ReadModelFiles,
+  type RunnerOptions,
   wardOccupancyProjection,
 } from '@carepath/projections';
 import { generateJourney, institutionStreams } from '../support/journey-generator';
@@ -61,6 +62,19 @@ describe('projection runner: checkpoints, duplicates, poison events, crashes and
     await runner.start();
     return runner;
   };
+  /** A runner on any store (e.g. one that misbehaves) with any options, stopped after the test. */
+  const runOn = async (source: EventStore, definition: ProjectionDefinition, options: RunnerOptions) => {
+    const runner = new ProjectionRunner(source, definition, files, options);
+    runners.push(runner);
+    await runner.start();
+    return runner;
+  };
+  const failure = (runner: ProjectionRunner) =>
+    waitFor(
+      () => runner.status().state,
+      (s) => s === 'failed',
+      { what: 'failure' },
+    );
   const caughtUp = async (runner: ProjectionRunner) => {
     const head = await store.headPosition();
     await runner.waitFor(head);
@@ -235,14 +249,8 @@ describe('projection runner: checkpoints, duplicates, poison events, crashes and
         },
       };
       const healthy = await run(ALL_PROJECTIONS[1]!);
-      const runner = new ProjectionRunner(store, fragile, files, options);
-      runners.push(runner);
-      await runner.start();
-      await waitFor(
-        () => runner.status().state,
-        (s) => s === 'failed',
-        { what: 'failure' },
-      );
+      const runner = await runOn(store, fragile, options);
+      await failure(runner);
       const failed = runner.status();
       expect(failed.lastError).toMatchObject({
         eventType: 'SurgeryRecorded',
@@ -284,17 +292,8 @@ describe('projection runner: checkpoints, duplicates, poison events, crashes and
         };
       },
     });
-    const runner = new ProjectionRunner(flaky, wardOccupancyProjection, files, {
-      pageSize: 20,
-      commitEvery: 200,
-    });
-    runners.push(runner);
-    await runner.start();
-    await waitFor(
-      () => runner.status().state,
-      (s) => s === 'failed',
-      { what: 'failure' },
-    );
+    const runner = await runOn(flaky, wardOccupancyProjection, { pageSize: 20, commitEvery: 200 });
+    await failure(runner);
     expect(runner.status().position).toBe('0');
     runner.resume();
     await caughtUp(runner);
