@@ -23,7 +23,7 @@ export const INSTITUTION_PREFIX = 'institution-';
 export interface JourneyRowsWriter {
   /**
    * Replaces every row of this journey (rows of a journey are a pure function of its state). `fresh` is true
-   * when the journey had no rows before this page, so there is nothing to delete.
+   * when the journey had no rows before this write (one page, or a batch of staged pages): nothing to delete.
    */
   replaceJourney(journeyId: string, state: OpenedJourneyState | null, fresh: boolean): void;
   institutionEvent?(event: StoredEvent): void;
