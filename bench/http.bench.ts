@@ -1,7 +1,10 @@
 /*
  * Durable HTTP commands through the real API (built output, its own process, the embedded store on a temporary
  * file), as ratios to a bare Fastify + better-sqlite3 server doing the same durable work (bench/raw-fastify-
- * server.ts), measured in the same run with the same load (brief, rule 6). Two commands:
+ * server.ts), measured in the same run with the same load (brief, rule 6), twice: the baseline commits each request
+ * on its own (bound by the disk's commit rate), the ceiling shares one commit among the requests that arrive
+ * together, as CarePath's store does (bound by CPU: what a server doing nothing but the durable insert reaches on
+ * this machine). Two commands:
  * - `POST /journeys`: two events in a new stream, a unique patient id per request. Load shapes, each server in turn:
  *   saturation (autocannon, 64 connections); 1,000/s with autocannon's `overallRate`; 1,000/s evenly paced by an
  *   open-loop generator (see `paced`).
@@ -11,8 +14,9 @@
  *   the whole pool has been, and two requests in flight on one journey (a 409) are rare; any 409 is counted and shown
  *   on its own. Shapes: saturation and 1,000/s paced. The streams grow as the phases run, faster on the faster
  *   server: the mean journey length is reported next to the figures.
- * After each server stops, its file is opened: the journey events are counted against the acknowledged writes, and
- * every acknowledged visit's event id is looked up in its journey's stream.
+ * The three servers run one after the other, each through every phase. After each server stops, its file is opened:
+ * the journey events are counted against the acknowledged writes, and every acknowledged visit's event id is looked
+ * up in its journey's stream.
  * Usage: npm run bench:http -- [--seconds 10] [--warmup 3] [--connections 64] [--pipelining 1] [--rate 1000]
  *          [--rate-connections 64] [--pool <connections × 64>] [--projections in-process|external] [--out dir]
  */
@@ -293,7 +297,7 @@ interface Load {
   readonly statusCodes: Record<string, number>;
   /** CPU time of the server process over the phase, in % of one core (all its threads); null off Linux. */
   readonly serverCpu?: number | null;
-  /** CarePath only: appends per durable commit over the phase (group commit). */
+  /** Appends per durable commit over the phase (group commit), from the server's `/health` counters. */
   readonly appendsPerCommit?: number | null;
 }
 
@@ -733,7 +737,7 @@ async function measure(
   port: number,
   file: string,
   carepath: boolean,
-): Promise<{ run: Run; durability: Durability; visits: VisitRun & { durability: VisitDurability } }> {
+): Promise<Measured> {
   log(`${name}: starting on ${HOST}:${port}`);
   const server = start(name, argv, env, port);
   try {
@@ -804,99 +808,126 @@ function visitDurabilityText(d: VisitDurability): string {
 
 type Visits = VisitRun & { durability: VisitDurability };
 
-function visitTable(api: Visits, raw: Visits): string {
-  const row = (label: string, a: Load, b: Load): string[] => [
-    `| ${label}: throughput | ${fmt(a.rate)} /s | ${fmt(b.rate)} /s | ${ratio(a.rate, b.rate)} |`,
-    `| ${label}: p50 / p99 latency | ${ms(a.p50)} / ${ms(a.p99)} | ${ms(b.p50)} / ${ms(b.p99)} | p99 × ${ratio(a.p99, b.p99)} |`,
-    `| ${label}: failed requests (409s apart) | ${visitFaultText(a)} | ${visitFaultText(b)} | |`,
-    `| ${label}: 409 revision conflicts | ${conflictText(a)} | ${conflictText(b)} | |`,
-    `| ${label}: server CPU, % of one core | ${a.serverCpu ?? 'n/a'} % | ${b.serverCpu ?? 'n/a'} % | |`,
+/** One server's whole run: the `POST /journeys` phases with their durability check, then the visits. */
+interface Measured {
+  readonly run: Run;
+  readonly durability: Durability;
+  readonly visits: Visits;
+}
+
+const latency = (l: Load): string => `${ms(l.p50)} / ${ms(l.p99)}`;
+/** Server CPU in % of one core, and per answered request (CPU time ÷ answers, all of them, 409s included). */
+const cpu = (l: Load): string => {
+  if (l.serverCpu === null || l.serverCpu === undefined) return 'n/a';
+  const answered = Object.values(l.statusCodes).reduce((n, count) => n + count, 0);
+  const perRequest =
+    answered > 0 ? ` (${fmt((l.serverCpu * 10_000 * l.seconds) / answered)} µs per request)` : '';
+  return `${l.serverCpu} %${perRequest}`;
+};
+const commits = (l: Load): string => `${l.appendsPerCommit ?? 'n/a'} appends per commit`;
+
+/**
+ * The rows of one load phase: CarePath's figure, then the baseline's and the ceiling's, each followed by CarePath's
+ * ratio to it. `faultRows` name the phase's failure counts, each with its cell text.
+ */
+function phaseRows(
+  label: string,
+  [a, b, c]: readonly [Load, Load, Load],
+  faultRows: readonly (readonly [string, (l: Load) => string])[],
+): string[] {
+  return [
+    `| ${label}: throughput | ${fmt(a.rate)} /s | ${fmt(b.rate)} /s | ${ratio(a.rate, b.rate)} | ${fmt(c.rate)} /s | ${ratio(a.rate, c.rate)} |`,
+    `| ${label}: p50 / p99 latency | ${latency(a)} | ${latency(b)} | p99 × ${ratio(a.p99, b.p99)} | ${latency(c)} | p99 × ${ratio(a.p99, c.p99)} |`,
+    ...faultRows.map(([what, text]) => `| ${label}: ${what} | ${text(a)} | ${text(b)} | | ${text(c)} | |`),
+    `| ${label}: server CPU, % of one core | ${cpu(a)} | ${cpu(b)} | | ${cpu(c)} | |`,
   ];
+}
+
+const SATURATION = `saturation, ${CONNECTIONS} connections, pipelining ${PIPELINING}, ${SECONDS} s`;
+const PACED = `${RATE}/s evenly paced (open loop, ${SECONDS} s)`;
+const CEILING =
+  'ceiling: the same bare Fastify 5 route with group commit (the requests waiting share one `BEGIN IMMEDIATE` … ' +
+  '`COMMIT`, each answered after it; same run)';
+
+function visitTable(api: Visits, raw: Visits, top: Visits): string {
+  const faultRows = [
+    ['failed requests (409s apart)', visitFaultText],
+    ['409 revision conflicts', conflictText],
+  ] as const;
   const length = (v: Visits): string =>
     `${v.meanJourneyEvents.saturationStart} → ${v.meanJourneyEvents.saturationEnd} events`;
   return [
-    `| measure (\`POST /journeys/:id/visits\`: 1 event on an existing journey, round a pool of ${fmt(api.pool)} journeys) | CarePath API (load, fold, decide, append at the expected revision) | baseline: bare Fastify 5, \`SELECT\` the stream's rows + \`JSON.parse\`, one \`BEGIN IMMEDIATE\` insert of 1 row at the next revision, WAL + synchronous=FULL (same run) | ratio |`,
-    '|---|---|---|---|',
-    ...row(
-      `visit, saturation, ${CONNECTIONS} connections, pipelining ${PIPELINING}, ${SECONDS} s`,
-      api.saturation,
-      raw.saturation,
-    ),
-    ...row(`visit, ${RATE}/s evenly paced (open loop, ${SECONDS} s)`, api.paced, raw.paced),
-    `| visit: mean journey length over the saturation phase (start → end) | ${length(api)} | ${length(raw)} | |`,
-    `| visit durability: events in the pool's journeys after stop | ${visitDurabilityText(api.durability)} | ${visitDurabilityText(raw.durability)} | |`,
-    `| visit: group commit at saturation | ${api.saturation.appendsPerCommit ?? 'n/a'} appends per commit | one commit per request | |`,
+    `| measure (\`POST /journeys/:id/visits\`: 1 event on an existing journey, round a pool of ${fmt(api.pool)} journeys) | CarePath API (load, fold, decide, append at the expected revision) | baseline: bare Fastify 5, \`SELECT\` the stream's rows + \`JSON.parse\`, one \`BEGIN IMMEDIATE\` insert of 1 row at the next revision per request, WAL + synchronous=FULL (same run) | ratio | ${CEILING.replace('; same run', ', each in its own `SAVEPOINT`, so a revision clash rolls back that request alone; same run')} | ratio to the ceiling |`,
+    '|---|---|---|---|---|---|',
+    ...phaseRows(`visit, ${SATURATION}`, [api.saturation, raw.saturation, top.saturation], faultRows),
+    ...phaseRows(`visit, ${PACED}`, [api.paced, raw.paced, top.paced], faultRows),
+    `| visit: mean journey length over the saturation phase (start → end) | ${length(api)} | ${length(raw)} | | ${length(top)} | |`,
+    `| visit durability: events in the pool's journeys after stop | ${visitDurabilityText(api.durability)} | ${visitDurabilityText(raw.durability)} | | ${visitDurabilityText(top.durability)} | |`,
+    `| visit: group commit at saturation | ${commits(api.saturation)} | one commit per request | | ${commits(top.saturation)} | |`,
   ].join('\n');
 }
 
-function table(
-  api: Run,
-  raw: Run,
-  durability: Durability,
-  rawDurability: Durability,
-  apiVisits: Visits,
-  rawVisits: Visits,
-): string {
-  const row = (label: string, a: Load, b: Load): string[] => [
-    `| ${label}: throughput | ${fmt(a.rate)} /s | ${fmt(b.rate)} /s | ${ratio(a.rate, b.rate)} |`,
-    `| ${label}: p50 / p99 latency | ${ms(a.p50)} / ${ms(a.p99)} | ${ms(b.p50)} / ${ms(b.p99)} | p99 × ${ratio(a.p99, b.p99)} |`,
-    `| ${label}: failed requests | ${faultText(a)} | ${faultText(b)} | |`,
-    `| ${label}: server CPU, % of one core | ${a.serverCpu ?? 'n/a'} % | ${b.serverCpu ?? 'n/a'} % | |`,
-  ];
+function table(api: Measured, raw: Measured, top: Measured): string {
+  const faultRows = [['failed requests', faultText]] as const;
   const met = (ok: boolean): string => (ok ? 'met' : '**missed**');
-  const s = api.saturation;
+  const s = api.run.saturation;
+  const c = top.run;
   const lines = [
-    '| measure (`POST /journeys`: 2 events, a new stream) | CarePath API | baseline: bare Fastify 5, one `BEGIN IMMEDIATE` insert of 2 rows, WAL + synchronous=FULL (same run) | ratio |',
-    '|---|---|---|---|',
-    ...row(
-      `saturation, ${CONNECTIONS} connections, pipelining ${PIPELINING}, ${SECONDS} s`,
-      s,
-      raw.saturation,
-    ),
-    ...row(`${RATE}/s evenly paced (open loop, ${SECONDS} s)`, api.paced, raw.paced),
-    ...row(
+    `| measure (\`POST /journeys\`: 2 events, a new stream) | CarePath API | baseline: bare Fastify 5, one \`BEGIN IMMEDIATE\` insert of 2 rows per request, WAL + synchronous=FULL (same run) | ratio | ${CEILING} | ratio to the ceiling |`,
+    '|---|---|---|---|---|---|',
+    ...phaseRows(SATURATION, [s, raw.run.saturation, c.saturation], faultRows),
+    ...phaseRows(PACED, [api.run.paced, raw.run.paced, c.paced], faultRows),
+    ...phaseRows(
       `${RATE}/s autocannon \`overallRate\` (${RATE_CONNECTIONS} connections, bursts)`,
-      api.rate,
-      raw.rate,
+      [api.run.rate, raw.run.rate, c.rate],
+      faultRows,
     ),
-    `| durability: events in the file after stop | ${durabilityText(durability)} | ${durabilityText(rawDurability)} | |`,
-    `| group commit at saturation | ${s.appendsPerCommit ?? 'n/a'} appends per commit | one commit per request | |`,
-    `| read models caught up after the saturation phase | ${fmt(api.settleMs.saturation ?? Number.NaN)} ms | | |`,
+    `| durability: events in the file after stop | ${durabilityText(api.durability)} | ${durabilityText(raw.durability)} | | ${durabilityText(top.durability)} | |`,
+    `| group commit at saturation | ${commits(s)} | one commit per request | | ${commits(c.saturation)} | |`,
+    `| read models caught up after the saturation phase | ${fmt(api.run.settleMs.saturation ?? Number.NaN)} ms | | | | |`,
   ];
   const targets =
     `Targets (issue 6, \`POST /journeys\`): ≥ ${fmt(TARGET.saturationRate)}/s with p99 ≤ ${TARGET.saturationP99} ms at saturation: ` +
     `${met(s.rate >= TARGET.saturationRate)} (${fmt(s.rate)}/s), ${met(s.p99 <= TARGET.saturationP99)} (p99 ${ms(s.p99)}); ` +
-    `p99 ≤ ${TARGET.rateP99} ms at ${fmt(RATE)}/s: ${met(api.paced.p99 <= TARGET.rateP99)} (paced p99 ${ms(api.paced.p99)}).`;
+    `p99 ≤ ${TARGET.rateP99} ms at ${fmt(RATE)}/s: ${met(api.run.paced.p99 <= TARGET.rateP99)} (paced p99 ${ms(api.run.paced.p99)}). ` +
+    `The ceiling in the same run: ${fmt(c.saturation.rate)}/s with p99 ${ms(c.saturation.p99)} at saturation, ` +
+    `paced p99 ${ms(c.paced.p99)}.`;
   const note =
     `The API runs from dist with projections ${PROJECTIONS}, its request log sent to /dev/null; load generator, API ` +
-    'and baseline share the same cores. The visit pool is opened (and, for the API, projected) before the visit ' +
-    'phases and is not measured; each visit request reads its whole journey, which grows as the phases run.';
-  return `${lines.join('\n')}\n\n${targets}\n\n${visitTable(apiVisits, rawVisits)}\n\n${note}`;
+    'and both bare servers share the same cores, and each server runs alone. The visit pool is opened (and, for the ' +
+    'API, projected) before the visit phases and is not measured; each visit request reads its whole journey, which ' +
+    'grows as the phases run.';
+  return `${lines.join('\n')}\n\n${targets}\n\n${visitTable(api.visits, raw.visits, top.visits)}\n\n${note}`;
+}
+
+/** The bare Fastify server (bench/raw-fastify-server.ts) committing per request or in groups, on a file of its own. */
+async function measureBare(name: string, commit: 'request' | 'group'): Promise<Measured> {
+  const file = join(FOLDER, `${name}.db`);
+  const port = await freePort();
+  const argv = [
+    ...process.execArgv,
+    join(ROOT, 'bench/raw-fastify-server.ts'),
+    ...['--port', String(port), '--host', HOST, '--file', file, '--commit', commit],
+  ];
+  return measure(name, argv, { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true' }, port, file, false);
+}
+
+/** CarePath's own ratios to one bare server, for the saved figures. */
+function ratios(api: Measured, bare: Measured): Record<string, number> {
+  return {
+    saturationRate: ratio(api.run.saturation.rate, bare.run.saturation.rate),
+    saturationP99: ratio(api.run.saturation.p99, bare.run.saturation.p99),
+    pacedP99: ratio(api.run.paced.p99, bare.run.paced.p99),
+    visitSaturationRate: ratio(api.visits.saturation.rate, bare.visits.saturation.rate),
+    visitPacedP99: ratio(api.visits.paced.p99, bare.visits.paced.p99),
+  };
 }
 
 async function main(): Promise<void> {
-  const folder = FOLDER;
   try {
-    const rawFile = join(folder, 'raw.db');
-    const rawPort = await freePort();
-    const raw = await measure(
-      'baseline',
-      [
-        ...process.execArgv,
-        join(ROOT, 'bench/raw-fastify-server.ts'),
-        '--port',
-        String(rawPort),
-        '--host',
-        HOST,
-        '--file',
-        rawFile,
-      ],
-      { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true' },
-      rawPort,
-      rawFile,
-      false,
-    );
-    const apiFile = join(folder, 'carepath.db');
+    const raw = await measureBare('baseline', 'request');
+    const top = await measureBare('ceiling', 'group');
+    const apiFile = join(FOLDER, 'carepath.db');
     const apiPort = await freePort();
     const api = await measure(
       'carepath',
@@ -925,6 +956,8 @@ async function main(): Promise<void> {
       pool: POOL,
       carepath: { ...api.run, durability: api.durability, visits: api.visits },
       baseline: { ...raw.run, durability: raw.durability, visits: raw.visits },
+      // The same bare server with group commit: what the durable insert alone reaches on this machine.
+      ceiling: { ...top.run, durability: top.durability, visits: top.visits },
       saturationRatio: ratio(api.run.saturation.rate, raw.run.saturation.rate),
       // POST /journeys/:id/visits, CarePath / baseline.
       visitRatios: {
@@ -933,6 +966,8 @@ async function main(): Promise<void> {
         pacedRate: ratio(api.visits.paced.rate, raw.visits.paced.rate),
         pacedP99: ratio(api.visits.paced.p99, raw.visits.paced.p99),
       },
+      // CarePath / the ceiling, both commands.
+      ceilingRatios: ratios(api, top),
       targets: {
         ...TARGET,
         saturationRateMet: api.run.saturation.rate >= TARGET.saturationRate,
@@ -940,18 +975,14 @@ async function main(): Promise<void> {
         rateP99Met: api.run.paced.p99 <= TARGET.rateP99,
       },
     };
-    saveResult(
-      'http',
-      figures,
-      table(api.run, raw.run, api.durability, raw.durability, api.visits, raw.visits),
-      OUT,
+    saveResult('http', figures, table(api, raw, top), OUT);
+    const servers = [api, raw, top];
+    const failed = servers.some(
+      ({ run, visits }) =>
+        [run.warmup, run.saturation, run.rate, run.paced].some((l) => faults(l) > 0) ||
+        [visits.warmup, visits.paced, visits.saturation].some((l) => visitFaults(l) > 0),
     );
-    const failed =
-      [api.run, raw.run].some((r) => [r.warmup, r.saturation, r.rate, r.paced].some((l) => faults(l) > 0)) ||
-      [api.visits, raw.visits].some((v) => [v.warmup, v.paced, v.saturation].some((l) => visitFaults(l) > 0));
-    const durable = [api.durability, raw.durability, api.visits.durability, raw.visits.durability].every(
-      (d) => d.ok,
-    );
+    const durable = servers.every(({ durability, visits }) => durability.ok && visits.durability.ok);
     if (failed || !durable) {
       log('some requests failed or the event count does not match: see the table');
       process.exitCode = 1;
@@ -959,17 +990,15 @@ async function main(): Promise<void> {
     const conflicts = (v: Visits): string =>
       [v.warmup, v.paced, v.saturation].map((l) => l.conflicts).join(' / ');
     if (
-      [api.visits, raw.visits].some(
-        (v) => v.warmup.conflicts + v.paced.conflicts + v.saturation.conflicts > 0,
-      )
+      servers.some(({ visits: v }) => v.warmup.conflicts + v.paced.conflicts + v.saturation.conflicts > 0)
     ) {
       log(
         `visits answered 409 (revision conflicts), warmup / paced / saturation: carepath ${conflicts(api.visits)}, ` +
-          `baseline ${conflicts(raw.visits)}`,
+          `baseline ${conflicts(raw.visits)}, ceiling ${conflicts(top.visits)}`,
       );
     }
   } finally {
-    rmSync(folder, { recursive: true, force: true });
+    rmSync(FOLDER, { recursive: true, force: true });
   }
 }
 

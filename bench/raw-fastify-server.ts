@@ -1,13 +1,19 @@
 /*
- * The baseline server of bench/http.bench.ts, started by it in its own process: a bare Fastify 5 app whose write
+ * The baseline servers of bench/http.bench.ts, started by it in their own process: a bare Fastify 5 app whose write
  * routes do only what a durable command cannot avoid, into a better-sqlite3 file with WAL and synchronous=FULL:
  * - `POST /journeys`: one `BEGIN IMMEDIATE` transaction inserting two rows of CarePath's event shape in a new stream;
  * - `POST /journeys/:journeyId/visits`: read the stream's rows (`WHERE stream_id = ? ORDER BY revision`), JSON.parse
  *   their data and metadata, then one `BEGIN IMMEDIATE` transaction inserting one row at the next revision (the
  *   UNIQUE (stream_id, revision) key is the expected-revision check: a clash answers 409, an empty stream 404).
- * Then 201 with JSON. No validation, no decider, no group commit, no hash chain, no projections, no request log: the
- * floor the API is compared to.
+ * Then 201 with JSON. No validation, no decider, no hash chain, no projections, no request log: the floor the API
+ * is compared to.
+ * With `--commit request` (the default) each request commits on its own, so the disk's commit rate bounds the
+ * server. With `--commit group` (the ceiling) the inserts of the requests that arrive together wait in a queue and are written by one
+ * `BEGIN IMMEDIATE` ... `COMMIT` on the next turn of the event loop, one fsync for all of them, each request answered
+ * only after that commit, as CarePath's store does. Each request's inserts run in their own SAVEPOINT, so a
+ * visit's revision clash rolls back that visit alone and answers 409 to that request only.
  * Usage: node -r ts-node/register bench/raw-fastify-server.ts --port 4000 --host 127.0.0.1 --file /tmp/raw.db
+ *          [--commit request|group]
  */
 import Database from 'better-sqlite3';
 import Fastify from 'fastify';
@@ -18,6 +24,7 @@ const args = benchArgs();
 const PORT = Number(args.get('port'));
 const HOST = args.get('host') ?? '127.0.0.1';
 const FILE = args.get('file');
+const COMMIT = args.get('commit') ?? 'request';
 
 interface OpenJourneyBody {
   readonly patientId: string;
@@ -64,24 +71,115 @@ function openDatabase(file: string): Database.Database {
   return db;
 }
 
-async function main(): Promise<void> {
-  if (!FILE || !Number.isInteger(PORT)) throw new Error('usage: --port <port> --file <sqlite file>');
-  const db = openDatabase(FILE);
+/** An event row to insert: revision, event id, type, data (the metadata is the request's, shared by its rows). */
+type NewRow = readonly [number, string, string, string];
+
+/** What a write came to: its rows are in, or its stream already had a row at one of their revisions. */
+type Written = 'written' | 'conflict';
+
+interface Pending {
+  readonly streamId: string;
+  readonly metadata: string;
+  readonly rows: readonly NewRow[];
+  readonly done: (outcome: Written) => void;
+  readonly fail: (error: unknown) => void;
+}
+
+const isRevisionClash = (error: unknown): boolean =>
+  (error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE';
+
+/**
+ * The durable write of either mode, resolved once the rows are committed: one `BEGIN IMMEDIATE` per request, or
+ * (group) the writes queued while the event loop was busy, in one transaction on the next turn.
+ */
+function writer(db: Database.Database, group: boolean) {
   const insert = db.prepare('INSERT INTO events VALUES (NULL, ?, ?, ?, ?, 1, ?, ?)');
-  const append = db.transaction(
-    (streamId: string, metadata: string, rows: readonly (readonly [string, string, string])[]) =>
-      rows.forEach(([id, type, data], revision) => insert.run(streamId, revision, id, type, data, metadata)),
-  );
+  const insertRows = (streamId: string, metadata: string, rows: readonly NewRow[]): void =>
+    rows.forEach(([revision, id, type, data]) => insert.run(streamId, revision, id, type, data, metadata));
+  const stats = { commits: 0, appends: 0 };
+  if (!group) {
+    const transaction = db.transaction(insertRows);
+    // An error other than a clash, thrown in the executor, rejects: Fastify answers 500.
+    const write = (streamId: string, metadata: string, rows: readonly NewRow[]): Promise<Written> =>
+      new Promise((done) => {
+        try {
+          transaction.immediate(streamId, metadata, rows);
+        } catch (error) {
+          if (!isRevisionClash(error)) throw error;
+          return done('conflict');
+        }
+        stats.commits++;
+        stats.appends++;
+        done('written');
+      });
+    return { write, drain: () => undefined, stats };
+  }
+  const statement = (sql: string): (() => void) => {
+    const prepared = db.prepare(sql);
+    return () => prepared.run();
+  };
+  const begin = statement('BEGIN IMMEDIATE');
+  const commit = statement('COMMIT');
+  const rollback = statement('ROLLBACK');
+  const savepoint = statement('SAVEPOINT request');
+  const release = statement('RELEASE request');
+  const rollbackTo = statement('ROLLBACK TO request');
+  let queue: Pending[] = [];
+  const flush = (): void => {
+    const batch = queue;
+    if (batch.length === 0) return;
+    queue = [];
+    const outcomes: Written[] = [];
+    try {
+      begin();
+      for (const { streamId, metadata, rows } of batch) {
+        savepoint();
+        try {
+          insertRows(streamId, metadata, rows);
+          release();
+          outcomes.push('written');
+        } catch (error) {
+          // Only this request's rows go: the others in the transaction stay.
+          rollbackTo();
+          release();
+          if (!isRevisionClash(error)) throw error;
+          outcomes.push('conflict');
+        }
+      }
+      commit();
+    } catch (error) {
+      if (db.inTransaction) rollback();
+      batch.forEach((pending) => pending.fail(error));
+      return;
+    }
+    stats.commits++;
+    stats.appends += outcomes.filter((outcome) => outcome === 'written').length;
+    batch.forEach((pending, i) => pending.done(outcomes[i]!));
+  };
+  const write = (streamId: string, metadata: string, rows: readonly NewRow[]): Promise<Written> =>
+    new Promise((done, fail) => {
+      // setImmediate runs after the pending I/O callbacks: the requests parsed meanwhile join this commit.
+      if (queue.length === 0) setImmediate(flush);
+      queue.push({ streamId, metadata, rows, done, fail });
+    });
+  const drain = (): void => {
+    if (queue.length > 0) flush();
+  };
+  return { write, drain, stats };
+}
+
+async function main(): Promise<void> {
+  if (!FILE || !Number.isInteger(PORT) || (COMMIT !== 'request' && COMMIT !== 'group')) {
+    throw new Error('usage: --port <port> --file <sqlite file> [--commit request|group]');
+  }
+  const db = openDatabase(FILE);
+  const { write, drain, stats } = writer(db, COMMIT === 'group');
   // Rows as arrays, like the API's own stream read.
   const readStream = db
     .prepare(
       'SELECT position, stream_id, revision, event_id, type, schema_version, data, metadata FROM events WHERE stream_id = ? ORDER BY revision',
     )
     .raw(true);
-  const appendOne = db.transaction(
-    (streamId: string, revision: number, id: string, type: string, data: string, metadata: string) =>
-      insert.run(streamId, revision, id, type, data, metadata),
-  );
   const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
   const metadataOf = (headers: Record<string, unknown>, occurredAt: string, requestId: string): string =>
     JSON.stringify({
@@ -94,22 +192,21 @@ async function main(): Promise<void> {
       causationId: requestId,
     });
 
-  app.get('/health', () => ({ status: 'up' }));
+  // The commits and appends so far, read by the bench around each phase (appends per commit), as CarePath's is.
+  app.get('/health', () => ({ status: 'up', store: { details: { ...stats } } }));
 
-  app.post<{ Body: OpenJourneyBody }>('/journeys', (request, reply) => {
+  app.post<{ Body: OpenJourneyBody }>('/journeys', async (request, reply) => {
     const b = request.body;
     const journeyId = randomUUID();
     const requestId = randomUUID();
     const eventIds = [randomUUID(), randomUUID()] as const;
     const metadata = metadataOf(request.headers, b.occurredAt, requestId);
-    append.immediate(`journey-${journeyId}`, metadata, [
-      [
-        eventIds[0],
-        'JourneyOpened',
-        JSON.stringify({ journeyId, patientId: b.patientId, residenceRegion: b.residenceRegion }),
-      ],
-      [eventIds[1], 'VisitRecorded', visitData(randomUUID(), b)],
+    const opened = JSON.stringify({ journeyId, patientId: b.patientId, residenceRegion: b.residenceRegion });
+    const outcome = await write(`journey-${journeyId}`, metadata, [
+      [0, eventIds[0], 'JourneyOpened', opened],
+      [1, eventIds[1], 'VisitRecorded', visitData(randomUUID(), b)],
     ]);
+    if (outcome === 'conflict') throw new Error(`journey-${journeyId} already exists`);
     reply.code(201);
     return {
       journeyId,
@@ -124,7 +221,7 @@ async function main(): Promise<void> {
 
   app.post<{ Params: { journeyId: string }; Body: RecordVisitBody }>(
     '/journeys/:journeyId/visits',
-    (request, reply) => {
+    async (request, reply) => {
       const b = request.body;
       const { journeyId } = request.params;
       const streamId = `journey-${journeyId}`;
@@ -145,19 +242,12 @@ async function main(): Promise<void> {
       const eventId = randomUUID();
       const visitId = randomUUID();
       const revision = last.revision + 1;
-      const data = visitData(visitId, b);
-      try {
-        appendOne.immediate(
-          streamId,
-          revision,
-          eventId,
-          'VisitRecorded',
-          data,
-          metadataOf(request.headers, b.occurredAt, requestId),
-        );
-      } catch (error) {
+      const metadata = metadataOf(request.headers, b.occurredAt, requestId);
+      const outcome = await write(streamId, metadata, [
+        [revision, eventId, 'VisitRecorded', visitData(visitId, b)],
+      ]);
+      if (outcome === 'conflict') {
         // Another write took this revision between the read and the insert: the stream moved on.
-        if ((error as { code?: string }).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw error;
         reply.code(409);
         return { statusCode: 409, error: 'Conflict', code: 'REVISION_CONFLICT' };
       }
@@ -175,6 +265,8 @@ async function main(): Promise<void> {
   const stop = (): void => {
     app
       .close()
+      // Writes already queued are committed, not dropped, before the file closes.
+      .then(() => drain())
       .then(() => db.close())
       .then(
         () => process.exit(0),
