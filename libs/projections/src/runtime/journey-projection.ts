@@ -75,8 +75,10 @@ export function journeyProjection(spec: JourneyProjectionSpec): ProjectionDefini
       // Taken in since the last write: each journey's folded state, and whether it had rows before (none to delete).
       const dirty = new Map<string, { folded: Folded; fresh: boolean; last: StoredEvent }>();
       const institutionEvents: StoredEvent[] = [];
-      // Remembered by the last write, in case its transaction still rolls back after `apply` returned.
+      // Journeys written since the last commit, in case their transaction rolls back (also after `apply` returned).
       let written: string[] = [];
+      // Set by `apply`: the runner commits right after it, so the next page starts a new batch.
+      let applied = false;
 
       const remember = (journeyId: string, folded: Folded) => {
         cache.delete(journeyId);
@@ -90,23 +92,28 @@ export function journeyProjection(spec: JourneyProjectionSpec): ProjectionDefini
         dirty.get(journeyId)?.folded ?? loaded.get(journeyId) ?? cache.get(journeyId);
 
       const stage = (events: readonly StoredEvent[]) => {
-        // A page's events per journey, in log order; institution events wait for the write.
-        const byJourney = new Map<string, StoredEvent[]>();
-        for (const event of events) {
-          if (event.streamId.startsWith(INSTITUTION_PREFIX)) {
-            if (spec.withInstitutions) institutionEvents.push(event);
-            continue;
-          }
-          const journeyId = event.streamId.slice(JOURNEY_PREFIX.length);
-          const list = byJourney.get(journeyId);
-          if (list) list.push(event);
-          else byJourney.set(journeyId, [event]);
+        if (applied) {
+          written = [];
+          applied = false;
         }
-        for (const [journeyId, journeyEvents] of byJourney) {
+        const plan = planPage(events);
+        if (spec.withInstitutions) institutionEvents.push(...plan.institutionEvents);
+        for (const [journeyId, journeyEvents] of plan.journeys) {
           const start = current(journeyId) ?? { state: initialJourneyState(), revision: -1 };
           const last = journeyEvents.at(-1)!;
           const folded = foldPage(memo, start, journeyEvents, last);
-          dirty.set(journeyId, { folded, fresh: dirty.get(journeyId)?.fresh ?? start.revision < 0, last });
+          const fresh = dirty.get(journeyId)?.fresh ?? start.revision < 0;
+          if (folded.state.status !== 'closed') {
+            dirty.set(journeyId, { folded, fresh, last });
+            continue;
+          }
+          // A closed journey rarely changes again, so its rows are written now, inside the batch's transaction:
+          // holding its state until the batch commits would only carry it into the old generation of the heap.
+          dirty.delete(journeyId);
+          const state = folded.state;
+          guard(last, () => rows.replaceJourney(journeyId, state, fresh));
+          remember(journeyId, folded);
+          written.push(journeyId);
         }
         loaded.clear();
       };
@@ -118,13 +125,8 @@ export function journeyProjection(spec: JourneyProjectionSpec): ProjectionDefini
           // first event here is revision r has rows or staged state exactly when r > 0, reflecting revisions
           // 0..r-1. One that is in neither memory is folded again from the log up to there; one that starts here
           // needs nothing, which is every journey of a log of whole journeys, and most of them in a rebuild.
-          const firstRevision = new Map<string, number>();
-          for (const e of events) {
-            if (!e.streamId.startsWith(JOURNEY_PREFIX)) continue;
-            const journeyId = e.streamId.slice(JOURNEY_PREFIX.length);
-            if (!firstRevision.has(journeyId)) firstRevision.set(journeyId, Number(e.revision));
-          }
-          for (const [journeyId, first] of firstRevision) {
+          for (const [journeyId, journeyEvents] of planPage(events).journeys) {
+            const first = Number(journeyEvents[0]!.revision);
             if (first === 0 || current(journeyId)?.revision === first - 1) continue;
             let folded: Folded = { state: initialJourneyState(), revision: -1 };
             for (const event of await context.readStream(JOURNEY_PREFIX + journeyId)) {
@@ -145,13 +147,17 @@ export function journeyProjection(spec: JourneyProjectionSpec): ProjectionDefini
             guard(last, () => rows.replaceJourney(journeyId, state, fresh));
           }
           // Only once every row is written: a failure above leaves the cache as it was before the batch.
-          for (const [journeyId, { folded }] of dirty) remember(journeyId, folded);
-          written = [...dirty.keys()];
+          for (const [journeyId, { folded }] of dirty) {
+            remember(journeyId, folded);
+            written.push(journeyId);
+          }
           dirty.clear();
           institutionEvents.length = 0;
+          applied = true;
         },
 
         rollback() {
+          applied = false;
           loaded.clear();
           dirty.clear();
           institutionEvents.length = 0;
@@ -162,6 +168,47 @@ export function journeyProjection(spec: JourneyProjectionSpec): ProjectionDefini
       };
     },
   };
+}
+
+/** A page's journey events grouped per journey in log order, and its institution events. */
+interface PagePlan {
+  readonly length: number;
+  readonly last: StoredEvent;
+  readonly journeys: ReadonlyMap<string, readonly StoredEvent[]>;
+  readonly institutionEvents: readonly StoredEvent[];
+}
+
+const EMPTY_PLAN = { journeys: new Map(), institutionEvents: [] } as const;
+
+/**
+ * Projections running together receive the same page (as the same event objects, though each may drop a prefix it
+ * has already taken in), and each prepares and stages it: the grouping is done once and kept under the page's first
+ * event, weakly, so it lives as long as the page. Two arrays with the same first event, last event and length are
+ * the same events: a runner only ever drops a prefix of positions at or below its checkpoint.
+ */
+const plans = new WeakMap<StoredEvent, PagePlan>();
+
+function planPage(events: readonly StoredEvent[]): Pick<PagePlan, 'journeys' | 'institutionEvents'> {
+  const first = events[0];
+  const last = events.at(-1);
+  if (!first || !last) return EMPTY_PLAN;
+  const known = plans.get(first);
+  if (known && known.length === events.length && known.last === last) return known;
+  const journeys = new Map<string, StoredEvent[]>();
+  const institutionEvents: StoredEvent[] = [];
+  for (const event of events) {
+    if (event.streamId.startsWith(INSTITUTION_PREFIX)) {
+      institutionEvents.push(event);
+      continue;
+    }
+    const journeyId = event.streamId.slice(JOURNEY_PREFIX.length);
+    const list = journeys.get(journeyId);
+    if (list) list.push(event);
+    else journeys.set(journeyId, [event]);
+  }
+  const plan = { length: events.length, last, journeys, institutionEvents };
+  plans.set(first, plan);
+  return plan;
 }
 
 /**

@@ -36,6 +36,8 @@ interface Generation {
   readonly commit: (events: readonly StoredEvent[], lastPosition: bigint) => Promise<void>;
   /** Commits whatever is staged (caught up, or about to stop batching). Synchronous: it is one transaction. */
   readonly flush: (position: bigint) => void;
+  /** Drops the batch in progress, written or staged (its transaction rolls back): a retry starts at the checkpoint. */
+  readonly discard: () => void;
   /** Checkpoint: the last position whose effects are committed. */
   position: bigint;
   events: number;
@@ -47,12 +49,13 @@ interface Generation {
 
 /**
  * Read and commit sizes for runners in a process that serves no requests (the projector, the rebuild commands,
- * benchmarks). The log is read in small pages, but while catching up a journey projection stages them in memory
- * (their folded journeys, not their events) and commits once `commitEvery` events are in. When journeys interleave,
- * as they do in recording order, a journey's rows are then replaced once per batch rather than once per page, and
- * the memory held is a small page plus the batch's folded journeys, not a big page of decoded events. Chosen by
- * measuring both kinds of log (docs/benchmarks.md, "Projections"). The API keeps small pages and commits each: a
- * page is applied synchronously, and a big one would hold its requests back.
+ * benchmarks). The log is read in small pages, but while catching up the runner keeps one transaction open over
+ * pages until `commitEvery` events are in. A journey projection writes a journey closed on the page at once, inside
+ * that transaction, and stages the others (their folded state, not their events) until the batch commits: when
+ * journeys interleave, as they do in recording order, an open journey's rows are replaced once per batch rather than
+ * once per page, and what a batch holds in memory is a small page plus its open journeys. Chosen by measuring both
+ * kinds of log (docs/benchmarks.md, "Projections"). The API keeps small pages and commits each: a page is applied
+ * synchronously, and a big one would hold its requests back; nor may a query there see a batch half-written.
  */
 export const BATCH_RUNNER_OPTIONS = { pageSize: 2_000, commitEvery: 50_000 } as const;
 
@@ -131,11 +134,10 @@ export class ProjectionRunner {
   /** Retries from the checkpoint after a failure (e.g. once the cause is fixed or was transient). */
   resume(): void {
     if (this.state !== 'failed' || !this.live) return;
+    // A failure outside the writer (reading the log) may have left a batch open: it is read again.
+    this.live.discard();
     const checkpoint = this.readCheckpoint(this.live.db);
     this.live.position = checkpoint.position;
-    // A failure outside the writer (reading the log) may have left a batch staged: it is read again.
-    this.live.staged = null;
-    this.live.writer.rollback?.();
     this.lastError = null;
     this.state = 'starting';
     this.subscribeLive();
@@ -251,7 +253,11 @@ export class ProjectionRunner {
           this.state = 'live';
           this.caughtUp(position);
         },
-        onError: (error) => this.fail(error),
+        onError: (error) => {
+          // Whatever failed, a batch in progress is rolled back now rather than left open until a resume.
+          live.discard();
+          this.fail(error);
+        },
       },
     );
   }
@@ -304,9 +310,14 @@ export class ProjectionRunner {
       saveCheckpoint.run(lastPosition, count);
     });
     const stage = writer.stage?.bind(writer);
+    // A batch is one transaction held open over several pages (only in a process that serves no queries).
+    const beginBatch = db.prepare('BEGIN');
+    const commitBatch = db.prepare('COMMIT');
+    const rollbackBatch = db.prepare('ROLLBACK');
     /** Whatever went wrong, nothing staged or half-applied survives: a retry starts again from the checkpoint. */
     const discard = () => {
       target.staged = null;
+      if (db.open && db.inTransaction) rollbackBatch.run();
       writer.rollback?.();
     };
     const discarding = <T>(run: () => T): T => {
@@ -322,7 +333,11 @@ export class ProjectionRunner {
       const count = (target.staged?.events ?? 0) + events.length;
       const at =
         target.staged && target.staged.position > lastPosition ? target.staged.position : lastPosition;
-      if (count > 0) discarding(() => apply(events, at, count));
+      discarding(() => {
+        // Inside an open batch, `apply` nests as a savepoint; the batch's own COMMIT then makes it all durable.
+        if (count > 0) apply(events, at, count);
+        if (db.inTransaction) commitBatch.run();
+      });
       target.staged = null;
       target.events += count;
       if (at > target.position) target.position = at;
@@ -349,7 +364,10 @@ export class ProjectionRunner {
         }
         const pending = (target.staged?.events ?? 0) + fresh.length;
         if (stage && target.batching && pending < this.commitEvery) {
-          discarding(() => stage(fresh));
+          discarding(() => {
+            if (fresh.length > 0 && !db.inTransaction) beginBatch.run();
+            stage(fresh);
+          });
           target.staged = { events: pending, position: lastPosition > after ? lastPosition : after };
           return;
         }
@@ -359,6 +377,7 @@ export class ProjectionRunner {
         target.batching = false;
         write([], position);
       },
+      discard,
     };
     return target;
   }

@@ -27,8 +27,10 @@ export interface ProjectionWriter {
   /** Before the page is staged or applied: load what they need (async I/O is allowed here, not in them). */
   prepare?(events: readonly StoredEvent[]): Promise<void>;
   /**
-   * Optional: takes a page in memory without writing; the next `apply` writes it along with its own page. Lets a
-   * catch-up commit many pages at once while holding only what it derived from them, not their events.
+   * Optional: takes a page in, inside the batch transaction the runner holds open over several pages; the next
+   * `apply` completes it with its own page, and the runner commits the batch with the checkpoint. A writer may write
+   * rows here already or keep what it derived in memory until `apply`; never the page's events. Lets a catch-up
+   * commit many pages at once.
    */
   stage?(events: readonly StoredEvent[]): void;
   /**
