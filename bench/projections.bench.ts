@@ -10,8 +10,16 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteEventStore } from '@carepath/event-store';
 import {
+  evolveJourney,
+  initialJourneyState,
+  type JourneyEvent,
+  type JourneyState,
+  type RecordedDomainEvent,
+} from '@carepath/domain';
+import { SqliteEventStore, type StoredEvent } from '@carepath/event-store';
+import {
+  BATCH_RUNNER_OPTIONS,
   localTreatmentProjection,
   ProjectionRunner,
   ReadModelFiles,
@@ -75,6 +83,59 @@ function rawReadParse(file: string): { events: number; ms: number } {
   db.close();
   if (checksum === 0) throw new Error('nothing read');
   return { events, ms };
+}
+
+/**
+ * A ceiling for any rebuild built on the domain's fold in one thread: the log read as the rebuild reads it (the
+ * store's filtered pages, decoded), each page's events grouped per journey and folded with `evolveJourney`, and no
+ * row derived or written. What a rebuild does beyond this (rows for three read models, their commits) has to fit in
+ * the time between this rate and the target.
+ */
+async function readAndFold(file: string): Promise<{ events: number; ms: number; journeys: number }> {
+  const store = SqliteEventStore.open({ filename: file });
+  const started = now();
+  let events = 0;
+  let journeys = 0;
+  const states = new Map<string, JourneyState>();
+  await new Promise<void>((resolve, reject) => {
+    const subscription = store.subscribeToAll(
+      {
+        after: 0n,
+        filter: { streamPrefixes: ['journey-', 'institution-'] },
+        pageSize: BATCH_RUNNER_OPTIONS.pageSize,
+      },
+      {
+        onEvents: (page) => {
+          events += page.length;
+          const byJourney = new Map<string, StoredEvent[]>();
+          for (const event of page) {
+            if (!event.streamId.startsWith('journey-')) continue;
+            const list = byJourney.get(event.streamId);
+            if (list) list.push(event);
+            else byJourney.set(event.streamId, [event]);
+          }
+          for (const [streamId, list] of byJourney) {
+            let state = states.get(streamId) ?? initialJourneyState();
+            for (const event of list) {
+              state = evolveJourney(state, event as unknown as RecordedDomainEvent<JourneyEvent>);
+            }
+            // Like the projections, keep only journeys still open: a closed one is done with.
+            if (state.status === 'closed') {
+              states.delete(streamId);
+              journeys++;
+            } else states.set(streamId, state);
+          }
+        },
+        onCaughtUp: () => {
+          void subscription.stop().then(resolve, reject);
+        },
+        onError: reject,
+      },
+    );
+  });
+  const ms = now() - started;
+  await store.close();
+  return { events, ms, journeys: journeys + states.size };
 }
 
 /**
@@ -188,6 +249,8 @@ async function runPhase(name: string, file: string): Promise<unknown> {
     }
     case 'raw':
       return rawReadParse(file);
+    case 'fold':
+      return readAndFold(file);
     case 'rebuild':
       return rebuild(file, `${file}.rebuild`);
     case 'lag': {
@@ -218,6 +281,8 @@ async function main(): Promise<void> {
     );
     log('raw read + parse…');
     const raw = phase('raw', file) as { events: number; ms: number };
+    log('read + decode + domain fold, nothing written…');
+    const folded = phase('fold', file) as { events: number; ms: number; journeys: number };
     log('rebuild of the three analytics projections…');
     const built = rebuild(file, `${file}.rebuild`);
     log(`live lag at ${RATE} appends/s for ${LIVE_SECONDS} s…`);
@@ -230,12 +295,19 @@ async function main(): Promise<void> {
     };
     const rawRate = Math.round((raw.events / raw.ms) * 1000);
     const rebuildRate = Math.round((events / built.ms) * 1000);
+    const foldRate = Math.round((folded.events / folded.ms) * 1000);
 
     const result = {
       events,
       journeys: filled.journeys,
       bytesPerEvent: Math.round(statSync(file).size / events),
       rawReadParse: { eventsPerSecond: rawRate, ms: Math.round(raw.ms) },
+      readDecodeFold: {
+        eventsPerSecond: foldRate,
+        ms: Math.round(folded.ms),
+        ratioToRaw: ratio(foldRate, rawRate),
+        journeys: folded.journeys,
+      },
       rebuildThreeAnalytics: {
         eventsPerSecond: rebuildRate,
         ms: Math.round(built.ms),
@@ -250,6 +322,7 @@ async function main(): Promise<void> {
       `| measure | value | baseline (same run) | ratio |
 |---|---|---|---|
 | rebuild ward-occupancy + referral-volume + local-treatment, ${fmt(events)} events | ${fmt(rebuildRate)} events/s | raw read + JSON.parse: ${fmt(rawRate)} events/s | ${result.rebuildThreeAnalytics.ratioToRaw} |
+| ceiling: the log read in the rebuild's pages, decoded, and every journey folded with evolveJourney; no row derived or written | ${fmt(foldRate)} events/s | same raw read: ${fmt(rawRate)} events/s | ${result.readDecodeFold.ratioToRaw} |
 | peak RSS of the rebuilding process | ${built.rssPeakMb} MB | | |
 | live lag (append acknowledged → all four projections caught up) at ${lag.achievedRate} appends/s | p50 ${lag.p50} ms, p99 ${lag.p99} ms, max ${lag.max} ms | | |`,
       OUT,

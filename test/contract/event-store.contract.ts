@@ -302,6 +302,26 @@ export function eventStoreContract(name: string, target: ContractTarget): void {
         }
       });
 
+      it('can be stopped from its own catch-up handler (a one-off read of the log up to the head)', async () => {
+        const s = stream();
+        await store.append(s, [event(), event()], { expectedRevision: 'no-stream' });
+        const start = (await store.readStream(s))[0]!.position - 1n;
+        let received = 0;
+        const stopped = await new Promise<boolean>((resolve, reject) => {
+          const subscription = store.subscribeToAll(
+            { after: start, filter: { streamPrefixes: [s] } },
+            {
+              onEvents: (events) => void (received += events.length),
+              onCaughtUp: () => {
+                subscription.stop().then(() => resolve(true), reject);
+              },
+              onError: reject,
+            },
+          );
+        });
+        expect({ stopped, received }).toEqual({ stopped: true, received: 2 });
+      });
+
       it('awaits the handler before the next page (a slow projection never sees pages out of order)', async () => {
         const s = stream();
         for (let i = 0; i < 5; i++)

@@ -187,6 +187,8 @@ export class SqliteEventStore implements EventStore {
             continue;
           }
           handler.onCaughtUp?.(position);
+          // The handler may have stopped the subscription itself: waiting now would wait for a wake that never comes.
+          if (stopped) continue;
           // Live: wait for the next commit (an in-process signal, no polling), unless one landed meanwhile.
           if (this.refreshHead() > position) continue;
           await new Promise<void>((resolve) => {
