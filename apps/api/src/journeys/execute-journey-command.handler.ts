@@ -103,6 +103,8 @@ export class ExecuteJourneyCommandHandler implements ICommandHandler<
       occurredAt,
       fingerprint: { intent, journeyId: given },
       requireExisting: intent.kind === 'OpenJourney' ? undefined : () => journeyNotFound(journeyId),
+      // A journey id just drawn at random names no stream yet: opening it need not read it.
+      fresh: given === null && !ctx.idempotencyKey,
       buildCommand: (state, metadata) => this.build(journeyId, intent, state, metadata, mint, created),
     });
     return { ...outcome, journeyId, created: outcome.replayed ? mintedIds(intent, mint) : created };

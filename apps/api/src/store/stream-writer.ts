@@ -33,6 +33,11 @@ export interface WriteRequest<Command, State> {
   readonly fingerprint: unknown;
   /** Throws (typically a 404) when the stream must already exist and does not. */
   readonly requireExisting?: () => Error;
+  /**
+   * The stream id was minted by this request from a random UUID, so the stream holds no events and is not read:
+   * it starts from the decider's initial state, and the append still expects `no-stream`.
+   */
+  readonly fresh?: boolean;
   /** Resolves reference data and builds the domain command from the current state. */
   readonly buildCommand: (state: State, metadata: CommandMetadata) => Command | Promise<Command>;
 }
@@ -59,17 +64,22 @@ export class StreamWriter {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  /**
+   * Reads a stream and folds it; given `from` (the state folded up to a revision), only the events after it are
+   * read and folded onto it. `stored` holds the events read.
+   */
   async load<Event extends DomainEvent, State>(
     streamId: string,
     decider: Pick<Decider<unknown, Event, State>, 'initialState' | 'evolve' | 'eventTypes'>,
+    from?: { readonly state: State; readonly revision: bigint },
   ): Promise<{ state: State; revision: bigint | 'no-stream'; stored: StoredEvent[] }> {
-    const stored = await this.store.readStream(streamId);
+    const stored = await this.store.readStream(streamId, from ? { fromRevision: from.revision + 1n } : {});
     const state = stored.reduce(
       (s, e) => decider.evolve(s, toDomainEvent<Event>(e, decider.eventTypes)),
-      decider.initialState(),
+      from ? from.state : decider.initialState(),
     );
     const last = stored.at(-1);
-    return { state, revision: last ? last.revision : 'no-stream', stored };
+    return { state, revision: last ? last.revision : (from?.revision ?? 'no-stream'), stored };
   }
 
   async execute<Command, Event extends DomainEvent, State>(
@@ -82,7 +92,9 @@ export class StreamWriter {
       throw new FieldException('occurredAt', 'must not be in the future');
     }
     const requestHash = ctx.idempotencyKey ? hashRequest(request.fingerprint) : undefined;
-    const { state, revision, stored } = await this.load(streamId, decider);
+    const { state, revision, stored } = request.fresh
+      ? { state: decider.initialState(), revision: 'no-stream' as const, stored: [] }
+      : await this.load(streamId, decider);
 
     if (ctx.idempotencyKey && requestHash) {
       const replay = findReplay(streamId, stored, ctx.idempotencyKey, requestHash);
