@@ -24,19 +24,35 @@ export const institutionDecider = {
 /**
  * Resolves institutions and wards for the write path from their own streams, so a command never acts on
  * reference data older than its own request.
+ *
+ * Every lookup reads the stream at the time of the request, but only past the revision folded last time: each
+ * institution's state is kept with the revision it was folded up to, and the events after it (usually none) are
+ * read and folded on. The stream is append-only, so the result equals a fold of the whole stream read now, in any
+ * process and on any store, whoever else appends to it.
  */
 @Injectable()
 export class InstitutionDirectory {
+  private readonly folded = new Map<
+    string,
+    { readonly state: InstitutionState; readonly revision: bigint }
+  >();
+
   constructor(
     private readonly writer: StreamWriter,
     private readonly live: LiveReferenceModel,
   ) {}
 
   async find(institutionId: string): Promise<{ state: InstitutionState; revision: bigint | 'no-stream' }> {
+    const known = this.folded.get(institutionId);
     const { state, revision } = await this.writer.load<InstitutionEvent, InstitutionState>(
       institutionStreamId(institutionId),
       institutionDecider,
+      known,
     );
+    // Lookups may finish out of order (an asynchronous store): keep the furthest fold.
+    if (revision !== 'no-stream' && revision > (this.folded.get(institutionId)?.revision ?? -1n)) {
+      this.folded.set(institutionId, { state, revision });
+    }
     return { state, revision };
   }
 
