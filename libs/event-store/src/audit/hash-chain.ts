@@ -21,15 +21,27 @@ export interface ChainedEnvelope {
   readonly metadata: unknown;
 }
 
-/** JSON with object keys sorted at every level; bigints as decimal strings. */
+/**
+ * JSON with object keys sorted at every level (by UTF-16 code units, as `<` compares strings); keys whose value is
+ * undefined left out; bigints as decimal strings. Every append hashes its events through this, so it builds the
+ * string in plain loops, without the arrays of entries a map/filter/join version allocates per object.
+ */
 export function canonicalJson(value: unknown): string {
   if (typeof value === 'bigint') return JSON.stringify(value.toString());
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + canonicalJson(value[i]);
+    return `${out}]`;
+  }
   if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+    const object = value as Record<string, unknown>;
+    let out = '{';
+    for (const key of Object.keys(object).sort()) {
+      const v = object[key];
+      if (v === undefined) continue;
+      out += (out.length === 1 ? '' : ',') + JSON.stringify(key) + ':' + canonicalJson(v);
+    }
+    return `${out}}`;
   }
   return JSON.stringify(value) ?? 'null';
 }
