@@ -149,8 +149,9 @@ export function evolveJourney(state: JourneyState, event: RecordedDomainEvent<Jo
         data: event.data,
         status: 'as-recorded',
       };
-      const next = applyFact(state, fact);
-      return next.status === 'not-opened' ? next : { ...next, facts: [...next.facts, fact] };
+      const facts = state.status === 'not-opened' ? [fact] : [...state.facts, fact];
+      const next = applyFact(state, fact, facts);
+      return next.status === 'not-opened' || next.facts === facts ? next : { ...next, facts };
     }
   }
 }
@@ -159,10 +160,10 @@ export function evolveJourney(state: JourneyState, event: RecordedDomainEvent<Jo
 function refold(state: OpenedJourneyState, facts: readonly FactEntry[]): JourneyState {
   let derived: JourneyState = initialJourneyState();
   for (const fact of facts) {
-    if (fact.status !== 'entered-in-error') derived = applyFact(derived, fact);
+    if (fact.status !== 'entered-in-error') derived = applyFact(derived, fact, facts);
   }
   if (derived.status === 'not-opened') return { ...state, facts };
-  return { ...derived, facts };
+  return derived.facts === facts ? derived : { ...derived, facts };
 }
 
 /**
@@ -182,8 +183,12 @@ export function journeyValidAt(state: JourneyState, validAt: string): JourneySta
 
 const asEvent = (fact: FactEntry): FactEvent => ({ type: fact.type, data: fact.data }) as FactEvent;
 
-/** Applies one fact to the derived records. Total: a fact whose subject is missing (voided) changes nothing. */
-function applyFact(state: JourneyState, fact: FactEntry): JourneyState {
+/**
+ * Applies one fact to the derived records. Total: a fact whose subject is missing (voided) changes nothing. A state
+ * it builds carries `facts`, the caller's list for the result, so the fold copies each state once per event, not
+ * twice; one it returns unchanged still has the old list, and the caller adds the new one.
+ */
+function applyFact(state: JourneyState, fact: FactEntry, facts: readonly FactEntry[]): JourneyState {
   const event = asEvent(fact);
   const at = fact.occurredAt;
   if (event.type === 'JourneyOpened') {
@@ -200,7 +205,7 @@ function applyFact(state: JourneyState, fact: FactEntry): JourneyState {
       admissions: {},
       surgeries: {},
       rehabSessions: {},
-      facts: [],
+      facts,
     };
   }
   if (state.status === 'not-opened') return state;
@@ -208,11 +213,15 @@ function applyFact(state: JourneyState, fact: FactEntry): JourneyState {
   switch (event.type) {
     case 'VisitRecorded': {
       const { visitId, institution, visitType, diagnosisCode, referralId } = event.data;
-      const visits = {
-        ...state.visits,
-        [visitId]: { visitId, institution, visitType, diagnosisCode, referralId, occurredAt: at },
-      };
-      return startReferralCare({ ...state, visits }, referralId, at);
+      const visits = withEntry(state.visits, visitId, {
+        visitId,
+        institution,
+        visitType,
+        diagnosisCode,
+        referralId,
+        occurredAt: at,
+      });
+      return startReferralCare({ ...state, facts, visits }, referralId, at);
     }
     case 'UpwardReferralRequested':
     case 'DownwardReferralRequested': {
@@ -236,18 +245,18 @@ function applyFact(state: JourneyState, fact: FactEntry): JourneyState {
         redirectedFromReferralId: d.redirectedFromReferralId,
         redirectReferralId: null,
       };
-      return { ...state, referrals: { ...state.referrals, [d.referralId]: referral } };
+      return { ...state, facts, referrals: withEntry(state.referrals, d.referralId, referral) };
     }
     case 'ReferralReceived':
-      return updateReferral(state, event.data.referralId, { status: 'received', updatedAt: at });
+      return updateReferral(state, facts, event.data.referralId, { status: 'received', updatedAt: at });
     case 'ReferralAccepted':
-      return updateReferral(state, event.data.referralId, {
+      return updateReferral(state, facts, event.data.referralId, {
         status: 'accepted',
         decidedAt: at,
         updatedAt: at,
       });
     case 'ReferralRejected':
-      return updateReferral(state, event.data.referralId, {
+      return updateReferral(state, facts, event.data.referralId, {
         status: 'rejected',
         decidedAt: at,
         updatedAt: at,
@@ -255,15 +264,15 @@ function applyFact(state: JourneyState, fact: FactEntry): JourneyState {
         redirectReferralId: event.data.redirectReferralId,
       });
     case 'ReferralCompleted':
-      return updateReferral(state, event.data.referralId, { status: 'completed', updatedAt: at });
+      return updateReferral(state, facts, event.data.referralId, { status: 'completed', updatedAt: at });
     case 'ReferralCancelled':
-      return updateReferral(state, event.data.referralId, {
+      return updateReferral(state, facts, event.data.referralId, {
         status: 'cancelled',
         updatedAt: at,
         cancellationReason: event.data.reason,
       });
     case 'ReferralExpired':
-      return updateReferral(state, event.data.referralId, { status: 'expired', updatedAt: at });
+      return updateReferral(state, facts, event.data.referralId, { status: 'expired', updatedAt: at });
     case 'PatientAdmitted': {
       const d = event.data;
       const admission: AdmissionRecord = {
@@ -282,23 +291,23 @@ function applyFact(state: JourneyState, fact: FactEntry): JourneyState {
         destinationInstitutionId: null,
       };
       return startReferralCare(
-        { ...state, admissions: { ...state.admissions, [d.admissionId]: admission } },
+        { ...state, facts, admissions: withEntry(state.admissions, d.admissionId, admission) },
         d.referralId,
         at,
       );
     }
     case 'LeaveStarted':
-      return updateAdmission(state, event.data.admissionId, (a) => ({
+      return updateAdmission(state, facts, event.data.admissionId, (a) => ({
         status: 'on-leave',
         leaves: [...a.leaves, { startedAt: at, endedAt: null, bedHeld: event.data.bedHeld }],
       }));
     case 'LeaveEnded':
-      return updateAdmission(state, event.data.admissionId, (a) => ({
+      return updateAdmission(state, facts, event.data.admissionId, (a) => ({
         status: 'in-bed',
         leaves: a.leaves.map((leave, i) => (i === a.leaves.length - 1 ? { ...leave, endedAt: at } : leave)),
       }));
     case 'PatientMovedWard':
-      return updateAdmission(state, event.data.admissionId, () => ({
+      return updateAdmission(state, facts, event.data.admissionId, () => ({
         wardId: event.data.toWardId,
         bedId: event.data.bedId,
         extraBed: event.data.extraBed,
@@ -307,7 +316,7 @@ function applyFact(state: JourneyState, fact: FactEntry): JourneyState {
       const { surgeryId, admissionId, institutionId, procedureCode } = event.data;
       if (!state.admissions[admissionId]) return state;
       const surgery: SurgeryRecord = { surgeryId, admissionId, institutionId, procedureCode, occurredAt: at };
-      return { ...state, surgeries: { ...state.surgeries, [surgeryId]: surgery } };
+      return { ...state, facts, surgeries: withEntry(state.surgeries, surgeryId, surgery) };
     }
     case 'RehabSessionRecorded': {
       const { sessionId, institutionId, admissionId, therapyCode } = event.data;
@@ -318,10 +327,10 @@ function applyFact(state: JourneyState, fact: FactEntry): JourneyState {
         therapyCode,
         occurredAt: at,
       };
-      return { ...state, rehabSessions: { ...state.rehabSessions, [sessionId]: session } };
+      return { ...state, facts, rehabSessions: withEntry(state.rehabSessions, sessionId, session) };
     }
     case 'PatientDischarged':
-      return updateAdmission(state, event.data.admissionId, (a) => ({
+      return updateAdmission(state, facts, event.data.admissionId, (a) => ({
         status: 'discharged',
         dischargedAt: at,
         disposition: event.data.disposition,
@@ -330,18 +339,19 @@ function applyFact(state: JourneyState, fact: FactEntry): JourneyState {
         leaves: a.leaves.map((leave) => (leave.endedAt === null ? { ...leave, endedAt: at } : leave)),
       }));
     case 'JourneyClosed':
-      return { ...state, status: 'closed', closedAt: at };
+      return { ...state, facts, status: 'closed', closedAt: at };
   }
 }
 
 function updateReferral(
   state: OpenedJourneyState,
+  facts: readonly FactEntry[],
   referralId: string,
   patch: Partial<ReferralRecord>,
 ): OpenedJourneyState {
   const referral = state.referrals[referralId];
   if (!referral) return state;
-  return { ...state, referrals: { ...state.referrals, [referralId]: { ...referral, ...patch } } };
+  return { ...state, facts, referrals: withEntry(state.referrals, referralId, { ...referral, ...patch }) };
 }
 
 /** Care has started on an accepted referral when the patient is seen or admitted on it (FHIR Task in-progress). */
@@ -351,11 +361,12 @@ function startReferralCare(
   at: string,
 ): OpenedJourneyState {
   if (referralId === null || state.referrals[referralId]?.status !== 'accepted') return state;
-  return updateReferral(state, referralId, { status: 'in-progress', updatedAt: at });
+  return updateReferral(state, state.facts, referralId, { status: 'in-progress', updatedAt: at });
 }
 
 function updateAdmission(
   state: OpenedJourneyState,
+  facts: readonly FactEntry[],
   admissionId: string,
   patch: (admission: AdmissionRecord) => Partial<AdmissionRecord>,
 ): OpenedJourneyState {
@@ -363,6 +374,24 @@ function updateAdmission(
   if (!admission) return state;
   return {
     ...state,
-    admissions: { ...state.admissions, [admissionId]: { ...admission, ...patch(admission) } },
+    facts,
+    admissions: withEntry(state.admissions, admissionId, { ...admission, ...patch(admission) }),
   };
+}
+
+/**
+ * The record with `id` set to `value`, as a new record. Ids are UUIDs: copied into ordinary object literals, every new
+ * key gave V8 a new hidden class, which made this fold (the hot path of every load and rebuild) several times
+ * slower and left a trail of garbage. A record without a prototype is a hash table from the start; it serialises and
+ * reads exactly like the literal did, and a key such as "constructor" can never resolve to an inherited value.
+ */
+function withEntry<T>(
+  record: Readonly<Record<string, T>>,
+  id: string,
+  value: T,
+): Readonly<Record<string, T>> {
+  const next = Object.create(null) as Record<string, T>;
+  for (const key of Object.keys(record)) next[key] = record[key]!;
+  next[id] = value;
+  return next;
 }
