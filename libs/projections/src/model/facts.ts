@@ -35,9 +35,12 @@ export function correctFact(
 
 /** Effective facts in care-time order; the log order breaks ties, since late entries are normal (domain.md). */
 export function effectiveFacts(facts: readonly Fact[]): Fact[] {
-  return facts
-    .map((fact, index) => ({ fact, index, at: Date.parse(fact.occurredAt) }))
-    .filter(({ fact }) => !fact.voided)
+  const kept = facts.filter((fact) => !fact.voided);
+  const at = kept.map((fact) => Date.parse(fact.occurredAt));
+  // Most entities' facts are recorded in care-time order already: then log order is the answer, and no sort is needed.
+  if (at.every((t, i) => i === 0 || at[i - 1]! <= t)) return kept;
+  return kept
+    .map((fact, index) => ({ fact, index, at: at[index]! }))
     .sort((a, b) => a.at - b.at || a.index - b.index)
     .map(({ fact }) => fact);
 }

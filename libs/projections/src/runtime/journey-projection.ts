@@ -233,21 +233,28 @@ function memoFor(context: ProjectionContext): FoldMemo {
 function foldPage(memo: FoldMemo, start: Folded, events: readonly StoredEvent[], last: StoredEvent): Folded {
   const known = memo.get(last);
   if (known && known.from === start.revision) return known.folded;
-  const folded = events.reduce(fold, start);
+  // One loop and one result per journey and page: this runs for every event of a rebuild.
+  let state = start.state;
+  for (const event of events) state = evolveOne(state, event);
+  const folded = { state, revision: Number(last.revision) };
   memo.set(last, { from: start.revision, folded });
   return folded;
 }
 
 function fold(folded: Folded, event: StoredEvent): Folded {
+  return { state: evolveOne(folded.state, event), revision: Number(event.revision) };
+}
+
+function evolveOne(state: JourneyState, event: StoredEvent): JourneyState {
   if (!KNOWN_TYPES.has(event.type)) {
     throw new ProjectionEventError(event, new Error(`unknown journey event type ${event.type}`));
   }
-  // A stored event carries every field of a recorded domain event (and more, which evolve ignores): no copy.
-  const recorded = event as unknown as RecordedDomainEvent<JourneyEvent>;
-  return {
-    state: guard(event, () => evolveJourney(folded.state, recorded)),
-    revision: Number(event.revision),
-  };
+  try {
+    // A stored event carries every field of a recorded domain event (and more, which evolve ignores): no copy.
+    return evolveJourney(state, event as unknown as RecordedDomainEvent<JourneyEvent>);
+  } catch (error) {
+    throw new ProjectionEventError(event, error);
+  }
 }
 
 function guard<T>(event: StoredEvent, run: () => T): T {
