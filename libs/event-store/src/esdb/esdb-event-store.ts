@@ -1,14 +1,5 @@
-import {
-  BACKWARDS,
-  END,
-  EventStoreDBClient,
-  FORWARDS,
-  jsonEvent,
-  type ResolvedEvent,
-  START,
-  streamNameFilter,
-  type AllStreamResolvedEvent,
-} from '@eventstore/db-client';
+import type * as EsdbClient from '@eventstore/db-client';
+import type { AllStreamResolvedEvent, EventStoreDBClient, ResolvedEvent } from '@eventstore/db-client';
 import { chainHash, type ChainVerification, envelopeBytes, GENESIS_HASH } from '../audit/hash-chain';
 import {
   AppendTooLargeError,
@@ -36,6 +27,18 @@ import {
  * metadata travels as the event's JSON metadata, with `$correlationId` / `$causationId` set too so EventStoreDB's
  * own tooling can follow conversations; the schema version rides there as `$schemaVersion`.
  */
+/**
+ * The client library (gRPC and all) is loaded when an EventStoreDB store is first opened, not when this module is:
+ * every process on the embedded store imports this library too, and the client alone added about 18 MB to each
+ * one's resident memory (the projector's rebuild has a 200 MB budget: docs/benchmarks.md, "Projections").
+ */
+let loaded: typeof EsdbClient | undefined;
+function esdb(): typeof EsdbClient {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a deliberate lazy load (see above)
+  loaded ??= require('@eventstore/db-client') as typeof EsdbClient;
+  return loaded;
+}
+
 export interface EsdbEventStoreOptions {
   readonly connectionString: string;
   /** Live subscriptions retry after the connection drops, backing off up to this delay. */
@@ -54,7 +57,7 @@ export class EsdbEventStore implements EventStore {
   ) {}
 
   static open(options: EsdbEventStoreOptions): EsdbEventStore {
-    return new EsdbEventStore(EventStoreDBClient.connectionString(options.connectionString), options);
+    return new EsdbEventStore(esdb().EventStoreDBClient.connectionString(options.connectionString), options);
   }
 
   async append(
@@ -97,7 +100,7 @@ export class EsdbEventStore implements EventStore {
               metadata,
             }),
           );
-          return jsonEvent({
+          return esdb().jsonEvent({
             id: e.id,
             type: e.type,
             data: e.data,
@@ -135,8 +138,8 @@ export class EsdbEventStore implements EventStore {
       const out: { event: StoredEvent; streamHash: string | null }[] = [];
       try {
         const read = this.client.readStream(streamId, {
-          fromRevision: options.fromRevision ?? START,
-          direction: FORWARDS,
+          fromRevision: options.fromRevision ?? esdb().START,
+          direction: esdb().FORWARDS,
           ...(options.maxCount !== undefined ? { maxCount: BigInt(options.maxCount) } : {}),
         });
         for await (const resolved of read) {
@@ -201,8 +204,8 @@ export class EsdbEventStore implements EventStore {
       let revision: bigint | 'no-stream' = 'no-stream';
       try {
         for await (const resolved of this.client.readStream(streamId, {
-          fromRevision: END,
-          direction: BACKWARDS,
+          fromRevision: esdb().END,
+          direction: esdb().BACKWARDS,
           maxCount: 1n,
         })) {
           if (resolved.event) revision = resolved.event.revision;
@@ -238,8 +241,8 @@ export class EsdbEventStore implements EventStore {
       let examined = 0;
       // $all reads include the start position; ask for one more and drop it.
       const read = this.client.readAll({
-        fromPosition: after === 0n ? START : { commit: after, prepare: after },
-        direction: FORWARDS,
+        fromPosition: after === 0n ? esdb().START : { commit: after, prepare: after },
+        direction: esdb().FORWARDS,
         maxCount: BigInt(maxCount + 1),
       });
       for await (const resolved of read) {
@@ -259,12 +262,12 @@ export class EsdbEventStore implements EventStore {
     return this.guard('$all', async () => {
       const prefixes = filter?.streamPrefixes ?? [];
       // Walk $all backwards a page at a time until an event of the wanted streams shows up (usually at once).
-      let from: typeof END | { commit: bigint; prepare: bigint } = END;
+      let from: typeof EsdbClient.END | { commit: bigint; prepare: bigint } = esdb().END;
       for (;;) {
         let found: bigint | null = null;
         let oldest: bigint | null = null;
         let seen = 0;
-        const page = this.client.readAll({ fromPosition: from, direction: BACKWARDS, maxCount: 500n });
+        const page = this.client.readAll({ fromPosition: from, direction: esdb().BACKWARDS, maxCount: 500n });
         for await (const resolved of page as AsyncIterable<AllStreamResolvedEvent>) {
           const position: bigint | undefined = resolved.event?.position?.commit ?? resolved.commitPosition;
           if (position === undefined) continue;
@@ -356,11 +359,11 @@ export class EsdbEventStore implements EventStore {
     let pagePosition = from;
     const idle = () => !busy && page.length === 0 && buffered() === 0;
     const subscription = this.client.subscribeToAll({
-      fromPosition: from === 0n ? START : { commit: from, prepare: from },
+      fromPosition: from === 0n ? esdb().START : { commit: from, prepare: from },
       ...(prefixes.length > 0
         ? {
             filter: {
-              ...streamNameFilter({ prefixes: [...prefixes] }),
+              ...esdb().streamNameFilter({ prefixes: [...prefixes] }),
               // Checkpoints move the position past filtered-out events, so a restart does not re-scan them.
               checkpointReached: (_: unknown, position: { commit: bigint }) => {
                 if (!idle() || position.commit <= getPosition()) return;

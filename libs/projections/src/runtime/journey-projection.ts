@@ -172,6 +172,7 @@ export function journeyProjection(spec: JourneyProjectionSpec): ProjectionDefini
 
 /** A page's journey events grouped per journey in log order, and its institution events. */
 interface PagePlan {
+  readonly first: StoredEvent;
   readonly length: number;
   readonly last: StoredEvent;
   readonly journeys: ReadonlyMap<string, readonly StoredEvent[]>;
@@ -182,18 +183,20 @@ const EMPTY_PLAN = { journeys: new Map(), institutionEvents: [] } as const;
 
 /**
  * Projections running together receive the same page (as the same event objects, though each may drop a prefix it
- * has already taken in), and each prepares and stages it: the grouping is done once and kept under the page's first
- * event, weakly, so it lives as long as the page. Two arrays with the same first event, last event and length are
- * the same events: a runner only ever drops a prefix of positions at or below its checkpoint.
+ * has already taken in), one after the other, and each prepares and stages it: the last page's grouping is kept, so
+ * it is done once. Two arrays with the same first event, last event and length are the same events: a runner only
+ * ever drops a prefix of positions at or below its checkpoint. One page, held strongly: kept weakly under its own
+ * events, the grouping (which holds them) left the collector chains of pages to trace, and some rebuilds then peaked
+ * at twice the memory.
  */
-const plans = new WeakMap<StoredEvent, PagePlan>();
+let lastPlan: PagePlan | null = null;
 
 function planPage(events: readonly StoredEvent[]): Pick<PagePlan, 'journeys' | 'institutionEvents'> {
   const first = events[0];
   const last = events.at(-1);
   if (!first || !last) return EMPTY_PLAN;
-  const known = plans.get(first);
-  if (known && known.length === events.length && known.last === last) return known;
+  const known = lastPlan;
+  if (known && known.first === first && known.length === events.length && known.last === last) return known;
   const journeys = new Map<string, StoredEvent[]>();
   const institutionEvents: StoredEvent[] = [];
   for (const event of events) {
@@ -206,9 +209,8 @@ function planPage(events: readonly StoredEvent[]): Pick<PagePlan, 'journeys' | '
     if (list) list.push(event);
     else journeys.set(journeyId, [event]);
   }
-  const plan = { length: events.length, last, journeys, institutionEvents };
-  plans.set(first, plan);
-  return plan;
+  lastPlan = { first, length: events.length, last, journeys, institutionEvents };
+  return lastPlan;
 }
 
 /**

@@ -57,7 +57,7 @@ interface Generation {
  * kinds of log (docs/benchmarks.md, "Projections"). The API keeps small pages and commits each: a page is applied
  * synchronously, and a big one would hold its requests back; nor may a query there see a batch half-written.
  */
-export const BATCH_RUNNER_OPTIONS = { pageSize: 2_000, commitEvery: 50_000 } as const;
+export const BATCH_RUNNER_OPTIONS = { pageSize: 1_000, commitEvery: 50_000 } as const;
 
 export interface RunnerOptions {
   readonly pageSize?: number;
