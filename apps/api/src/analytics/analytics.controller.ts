@@ -66,8 +66,9 @@ export class AnalyticsController {
   @ApiOperation({ summary: 'Census now: occupied, open beds, extra beds, on leave, rate, per ward' })
   liveCensus(@Query() q: LiveCensusQueryDto, @Req() req: Request, @Res() res: Response) {
     const now = this.clock();
-    const rows = queryLiveCensus(this.projections.reader('ward-occupancy'), q, now.getTime());
-    respond(req, res, q.format, { at: now.toISOString() }, rows);
+    const { heldBedRule } = this.config;
+    const rows = queryLiveCensus(this.projections.reader('ward-occupancy'), q, now.getTime(), heldBedRule);
+    respond(req, res, q.format, { at: now.toISOString(), heldBedRule }, rows);
   }
 
   @Get('analytics/referrals')

@@ -229,6 +229,20 @@ describe('ward occupancy by midnight census', () => {
       expect(occupancyFigures([chc], segments, s, MARCH, heldBed).occupiedBedDays).toBe(7);
       expect(occupancyFigures([hosp], segments, s, MARCH, heldBed).occupiedBedDays).toBe(0);
     });
+
+    it('counts them in the live census as the midnight census does, under either rule', () => {
+      // Now: 3 March, the patient upstairs with the community bed held (the journey above up to that day).
+      const { segments } = stays(['j1', journey[1].slice(0, 3)]);
+      const open = segments.filter((x) => x.to === null);
+      const atChc = open.filter((x) => x.institutionId === CHC.institutionId);
+      const atHosp = open.filter((x) => x.institutionId === HOSP.institutionId);
+      // Physical: in a bed upstairs (1 of 2), away from the community ward (0 of 10, 1 on leave).
+      expect(liveCensus(10, atChc, 'physical', open)).toMatchObject({ occupied: 0, onLeave: 1 });
+      expect(liveCensus(2, atHosp, 'physical', open)).toMatchObject({ occupied: 1, rate: 50 });
+      // Held bed: counted at the community bed (1 of 10, still listed on leave), not upstairs.
+      expect(liveCensus(10, atChc, 'held-bed', open)).toMatchObject({ occupied: 1, onLeave: 1, rate: 10 });
+      expect(liveCensus(2, atHosp, 'held-bed', open)).toMatchObject({ occupied: 0, rate: 0 });
+    });
   });
 
   it('counts extra beds (加床) as occupied but not open, so the rate can pass 100%', () => {

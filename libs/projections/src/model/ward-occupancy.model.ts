@@ -278,10 +278,28 @@ export interface LiveCensus {
   readonly rate: number | null;
 }
 
-/** The census right now: open segments only. */
-export function liveCensus(openBeds: number, openSegments: readonly StaySegment[]): LiveCensus {
-  const occupied = openSegments.filter((s) => s.kind === 'in-bed' && s.to === null).length;
-  const onLeave = openSegments.filter((s) => s.kind === 'on-leave' && s.to === null).length;
+/**
+ * The census right now, from open segments: the ward's own (`openSegments`), and every ward's (`allOpen`), which the
+ * held-bed rule needs to see a patient upstairs whose community bed is held. Under it, as at midnight, that patient
+ * is counted at the held bed and not upstairs, so the live figure and the census agree (domain.md, "Sequential
+ * ward"); `onLeave` still lists who is away.
+ */
+export function liveCensus(
+  openBeds: number,
+  openSegments: readonly StaySegment[],
+  heldBedRule: HeldBedRule = 'physical',
+  allOpen: readonly StaySegment[] = openSegments,
+): LiveCensus {
+  const open = openSegments.filter((s) => s.to === null);
+  const heldAway = new Set(
+    allOpen.filter((s) => s.to === null && s.kind === 'on-leave' && s.bedHeld).map((s) => s.journeyId),
+  );
+  const counted = (s: StaySegment): boolean => {
+    if (heldBedRule === 'physical') return s.kind === 'in-bed';
+    return s.kind === 'on-leave' ? s.bedHeld : !heldAway.has(s.journeyId);
+  };
+  const occupied = open.filter(counted).length;
+  const onLeave = open.filter((s) => s.kind === 'on-leave').length;
   return {
     occupied,
     openBeds,

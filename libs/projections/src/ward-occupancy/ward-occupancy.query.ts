@@ -156,6 +156,7 @@ export function queryLiveCensus(
   db: Database.Database,
   filter: OccupancyFilter,
   now: number,
+  heldBedRule: HeldBedRule = 'physical',
 ): LiveWardCensus[] {
   const wards = wardsInScope(db, filter);
   const counts = bedCounts(db);
@@ -168,6 +169,8 @@ export function queryLiveCensus(
     ...liveCensus(
       openBedsAt(counts.get(`${w.institution_id}\u0000${w.ward_id}`) ?? [], now),
       open.filter((s) => s.institutionId === w.institution_id && s.wardId === w.ward_id),
+      heldBedRule,
+      open,
     ),
   }));
 }
