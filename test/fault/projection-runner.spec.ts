@@ -330,16 +330,23 @@ describe('projection runner: checkpoints, duplicates, poison events, crashes and
     expect(dump(restarted.reader())).toEqual(await fromZero(wardOccupancyProjection));
   });
 
-  it('a rebuild while writes continue swaps in a new generation equal to the live result', async () => {
-    const runner = await run(wardOccupancyProjection);
-    await caughtUp(runner);
-    const generation = runner.status().generation;
-    const writes = seed(store, 60, 120);
-    await runner.rebuild();
-    await writes;
-    await caughtUp(runner);
-    expect(runner.status().generation).toBe(generation + 1);
-    expect(files.current('ward-occupancy')).toEqual({ generation: generation + 1, version: 1 });
-    expect(dump(runner.reader())).toEqual(await fromZero(wardOccupancyProjection));
-  });
+  it.each([
+    ['committing every page', { pageSize: 50 }],
+    // As the API runs it: the generation in service commits every page, the one being rebuilt in batches.
+    ['the rebuild committing batches', { pageSize: 20, rebuildCommitEvery: 200 }],
+  ])(
+    'a rebuild while writes continue swaps in a new generation equal to the live result (%s)',
+    async (_, options) => {
+      const runner = await runOn(store, wardOccupancyProjection, options);
+      await caughtUp(runner);
+      const generation = runner.status().generation;
+      const writes = seed(store, 60, 120);
+      await runner.rebuild();
+      await writes;
+      await caughtUp(runner);
+      expect(runner.status().generation).toBe(generation + 1);
+      expect(files.current('ward-occupancy')).toEqual({ generation: generation + 1, version: 1 });
+      expect(dump(runner.reader())).toEqual(await fromZero(wardOccupancyProjection));
+    },
+  );
 });

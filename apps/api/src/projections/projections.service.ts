@@ -25,6 +25,9 @@ import { EVENT_STORE } from '../store/tokens';
 
 export type ProjectionName = (typeof ALL_PROJECTIONS)[number]['name'];
 
+/** Events per commit while the API rebuilds a projection (its runners read pages of 2,000). */
+const API_REBUILD_COMMIT_EVERY = 20_000;
+
 /**
  * The read models as the API sees them. In `in-process` mode it runs every projection beside the API (the default:
  * one process, no server); in `external` mode `apps/projector` runs them and the API only reads the generation the
@@ -47,6 +50,10 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
         this.runners.set(
           definition.name,
           new ProjectionRunner(store, definition, this.files, {
+            // The generation in service commits every page (queries read it); one being rebuilt is read by no query
+            // until it is swapped in, so it commits in batches, replacing a journey's rows once per batch rather than
+            // once per page (about 2.5 times faster on the simulator's log in recording order: docs/benchmarks.md).
+            rebuildCommitEvery: API_REBUILD_COMMIT_EVERY,
             logger: { log: (m) => this.logger.log(m), error: (m) => this.logger.error(m) },
           }),
         );

@@ -66,6 +66,13 @@ export interface RunnerOptions {
    * others commit every page). Defaults to the page size: every page is committed.
    */
   readonly commitEvery?: number;
+  /**
+   * The same, for a generation being rebuilt beside the one in service (default: `commitEvery`). No query reads that
+   * generation before it is swapped in, so even a runner that must commit the generation in service page by page
+   * (in a process that serves queries) can commit a rebuild in batches: on a log in recording order that replaces
+   * each journey's rows once per batch rather than once per page.
+   */
+  readonly rebuildCommitEvery?: number;
   readonly logger?: { log(message: object): void; error(message: object): void };
   /** Wall clock for error timestamps only (never used for read-model content). */
   readonly now?: () => Date;
@@ -86,6 +93,7 @@ export class ProjectionRunner {
   private head = 0n;
   private readonly pageSize: number;
   private readonly commitEvery: number;
+  private readonly rebuildCommitEvery: number;
 
   constructor(
     private readonly store: EventStore,
@@ -95,6 +103,7 @@ export class ProjectionRunner {
   ) {
     this.pageSize = options.pageSize ?? 2000;
     this.commitEvery = options.commitEvery ?? this.pageSize;
+    this.rebuildCommitEvery = options.rebuildCommitEvery ?? this.commitEvery;
   }
 
   get name(): string {
@@ -184,7 +193,7 @@ export class ProjectionRunner {
     if (this.rebuilding) return this.rebuilding.done;
     const generation = this.files.nextGeneration(this.name);
     this.files.remove(this.name, generation);
-    const target = this.openGeneration(generation);
+    const target = this.openGeneration(generation, this.rebuildCommitEvery);
     const done = new Promise<void>((resolve, reject) => {
       let swapped = false;
       const subscription = this.store.subscribeToAll(
@@ -297,7 +306,7 @@ export class ProjectionRunner {
       w.reject(new Error(`projection ${this.name} failed: ${this.lastError.message}`));
   }
 
-  private openGeneration(generation: number): Generation {
+  private openGeneration(generation: number, commitEvery = this.commitEvery): Generation {
     const db = this.files.open(this.name, generation, this.definition.schema);
     const writer = this.definition.open(db, {
       readStream: (streamId) => this.store.readStream(streamId),
@@ -349,7 +358,7 @@ export class ProjectionRunner {
       position: checkpoint.position,
       events: checkpoint.events,
       staged: null,
-      batching: this.commitEvery > this.pageSize,
+      batching: commitEvery > this.pageSize,
       commit: async (events, lastPosition) => {
         // Events at or below the checkpoint (or already staged) were taken in already, a redelivered page: skip them.
         const after = target.staged?.position ?? target.position;
@@ -363,7 +372,7 @@ export class ProjectionRunner {
           }
         }
         const pending = (target.staged?.events ?? 0) + fresh.length;
-        if (stage && target.batching && pending < this.commitEvery) {
+        if (stage && target.batching && pending < commitEvery) {
           discarding(() => {
             if (fresh.length > 0 && !db.inTransaction) beginBatch.run();
             stage(fresh);
