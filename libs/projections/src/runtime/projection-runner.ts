@@ -319,7 +319,8 @@ export class ProjectionRunner {
       saveCheckpoint.run(lastPosition, count);
     });
     const stage = writer.stage?.bind(writer);
-    // A batch is one transaction held open over several pages (only in a process that serves no queries).
+    // A batch is one transaction held open over several pages: only where no query reads this generation (a process
+    // that serves none, or a generation being rebuilt), since a query on this connection would see it half-written.
     const beginBatch = db.prepare('BEGIN');
     const commitBatch = db.prepare('COMMIT');
     const rollbackBatch = db.prepare('ROLLBACK');
