@@ -52,7 +52,7 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
           new ProjectionRunner(store, definition, this.files, {
             // The generation in service commits every page (queries read it); one being rebuilt is read by no query
             // until it is swapped in, so it commits in batches, replacing a journey's rows once per batch rather than
-            // once per page (about 2.5 times faster on the simulator's log in recording order: docs/benchmarks.md).
+            // once per page (docs/benchmarks.md, "Projections": "The API rebuilds in batches too").
             rebuildCommitEvery: API_REBUILD_COMMIT_EVERY,
             logger: { log: (m) => this.logger.log(m), error: (m) => this.logger.error(m) },
           }),

@@ -46,8 +46,8 @@ export class ReadModelFiles {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     // Rebuilds insert into several indexes at once; the cache must hold their upper levels. 4 MB does that for a
-    // log of a million events as fast as 16 MB did, and three read models then keep 36 MB less (2 MB was a quarter
-    // slower: docs/benchmarks.md, "Projections").
+    // log of a million events as fast as 16 MB did, and three read models then keep 36 MB less (2 MB was slower:
+    // docs/benchmarks.md, "Projections").
     db.pragma('cache_size = -4000');
     db.pragma('busy_timeout = 5000');
     db.exec(`
