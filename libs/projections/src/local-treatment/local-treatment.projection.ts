@@ -1,4 +1,3 @@
-import type Database from 'better-sqlite3';
 import { journeyVisits } from '../model/journey-rows.model';
 import { journeyProjection } from '../runtime/journey-projection';
 
@@ -6,7 +5,6 @@ import { journeyProjection } from '../runtime/journey-projection';
 export const localTreatmentProjection = journeyProjection({
   name: 'local-treatment',
   version: 1,
-  withInstitutions: false,
   schema: `
     CREATE TABLE IF NOT EXISTS visits (
       visit_id TEXT PRIMARY KEY, journey_id TEXT NOT NULL, residence_region TEXT NOT NULL, institution_id TEXT NOT NULL,
@@ -15,27 +13,18 @@ export const localTreatmentProjection = journeyProjection({
     CREATE INDEX IF NOT EXISTS visits_by_journey ON visits (journey_id);
     CREATE INDEX IF NOT EXISTS visits_by_time ON visits (occurred_at);
   `,
-  rows: (db: Database.Database) => {
-    const remove = db.prepare('DELETE FROM visits WHERE journey_id = ?');
-    const insert = db.prepare('INSERT INTO visits VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
-    return {
-      replaceJourney(journeyId, state, fresh) {
-        if (!fresh) remove.run(journeyId);
-        if (!state) return;
-        for (const v of journeyVisits(state)) {
-          insert.run(
-            v.visitId,
-            journeyId,
-            v.residenceRegion,
-            v.institutionId,
-            v.tier,
-            v.institutionRegion,
-            v.allianceId,
-            v.visitType,
-            v.occurredAt,
-          );
-        }
-      },
-    };
-  },
+  tables: ['visits'],
+  derive: (state, journeyId) => [
+    journeyVisits(state).map((v) => [
+      v.visitId,
+      journeyId,
+      v.residenceRegion,
+      v.institutionId,
+      v.tier,
+      v.institutionRegion,
+      v.allianceId,
+      v.visitType,
+      v.occurredAt,
+    ]),
+  ],
 });

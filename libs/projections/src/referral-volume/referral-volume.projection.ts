@@ -1,4 +1,3 @@
-import type Database from 'better-sqlite3';
 import { journeyReferrals } from '../model/journey-rows.model';
 import { journeyProjection } from '../runtime/journey-projection';
 
@@ -6,7 +5,6 @@ import { journeyProjection } from '../runtime/journey-projection';
 export const referralVolumeProjection = journeyProjection({
   name: 'referral-volume',
   version: 1,
-  withInstitutions: false,
   schema: `
     CREATE TABLE IF NOT EXISTS referrals (
       referral_id TEXT PRIMARY KEY, journey_id TEXT NOT NULL, direction TEXT NOT NULL, setting TEXT NOT NULL, priority TEXT NOT NULL,
@@ -18,38 +16,27 @@ export const referralVolumeProjection = journeyProjection({
     CREATE INDEX IF NOT EXISTS referrals_by_journey ON referrals (journey_id);
     CREATE INDEX IF NOT EXISTS referrals_by_time ON referrals (requested_at);
   `,
-  rows: (db: Database.Database) => {
-    const remove = db.prepare('DELETE FROM referrals WHERE journey_id = ?');
-    const insert = db.prepare(
-      'INSERT INTO referrals VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    );
-    return {
-      replaceJourney(journeyId, state, fresh) {
-        if (!fresh) remove.run(journeyId);
-        if (!state) return;
-        for (const r of journeyReferrals(state)) {
-          insert.run(
-            r.referralId,
-            journeyId,
-            r.direction,
-            r.setting,
-            r.priority,
-            r.fromInstitutionId,
-            r.fromTier,
-            r.fromAllianceId,
-            r.toInstitutionId,
-            r.toTier,
-            r.toAllianceId,
-            r.requestedAt,
-            r.deadline,
-            r.status,
-            r.outcome,
-            r.decidedAt,
-            r.closedAt,
-            r.redirectedFromReferralId,
-          );
-        }
-      },
-    };
-  },
+  tables: ['referrals'],
+  derive: (state, journeyId) => [
+    journeyReferrals(state).map((r) => [
+      r.referralId,
+      journeyId,
+      r.direction,
+      r.setting,
+      r.priority,
+      r.fromInstitutionId,
+      r.fromTier,
+      r.fromAllianceId,
+      r.toInstitutionId,
+      r.toTier,
+      r.toAllianceId,
+      r.requestedAt,
+      r.deadline,
+      r.status,
+      r.outcome,
+      r.decidedAt,
+      r.closedAt,
+      r.redirectedFromReferralId,
+    ]),
+  ],
 });

@@ -6,7 +6,6 @@ import { journeyProjection } from '../runtime/journey-projection';
 export const wardOccupancyProjection = journeyProjection({
   name: 'ward-occupancy',
   version: 1,
-  withInstitutions: true,
   schema: `
     CREATE TABLE IF NOT EXISTS institutions (institution_id TEXT PRIMARY KEY, tier TEXT NOT NULL, alliance_id TEXT, region_code TEXT NOT NULL) STRICT;
     CREATE TABLE IF NOT EXISTS wards (institution_id TEXT NOT NULL, ward_id TEXT NOT NULL, specialty TEXT NOT NULL, PRIMARY KEY (institution_id, ward_id)) STRICT;
@@ -23,78 +22,60 @@ export const wardOccupancyProjection = journeyProjection({
     CREATE INDEX IF NOT EXISTS segments_by_journey ON segments (journey_id);
     CREATE INDEX IF NOT EXISTS segments_by_ward ON segments (institution_id, ward_id, from_ms);
   `,
-  rows: (db: Database.Database) => {
-    const deleteStays = db.prepare('DELETE FROM stays WHERE journey_id = ?');
-    const deleteSegments = db.prepare('DELETE FROM segments WHERE journey_id = ?');
-    const insertStay = db.prepare('INSERT INTO stays VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
-    const insertSegment = db.prepare('INSERT INTO segments VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+  tables: ['stays', 'segments'],
+  derive: (state, journeyId) => {
+    const { stays, segments } = journeyStays(state);
+    return [
+      stays.map((s) => [
+        s.admissionId,
+        journeyId,
+        s.institutionId,
+        s.admittedWardId,
+        s.currentWardId,
+        s.admittedAt,
+        s.dischargedAt,
+        s.extraBed ? 1 : 0,
+        s.status,
+      ]),
+      segments.map((s) => [
+        journeyId,
+        s.admissionId,
+        s.institutionId,
+        s.wardId,
+        s.kind,
+        s.bedHeld ? 1 : 0,
+        s.from,
+        s.to,
+      ]),
+    ];
+  },
+  institutions: (db: Database.Database) => {
     const upsertInstitution = db.prepare(
       'INSERT INTO institutions VALUES (?, ?, ?, ?) ON CONFLICT(institution_id) DO UPDATE SET tier = excluded.tier, alliance_id = excluded.alliance_id, region_code = excluded.region_code',
     );
     const upsertWard = db.prepare('INSERT OR REPLACE INTO wards VALUES (?, ?, ?)');
     const insertBedCount = db.prepare('INSERT OR IGNORE INTO bed_counts VALUES (?, ?, ?, ?, ?)');
-    return {
-      replaceJourney(journeyId, state, fresh) {
-        if (!fresh) deleteStays.run(journeyId);
-        if (!fresh) deleteSegments.run(journeyId);
-        if (!state) return;
-        const { stays, segments } = journeyStays(state);
-        for (const s of stays) {
-          insertStay.run(
-            s.admissionId,
-            journeyId,
-            s.institutionId,
-            s.admittedWardId,
-            s.currentWardId,
-            s.admittedAt,
-            s.dischargedAt,
-            s.extraBed ? 1 : 0,
-            s.status,
+    return (event) => {
+      const d = event.data as Record<string, unknown>;
+      switch (event.type) {
+        case 'InstitutionRegistered':
+          upsertInstitution.run(d.institutionId, d.tier, d.allianceId ?? null, d.regionCode);
+          return;
+        case 'WardOpened':
+        case 'WardBedCountChanged':
+          if (event.type === 'WardOpened') upsertWard.run(d.institutionId, d.wardId, d.specialty);
+          // Open bed-days follow the bed count over care time (domain.md), so it lands on its occurredAt.
+          insertBedCount.run(
+            event.id,
+            d.institutionId,
+            d.wardId,
+            Date.parse(String(event.metadata.occurredAt)),
+            d.openBeds,
           );
-        }
-        for (const s of segments) {
-          insertSegment.run(
-            journeyId,
-            s.admissionId,
-            s.institutionId,
-            s.wardId,
-            s.kind,
-            s.bedHeld ? 1 : 0,
-            s.from,
-            s.to,
-          );
-        }
-      },
-      institutionEvent(event) {
-        const d = event.data as Record<string, unknown>;
-        switch (event.type) {
-          case 'InstitutionRegistered':
-            upsertInstitution.run(d.institutionId, d.tier, d.allianceId ?? null, d.regionCode);
-            return;
-          case 'WardOpened':
-            upsertWard.run(d.institutionId, d.wardId, d.specialty);
-            insertBedCount.run(
-              event.id,
-              d.institutionId,
-              d.wardId,
-              Date.parse(String(event.metadata.occurredAt)),
-              d.openBeds,
-            );
-            return;
-          case 'WardBedCountChanged':
-            // Open bed-days follow the bed count over care time (domain.md), so it lands on its occurredAt.
-            insertBedCount.run(
-              event.id,
-              d.institutionId,
-              d.wardId,
-              Date.parse(String(event.metadata.occurredAt)),
-              d.openBeds,
-            );
-            return;
-          default:
-            throw new Error(`unknown institution event type ${event.type}`);
-        }
-      },
+          return;
+        default:
+          throw new Error(`unknown institution event type ${event.type}`);
+      }
     };
   },
 });

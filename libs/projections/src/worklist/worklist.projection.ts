@@ -1,4 +1,3 @@
-import type Database from 'better-sqlite3';
 import { journeyProjection } from '../runtime/journey-projection';
 
 const OPEN_REFERRAL = new Set(['requested', 'received', 'accepted', 'in-progress']);
@@ -7,7 +6,6 @@ const OPEN_REFERRAL = new Set(['requested', 'received', 'accepted', 'in-progress
 export const worklistProjection = journeyProjection({
   name: 'worklist',
   version: 1,
-  withInstitutions: false,
   schema: `
     CREATE TABLE IF NOT EXISTS open_referrals (
       referral_id TEXT PRIMARY KEY, journey_id TEXT NOT NULL, direction TEXT NOT NULL, priority TEXT NOT NULL, setting TEXT NOT NULL,
@@ -24,53 +22,41 @@ export const worklistProjection = journeyProjection({
     CREATE INDEX IF NOT EXISTS current_stays_by_journey ON current_stays (journey_id);
     CREATE INDEX IF NOT EXISTS current_stays_by_institution ON current_stays (institution_id, status);
   `,
-  rows: (db: Database.Database) => {
-    const removeReferrals = db.prepare('DELETE FROM open_referrals WHERE journey_id = ?');
-    const removeStays = db.prepare('DELETE FROM current_stays WHERE journey_id = ?');
-    const insertReferral = db.prepare(
-      'INSERT INTO open_referrals VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    );
-    const insertStay = db.prepare('INSERT INTO current_stays VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
-    return {
-      replaceJourney(journeyId, state, fresh) {
-        if (!fresh) removeReferrals.run(journeyId);
-        if (!fresh) removeStays.run(journeyId);
-        if (!state) return;
-        for (const r of Object.values(state.referrals)) {
-          if (!OPEN_REFERRAL.has(r.status)) continue;
-          insertReferral.run(
-            r.referralId,
-            journeyId,
-            r.direction,
-            r.priority,
-            r.setting,
-            r.department,
-            r.from.institutionId,
-            r.to.institutionId,
-            r.status,
-            r.requestedAt,
-            r.deadline,
-            r.updatedAt,
-          );
-        }
-        for (const a of Object.values(state.admissions)) {
-          if (a.status === 'discharged') continue;
-          const leave = a.status === 'on-leave' ? a.leaves.at(-1) : undefined;
-          insertStay.run(
-            a.admissionId,
-            journeyId,
-            state.patientId,
-            a.institutionId,
-            a.wardId,
-            a.bedId,
-            a.extraBed ? 1 : 0,
-            a.status,
-            a.admittedAt,
-            leave?.startedAt ?? null,
-            leave ? (leave.bedHeld ? 1 : 0) : null,
-          );
-        }
-      },
-    };
-  },
+  tables: ['open_referrals', 'current_stays'],
+  derive: (state, journeyId) => [
+    Object.values(state.referrals)
+      .filter((r) => OPEN_REFERRAL.has(r.status))
+      .map((r) => [
+        r.referralId,
+        journeyId,
+        r.direction,
+        r.priority,
+        r.setting,
+        r.department,
+        r.from.institutionId,
+        r.to.institutionId,
+        r.status,
+        r.requestedAt,
+        r.deadline,
+        r.updatedAt,
+      ]),
+    Object.values(state.admissions)
+      .filter((a) => a.status !== 'discharged')
+      .map((a) => {
+        const leave = a.status === 'on-leave' ? a.leaves.at(-1) : undefined;
+        return [
+          a.admissionId,
+          journeyId,
+          state.patientId,
+          a.institutionId,
+          a.wardId,
+          a.bedId,
+          a.extraBed ? 1 : 0,
+          a.status,
+          a.admittedAt,
+          leave?.startedAt ?? null,
+          leave ? (leave.bedHeld ? 1 : 0) : null,
+        ];
+      }),
+  ],
 });

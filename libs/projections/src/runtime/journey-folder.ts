@@ -1,0 +1,248 @@
+import {
+  evolveJourney,
+  initialJourneyState,
+  JOURNEY_EVENT_TYPES,
+  type JourneyEvent,
+  type JourneyState,
+  type OpenedJourneyState,
+  type RecordedDomainEvent,
+} from '@carepath/domain';
+import type { StoredEvent } from '@carepath/event-store';
+import { ProjectionEventError } from './projection';
+
+export const JOURNEY_PREFIX = 'journey-';
+export const INSTITUTION_PREFIX = 'institution-';
+
+/**
+ * Where a folded journey goes: its rows are replaced as a whole (they are a pure function of its state). `fresh` is
+ * true when the journey had no rows before (nothing to delete); `state` is null for a journey never opened; `last`
+ * is its last event taken in, the one a failure is reported against.
+ */
+export type JourneyWrite = (
+  journeyId: string,
+  state: OpenedJourneyState | null,
+  fresh: boolean,
+  last: StoredEvent,
+) => void;
+
+const KNOWN_TYPES = new Set<string>(JOURNEY_EVENT_TYPES);
+
+/** Journey states kept in memory between pages; a miss re-reads the journey's stream from the log. */
+const CACHE_LIMIT = 20_000;
+
+interface Folded {
+  state: JourneyState;
+  /** Last revision folded into `state`; -1 before the first event. */
+  revision: number;
+}
+
+/**
+ * Folds pages of journey events with the domain's own evolve, so corrections and voids mean the same everywhere,
+ * and says which journeys' rows to write. It touches no database: a journey projection writes through it in the
+ * runner's transaction, and a rebuild in a worker thread (journey-rebuild.worker.ts) derives rows through it.
+ *
+ * The folded state is not stored in a read model: it lives in a bounded cache and is rebuilt from the journey's
+ * stream on a miss, so the log stays the only copy of the facts. `prepare` runs before each `stage`, and pages hold
+ * only events after the checkpoint committed with the rows: that is what makes a redelivered event a no-op, and
+ * what tells a cache miss how far its rows go without storing any bookkeeping per journey.
+ */
+export class JourneyFolder {
+  private readonly cache = new Map<string, Folded>();
+  /** Journeys `prepare` read back from the log for the coming page (closed ones are never cached). */
+  private readonly loaded = new Map<string, Folded>();
+  /** Taken in since the last flush: each open journey's folded state, and whether it had rows before. */
+  private readonly dirty = new Map<string, { folded: Folded; fresh: boolean; last: StoredEvent }>();
+  /** Journeys written since the last commit, in case their transaction rolls back (also after `flush` returned). */
+  private written: string[] = [];
+  /** Set by `flush`: a commit follows it, so the next page starts a new batch. */
+  private flushed = false;
+
+  constructor(
+    private readonly memo: FoldMemo,
+    private readonly readStream: (streamId: string) => Promise<readonly StoredEvent[]>,
+  ) {}
+
+  /**
+   * The runner hands over only events after its checkpoint, and the checkpoint commits with the rows: every earlier
+   * event of a journey is already in its rows (or staged), and no later one is. So a journey whose first event here
+   * is revision r has rows or staged state exactly when r > 0, reflecting revisions 0..r-1. One that is in neither
+   * memory is folded again from the log up to there; one that starts here needs nothing, which is every journey of a
+   * log of whole journeys, and most of them in a rebuild.
+   */
+  async prepare(events: readonly StoredEvent[]): Promise<void> {
+    for (const [journeyId, journeyEvents] of planPage(events).journeys) {
+      const first = Number(journeyEvents[0]!.revision);
+      if (first === 0 || this.current(journeyId)?.revision === first - 1) continue;
+      let folded: Folded = { state: initialJourneyState(), revision: -1 };
+      for (const event of await this.readStream(JOURNEY_PREFIX + journeyId)) {
+        if (Number(event.revision) >= first) break;
+        folded = { state: evolveOne(folded.state, event), revision: Number(event.revision) };
+      }
+      this.loaded.set(journeyId, folded);
+    }
+  }
+
+  /**
+   * Takes a page in and returns its institution events. A journey the page closes goes to `write` at once: a closed
+   * journey rarely changes again, and holding its state until the batch commits would only carry it into the old
+   * generation of the heap. Open ones wait for `flush`.
+   */
+  stage(events: readonly StoredEvent[], write: JourneyWrite): readonly StoredEvent[] {
+    if (this.flushed) {
+      this.written = [];
+      this.flushed = false;
+    }
+    const plan = planPage(events);
+    for (const [journeyId, journeyEvents] of plan.journeys) {
+      const start = this.current(journeyId) ?? { state: initialJourneyState(), revision: -1 };
+      const last = journeyEvents.at(-1)!;
+      const folded = foldPage(this.memo, start, journeyEvents, last);
+      const fresh = this.dirty.get(journeyId)?.fresh ?? start.revision < 0;
+      if (folded.state.status !== 'closed') {
+        this.dirty.set(journeyId, { folded, fresh, last });
+        continue;
+      }
+      this.dirty.delete(journeyId);
+      const state = folded.state;
+      guard(last, () => write(journeyId, state, fresh, last));
+      this.remember(journeyId, folded);
+      this.written.push(journeyId);
+    }
+    this.loaded.clear();
+    return plan.institutionEvents;
+  }
+
+  /** Writes every open journey taken in since the last flush; a commit of the batch follows. */
+  flush(write: JourneyWrite): void {
+    for (const [journeyId, { folded, fresh, last }] of this.dirty) {
+      const state = folded.state.status === 'not-opened' ? null : folded.state;
+      guard(last, () => write(journeyId, state, fresh, last));
+    }
+    // Only once every row is written: a failure above leaves the cache as it was before the batch.
+    for (const [journeyId, { folded }] of this.dirty) {
+      this.remember(journeyId, folded);
+      this.written.push(journeyId);
+    }
+    this.dirty.clear();
+    this.flushed = true;
+  }
+
+  /** The batch's transaction rolled back: forget what it took in. */
+  rollback(): void {
+    this.flushed = false;
+    this.loaded.clear();
+    this.dirty.clear();
+    // The cache may have run ahead of rolled-back rows: forget those journeys; a miss re-reads the log.
+    for (const journeyId of this.written) this.cache.delete(journeyId);
+    this.written = [];
+  }
+
+  private current(journeyId: string): Folded | undefined {
+    return this.dirty.get(journeyId)?.folded ?? this.loaded.get(journeyId) ?? this.cache.get(journeyId);
+  }
+
+  private remember(journeyId: string, folded: Folded): void {
+    this.cache.delete(journeyId);
+    // A closed journey rarely changes again (a late correction at most): re-reading it then is cheaper than
+    // holding every closed journey of a rebuild in memory.
+    if (folded.state.status === 'closed') return;
+    this.cache.set(journeyId, folded);
+    if (this.cache.size > CACHE_LIMIT) this.cache.delete(this.cache.keys().next().value!);
+  }
+}
+
+/** A page's journey events grouped per journey in log order, and its institution events. */
+interface PagePlan {
+  readonly first: StoredEvent;
+  readonly length: number;
+  readonly last: StoredEvent;
+  readonly journeys: ReadonlyMap<string, readonly StoredEvent[]>;
+  readonly institutionEvents: readonly StoredEvent[];
+}
+
+const EMPTY_PLAN = { journeys: new Map(), institutionEvents: [] } as const;
+
+/**
+ * Projections running together receive the same page (as the same event objects, though each may drop a prefix it
+ * has already taken in), one after the other, and each prepares and stages it: the last page's grouping is kept, so
+ * it is done once. Two arrays with the same first event, last event and length are the same events: a runner only
+ * ever drops a prefix of positions at or below its checkpoint. One page, held strongly: kept weakly under its own
+ * events, the grouping (which holds them) left the collector chains of pages to trace, and some rebuilds then peaked
+ * at twice the memory.
+ */
+let lastPlan: PagePlan | null = null;
+
+function planPage(events: readonly StoredEvent[]): Pick<PagePlan, 'journeys' | 'institutionEvents'> {
+  const first = events[0];
+  const last = events.at(-1);
+  if (!first || !last) return EMPTY_PLAN;
+  const known = lastPlan;
+  if (known && known.first === first && known.length === events.length && known.last === last) return known;
+  const journeys = new Map<string, StoredEvent[]>();
+  const institutionEvents: StoredEvent[] = [];
+  for (const event of events) {
+    if (event.streamId.startsWith(INSTITUTION_PREFIX)) {
+      institutionEvents.push(event);
+      continue;
+    }
+    const journeyId = event.streamId.slice(JOURNEY_PREFIX.length);
+    const list = journeys.get(journeyId);
+    if (list) list.push(event);
+    else journeys.set(journeyId, [event]);
+  }
+  lastPlan = { first, length: events.length, last, journeys, institutionEvents };
+  return lastPlan;
+}
+
+/**
+ * The state of a journey after revision r is a pure function of the log, so projections reading the same page
+ * share each fold: the first to fold a journey's events up to a given stored event keeps the result under that
+ * event object, and the others reuse it. Keyed weakly by the event, the shared result lives exactly as long as
+ * the page that produced it; holding folded journeys any longer made every rebuild pay for them in garbage
+ * collection (docs/benchmarks.md, "Projections").
+ */
+export type FoldMemo = WeakMap<StoredEvent, { from: number; folded: Folded }>;
+const memos = new WeakMap<object, FoldMemo>();
+
+/** The fold results shared by every projection reading `store` in this thread. */
+export function memoFor(store: object): FoldMemo {
+  let memo = memos.get(store);
+  if (!memo) {
+    memo = new WeakMap();
+    memos.set(store, memo);
+  }
+  return memo;
+}
+
+function foldPage(memo: FoldMemo, start: Folded, events: readonly StoredEvent[], last: StoredEvent): Folded {
+  const known = memo.get(last);
+  if (known && known.from === start.revision) return known.folded;
+  // One loop and one result per journey and page: this runs for every event of a rebuild.
+  let state = start.state;
+  for (const event of events) state = evolveOne(state, event);
+  const folded = { state, revision: Number(last.revision) };
+  memo.set(last, { from: start.revision, folded });
+  return folded;
+}
+
+function evolveOne(state: JourneyState, event: StoredEvent): JourneyState {
+  if (!KNOWN_TYPES.has(event.type)) {
+    throw new ProjectionEventError(event, new Error(`unknown journey event type ${event.type}`));
+  }
+  try {
+    // A stored event carries every field of a recorded domain event (and more, which evolve ignores): no copy.
+    return evolveJourney(state, event as unknown as RecordedDomainEvent<JourneyEvent>);
+  } catch (error) {
+    throw new ProjectionEventError(event, error);
+  }
+}
+
+/** Runs `run`, naming `event` in any failure that does not already name one. */
+export function guard<T>(event: StoredEvent, run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    if (error instanceof ProjectionEventError) throw error;
+    throw new ProjectionEventError(event, error);
+  }
+}
