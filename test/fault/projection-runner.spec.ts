@@ -1,4 +1,3 @@
-import type Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +10,7 @@ import {
 } from '@carepath/event-store';
 import {
   ALL_PROJECTIONS,
+  dumpReadModel,
   type ProjectionDefinition,
   ProjectionEventError,
   ProjectionRunner,
@@ -21,24 +21,7 @@ import {
 import { generateJourney, institutionStreams } from '../support/journey-generator';
 import { waitFor } from '../support/wait-for';
 
-/** Every row of every table but the checkpoint, in a stable order: "equal read models" made checkable. */
-function dump(db: Database.Database): Record<string, unknown[]> {
-  const tables = (
-    db
-      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'checkpoint' ORDER BY name")
-      .all() as { name: string }[]
-  ).map((t) => t.name);
-  return Object.fromEntries(
-    tables.map((t) => {
-      const columns = db
-        .prepare(`PRAGMA table_info(${t})`)
-        .all()
-        .map((_, i) => i + 1)
-        .join(', ');
-      return [t, db.prepare(`SELECT * FROM ${t} ORDER BY ${columns}`).all()];
-    }),
-  );
-}
+const dump = dumpReadModel;
 
 async function seed(store: SqliteEventStore, from: number, to: number): Promise<void> {
   for (const { streamId, events } of from === 0 ? institutionStreams() : [])

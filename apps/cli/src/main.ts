@@ -36,6 +36,7 @@ import {
   queryWardOccupancy,
   ReadModelFiles,
   rebuildProgress,
+  dumpReadModel,
   rebuildTogether,
 } from '@carepath/projections';
 import { type AppConfig, loadConfig } from '../../api/src/config/app-config';
@@ -261,7 +262,7 @@ async function verifyProjections(config: AppConfig, store: EventStore): Promise<
       }
       const db = new Database(files.fileOf(definition.name, current.generation), { readonly: true });
       const position = BigInt(db.prepare('SELECT position FROM checkpoint').pluck().get() as number);
-      const entry = { definition, rows: dump(db) };
+      const entry = { definition, rows: dumpReadModel(db) };
       db.close();
       live.set(position, [...(live.get(position) ?? []), entry]);
     }
@@ -271,7 +272,7 @@ async function verifyProjections(config: AppConfig, store: EventStore): Promise<
         store,
         group.map((g) => g.definition),
         position,
-        dump,
+        dumpReadModel,
       );
       group.forEach(({ definition, rows }, i) => {
         const fresh = rebuilt[i]!;
@@ -294,24 +295,6 @@ async function verifyProjections(config: AppConfig, store: EventStore): Promise<
   const ordered = ALL_PROJECTIONS.map((d) => results.get(d.name)!);
   console.log(JSON.stringify(ordered, null, 2));
   return ordered.every((r) => r.status === 'identical' || r.status === 'not built') ? 0 : 1;
-}
-
-/** Every row of every table but the checkpoint, in a stable order. */
-function dump(db: Database.Database): Record<string, unknown[]> {
-  const tables = db
-    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'checkpoint' ORDER BY name")
-    .pluck()
-    .all() as string[];
-  return Object.fromEntries(
-    tables.map((t) => {
-      const columns = db
-        .prepare(`PRAGMA table_info(${t})`)
-        .all()
-        .map((_, i) => i + 1)
-        .join(', ');
-      return [t, db.prepare(`SELECT * FROM ${t} ORDER BY ${columns}`).raw(true).all()];
-    }),
-  );
 }
 
 async function exportJourney(args: Args, store: EventStore): Promise<number> {
@@ -401,6 +384,8 @@ async function rebuild(args: Args, config: AppConfig, store: EventStore): Promis
   const files = new ReadModelFiles(config.readModelDir);
   try {
     const statuses = await rebuildTogether(store, files, selected, {
+      // On the embedded store, reading and folding run in a worker thread beside the writes.
+      ...(config.eventStore === 'sqlite' ? { logFile: config.databaseFile } : {}),
       onProgress: (all) => {
         const { position, head } = rebuildProgress(all);
         bar.update(Number(position), Number(head));

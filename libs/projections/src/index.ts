@@ -11,6 +11,7 @@ export * from './runtime/read-model-files';
 export * from './runtime/projection-runner';
 export * from './runtime/journey-projection';
 export * from './runtime/rebuild-projections';
+export * from './runtime/journey-rebuild';
 export * from './ward-occupancy/ward-occupancy.projection';
 export * from './ward-occupancy/ward-occupancy.query';
 export * from './referral-volume/referral-volume.projection';
@@ -20,15 +21,4 @@ export * from './local-treatment/local-treatment.query';
 export * from './worklist/worklist.projection';
 export * from './worklist/worklist.query';
 
-import { localTreatmentProjection } from './local-treatment/local-treatment.projection';
-import { referralVolumeProjection } from './referral-volume/referral-volume.projection';
-import { wardOccupancyProjection } from './ward-occupancy/ward-occupancy.projection';
-import { worklistProjection } from './worklist/worklist.projection';
-
-/** Every read model CarePath serves, in the order they are started. */
-export const ALL_PROJECTIONS = [
-  wardOccupancyProjection,
-  referralVolumeProjection,
-  localTreatmentProjection,
-  worklistProjection,
-];
+export * from './projections.registry';

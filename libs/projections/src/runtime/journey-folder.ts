@@ -58,7 +58,8 @@ export class JourneyFolder {
   private flushed = false;
 
   constructor(
-    private readonly memo: FoldMemo,
+    /** Fold results shared with other folders of this thread reading the same pages; null when there are none. */
+    private readonly memo: FoldMemo | null,
     private readonly readStream: (streamId: string) => Promise<readonly StoredEvent[]>,
   ) {}
 
@@ -214,14 +215,19 @@ export function memoFor(store: object): FoldMemo {
   return memo;
 }
 
-function foldPage(memo: FoldMemo, start: Folded, events: readonly StoredEvent[], last: StoredEvent): Folded {
-  const known = memo.get(last);
+function foldPage(
+  memo: FoldMemo | null,
+  start: Folded,
+  events: readonly StoredEvent[],
+  last: StoredEvent,
+): Folded {
+  const known = memo?.get(last);
   if (known && known.from === start.revision) return known.folded;
   // One loop and one result per journey and page: this runs for every event of a rebuild.
   let state = start.state;
   for (const event of events) state = evolveOne(state, event);
   const folded = { state, revision: Number(last.revision) };
-  memo.set(last, { from: start.revision, folded });
+  memo?.set(last, { from: start.revision, folded });
   return folded;
 }
 

@@ -53,20 +53,39 @@ export function isJourneyProjection(
 export function journeyRowsWriter(
   db: Database.Database,
   spec: JourneyProjectionSpec,
-): (journeyId: string, rows: JourneyRows | null, fresh: boolean) => void {
+): {
+  /** Replaces one journey's rows; `fresh`: it had none (nothing to delete). */
+  replace(journeyId: string, rows: JourneyRows | null, fresh: boolean): void;
+  /** Deletes the rows of `replaced`, then inserts flat rows (each table's values one after the other). */
+  write(writes: {
+    readonly replaced: readonly string[];
+    readonly values: readonly (readonly RowValue[])[];
+  }): void;
+} {
   const tables = spec.tables.map((table) => {
     const columns = db.prepare(`PRAGMA table_info(${table})`).all().length;
     return {
+      columns,
       remove: db.prepare(`DELETE FROM ${table} WHERE journey_id = ?`),
       insert: db.prepare(`INSERT INTO ${table} VALUES (${Array(columns).fill('?').join(', ')})`),
     };
   });
-  return (journeyId, rows, fresh) => {
-    for (let i = 0; i < tables.length; i++) {
-      const table = tables[i]!;
-      if (!fresh) table.remove.run(journeyId);
-      for (const row of rows?.[i] ?? []) table.insert.run(row);
-    }
+  return {
+    replace(journeyId, rows, fresh) {
+      for (let i = 0; i < tables.length; i++) {
+        const table = tables[i]!;
+        if (!fresh) table.remove.run(journeyId);
+        for (const row of rows?.[i] ?? []) table.insert.run(row);
+      }
+    },
+    write({ replaced, values }) {
+      for (const table of tables) for (const journeyId of replaced) table.remove.run(journeyId);
+      for (let i = 0; i < tables.length; i++) {
+        const { columns, insert } = tables[i]!;
+        const flat = values[i] ?? [];
+        for (let at = 0; at < flat.length; at += columns) insert.run(flat.slice(at, at + columns));
+      }
+    },
   };
 }
 
@@ -86,11 +105,11 @@ export function journeyProjection(spec: JourneyProjectionSpec): JourneyProjectio
     // the table is dropped where it is found rather than forcing every deployment to rebuild.
     schema: `DROP TABLE IF EXISTS journey_revisions;\n${spec.schema}`,
     open(db, context): ProjectionWriter {
-      const replace = journeyRowsWriter(db, spec);
+      const rows = journeyRowsWriter(db, spec);
       const institution = spec.institutions?.(db);
       const folder = new JourneyFolder(memoFor(context.store), (streamId) => context.readStream(streamId));
       const write: JourneyWrite = (journeyId, state, fresh) =>
-        replace(journeyId, state ? spec.derive(state, journeyId) : null, fresh);
+        rows.replace(journeyId, state ? spec.derive(state, journeyId) : null, fresh);
       const institutionEvents: StoredEvent[] = [];
       const stage = (events: readonly StoredEvent[]) => {
         const taken = folder.stage(events, write);

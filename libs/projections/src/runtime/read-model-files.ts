@@ -78,3 +78,24 @@ export class ReadModelFiles {
     this.catalog.close();
   }
 }
+
+/**
+ * Every row of every table but the checkpoint, as arrays of values, in a stable order: what "two read models are
+ * equal" means when a live generation is checked against a rebuild.
+ */
+export function dumpReadModel(db: Database.Database): Record<string, unknown[]> {
+  const tables = db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'checkpoint' ORDER BY name")
+    .pluck()
+    .all() as string[];
+  return Object.fromEntries(
+    tables.map((t) => {
+      const columns = db
+        .prepare(`PRAGMA table_info(${t})`)
+        .all()
+        .map((_, i) => i + 1)
+        .join(', ');
+      return [t, db.prepare(`SELECT * FROM ${t} ORDER BY ${columns}`).raw(true).all()];
+    }),
+  );
+}

@@ -1,4 +1,7 @@
 import type { EventStore } from '@carepath/event-store';
+import { ALL_PROJECTIONS } from '../projections.registry';
+import { isJourneyProjection, type JourneyProjectionDefinition } from './journey-projection';
+import { rebuildInWorker } from './journey-rebuild';
 import type { ProjectionDefinition } from './projection';
 import { BATCH_RUNNER_OPTIONS, ProjectionRunner, type ProjectionStatus } from './projection-runner';
 import type { ReadModelFiles } from './read-model-files';
@@ -10,15 +13,22 @@ export interface RebuildOptions {
   /** Receives every rebuilding projection's status, every `progressMs` (default 200 ms). */
   readonly onProgress?: (statuses: readonly ProjectionStatus[]) => void;
   readonly progressMs?: number;
+  /**
+   * The embedded log's file, when `store` is one: journey projections are then rebuilt with reading, folding and
+   * deriving in a worker thread of their own, and only the writes in this one (rebuildInWorker).
+   */
+  readonly logFile?: string;
 }
 
 /**
- * Rebuilds projections side by side in this thread: their runners read each page of the log once and share each
- * page's journey fold, so rebuilding several costs about one read of the log, not one per projection. Each swaps
- * its new generation in once caught up; resolves with the final statuses. It stays in one thread on purpose: spread
- * over two worker threads (each reading the log itself), a rebuild of the three analytics projections was no faster
- * on the 2-core machine and used far more CPU and memory; decoding and folding allocate heavily, and two heaps
- * collecting garbage at once compete for the same cores (docs/benchmarks.md, "Projections").
+ * Rebuilds projections side by side: they read each page of the log once and share each page's journey fold, so
+ * rebuilding several costs about one read of the log, not one per projection. Each swaps its new generation in once
+ * caught up; resolves with the final statuses, and rejects naming every projection that failed (the others are in
+ * service by then). Given the embedded log's file, journey projections are rebuilt as a pipeline over two threads:
+ * a worker reads, folds and derives rows, this thread writes them. Otherwise (EventStoreDB, or a definition not in
+ * ALL_PROJECTIONS, which the worker finds by name) their runners do it all in this thread. Splitting the work
+ * differently, two workers each reading the log for some of the projections, was no faster on the 2-core machine:
+ * both did the whole read and fold (docs/benchmarks.md, "Projections").
  */
 export async function rebuildTogether(
   store: EventStore,
@@ -26,6 +36,21 @@ export async function rebuildTogether(
   definitions: readonly ProjectionDefinition[],
   options: RebuildOptions = {},
 ): Promise<ProjectionStatus[]> {
+  const registered = (d: ProjectionDefinition): d is JourneyProjectionDefinition =>
+    isJourneyProjection(d) && ALL_PROJECTIONS.includes(d);
+  if (options.logFile !== undefined && definitions.every(registered)) {
+    const statuses = await rebuildInWorker(options.logFile, files, definitions, {
+      pageSize: options.pageSize ?? BATCH_RUNNER_OPTIONS.pageSize,
+      commitEvery: options.commitEvery ?? BATCH_RUNNER_OPTIONS.commitEvery,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      ...(options.progressMs !== undefined ? { progressMs: options.progressMs } : {}),
+    });
+    const failed = statuses.filter((s) => s.lastError);
+    if (failed.length > 0) {
+      throw new Error(failed.map((s) => `projection ${s.name} failed: ${s.lastError!.message}`).join('; '));
+    }
+    return statuses;
+  }
   const runners = definitions.map(
     (definition) =>
       new ProjectionRunner(store, definition, files, {

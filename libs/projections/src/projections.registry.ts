@@ -1,0 +1,12 @@
+import { localTreatmentProjection } from './local-treatment/local-treatment.projection';
+import { referralVolumeProjection } from './referral-volume/referral-volume.projection';
+import { wardOccupancyProjection } from './ward-occupancy/ward-occupancy.projection';
+import { worklistProjection } from './worklist/worklist.projection';
+
+/** Every read model CarePath serves, in the order they are started. */
+export const ALL_PROJECTIONS = [
+  wardOccupancyProjection,
+  referralVolumeProjection,
+  localTreatmentProjection,
+  worklistProjection,
+];

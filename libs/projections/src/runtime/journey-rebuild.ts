@@ -1,0 +1,355 @@
+import type Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { EventStore, StoredEvent } from '@carepath/event-store';
+import { INSTITUTION_PREFIX, JOURNEY_PREFIX, JourneyFolder, type JourneyWrite } from './journey-folder';
+import {
+  type JourneyProjectionDefinition,
+  type JourneyProjectionSpec,
+  journeyRowsWriter,
+  type RowValue,
+} from './journey-projection';
+import { ProjectionEventError } from './projection';
+import type { ProjectionError, ProjectionStatus } from './projection-runner';
+import type { ReadModelFiles } from './read-model-files';
+
+/*
+ * A rebuild split over two threads. Reading and decoding the log, folding journeys and deriving their rows is pure
+ * work (JourneyFolder, each spec's derive) and runs in a worker; the main thread only writes the rows and commits.
+ * In one thread a rebuild spends about as long on the first part as the bare read, decode and fold ceiling of the
+ * benchmark allows, and the writing comes on top; here the two overlap (docs/benchmarks.md, "Projections").
+ */
+
+/**
+ * One projection's writes for a page. A page names each journey at most once (JourneyFolder writes a journey when
+ * the page closes it or at the batch's flush, never both), so deleting the rows of every journey that had some and
+ * then inserting the new ones is the same as replacing journey by journey. The rows travel as one flat array of
+ * values per table: copying a page between threads costs per object, and a row is an object.
+ */
+export interface JourneyWrites {
+  /** Journeys that had rows before: theirs are deleted first. */
+  readonly replaced: string[];
+  /** Per table, its rows' values one after the other, in column order. */
+  readonly values: RowValue[][];
+}
+
+export type RebuildMessage =
+  | {
+      readonly kind: 'page';
+      /** The log position the page reaches; the checkpoint once committed. */
+      readonly position: bigint;
+      readonly events: number;
+      /** Per projection, in the order given: the rows to replace. */
+      readonly writes: readonly JourneyWrites[];
+      /** Institution events of the page, for projections that keep them. */
+      readonly institutionEvents: readonly StoredEvent[];
+      /** Every journey taken in so far is in `writes` up to here: commit with the checkpoint. */
+      readonly commit: boolean;
+    }
+  | { readonly kind: 'failed'; readonly projection: number | 'all'; readonly error: ProjectionError }
+  | { readonly kind: 'done'; readonly position: bigint };
+
+export interface JourneyRebuildOptions {
+  readonly pageSize: number;
+  readonly commitEvery: number;
+  /** Wall clock for error timestamps only. */
+  readonly now?: () => Date;
+}
+
+/**
+ * The pure half: reads the log from its start to the head it finds, folds journeys and derives each projection's
+ * rows, and hands them on page by page. A projection whose derive fails is reported and dropped, and the others go
+ * on; a fold failure (an event the domain cannot apply) fails them all, as it does in the runners, which share the
+ * fold too. Runs in the worker thread of `rebuildInWorker`, or in any thread in tests.
+ */
+export async function deriveJourneyRebuild(
+  store: EventStore,
+  specs: readonly JourneyProjectionSpec[],
+  options: JourneyRebuildOptions,
+  send: (message: RebuildMessage) => Promise<void> | void,
+): Promise<void> {
+  // The only folder of its thread: there is no fold to share, so no memo to keep.
+  const folder = new JourneyFolder(null, (streamId) => store.readStream(streamId));
+  const failed = specs.map(() => false);
+  const keepsInstitutions = specs.some((s) => s.institutions);
+  const empty = (): JourneyWrites[] => specs.map((s) => ({ replaced: [], values: s.tables.map(() => []) }));
+  let writes = empty();
+  const write: JourneyWrite = (journeyId, state, fresh, last) => {
+    specs.forEach((spec, i) => {
+      if (failed[i]) return;
+      try {
+        const rows = state ? spec.derive(state, journeyId) : [];
+        const out = writes[i]!;
+        if (!fresh) out.replaced.push(journeyId);
+        rows.forEach((tableRows, t) => {
+          const values = out.values[t]!;
+          for (const row of tableRows) for (const value of row) values.push(value);
+        });
+      } catch (error) {
+        failed[i] = true;
+        void send({
+          kind: 'failed',
+          projection: i,
+          error: errorOf(new ProjectionEventError(last, error), options.now),
+        });
+      }
+    });
+  };
+  let staged = 0;
+  const head = await store.headPosition();
+  let position = 0n;
+  try {
+    while (position < head) {
+      const page = await store.readAll({
+        after: position,
+        maxCount: options.pageSize,
+        filter: { streamPrefixes: [JOURNEY_PREFIX, INSTITUTION_PREFIX] },
+      });
+      const events = page.events.filter((e) => e.position <= head);
+      position = page.lastPosition < head ? page.lastPosition : head;
+      await folder.prepare(events);
+      const institutionEvents = folder.stage(events, write);
+      staged += events.length;
+      const commit = staged >= options.commitEvery || position >= head;
+      if (commit) {
+        folder.flush(write);
+        staged = 0;
+      }
+      await send({
+        kind: 'page',
+        position,
+        events: events.length,
+        writes,
+        institutionEvents: keepsInstitutions ? institutionEvents : [],
+        commit,
+      });
+      writes = empty();
+      if (page.isEnd) break;
+    }
+  } catch (error) {
+    await send({ kind: 'failed', projection: 'all', error: errorOf(error, options.now) });
+    return;
+  }
+  await send({ kind: 'done', position });
+}
+
+function errorOf(error: unknown, now: () => Date = () => new Date()): ProjectionError {
+  const event = error instanceof ProjectionEventError ? error.event : null;
+  return {
+    message: error instanceof Error ? error.message : String(error),
+    eventId: event?.id ?? null,
+    eventType: event?.type ?? null,
+    streamId: event?.streamId ?? null,
+    position: event ? event.position.toString() : null,
+    at: now().toISOString(),
+  };
+}
+
+interface Target {
+  readonly definition: JourneyProjectionDefinition;
+  readonly generation: number;
+  readonly db: Database.Database;
+  readonly writer: ReturnType<typeof journeyRowsWriter>;
+  readonly institution: ((event: StoredEvent) => void) | undefined;
+  readonly saveCheckpoint: Database.Statement;
+  position: bigint;
+  events: number;
+  /** Events taken in since the last commit. */
+  pending: number;
+  error: ProjectionError | null;
+  promoted: boolean;
+}
+
+/**
+ * The writing half: a fresh generation per projection, written in batches (one transaction until the source says
+ * commit), each checkpoint committed with its rows, and put in service once the source is done. Until then queries
+ * keep reading the generation in service. A failed projection's new generation is dropped, and the old one stays.
+ */
+export class JourneyRebuildSink {
+  private readonly targets: Target[];
+  private head = 0n;
+
+  constructor(
+    private readonly files: ReadModelFiles,
+    definitions: readonly JourneyProjectionDefinition[],
+  ) {
+    this.targets = definitions.map((definition) => {
+      const generation = files.nextGeneration(definition.name);
+      files.remove(definition.name, generation);
+      const db = files.open(definition.name, generation, definition.schema);
+      db.exec('BEGIN');
+      return {
+        definition,
+        generation,
+        db,
+        writer: journeyRowsWriter(db, definition.journey),
+        institution: definition.journey.institutions?.(db),
+        saveCheckpoint: db.prepare('UPDATE checkpoint SET position = ?, events = events + ? WHERE id = 1'),
+        position: 0n,
+        events: 0,
+        pending: 0,
+        error: null,
+        promoted: false,
+      };
+    });
+  }
+
+  /** Applies one message of the source; synchronous, so nothing else runs between a page's rows and its commit. */
+  take(message: RebuildMessage): void {
+    switch (message.kind) {
+      case 'page':
+        if (message.position > this.head) this.head = message.position;
+        this.targets.forEach((target, i) => {
+          if (target.error) return;
+          try {
+            const writes = message.writes[i];
+            if (writes) target.writer.write(writes);
+            for (const event of message.institutionEvents) {
+              try {
+                target.institution?.(event);
+              } catch (error) {
+                throw new ProjectionEventError(event, error);
+              }
+            }
+            target.pending += message.events;
+            target.position = message.position;
+            if (message.commit) this.commit(target);
+          } catch (error) {
+            this.fail(target, errorOf(error));
+          }
+        });
+        return;
+      case 'failed':
+        for (const [i, target] of this.targets.entries()) {
+          if (message.projection === 'all' || message.projection === i) this.fail(target, message.error);
+        }
+        return;
+      case 'done':
+        for (const target of this.targets) {
+          if (target.error) continue;
+          target.position = message.position;
+          this.commit(target, false);
+          this.promote(target);
+        }
+        return;
+    }
+  }
+
+  /** Drops every generation not yet in service (the source died, or the rebuild was abandoned). */
+  abandon(reason: string): void {
+    for (const target of this.targets) {
+      if (!target.promoted && !target.error) this.fail(target, errorOf(new Error(reason)));
+    }
+  }
+
+  statuses(): ProjectionStatus[] {
+    return this.targets.map((t) => ({
+      name: t.definition.name,
+      version: t.definition.version,
+      generation: t.promoted ? t.generation : (this.files.current(t.definition.name)?.generation ?? 0),
+      state: t.error ? 'failed' : t.promoted ? 'live' : 'catching-up',
+      position: t.position.toString(),
+      headPosition: this.head.toString(),
+      lag: (this.head - t.position).toString(),
+      eventsApplied: t.events + t.pending,
+      lastError: t.error,
+      rebuild: t.promoted || t.error ? null : { generation: t.generation, position: t.position.toString() },
+    }));
+  }
+
+  private commit(target: Target, reopen = true): void {
+    target.saveCheckpoint.run(target.position, target.pending);
+    target.db.exec('COMMIT');
+    target.events += target.pending;
+    target.pending = 0;
+    if (reopen) target.db.exec('BEGIN');
+  }
+
+  private promote(target: Target): void {
+    const { name, version } = target.definition;
+    const old = this.files.current(name);
+    target.db.close();
+    this.files.promote(name, target.generation, version);
+    if (old) this.files.remove(name, old.generation);
+    target.promoted = true;
+  }
+
+  private fail(target: Target, error: ProjectionError): void {
+    if (target.error || target.promoted) return;
+    target.error = error;
+    if (target.db.inTransaction) target.db.exec('ROLLBACK');
+    target.db.close();
+    this.files.remove(target.definition.name, target.generation);
+  }
+}
+
+/** What the worker thread is given (journey-rebuild.worker.ts). */
+export interface RebuildWorkerData {
+  readonly logFile: string;
+  /** Names of projections in ALL_PROJECTIONS: a worker cannot be handed functions, so it finds them there. */
+  readonly projections: readonly string[];
+  readonly pageSize: number;
+  readonly commitEvery: number;
+}
+
+/** Pages the worker may send ahead of the writing thread: enough to keep both busy, few enough to bound memory. */
+export const PAGES_IN_FLIGHT = 16;
+
+/**
+ * Rebuilds journey projections of an embedded log with the pure work in a worker thread (which opens the log file
+ * itself) and the writes in this one. `onProgress` is called every `progressMs`. Resolves with the final statuses:
+ * a projection that failed keeps its generation in service and reports the error.
+ */
+export async function rebuildInWorker(
+  logFile: string,
+  files: ReadModelFiles,
+  definitions: readonly JourneyProjectionDefinition[],
+  options: {
+    readonly pageSize: number;
+    readonly commitEvery: number;
+    readonly onProgress?: (statuses: readonly ProjectionStatus[]) => void;
+    readonly progressMs?: number;
+  },
+): Promise<ProjectionStatus[]> {
+  const sink = new JourneyRebuildSink(files, definitions);
+  const data: RebuildWorkerData = {
+    logFile,
+    projections: definitions.map((d) => d.name),
+    pageSize: options.pageSize,
+    commitEvery: options.commitEvery,
+  };
+  // Compiled, the worker is a sibling .js file and inherits this process's flags (tsconfig-paths); from the
+  // TypeScript sources (tests, ts-node) it needs a transpiler of its own.
+  const typescript = __filename.endsWith('.ts');
+  const worker = new Worker(join(__dirname, `journey-rebuild.worker.${typescript ? 'ts' : 'js'}`), {
+    workerData: data,
+    ...(typescript
+      ? { execArgv: ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'] }
+      : {}),
+  });
+  const timer = setInterval(() => options.onProgress?.(sink.statuses()), options.progressMs ?? 200);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      worker.on('message', (message: RebuildMessage) => {
+        try {
+          sink.take(message);
+        } catch (error) {
+          reject(error instanceof Error ? error : new Error(String(error)));
+          return;
+        }
+        if (message.kind === 'page') worker.postMessage('ack');
+        if (message.kind === 'done' || (message.kind === 'failed' && message.projection === 'all')) resolve();
+      });
+      worker.on('error', reject);
+      worker.on('exit', (code) => reject(new Error(`the rebuild worker stopped (exit code ${code})`)));
+    });
+  } catch (error) {
+    sink.abandon(error instanceof Error ? error.message : String(error));
+  } finally {
+    clearInterval(timer);
+    await worker.terminate();
+  }
+  const statuses = sink.statuses();
+  options.onProgress?.(statuses);
+  return statuses;
+}

@@ -1,0 +1,70 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { SqliteEventStore } from '@carepath/event-store';
+import { ALL_PROJECTIONS } from '../projections.registry';
+import { isJourneyProjection } from './journey-projection';
+import {
+  deriveJourneyRebuild,
+  PAGES_IN_FLIGHT,
+  type RebuildMessage,
+  type RebuildWorkerData,
+} from './journey-rebuild';
+
+/*
+ * The worker thread of `rebuildInWorker`: reads the embedded log on a connection of its own, folds and derives, and
+ * posts pages to the writing thread, which acknowledges each once written. It waits when PAGES_IN_FLIGHT are
+ * unacknowledged, so a slow disk holds the reader back instead of filling memory with pages.
+ */
+async function main(port: NonNullable<typeof parentPort>, data: RebuildWorkerData): Promise<void> {
+  const specs = data.projections.map((name) => {
+    const definition = ALL_PROJECTIONS.find((d) => d.name === name);
+    if (!definition || !isJourneyProjection(definition))
+      throw new Error(`no journey projection named ${name}`);
+    return definition.journey;
+  });
+  let inFlight = 0;
+  let acknowledged: (() => void) | null = null;
+  port.on('message', () => {
+    inFlight--;
+    acknowledged?.();
+    acknowledged = null;
+  });
+  const send = async (message: RebuildMessage): Promise<void> => {
+    port.postMessage(message);
+    if (message.kind !== 'page') return;
+    inFlight++;
+    while (inFlight >= PAGES_IN_FLIGHT) await new Promise<void>((resolve) => (acknowledged = resolve));
+  };
+  const store = SqliteEventStore.open({ filename: data.logFile });
+  try {
+    await deriveJourneyRebuild(
+      store,
+      specs,
+      { pageSize: data.pageSize, commitEvery: data.commitEvery },
+      send,
+    );
+  } finally {
+    await store.close();
+  }
+}
+
+if (parentPort) {
+  const port = parentPort;
+  main(port, workerData as RebuildWorkerData).then(
+    () => port.close(),
+    (error: unknown) => {
+      port.postMessage({
+        kind: 'failed',
+        projection: 'all',
+        error: {
+          message: error instanceof Error ? error.message : String(error),
+          eventId: null,
+          eventType: null,
+          streamId: null,
+          position: null,
+          at: new Date().toISOString(),
+        },
+      } satisfies RebuildMessage);
+      port.close();
+    },
+  );
+}
