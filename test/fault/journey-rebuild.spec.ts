@@ -115,7 +115,6 @@ describe('journey rebuild in a worker thread', () => {
 
     // Small pages and batches: open journeys are written at one batch's end and replaced in a later one.
     const statuses = await rebuildTogether(store, files, ALL_PROJECTIONS, {
-      logFile,
       pageSize: 16,
       commitEvery: 48,
       progressMs: 1,
@@ -149,7 +148,7 @@ describe('journey rebuild in a worker thread', () => {
     );
     for (const definition of ALL_PROJECTIONS) files.promote(definition.name, 2, definition.version);
 
-    await expect(rebuildTogether(store, files, ALL_PROJECTIONS, { logFile })).rejects.toThrow(
+    await expect(rebuildTogether(store, files, ALL_PROJECTIONS)).rejects.toThrow(
       /projection ward-occupancy failed: NoSuchEvent poison at position \d+: unknown journey event type/,
     );
 

@@ -384,8 +384,6 @@ async function rebuild(args: Args, config: AppConfig, store: EventStore): Promis
   const files = new ReadModelFiles(config.readModelDir);
   try {
     const statuses = await rebuildTogether(store, files, selected, {
-      // On the embedded store, reading and folding run in a worker thread beside the writes.
-      ...(config.eventStore === 'sqlite' ? { logFile: config.databaseFile } : {}),
       onProgress: (all) => {
         const { position, head } = rebuildProgress(all);
         bar.update(Number(position), Number(head));

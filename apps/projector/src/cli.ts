@@ -74,8 +74,6 @@ async function main(argv: string[]): Promise<number> {
     const label = selected.map((d) => d.name).join(' + ');
     const statuses = await rebuildTogether(store, files, selected, {
       ...options,
-      // On the embedded store, reading and folding run in a worker thread beside the writes.
-      ...(config.eventStore === 'sqlite' ? { logFile: config.databaseFile } : {}),
       onProgress: (all) => {
         const { position, head } = rebuildProgress(all);
         process.stderr.write(`\r${label} ${bar(position, head)}`);

@@ -89,6 +89,11 @@ export class SqliteEventStore implements EventStore {
     this.headHash = this.lastGlobalHash();
   }
 
+  /** The database file: another thread or process may open its own connection to it. */
+  get filename(): string {
+    return this.options.filename;
+  }
+
   static open(options: SqliteEventStoreOptions): SqliteEventStore {
     let db: Database.Database;
     try {

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { EventStore, StoredEvent } from '@carepath/event-store';
+import type { EventStore, SqliteEventStore, StoredEvent } from '@carepath/event-store';
 import { INSTITUTION_PREFIX, JOURNEY_PREFIX, JourneyFolder, type JourneyWrite } from './journey-folder';
 import {
   type JourneyProjectionDefinition,
@@ -50,87 +50,121 @@ export type RebuildMessage =
   | { readonly kind: 'done'; readonly position: bigint };
 
 export interface JourneyRebuildOptions {
-  readonly pageSize: number;
   readonly commitEvery: number;
   /** Wall clock for error timestamps only. */
   readonly now?: () => Date;
 }
 
 /**
- * The pure half: reads the log from its start to the head it finds, folds journeys and derives each projection's
- * rows, and hands them on page by page. A projection whose derive fails is reported and dropped, and the others go
- * on; a fold failure (an event the domain cannot apply) fails them all, as it does in the runners, which share the
- * fold too. Runs in the worker thread of `rebuildInWorker`, or in any thread in tests.
+ * The pure half: takes the log's pages in order, folds journeys and derives each projection's rows, and answers
+ * each page with the messages for the writing half. A projection whose derive fails is reported and dropped, and the
+ * others go on; a fold failure (an event the domain cannot apply) fails them all, as it does in the runners, which
+ * share the fold too. Runs in the worker thread of `rebuildInWorker`, or in any thread (deriveJourneyRebuild).
  */
-export async function deriveJourneyRebuild(
-  store: EventStore,
-  specs: readonly JourneyProjectionSpec[],
-  options: JourneyRebuildOptions,
-  send: (message: RebuildMessage) => Promise<void> | void,
-): Promise<void> {
+export class JourneyRowsDeriver {
   // The only folder of its thread: there is no fold to share, so no memo to keep.
-  const folder = new JourneyFolder(null, (streamId) => store.readStream(streamId));
-  const failed = specs.map(() => false);
-  const keepsInstitutions = specs.some((s) => s.institutions);
-  const empty = (): JourneyWrites[] => specs.map((s) => ({ replaced: [], values: s.tables.map(() => []) }));
-  let writes = empty();
-  const write: JourneyWrite = (journeyId, state, fresh, last) => {
-    specs.forEach((spec, i) => {
-      if (failed[i]) return;
+  private readonly folder: JourneyFolder;
+  private readonly failed: boolean[];
+  private readonly keepsInstitutions: boolean;
+  private writes: JourneyWrites[];
+  private messages: RebuildMessage[] = [];
+  private staged = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly specs: readonly JourneyProjectionSpec[],
+    readStream: (streamId: string) => Promise<readonly StoredEvent[]>,
+    private readonly options: JourneyRebuildOptions,
+  ) {
+    this.folder = new JourneyFolder(null, readStream);
+    this.failed = specs.map(() => false);
+    this.keepsInstitutions = specs.some((s) => s.institutions);
+    this.writes = this.empty();
+  }
+
+  /** The next page of the log (up to `position`); `end`: the last one. */
+  async take(events: readonly StoredEvent[], position: bigint, end: boolean): Promise<RebuildMessage[]> {
+    if (this.stopped) return [];
+    this.messages = [];
+    try {
+      await this.folder.prepare(events);
+      const institutionEvents = this.folder.stage(events, this.write);
+      this.staged += events.length;
+      const commit = end || this.staged >= this.options.commitEvery;
+      if (commit) {
+        this.folder.flush(this.write);
+        this.staged = 0;
+      }
+      this.messages.push({
+        kind: 'page',
+        position,
+        events: events.length,
+        writes: this.writes,
+        institutionEvents: this.keepsInstitutions ? institutionEvents : [],
+        commit,
+      });
+      if (end) this.messages.push({ kind: 'done', position });
+    } catch (error) {
+      this.stopped = true;
+      this.messages.push({ kind: 'failed', projection: 'all', error: errorOf(error, this.options.now) });
+    }
+    this.writes = this.empty();
+    return this.messages;
+  }
+
+  private empty(): JourneyWrites[] {
+    return this.specs.map((s) => ({ replaced: [], values: s.tables.map(() => []) }));
+  }
+
+  private readonly write: JourneyWrite = (journeyId, state, fresh, last) => {
+    this.specs.forEach((spec, i) => {
+      if (this.failed[i]) return;
       try {
         const rows = state ? spec.derive(state, journeyId) : [];
-        const out = writes[i]!;
+        const out = this.writes[i]!;
         if (!fresh) out.replaced.push(journeyId);
         rows.forEach((tableRows, t) => {
           const values = out.values[t]!;
           for (const row of tableRows) for (const value of row) values.push(value);
         });
       } catch (error) {
-        failed[i] = true;
-        void send({
-          kind: 'failed',
-          projection: i,
-          error: errorOf(new ProjectionEventError(last, error), options.now),
-        });
+        this.failed[i] = true;
+        const cause = new ProjectionEventError(last, error);
+        this.messages.push({ kind: 'failed', projection: i, error: errorOf(cause, this.options.now) });
       }
     });
   };
-  let staged = 0;
+}
+
+/** The log's pages the rebuild reads: journey and institution streams, up to the head found when it starts. */
+export const REBUILD_FILTER = { streamPrefixes: [JOURNEY_PREFIX, INSTITUTION_PREFIX] };
+
+/**
+ * Reads the log from its start to the head it finds and derives it page by page, handing each message to `send`
+ * (awaited: it may hold the reading back). The worker of `rebuildInWorker` runs it on a connection of its own;
+ * in one thread, with the sink as `send`, it is both halves of a rebuild.
+ */
+export async function deriveJourneyRebuild(
+  store: EventStore,
+  specs: readonly JourneyProjectionSpec[],
+  options: JourneyRebuildOptions & { readonly pageSize: number },
+  send: (message: RebuildMessage) => Promise<void> | void,
+): Promise<void> {
+  const deriver = new JourneyRowsDeriver(specs, (streamId) => store.readStream(streamId), options);
   const head = await store.headPosition();
   let position = 0n;
-  try {
-    while (position < head) {
-      const page = await store.readAll({
-        after: position,
-        maxCount: options.pageSize,
-        filter: { streamPrefixes: [JOURNEY_PREFIX, INSTITUTION_PREFIX] },
-      });
-      const events = page.events.filter((e) => e.position <= head);
-      position = page.lastPosition < head ? page.lastPosition : head;
-      await folder.prepare(events);
-      const institutionEvents = folder.stage(events, write);
-      staged += events.length;
-      const commit = staged >= options.commitEvery || position >= head;
-      if (commit) {
-        folder.flush(write);
-        staged = 0;
-      }
-      await send({
-        kind: 'page',
-        position,
-        events: events.length,
-        writes,
-        institutionEvents: keepsInstitutions ? institutionEvents : [],
-        commit,
-      });
-      writes = empty();
-      if (page.isEnd) break;
-    }
-  } catch (error) {
-    await send({ kind: 'failed', projection: 'all', error: errorOf(error, options.now) });
-    return;
+  for (;;) {
+    const page = await store.readAll({ after: position, maxCount: options.pageSize, filter: REBUILD_FILTER });
+    position = page.lastPosition < head ? page.lastPosition : head;
+    const end = page.isEnd || position >= head;
+    const messages = await deriver.take(
+      page.events.filter((e) => e.position <= head),
+      position,
+      end,
+    );
+    for (const message of messages) await send(message);
+    if (end || messages.some((m) => m.kind === 'failed' && m.projection === 'all')) return;
   }
-  await send({ kind: 'done', position });
 }
 
 function errorOf(error: unknown, now: () => Date = () => new Date()): ProjectionError {
@@ -296,12 +330,15 @@ export interface RebuildWorkerData {
 export const PAGES_IN_FLIGHT = 16;
 
 /**
- * Rebuilds journey projections of an embedded log with the pure work in a worker thread (which opens the log file
- * itself) and the writes in this one. `onProgress` is called every `progressMs`. Resolves with the final statuses:
- * a projection that failed keeps its generation in service and reports the error.
+ * Rebuilds journey projections of an embedded log over two threads: a worker reads the log on a connection of its
+ * own, decodes, folds and derives rows (JourneyRowsDeriver); this thread writes them (JourneyRebuildSink). The worker
+ * has the larger half: reading the log's rows here and handing them over instead cost this thread more in copying
+ * strings between threads than it saved the worker (docs/benchmarks.md, "Projections"). `onProgress` is called every
+ * `progressMs`. Resolves with the final statuses: a projection that failed keeps its generation in service and
+ * reports the error.
  */
 export async function rebuildInWorker(
-  logFile: string,
+  store: SqliteEventStore,
   files: ReadModelFiles,
   definitions: readonly JourneyProjectionDefinition[],
   options: {
@@ -313,7 +350,7 @@ export async function rebuildInWorker(
 ): Promise<ProjectionStatus[]> {
   const sink = new JourneyRebuildSink(files, definitions);
   const data: RebuildWorkerData = {
-    logFile,
+    logFile: store.filename,
     projections: definitions.map((d) => d.name),
     pageSize: options.pageSize,
     commitEvery: options.commitEvery,

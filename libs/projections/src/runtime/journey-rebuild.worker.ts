@@ -12,7 +12,7 @@ import {
 /*
  * The worker thread of `rebuildInWorker`: reads the embedded log on a connection of its own, folds and derives, and
  * posts pages to the writing thread, which acknowledges each once written. It waits when PAGES_IN_FLIGHT are
- * unacknowledged, so a slow disk holds the reader back instead of filling memory with pages.
+ * unacknowledged, so a slow disk holds the reading back instead of filling memory with pages.
  */
 async function main(port: NonNullable<typeof parentPort>, data: RebuildWorkerData): Promise<void> {
   const specs = data.projections.map((name) => {

@@ -1,4 +1,4 @@
-import type { EventStore } from '@carepath/event-store';
+import { type EventStore, SqliteEventStore } from '@carepath/event-store';
 import { ALL_PROJECTIONS } from '../projections.registry';
 import { isJourneyProjection, type JourneyProjectionDefinition } from './journey-projection';
 import { rebuildInWorker } from './journey-rebuild';
@@ -13,19 +13,14 @@ export interface RebuildOptions {
   /** Receives every rebuilding projection's status, every `progressMs` (default 200 ms). */
   readonly onProgress?: (statuses: readonly ProjectionStatus[]) => void;
   readonly progressMs?: number;
-  /**
-   * The embedded log's file, when `store` is one: journey projections are then rebuilt with reading, folding and
-   * deriving in a worker thread of their own, and only the writes in this one (rebuildInWorker).
-   */
-  readonly logFile?: string;
 }
 
 /**
  * Rebuilds projections side by side: they read each page of the log once and share each page's journey fold, so
  * rebuilding several costs about one read of the log, not one per projection. Each swaps its new generation in once
  * caught up; resolves with the final statuses, and rejects naming every projection that failed (the others are in
- * service by then). Given the embedded log's file, journey projections are rebuilt as a pipeline over two threads:
- * a worker reads, folds and derives rows, this thread writes them. Otherwise (EventStoreDB, or a definition not in
+ * service by then). On the embedded store, journey projections are rebuilt over two threads (rebuildInWorker): this
+ * one reads the log's rows and writes the read models, a worker decodes, folds and derives. Otherwise (EventStoreDB, or a definition not in
  * ALL_PROJECTIONS, which the worker finds by name) their runners do it all in this thread. Splitting the work
  * differently, two workers each reading the log for some of the projections, was no faster on the 2-core machine:
  * both did the whole read and fold (docs/benchmarks.md, "Projections").
@@ -38,8 +33,8 @@ export async function rebuildTogether(
 ): Promise<ProjectionStatus[]> {
   const registered = (d: ProjectionDefinition): d is JourneyProjectionDefinition =>
     isJourneyProjection(d) && ALL_PROJECTIONS.includes(d);
-  if (options.logFile !== undefined && definitions.every(registered)) {
-    const statuses = await rebuildInWorker(options.logFile, files, definitions, {
+  if (store instanceof SqliteEventStore && definitions.every(registered)) {
+    const statuses = await rebuildInWorker(store, files, definitions, {
       pageSize: options.pageSize ?? BATCH_RUNNER_OPTIONS.pageSize,
       commitEvery: options.commitEvery ?? BATCH_RUNNER_OPTIONS.commitEvery,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
