@@ -4,6 +4,7 @@ import {
   type EventStore,
   type EventToAppend,
   type StoredEvent,
+  streamPartition,
   WrongExpectedRevisionError,
 } from '@carepath/event-store';
 import { waitFor } from '../support/wait-for';
@@ -247,6 +248,44 @@ export function eventStoreContract(name: string, target: ContractTarget): void {
           filter: { streamPrefixes: [journey, institution] },
         });
         expect(both.events.map((e) => e.streamId)).toEqual([journey, institution, journey]);
+      });
+
+      it('splits the log into stream partitions: each event in exactly one, each stream whole and in order', async () => {
+        const start = await store.headPosition();
+        const streams = Array.from({ length: 12 }, () => stream('journey'));
+        for (const revision of [0n, 1n])
+          for (const s of streams)
+            await store.append(s, [event()], { expectedRevision: revision === 0n ? 'no-stream' : 0n });
+        const filter = { streamPrefixes: streams };
+        const readPartition = async (index: number) => {
+          const events: StoredEvent[] = [];
+          let after = start;
+          for (;;) {
+            // Small pages: a partition's pages must also advance past the other partition's events.
+            const page = await store.readAll({ after, maxCount: 5, filter, partition: { index, count: 3 } });
+            events.push(...page.events);
+            after = page.lastPosition;
+            if (page.isEnd) return events;
+          }
+        };
+        const partitions = [await readPartition(0), await readPartition(1), await readPartition(2)];
+        const all = await store.readAll({ after: start, maxCount: 100, filter });
+
+        expect(
+          partitions
+            .flat()
+            .map((e) => e.id)
+            .sort(),
+        ).toEqual(all.events.map((e) => e.id).sort());
+        partitions.forEach((events, index) => {
+          expect(positionsOf(events)).toEqual([...positionsOf(events)].sort((a, b) => (a < b ? -1 : 1)));
+          for (const e of events) expect(streamPartition(e.streamId, 3)).toBe(index);
+        });
+        for (const s of streams) {
+          const holding = partitions.filter((events) => events.some((e) => e.streamId === s));
+          expect(holding).toHaveLength(1);
+          expect(holding[0]!.filter((e) => e.streamId === s).map((e) => e.revision)).toEqual([0n, 1n]);
+        }
       });
 
       it('reports the head of chosen streams, which a filtered subscriber can wait for', async () => {

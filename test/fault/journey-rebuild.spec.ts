@@ -83,62 +83,66 @@ describe('journey rebuild in a worker thread', () => {
     rmSync(folder, { recursive: true, force: true });
   });
 
-  it('builds every projection as its runner does, across batches and a late correction, and swaps it in', async () => {
-    // A late correction to a journey closed long before: the worker must read the journey back from the log.
-    const { streamId, events } = generateJourney(3);
-    const admitted = events.find((e) => e.type === 'PatientAdmitted')!;
-    const last = (await store.readStream(streamId)).at(-1)!;
-    expect(last.type).toBe('JourneyClosed');
-    await store.append(
-      streamId,
-      [
-        {
-          id: 'late-correction',
-          type: 'EventCorrected',
-          schemaVersion: 1,
-          data: {
-            targetEventId: admitted.id,
-            targetType: 'PatientAdmitted',
-            occurredAt: '2026-02-02T00:00:00+08:00',
-            data: {},
+  it.each([1, 2])(
+    'builds every projection as its runner does, across batches and a late correction, and swaps it in (%i workers)',
+    async (workers) => {
+      // A late correction to a journey closed long before: the worker must read the journey back from the log.
+      const { streamId, events } = generateJourney(3);
+      const admitted = events.find((e) => e.type === 'PatientAdmitted')!;
+      const last = (await store.readStream(streamId)).at(-1)!;
+      expect(last.type).toBe('JourneyClosed');
+      await store.append(
+        streamId,
+        [
+          {
+            id: 'late-correction',
+            type: 'EventCorrected',
+            schemaVersion: 1,
+            data: {
+              targetEventId: admitted.id,
+              targetType: 'PatientAdmitted',
+              occurredAt: '2026-02-02T00:00:00+08:00',
+              data: {},
+            },
+            metadata: { ...admitted.metadata, occurredAt: '2026-12-01T00:00:00+08:00' },
           },
-          metadata: { ...admitted.metadata, occurredAt: '2026-12-01T00:00:00+08:00' },
-        },
-      ],
-      { expectedRevision: last.revision },
-    );
-    const expected = await builtByRunners(ALL_PROJECTIONS);
-    const head = await store.headPosition();
-    // Generations already in service: the rebuild replaces them.
-    for (const definition of ALL_PROJECTIONS) files.promote(definition.name, 4, definition.version);
-    const progress: string[] = [];
+        ],
+        { expectedRevision: last.revision },
+      );
+      const expected = await builtByRunners(ALL_PROJECTIONS);
+      const head = await store.headPosition();
+      // Generations already in service: the rebuild replaces them.
+      for (const definition of ALL_PROJECTIONS) files.promote(definition.name, 4, definition.version);
+      const progress: string[] = [];
 
-    // Small pages and batches: open journeys are written at one batch's end and replaced in a later one.
-    const statuses = await rebuildTogether(store, files, ALL_PROJECTIONS, {
-      pageSize: 16,
-      commitEvery: 48,
-      progressMs: 1,
-      onProgress: (all) => progress.push(all.map((s) => s.state).join()),
-    });
+      // Small pages and batches: open journeys are written at one batch's end and replaced in a later one.
+      const statuses = await rebuildTogether(store, files, ALL_PROJECTIONS, {
+        pageSize: 16,
+        commitEvery: 48,
+        workers,
+        progressMs: 1,
+        onProgress: (all) => progress.push(all.map((s) => s.state).join()),
+      });
 
-    expect(statuses.map((s) => [s.name, s.state, s.generation, s.position, s.lastError])).toEqual(
-      ALL_PROJECTIONS.map((d) => [d.name, 'live', 5, head.toString(), null]),
-    );
-    expect(progress.at(-1)).toBe('live,live,live,live');
-    for (const definition of ALL_PROJECTIONS) {
-      const { generation, checkpoint, rows } = served(definition.name);
-      expect(generation).toBe(5);
-      expect(BigInt(checkpoint.position)).toBe(head);
-      expect(rows).toEqual(expected[definition.name]);
-    }
-    const db = new Database(files.fileOf(wardOccupancyProjection.name, 5), { readonly: true });
-    const admittedAt = db
-      .prepare('SELECT admitted_at FROM stays WHERE journey_id = ?')
-      .pluck()
-      .all(streamId.slice(8));
-    db.close();
-    expect(admittedAt).toContain(Date.parse('2026-02-02T00:00:00+08:00'));
-  });
+      expect(statuses.map((s) => [s.name, s.state, s.generation, s.position, s.lastError])).toEqual(
+        ALL_PROJECTIONS.map((d) => [d.name, 'live', 5, head.toString(), null]),
+      );
+      expect(progress.at(-1)).toBe('live,live,live,live');
+      for (const definition of ALL_PROJECTIONS) {
+        const { generation, checkpoint, rows } = served(definition.name);
+        expect(generation).toBe(5);
+        expect(BigInt(checkpoint.position)).toBe(head);
+        expect(rows).toEqual(expected[definition.name]);
+      }
+      const db = new Database(files.fileOf(wardOccupancyProjection.name, 5), { readonly: true });
+      const admittedAt = db
+        .prepare('SELECT admitted_at FROM stays WHERE journey_id = ?')
+        .pluck()
+        .all(streamId.slice(8));
+      db.close();
+      expect(admittedAt).toContain(Date.parse('2026-02-02T00:00:00+08:00'));
+    },
+  );
 
   it('an event the fold cannot apply fails every projection and names it; the generations in service stay', async () => {
     await store.append(

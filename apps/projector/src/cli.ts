@@ -3,6 +3,7 @@ import {
   BATCH_RUNNER_OPTIONS,
   ReadModelFiles,
   rebuildProgress,
+  REBUILD_WORKERS,
   rebuildTogether,
 } from '@carepath/projections';
 import { loadConfig } from '../../api/src/config/app-config';
@@ -12,6 +13,7 @@ const USAGE = `Usage: npm run projections -- <command>
   status                   position, lag and state of every projection
   rebuild <name...|all>    build fresh generations from the log, side by side, and swap them in
     [--page-size <n>] [--commit-every <n>]   events read per page and committed per batch (default ${BATCH_RUNNER_OPTIONS.pageSize}, ${BATCH_RUNNER_OPTIONS.commitEvery})
+    [--workers <n>]                          threads reading the embedded log (default ${REBUILD_WORKERS})
 Projections: ${ALL_PROJECTIONS.map((p) => p.name).join(', ')}
 Run rebuild while no other process runs the same projections (the API with PROJECTIONS=in-process rebuilds over
 HTTP instead: POST /projections/<name>/rebuild).`;
@@ -24,11 +26,19 @@ function bar(done: bigint, total: bigint): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const options: { pageSize: number; commitEvery: number } = { ...BATCH_RUNNER_OPTIONS };
+  const options: { pageSize: number; commitEvery: number; workers: number } = {
+    ...BATCH_RUNNER_OPTIONS,
+    workers: REBUILD_WORKERS,
+  };
+  const flags = {
+    '--page-size': 'pageSize',
+    '--commit-every': 'commitEvery',
+    '--workers': 'workers',
+  } as const;
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
-    if (flag !== '--page-size' && flag !== '--commit-every') {
+    if (flag !== '--page-size' && flag !== '--commit-every' && flag !== '--workers') {
       rest.push(flag!);
       continue;
     }
@@ -37,7 +47,7 @@ async function main(argv: string[]): Promise<number> {
       console.error(`${flag} needs a positive whole number.\n${USAGE}`);
       return 2;
     }
-    options[flag === '--page-size' ? 'pageSize' : 'commitEvery'] = value;
+    options[flags[flag]] = value;
   }
   const [command, ...targets] = rest;
   if (command !== 'status' && command !== 'rebuild') {

@@ -105,6 +105,29 @@ export interface ReadAllOptions {
   readonly after: bigint;
   readonly maxCount: number;
   readonly filter?: StreamFilter;
+  /**
+   * Only the streams of one partition (streamPartition): readers of every partition of a count together read each
+   * event once, and each stream whole and in order, in one of them. Lets several threads share a reading of the log.
+   */
+  readonly partition?: StreamPartition;
+}
+
+export interface StreamPartition {
+  readonly index: number;
+  readonly count: number;
+}
+
+/**
+ * The partition of `count` a stream belongs to: the code point of the last character of its id, modulo `count`.
+ * Stream ids end in random characters (UUIDs), so partitions come out even; an id never changes, nor does its
+ * partition. The embedded store computes the same in SQL (unicode(substr(stream_id, -1)) % count).
+ */
+export function streamPartition(streamId: string, count: number): number {
+  let last = streamId.codePointAt(streamId.length - 1) ?? 0;
+  // A character outside the BMP ends in a low surrogate: take the whole code point, as SQLite does.
+  if (last >= 0xdc00 && last <= 0xdfff && streamId.length > 1)
+    last = streamId.codePointAt(streamId.length - 2)!;
+  return last % count;
 }
 
 export interface ReadAllPage {

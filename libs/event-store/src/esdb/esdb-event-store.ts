@@ -15,6 +15,7 @@ import {
   type ReadStreamOptions,
   type StoredEvent,
   type StreamFilter,
+  streamPartition,
   type SubscribeOptions,
   type Subscription,
   type SubscriptionHandler,
@@ -218,10 +219,14 @@ export class EsdbEventStore implements EventStore {
     });
   }
 
-  async readAll({ after, maxCount, filter }: ReadAllOptions): Promise<ReadAllPage> {
+  async readAll({ after, maxCount, filter, partition }: ReadAllOptions): Promise<ReadAllPage> {
     const page = await this.readAllRaw(after, maxCount);
+    const inPartition = (streamId: string) =>
+      !partition || streamPartition(streamId, partition.count) === partition.index;
     return {
-      events: page.events.map((r) => r.event).filter((e) => matches(e.streamId, filter?.streamPrefixes)),
+      events: page.events
+        .map((r) => r.event)
+        .filter((e) => matches(e.streamId, filter?.streamPrefixes) && inPartition(e.streamId)),
       lastPosition: page.lastPosition,
       isEnd: page.isEnd,
     };

@@ -12,6 +12,7 @@ import {
   type ReadStreamOptions,
   type StoredEvent,
   type StreamFilter,
+  type StreamPartition,
   type SubscribeOptions,
   type Subscription,
   type SubscriptionHandler,
@@ -76,7 +77,7 @@ export class SqliteEventStore implements EventStore {
   private appends = 0;
   private readonly maxGroupSize: number;
   private readonly statements: ReturnType<typeof prepare>;
-  private readonly filteredReadAll = new Map<number, Database.Statement>();
+  private readonly filteredReadAll = new Map<string, Database.Statement>();
   private readonly recentPages = new Map<string, ReadAllPage>();
 
   private constructor(
@@ -143,14 +144,14 @@ export class SqliteEventStore implements EventStore {
     return this.guard(() => this.currentRevision(streamId));
   }
 
-  readAll({ after, maxCount, filter }: ReadAllOptions): Promise<ReadAllPage> {
+  readAll({ after, maxCount, filter, partition }: ReadAllOptions): Promise<ReadAllPage> {
     // A one-off read keeps nothing (unlike subscribers reading in step, which share recent pages): a page held past
     // its use survives into the old generation of the heap, and the collector then traces every one of them. For a
     // reader of the whole log, such as the rebuild worker, that was most of its garbage collection
     // (docs/benchmarks.md, "Projections").
     return this.guard(() => {
       this.refreshHead();
-      return this.readPage(after, maxCount, filter);
+      return this.readPage(after, maxCount, filter, partition);
     });
   }
 
@@ -169,12 +170,12 @@ export class SqliteEventStore implements EventStore {
           `SELECT max(position) AS head FROM events WHERE position > ? AND (${clauses.replaceAll('stream_id', '+stream_id')})`,
         )
         .safeIntegers(true)
-        .get(head - RECENT_WINDOW, ...prefixArgs(filter)) as { head: bigint | null };
+        .get(head - RECENT_WINDOW, ...prefixArgs(filter.streamPrefixes)) as { head: bigint | null };
       if (recent.head !== null) return recent.head;
       const row = this.db
         .prepare(`SELECT max(position) AS head FROM events WHERE ${clauses}`)
         .safeIntegers(true)
-        .get(...prefixArgs(filter)) as { head: bigint | null };
+        .get(...prefixArgs(filter.streamPrefixes)) as { head: bigint | null };
       return row.head ?? 0n;
     });
   }
@@ -499,11 +500,22 @@ export class SqliteEventStore implements EventStore {
     return page;
   }
 
-  private readPage(after: bigint, maxCount: number, filter: StreamFilter | undefined): ReadAllPage {
+  private readPage(
+    after: bigint,
+    maxCount: number,
+    filter: StreamFilter | undefined,
+    partition?: StreamPartition,
+  ): ReadAllPage {
     const limit = BigInt(Math.max(1, maxCount));
+    const prefixes = filter?.streamPrefixes ?? [];
     const rows = (
-      filter && filter.streamPrefixes.length > 0
-        ? this.filteredStatement(filter).all(after, ...prefixArgs(filter), limit)
+      prefixes.length > 0 || partition
+        ? this.filteredStatement(prefixes.length, partition !== undefined).all(
+            after,
+            ...prefixArgs(prefixes),
+            ...(partition ? [partition.count, partition.index] : []),
+            limit,
+          )
         : this.statements.readAll.all(after, limit)
     ) as RawRow[];
     const events = rows.map(toStoredEvent);
@@ -513,18 +525,23 @@ export class SqliteEventStore implements EventStore {
     return { events, lastPosition, isEnd: !full || lastPosition >= this.head };
   }
 
-  private filteredStatement(filter: StreamFilter): Database.Statement {
-    const n = filter.streamPrefixes.length;
-    let statement = this.filteredReadAll.get(n);
+  private filteredStatement(prefixes: number, partitioned: boolean): Database.Statement {
+    const key = `${prefixes}|${partitioned}`;
+    let statement = this.filteredReadAll.get(key);
     if (!statement) {
-      const clauses = Array.from({ length: n }, () => '(stream_id >= ? AND stream_id < ?)').join(' OR ');
+      const clauses = [
+        'position > ?',
+        ...(prefixes > 0
+          ? [`(${Array.from({ length: prefixes }, () => '(stream_id >= ? AND stream_id < ?)').join(' OR ')})`]
+          : []),
+        // streamPartition (event-store.port.ts), in SQL.
+        ...(partitioned ? ['unicode(substr(stream_id, -1)) % ? = ?'] : []),
+      ];
       statement = this.db
-        .prepare(
-          `SELECT ${COLUMNS} FROM events WHERE position > ? AND (${clauses}) ORDER BY position LIMIT ?`,
-        )
+        .prepare(`SELECT ${COLUMNS} FROM events WHERE ${clauses.join(' AND ')} ORDER BY position LIMIT ?`)
         .safeIntegers(true)
         .raw(true);
-      this.filteredReadAll.set(n, statement);
+      this.filteredReadAll.set(key, statement);
     }
     return statement;
   }
@@ -550,8 +567,8 @@ const RECENT_WINDOW = 1024n;
 const RECENT_PAGES = 2;
 
 /** Prefix `p` as the half-open range [p, p + U+FFFF), which the (stream_id, revision) index can serve. */
-function prefixArgs(filter: StreamFilter): string[] {
-  return filter.streamPrefixes.flatMap((prefix) => [prefix, `${prefix}\uffff`]);
+function prefixArgs(prefixes: readonly string[]): string[] {
+  return prefixes.flatMap((prefix) => [prefix, `${prefix}\uffff`]);
 }
 
 function prepare(db: Database.Database) {

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { EventStore, SqliteEventStore, StoredEvent } from '@carepath/event-store';
+import type { EventStore, SqliteEventStore, StoredEvent, StreamPartition } from '@carepath/event-store';
 import { INSTITUTION_PREFIX, JOURNEY_PREFIX, JourneyFolder, type JourneyWrite } from './journey-folder';
 import {
   type JourneyProjectionDefinition,
@@ -147,14 +147,19 @@ export const REBUILD_FILTER = { streamPrefixes: [JOURNEY_PREFIX, INSTITUTION_PRE
 export async function deriveJourneyRebuild(
   store: EventStore,
   specs: readonly JourneyProjectionSpec[],
-  options: JourneyRebuildOptions & { readonly pageSize: number },
+  options: JourneyRebuildOptions & { readonly pageSize: number; readonly partition?: StreamPartition },
   send: (message: RebuildMessage) => Promise<void> | void,
 ): Promise<void> {
   const deriver = new JourneyRowsDeriver(specs, (streamId) => store.readStream(streamId), options);
   const head = await store.headPosition();
   let position = 0n;
   for (;;) {
-    const page = await store.readAll({ after: position, maxCount: options.pageSize, filter: REBUILD_FILTER });
+    const page = await store.readAll({
+      after: position,
+      maxCount: options.pageSize,
+      filter: REBUILD_FILTER,
+      ...(options.partition ? { partition: options.partition } : {}),
+    });
     position = page.lastPosition < head ? page.lastPosition : head;
     const end = page.isEnd || position >= head;
     const messages = await deriver.take(
@@ -195,18 +200,30 @@ interface Target {
 }
 
 /**
- * The writing half: a fresh generation per projection, written in batches (one transaction until the source says
- * commit), each checkpoint committed with its rows, and put in service once the source is done. Until then queries
- * keep reading the generation in service. A failed projection's new generation is dropped, and the old one stays.
+ * The writing half: a fresh generation per projection, written in batches (one transaction until a source says
+ * commit), and put in service once every source is done. Until then queries keep reading the generation in service.
+ * A failed projection's new generation is dropped, and the old one stays.
+ *
+ * Sources may read disjoint partitions of the log's streams (several workers): rows of different journeys never
+ * touch, so pages are written as they come, from any source. A batch's checkpoint is then the position every source
+ * has passed; rows of a source further ahead may be in the same commit. That is harmless here as it would not be in a
+ * runner: a generation being rebuilt is never resumed from its checkpoint (a rebuild that stops leaves it out of
+ * service, and the next one starts a new file), and the last commit, once every source is done, is exact.
  */
 export class JourneyRebuildSink {
   private readonly targets: Target[];
   private head = 0n;
+  /** How far each source has read. */
+  private readonly positions: bigint[];
+  private readonly done: boolean[];
 
   constructor(
     private readonly files: ReadModelFiles,
     definitions: readonly JourneyProjectionDefinition[],
+    sources = 1,
   ) {
+    this.positions = Array.from({ length: sources }, () => 0n);
+    this.done = Array.from({ length: sources }, () => false);
     this.targets = definitions.map((definition) => {
       const generation = files.nextGeneration(definition.name);
       files.remove(definition.name, generation);
@@ -228,11 +245,20 @@ export class JourneyRebuildSink {
     });
   }
 
-  /** Applies one message of the source; synchronous, so nothing else runs between a page's rows and its commit. */
-  take(message: RebuildMessage): void {
+  /** True once every source is done, or every projection failed. */
+  get finished(): boolean {
+    return this.done.every(Boolean) || this.targets.every((t) => t.error);
+  }
+
+  /**
+   * Applies one message of source `source`; synchronous, so nothing else runs between a page's rows and its commit.
+   */
+  take(message: RebuildMessage, source = 0): void {
     switch (message.kind) {
-      case 'page':
+      case 'page': {
         if (message.position > this.head) this.head = message.position;
+        this.positions[source] = message.position;
+        const passed = this.passed();
         this.targets.forEach((target, i) => {
           if (target.error) return;
           try {
@@ -246,27 +272,37 @@ export class JourneyRebuildSink {
               }
             }
             target.pending += message.events;
-            target.position = message.position;
+            target.position = passed;
             if (message.commit) this.commit(target);
           } catch (error) {
             this.fail(target, errorOf(error));
           }
         });
         return;
+      }
       case 'failed':
         for (const [i, target] of this.targets.entries()) {
           if (message.projection === 'all' || message.projection === i) this.fail(target, message.error);
         }
         return;
       case 'done':
+        this.positions[source] = message.position;
+        this.done[source] = true;
+        if (message.position > this.head) this.head = message.position;
+        if (!this.done.every(Boolean)) return;
         for (const target of this.targets) {
           if (target.error) continue;
-          target.position = message.position;
+          target.position = this.passed();
           this.commit(target, false);
           this.promote(target);
         }
         return;
     }
+  }
+
+  /** The position every source has read up to; sources read to the same head, so at the end it is the head. */
+  private passed(): bigint {
+    return this.positions.reduce((min, p) => (p < min ? p : min));
   }
 
   /** Drops every generation not yet in service (the source died, or the rebuild was abandoned). */
@@ -324,18 +360,21 @@ export interface RebuildWorkerData {
   readonly projections: readonly string[];
   readonly pageSize: number;
   readonly commitEvery: number;
+  /** The streams this worker reads, when several share the log. */
+  readonly partition: StreamPartition;
 }
 
 /** Pages the worker may send ahead of the writing thread: enough to keep both busy, few enough to bound memory. */
 export const PAGES_IN_FLIGHT = 16;
 
 /**
- * Rebuilds journey projections of an embedded log over two threads: a worker reads the log on a connection of its
- * own, decodes, folds and derives rows (JourneyRowsDeriver); this thread writes them (JourneyRebuildSink). The worker
- * has the larger half: reading the log's rows here and handing them over instead cost this thread more in copying
- * strings between threads than it saved the worker (docs/benchmarks.md, "Projections"). `onProgress` is called every
- * `progressMs`. Resolves with the final statuses: a projection that failed keeps its generation in service and
- * reports the error.
+ * Rebuilds journey projections of an embedded log with `workers` worker threads, each reading a partition of the
+ * journeys (streamPartition) on a connection of its own, decoding, folding and deriving rows (JourneyRowsDeriver),
+ * and this thread writing them all (JourneyRebuildSink). Reading, decoding and folding are most of a rebuild's work;
+ * writing is the smaller part, and here runs beside it. Reading the log in this thread and handing rows to one
+ * worker instead cost this thread more in copying strings between threads than it saved the worker
+ * (docs/benchmarks.md, "Projections"). `onProgress` is called every `progressMs`. Resolves with the final statuses:
+ * a projection that failed keeps its generation in service and reports the error.
  */
 export async function rebuildInWorker(
   store: SqliteEventStore,
@@ -344,47 +383,60 @@ export async function rebuildInWorker(
   options: {
     readonly pageSize: number;
     readonly commitEvery: number;
+    readonly workers: number;
     readonly onProgress?: (statuses: readonly ProjectionStatus[]) => void;
     readonly progressMs?: number;
   },
 ): Promise<ProjectionStatus[]> {
-  const sink = new JourneyRebuildSink(files, definitions);
-  const data: RebuildWorkerData = {
-    logFile: store.filename,
-    projections: definitions.map((d) => d.name),
-    pageSize: options.pageSize,
-    commitEvery: options.commitEvery,
-  };
+  const count = Math.max(1, options.workers);
+  const sink = new JourneyRebuildSink(files, definitions, count);
   // Compiled, the worker is a sibling .js file and inherits this process's flags (tsconfig-paths); from the
   // TypeScript sources (tests, ts-node) it needs a transpiler of its own.
   const typescript = __filename.endsWith('.ts');
-  const worker = new Worker(join(__dirname, `journey-rebuild.worker.${typescript ? 'ts' : 'js'}`), {
-    workerData: data,
-    ...(typescript
-      ? { execArgv: ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'] }
-      : {}),
+  const workers = Array.from({ length: count }, (_, index) => {
+    const data: RebuildWorkerData = {
+      logFile: store.filename,
+      projections: definitions.map((d) => d.name),
+      pageSize: options.pageSize,
+      commitEvery: options.commitEvery,
+      partition: { index, count },
+    };
+    return new Worker(join(__dirname, `journey-rebuild.worker.${typescript ? 'ts' : 'js'}`), {
+      workerData: data,
+      ...(typescript
+        ? { execArgv: ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'] }
+        : {}),
+    });
   });
   const timer = setInterval(() => options.onProgress?.(sink.statuses()), options.progressMs ?? 200);
+  const ended = workers.map(() => false);
   try {
     await new Promise<void>((resolve, reject) => {
-      worker.on('message', (message: RebuildMessage) => {
-        try {
-          sink.take(message);
-        } catch (error) {
-          reject(error instanceof Error ? error : new Error(String(error)));
-          return;
-        }
-        if (message.kind === 'page') worker.postMessage('ack');
-        if (message.kind === 'done' || (message.kind === 'failed' && message.projection === 'all')) resolve();
+      workers.forEach((worker, source) => {
+        worker.on('message', (message: RebuildMessage) => {
+          try {
+            sink.take(message, source);
+          } catch (error) {
+            reject(error instanceof Error ? error : new Error(String(error)));
+            return;
+          }
+          if (message.kind === 'page') worker.postMessage('ack');
+          if (message.kind === 'done' || (message.kind === 'failed' && message.projection === 'all'))
+            ended[source] = true;
+          if (sink.finished) resolve();
+        });
+        worker.on('error', reject);
+        // A worker ends once it has sent its last page; one that ends before that has failed.
+        worker.on('exit', (code) => {
+          if (!ended[source]) reject(new Error(`a rebuild worker stopped (exit code ${code})`));
+        });
       });
-      worker.on('error', reject);
-      worker.on('exit', (code) => reject(new Error(`the rebuild worker stopped (exit code ${code})`)));
     });
   } catch (error) {
     sink.abandon(error instanceof Error ? error.message : String(error));
   } finally {
     clearInterval(timer);
-    await worker.terminate();
+    await Promise.all(workers.map((worker) => worker.terminate()));
   }
   const statuses = sink.statuses();
   options.onProgress?.(statuses);

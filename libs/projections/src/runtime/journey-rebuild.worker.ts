@@ -10,7 +10,8 @@ import {
 } from './journey-rebuild';
 
 /*
- * The worker thread of `rebuildInWorker`: reads the embedded log on a connection of its own, folds and derives, and
+ * A worker thread of `rebuildInWorker`: reads its partition of the embedded log on a connection of its own, folds
+ * and derives, and
  * posts pages to the writing thread, which acknowledges each once written. It waits when PAGES_IN_FLIGHT are
  * unacknowledged, so a slow disk holds the reading back instead of filling memory with pages.
  */
@@ -39,7 +40,7 @@ async function main(port: NonNullable<typeof parentPort>, data: RebuildWorkerDat
     await deriveJourneyRebuild(
       store,
       specs,
-      { pageSize: data.pageSize, commitEvery: data.commitEvery },
+      { pageSize: data.pageSize, commitEvery: data.commitEvery, partition: data.partition },
       send,
     );
   } finally {

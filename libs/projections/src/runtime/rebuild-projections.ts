@@ -13,7 +13,16 @@ export interface RebuildOptions {
   /** Receives every rebuilding projection's status, every `progressMs` (default 200 ms). */
   readonly onProgress?: (statuses: readonly ProjectionStatus[]) => void;
   readonly progressMs?: number;
+  /** On the embedded store: worker threads reading the log (default REBUILD_WORKERS). */
+  readonly workers?: number;
 }
+
+/**
+ * One worker reads, decodes and folds while this thread writes. A second worker (`--workers 2`) shares the reading and
+ * was faster on the 2-core machine, but each worker is a heap of its own: it lifts the peak RSS of a rebuild above
+ * 200 MB, and it leaves no core to an API running beside the rebuild (docs/benchmarks.md, "Projections").
+ */
+export const REBUILD_WORKERS = 1;
 
 /**
  * Rebuilds projections side by side: they read each page of the log once and share each page's journey fold, so
@@ -37,6 +46,7 @@ export async function rebuildTogether(
     const statuses = await rebuildInWorker(store, files, definitions, {
       pageSize: options.pageSize ?? BATCH_RUNNER_OPTIONS.pageSize,
       commitEvery: options.commitEvery ?? BATCH_RUNNER_OPTIONS.commitEvery,
+      workers: options.workers ?? REBUILD_WORKERS,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.progressMs !== undefined ? { progressMs: options.progressMs } : {}),
     });
