@@ -508,6 +508,8 @@ export class SqliteEventStore implements EventStore {
   ): ReadAllPage {
     const limit = BigInt(Math.max(1, maxCount));
     const prefixes = filter?.streamPrefixes ?? [];
+    // One partition of one is the whole log: no clause to evaluate on every row.
+    if (partition && partition.count <= 1) partition = undefined;
     const rows = (
       prefixes.length > 0 || partition
         ? this.filteredStatement(prefixes.length, partition !== undefined).all(
