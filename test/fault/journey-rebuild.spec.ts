@@ -64,7 +64,8 @@ describe('journey rebuild in a worker thread', () => {
         position: number;
         events: number;
       };
-      return { generation: current.generation, checkpoint, rows: dumpReadModel(db) };
+      const journal = String(db.pragma('journal_mode', { simple: true }));
+      return { generation: current.generation, checkpoint, journal, rows: dumpReadModel(db) };
     } finally {
       db.close();
     }
@@ -129,8 +130,10 @@ describe('journey rebuild in a worker thread', () => {
       );
       expect(progress.at(-1)).toBe('live,live,live,live');
       for (const definition of ALL_PROJECTIONS) {
-        const { generation, checkpoint, rows } = served(definition.name);
+        const { generation, checkpoint, journal, rows } = served(definition.name);
         expect(generation).toBe(5);
+        // Built without a journal, served in WAL mode as every generation.
+        expect(journal).toBe('wal');
         expect(BigInt(checkpoint.position)).toBe(head);
         expect(rows).toEqual(expected[definition.name]);
       }
