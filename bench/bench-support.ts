@@ -3,6 +3,7 @@
  * result (bench/results/<name>.json, holding the figures and the Markdown table printed for them, which
  * `npm run bench:report` copies into docs/benchmarks.md so every number there comes from a run).
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -60,9 +61,15 @@ export function saveResult(
   const footer = `${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node}, ${date}`;
   const markdown = `${table.trim()}\n\n${footer}`;
   mkdirSync(out, { recursive: true });
-  writeFileSync(
-    join(out, `${name}.json`),
-    `${JSON.stringify({ date, machine: m, ...figures, markdown }, null, 2)}\n`,
-  );
+  const file = join(out, `${name}.json`);
+  writeFileSync(file, `${JSON.stringify({ date, machine: m, ...figures, markdown }, null, 2)}\n`);
+  // Results are committed and `npm test` checks their formatting: lists of figures must come out as Prettier has them.
+  execFileSync(process.execPath, [
+    require.resolve('prettier/bin/prettier.cjs'),
+    '--write',
+    '--log-level',
+    'warn',
+    file,
+  ]);
   console.log(markdown);
 }
