@@ -147,6 +147,33 @@ describe('journey rebuild in a worker thread', () => {
     },
   );
 
+  it('a rebuild while writes continue stops at the head it found; the runners then take the rest, equal to a build', async () => {
+    const head = await store.headPosition();
+    const rebuilt = rebuildTogether(store, files, ALL_PROJECTIONS, {
+      pageSize: 16,
+      commitEvery: 48,
+      workers: 2,
+    });
+    // New journeys appended while the workers start and read: not theirs to write.
+    for (let i = 100; i < 110; i++) {
+      const { streamId, events } = generateJourney(i);
+      await store.append(streamId, events, { expectedRevision: 'no-stream' });
+    }
+    const statuses = await rebuilt;
+
+    expect(statuses.map((s) => s.position)).toEqual(ALL_PROJECTIONS.map(() => head.toString()));
+    const expected = await builtByRunners(ALL_PROJECTIONS);
+    const end = await store.headPosition();
+    for (const definition of ALL_PROJECTIONS) {
+      const runner = new ProjectionRunner(store, definition, files, { pageSize: 7 });
+      await runner.start();
+      await runner.waitFor(end);
+      expect(runner.status()).toMatchObject({ position: end.toString(), lastError: null });
+      expect(dumpReadModel(runner.reader())).toEqual(expected[definition.name]);
+      await runner.stop();
+    }
+  });
+
   it('an event the fold cannot apply fails every projection and names it; the generations in service stay', async () => {
     await store.append(
       generateJourney(7).streamId,

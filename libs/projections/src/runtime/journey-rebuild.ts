@@ -15,10 +15,10 @@ import type { ProjectionError, ProjectionStatus } from './projection-runner';
 import type { ReadModelFiles } from './read-model-files';
 
 /*
- * A rebuild split over two threads. Reading and decoding the log, folding journeys and deriving their rows is pure
- * work (JourneyFolder, each spec's derive) and runs in a worker; the main thread only writes the rows and commits.
- * In one thread a rebuild spends about as long on the first part as the bare read, decode and fold ceiling of the
- * benchmark allows, and the writing comes on top; here the two overlap (docs/benchmarks.md, "Projections").
+ * A rebuild split over threads. Reading and decoding the log, folding journeys and deriving their rows is pure work
+ * (JourneyFolder, each spec's derive) and runs in one or more workers; the calling thread only writes the rows and
+ * commits. In one thread the writing came on top of the reading and folding; here the two overlap
+ * (docs/benchmarks.md, "Projections").
  */
 
 /**
@@ -37,7 +37,7 @@ export interface JourneyWrites {
 export type RebuildMessage =
   | {
       readonly kind: 'page';
-      /** The log position the page reaches; the checkpoint once committed. */
+      /** The log position the page reaches (in its source's partition). */
       readonly position: bigint;
       readonly events: number;
       /** Per projection, in the order given: the rows to replace. */
@@ -148,11 +148,16 @@ export const REBUILD_FILTER = { streamPrefixes: [JOURNEY_PREFIX, INSTITUTION_PRE
 export async function deriveJourneyRebuild(
   store: EventStore,
   specs: readonly JourneyProjectionSpec[],
-  options: JourneyRebuildOptions & { readonly pageSize: number; readonly partition?: StreamPartition },
+  options: JourneyRebuildOptions & {
+    readonly pageSize: number;
+    readonly partition?: StreamPartition;
+    /** Where to stop (default: the head found on starting). Workers sharing a log must all stop at the same one. */
+    readonly head?: bigint;
+  },
   send: (message: RebuildMessage) => Promise<void> | void,
 ): Promise<void> {
   const deriver = new JourneyRowsDeriver(specs, (streamId) => store.readStream(streamId), options);
-  const head = await store.headPosition();
+  const head = options.head ?? (await store.headPosition());
   let position = 0n;
   for (;;) {
     const page = await store.readAll({
@@ -376,6 +381,11 @@ export interface RebuildWorkerData {
   readonly commitEvery: number;
   /** The streams this worker reads, when several share the log. */
   readonly partition: StreamPartition;
+  /**
+   * The head found by the writing thread, the same for every worker: were each to stop at the head it found itself
+   * while the log grows, the final checkpoint (the lowest) would lie below rows one worker wrote beyond it.
+   */
+  readonly head: bigint;
 }
 
 /** Pages the worker may send ahead of the writing thread: enough to keep both busy, few enough to bound memory. */
@@ -403,6 +413,7 @@ export async function rebuildInWorker(
   },
 ): Promise<ProjectionStatus[]> {
   const count = Math.max(1, options.workers);
+  const head = await store.headPosition();
   const sink = new JourneyRebuildSink(files, definitions, count);
   // Compiled, the worker is a sibling .js file and inherits this process's flags (tsconfig-paths); from the
   // TypeScript sources (tests, ts-node) it needs a transpiler of its own.
@@ -414,6 +425,7 @@ export async function rebuildInWorker(
       pageSize: options.pageSize,
       commitEvery: options.commitEvery,
       partition: { index, count },
+      head,
     };
     return new Worker(join(__dirname, `journey-rebuild.worker.${typescript ? 'ts' : 'js'}`), {
       workerData: data,

@@ -40,7 +40,12 @@ async function main(port: NonNullable<typeof parentPort>, data: RebuildWorkerDat
     await deriveJourneyRebuild(
       store,
       specs,
-      { pageSize: data.pageSize, commitEvery: data.commitEvery, partition: data.partition },
+      {
+        pageSize: data.pageSize,
+        commitEvery: data.commitEvery,
+        partition: data.partition,
+        head: data.head,
+      },
       send,
     );
   } finally {
