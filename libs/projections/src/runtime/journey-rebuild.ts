@@ -236,7 +236,7 @@ export class JourneyRebuildSink {
       const db = files.open(definition.name, generation, definition.schema);
       // No query reads this file before it is put in service, and a rebuild that stops half-way leaves it out of
       // service for the next one to delete: while it is built, a journal and syncs buy nothing and cost the writing
-      // thread, which shares two cores with the workers. `promote` restores WAL and syncs the file first.
+      // thread, which shares two cores with the workers. Once done it goes back to WAL, and `promote` syncs it.
       db.pragma('journal_mode = OFF');
       db.pragma('synchronous = OFF');
       db.exec('BEGIN');

@@ -10,10 +10,9 @@ import {
 } from './journey-rebuild';
 
 /*
- * A worker thread of `rebuildInWorker`: reads its partition of the embedded log on a connection of its own, folds
- * and derives, and
- * posts pages to the writing thread, which acknowledges each once written. It waits when PAGES_IN_FLIGHT are
- * unacknowledged, so a slow disk holds the reading back instead of filling memory with pages.
+ * A worker thread of `rebuildInWorker`: reads its partition of the embedded log on a connection of its own, folds and
+ * derives, and posts pages to the writing thread, which acknowledges each once written. It waits when PAGES_IN_FLIGHT
+ * are unacknowledged, so a slow disk holds the reading back instead of filling memory with pages.
  */
 async function main(port: NonNullable<typeof parentPort>, data: RebuildWorkerData): Promise<void> {
   const specs = data.projections.map((name) => {

@@ -28,11 +28,12 @@ export const REBUILD_WORKERS = 1;
  * Rebuilds projections side by side: they read each page of the log once and share each page's journey fold, so
  * rebuilding several costs about one read of the log, not one per projection. Each swaps its new generation in once
  * caught up; resolves with the final statuses, and rejects naming every projection that failed (the others are in
- * service by then). On the embedded store, journey projections are rebuilt over two threads (rebuildInWorker): this
- * one reads the log's rows and writes the read models, a worker decodes, folds and derives. Otherwise (EventStoreDB, or a definition not in
- * ALL_PROJECTIONS, which the worker finds by name) their runners do it all in this thread. Splitting the work
- * differently, two workers each reading the log for some of the projections, was no faster on the 2-core machine:
- * both did the whole read and fold (docs/benchmarks.md, "Projections").
+ * service by then). On the embedded store, journey projections are rebuilt over threads (rebuildInWorker): workers
+ * read the log, decode, fold and derive rows, each for a partition of the journeys, and this thread writes them.
+ * Otherwise (EventStoreDB, or a definition not in ALL_PROJECTIONS, which a worker finds by name) their runners do it
+ * all in this thread. Splitting the work by projection instead, two workers each reading the whole log for some of
+ * the projections, was no faster on the 2-core machine: both did the whole read and fold (docs/benchmarks.md,
+ * "Projections").
  */
 export async function rebuildTogether(
   store: EventStore,
