@@ -3,7 +3,13 @@ import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { EventStore, SqliteEventStore, StoredEvent, StreamPartition } from '@carepath/event-store';
-import { INSTITUTION_PREFIX, JOURNEY_PREFIX, JourneyFolder, type JourneyWrite } from './journey-folder';
+import {
+  guard,
+  INSTITUTION_PREFIX,
+  JOURNEY_PREFIX,
+  JourneyFolder,
+  type JourneyWrite,
+} from './journey-folder';
 import {
   type JourneyProjectionDefinition,
   type JourneyProjectionSpec,
@@ -11,7 +17,7 @@ import {
   type RowValue,
 } from './journey-projection';
 import { ProjectionEventError } from './projection';
-import type { ProjectionError, ProjectionStatus } from './projection-runner';
+import { type ProjectionError, projectionError, type ProjectionStatus } from './projection-runner';
 import type { ReadModelFiles } from './read-model-files';
 
 /*
@@ -107,7 +113,11 @@ export class JourneyRowsDeriver {
       if (end) this.messages.push({ kind: 'done', position });
     } catch (error) {
       this.stopped = true;
-      this.messages.push({ kind: 'failed', projection: 'all', error: errorOf(error, this.options.now) });
+      this.messages.push({
+        kind: 'failed',
+        projection: 'all',
+        error: projectionError(error, this.options.now),
+      });
     }
     this.writes = this.empty();
     return this.messages;
@@ -131,7 +141,11 @@ export class JourneyRowsDeriver {
       } catch (error) {
         this.failed[i] = true;
         const cause = new ProjectionEventError(last, error);
-        this.messages.push({ kind: 'failed', projection: i, error: errorOf(cause, this.options.now) });
+        this.messages.push({
+          kind: 'failed',
+          projection: i,
+          error: projectionError(cause, this.options.now),
+        });
       }
     });
   };
@@ -176,18 +190,6 @@ export async function deriveJourneyRebuild(
     for (const message of messages) await send(message);
     if (end || messages.some((m) => m.kind === 'failed' && m.projection === 'all')) return;
   }
-}
-
-function errorOf(error: unknown, now: () => Date = () => new Date()): ProjectionError {
-  const event = error instanceof ProjectionEventError ? error.event : null;
-  return {
-    message: error instanceof Error ? error.message : String(error),
-    eventId: event?.id ?? null,
-    eventType: event?.type ?? null,
-    streamId: event?.streamId ?? null,
-    position: event ? event.position.toString() : null,
-    at: now().toISOString(),
-  };
 }
 
 interface Target {
@@ -275,18 +277,12 @@ export class JourneyRebuildSink {
           try {
             const writes = message.writes[i];
             if (writes) target.writer.write(writes);
-            for (const event of message.institutionEvents) {
-              try {
-                target.institution?.(event);
-              } catch (error) {
-                throw new ProjectionEventError(event, error);
-              }
-            }
+            for (const event of message.institutionEvents) guard(event, () => target.institution?.(event));
             target.pending += message.events;
             target.position = passed;
             if (message.commit) this.commit(target);
           } catch (error) {
-            this.fail(target, errorOf(error));
+            this.fail(target, projectionError(error));
           }
         });
         return;
@@ -320,7 +316,7 @@ export class JourneyRebuildSink {
   /** Drops every generation not yet in service (the source died, or the rebuild was abandoned). */
   abandon(reason: string): void {
     for (const target of this.targets) {
-      if (!target.promoted && !target.error) this.fail(target, errorOf(new Error(reason)));
+      if (!target.promoted && !target.error) this.fail(target, projectionError(new Error(reason)));
     }
   }
 

@@ -2,6 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteEventStore } from '@carepath/event-store';
 import { ALL_PROJECTIONS } from '../projections.registry';
 import { isJourneyProjection } from './journey-projection';
+import { projectionError } from './projection-runner';
 import {
   deriveJourneyRebuild,
   PAGES_IN_FLIGHT,
@@ -60,14 +61,7 @@ if (parentPort) {
       port.postMessage({
         kind: 'failed',
         projection: 'all',
-        error: {
-          message: error instanceof Error ? error.message : String(error),
-          eventId: null,
-          eventType: null,
-          streamId: null,
-          position: null,
-          at: new Date().toISOString(),
-        },
+        error: projectionError(error),
       } satisfies RebuildMessage);
       port.close();
     },

@@ -14,6 +14,19 @@ export interface ProjectionError {
   readonly at: string;
 }
 
+/** A failure as a status reports it, naming the event when it is tied to one (ProjectionEventError). */
+export function projectionError(error: unknown, now: () => Date = () => new Date()): ProjectionError {
+  const event = error instanceof ProjectionEventError ? error.event : null;
+  return {
+    message: error instanceof Error ? error.message : String(error),
+    eventId: event?.id ?? null,
+    eventType: event?.type ?? null,
+    streamId: event?.streamId ?? null,
+    position: event ? event.position.toString() : null,
+    at: now().toISOString(),
+  };
+}
+
 export interface ProjectionStatus {
   readonly name: string;
   readonly version: number;
@@ -288,15 +301,7 @@ export class ProjectionRunner {
 
   private fail(error: unknown): void {
     this.state = 'failed';
-    const event = error instanceof ProjectionEventError ? error.event : null;
-    this.lastError = {
-      message: error instanceof Error ? error.message : String(error),
-      eventId: event?.id ?? null,
-      eventType: event?.type ?? null,
-      streamId: event?.streamId ?? null,
-      position: event ? event.position.toString() : null,
-      at: (this.options.now ?? (() => new Date()))().toISOString(),
-    };
+    this.lastError = projectionError(error, this.options.now);
     this.options.logger?.error({
       msg: 'projection stopped on an event',
       projection: this.name,
