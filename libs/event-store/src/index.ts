@@ -1,5 +1,6 @@
 export * from './event-store.port';
 export { SqliteEventStore, type SqliteEventStoreOptions, verifyRows } from './sqlite/sqlite-event-store';
+export { EventStoreBusyError } from './sqlite/sqlite-busy.error';
 export * from './audit/hash-chain';
 export * from './audit/signed-checkpoint';
 export { EsdbEventStore, type EsdbEventStoreOptions } from './esdb/esdb-event-store';

@@ -10,6 +10,7 @@ import { DomainError } from '@carepath/domain';
 import {
   AppendTooLargeError,
   DuplicateEventIdError,
+  EventStoreBusyError,
   EventStoreUnavailableError,
   WrongExpectedRevisionError,
 } from '@carepath/event-store';
@@ -90,7 +91,7 @@ export class ErrorFilter implements ExceptionFilter {
         body: {
           statusCode: 503,
           error: 'Service Unavailable',
-          code: 'STORE_UNAVAILABLE',
+          code: exception instanceof EventStoreBusyError ? 'STORE_BUSY' : 'STORE_UNAVAILABLE',
           message: exception.message,
         },
       };

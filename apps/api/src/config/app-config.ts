@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { DeadlinePolicy } from '@carepath/domain';
 
@@ -29,6 +30,17 @@ export interface AppConfig {
   readonly projectedWaitMs: number;
   /** Ed25519 private key (PEM file) that signs exported audit checkpoints; none: checkpoints are not offered. */
   readonly auditSigningKeyFile: string | null;
+  /** How long an append waits for a write lock another process holds before answering 503 STORE_BUSY, in ms. */
+  readonly storeBusyBudgetMs: number;
+  /** Worker threads for heavy reads (chain walk, asOf replays, analytics, rebuilds), and requests that may queue. */
+  readonly workPool: { readonly size: number; readonly queueLimit: number };
+  /** Time budget of each kind of heavy read, queueing included, in ms; past it: 503 WORK_TIMEOUT. */
+  readonly workBudgetMs: {
+    readonly verify: number;
+    readonly asOf: number;
+    readonly analytics: number;
+    readonly rebuild: number;
+  };
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -95,6 +107,18 @@ export function loadConfig(env: Env = process.env): AppConfig {
     heldBedRule: oneOf(env, 'HELD_BED_RULE', ['physical', 'held-bed'] as const, 'physical'),
     projectedWaitMs: int(env, 'PROJECTED_WAIT_MS', 5000, 1),
     auditSigningKeyFile: env.AUDIT_SIGNING_KEY_FILE || null,
+    storeBusyBudgetMs: int(env, 'STORE_BUSY_BUDGET_MS', 5000),
+    // One core is left to the request loop: heavy reads then slow each other down, never the writes.
+    workPool: {
+      size: int(env, 'WORK_POOL_SIZE', Math.max(1, Math.min(4, availableParallelism() - 1)), 1),
+      queueLimit: int(env, 'WORK_QUEUE_LIMIT', 32),
+    },
+    workBudgetMs: {
+      verify: int(env, 'WORK_BUDGET_VERIFY_MS', 120_000, 1),
+      asOf: int(env, 'WORK_BUDGET_AS_OF_MS', 30_000, 1),
+      analytics: int(env, 'WORK_BUDGET_ANALYTICS_MS', 15_000, 1),
+      rebuild: int(env, 'WORK_BUDGET_REBUILD_MS', 3_600_000, 1),
+    },
   };
 }
 

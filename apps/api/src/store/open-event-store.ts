@@ -27,6 +27,7 @@ export function openEventStore(
   const store = SqliteEventStore.open({
     filename: config.databaseFile,
     logger: log,
+    busyBudgetMs: config.storeBusyBudgetMs,
     ...(options.followOtherWriters
       ? { externalWriters: { pollMs: Number(process.env.PROJECTOR_POLL_MS ?? 50) } }
       : {}),

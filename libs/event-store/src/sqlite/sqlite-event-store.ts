@@ -19,6 +19,7 @@ import {
   WrongExpectedRevisionError,
 } from '../event-store.port';
 import { chainHash, type ChainVerification, envelopeBytes, GENESIS_HASH } from '../audit/hash-chain';
+import { EventStoreBusyError } from './sqlite-busy.error';
 import { MIGRATIONS } from './sqlite-schema';
 
 export interface SqliteEventStoreOptions {
@@ -33,6 +34,11 @@ export interface SqliteEventStoreOptions {
    * commit signal cannot cross processes.
    */
   readonly externalWriters?: { readonly pollMs: number };
+  /**
+   * How long an append may wait for the write lock while another process holds it, in ms (default 5,000); past it
+   * the append fails with EventStoreBusyError and writes nothing. The wait never blocks the event loop.
+   */
+  readonly busyBudgetMs?: number;
 }
 
 interface PendingAppend {
@@ -41,6 +47,8 @@ interface PendingAppend {
   readonly expectedRevision: ExpectedRevision;
   readonly resolve: (result: AppendResult) => void;
   readonly reject: (error: unknown) => void;
+  /** When the append was queued (performance.now()): its busy budget runs from here. */
+  readonly since: number;
 }
 
 interface EventRow {
@@ -79,12 +87,18 @@ export class SqliteEventStore implements EventStore {
   private readonly statements: ReturnType<typeof prepare>;
   private readonly filteredReadAll = new Map<string, Database.Statement>();
   private readonly recentPages = new Map<string, ReadAllPage>();
+  private readonly busyBudgetMs: number;
+  /** The next wait before trying the write lock again, while another process holds it; 0 when not waiting. */
+  private busyDelayMs = 0;
+  private busyRetry: NodeJS.Timeout | null = null;
+  private closing = false;
 
   private constructor(
     private readonly db: Database.Database,
     private readonly options: SqliteEventStoreOptions,
   ) {
     this.maxGroupSize = options.maxGroupSize ?? 1000;
+    this.busyBudgetMs = options.busyBudgetMs ?? DEFAULT_BUSY_BUDGET_MS;
     this.statements = prepare(db);
     this.head = (this.statements.head.get() as { head: bigint | null }).head ?? 0n;
     this.headHash = this.lastGlobalHash();
@@ -105,6 +119,10 @@ export class SqliteEventStore implements EventStore {
     try {
       configure(db);
       migrate(db);
+      // Opening may wait for another writer (above); from here on no statement waits inside SQLite. A busy wait
+      // there spins in this thread, and another process holding the write lock for 10 s froze every request, reads
+      // and /health included (issue 15). Appends wait for the lock between turns of the event loop instead (flush).
+      db.pragma('busy_timeout = 0');
       return new SqliteEventStore(db, options);
     } catch (error) {
       db.close();
@@ -120,7 +138,14 @@ export class SqliteEventStore implements EventStore {
     if (this.closed) return Promise.reject(new EventStoreUnavailableError('The event store is closed'));
     if (events.length === 0) return Promise.reject(new Error('An append needs at least one event'));
     return new Promise<AppendResult>((resolve, reject) => {
-      this.queue.push({ streamId, events, expectedRevision: options.expectedRevision, resolve, reject });
+      this.queue.push({
+        streamId,
+        events,
+        expectedRevision: options.expectedRevision,
+        resolve,
+        reject,
+        since: performance.now(),
+      });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         // setImmediate runs after pending I/O callbacks: concurrent requests join the same commit.
@@ -269,7 +294,10 @@ export class SqliteEventStore implements EventStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    // Appends already accepted are written, not dropped.
+    if (this.busyRetry) clearTimeout(this.busyRetry);
+    this.busyRetry = null;
+    // Appends already accepted are written, not dropped (unless another process holds the lock: then refused).
+    this.closing = true;
     while (this.queue.length > 0) this.flush();
     this.closed = true;
     for (const wake of this.liveWaiters) wake();
@@ -280,8 +308,10 @@ export class SqliteEventStore implements EventStore {
 
   private flush(): void {
     this.flushScheduled = false;
+    this.busyRetry = null;
     const group = this.queue.splice(0, this.maxGroupSize);
     if (group.length === 0) return;
+    if (!this.lock(group)) return;
     if (this.queue.length > 0) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
@@ -292,7 +322,6 @@ export class SqliteEventStore implements EventStore {
     let next = this.head;
     let nextHash = this.headHash;
     try {
-      this.statements.begin.run();
       // Another process may have appended since our last look; the write lock we now hold makes this exact.
       if (this.options.externalWriters) {
         next = (this.statements.head.get() as { head: bigint | null }).head ?? 0n;
@@ -353,6 +382,44 @@ export class SqliteEventStore implements EventStore {
       const waiters = [...this.liveWaiters];
       this.liveWaiters.clear();
       for (const wake of waiters) wake();
+    }
+  }
+
+  /**
+   * Takes the write lock for `group` (BEGIN IMMEDIATE) without waiting inside SQLite. While another process holds
+   * it, the group goes back to the head of the queue and is tried again after a growing pause (the event loop
+   * serving reads, /health and timers meanwhile); an append that has waited its busy budget is refused, with nothing
+   * written. Returns true when the lock is held.
+   */
+  private lock(group: PendingAppend[]): boolean {
+    try {
+      this.statements.begin.run();
+      this.busyDelayMs = 0;
+      return true;
+    } catch (error) {
+      if (!isBusy(error)) {
+        const failure = toUnavailable(error);
+        this.options.logger?.error({ msg: 'event store commit failed', error: String(error) });
+        for (const request of group) request.reject(failure);
+        return false;
+      }
+      const now = performance.now();
+      const waiting: PendingAppend[] = [];
+      for (const request of group) {
+        const waited = now - request.since;
+        if (this.closing || waited >= this.busyBudgetMs) {
+          request.reject(new EventStoreBusyError(waited, Math.max(1, Math.ceil(this.busyBudgetMs / 1000))));
+        } else waiting.push(request);
+      }
+      this.queue.unshift(...waiting);
+      if (this.queue.length > 0 && !this.closing) {
+        this.busyDelayMs = Math.min(BUSY_MAX_DELAY_MS, Math.max(1, this.busyDelayMs * 2));
+        // No later than the moment the oldest append's budget runs out, so it is refused on time.
+        const left = this.busyBudgetMs - (now - this.queue[0]!.since);
+        this.flushScheduled = true;
+        this.busyRetry = setTimeout(() => this.flush(), Math.max(0, Math.min(this.busyDelayMs, left)));
+      }
+      return false;
     }
   }
 
@@ -558,6 +625,12 @@ export class SqliteEventStore implements EventStore {
   }
 }
 
+/** How long an append waits for a write lock held by another process, unless configured. */
+const DEFAULT_BUSY_BUDGET_MS = 5000;
+
+/** The longest pause between two tries of a held write lock: short, as the other writer may be done any moment. */
+const BUSY_MAX_DELAY_MS = 25;
+
 /** How far back from the head a filtered head position looks before it scans the filter's streams. */
 const RECENT_WINDOW = 1024n;
 
@@ -672,6 +745,12 @@ const UNAVAILABLE_CODES = [
   'SQLITE_CORRUPT',
   'SQLITE_NOTADB',
 ];
+
+/** The write lock is held by another connection (SQLITE_BUSY and its extended codes). */
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+}
 
 function isUnavailable(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
