@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { APP_CONFIG, type AppConfig } from './config/app-config';
 import { ErrorFilter } from './common/error.filter';
+import { JsonBodyMiddleware } from './common/json-body';
 import { RequestLoggerMiddleware } from './common/request-logger.middleware';
 import { HealthController } from './health/health.controller';
 import { ExecuteInstitutionCommandHandler } from './institutions/execute-institution-command.handler';
@@ -64,7 +65,7 @@ export class AppModule implements NestModule {
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(RequestLoggerMiddleware).forRoutes('*path');
+    consumer.apply(RequestLoggerMiddleware, JsonBodyMiddleware).forRoutes('*path');
   }
 }
 

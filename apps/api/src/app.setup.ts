@@ -15,7 +15,6 @@ export async function createApp(
     bodyParser: false,
     logger: options.logger ?? new ConsoleLogger({ json: config.logJson, colors: !config.logJson }),
   });
-  app.useBodyParser('json', { limit: config.bodyLimit, strict: true });
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,

@@ -9,3 +9,5 @@ export * from './journey/journey.commands';
 export * from './journey/journey.state';
 export * from './journey/journey.decider';
 export * from './journey/referral-deadline';
+export * from './shared/id-record';
+export * from './shared/care-time';

@@ -1,6 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, type ApiPropertyOptions } from '@nestjs/swagger';
-import { IsISO8601, IsOptional, Matches, registerDecorator, type ValidationArguments } from 'class-validator';
+import { parseCareTime } from '@carepath/domain';
+import { IsOptional, Matches, registerDecorator, type ValidationArguments } from 'class-validator';
 
 /** Institution, ward and bed ids are the hospital's own codes (HIS identifiers), not free text. */
 export const CODE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -10,7 +11,6 @@ export const ICD10 = /^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$/;
 export const CLINICAL_CODE = /^[A-Za-z0-9][A-Za-z0-9.-]{0,31}$/;
 /** GB/T 2260 administrative division: 6-digit district/county code, optionally a 9-digit township code. */
 export const REGION_CODE = /^\d{6}(\d{3})?$/;
-const OFFSET = /(Z|[+-]\d{2}:\d{2})$/;
 
 export function CodeId(description: string, options: { optional?: boolean; example?: string } = {}) {
   return applyDecorators(
@@ -37,15 +37,25 @@ export function Pattern(
   );
 }
 
-/** Care time: ISO-8601 with an explicit offset, because a bare local time is ambiguous across systems. */
-export function OccurredAt(description = 'When it happened in care (ISO-8601 with offset)') {
+/**
+ * Care time: an RFC 3339 date-time with an explicit offset, read by the one grammar in the domain
+ * (docs/robustness.md), because ISO 8601 admits forms `Date.parse` cannot read and a bare local time is ambiguous.
+ * The plausible window (not before CARE_TIME_NOT_BEFORE, not beyond the future skew) is checked where the clock is.
+ */
+export function OccurredAt(description = 'When it happened in care (RFC 3339 with offset)') {
   return applyDecorators(
     ApiProperty({ description, example: '2026-03-03T10:00:00+08:00', format: 'date-time' }),
-    IsISO8601(
-      { strict: true, strictSeparator: true },
-      { message: '$property must be an ISO-8601 date-time' },
-    ),
-    Matches(OFFSET, { message: '$property must carry a time zone offset (Z or +08:00)' }),
+    (target: object, propertyName: string | symbol) =>
+      registerDecorator({
+        name: 'careTime',
+        target: target.constructor,
+        propertyName: String(propertyName),
+        validator: {
+          validate: (value: unknown) => parseCareTime(value) !== null,
+          defaultMessage: (args?: ValidationArguments) =>
+            `${args?.property ?? 'value'} must be an RFC 3339 date-time with an offset, such as 2026-03-03T10:00:00+08:00`,
+        },
+      }),
   );
 }
 

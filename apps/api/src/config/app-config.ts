@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { DeadlinePolicy } from '@carepath/domain';
+import { type DeadlinePolicy, parseCareTime } from '@carepath/domain';
 
 /** Everything the API reads from its environment, parsed once at start-up and validated. */
 export interface AppConfig {
@@ -17,6 +17,8 @@ export interface AppConfig {
   readonly deadlinePolicy: DeadlinePolicy;
   /** Tolerated clock skew for occurredAt in the future, in ms. */
   readonly futureSkewMs: number;
+  /** Earliest plausible care time (epoch ms): older ones are typing errors (docs/robustness.md). */
+  readonly careTimeNotBeforeMs: number;
   readonly logJson: boolean;
   /** Folder of the read-model files (one SQLite file per projection generation). */
   readonly readModelDir: string;
@@ -75,6 +77,14 @@ function connectionString(env: Env): string | null {
   return value ?? null;
 }
 
+function careTimeSetting(env: Env, name: string, fallback: string): number {
+  const raw = env[name] || fallback;
+  const ms = parseCareTime(raw);
+  if (ms === null)
+    throw new Error(`Configuration ${name} must be an RFC 3339 date-time with an offset, got "${raw}"`);
+  return ms;
+}
+
 function timeZone(zone: string): string {
   try {
     new Intl.DateTimeFormat('en', { timeZone: zone });
@@ -100,6 +110,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       utcOffsetMinutes: int(env, 'CARE_UTC_OFFSET_MINUTES', 480, -720),
     },
     futureSkewMs: int(env, 'OCCURRED_AT_MAX_FUTURE_SKEW_SECONDS', 300) * 1000,
+    careTimeNotBeforeMs: careTimeSetting(env, 'CARE_TIME_NOT_BEFORE', '2000-01-01T00:00:00Z'),
     logJson: (env.LOG_FORMAT ?? 'json') === 'json',
     readModelDir: env.READ_MODEL_DIR ?? join(dirname(env.DATABASE_FILE ?? 'data/carepath.db'), 'read-models'),
     projections: oneOf(env, 'PROJECTIONS', ['in-process', 'external'] as const, 'in-process'),

@@ -4,6 +4,7 @@ import {
   CORRECTABLE_FIELDS,
   DISCHARGE_DISPOSITIONS,
   DomainError,
+  entryOf,
   type CommandMetadata,
   type JourneyCommand,
   type JourneyState,
@@ -16,7 +17,7 @@ import { FieldException } from '../common/http-errors';
 import type { RequestContext } from '../common/request-context';
 import { CLINICAL_CODE, CODE_ID, ICD10 } from '../common/validation';
 import { InstitutionDirectory } from '../reference/institution-directory';
-import { deriveId, StreamWriter, type WriteOutcome } from '../store/stream-writer';
+import { checkCareWindow, deriveId, StreamWriter, type WriteOutcome } from '../store/stream-writer';
 import { CLOCK, type Clock } from '../store/tokens';
 import type {
   AdmitPatientDto,
@@ -226,7 +227,8 @@ export class ExecuteJourneyCommandHandler implements ICommandHandler<
       case 'EndLeave':
         return { type: 'EndLeave', metadata, data: { admissionId: intent.admissionId } };
       case 'MoveWard': {
-        const admission = state.status === 'not-opened' ? undefined : state.admissions[intent.admissionId];
+        const admission =
+          state.status === 'not-opened' ? undefined : entryOf(state.admissions, intent.admissionId);
         // The ward can only be resolved through the admission's institution.
         if (!admission) {
           throw new DomainError('ADMISSION_NOT_FOUND', 'No such admission in this journey.', {
@@ -290,10 +292,7 @@ export class ExecuteJourneyCommandHandler implements ICommandHandler<
         };
       case 'CorrectEvent': {
         const b = intent.body;
-        const corrected = Date.parse(b.occurredAt);
-        if (corrected > this.clock().getTime() + this.config.futureSkewMs) {
-          throw new FieldException('occurredAt', 'must not be in the future');
-        }
+        checkCareWindow('occurredAt', b.occurredAt, this.clock(), this.config);
         return {
           type: 'CorrectEvent',
           metadata,

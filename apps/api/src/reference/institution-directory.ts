@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import {
+  entryOf,
   evolveInstitution,
   initialInstitutionState,
   INSTITUTION_EVENT_TYPES,
@@ -73,7 +74,7 @@ export class InstitutionDirectory {
 
   /** A ward with its live occupancy, which decides the extra-bed flag (加床). */
   async ward(institution: RegisteredInstitution, wardId: string): Promise<WardSnapshot> {
-    const ward = institution.wards[wardId];
+    const ward = entryOf(institution.wards, wardId);
     if (!ward) {
       throw new ResourceNotFoundException(
         'WARD_NOT_FOUND',

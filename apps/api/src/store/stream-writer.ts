@@ -1,5 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { CommandMetadata, DomainEvent, RecordedDomainEvent } from '@carepath/domain';
+import {
+  type CommandMetadata,
+  type DomainEvent,
+  parseCareTime,
+  type RecordedDomainEvent,
+} from '@carepath/domain';
 import {
   type EventStore,
   type EventToAppend,
@@ -88,9 +93,7 @@ export class StreamWriter {
   ): Promise<WriteOutcome> {
     const { streamId, ctx } = request;
     const now = this.clock();
-    if (Date.parse(request.occurredAt) > now.getTime() + this.config.futureSkewMs) {
-      throw new FieldException('occurredAt', 'must not be in the future');
-    }
+    checkCareWindow('occurredAt', request.occurredAt, now, this.config);
     const requestHash = ctx.idempotencyKey ? hashRequest(request.fingerprint) : undefined;
     const { state, revision, stored } = request.fresh
       ? { state: decider.initialState(), revision: 'no-stream' as const, stored: [] }
@@ -156,6 +159,28 @@ export class StreamWriter {
       throw error;
     }
   }
+}
+
+/**
+ * A care time must parse and fall inside the plausible window (docs/robustness.md): not before the configured
+ * earliest date, not beyond now plus the tolerated clock skew. A 400 naming the field otherwise.
+ */
+export function checkCareWindow(
+  field: string,
+  value: string,
+  now: Date,
+  config: Pick<AppConfig, 'careTimeNotBeforeMs' | 'futureSkewMs'>,
+): number {
+  const ms = parseCareTime(value);
+  if (ms === null) throw new FieldException(field, 'must be an RFC 3339 date-time with an offset');
+  if (ms > now.getTime() + config.futureSkewMs) throw new FieldException(field, 'must not be in the future');
+  if (ms < config.careTimeNotBeforeMs) {
+    throw new FieldException(
+      field,
+      `must not be before ${new Date(config.careTimeNotBeforeMs).toISOString()} (CARE_TIME_NOT_BEFORE)`,
+    );
+  }
+  return ms;
 }
 
 /** Maps a stored event to the core's shape; an unknown type in a known stream is a bug and must stop the fold. */

@@ -136,4 +136,43 @@ describe('institution decider', () => {
       ],
     });
   });
+
+  describe('ids named like Object.prototype members are ordinary ids (docs/robustness.md)', () => {
+    const names = [...Object.getOwnPropertyNames(Object.prototype), 'prototype'];
+
+    it.each(names)('a ward called %s is unknown until opened, then opens, changes and folds', (wardId) => {
+      const state = given({ event: registered });
+      expect(() =>
+        when(
+          { type: 'ChangeWardBedCount', data: { institutionId: 'HOSP-CY-01', wardId, openBeds: 5 } },
+          state,
+        ),
+      ).toThrow(expect.objectContaining({ code: 'WARD_NOT_FOUND' }));
+      const opened: InstitutionEvent = {
+        type: 'WardOpened',
+        data: { institutionId: 'HOSP-CY-01', wardId, specialty: 'general', openBeds: 4 },
+      };
+      expect(when({ type: 'OpenWard', data: opened.data }, state)).toEqual([opened]);
+      const changed = given(
+        { event: registered },
+        { event: opened },
+        {
+          event: {
+            type: 'WardBedCountChanged',
+            data: { institutionId: 'HOSP-CY-01', wardId, openBeds: 6, previousOpenBeds: 4 },
+          },
+        },
+      );
+      expect(changed.status === 'registered' && Object.keys(changed.wards)).toEqual([wardId]);
+      expect(changed.status === 'registered' && changed.wards[wardId]?.openBeds).toBe(6);
+      // A record parsed back from JSON has Object.prototype again: lookups must still see only own entries.
+      const revived = JSON.parse(JSON.stringify(given({ event: registered }))) as InstitutionState;
+      expect(() =>
+        when(
+          { type: 'ChangeWardBedCount', data: { institutionId: 'HOSP-CY-01', wardId, openBeds: 5 } },
+          revived,
+        ),
+      ).toThrow(expect.objectContaining({ code: 'WARD_NOT_FOUND' }));
+    });
+  });
 });

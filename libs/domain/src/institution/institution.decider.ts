@@ -1,5 +1,6 @@
 import { DomainError } from '../shared/domain-error';
 import type { RecordedDomainEvent } from '../shared/event';
+import { emptyIdRecord, entryOf, type IdRecord, withEntry } from '../shared/id-record';
 import type { Tier } from '../shared/tier';
 import type { InstitutionCommand } from './institution.commands';
 import type { InstitutionEvent } from './institution.events';
@@ -21,7 +22,7 @@ export type InstitutionState =
       readonly tier: Tier;
       readonly allianceId: string | null;
       readonly regionCode: string;
-      readonly wards: Readonly<Record<string, WardState>>;
+      readonly wards: IdRecord<WardState>;
     };
 
 export const initialInstitutionState = (): InstitutionState => ({ status: 'unregistered' });
@@ -42,7 +43,7 @@ export function decideInstitution(command: InstitutionCommand, state: Institutio
   }
   switch (command.type) {
     case 'OpenWard': {
-      if (state.wards[command.data.wardId]) {
+      if (entryOf(state.wards, command.data.wardId)) {
         throw new DomainError('WARD_ALREADY_OPENED', 'A ward with this id is already open here.', {
           wardId: command.data.wardId,
         });
@@ -50,7 +51,7 @@ export function decideInstitution(command: InstitutionCommand, state: Institutio
       return [{ type: 'WardOpened', data: { ...command.data } }];
     }
     case 'ChangeWardBedCount': {
-      const ward = state.wards[command.data.wardId];
+      const ward = entryOf(state.wards, command.data.wardId);
       if (!ward) {
         throw new DomainError('WARD_NOT_FOUND', 'No such ward at this institution.', {
           wardId: command.data.wardId,
@@ -77,7 +78,7 @@ export function evolveInstitution(
 ): InstitutionState {
   switch (event.type) {
     case 'InstitutionRegistered':
-      return { status: 'registered', ...event.data, wards: {} };
+      return { status: 'registered', ...event.data, wards: emptyIdRecord() };
     case 'WardOpened': {
       if (state.status !== 'registered') return state;
       const { wardId, specialty, openBeds } = event.data;
@@ -87,11 +88,11 @@ export function evolveInstitution(
         openBeds,
         bedCountHistory: [{ from: event.metadata.occurredAt, openBeds }],
       };
-      return { ...state, wards: { ...state.wards, [wardId]: ward } };
+      return { ...state, wards: withEntry(state.wards, wardId, ward) };
     }
     case 'WardBedCountChanged': {
       if (state.status !== 'registered') return state;
-      const ward = state.wards[event.data.wardId];
+      const ward = entryOf(state.wards, event.data.wardId);
       if (!ward) return state;
       const updated: WardState = {
         ...ward,
@@ -101,7 +102,7 @@ export function evolveInstitution(
           { from: event.metadata.occurredAt, openBeds: event.data.openBeds },
         ],
       };
-      return { ...state, wards: { ...state.wards, [ward.wardId]: updated } };
+      return { ...state, wards: withEntry(state.wards, ward.wardId, updated) };
     }
   }
 }

@@ -1,5 +1,6 @@
 import { DomainError } from '../shared/domain-error';
 import type { CommandMetadata } from '../shared/event';
+import { entryOf, type IdRecord } from '../shared/id-record';
 import { isHigherTier } from '../shared/tier';
 import {
   CORRECTABLE_FIELDS,
@@ -278,7 +279,7 @@ function requestReferral(command: RequestReferral, state: OpenedJourneyState): J
       },
     );
   }
-  if (state.referrals[d.referralId]) {
+  if (entryOf(state.referrals, d.referralId)) {
     throw new DomainError('REFERRAL_ALREADY_EXISTS', 'A referral with this id exists.', {
       referralId: d.referralId,
     });
@@ -366,7 +367,7 @@ function rejectReferral(command: RejectReferral, state: OpenedJourneyState): Jou
   }
   checkRoute(referral.direction, referral.from, d.redirectTo);
   const redirectReferralId = d.redirectReferralId ?? `${referral.referralId}-redirect`;
-  if (state.referrals[redirectReferralId]) {
+  if (entryOf(state.referrals, redirectReferralId)) {
     throw new DomainError('REFERRAL_ALREADY_EXISTS', 'A referral with this id exists.', {
       referralId: redirectReferralId,
     });
@@ -402,7 +403,7 @@ function rejectReferral(command: RejectReferral, state: OpenedJourneyState): Jou
 function admitPatient(command: AdmitPatient, state: OpenedJourneyState): JourneyEvent[] {
   const d = command.data;
   actingFor(command.metadata, d.institution.institutionId);
-  if (state.admissions[d.admissionId]) {
+  if (entryOf(state.admissions, d.admissionId)) {
     throw new DomainError('ADMISSION_ALREADY_EXISTS', 'An admission with this id exists.', {
       admissionId: d.admissionId,
     });
@@ -585,7 +586,7 @@ function actingFor(metadata: CommandMetadata, institutionId: string): void {
 }
 
 function findReferral(state: OpenedJourneyState, referralId: string): ReferralRecord {
-  const referral = state.referrals[referralId];
+  const referral = entryOf(state.referrals, referralId);
   if (!referral)
     throw new DomainError('REFERRAL_NOT_FOUND', 'No such referral in this journey.', { referralId });
   return referral;
@@ -621,7 +622,7 @@ function requireStatus(
 }
 
 function findAdmission(state: OpenedJourneyState, admissionId: string): AdmissionRecord {
-  const admission = state.admissions[admissionId];
+  const admission = entryOf(state.admissions, admissionId);
   if (!admission)
     throw new DomainError('ADMISSION_NOT_FOUND', 'No such admission in this journey.', { admissionId });
   return admission;
@@ -654,6 +655,7 @@ function notBeforeAdmission(metadata: CommandMetadata, admission: AdmissionRecor
   }
 }
 
-function unusedId(records: Readonly<Record<string, unknown>>, id: string): void {
-  if (records[id]) throw new DomainError('DUPLICATE_ID', 'This id is already used in the journey.', { id });
+function unusedId(records: IdRecord<unknown>, id: string): void {
+  if (entryOf(records, id))
+    throw new DomainError('DUPLICATE_ID', 'This id is already used in the journey.', { id });
 }

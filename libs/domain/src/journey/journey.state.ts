@@ -1,4 +1,5 @@
 import type { RecordedDomainEvent } from '../shared/event';
+import { emptyIdRecord, entryOf, type IdRecord, withEntry } from '../shared/id-record';
 import type {
   CancellationReason,
   DischargeDisposition,
@@ -98,7 +99,7 @@ export interface FactEntry {
   readonly occurredAt: string;
   /** The institution that recorded it: only it may correct or void it. */
   readonly recordedBy: string;
-  readonly data: Readonly<Record<string, unknown>>;
+  readonly data: IdRecord<unknown>;
   readonly status: 'as-recorded' | 'corrected' | 'entered-in-error';
 }
 
@@ -109,11 +110,11 @@ export interface OpenedJourneyState {
   readonly residenceRegion: string;
   readonly openedAt: string;
   readonly closedAt: string | null;
-  readonly visits: Readonly<Record<string, VisitRecord>>;
-  readonly referrals: Readonly<Record<string, ReferralRecord>>;
-  readonly admissions: Readonly<Record<string, AdmissionRecord>>;
-  readonly surgeries: Readonly<Record<string, SurgeryRecord>>;
-  readonly rehabSessions: Readonly<Record<string, RehabSessionRecord>>;
+  readonly visits: IdRecord<VisitRecord>;
+  readonly referrals: IdRecord<ReferralRecord>;
+  readonly admissions: IdRecord<AdmissionRecord>;
+  readonly surgeries: IdRecord<SurgeryRecord>;
+  readonly rehabSessions: IdRecord<RehabSessionRecord>;
   readonly facts: readonly FactEntry[];
 }
 
@@ -200,11 +201,11 @@ function applyFact(state: JourneyState, fact: FactEntry, facts: readonly FactEnt
       residenceRegion: event.data.residenceRegion,
       openedAt: at,
       closedAt: null,
-      visits: {},
-      referrals: {},
-      admissions: {},
-      surgeries: {},
-      rehabSessions: {},
+      visits: emptyIdRecord(),
+      referrals: emptyIdRecord(),
+      admissions: emptyIdRecord(),
+      surgeries: emptyIdRecord(),
+      rehabSessions: emptyIdRecord(),
       facts,
     };
   }
@@ -314,7 +315,7 @@ function applyFact(state: JourneyState, fact: FactEntry, facts: readonly FactEnt
       }));
     case 'SurgeryRecorded': {
       const { surgeryId, admissionId, institutionId, procedureCode } = event.data;
-      if (!state.admissions[admissionId]) return state;
+      if (!entryOf(state.admissions, admissionId)) return state;
       const surgery: SurgeryRecord = { surgeryId, admissionId, institutionId, procedureCode, occurredAt: at };
       return { ...state, facts, surgeries: withEntry(state.surgeries, surgeryId, surgery) };
     }
@@ -349,7 +350,7 @@ function updateReferral(
   referralId: string,
   patch: Partial<ReferralRecord>,
 ): OpenedJourneyState {
-  const referral = state.referrals[referralId];
+  const referral = entryOf(state.referrals, referralId);
   if (!referral) return state;
   return { ...state, facts, referrals: withEntry(state.referrals, referralId, { ...referral, ...patch }) };
 }
@@ -360,7 +361,7 @@ function startReferralCare(
   referralId: string | null,
   at: string,
 ): OpenedJourneyState {
-  if (referralId === null || state.referrals[referralId]?.status !== 'accepted') return state;
+  if (referralId === null || entryOf(state.referrals, referralId)?.status !== 'accepted') return state;
   return updateReferral(state, state.facts, referralId, { status: 'in-progress', updatedAt: at });
 }
 
@@ -370,28 +371,11 @@ function updateAdmission(
   admissionId: string,
   patch: (admission: AdmissionRecord) => Partial<AdmissionRecord>,
 ): OpenedJourneyState {
-  const admission = state.admissions[admissionId];
+  const admission = entryOf(state.admissions, admissionId);
   if (!admission) return state;
   return {
     ...state,
     facts,
     admissions: withEntry(state.admissions, admissionId, { ...admission, ...patch(admission) }),
   };
-}
-
-/**
- * The record with `id` set to `value`, as a new record. Ids are UUIDs: copied into ordinary object literals, every new
- * key gave V8 a new hidden class, which made this fold (the hot path of every load and rebuild) several times
- * slower and left a trail of garbage. A record without a prototype is a hash table from the start; it serialises and
- * reads exactly like the literal did, and a key such as "constructor" can never resolve to an inherited value.
- */
-function withEntry<T>(
-  record: Readonly<Record<string, T>>,
-  id: string,
-  value: T,
-): Readonly<Record<string, T>> {
-  const next = Object.create(null) as Record<string, T>;
-  for (const key of Object.keys(record)) next[key] = record[key]!;
-  next[id] = value;
-  return next;
 }

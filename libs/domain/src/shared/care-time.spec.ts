@@ -1,0 +1,44 @@
+import { parseCareTime } from './care-time';
+
+describe('care time grammar (RFC 3339 with an offset)', () => {
+  it.each([
+    ['2026-03-01T10:00:00+08:00', Date.UTC(2026, 2, 1, 2)],
+    ['2026-03-01T10:00Z', Date.UTC(2026, 2, 1, 10)],
+    ['2026-03-01T10:00:00.5Z', Date.UTC(2026, 2, 1, 10, 0, 0, 500)],
+    ['2026-03-01T10:00:00.123456789-05:30', Date.UTC(2026, 2, 1, 15, 30, 0, 123)],
+    ['2024-02-29T23:59:59Z', Date.UTC(2024, 1, 29, 23, 59, 59)],
+  ])('reads %s', (value, expected) => {
+    expect(parseCareTime(value)).toBe(expected);
+    expect(parseCareTime(value)).toBe(Date.parse(value));
+  });
+
+  it.each([
+    '2026-W09-1T10:00:00Z',
+    '2026-060T10:00:00Z',
+    '20260301T100000Z',
+    '2026-03-01T10:00:00,5Z',
+    '2026-03-01T10:00:00',
+    '2026-03-01 10:00:00Z',
+    '2026-03-01',
+    '2026-02-29T10:00:00Z',
+    '2026-04-31T10:00:00Z',
+    '2026-13-01T10:00:00Z',
+    '2026-03-01T24:00:00Z',
+    '2026-03-01T10:60:00Z',
+    '2026-03-01T10:00:60Z',
+    '2026-03-01T10:00:00+24:00',
+    '2026-03-01T10:00:00+0800',
+    '+002026-03-01T10:00:00Z',
+    '2026-03-01t10:00:00z',
+    ' 2026-03-01T10:00:00Z',
+    '2026-03-01T10:00:00Z\n',
+    '',
+  ])('refuses %j', (value) => {
+    expect(parseCareTime(value)).toBeNull();
+  });
+
+  it('refuses what is not a string', () => {
+    for (const value of [null, undefined, 0, 1_700_000_000_000, {}, [], true])
+      expect(parseCareTime(value)).toBeNull();
+  });
+});
