@@ -1,9 +1,76 @@
 import type Database from 'better-sqlite3';
-import type { EventStore, StoredEvent, Subscription } from '@carepath/event-store';
+import {
+  type EventStore,
+  EventStoreUnavailableError,
+  type StoredEvent,
+  type Subscription,
+} from '@carepath/event-store';
 import { type ProjectionDefinition, ProjectionEventError, type ProjectionWriter } from './projection';
 import type { ReadModelFiles } from './read-model-files';
 
-export type ProjectionState = 'starting' | 'catching-up' | 'live' | 'failed' | 'stopped';
+/**
+ * `retrying`: stopped by a transient failure (disk full, busy, I/O), retried with backoff; queries read the last
+ * committed rows. `repairing`: its file is damaged, a fresh generation is being built from the log; queries are
+ * refused until it is in service. `failed`: stopped on one event until resumed or rebuilt.
+ */
+export type ProjectionState =
+  'starting' | 'catching-up' | 'live' | 'retrying' | 'repairing' | 'failed' | 'stopped';
+
+/**
+ * What a failure calls for. `transient`: the environment (disk full, a lock, I/O, the store unreachable), so the
+ * same work is retried later and will pass once it is fixed. `damaged`: the read-model file itself is unreadable or
+ * lost part of its schema, so only a fresh generation helps. `permanent`: anything else, typically one event the
+ * projection cannot apply; retrying would fail the same way, so it waits for a fix (resume) or a rebuild.
+ */
+export type FailureKind = 'transient' | 'damaged' | 'permanent';
+
+const DAMAGED_SQLITE = /^SQLITE_(CORRUPT|NOTADB)/;
+const TRANSIENT_SQLITE = /^SQLITE_(FULL|BUSY|LOCKED|IOERR|PROTOCOL|NOMEM|CANTOPEN|READONLY)/;
+/** Node's system errors that come from the machine, not from the data. */
+const TRANSIENT_SYSTEM = new Set([
+  'EIO',
+  'ENOSPC',
+  'EDQUOT',
+  'EBUSY',
+  'EAGAIN',
+  'EMFILE',
+  'ENFILE',
+  'EROFS',
+  'EACCES',
+  'EPERM',
+  'ETIMEDOUT',
+]);
+
+/** Classifies a failure by its code, looking through the causes a ProjectionEventError wraps. */
+export function failureKind(error: unknown): FailureKind {
+  let transient = false;
+  const seen = new Set<unknown>();
+  for (let e: unknown = error; typeof e === 'object' && e !== null && !seen.has(e);) {
+    seen.add(e);
+    if (e instanceof EventStoreUnavailableError) transient = true;
+    const { code, message, cause } = e as { code?: unknown; message?: unknown; cause?: unknown };
+    if (typeof code === 'string') {
+      if (DAMAGED_SQLITE.test(code)) return 'damaged';
+      // A table or column gone from a file that was built with it: the file was changed behind the runner's back.
+      if (code === 'SQLITE_ERROR' && typeof message === 'string' && /^no such (table|column)/.test(message))
+        return 'damaged';
+      if (TRANSIENT_SQLITE.test(code) || TRANSIENT_SYSTEM.has(code)) transient = true;
+    }
+    e = cause;
+  }
+  return transient ? 'transient' : 'permanent';
+}
+
+/** Thrown by `reader()` while no sound generation can be served (being repaired, or not running). */
+export class ProjectionUnavailableError extends Error {
+  constructor(
+    readonly projection: string,
+    readonly reason: string,
+  ) {
+    super(`projection ${projection} ${reason}`);
+    this.name = 'ProjectionUnavailableError';
+  }
+}
 
 export interface ProjectionError {
   readonly message: string;
@@ -39,11 +106,23 @@ export interface ProjectionStatus {
   readonly eventsApplied: number;
   readonly lastError: ProjectionError | null;
   readonly rebuild: { readonly generation: number; readonly position: string } | null;
+  /** The next retry after a transient failure (or of a repair), while one is pending. */
+  readonly retry?: { readonly attempt: number; readonly delayMs: number; readonly at: string } | null;
 }
+
+/** Schedules a retry; injectable so that specs fire it themselves instead of waiting. */
+export type RetryScheduler = (run: () => void, delayMs: number) => { cancel(): void };
+
+const realScheduler: RetryScheduler = (run, delayMs) => {
+  const timer = setTimeout(run, delayMs);
+  return { cancel: () => clearTimeout(timer) };
+};
 
 interface Generation {
   readonly generation: number;
   readonly db: Database.Database;
+  /** Its tables as built: a later check finds one missing, or unreadable. */
+  readonly tables: readonly string[];
   readonly writer: ProjectionWriter;
   /** Takes a page in: staged in memory while catching up in batches, otherwise committed with the checkpoint. */
   readonly commit: (events: readonly StoredEvent[], lastPosition: bigint) => Promise<void>;
@@ -89,12 +168,21 @@ export interface RunnerOptions {
   readonly logger?: { log(message: object): void; error(message: object): void };
   /** Wall clock for error timestamps only (never used for read-model content). */
   readonly now?: () => Date;
+  /**
+   * Backoff after a transient failure: `baseMs` doubled at each failed attempt, at most `maxMs`; the attempts are
+   * counted until the projection catches up again. Defaults: 250 ms, 30 s.
+   */
+  readonly retry?: { readonly baseMs?: number; readonly maxMs?: number };
+  /** Where retries wait (default: a timer). */
+  readonly schedule?: RetryScheduler;
 }
 
 /**
  * Runs one projection: catch-up from its checkpoint, then live, one transaction per page holding both the rows
  * and the checkpoint. A failing event stops this projection only, is reported with the event, and is retried
- * from the checkpoint by `resume()` (after a fix) or at the next start; nothing is skipped.
+ * from the checkpoint by `resume()` (after a fix) or at the next start; nothing is skipped. A transient failure
+ * (failureKind) is retried from the checkpoint by the runner itself, with backoff; a damaged file is replaced by a
+ * fresh generation built from the log.
  */
 export class ProjectionRunner {
   private live: Generation | null = null;
@@ -107,6 +195,15 @@ export class ProjectionRunner {
   private readonly pageSize: number;
   private readonly commitEvery: number;
   private readonly rebuildCommitEvery: number;
+  private readonly schedule: RetryScheduler;
+  /** Failed attempts since the projection was last caught up (the backoff's exponent). */
+  private attempts = 0;
+  private pendingRetry: {
+    attempt: number;
+    delayMs: number;
+    at: string;
+    handle: { cancel(): void };
+  } | null = null;
 
   constructor(
     private readonly store: EventStore,
@@ -117,6 +214,7 @@ export class ProjectionRunner {
     this.pageSize = options.pageSize ?? 2000;
     this.commitEvery = options.commitEvery ?? this.pageSize;
     this.rebuildCommitEvery = options.rebuildCommitEvery ?? this.commitEvery;
+    this.schedule = options.schedule ?? realScheduler;
   }
 
   get name(): string {
@@ -128,7 +226,15 @@ export class ProjectionRunner {
     this.head = await this.store.headPosition();
     const current = this.files.current(this.name);
     if (current && current.version === this.definition.version) {
-      this.live = this.openGeneration(current.generation);
+      try {
+        this.live = this.openGeneration(current.generation);
+      } catch (error) {
+        if (failureKind(error) !== 'damaged') throw error;
+        // The file in service cannot be read: nothing is served until a fresh generation has caught up.
+        this.state = 'starting';
+        this.repair(error);
+        return;
+      }
       this.state = 'starting';
       this.subscribeLive();
       return;
@@ -144,6 +250,7 @@ export class ProjectionRunner {
   }
 
   async stop(): Promise<void> {
+    this.cancelRetry();
     await this.rebuilding?.done.catch(() => undefined);
     await this.subscription?.stop();
     this.subscription = null;
@@ -153,22 +260,57 @@ export class ProjectionRunner {
     for (const w of this.waiters.splice(0)) w.reject(new Error(`projection ${this.name} stopped`));
   }
 
-  /** Retries from the checkpoint after a failure (e.g. once the cause is fixed or was transient). */
+  /**
+   * Retries from the checkpoint after a failure (once the cause is fixed), or now rather than at the next
+   * scheduled retry.
+   */
   resume(): void {
-    if (this.state !== 'failed' || !this.live) return;
-    // A failure outside the writer (reading the log) may have left a batch open: it is read again.
-    this.live.discard();
-    const checkpoint = this.readCheckpoint(this.live.db);
-    this.live.position = checkpoint.position;
+    if ((this.state !== 'failed' && this.state !== 'retrying') || !this.live) return;
+    this.cancelRetry();
+    this.attempts = 0;
     this.lastError = null;
-    this.state = 'starting';
-    this.subscribeLive();
+    this.restartFromCheckpoint();
   }
 
   /** The database queries read: always a complete, caught-up-at-least-once generation. */
   reader(): Database.Database {
-    if (!this.live) throw new Error(`projection ${this.name} is not running`);
+    if (this.state === 'repairing')
+      throw new ProjectionUnavailableError(this.name, 'is being rebuilt: its read-model file was damaged');
+    if (!this.live) throw new ProjectionUnavailableError(this.name, 'is not running');
     return this.live.db;
+  }
+
+  /**
+   * Reads the generation in service afresh from its file (a connection's cache can hide a file overwritten under
+   * it) and checks every table it was built with. A damaged file is put under repair at once. Returns what is
+   * wrong, or null.
+   */
+  checkReadModel(options: { thorough?: boolean } = {}): string | null {
+    if (this.state === 'repairing') return this.lastError?.message ?? 'being repaired';
+    const live = this.live;
+    if (!live) return null;
+    let problem: string | null;
+    try {
+      problem = this.files.inspect(this.name, live.generation, live.tables, options);
+    } catch (error) {
+      // A failure to look (no file handles left, a lock) says nothing about the file itself.
+      if (failureKind(error) !== 'damaged') return null;
+      problem = error instanceof Error ? error.message : String(error);
+    }
+    if (problem === null) return null;
+    this.repair(new Error(`read-model file damaged: ${problem}`));
+    return this.lastError?.message ?? problem;
+  }
+
+  /**
+   * A query on `reader()` failed: if the failure says the file is damaged and a check of the file agrees, the
+   * projection is put under repair and true is returned (the query may answer "unavailable", not "error").
+   */
+  noticeQueryFailure(error: unknown): boolean {
+    if (failureKind(error) !== 'damaged') return false;
+    if (this.state === 'repairing') return true;
+    // Damage codes name no file, and a damaged page may be one a quick look does not read: the whole file is checked.
+    return this.checkReadModel({ thorough: true }) !== null;
   }
 
   status(): ProjectionStatus {
@@ -186,6 +328,9 @@ export class ProjectionRunner {
       lastError: this.lastError,
       rebuild: this.rebuilding
         ? { generation: this.rebuilding.generation, position: this.rebuilding.target.position.toString() }
+        : null,
+      retry: this.pendingRetry
+        ? { attempt: this.pendingRetry.attempt, delayMs: this.pendingRetry.delayMs, at: this.pendingRetry.at }
         : null,
     };
   }
@@ -220,10 +365,15 @@ export class ProjectionRunner {
             this.swapIn(target, subscription).then(resolve, reject);
           },
           onError: (error) => {
+            if (swapped) {
+              // This subscription now feeds the generation in service: a failure there is the live one's.
+              target.discard();
+              this.onLiveError(error);
+              return;
+            }
             this.rebuilding = null;
             target.db.close();
             this.files.remove(this.name, generation);
-            if (swapped) this.fail(error);
             reject(error instanceof Error ? error : new Error(String(error)));
           },
         },
@@ -242,6 +392,8 @@ export class ProjectionRunner {
     this.rebuilding = null;
     this.files.promote(this.name, target.generation, this.definition.version);
     this.lastError = null;
+    this.attempts = 0;
+    this.cancelRetry();
     this.state = 'live';
     if (old) {
       old.db.close();
@@ -272,16 +424,117 @@ export class ProjectionRunner {
         },
         onCaughtUp: (position) => {
           live.flush(position);
+          if (this.attempts > 0) {
+            this.options.logger?.log({
+              msg: 'projection recovered',
+              projection: this.name,
+              attempts: this.attempts,
+              error: this.lastError?.message,
+            });
+          }
+          this.attempts = 0;
+          this.lastError = null;
           this.state = 'live';
           this.caughtUp(position);
         },
         onError: (error) => {
           // Whatever failed, a batch in progress is rolled back now rather than left open until a resume.
-          live.discard();
-          this.fail(error);
+          try {
+            live.discard();
+          } catch {
+            // A damaged or unwritable file may refuse even the rollback; the retry or the repair starts over anyway.
+          }
+          this.onLiveError(error);
         },
       },
     );
+  }
+
+  /** Every failure of the generation in service comes here: retried, repaired, or reported as failed. */
+  private onLiveError(error: unknown): void {
+    if (this.state === 'stopped') return;
+    const kind = failureKind(error);
+    if (kind === 'damaged') this.repair(error);
+    else if (kind === 'transient') this.retryLater(error, () => this.restartFromCheckpoint());
+    else this.fail(error);
+  }
+
+  /** Reads the checkpoint again and follows the log from there (whatever was applied past it rolled back). */
+  private restartFromCheckpoint(): void {
+    const live = this.live!;
+    try {
+      // A failure outside the writer (reading the log) may have left a batch open: it is read again.
+      live.discard();
+      live.position = this.readCheckpoint(live.db).position;
+    } catch (error) {
+      this.onLiveError(error);
+      return;
+    }
+    this.state = 'starting';
+    this.subscribeLive();
+  }
+
+  private retryLater(error: unknown, retry: () => void, state: ProjectionState = 'retrying'): void {
+    this.cancelRetry();
+    this.attempts++;
+    const base = this.options.retry?.baseMs ?? 250;
+    const max = this.options.retry?.maxMs ?? 30_000;
+    const delayMs = Math.min(max, base * 2 ** Math.min(this.attempts - 1, 30));
+    this.state = state;
+    this.lastError = projectionError(error, this.options.now);
+    const now = (this.options.now ?? (() => new Date()))();
+    const at = new Date(now.getTime() + delayMs).toISOString();
+    this.options.logger?.error({
+      msg: 'projection paused on a transient failure; retrying',
+      projection: this.name,
+      attempt: this.attempts,
+      delayMs,
+      ...this.lastError,
+    });
+    const handle = this.schedule(() => {
+      if (this.pendingRetry?.handle !== handle) return;
+      this.pendingRetry = null;
+      retry();
+    }, delayMs);
+    this.pendingRetry = { attempt: this.attempts, delayMs, at, handle };
+  }
+
+  private cancelRetry(): void {
+    this.pendingRetry?.handle.cancel();
+    this.pendingRetry = null;
+  }
+
+  /**
+   * The generation in service is damaged: stop feeding it and build a fresh one from the log; queries are refused
+   * (reader) until it is swapped in. A repair that fails on the environment is retried; one that fails otherwise
+   * leaves the projection failed (a damage that a fresh file does not cure is not the file's).
+   */
+  private repair(cause: unknown): void {
+    if (this.state === 'repairing' || this.state === 'stopped') return;
+    this.cancelRetry();
+    this.state = 'repairing';
+    this.lastError = projectionError(cause, this.options.now);
+    this.options.logger?.error({
+      msg: 'read model damaged: rebuilding it in a fresh generation',
+      projection: this.name,
+      generation: this.live?.generation ?? null,
+      ...this.lastError,
+    });
+    this.runRepair();
+  }
+
+  private runRepair(): void {
+    const subscription = this.subscription;
+    this.subscription = null;
+    const run = async () => {
+      await subscription?.stop();
+      await this.rebuild();
+    };
+    run().catch((error: unknown) => {
+      if (this.state === 'stopped') return;
+      if (failureKind(error) === 'transient') this.retryLater(error, () => this.runRepair(), 'repairing');
+      else this.fail(error);
+    });
   }
 
   private caughtUp(position: bigint): void {
@@ -300,6 +553,7 @@ export class ProjectionRunner {
   }
 
   private fail(error: unknown): void {
+    this.cancelRetry();
     this.state = 'failed';
     this.lastError = projectionError(error, this.options.now);
     this.options.logger?.error({
@@ -313,6 +567,16 @@ export class ProjectionRunner {
 
   private openGeneration(generation: number, commitEvery = this.commitEvery): Generation {
     const db = this.files.open(this.name, generation, this.definition.schema);
+    let tables: string[];
+    try {
+      tables = db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .pluck()
+        .all() as string[];
+    } catch (error) {
+      db.close();
+      throw error;
+    }
     const writer = this.definition.open(db, {
       readStream: (streamId) => this.store.readStream(streamId),
       store: this.store,
@@ -360,6 +624,7 @@ export class ProjectionRunner {
     const target: Generation = {
       generation,
       db,
+      tables,
       writer,
       position: checkpoint.position,
       events: checkpoint.events,

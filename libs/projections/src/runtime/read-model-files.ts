@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 /**
  * Where read models live: one SQLite file per projection generation (`<name>.g<n>.db`) plus a catalog naming the
@@ -65,6 +65,46 @@ export class ReadModelFiles {
         'INSERT INTO generations (name, generation, version) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET generation = excluded.generation, version = excluded.version',
       )
       .run(name, generation, version);
+  }
+
+  /**
+   * Looks at a generation's file through a connection of its own, so that no page cache hides what is on disk:
+   * every table in `tables` must be there and readable (`thorough`: every page, by SQLite's quick check). Returns
+   * what is wrong, or null. Throws only when it cannot look (e.g. no file handle left).
+   */
+  inspect(
+    name: string,
+    generation: number,
+    tables: readonly string[],
+    options: { thorough?: boolean } = {},
+  ): string | null {
+    const file = this.fileOf(name, generation);
+    if (!existsSync(file)) return `${basename(file)} is missing`;
+    let db: Database.Database | null = null;
+    try {
+      db = new Database(file, { readonly: true, fileMustExist: true });
+      const present = new Set(
+        db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[],
+      );
+      const missing = tables.filter((t) => !present.has(t));
+      if (missing.length > 0) return `${basename(file)} lost table ${missing.join(', ')}`;
+      for (const table of tables) db.prepare(`SELECT * FROM "${table.replaceAll('"', '""')}" LIMIT 1`).all();
+      if (options.thorough) {
+        const problems = db.pragma('quick_check(5)', { simple: false }) as { quick_check: string }[];
+        if (problems.some((p) => p.quick_check !== 'ok'))
+          return `${basename(file)}: ${problems.map((p) => p.quick_check).join('; ')}`;
+      }
+      return null;
+    } catch (error) {
+      const { code, message } = error as { code?: unknown; message?: unknown };
+      const damaged =
+        (typeof code === 'string' && /^SQLITE_(CORRUPT|NOTADB)/.test(code)) ||
+        (code === 'SQLITE_ERROR' && typeof message === 'string' && /^no such table/.test(message));
+      if (damaged) return `${basename(file)}: ${String(message)}`;
+      throw error;
+    } finally {
+      db?.close();
+    }
   }
 
   remove(name: string, generation: number): void {
