@@ -1,5 +1,5 @@
 import { type DynamicModule, type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { APP_CONFIG, type AppConfig } from './config/app-config';
 import { ErrorFilter } from './common/error.filter';
@@ -24,6 +24,8 @@ import { JourneysController } from './journeys/journeys.controller';
 import { InstitutionDirectory } from './reference/institution-directory';
 import { LiveReferenceModel } from './reference/live-reference.model';
 import { EventStoreModule } from './store/event-store.module';
+import { HeavyWork } from './work/heavy-work.service';
+import { RetryAfterInterceptor } from './work/retry-after.interceptor';
 
 @Module({})
 export class AppModule implements NestModule {
@@ -50,6 +52,8 @@ export class AppModule implements NestModule {
       ],
       providers: [
         { provide: APP_FILTER, useClass: ErrorFilter },
+        { provide: APP_INTERCEPTOR, useClass: RetryAfterInterceptor },
+        HeavyWork,
         LiveReferenceModel,
         InstitutionDirectory,
         JourneyReader,

@@ -12,6 +12,7 @@ export * from './runtime/projection-runner';
 export * from './runtime/journey-projection';
 export * from './runtime/rebuild-projections';
 export * from './runtime/journey-rebuild';
+export * from './runtime/worker-thread';
 export * from './ward-occupancy/ward-occupancy.projection';
 export * from './ward-occupancy/ward-occupancy.query';
 export * from './referral-volume/referral-volume.projection';

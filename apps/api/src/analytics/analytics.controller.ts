@@ -1,25 +1,15 @@
 import { Controller, Get, Inject, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import {
-  parsePeriod,
-  type Period,
-  PeriodError,
-  queryDownwardTransferKpi,
-  queryLiveCensus,
-  queryLocalTreatmentByAlliance,
-  queryLocalTreatmentByRegion,
-  queryReferralVolume,
-  queryWardOccupancy,
-  queryWorklist,
-} from '@carepath/projections';
+import { parsePeriod, type Period, PeriodError, queryLiveCensus, queryWorklist } from '@carepath/projections';
 import type { Request, Response } from 'express';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { FieldException } from '../common/http-errors';
 import { code } from '../common/params';
 import { InstitutionDirectory } from '../reference/institution-directory';
-import { type ProjectionName, ProjectionsService } from '../projections/projections.service';
-import type Database from 'better-sqlite3';
+import { ProjectionsService } from '../projections/projections.service';
 import { CLOCK, type Clock } from '../store/tokens';
+import { HeavyWork } from '../work/heavy-work.service';
+import { type AnalyticsQuery, projectionOf } from './analytics-query';
 import { respond } from './csv';
 import {
   DownwardKpiQueryDto,
@@ -48,6 +38,7 @@ export class AnalyticsController {
     private readonly institutions: InstitutionDirectory,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly work: HeavyWork,
   ) {}
 
   @Get('analytics/ward-occupancy')
@@ -56,8 +47,10 @@ export class AnalyticsController {
     const p = period(q);
     const groupBy = q.groupBy ?? 'ward';
     const options = { timeZone: this.config.censusTimeZone, heldBedRule: this.config.heldBedRule };
-    const { rows, asOf } = await this.read('ward-occupancy', q.asOf, (db) =>
-      queryWardOccupancy(db, p, q, groupBy, options),
+    const filter = { institutionId: q.institutionId, wardId: q.wardId, allianceId: q.allianceId };
+    const { rows, asOf } = await this.read(
+      { query: 'ward-occupancy', period: p, filter, groupBy, ...options },
+      q.asOf,
     );
     respond(req, res, q.format, { period: p, groupBy, ...options, ...asOf }, rows);
   }
@@ -80,8 +73,22 @@ export class AnalyticsController {
     const p = period(q);
     const groupBy = q.groupBy ?? ['direction'];
     const unit = q.unit ?? p.unit ?? 'month';
-    const { rows, asOf } = await this.read('referral-volume', q.asOf, (db) =>
-      queryReferralVolume(db, p, q, groupBy, { timeZone: this.config.censusTimeZone, unit }),
+    const filter = {
+      direction: q.direction,
+      setting: q.setting,
+      institutionId: q.institutionId,
+      allianceId: q.allianceId,
+    };
+    const { rows, asOf } = await this.read(
+      {
+        query: 'referral-volume',
+        period: p,
+        filter,
+        groupBy,
+        timeZone: this.config.censusTimeZone,
+        unit,
+      },
+      q.asOf,
     );
     respond(
       req,
@@ -94,12 +101,15 @@ export class AnalyticsController {
 
   @Get('analytics/referrals/downward-kpi')
   @ApiOperation({ summary: 'Tertiary KPI: downward transfers per year, outpatient and inpatient, growth' })
-  downwardKpi(@Query() q: DownwardKpiQueryDto, @Req() req: Request, @Res() res: Response) {
-    const rows = queryDownwardTransferKpi(
-      this.projections.reader('referral-volume'),
-      q.year,
-      q.institutionId,
-      this.config.censusTimeZone,
+  async downwardKpi(@Query() q: DownwardKpiQueryDto, @Req() req: Request, @Res() res: Response) {
+    const { rows } = await this.read(
+      {
+        query: 'downward-kpi',
+        year: q.year,
+        institutionId: q.institutionId,
+        timeZone: this.config.censusTimeZone,
+      },
+      undefined,
     );
     respond(req, res, q.format, { year: q.year }, rows);
   }
@@ -113,23 +123,35 @@ export class AnalyticsController {
       throw new FieldException('allianceId', 'applies to groupBy=alliance only');
     if (groupBy === 'alliance' && q.region)
       throw new FieldException('region', 'applies to groupBy=region only');
-    const { rows, asOf } = await this.read('local-treatment', q.asOf, (db): unknown[] =>
-      groupBy === 'region'
-        ? queryLocalTreatmentByRegion(db, p, q.region, this.config.censusTimeZone)
-        : queryLocalTreatmentByAlliance(db, p, q.allianceId, this.config.censusTimeZone),
+    const { rows, asOf } = await this.read(
+      {
+        query: 'local-treatment',
+        period: p,
+        groupBy,
+        region: q.region,
+        allianceId: q.allianceId,
+        timeZone: this.config.censusTimeZone,
+      },
+      q.asOf,
     );
     respond(req, res, q.format, { period: p, groupBy, ...asOf }, rows);
   }
 
-  /** Live read models, or with `asOf` a replay of the log as it stood then into a scratch projection. */
-  private async read<T>(
-    name: ProjectionName,
+  /**
+   * Live read models, or with `asOf` a replay of the log as it stood then into a scratch projection; either way in a
+   * heavy-work thread within its budget, since a long period or a replay holds a core for a while (issue 15).
+   */
+  private async read(
+    query: AnalyticsQuery,
     asOf: string | undefined,
-    query: (db: Database.Database) => T,
-  ): Promise<{ rows: T; asOf: { asOf?: string; asOfPosition?: string } }> {
-    if (!asOf) return { rows: query(this.projections.reader(name)), asOf: {} };
-    const { position, result } = await this.projections.atTime(name, asOf, query);
-    return { rows: result, asOf: { asOf, asOfPosition: position.toString() } };
+  ): Promise<{ rows: unknown[]; asOf: { asOf?: string; asOfPosition?: string } }> {
+    if (!asOf)
+      return {
+        rows: await this.work.analytics(this.projections.reader(projectionOf(query)), query),
+        asOf: {},
+      };
+    const { position, rows } = await this.work.analyticsAsOf(query, asOf);
+    return { rows, asOf: { asOf, asOfPosition: position.toString() } };
   }
 
   @Get('worklists/:institutionId')

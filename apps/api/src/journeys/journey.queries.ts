@@ -3,7 +3,8 @@ import { Inject } from '@nestjs/common';
 import { journeyValidAt, type JourneyState } from '@carepath/domain';
 import { journeyTimeline, type JourneyTimeline } from '@carepath/projections';
 import { CLOCK, type Clock } from '../store/tokens';
-import { JourneyReader } from './journey.reader';
+import { HeavyWork } from '../work/heavy-work.service';
+import { journeyNotFound, JourneyReader } from './journey.reader';
 
 export interface JourneyView {
   readonly journeyId: string;
@@ -56,10 +57,25 @@ export class GetJourneyHistoryQuery extends Query<{
 
 @QueryHandler(GetJourneyQuery)
 export class GetJourneyHandler implements IQueryHandler<GetJourneyQuery, JourneyView> {
-  constructor(private readonly reader: JourneyReader) {}
+  constructor(
+    private readonly reader: JourneyReader,
+    private readonly work: HeavyWork,
+  ) {}
 
   async execute({ journeyId, travel }: GetJourneyQuery): Promise<JourneyView> {
-    const { state, revision } = await this.reader.get(journeyId, { asOf: travel.asOf });
+    if (travel.asOf) {
+      // A replay: in a heavy-work thread within its budget (issue 15), `validAt` applied there too.
+      const replay = await this.work.journeyAsOf(journeyId, travel.asOf, 'state', travel.validAt);
+      if (replay.revision === 'no-stream') throw journeyNotFound(journeyId);
+      return {
+        journeyId,
+        revision: Number(replay.revision),
+        asOf: travel.asOf,
+        ...(travel.validAt ? { validAt: travel.validAt } : {}),
+        state: replay.state as JourneyState,
+      };
+    }
+    const { state, revision } = await this.reader.getReadable(journeyId);
     return {
       journeyId,
       revision: Number(revision),
@@ -72,11 +88,14 @@ export class GetJourneyHandler implements IQueryHandler<GetJourneyQuery, Journey
 
 @QueryHandler(GetJourneyHistoryQuery)
 export class GetJourneyHistoryHandler implements IQueryHandler<GetJourneyHistoryQuery> {
-  constructor(private readonly reader: JourneyReader) {}
+  constructor(
+    private readonly reader: JourneyReader,
+    private readonly work: HeavyWork,
+  ) {}
 
   /** The history exactly as stored, corrections and entered-in-error events included, never hidden. */
   async execute({ journeyId, asOf }: GetJourneyHistoryQuery) {
-    const { events, revision } = await this.reader.get(journeyId, { asOf });
+    const { events, revision } = asOf ? await this.replay(journeyId, asOf) : await this.reader.get(journeyId);
     // Corrections and voids are shown on the events they amend, never by hiding anything.
     const amendedBy = new Map<string, { correctedBy: string[]; enteredInErrorBy: string | null }>();
     for (const e of events) {
@@ -103,6 +122,13 @@ export class GetJourneyHistoryHandler implements IQueryHandler<GetJourneyHistory
       })),
     };
   }
+
+  /** The stream as recorded by `asOf`, read in a heavy-work thread within its budget (issue 15). */
+  private async replay(journeyId: string, asOf: string) {
+    const replay = await this.work.journeyAsOf(journeyId, asOf, 'events');
+    if (replay.revision === 'no-stream' || !replay.events) throw journeyNotFound(journeyId);
+    return { events: replay.events, revision: replay.revision };
+  }
 }
 
 export class GetJourneyTimelineQuery extends Query<JourneyTimeline> {
@@ -120,7 +146,7 @@ export class GetJourneyTimelineHandler implements IQueryHandler<GetJourneyTimeli
 
   /** Folded from the journey's own stream: always current, corrections applied. Open stays count up to now. */
   async execute({ journeyId }: GetJourneyTimelineQuery): Promise<JourneyTimeline> {
-    const { state } = await this.reader.get(journeyId);
+    const { state } = await this.reader.getReadable(journeyId);
     if (state.status === 'not-opened')
       throw new Error('unreachable: a stream exists but the journey is not opened');
     return journeyTimeline(state, this.clock().toISOString());

@@ -1,7 +1,6 @@
 import type Database from 'better-sqlite3';
 import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import type { EventStore, SqliteEventStore, StoredEvent, StreamPartition } from '@carepath/event-store';
 import {
   guard,
@@ -19,6 +18,7 @@ import {
 import { ProjectionEventError } from './projection';
 import { type ProjectionError, projectionError, type ProjectionStatus } from './projection-runner';
 import type { ReadModelFiles } from './read-model-files';
+import { startWorker } from './worker-thread';
 
 /*
  * A rebuild split over threads. Reading and decoding the log, folding journeys and deriving their rows is pure work
@@ -411,9 +411,6 @@ export async function rebuildInWorker(
   const count = Math.max(1, options.workers);
   const head = await store.headPosition();
   const sink = new JourneyRebuildSink(files, definitions, count);
-  // Compiled, the worker is a sibling .js file and inherits this process's flags (tsconfig-paths); from the
-  // TypeScript sources (tests, ts-node) it needs a transpiler of its own.
-  const typescript = __filename.endsWith('.ts');
   const workers = Array.from({ length: count }, (_, index) => {
     const data: RebuildWorkerData = {
       logFile: store.filename,
@@ -423,12 +420,7 @@ export async function rebuildInWorker(
       partition: { index, count },
       head,
     };
-    return new Worker(join(__dirname, `journey-rebuild.worker.${typescript ? 'ts' : 'js'}`), {
-      workerData: data,
-      ...(typescript
-        ? { execArgv: ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'] }
-        : {}),
-    });
+    return startWorker(join(__dirname, 'journey-rebuild.worker'), { workerData: data });
   });
   const timer = setInterval(() => options.onProgress?.(sink.statuses()), options.progressMs ?? 200);
   const ended = workers.map(() => false);

@@ -1,0 +1,82 @@
+import {
+  type HeldBedRule,
+  type OccupancyFilter,
+  type OccupancyGroup,
+  type Period,
+  type PeriodUnit,
+  queryDownwardTransferKpi,
+  queryLocalTreatmentByAlliance,
+  queryLocalTreatmentByRegion,
+  queryReferralVolume,
+  queryWardOccupancy,
+  type ReferralFilter,
+  type ReferralGroup,
+} from '@carepath/projections';
+import type Database from 'better-sqlite3';
+
+/**
+ * An analytics query as data, so that it can be sent to a heavy-work thread (a function cannot cross threads): the
+ * thread opens the read model's file on a connection of its own and runs it there (issue 15).
+ */
+export type AnalyticsQuery =
+  | {
+      readonly query: 'ward-occupancy';
+      readonly period: Period;
+      readonly filter: OccupancyFilter;
+      readonly groupBy: OccupancyGroup;
+      readonly timeZone: string;
+      readonly heldBedRule: HeldBedRule;
+    }
+  | {
+      readonly query: 'referral-volume';
+      readonly period: Period;
+      readonly filter: ReferralFilter;
+      readonly groupBy: readonly ReferralGroup[];
+      readonly timeZone: string;
+      readonly unit: PeriodUnit;
+    }
+  | {
+      readonly query: 'downward-kpi';
+      readonly year: string;
+      readonly institutionId: string | undefined;
+      readonly timeZone: string;
+    }
+  | {
+      readonly query: 'local-treatment';
+      readonly period: Period;
+      readonly groupBy: 'region' | 'alliance';
+      readonly region: string | undefined;
+      readonly allianceId: string | undefined;
+      readonly timeZone: string;
+    };
+
+/** The projection whose read model answers a query. */
+export function projectionOf(q: AnalyticsQuery): 'ward-occupancy' | 'referral-volume' | 'local-treatment' {
+  switch (q.query) {
+    case 'ward-occupancy':
+      return 'ward-occupancy';
+    case 'referral-volume':
+    case 'downward-kpi':
+      return 'referral-volume';
+    case 'local-treatment':
+      return 'local-treatment';
+  }
+}
+
+export function runAnalyticsQuery(db: Database.Database, q: AnalyticsQuery): unknown[] {
+  switch (q.query) {
+    case 'ward-occupancy':
+      return queryWardOccupancy(db, q.period, q.filter, q.groupBy, {
+        timeZone: q.timeZone,
+        heldBedRule: q.heldBedRule,
+      });
+    case 'referral-volume':
+      return queryReferralVolume(db, q.period, q.filter, q.groupBy, { timeZone: q.timeZone, unit: q.unit });
+    case 'downward-kpi':
+      return queryDownwardTransferKpi(db, q.year, q.institutionId, q.timeZone);
+    case 'local-treatment':
+      return q.groupBy === 'region'
+        ? queryLocalTreatmentByRegion(db, q.period, q.region, q.timeZone)
+        : queryLocalTreatmentByAlliance(db, q.period, q.allianceId, q.timeZone);
+  }
+}
