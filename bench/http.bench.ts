@@ -256,11 +256,11 @@ async function openPool(port: number, size: number): Promise<string[]> {
 async function settle(server: Server, timeoutMs = 120_000): Promise<number> {
   const started = now();
   for (;;) {
-    const health = (await getJson(server.port, '/health')).body as {
-      store: { details: { headPosition: string } };
-      referenceModel: { position: string };
+    // /health answers in the terminus shape (and 503 while not ready, e.g. projections lagging: read anyway).
+    const { details: health } = (await getJson(server.port, '/health')).body as {
+      details: { store: { headPosition: string }; referenceModel: { position: string } };
     };
-    const head = BigInt(health.store.details.headPosition);
+    const head = BigInt(health.store.headPosition);
     // With external projections no projector runs here, so only the reference model is waited for.
     const { projections } =
       PROJECTIONS === 'external'
@@ -514,9 +514,10 @@ function cpuSeconds(pid: number | undefined): number | null {
 
 async function storeStats(server: Server): Promise<{ commits: number; appends: number } | null> {
   const health = await getJson(server.port, '/health').catch(() => null);
-  const details = (
-    health?.body as { store?: { details?: { commits?: number; appends?: number } } } | undefined
-  )?.store?.details;
+  type Counters = { commits?: number; appends?: number };
+  // CarePath answers in the terminus shape; the raw baseline server keeps the older one.
+  const body = health?.body as { details?: { store?: Counters }; store?: { details?: Counters } } | undefined;
+  const details = body?.details?.store ?? body?.store?.details;
   return details?.commits !== undefined && details.appends !== undefined
     ? { commits: details.commits, appends: details.appends }
     : null;

@@ -160,7 +160,7 @@ describe.each<[TestStore, string]>([
     expect(after).toEqual(history);
     expect((await t.read(j).expect(200)).body).toEqual(state);
     const health = (await t.http().get('/health').expect(200)).body as Body;
-    expect(health).toMatchObject({ status: 'up', store: { status: 'up', kind } });
+    expect(health).toMatchObject({ status: 'ok', info: { store: { status: 'up', kind } } });
   });
 
   it('transfers down into a fresh community admission answering the referral', async () => {

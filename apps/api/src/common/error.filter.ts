@@ -5,6 +5,7 @@ import {
   HttpException,
   HttpStatus,
   Logger,
+  Optional,
 } from '@nestjs/common';
 import { DomainError } from '@carepath/domain';
 import {
@@ -14,7 +15,10 @@ import {
   EventStoreUnavailableError,
   WrongExpectedRevisionError,
 } from '@carepath/event-store';
+import { ProjectionUnavailableError } from '@carepath/projections';
 import type { Response } from 'express';
+import { withoutPaths } from '../health/health-report';
+import { ProjectionsService } from '../projections/projections.service';
 import { RevisionConflictException } from './http-errors';
 
 /** Domain codes that mean "no such thing in this journey": 404 rather than 422. */
@@ -32,6 +36,9 @@ const NOT_FOUND_CODES = new Set([
 @Catch()
 export class ErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('http');
+
+  /** Optional: a damaged read model is recognised (and its repair started) only where the projections run. */
+  constructor(@Optional() private readonly projections?: ProjectionsService) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
@@ -84,6 +91,8 @@ export class ErrorFilter implements ExceptionFilter {
         },
       };
     }
+    const unavailable = this.readModelUnavailable(exception);
+    if (unavailable) return unavailable;
     if (exception instanceof EventStoreUnavailableError) {
       return {
         status: HttpStatus.SERVICE_UNAVAILABLE,
@@ -92,7 +101,7 @@ export class ErrorFilter implements ExceptionFilter {
           statusCode: 503,
           error: 'Service Unavailable',
           code: exception instanceof EventStoreBusyError ? 'STORE_BUSY' : 'STORE_UNAVAILABLE',
-          message: exception.message,
+          message: withoutPaths(exception.message),
         },
       };
     }
@@ -113,6 +122,32 @@ export class ErrorFilter implements ExceptionFilter {
       status: HttpStatus.INTERNAL_SERVER_ERROR,
       headers: {},
       body: { statusCode: 500, error: 'Internal Server Error', message: 'Internal server error' },
+    };
+  }
+
+  /**
+   * A read model that cannot serve: being repaired, or found damaged by the query that failed (the repair then
+   * starts here). 503 PROJECTION_UNAVAILABLE, not 500: the runner rebuilds it from the log by itself.
+   */
+  private readModelUnavailable(
+    exception: unknown,
+  ): { status: number; body: object; headers: Record<string, string> } | null {
+    let message: string;
+    if (exception instanceof ProjectionUnavailableError) message = exception.message;
+    else {
+      const damaged = this.projections?.noticeQueryFailure(exception) ?? [];
+      if (damaged.length === 0) return null;
+      message = `Projection ${damaged.join(', ')}: its read-model file is damaged; it is being rebuilt from the log`;
+    }
+    return {
+      status: HttpStatus.SERVICE_UNAVAILABLE,
+      headers: { 'Retry-After': '5' },
+      body: {
+        statusCode: 503,
+        error: 'Service Unavailable',
+        code: 'PROJECTION_UNAVAILABLE',
+        message: withoutPaths(message),
+      },
     };
   }
 }

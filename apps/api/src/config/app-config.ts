@@ -43,6 +43,17 @@ export interface AppConfig {
     readonly analytics: number;
     readonly rebuild: number;
   };
+  /**
+   * `/health/ready` answers 503 while a projection is further behind the log than this, in log positions (events
+   * on the embedded store).
+   */
+  readonly readyMaxProjectionLag: number;
+  /** How long `/health/ready` waits for the store to show it accepts a write, in ms. */
+  readonly readyProbeTimeoutMs: number;
+  /** A projection stopped by a transient failure is retried after this, doubled per failed attempt, in ms. */
+  readonly projectionRetryBaseMs: number;
+  /** The longest wait between two such retries, in ms. */
+  readonly projectionRetryMaxMs: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -130,6 +141,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
       analytics: int(env, 'WORK_BUDGET_ANALYTICS_MS', 15_000, 1),
       rebuild: int(env, 'WORK_BUDGET_REBUILD_MS', 3_600_000, 1),
     },
+    readyMaxProjectionLag: int(env, 'READY_MAX_PROJECTION_LAG', 10_000),
+    readyProbeTimeoutMs: int(env, 'READY_PROBE_TIMEOUT_MS', 2000, 1),
+    projectionRetryBaseMs: int(env, 'PROJECTION_RETRY_BASE_MS', 250, 1),
+    projectionRetryMaxMs: int(env, 'PROJECTION_RETRY_MAX_MS', 30_000, 1),
   };
 }
 

@@ -1,29 +1,56 @@
 import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { EventStore } from '@carepath/event-store';
 import type { Response } from 'express';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { ProjectionsService } from '../projections/projections.service';
 import { LiveReferenceModel } from '../reference/live-reference.model';
 import { EVENT_STORE } from '../store/tokens';
+import { healthReport, type HealthReport } from './health-report';
+import { ReadinessCheck, storeWriteProbeFor } from './readiness.check';
 
+/**
+ * Liveness and readiness, as a load balancer or an orchestrator asks them: `/health/live` says the process
+ * answers (restart it if not), `/health/ready` whether it can do its work (send it traffic if so). Both in the
+ * shape `@nestjs/terminus` gives; 503 when any indicator is down, with the reasons.
+ */
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
-  constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
-    private readonly live: LiveReferenceModel,
-  ) {}
+  private readonly readiness: ReadinessCheck;
 
-  /** 200 when the store answers and the live model runs; 503 otherwise, so a load balancer can act on it. */
+  constructor(
+    @Inject(EVENT_STORE) store: EventStore,
+    @Inject(APP_CONFIG) config: AppConfig,
+    live: LiveReferenceModel,
+    projections: ProjectionsService,
+  ) {
+    this.readiness = new ReadinessCheck(store, storeWriteProbeFor(config), live, projections, config);
+  }
+
+  /** As `/health/ready`: what scripts and probes written before the split ask. */
   @Get()
-  async health(@Res({ passthrough: true }) res: Response) {
-    const store = await this.store.health().catch((error: unknown) => ({
-      status: 'down' as const,
-      kind: 'unknown',
-      details: { error: String(error) },
-    }));
-    const reference = this.live.status;
-    const up = store.status === 'up' && reference.healthy;
-    res.status(up ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
-    return { status: up ? 'up' : 'down', store, referenceModel: reference };
+  @ApiOperation({ summary: 'As /health/ready' })
+  health(@Res({ passthrough: true }) res: Response): Promise<HealthReport> {
+    return this.ready(res);
+  }
+
+  @Get('live')
+  @ApiOperation({ summary: 'The process answers (200 while its event loop runs)' })
+  live(): HealthReport {
+    return healthReport({
+      process: { status: 'up', uptimeSeconds: Math.round(process.uptime()) },
+    });
+  }
+
+  @Get('ready')
+  @ApiOperation({
+    summary:
+      'The store accepts a write, the reference model runs, no projection failed, is damaged or lags past READY_MAX_PROJECTION_LAG; 503 with the reasons otherwise',
+  })
+  async ready(@Res({ passthrough: true }) res: Response): Promise<HealthReport> {
+    const report = await this.readiness.run();
+    res.status(report.status === 'ok' ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
+    return report;
   }
 }

@@ -15,12 +15,15 @@ import {
   ALL_PROJECTIONS,
   ProjectionRunner,
   type ProjectionStatus,
+  ProjectionUnavailableError,
   ReadModelFiles,
 } from '@carepath/projections';
 import type Database from 'better-sqlite3';
 import BetterSqlite from 'better-sqlite3';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { ResourceNotFoundException } from '../common/http-errors';
+import type { IndicatorResult } from '../health/health-report';
+import { withoutPaths } from '../health/health-report';
 import { EVENT_STORE } from '../store/tokens';
 
 export type ProjectionName = (typeof ALL_PROJECTIONS)[number]['name'];
@@ -54,6 +57,7 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
             // until it is swapped in, so it commits in batches, replacing a journey's rows once per batch rather than
             // once per page (docs/benchmarks.md, "Projections": "The API rebuilds in batches too").
             rebuildCommitEvery: API_REBUILD_COMMIT_EVERY,
+            retry: { baseMs: config.projectionRetryBaseMs, maxMs: config.projectionRetryMaxMs },
             logger: { log: (m) => this.logger.log(m), error: (m) => this.logger.error(m) },
           }),
         );
@@ -78,7 +82,15 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
   /** The database a query reads: the generation in service, never a half-built one. */
   reader(name: ProjectionName): Database.Database {
     const runner = this.runners.get(name);
-    if (runner) return runner.reader();
+    if (runner) {
+      try {
+        return runner.reader();
+      } catch (error) {
+        if (error instanceof ProjectionUnavailableError)
+          throw new ProjectionUnavailableException(name, error.reason);
+        throw error;
+      }
+    }
     const current = this.files.current(name);
     if (!current) throw new ProjectionUnavailableException(name, 'not built yet: start apps/projector');
     const open = this.external.get(name);
@@ -103,7 +115,8 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
         state: string;
       }[]
   > {
-    if (this.runners.size > 0) return [...this.runners.values()].map((r) => r.status());
+    // Failures quote SQLite and the file system, whose messages name files by their full path.
+    if (this.runners.size > 0) return [...this.runners.values()].map((r) => withoutPaths(r.status()));
     const head = await this.store.headPosition();
     return this.names().map((name) => {
       let position = 0n;
@@ -124,6 +137,109 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
         state: 'external',
       };
     });
+  }
+
+  /**
+   * A query on a read model failed. When the failure says a file is damaged (by its SQLite code, or by SQLite's
+   * words once a worker thread has passed it on as text), each projection checks its own file and puts a damaged one
+   * under repair. Returns the projections found damaged: the query then answers 503, not 500.
+   */
+  noticeQueryFailure(error: unknown): string[] {
+    const failure = asSqliteFailure(error);
+    if (!failure) return [];
+    if (this.runners.size > 0)
+      return [...this.runners.values()].filter((r) => r.noticeQueryFailure(failure)).map((r) => r.name);
+    // Apps/projector repairs its files; this process only stops reading the generation it had open.
+    for (const { db } of this.external.values()) db.close();
+    this.external.clear();
+    return ['all'];
+  }
+
+  /**
+   * One readiness indicator per projection: down when it failed, is paused or under repair, its file is damaged, or
+   * it is more than `maxLag` positions behind the log it reads.
+   */
+  async readiness(maxLag: number): Promise<Record<string, IndicatorResult>> {
+    const heads = new Map<string, bigint>();
+    const headOf = async (prefixes: readonly string[]) => {
+      const key = prefixes.join('\0');
+      let head = heads.get(key);
+      if (head === undefined) {
+        head = await this.store.headPosition({ streamPrefixes: prefixes });
+        heads.set(key, head);
+      }
+      return head;
+    };
+    const indicators: Record<string, IndicatorResult> = {};
+    for (const definition of ALL_PROJECTIONS) {
+      const name = definition.name;
+      const head = await headOf(definition.streamPrefixes);
+      const runner = this.runners.get(name);
+      const problems: string[] = [];
+      let details: Record<string, unknown>;
+      if (runner) {
+        const damage = runner.checkReadModel();
+        const status = runner.status();
+        const position = BigInt(status.position);
+        const lag = head > position ? head - position : 0n;
+        details = {
+          state: status.state,
+          generation: status.generation,
+          position: status.position,
+          lag: lag.toString(),
+          ...(status.lastError ? { lastError: status.lastError } : {}),
+          ...(status.retry ? { retry: status.retry } : {}),
+        };
+        if (status.state === 'failed') {
+          const at = status.lastError?.position;
+          problems.push(
+            at
+              ? `failed at position ${at} (${status.lastError?.eventType} ${status.lastError?.eventId}): resume or rebuild it once fixed`
+              : 'failed: resume or rebuild it once fixed',
+          );
+        } else if (status.state === 'retrying') {
+          problems.push(
+            `paused by a transient failure; retry ${status.retry?.attempt ?? ''} at ${status.retry?.at ?? '?'}`,
+          );
+        } else if (status.state === 'repairing' || damage !== null) {
+          problems.push(
+            `read-model file damaged (${damage ?? status.lastError?.message}); rebuilding it from the log`,
+          );
+        } else if (status.state === 'stopped') {
+          problems.push('stopped');
+        }
+        if (lag > BigInt(maxLag)) problems.push(`${lag} positions behind the log (bound ${maxLag})`);
+      } else {
+        const current = this.files.current(name);
+        let position = 0n;
+        if (!current) problems.push('not built yet: start apps/projector');
+        else {
+          const damage = this.files.inspect(name, current.generation, ['checkpoint']);
+          if (damage) problems.push(`read-model file damaged (${damage}): rebuild it with apps/projector`);
+          else
+            position = (
+              this.reader(name).prepare('SELECT position FROM checkpoint').safeIntegers(true).get() as {
+                position: bigint;
+              }
+            ).position;
+        }
+        const lag = head > position ? head - position : 0n;
+        if (current && lag > BigInt(maxLag))
+          problems.push(`${lag} positions behind the log (bound ${maxLag})`);
+        details = {
+          state: 'external',
+          generation: current?.generation ?? null,
+          position: position.toString(),
+          lag: lag.toString(),
+        };
+      }
+      indicators[`projection:${name}`] = withoutPaths(
+        problems.length === 0
+          ? { status: 'up', ...details }
+          : { status: 'down', reason: problems.join('; '), ...details },
+      );
+    }
+    return indicators;
   }
 
   /**
@@ -211,6 +327,25 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
     }
     return runner;
   }
+}
+
+/**
+ * The failure as SQLite reported it: its own error, or the text a worker thread passed on (`SQLite: no such table`),
+ * given back the code its words stand for. Null when it is not one that may mean a damaged file.
+ */
+function asSqliteFailure(error: unknown): { code: string; message: string } | null {
+  if (typeof error !== 'object' || error === null) return null;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (typeof message !== 'string') return null;
+  if (typeof code === 'string' && code.startsWith('SQLITE_')) return { code, message };
+  const text = /(file is not a database|database disk image is malformed|no such (table|column)\b.*)/.exec(
+    message,
+  );
+  if (!text) return null;
+  const words = text[1]!;
+  if (words.startsWith('file is not')) return { code: 'SQLITE_NOTADB', message: words };
+  if (words.startsWith('database disk')) return { code: 'SQLITE_CORRUPT', message: words };
+  return { code: 'SQLITE_ERROR', message: words };
 }
 
 /** 503: a read model cannot answer now (failed, not built, or lagging past the wait); the write itself stands. */

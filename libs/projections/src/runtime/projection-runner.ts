@@ -309,8 +309,9 @@ export class ProjectionRunner {
   noticeQueryFailure(error: unknown): boolean {
     if (failureKind(error) !== 'damaged') return false;
     if (this.state === 'repairing') return true;
-    // Damage codes name no file, and a damaged page may be one a quick look does not read: the whole file is checked.
-    return this.checkReadModel({ thorough: true }) !== null;
+    // Damage codes name no file, and a corrupt page may be one a quick look does not read: then every page is read.
+    const code = (error as { code?: unknown }).code;
+    return this.checkReadModel({ thorough: typeof code === 'string' && DAMAGED_SQLITE.test(code) }) !== null;
   }
 
   status(): ProjectionStatus {
