@@ -151,7 +151,7 @@ describe('No request can break CarePath', () => {
         () =>
           t
             .http()
-            .post(`/journeys/${journeyId}/events/${visit.id}/correction`)
+            .post(`/journeys/${journeyId}/events/${visit.id}/corrections`)
             .set(as(CHC))
             .set('Content-Type', 'application/json')
             .send(

@@ -56,6 +56,8 @@ function institutionRoute(intent: InstitutionIntent): [string, object] {
       return [`/institutions/${intent.institutionId}/wards`, intent.body];
     case 'ChangeWardBedCount':
       return [`/institutions/${intent.institutionId}/wards/${intent.wardId}/bed-count`, intent.body];
+    case 'MarkInstitutionEventEnteredInError':
+      return [`/institutions/${intent.institutionId}/events/${intent.eventId}/entered-in-error`, intent.body];
   }
 }
 

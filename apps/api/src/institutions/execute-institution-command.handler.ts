@@ -1,3 +1,4 @@
+import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import {
   decideInstitution,
@@ -10,12 +11,24 @@ import { ResourceNotFoundException } from '../common/http-errors';
 import type { RequestContext } from '../common/request-context';
 import { institutionDecider } from '../reference/institution-directory';
 import { type Decider, StreamWriter, type WriteOutcome } from '../store/stream-writer';
-import type { ChangeBedCountDto, OpenWardDto, RegisterInstitutionDto } from './institution.dto';
+import { CLOCK, type Clock } from '../store/tokens';
+import type {
+  ChangeBedCountDto,
+  MarkInstitutionEventEnteredInErrorDto,
+  OpenWardDto,
+  RegisterInstitutionDto,
+} from './institution.dto';
 
 export type InstitutionIntent =
   | { kind: 'RegisterInstitution'; body: RegisterInstitutionDto }
   | { kind: 'OpenWard'; institutionId: string; body: OpenWardDto }
-  | { kind: 'ChangeWardBedCount'; institutionId: string; wardId: string; body: ChangeBedCountDto };
+  | { kind: 'ChangeWardBedCount'; institutionId: string; wardId: string; body: ChangeBedCountDto }
+  | {
+      kind: 'MarkInstitutionEventEnteredInError';
+      institutionId: string;
+      eventId: string;
+      body: MarkInstitutionEventEnteredInErrorDto;
+    };
 
 export class ExecuteInstitutionCommand extends Command<WriteOutcome & { institutionId: string }> {
   constructor(
@@ -33,7 +46,10 @@ const decider: Decider<InstitutionCommand, InstitutionEvent, InstitutionState> =
 
 @CommandHandler(ExecuteInstitutionCommand)
 export class ExecuteInstitutionCommandHandler implements ICommandHandler<ExecuteInstitutionCommand> {
-  constructor(private readonly writer: StreamWriter) {}
+  constructor(
+    private readonly writer: StreamWriter,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
 
   async execute({
     ctx,
@@ -44,7 +60,11 @@ export class ExecuteInstitutionCommandHandler implements ICommandHandler<Execute
     const outcome = await this.writer.execute(decider, {
       streamId: institutionStreamId(institutionId),
       ctx,
-      occurredAt: intent.body.occurredAt,
+      // Voiding is an administrative act done now; every other command says when it takes effect in care.
+      occurredAt:
+        intent.kind === 'MarkInstitutionEventEnteredInError'
+          ? this.clock().toISOString()
+          : intent.body.occurredAt,
       fingerprint: intent,
       requireExisting:
         intent.kind === 'RegisterInstitution'
@@ -70,6 +90,12 @@ export class ExecuteInstitutionCommandHandler implements ICommandHandler<Execute
               type: 'ChangeWardBedCount',
               metadata,
               data: { institutionId, wardId: intent.wardId, openBeds: intent.body.openBeds },
+            };
+          case 'MarkInstitutionEventEnteredInError':
+            return {
+              type: 'MarkInstitutionEventEnteredInError',
+              metadata,
+              data: { institutionId, targetEventId: intent.eventId, reason: intent.body.reason },
             };
         }
       },

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
-import { TIERS, type Tier } from '@carepath/domain';
+import { INSTITUTION_ERROR_REASONS, TIERS, type Tier } from '@carepath/domain';
 import { CodeId, OccurredAt, Pattern, REGION_CODE } from '../common/validation';
 
 export class RegisterInstitutionDto {
@@ -71,4 +71,12 @@ export class ListInstitutionsQueryDto {
   @IsOptional()
   @Matches(REGION_CODE, { message: '$property must be a district or county code' })
   regionCode?: string;
+}
+
+export class MarkInstitutionEventEnteredInErrorDto {
+  @ApiProperty({ enum: INSTITUTION_ERROR_REASONS })
+  @IsIn(INSTITUTION_ERROR_REASONS, {
+    message: `$property must be one of: ${INSTITUTION_ERROR_REASONS.join(', ')}`,
+  })
+  reason!: (typeof INSTITUTION_ERROR_REASONS)[number];
 }

@@ -2,17 +2,19 @@ import { Body, Controller, Get, Param, Post, Query, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { code } from '../common/params';
+import { code, uuid } from '../common/params';
 import { ResourceNotFoundException } from '../common/http-errors';
 import { Ctx, type RequestContext } from '../common/request-context';
 import { writeHeaders } from '../common/write-response';
-import { InstitutionDirectory } from '../reference/institution-directory';
+import { unreadableInstitutionFacts } from '@carepath/domain';
+import { InstitutionDirectory, type RegisteredInstitution } from '../reference/institution-directory';
 import { LiveReferenceModel } from '../reference/live-reference.model';
 import { ProjectionsService } from '../projections/projections.service';
 import { ExecuteInstitutionCommand, type InstitutionIntent } from './execute-institution-command.handler';
 import {
   ChangeBedCountDto,
   ListInstitutionsQueryDto,
+  MarkInstitutionEventEnteredInErrorDto,
   OpenWardDto,
   RegisterInstitutionDto,
 } from './institution.dto';
@@ -66,7 +68,7 @@ export class InstitutionsController {
           (!query.allianceId || i.allianceId === query.allianceId) &&
           (!query.regionCode || i.regionCode === query.regionCode),
       )
-      .map(({ status: _, ...institution }) => institution);
+      .map(served);
   }
 
   @Get(':institutionId')
@@ -80,8 +82,33 @@ export class InstitutionsController {
       throw new ResourceNotFoundException('INSTITUTION_NOT_FOUND', `Unknown institution ${institutionId}`);
     }
     res.setHeader('ETag', `"${String(revision)}"`);
-    const { status: _, ...institution } = state;
-    return { ...institution, revision: Number(revision) };
+    return { ...served(state), revision: Number(revision) };
+  }
+
+  @Get(':institutionId/events')
+  @ApiOperation({
+    summary: "The institution's ward facts in log order, with their status (to find one to repair)",
+  })
+  async events(@Param('institutionId', code('institutionId')) institutionId: string) {
+    const { state } = await this.directory.find(institutionId);
+    if (state.status !== 'registered') {
+      throw new ResourceNotFoundException('INSTITUTION_NOT_FOUND', `Unknown institution ${institutionId}`);
+    }
+    return { institutionId, facts: state.facts };
+  }
+
+  @Post(':institutionId/events/:eventId/entered-in-error')
+  @ApiOperation({
+    summary: 'Void a ward fact recorded in error, or stored by an older version with an unreadable care time',
+  })
+  markEnteredInError(
+    @Param('institutionId', code('institutionId')) institutionId: string,
+    @Param('eventId', uuid('eventId')) eventId: string,
+    @Ctx() ctx: RequestContext,
+    @Body() body: MarkInstitutionEventEnteredInErrorDto,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    return this.run(res, ctx, { kind: 'MarkInstitutionEventEnteredInError', institutionId, eventId, body });
   }
 
   @Post(':institutionId/wards')
@@ -106,4 +133,13 @@ export class InstitutionsController {
   ) {
     return this.run(res, ctx, { kind: 'ChangeWardBedCount', institutionId, wardId, body });
   }
+}
+
+/**
+ * An institution as clients see it: its facts stay behind `/events`; one that needs repair says so in the list
+ * and answers INSTITUTION_NEEDS_REPAIR everywhere else (docs/robustness.md).
+ */
+function served(state: RegisteredInstitution) {
+  const { status: _, facts: __, ...institution } = state;
+  return unreadableInstitutionFacts(state).length > 0 ? { ...institution, needsRepair: true } : institution;
 }

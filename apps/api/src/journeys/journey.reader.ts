@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   decideJourney,
+  DomainError,
   evolveJourney,
   initialJourneyState,
   JOURNEY_EVENT_TYPES,
@@ -8,6 +9,7 @@ import {
   type JourneyEvent,
   type JourneyState,
   journeyStreamId,
+  unreadableFacts,
 } from '@carepath/domain';
 import type { EventStore, StoredEvent } from '@carepath/event-store';
 import { ResourceNotFoundException } from '../common/http-errors';
@@ -57,5 +59,25 @@ export class JourneyReader {
     const loaded = await this.load(journeyId, options);
     if (loaded.revision === 'no-stream') throw journeyNotFound(journeyId);
     return { ...loaded, revision: loaded.revision };
+  }
+
+  /**
+   * A journey whose care can be read: one holding a fact an older version stored with an unreadable care time
+   * answers JOURNEY_NEEDS_REPAIR naming it, since no state or timeline built around it can be right. Its history
+   * (`get`) stays readable, so the fact can be found and voided or corrected.
+   */
+  async getReadable(
+    journeyId: string,
+  ): Promise<{ state: JourneyState; revision: bigint; events: StoredEvent[] }> {
+    const loaded = await this.get(journeyId);
+    const unreadable = unreadableFacts(loaded.state)[0];
+    if (unreadable) {
+      throw new DomainError(
+        'JOURNEY_NEEDS_REPAIR',
+        'An event of this journey has a care time that cannot be read: enter it in error or correct it first.',
+        { journeyId, eventId: unreadable.eventId, eventType: unreadable.type },
+      );
+    }
+    return loaded;
   }
 }

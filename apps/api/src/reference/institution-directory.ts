@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import {
+  DomainError,
   entryOf,
   evolveInstitution,
   initialInstitutionState,
@@ -8,6 +9,7 @@ import {
   type InstitutionSnapshot,
   type InstitutionState,
   institutionStreamId,
+  unreadableInstitutionFacts,
   type WardSnapshot,
 } from '@carepath/domain';
 import { ResourceNotFoundException } from '../common/http-errors';
@@ -63,6 +65,15 @@ export class InstitutionDirectory {
       throw new ResourceNotFoundException(
         'INSTITUTION_NOT_FOUND',
         `Unknown institution in ${field}: ${institutionId}`,
+      );
+    }
+    // Only this institution is held up until its bad ward fact is voided; every other one works on.
+    const unreadable = unreadableInstitutionFacts(state)[0];
+    if (unreadable) {
+      throw new DomainError(
+        'INSTITUTION_NEEDS_REPAIR',
+        `Institution ${institutionId} has a ward event whose care time cannot be read: enter it in error first.`,
+        { institutionId, eventId: unreadable.eventId, eventType: unreadable.type },
       );
     }
     return state;

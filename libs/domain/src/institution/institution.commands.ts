@@ -19,4 +19,15 @@ export type ChangeWardBedCount = Readonly<{
   metadata: CommandMetadata;
 }>;
 
-export type InstitutionCommand = RegisterInstitution | OpenWard | ChangeWardBedCount;
+export type MarkInstitutionEventEnteredInError = Readonly<{
+  type: 'MarkInstitutionEventEnteredInError';
+  data: {
+    institutionId: string;
+    targetEventId: string;
+    reason: 'wrong-entry' | 'unreadable-care-time' | 'duplicate';
+  };
+  metadata: CommandMetadata;
+}>;
+
+export type InstitutionCommand =
+  RegisterInstitution | OpenWard | ChangeWardBedCount | MarkInstitutionEventEnteredInError;

@@ -175,4 +175,80 @@ describe('institution decider', () => {
       ).toThrow(expect.objectContaining({ code: 'WARD_NOT_FOUND' }));
     });
   });
+
+  describe('ward facts an older version stored with an unreadable care time (docs/robustness.md)', () => {
+    const unreadable = {
+      event: {
+        type: 'WardBedCountChanged',
+        data: { institutionId: 'HOSP-CY-01', wardId: 'icu', openBeds: 6, previousOpenBeds: 4 },
+      } as InstitutionEvent,
+      occurredAt: '2026-W09-1T10:00:00Z',
+    };
+    const change = {
+      type: 'ChangeWardBedCount',
+      data: { institutionId: 'HOSP-CY-01', wardId: 'icu', openBeds: 8 },
+    } as const;
+
+    it('shapes no ward and holds up the institution until it is voided', () => {
+      const state = given({ event: registered }, { event: wardOpened }, unreadable);
+      expect(state.status === 'registered' && state.wards.icu?.openBeds).toBe(4);
+      expect(() => when(change, state)).toThrow(
+        expect.objectContaining({ code: 'INSTITUTION_NEEDS_REPAIR' }),
+      );
+      expect(
+        when(
+          {
+            type: 'MarkInstitutionEventEnteredInError',
+            data: { institutionId: 'HOSP-CY-01', targetEventId: 'e-2', reason: 'unreadable-care-time' },
+          },
+          state,
+        ),
+      ).toEqual([
+        {
+          type: 'InstitutionEventEnteredInError',
+          data: {
+            institutionId: 'HOSP-CY-01',
+            targetEventId: 'e-2',
+            targetType: 'WardBedCountChanged',
+            wardId: 'icu',
+            reason: 'unreadable-care-time',
+          },
+        },
+      ]);
+    });
+
+    it('voided, it is skipped, and so is a voided opening with its ward', () => {
+      const voided = given({ event: registered }, { event: wardOpened }, unreadable, {
+        event: {
+          type: 'InstitutionEventEnteredInError',
+          data: {
+            institutionId: 'HOSP-CY-01',
+            targetEventId: 'e-2',
+            targetType: 'WardBedCountChanged',
+            wardId: 'icu',
+            reason: 'unreadable-care-time',
+          },
+        },
+      });
+      expect(when(change, voided)).toHaveLength(1);
+      const noWard = given(
+        { event: registered },
+        { event: wardOpened },
+        {
+          event: {
+            type: 'InstitutionEventEnteredInError',
+            data: {
+              institutionId: 'HOSP-CY-01',
+              targetEventId: 'e-1',
+              targetType: 'WardOpened',
+              wardId: 'icu',
+              reason: 'wrong-entry',
+            },
+          },
+        },
+      );
+      expect(noWard.status === 'registered' && Object.keys(noWard.wards)).toEqual([]);
+      expect(() => when(change, noWard)).toThrow(expect.objectContaining({ code: 'WARD_NOT_FOUND' }));
+    });
+  });
 });

@@ -25,11 +25,30 @@ export type WardBedCountChanged = DomainEvent<
   { institutionId: string; wardId: string; openBeds: number; previousOpenBeds: number }
 >;
 
-export type InstitutionEvent = InstitutionRegistered | WardOpened | WardBedCountChanged;
+/**
+ * A ward fact recorded in error (or stored by an older version with a care time that cannot be read) is voided,
+ * never deleted: the fold skips it from then on (docs/robustness.md, repair inside the model).
+ */
+export type InstitutionEventEnteredInError = DomainEvent<
+  'InstitutionEventEnteredInError',
+  {
+    institutionId: string;
+    targetEventId: string;
+    targetType: 'WardOpened' | 'WardBedCountChanged';
+    wardId: string;
+    reason: 'wrong-entry' | 'unreadable-care-time' | 'duplicate';
+  }
+>;
+
+export type InstitutionEvent =
+  InstitutionRegistered | WardOpened | WardBedCountChanged | InstitutionEventEnteredInError;
 export type InstitutionEventType = InstitutionEvent['type'];
 
 export const INSTITUTION_EVENT_TYPES: readonly InstitutionEventType[] = [
   'InstitutionRegistered',
   'WardOpened',
   'WardBedCountChanged',
+  'InstitutionEventEnteredInError',
 ];
+
+export const INSTITUTION_ERROR_REASONS = ['wrong-entry', 'unreadable-care-time', 'duplicate'] as const;

@@ -176,6 +176,7 @@ export type JourneyCommand =
  * correctable: a wrong patient or institution is entered-in-error and recorded again.
  */
 export const CORRECTABLE_FIELDS: Readonly<Record<CorrectableEventType, readonly string[]>> = {
+  JourneyOpened: [],
   VisitRecorded: ['visitType', 'diagnosisCode'],
   PatientAdmitted: ['bedId'],
   LeaveStarted: [],

@@ -903,4 +903,80 @@ describe('journey decider', () => {
         .thenFails('EVENT_NOT_CORRECTABLE');
     });
   });
+
+  describe('facts an older version stored with an unreadable care time (docs/robustness.md)', () => {
+    const unreadableOpening = past(opened.event, { occurredAt: '20260301T100000Z' }, 'e-open');
+    const unreadableVisit = past(firstVisit.event, { occurredAt: '2026-03-01T10:00:00,5Z' }, 'e-visit');
+
+    it('an unreadable visit shapes nothing and holds up every command but its repair', () => {
+      const given = spec([opened, unreadableVisit]);
+      expect(given.state.status === 'open' && Object.keys(given.state.visits)).toEqual([]);
+      given
+        .when(cmd('CloseJourney', {}, at(CHC, '2026-03-02T09:00:00+08:00')))
+        .thenFails('JOURNEY_NEEDS_REPAIR');
+      given
+        .when(
+          cmd(
+            'MarkEnteredInError',
+            { targetEventId: 'e-visit', reason: 'other' },
+            at(CHC, '2026-03-05T00:00:00Z'),
+          ),
+        )
+        .then([
+          {
+            type: 'EventEnteredInError',
+            data: { targetEventId: 'e-visit', targetType: 'VisitRecorded', reason: 'other' },
+          },
+        ]);
+    });
+
+    it('voided, the journey takes commands again', () => {
+      spec([
+        opened,
+        unreadableVisit,
+        past({
+          type: 'EventEnteredInError',
+          data: { targetEventId: 'e-visit', targetType: 'VisitRecorded', reason: 'other' },
+        }),
+      ])
+        .when(cmd('CloseJourney', {}, at(CHC, '2026-03-02T09:00:00+08:00')))
+        .then([{ type: 'JourneyClosed', data: { journeyId: 'j-1' } }]);
+    });
+
+    it('an unreadable opening still opens the journey, and a correction of its care time repairs it', () => {
+      const given = spec([unreadableOpening]);
+      expect(given.state.status).toBe('open');
+      given
+        .when(cmd('CloseJourney', {}, at(CHC, '2026-03-02T09:00:00+08:00')))
+        .thenFails('JOURNEY_NEEDS_REPAIR');
+      const repaired = spec([
+        unreadableOpening,
+        past({
+          type: 'EventCorrected',
+          data: {
+            targetEventId: 'e-open',
+            targetType: 'JourneyOpened',
+            occurredAt: '2026-03-01T10:00:00Z',
+            data: {},
+          },
+        }),
+      ]);
+      expect(repaired.state.status === 'open' && repaired.state.openedAt).toBe('2026-03-01T10:00:00Z');
+      repaired
+        .when(cmd('CloseJourney', {}, at(CHC, '2026-03-02T09:00:00+08:00')))
+        .then([{ type: 'JourneyClosed', data: { journeyId: 'j-1' } }]);
+    });
+
+    it('the opening is never voided: it frames the stream', () => {
+      spec([unreadableOpening])
+        .when(
+          cmd(
+            'MarkEnteredInError',
+            { targetEventId: 'e-open', reason: 'other' },
+            at(CHC, '2026-03-05T00:00:00Z'),
+          ),
+        )
+        .thenFails('EVENT_NOT_CORRECTABLE');
+    });
+  });
 });

@@ -1,3 +1,4 @@
+import { careTimeMs } from '../shared/care-time';
 import { DomainError } from '../shared/domain-error';
 import type { CommandMetadata } from '../shared/event';
 import { entryOf, type IdRecord } from '../shared/id-record';
@@ -20,6 +21,7 @@ import type {
   ReferralStatus,
   JourneyState,
 } from './journey.state';
+import { unreadableFacts } from './journey.state';
 import { computeDeadline } from './referral-deadline';
 
 /**
@@ -58,6 +60,16 @@ export function decideJourney(command: JourneyCommand, state: JourneyState): Jou
   // Corrections stay possible after closing: records are kept for decades and mistakes surface late (domain.md).
   if (command.type === 'MarkEnteredInError') return markEnteredInError(command, state);
   if (command.type === 'CorrectEvent') return correctEvent(command, state);
+  // A fact an older version stored with an unreadable care time cannot be judged against: repair it first
+  // (docs/robustness.md, "Nothing in the log can stop the engine"). Only this journey is held up.
+  const unreadable = unreadableFacts(state)[0];
+  if (unreadable) {
+    throw new DomainError(
+      'JOURNEY_NEEDS_REPAIR',
+      'An event of this journey has a care time that cannot be read: enter it in error or correct it first.',
+      { eventId: unreadable.eventId, eventType: unreadable.type },
+    );
+  }
   if (state.status === 'closed') {
     throw new DomainError('JOURNEY_CLOSED', 'This journey is closed.', { journeyId: state.journeyId });
   }
@@ -118,7 +130,7 @@ export function decideJourney(command: JourneyCommand, state: JourneyState): Jou
         throw wrongSide(referral, 'Only the requesting or receiving institution expires a referral.');
       }
       requireStatus(referral, ['requested', 'received']);
-      if (Date.parse(metadata.occurredAt) < Date.parse(referral.deadline)) {
+      if (careTimeMs(metadata.occurredAt) < careTimeMs(referral.deadline)) {
         throw new DomainError('REFERRAL_NOT_OVERDUE', 'The referral is not past its decision deadline.', {
           referralId: referral.referralId,
           deadline: referral.deadline,
@@ -480,8 +492,9 @@ function dischargePatient(command: DischargePatient, state: OpenedJourneyState):
   ];
 }
 
+// Opening and closing frame the stream itself; a wrong journey is handled by voiding its facts.
 const VOIDABLE_TYPES: readonly string[] = [
-  ...CORRECTABLE_EVENT_TYPES,
+  ...CORRECTABLE_EVENT_TYPES.filter((type) => type !== 'JourneyOpened'),
   'UpwardReferralRequested',
   'DownwardReferralRequested',
   'ReferralReceived',
@@ -647,7 +660,7 @@ function alreadyAdmitted(current: AdmissionRecord): DomainError {
 }
 
 function notBeforeAdmission(metadata: CommandMetadata, admission: AdmissionRecord): void {
-  if (Date.parse(metadata.occurredAt) < Date.parse(admission.admittedAt)) {
+  if (careTimeMs(metadata.occurredAt) < careTimeMs(admission.admittedAt)) {
     throw new DomainError('OCCURRED_BEFORE_ADMISSION', 'This happens before the admission it belongs to.', {
       admissionId: admission.admissionId,
       admittedAt: admission.admittedAt,

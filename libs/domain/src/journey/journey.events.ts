@@ -218,6 +218,8 @@ export const JOURNEY_EVENT_TYPES: readonly JourneyEventType[] = [
 
 /** Facts recorded about care (dates, codes) that a clinician may need to correct; workflow events are voided instead. */
 export const CORRECTABLE_EVENT_TYPES = [
+  // Its care time only: the repair for an opening whose time an older version stored unreadable.
+  'JourneyOpened',
   'VisitRecorded',
   'PatientAdmitted',
   'LeaveStarted',

@@ -1,3 +1,4 @@
+import { careTimeMs, parseCareTime } from '../shared/care-time';
 import type { RecordedDomainEvent } from '../shared/event';
 import { emptyIdRecord, entryOf, type IdRecord, withEntry } from '../shared/id-record';
 import type {
@@ -92,7 +93,11 @@ export interface RehabSessionRecord {
   readonly occurredAt: string;
 }
 
-/** One recorded event as it now stands: corrected payload and care time, or voided (entered in error). */
+/**
+ * One recorded event as it now stands: corrected payload and care time, or voided (entered in error). `unreadable`:
+ * its care time does not parse (an older version wrote it, docs/robustness.md): it is kept so it can be voided or
+ * corrected, but it shapes nothing, and the journey needs repair until then.
+ */
 export interface FactEntry {
   readonly eventId: string;
   readonly type: Exclude<JourneyEvent['type'], 'EventEnteredInError' | 'EventCorrected'>;
@@ -100,7 +105,7 @@ export interface FactEntry {
   /** The institution that recorded it: only it may correct or void it. */
   readonly recordedBy: string;
   readonly data: IdRecord<unknown>;
-  readonly status: 'as-recorded' | 'corrected' | 'entered-in-error';
+  readonly status: 'as-recorded' | 'corrected' | 'entered-in-error' | 'unreadable';
 }
 
 export interface OpenedJourneyState {
@@ -136,7 +141,7 @@ export function evolveJourney(state: JourneyState, event: RecordedDomainEvent<Jo
           ...fact,
           occurredAt: event.data.occurredAt,
           data: { ...fact.data, ...event.data.data },
-          status: 'corrected',
+          status: parseCareTime(event.data.occurredAt) === null ? 'unreadable' : 'corrected',
         };
       });
       return refold(state, facts);
@@ -148,8 +153,11 @@ export function evolveJourney(state: JourneyState, event: RecordedDomainEvent<Jo
         occurredAt: event.metadata.occurredAt,
         recordedBy: event.metadata.institutionId,
         data: event.data,
-        status: 'as-recorded',
+        status: parseCareTime(event.metadata.occurredAt) === null ? 'unreadable' : 'as-recorded',
       };
+      if (fact.status === 'unreadable' && fact.type !== 'JourneyOpened') {
+        return state.status === 'not-opened' ? state : { ...state, facts: [...state.facts, fact] };
+      }
       const facts = state.status === 'not-opened' ? [fact] : [...state.facts, fact];
       const next = applyFact(state, fact, facts);
       return next.status === 'not-opened' || next.facts === facts ? next : { ...next, facts };
@@ -161,10 +169,24 @@ export function evolveJourney(state: JourneyState, event: RecordedDomainEvent<Jo
 function refold(state: OpenedJourneyState, facts: readonly FactEntry[]): JourneyState {
   let derived: JourneyState = initialJourneyState();
   for (const fact of facts) {
-    if (fact.status !== 'entered-in-error') derived = applyFact(derived, fact, facts);
+    if (shapesState(fact)) derived = applyFact(derived, fact, facts);
   }
   if (derived.status === 'not-opened') return { ...state, facts };
   return derived.facts === facts ? derived : { ...derived, facts };
+}
+
+/**
+ * Whether a fact shapes the derived records. An unreadable opening still opens the journey (who and where need no
+ * care time), so the journey can be found and repaired.
+ */
+const shapesState = (fact: FactEntry): boolean =>
+  fact.status === 'as-recorded' ||
+  fact.status === 'corrected' ||
+  (fact.status === 'unreadable' && fact.type === 'JourneyOpened');
+
+/** Facts whose care time does not parse: until they are voided or corrected, the journey needs repair. */
+export function unreadableFacts(state: JourneyState): readonly FactEntry[] {
+  return state.status === 'not-opened' ? [] : state.facts.filter((f) => f.status === 'unreadable');
 }
 
 /**
@@ -173,8 +195,9 @@ function refold(state: OpenedJourneyState, facts: readonly FactEntry[]): Journey
  */
 export function journeyValidAt(state: JourneyState, validAt: string): JourneyState {
   if (state.status === 'not-opened') return state;
-  const at = Date.parse(validAt);
-  const facts = state.facts.filter((f) => Date.parse(f.occurredAt) <= at);
+  const at = careTimeMs(validAt);
+  // An unreadable care time (NaN) is never at or before anything: such a fact is left out.
+  const facts = state.facts.filter((f) => careTimeMs(f.occurredAt) <= at);
   const folded = refold(state, facts);
   // A journey not yet opened at that time has no care state; its facts list says so.
   return folded.status !== 'not-opened' && facts.some((f) => f.type === 'JourneyOpened')

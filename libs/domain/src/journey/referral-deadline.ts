@@ -1,3 +1,4 @@
+import { careTimeMs } from '../shared/care-time';
 import type { DeadlinePolicy } from './journey.commands';
 import type { ReferralPriority } from './journey.events';
 
@@ -26,7 +27,7 @@ export function computeDeadline(
   priority: ReferralPriority,
   policy: DeadlinePolicy,
 ): string {
-  const start = Date.parse(requestedAt);
+  const start = careTimeMs(requestedAt);
   switch (priority) {
     case 'green-channel':
       return formatInOffset(start + policy.greenChannelMinutes * MINUTE, policy.utcOffsetMinutes);

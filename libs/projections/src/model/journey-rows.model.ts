@@ -15,7 +15,7 @@ const toFact = (entry: FactEntry): Fact => ({
   type: entry.type,
   occurredAt: entry.occurredAt,
   data: entry.data,
-  voided: entry.status === 'entered-in-error',
+  voided: entry.status === 'entered-in-error' || entry.status === 'unreadable',
 });
 
 function factsAbout(state: OpenedJourneyState, field: 'admissionId' | 'referralId', id: string): Fact[] {

@@ -6,6 +6,7 @@ import {
   type JourneyState,
   type OpenedJourneyState,
   type RecordedDomainEvent,
+  unreadableFacts,
 } from '@carepath/domain';
 import type { StoredEvent } from '@carepath/event-store';
 import { ProjectionEventError } from './projection';
@@ -104,7 +105,7 @@ export class JourneyFolder {
         continue;
       }
       this.dirty.delete(journeyId);
-      const state = folded.state;
+      const state = rowsOf(folded.state);
       guard(last, () => write(journeyId, state, fresh, last));
       this.remember(journeyId, folded);
       this.written.push(journeyId);
@@ -116,7 +117,7 @@ export class JourneyFolder {
   /** Writes every open journey taken in since the last flush; a commit of the batch follows. */
   flush(write: JourneyWrite): void {
     for (const [journeyId, { folded, fresh, last }] of this.dirty) {
-      const state = folded.state.status === 'not-opened' ? null : folded.state;
+      const state = rowsOf(folded.state);
       guard(last, () => write(journeyId, state, fresh, last));
     }
     // Only once every row is written: a failure above leaves the cache as it was before the batch.
@@ -241,6 +242,16 @@ function evolveOne(state: JourneyState, event: StoredEvent): JourneyState {
   } catch (error) {
     throw new ProjectionEventError(event, error);
   }
+}
+
+/**
+ * The state a journey's rows are derived from; null for none. A journey holding a fact whose care time cannot be
+ * read (an older version stored it) has no rows until that fact is voided or corrected: only its own figures wait,
+ * the projection goes on (docs/robustness.md, "Nothing in the log can stop the engine").
+ */
+function rowsOf(state: JourneyState): OpenedJourneyState | null {
+  if (state.status === 'not-opened' || unreadableFacts(state).length > 0) return null;
+  return state;
 }
 
 /** Runs `run`, naming `event` in any failure that does not already name one. */

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { journeyStays } from '../model/journey-rows.model';
 import { journeyProjection } from '../runtime/journey-projection';
+import { parseCareTime } from '@carepath/domain';
 
 /** Stays as census segments, wards and their bed counts over care time (domain.md, bed occupancy). */
 export const wardOccupancyProjection = journeyProjection({
@@ -55,6 +56,11 @@ export const wardOccupancyProjection = journeyProjection({
     );
     const upsertWard = db.prepare('INSERT OR REPLACE INTO wards VALUES (?, ?, ?)');
     const insertBedCount = db.prepare('INSERT OR IGNORE INTO bed_counts VALUES (?, ?, ?, ?, ?)');
+    const deleteBedCount = db.prepare('DELETE FROM bed_counts WHERE event_id = ?');
+    // A voided opening takes its ward out, unless a bed count of it still stands.
+    const deleteWard = db.prepare(
+      'DELETE FROM wards WHERE institution_id = ?1 AND ward_id = ?2 AND NOT EXISTS (SELECT 1 FROM bed_counts WHERE institution_id = ?1 AND ward_id = ?2)',
+    );
     return (event) => {
       const d = event.data as Record<string, unknown>;
       switch (event.type) {
@@ -62,16 +68,19 @@ export const wardOccupancyProjection = journeyProjection({
           upsertInstitution.run(d.institutionId, d.tier, d.allianceId ?? null, d.regionCode);
           return;
         case 'WardOpened':
-        case 'WardBedCountChanged':
+        case 'WardBedCountChanged': {
+          // Open bed-days follow the bed count over care time (domain.md), so it lands on its occurredAt. One an
+          // older version stored unreadable counts nowhere: the institution's fold holds it until it is voided.
+          const from = parseCareTime(event.metadata.occurredAt);
+          if (from === null) return;
           if (event.type === 'WardOpened') upsertWard.run(d.institutionId, d.wardId, d.specialty);
-          // Open bed-days follow the bed count over care time (domain.md), so it lands on its occurredAt.
-          insertBedCount.run(
-            event.id,
-            d.institutionId,
-            d.wardId,
-            Date.parse(String(event.metadata.occurredAt)),
-            d.openBeds,
-          );
+          insertBedCount.run(event.id, d.institutionId, d.wardId, from, d.openBeds);
+          return;
+        }
+        case 'InstitutionEventEnteredInError':
+          // Deletes by the voided event's id: applying the void twice, or before a rebuild, ends the same.
+          deleteBedCount.run(d.targetEventId);
+          if (d.targetType === 'WardOpened') deleteWard.run(d.institutionId, d.wardId);
           return;
         default:
           throw new Error(`unknown institution event type ${event.type}`);
