@@ -13,6 +13,9 @@ const base = {
   moduleNameMapper,
 };
 module.exports = {
+  // Specs wait on conditions, never on time; this only bounds a hang. The API starts worker threads from the
+  // TypeScript sources in specs (seconds each on a loaded 2-core CI machine), which Jest's 5 s default does not allow.
+  testTimeout: 30_000,
   projects: [
     {
       ...base,
