@@ -5,7 +5,8 @@ type Body = Record<string, any>;
 
 /**
  * Read models through the real app: every figure below is worked out by hand in a comment from the journeys
- * recorded here (formulas: domain.md, "Indicators"). Writes ask for `consistency=projected`, so no test sleeps.
+ * recorded here (formulas: docs/domain.md, "Indicators"). Writes ask for `consistency=projected`, so no test
+ * sleeps.
  */
 describe.each<TestStore>(['sqlite', 'esdb'])(
   'Analytics, worklists and timelines through the real API (%s store)',

@@ -5,8 +5,9 @@ type Body = Record<string, any>;
 
 /*
  * The live census of a sequential ward (序贯病房) while the patient is upstairs with the community bed held, under
- * each configured HELD_BED_RULE: it must count the patient where the midnight census does (domain.md, "Sequential
- * ward": never in two censuses at once). Writes ask for `consistency=projected`, so nothing sleeps.
+ * each configured HELD_BED_RULE: it must count the patient where the midnight census does (docs/domain.md,
+ * "Sequential ward (held beds)": never in two censuses at once). Writes ask for `consistency=projected`, so nothing
+ * sleeps.
  */
 describe.each(['physical', 'held-bed'] as const)('The live census with HELD_BED_RULE=%s', (rule) => {
   let t: TestApp;

@@ -13,7 +13,7 @@ export interface Preset {
   readonly communityCentres: number;
   /** Medical alliances, each led by one tertiary hospital (with one secondary hospital as a member). */
   readonly hospitals: number;
-  /** Per year at scale 1 (domain.md, "Figures from the source articles"). */
+  /** Per year at scale 1 (docs/domain.md, "Figures from the source articles"). */
   readonly upwardReferrals: number;
   readonly downwardReferrals: number;
   readonly communityBeds: number;
@@ -27,7 +27,8 @@ export interface Preset {
 }
 
 /** Chaoyang district (Beijing), 2023: 52 community centres, 4 urban medical groups led by tertiary hospitals,
- *  60,156 upward and 114,696 downward transfers, 1,018 community beds (domain.md). */
+ *  60,156 upward and 114,696 downward transfers, 1,018 community beds (docs/domain.md, "Figures from the source
+ *  articles"). */
 export const PRESETS: Readonly<Record<string, Preset>> = {
   'chaoyang-2023': {
     name: 'chaoyang-2023',
@@ -45,7 +46,8 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
     inRegionRate: 1,
   },
   /** Shanghai, first half of 2024: 248 community centres; community visits were 38.9% of residents' outpatient
-   *  visits (38.851 M, domain.md), so about 99.9 M outpatient visits in all. No referral figures are quoted. */
+   *  visits (38.851 M, docs/domain.md, "Figures from the source articles"), so about 99.9 M outpatient visits in
+   *  all. No referral figures are quoted. */
   'shanghai-h1-2024': {
     name: 'shanghai-h1-2024',
     from: '2024-01-01',
@@ -61,8 +63,9 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
     residentsCommunityShare: 0.389,
     inRegionRate: 1,
   },
-  /** Zhaohua (Guangyuan, Sichuan), a county medical community aiming at 90% in-county treatment (domain.md). The
-   *  visit volume is an assumption (1 M a year at scale 1); the sources give rates, not counts. */
+  /** Zhaohua (Guangyuan, Sichuan), a county medical community aiming at 90% in-county treatment (docs/domain.md,
+   *  "Figures from the source articles"). The visit volume is an assumption (1 M a year at scale 1); the sources
+   *  give rates, not counts. */
   'zhaohua-county': {
     name: 'zhaohua-county',
     from: '2023-01-01',
@@ -126,7 +129,8 @@ export interface PlannedVisit {
 export type Decision =
   | { readonly kind: 'accepted'; readonly at: number; readonly rejectedInErrorFirst: boolean }
   | { readonly kind: 'rejected'; readonly at: number; readonly reason: RejectReason }
-  /** A rejection for capacity naming another institution of the receiver's alliance (domain.md). */
+  /** A capacity rejection naming another member of the receiver's alliance (docs/domain.md, "Referral workflow
+   *  states"). */
   | { readonly kind: 'redirected'; readonly at: number; readonly to: string };
 
 export interface PlannedReferral {
@@ -271,7 +275,7 @@ class PlanBuilder {
         ],
       });
       // A secondary member makes redirects within the alliance possible both ways; its ward is kept tiny so that
-      // busy days admit on extra beds (加床), which count as occupied but not as open (domain.md).
+      // busy days admit on extra beds (加床), occupied but not open beds (docs/domain.md, "Bed occupancy").
       this.institutions.push({
         institutionId: `SIM-SEC-${a}`,
         name: `Simulated secondary hospital ${a}`,

@@ -28,7 +28,9 @@ function period(query: { period?: string; from?: string; to?: string }): Period 
   }
 }
 
-/** Indicator read models (domain.md, "Indicators"); every figure comes from the projections, never the log. */
+/**
+ * Indicator read models (docs/domain.md, "Indicators"); every figure comes from the projections, never the log.
+ */
 @ApiTags('analytics')
 @ApiProduces('application/json', 'text/csv')
 @Controller()

@@ -60,8 +60,8 @@ export function OccurredAt(description = 'When it happened in care (RFC 3339 wit
 }
 
 /**
- * Events hold a pseudonymous id only (domain.md, "Privacy"): refuse what looks like a resident ID number or
- * a mainland mobile number, the two identifiers most often pasted by mistake.
+ * Events hold a pseudonymous id only (docs/domain.md, "Privacy"): refuse what looks like a resident ID number
+ * or a mainland mobile number, the two identifiers most often pasted by mistake.
  */
 export function PseudonymousId() {
   return applyDecorators(

@@ -24,9 +24,12 @@ export interface AppConfig {
   readonly readModelDir: string;
   /** `in-process`: the API runs the projections; `external`: apps/projector does, the API only reads. */
   readonly projections: 'in-process' | 'external';
-  /** Time zone of the midnight census and of period boundaries (domain.md: Asia/Shanghai). */
+  /** Time zone of the midnight census and of period boundaries (docs/domain.md, "Indicators"): Asia/Shanghai. */
   readonly censusTimeZone: string;
-  /** Where a patient on leave from a held bed is counted at midnight (domain.md: default where they are). */
+  /**
+   * Where a patient on leave from a held bed is counted at midnight (docs/domain.md, "Sequential ward (held beds)"):
+   * by default where they are.
+   */
   readonly heldBedRule: 'physical' | 'held-bed';
   /** How long a write with consistency=projected waits for the read models, in ms. */
   readonly projectedWaitMs: number;
@@ -113,7 +116,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     eventStoreConnectionString: connectionString(env),
     databaseFile: env.DATABASE_FILE ?? 'data/carepath.db',
     bodyLimit: env.BODY_LIMIT ?? '64kb',
-    // Defaults from domain.md ("Referral workflow states"): green channel 2 h, urgent 24 h, routine 2 working days.
+    // Defaults (docs/domain.md, "Referral workflow states"): green channel 2 h, urgent 24 h, routine 2 working days.
     deadlinePolicy: {
       greenChannelMinutes: int(env, 'REFERRAL_DEADLINE_GREEN_CHANNEL_MINUTES', 120, 1),
       urgentMinutes: int(env, 'REFERRAL_DEADLINE_URGENT_MINUTES', 24 * 60, 1),

@@ -25,7 +25,7 @@ interface CensusEntry {
   readonly journeyId: string;
   readonly institutionId: string;
   readonly wardId: string;
-  /** False while on leave: the patient is physically elsewhere (domain.md, sequential ward). */
+  /** False while on leave: the patient is elsewhere (docs/domain.md, "Sequential ward (held beds)"). */
   readonly present: boolean;
 }
 

@@ -1,7 +1,7 @@
 import type { InstitutionSnapshot, OpenedJourneyState, ReferralRecord } from '@carepath/domain';
 
 /*
- * A journey as a FHIR R4 Bundle (type collection), mapped as domain.md "FHIR mapping" says: Patient
+ * A journey as a FHIR R4 Bundle (type collection), mapped as docs/domain.md, "FHIR mapping", says: Patient
  * (pseudonymous), Organizations, Locations (ward `wa`, bed `bd`), Encounters (AMB / EMER visits, IMP stays with
  * admit source, discharge disposition and location history, `reserved` for a held bed), ServiceRequest + Task per
  * referral, Procedure per surgery, CarePlan for rehab, EpisodeOfCare per institution involved. Pure: the caller

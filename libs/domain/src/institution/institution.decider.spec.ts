@@ -114,7 +114,7 @@ describe('institution decider', () => {
     ).toThrow(expect.objectContaining({ code: 'WARD_NOT_FOUND' }));
   });
 
-  it('keeps the bed-count history in care time, because open bed-days follow it (domain.md)', () => {
+  it('keeps the bed-count history in care time, because open bed-days follow it (docs/domain.md)', () => {
     const state = given(
       { event: registered },
       { event: wardOpened, occurredAt: '2026-01-01T00:00:00+08:00' },

@@ -32,7 +32,7 @@ export interface WardSnapshot {
   readonly occupiedBeds: number;
 }
 
-/** Decision deadlines by priority (domain.md: green channel 2 h, urgent 24 h, routine 2 working days). */
+/** Decision deadlines by priority (docs/domain.md: green channel 2 h, urgent 24 h, routine 2 working days). */
 export interface DeadlinePolicy {
   readonly greenChannelMinutes: number;
   readonly urgentMinutes: number;

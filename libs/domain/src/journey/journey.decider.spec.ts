@@ -7,7 +7,7 @@ import { evolveJourney, initialJourneyState, type OpenedJourneyState } from './j
 import { DEFAULT_DEADLINE_POLICY } from './referral-deadline';
 
 /*
- * Given/when/then for every journey rule (issue 2; workflow states from domain.md, "Referral workflow states").
+ * Given/when/then for every journey rule (issue 2; workflow states from docs/domain.md, "Referral workflow states").
  * The acting institution is metadata.institutionId; care time is metadata.occurredAt.
  */
 const spec = deciderSpec({ decide: decideJourney, evolve: evolveJourney, initialState: initialJourneyState });

@@ -57,7 +57,7 @@ export function decideJourney(command: JourneyCommand, state: JourneyState): Jou
   if (state.status === 'not-opened') {
     throw new DomainError('JOURNEY_NOT_OPENED', 'Open the journey with a first visit first.');
   }
-  // Corrections stay possible after closing: records are kept for decades and mistakes surface late (domain.md).
+  // Corrections stay possible after closing: records are kept for decades and mistakes surface late (docs/domain.md).
   if (command.type === 'MarkEnteredInError') return markEnteredInError(command, state);
   if (command.type === 'CorrectEvent') return correctEvent(command, state);
   // A fact an older version stored with an unreadable care time cannot be judged against: repair it first
@@ -315,7 +315,7 @@ function requestReferral(command: RequestReferral, state: OpenedJourneyState): J
   ];
 }
 
-/** 上转 goes to a higher tier, 下转 to a lower one (domain.md, "The setting"). */
+/** 上转 goes to a higher tier, 下转 to a lower one (docs/domain.md, "The setting"). */
 function checkRoute(direction: 'up' | 'down', from: InstitutionSnapshot, to: InstitutionSnapshot): void {
   if (from.institutionId === to.institutionId) {
     throw new DomainError('REFERRAL_SAME_INSTITUTION', 'A referral goes to another institution.', {
@@ -351,7 +351,7 @@ function rejectReferral(command: RejectReferral, state: OpenedJourneyState): Jou
       },
     ];
   }
-  // "Redirected within the alliance" is a rejection with reason capacity and a new target (domain.md).
+  // "Redirected within the alliance" is a rejection with reason capacity and a new target (docs/domain.md).
   if (d.reason !== 'capacity-full') {
     throw new DomainError(
       'REDIRECT_REQUIRES_CAPACITY_REASON',
@@ -581,7 +581,7 @@ function findFact(state: OpenedJourneyState, eventId: string, metadata: CommandM
 }
 
 function isExtraBed(ward: { readonly openBeds: number; readonly occupiedBeds: number }): boolean {
-  // 加床: every open bed is taken, so this patient is on a temporary bed (domain.md, bed occupancy).
+  // 加床: every open bed is taken, so this patient is on a temporary bed (docs/domain.md, bed occupancy).
   return ward.occupiedBeds >= ward.openBeds;
 }
 
@@ -605,7 +605,7 @@ function findReferral(state: OpenedJourneyState, referralId: string): ReferralRe
   return referral;
 }
 
-/** The receiving institution sets received, accepted, rejected and completed (domain.md). */
+/** The receiving institution sets received, accepted, rejected and completed (docs/domain.md). */
 function receivingSide(metadata: CommandMetadata, referral: ReferralRecord): ReferralRecord {
   if (metadata.institutionId !== referral.to.institutionId) {
     throw wrongSide(referral, 'Only the receiving institution acts on this referral.');

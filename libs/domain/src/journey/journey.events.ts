@@ -3,7 +3,7 @@ import type { Tier } from '../shared/tier';
 
 /*
  * Journey events: one stream per journey (`journey-<uuid>`). Payloads hold the pseudonymous patient id only
- * and codes (ICD-10, procedure, reason codes), never names, phone or ID numbers, never free text (domain.md,
+ * and codes (ICD-10, procedure, reason codes), never names, phone or ID numbers, never free text (docs/domain.md,
  * "Privacy"). Institution tier, alliance and region are copied in as they were at the time, so projections
  * report history as it was even after reference data changes.
  */
@@ -75,7 +75,7 @@ interface ReferralRequestData {
   priority: ReferralPriority;
   setting: ReferralSetting;
   reasonCode: string;
-  /** Deadline for the receiving side's decision, from the priority policy in force (domain.md defaults). */
+  /** Deadline for the receiving side's decision, from the priority policy in force (docs/domain.md defaults). */
   deadline: string;
   /** Set when this request is the redirect of a referral rejected for capacity within the alliance. */
   redirectedFromReferralId: string | null;
@@ -93,7 +93,7 @@ export type ReferralRejected = DomainEvent<
   {
     referralId: string;
     reason: RejectionReason;
-    /** Redirect within the alliance: a capacity rejection naming another member (domain.md). */
+    /** Redirect within the alliance: a capacity rejection naming another member (docs/domain.md). */
     redirectedToInstitutionId: string | null;
     redirectReferralId: string | null;
   }
@@ -112,7 +112,7 @@ export type PatientAdmitted = DomainEvent<
     institution: InstitutionSnapshot;
     wardId: string;
     bedId: string | null;
-    /** 加床: admitted while the ward's open beds were all taken; counts as occupied, not open (domain.md). */
+    /** 加床: admitted while the ward's open beds were all taken; counts as occupied, not open (docs/domain.md). */
     extraBed: boolean;
     referralId: string | null;
   }

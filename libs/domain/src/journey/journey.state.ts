@@ -18,7 +18,7 @@ import type {
  * derived records from it whenever a fact is corrected or entered in error.
  */
 
-/** Mirrors FHIR Task.status for the referral workflow (domain.md, "Referral workflow states"). */
+/** Mirrors FHIR Task.status for the referral workflow (docs/domain.md, "Referral workflow states"). */
 export type ReferralStatus =
   'requested' | 'received' | 'accepted' | 'rejected' | 'in-progress' | 'completed' | 'cancelled' | 'expired';
 

@@ -1,6 +1,6 @@
 import { computeDeadline, DEFAULT_DEADLINE_POLICY } from './referral-deadline';
 
-// Defaults from domain.md ("Referral workflow states"): green channel 2 h, urgent 24 h, routine 2 working days.
+// Defaults from docs/domain.md ("Referral workflow states"): green channel 2 h, urgent 24 h, routine 2 working days.
 describe('referral deadlines', () => {
   it('gives the green channel 2 hours and urgent referrals 24 hours, in UTC+8', () => {
     expect(computeDeadline('2026-03-06T23:30:00+08:00', 'green-channel', DEFAULT_DEADLINE_POLICY)).toBe(

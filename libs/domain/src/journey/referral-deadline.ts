@@ -3,7 +3,7 @@ import type { DeadlinePolicy } from './journey.commands';
 import type { ReferralPriority } from './journey.events';
 
 /**
- * Default decision deadlines (domain.md, "Referral workflow states"): green channel 2 hours, urgent 24 hours,
+ * Default decision deadlines (docs/domain.md, "Referral workflow states"): green channel 2 hours, urgent 24 hours,
  * routine 2 working days. The working week is Monday to Friday in China's fixed UTC+8; public holidays are not
  * modelled (a deployment that needs them should lengthen the routine deadline by config).
  */

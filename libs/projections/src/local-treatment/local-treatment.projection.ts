@@ -1,7 +1,7 @@
 import { journeyVisits } from '../model/journey-rows.model';
 import { journeyProjection } from '../runtime/journey-projection';
 
-/** Every visit with where it happened and where the patient lives (domain.md, local-treatment rates). */
+/** Every visit with where it happened and where the patient lives (docs/domain.md, local-treatment rates). */
 export const localTreatmentProjection = journeyProjection({
   name: 'local-treatment',
   version: 1,

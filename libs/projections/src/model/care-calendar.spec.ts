@@ -8,7 +8,7 @@ import {
 } from './care-calendar';
 import { parsePeriod, PeriodError, previousWindow } from './period.model';
 
-describe('care calendar (Asia/Shanghai by default, domain.md)', () => {
+describe('care calendar (Asia/Shanghai by default, docs/domain.md)', () => {
   it('puts an instant on its local date', () => {
     expect(localDate('2026-03-01T15:59:59Z', 'Asia/Shanghai')).toBe('2026-03-01');
     expect(localDate('2026-03-01T16:00:00Z', 'Asia/Shanghai')).toBe('2026-03-02');

@@ -1,7 +1,7 @@
 import { journeyReferrals } from '../model/journey-rows.model';
 import { journeyProjection } from '../runtime/journey-projection';
 
-/** One row per referral request, its outcome and decision time (domain.md, referral volume). */
+/** One row per referral request, its outcome and decision time (docs/domain.md, referral volume). */
 export const referralVolumeProjection = journeyProjection({
   name: 'referral-volume',
   version: 1,

@@ -119,7 +119,7 @@ function groupKey(
 
 /**
  * Person-times (人次) by the requested groups, with outcomes, acceptance rate, time to decision and growth over the
- * previous window (domain.md, referral volume). `period` groups by `unit` inside the window.
+ * previous window (docs/domain.md, referral volume). `period` groups by `unit` inside the window.
  */
 export function queryReferralVolume(
   db: Database.Database,
@@ -189,7 +189,7 @@ export interface DownwardTransferKpi {
   readonly requested: number;
   readonly previousYearTotal: number;
   readonly growth: number | null;
-  /** Policy wants downward transfers to grow at least 10% a year (domain.md). */
+  /** Policy wants downward transfers to grow at least 10% a year (docs/domain.md). */
   readonly meetsGrowthTarget: boolean | null;
 }
 

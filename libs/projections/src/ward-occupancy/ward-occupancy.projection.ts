@@ -3,7 +3,7 @@ import { journeyStays } from '../model/journey-rows.model';
 import { journeyProjection } from '../runtime/journey-projection';
 import { parseCareTime } from '@carepath/domain';
 
-/** Stays as census segments, wards and their bed counts over care time (domain.md, bed occupancy). */
+/** Stays as census segments, wards and their bed counts over care time (docs/domain.md, bed occupancy). */
 export const wardOccupancyProjection = journeyProjection({
   name: 'ward-occupancy',
   version: 1,
@@ -69,7 +69,7 @@ export const wardOccupancyProjection = journeyProjection({
           return;
         case 'WardOpened':
         case 'WardBedCountChanged': {
-          // Open bed-days follow the bed count over care time (domain.md), so it lands on its occurredAt. One an
+          // Open bed-days follow the bed count over care time (docs/domain.md), so it lands on its occurredAt. One an
           // older version stored unreadable counts nowhere: the institution's fold holds it until it is voided.
           const from = parseCareTime(event.metadata.occurredAt);
           if (from === null) return;
