@@ -132,6 +132,16 @@ function scriptJourney(j: PlannedJourney, index: number): JourneyStep[] {
     const recordAt = v.at + v.lateBy;
     const actor = staff(v.institutionId);
     const events = { events: { VisitRecorded: `visit:${k}` } };
+    const opening = j.visits[0]!;
+    if (k > 0 && v.at < opening.at) {
+      // A visit typed in later that comes before the opening visit: the records office first moves the journey's
+      // opening to it, since nothing happens in a journey before it opened (docs/care-time.md).
+      add(recordAt - MINUTE, staff(opening.institutionId, 'registrar'), (ids) => ({
+        kind: 'CorrectEvent',
+        eventId: ids('opening'),
+        body: { targetType: 'JourneyOpened', occurredAt: iso(v.at), patch: {} },
+      }));
+    }
     if (k === 0) {
       add(
         recordAt,
@@ -140,7 +150,7 @@ function scriptJourney(j: PlannedJourney, index: number): JourneyStep[] {
           kind: 'OpenJourney',
           body: { patientId: j.patientId, residenceRegion: j.residenceRegion, ...visitBody(v, ids) },
         }),
-        events,
+        { events: { ...events.events, JourneyOpened: 'opening' } },
       );
     } else {
       add(recordAt, actor, (ids) => ({ kind: 'RecordVisit', body: visitBody(v, ids) }), events);

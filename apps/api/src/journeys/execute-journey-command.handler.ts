@@ -199,6 +199,8 @@ export class ExecuteJourneyCommandHandler implements ICommandHandler<
         };
       case 'AdmitPatient': {
         const b = intent.body;
+        if (b.discharge)
+          checkCareWindow('discharge.occurredAt', b.discharge.occurredAt, this.clock(), this.config);
         const institution = await this.institutions.get(b.institutionId);
         const ward = await this.institutions.ward(institution, b.wardId);
         return {
@@ -215,6 +217,13 @@ export class ExecuteJourneyCommandHandler implements ICommandHandler<
             ward,
             bedId: b.bedId ?? null,
             referralId: b.referralId ?? null,
+            discharge: b.discharge
+              ? {
+                  occurredAt: b.discharge.occurredAt,
+                  disposition: b.discharge.disposition,
+                  destinationInstitutionId: b.discharge.destinationInstitutionId ?? null,
+                }
+              : null,
           },
         };
       }

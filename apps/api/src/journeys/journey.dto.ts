@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsObject, IsOptional, IsUUID } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsObject, IsOptional, IsUUID, ValidateNested } from 'class-validator';
 import {
   CANCELLATION_REASONS,
   CORRECTABLE_EVENT_TYPES,
@@ -115,6 +116,16 @@ export class CancelReferralDto extends CareTimeDto {
   reason!: CancellationReason;
 }
 
+/** The discharge of a whole past stay recorded in one request (docs/care-time.md, late entries). */
+export class StayDischargeDto extends CareTimeDto {
+  @ApiProperty({ enum: DISCHARGE_DISPOSITIONS })
+  @IsIn(DISCHARGE_DISPOSITIONS, oneOf(DISCHARGE_DISPOSITIONS))
+  disposition!: DischargeDisposition;
+
+  @CodeId('Destination institution (disposition other-institution)', { optional: true })
+  destinationInstitutionId?: string;
+}
+
 export class AdmitPatientDto extends CareTimeDto {
   @CodeId('Admitting institution', { example: 'HOSP-CY-01' })
   institutionId!: string;
@@ -129,6 +140,16 @@ export class AdmitPatientDto extends CareTimeDto {
   @IsOptional()
   @IsUUID('all', { message: '$property must be a UUID' })
   referralId?: string;
+
+  @ApiPropertyOptional({
+    type: StayDischargeDto,
+    description:
+      'A whole past stay at once: its discharge. A stay typed in late overlaps no other only once its end is known.',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => StayDischargeDto)
+  discharge?: StayDischargeDto;
 }
 
 export class StartLeaveDto extends CareTimeDto {

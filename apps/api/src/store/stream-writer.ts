@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   type CommandMetadata,
+  type DecidedEvent,
   type DomainEvent,
   parseCareTime,
   type RecordedDomainEvent,
@@ -23,7 +24,8 @@ import { CLOCK, type Clock, EVENT_STORE } from './tokens';
 
 export interface Decider<Command, Event extends DomainEvent, State> {
   readonly initialState: () => State;
-  readonly decide: (command: Command, state: State) => Event[];
+  /** An event may carry its own care time (DecidedEvent): a whole past stay's discharge, say. */
+  readonly decide: (command: Command, state: State) => DecidedEvent<Event>[];
   readonly evolve: (state: State, event: RecordedDomainEvent<Event>) => State;
   /** Stored type strings this decider folds; anything else in its stream is a bug, not data to skip. */
   readonly eventTypes: readonly string[];
@@ -129,6 +131,7 @@ export class StreamWriter {
       data: event.data as Readonly<Record<string, unknown>>,
       metadata: {
         ...metadata,
+        occurredAt: event.occurredAt ?? metadata.occurredAt,
         ...(ctx.idempotencyKey ? { idempotencyKey: ctx.idempotencyKey, requestHash } : {}),
       },
     }));

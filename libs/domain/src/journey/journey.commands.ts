@@ -107,6 +107,12 @@ export type AdmitPatient = Command<
     ward: WardSnapshot;
     bedId: string | null;
     referralId: string | null;
+    /** A whole past stay recorded at once: it then overlaps no other stay (docs/care-time.md). */
+    discharge?: {
+      occurredAt: string;
+      disposition: DischargeDisposition;
+      destinationInstitutionId: string | null;
+    } | null;
   }
 >;
 

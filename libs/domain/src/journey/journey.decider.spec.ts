@@ -364,11 +364,15 @@ describe('journey decider', () => {
         .thenFails('REFERRAL_INVALID_TRANSITION');
     });
 
-    it('refuses to accept twice and to receive after a decision', () => {
+    it('refuses to accept twice and to receive after a decision, in care time', () => {
       spec([opened, firstVisit, requested, accepted]).when(accept()).thenFails('REFERRAL_INVALID_TRANSITION');
       spec([opened, firstVisit, requested, accepted])
-        .when(receive())
+        .when(cmd('ReceiveReferral', { referralId: 'r-1' }, at(HOSP, '2026-03-01T11:30:00+08:00')))
         .thenFails('REFERRAL_INVALID_TRANSITION');
+      // Typed in after the decision, but received before it in care: a late entry, and a possible timeline.
+      spec([opened, firstVisit, requested, accepted])
+        .when(receive())
+        .then([{ type: 'ReferralReceived', data: { referralId: 'r-1' } }]);
     });
 
     it('answers an unknown referral with REFERRAL_NOT_FOUND', () => {
@@ -484,8 +488,18 @@ describe('journey decider', () => {
         .then([{ type: 'ReferralCancelled', data: { referralId: 'r-1', reason: 'patient-declined' } }]);
       spec([opened, firstVisit, requested]).when(cancel(HOSP)).thenFails('REFERRAL_WRONG_SIDE');
       spec([opened, firstVisit, requested, accepted, hospitalStay])
-        .when(cancel(CHC))
+        .when(
+          cmd(
+            'CancelReferral',
+            { referralId: 'r-1', reason: 'patient-declined' },
+            at(CHC, '2026-03-02T12:00:00+08:00'),
+          ),
+        )
         .thenFails('REFERRAL_INVALID_TRANSITION');
+      // Cancelled before the admission that answered it: that admission would have no accepted referral.
+      spec([opened, firstVisit, requested, accepted, hospitalStay])
+        .when(cancel(CHC))
+        .thenFails('REFERRAL_NOT_ACCEPTED');
     });
 
     it('expires only at or after its deadline, and only while undecided', () => {
@@ -763,8 +777,12 @@ describe('journey decider', () => {
 
     it('refuses everything after closing, except corrections', () => {
       spec([opened, firstVisit, closed])
-        .when(requestReferral('up', CHC, HOSP))
+        .when(requestReferral('up', CHC, HOSP, '2026-03-21T10:00:00+08:00'))
         .thenFails('JOURNEY_CLOSED');
+      // A late entry before the closing would leave a referral open when the journey closed.
+      spec([opened, firstVisit, closed])
+        .when(requestReferral('up', CHC, HOSP))
+        .thenFails('JOURNEY_HAS_PENDING_REFERRALS');
       spec([opened, firstVisit, closed])
         .when(
           cmd(
@@ -772,7 +790,7 @@ describe('journey decider', () => {
             {
               targetEventId: 'evt-1',
               targetType: 'VisitRecorded',
-              occurredAt: '2026-03-01T08:30:00+08:00',
+              occurredAt: '2026-03-01T09:30:00+08:00',
               patch: { diagnosisCode: 'I21.9' },
             },
             at(CHC, '2026-03-21T09:00:00+08:00'),
@@ -784,7 +802,7 @@ describe('journey decider', () => {
             data: {
               targetEventId: 'evt-1',
               targetType: 'VisitRecorded',
-              occurredAt: '2026-03-01T08:30:00+08:00',
+              occurredAt: '2026-03-01T09:30:00+08:00',
               data: { diagnosisCode: 'I21.9' },
             },
           },
@@ -977,6 +995,218 @@ describe('journey decider', () => {
           ),
         )
         .thenFails('EVENT_NOT_CORRECTABLE');
+    });
+  });
+
+  describe('care time is the truth: every command judged at its occurredAt (issue 16, docs/care-time.md)', () => {
+    // Emergency visit, ICU 21 Apr 10:00 to 24 Apr 10:00 at the hospital; everything else typed in afterwards.
+    const icuOpened = past(opened.event, at(HOSP, '2026-04-01T08:00:00+08:00'), 'e-open');
+    const erVisit = past(
+      { ...firstVisit.event, data: { ...firstVisit.event.data, institution: HOSP } } as JourneyEvent,
+      at(HOSP, '2026-04-01T08:00:00+08:00'),
+    );
+    const icu = admittedAt(HOSP, 'a-icu', 'icu', '2026-04-21T10:00:00+08:00');
+    const icuDischarged = past(
+      {
+        type: 'PatientDischarged',
+        data: {
+          admissionId: 'a-icu',
+          institutionId: HOSP.institutionId,
+          disposition: 'home',
+          destinationInstitutionId: null,
+        },
+      },
+      at(HOSP, '2026-04-24T10:00:00+08:00'),
+      'e-icu-out',
+    );
+    const stayed = [icuOpened, erVisit, icu, icuDischarged];
+
+    it('a surgery typed in after the discharge attaches to the stay it happened in', () => {
+      spec(stayed)
+        .when(
+          cmd(
+            'RecordSurgery',
+            { surgeryId: 's-1', institutionId: HOSP.institutionId, procedureCode: '36.06' },
+            at(HOSP, '2026-04-22T09:00:00+08:00'),
+          ),
+        )
+        .then([
+          {
+            type: 'SurgeryRecorded',
+            data: {
+              surgeryId: 's-1',
+              admissionId: 'a-icu',
+              institutionId: HOSP.institutionId,
+              procedureCode: '36.06',
+            },
+          },
+        ]);
+    });
+
+    it('a ward move and an inpatient rehab session inside the past stay are accepted and attach to it', () => {
+      spec(stayed)
+        .when(
+          cmd(
+            'MoveWard',
+            { admissionId: 'a-icu', toWard: ward(HOSP, 'cardio-surg'), bedId: null },
+            at(HOSP, '2026-04-23T12:00:00+08:00'),
+          ),
+        )
+        .then([
+          {
+            type: 'PatientMovedWard',
+            data: {
+              admissionId: 'a-icu',
+              fromWardId: 'icu',
+              toWardId: 'cardio-surg',
+              bedId: null,
+              extraBed: false,
+            },
+          },
+        ]);
+      const [session] = spec(stayed)
+        .when(
+          cmd(
+            'RecordRehabSession',
+            { sessionId: 'rs-1', institutionId: HOSP.institutionId, therapyCode: 'pt-1' },
+            at(HOSP, '2026-04-23T09:00:00+08:00'),
+          ),
+        )
+        .events();
+      expect(session?.data).toMatchObject({ admissionId: 'a-icu' });
+    });
+
+    it('an earlier stay elsewhere that overlaps nothing is accepted, even after a readmission', () => {
+      const readmitted = [...stayed, admittedAt(HOSP, 'a-re', 'icu', '2026-04-26T10:00:00+08:00')];
+      spec(readmitted)
+        .when(
+          cmd(
+            'AdmitPatient',
+            {
+              admissionId: 'a-early',
+              institution: HOSP2,
+              ward: ward(HOSP2, 'cardio-surg'),
+              bedId: null,
+              referralId: null,
+              discharge: {
+                occurredAt: '2026-04-18T10:00:00+08:00',
+                disposition: 'home',
+                destinationInstitutionId: null,
+              },
+            },
+            at(HOSP2, '2026-04-15T10:00:00+08:00'),
+          ),
+        )
+        .then([
+          {
+            type: 'PatientAdmitted',
+            data: {
+              admissionId: 'a-early',
+              institution: HOSP2,
+              wardId: 'cardio-surg',
+              bedId: null,
+              extraBed: false,
+              referralId: null,
+            },
+          },
+          {
+            type: 'PatientDischarged',
+            occurredAt: '2026-04-18T10:00:00+08:00',
+            data: {
+              admissionId: 'a-early',
+              institutionId: HOSP2.institutionId,
+              disposition: 'home',
+              destinationInstitutionId: null,
+            },
+          },
+        ]);
+      // Without its discharge, a stay from 15 Apr would still be running when the patient came to the ICU.
+      spec(readmitted)
+        .when(
+          cmd(
+            'AdmitPatient',
+            {
+              admissionId: 'a-early',
+              institution: HOSP2,
+              ward: ward(HOSP2, 'cardio-surg'),
+              bedId: null,
+              referralId: null,
+            },
+            at(HOSP2, '2026-04-15T10:00:00+08:00'),
+          ),
+        )
+        .thenFails('ALREADY_ADMITTED');
+    });
+
+    it('refuses what cannot have happened, naming the conflict', () => {
+      // Accepted at 09:30 when requested at 10:00 the same day.
+      spec([opened, firstVisit, requested])
+        .when(cmd('AcceptReferral', { referralId: 'r-1' }, at(HOSP, '2026-03-01T09:30:00+08:00')))
+        .thenFails('DECISION_BEFORE_REQUEST');
+      // A correction moving the admission after its own discharge: the discharge would come before it.
+      spec(stayed)
+        .when(
+          cmd(
+            'CorrectEvent',
+            {
+              targetEventId: 'evt-a-icu',
+              targetType: 'PatientAdmitted',
+              occurredAt: '2026-04-25T10:00:00+08:00',
+              patch: {},
+            },
+            at(HOSP, '2026-04-30T09:00:00+08:00'),
+          ),
+        )
+        .thenFails('OCCURRED_BEFORE_ADMISSION');
+      // Discharge before admission, a move or surgery outside any stay, a care time before the journey opened.
+      spec(stayed)
+        .when(
+          cmd(
+            'MoveWard',
+            { admissionId: 'a-icu', toWard: ward(HOSP, 'cardio-surg'), bedId: null },
+            at(HOSP, '2026-04-25T12:00:00+08:00'),
+          ),
+        )
+        .thenFails('NOT_ADMITTED');
+      spec(stayed)
+        .when(
+          cmd(
+            'RecordSurgery',
+            { surgeryId: 's-1', institutionId: HOSP.institutionId, procedureCode: '36.06' },
+            at(HOSP, '2026-04-25T09:00:00+08:00'),
+          ),
+        )
+        .thenFails('SURGERY_WITHOUT_ADMISSION');
+      spec(stayed)
+        .when(
+          cmd('StartLeave', { admissionId: 'a-icu', holdBed: true }, at(HOSP, '2026-04-21T09:00:00+08:00')),
+        )
+        .thenFails('OCCURRED_BEFORE_ADMISSION');
+      spec(stayed)
+        .when(
+          cmd(
+            'RecordVisit',
+            {
+              visitId: 'v-2',
+              institution: HOSP,
+              visitType: 'outpatient',
+              diagnosisCode: 'I10',
+              referralId: null,
+            },
+            at(HOSP, '2026-03-31T09:00:00+08:00'),
+          ),
+        )
+        .thenFails('BEFORE_JOURNEY_OPENED');
+      // A void that would leave the discharge without its stay.
+      spec(stayed)
+        .when(
+          cmd(
+            'MarkEnteredInError',
+            { targetEventId: 'evt-a-icu', reason: 'other' },
+            at(HOSP, '2026-04-30T09:00:00+08:00'),
+          ),
+        )
+        .thenFails('OCCURRED_BEFORE_ADMISSION');
     });
   });
 });

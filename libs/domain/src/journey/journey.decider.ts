@@ -1,7 +1,7 @@
 import { careTimeMs } from '../shared/care-time';
 import { DomainError } from '../shared/domain-error';
-import type { CommandMetadata } from '../shared/event';
-import { entryOf, type IdRecord } from '../shared/id-record';
+import type { CommandMetadata, DecidedEvent } from '../shared/event';
+import { emptyIdRecord, entryOf, type IdRecord } from '../shared/id-record';
 import { isHigherTier } from '../shared/tier';
 import {
   CORRECTABLE_FIELDS,
@@ -13,22 +13,31 @@ import {
   type RejectReferral,
   type RequestReferral,
 } from './journey.commands';
-import { CORRECTABLE_EVENT_TYPES, type InstitutionSnapshot, type JourneyEvent } from './journey.events';
+import {
+  CORRECTABLE_EVENT_TYPES,
+  type DischargeDisposition,
+  type InstitutionSnapshot,
+  type JourneyEvent,
+} from './journey.events';
 import type {
   AdmissionRecord,
+  FactEntry,
   OpenedJourneyState,
   ReferralRecord,
   ReferralStatus,
   JourneyState,
 } from './journey.state';
 import { unreadableFacts } from './journey.state';
+import { newConflict, stateBefore } from './journey.timeline';
+
+type FactType = FactEntry['type'];
 import { computeDeadline } from './referral-deadline';
 
 /**
  * The journey decider: every rule a coordinator expects, as a pure function of the command and the folded state.
  * Refusals are DomainErrors with stable codes (HTTP 422, or 404 for *_NOT_FOUND).
  */
-export function decideJourney(command: JourneyCommand, state: JourneyState): JourneyEvent[] {
+export function decideJourney(command: JourneyCommand, state: JourneyState): DecidedEvent<JourneyEvent>[] {
   if (command.type === 'OpenJourney') {
     if (state.status !== 'not-opened') {
       throw new DomainError('JOURNEY_ALREADY_OPENED', 'This journey is already open.', {
@@ -57,9 +66,16 @@ export function decideJourney(command: JourneyCommand, state: JourneyState): Jou
   if (state.status === 'not-opened') {
     throw new DomainError('JOURNEY_NOT_OPENED', 'Open the journey with a first visit first.');
   }
-  // Corrections stay possible after closing: records are kept for decades and mistakes surface late (docs/domain.md).
-  if (command.type === 'MarkEnteredInError') return markEnteredInError(command, state);
-  if (command.type === 'CorrectEvent') return correctEvent(command, state);
+  // Corrections stay possible after closing: records are kept for decades and mistakes surface late (domain.md).
+  // They obey the timeline's rules like any fact (docs/care-time.md).
+  if (command.type === 'MarkEnteredInError' || command.type === 'CorrectEvent') {
+    const events =
+      command.type === 'MarkEnteredInError'
+        ? markEnteredInError(command, state)
+        : correctEvent(command, state);
+    requirePossible(state.facts, withChanges(state.facts, events));
+    return events;
+  }
   // A fact an older version stored with an unreadable care time cannot be judged against: repair it first
   // (docs/robustness.md, "Nothing in the log can stop the engine"). Only this journey is held up.
   const unreadable = unreadableFacts(state)[0];
@@ -70,6 +86,160 @@ export function decideJourney(command: JourneyCommand, state: JourneyState): Jou
       { eventId: unreadable.eventId, eventType: unreadable.type },
     );
   }
+  // Judged at its care time (docs/care-time.md): against the journey as the facts before it in care time left it,
+  // then the whole timeline with it must still be possible (a late entry must fit what was recorded after it).
+  const type = EVENT_OF[command.type];
+  const at = { type, occurredAt: command.metadata.occurredAt };
+  if (careTimeMs(at.occurredAt) < careTimeMs(state.openedAt)) {
+    throw new DomainError('BEFORE_JOURNEY_OPENED', 'This happens before the journey was opened.', {
+      occurredAt: at.occurredAt,
+      openedAt: state.openedAt,
+    });
+  }
+  const before = stateBefore(state.facts, at);
+  if (before.status === 'not-opened') throw new DomainError('JOURNEY_NOT_OPENED', 'Open the journey first.');
+  const events = laterIdsFirst(state, () => decideAt(command, before));
+  for (const id of mintedIds(events)) unusedId(allRecords(state), id);
+  requirePossible(state.facts, withChanges(state.facts, events, command.metadata));
+  return events;
+}
+
+/** The event type a command records: its place among facts at the same instant (CARE_RANK). */
+const EVENT_OF: Readonly<
+  Record<Exclude<JourneyCommand['type'], 'OpenJourney' | 'MarkEnteredInError' | 'CorrectEvent'>, FactType>
+> = {
+  RecordVisit: 'VisitRecorded',
+  RequestReferral: 'UpwardReferralRequested',
+  ReceiveReferral: 'ReferralReceived',
+  AcceptReferral: 'ReferralAccepted',
+  RejectReferral: 'ReferralRejected',
+  CompleteReferral: 'ReferralCompleted',
+  CancelReferral: 'ReferralCancelled',
+  ExpireReferral: 'ReferralExpired',
+  AdmitPatient: 'PatientAdmitted',
+  StartLeave: 'LeaveStarted',
+  EndLeave: 'LeaveEnded',
+  MoveWard: 'PatientMovedWard',
+  RecordSurgery: 'SurgeryRecorded',
+  RecordRehabSession: 'RehabSessionRecorded',
+  DischargePatient: 'PatientDischarged',
+  CloseJourney: 'JourneyClosed',
+};
+
+/**
+ * A referral or stay the command names that exists, but only later in care time, is not "not found": the command
+ * happens before it, and says so.
+ */
+function laterIdsFirst(
+  state: OpenedJourneyState,
+  decide: () => DecidedEvent<JourneyEvent>[],
+): DecidedEvent<JourneyEvent>[] {
+  try {
+    return decide();
+  } catch (error) {
+    if (!(error instanceof DomainError)) throw error;
+    const { referralId, admissionId } = error.details;
+    if (error.code === 'REFERRAL_NOT_FOUND' && entryOf(state.referrals, String(referralId))) {
+      throw new DomainError('DECISION_BEFORE_REQUEST', 'This happens before the referral was requested.', {
+        referralId: String(referralId),
+        requestedAt: entryOf(state.referrals, String(referralId))!.requestedAt,
+      });
+    }
+    if (error.code === 'ADMISSION_NOT_FOUND' && entryOf(state.admissions, String(admissionId))) {
+      throw new DomainError('OCCURRED_BEFORE_ADMISSION', 'This happens before the admission it belongs to.', {
+        admissionId: String(admissionId),
+        admittedAt: entryOf(state.admissions, String(admissionId))!.admittedAt,
+      });
+    }
+    throw error;
+  }
+}
+
+/** Refuses a change that adds an impossibility to the timeline, naming the conflict. */
+function requirePossible(before: readonly FactEntry[], after: readonly FactEntry[]): void {
+  const conflict = newConflict(before, after);
+  if (conflict) throw conflict;
+}
+
+/** The facts as they would stand with `events` recorded: new facts added, voids and corrections applied. */
+function withChanges(
+  facts: readonly FactEntry[],
+  events: readonly DecidedEvent<JourneyEvent>[],
+  metadata?: CommandMetadata,
+): FactEntry[] {
+  let next = [...facts];
+  events.forEach((event, i) => {
+    if (event.type === 'EventEnteredInError') {
+      next = next.map((f) =>
+        f.eventId === event.data.targetEventId ? { ...f, status: 'entered-in-error' } : f,
+      );
+    } else if (event.type === 'EventCorrected') {
+      next = next.map((f) =>
+        f.eventId === event.data.targetEventId
+          ? {
+              ...f,
+              occurredAt: event.data.occurredAt,
+              data: { ...f.data, ...event.data.data },
+              status: 'corrected',
+            }
+          : f,
+      );
+    } else if (metadata) {
+      next.push({
+        eventId: `(this command, event ${i})`,
+        type: event.type,
+        occurredAt: event.occurredAt ?? metadata.occurredAt,
+        recordedBy: metadata.institutionId,
+        data: event.data,
+        status: 'as-recorded',
+      });
+    }
+  });
+  return next;
+}
+
+/** Ids a command's new facts introduce (a referral's own id on its request, a stay's on its admission, ...). */
+function mintedIds(events: readonly JourneyEvent[]): string[] {
+  return events.flatMap((event) => {
+    const d = event.data as Record<string, unknown>;
+    switch (event.type) {
+      case 'VisitRecorded':
+        return [String(d.visitId)];
+      case 'UpwardReferralRequested':
+      case 'DownwardReferralRequested':
+        return [String(d.referralId)];
+      case 'PatientAdmitted':
+        return [String(d.admissionId)];
+      case 'SurgeryRecorded':
+        return [String(d.surgeryId)];
+      case 'RehabSessionRecorded':
+        return [String(d.sessionId)];
+      default:
+        return [];
+    }
+  });
+}
+
+/** Every record id of the journey at any care time: an id is unique in the journey, not only up to a moment. */
+function allRecords(state: OpenedJourneyState): IdRecord<unknown> {
+  const all = emptyIdRecord<unknown>() as Record<string, unknown>;
+  for (const records of [
+    state.visits,
+    state.referrals,
+    state.admissions,
+    state.surgeries,
+    state.rehabSessions,
+  ]) {
+    for (const id of Object.keys(records)) all[id] = true;
+  }
+  return all;
+}
+
+/** The per-command rules, on the journey as it stood just before the command's care time. */
+function decideAt(
+  command: Exclude<JourneyCommand, { type: 'OpenJourney' | 'MarkEnteredInError' | 'CorrectEvent' }>,
+  state: OpenedJourneyState,
+): DecidedEvent<JourneyEvent>[] {
   if (state.status === 'closed') {
     throw new DomainError('JOURNEY_CLOSED', 'This journey is closed.', { journeyId: state.journeyId });
   }
@@ -412,7 +582,7 @@ function rejectReferral(command: RejectReferral, state: OpenedJourneyState): Jou
   ];
 }
 
-function admitPatient(command: AdmitPatient, state: OpenedJourneyState): JourneyEvent[] {
+function admitPatient(command: AdmitPatient, state: OpenedJourneyState): DecidedEvent<JourneyEvent>[] {
   const d = command.data;
   actingFor(command.metadata, d.institution.institutionId);
   if (entryOf(state.admissions, d.admissionId)) {
@@ -436,16 +606,30 @@ function admitPatient(command: AdmitPatient, state: OpenedJourneyState): Journey
     // In progress: the patient was already seen on this referral (e.g. a specialist visit before admission).
     requireStatus(referral, ['accepted', 'in-progress'], 'REFERRAL_NOT_ACCEPTED');
   }
+  const admitted: JourneyEvent = {
+    type: 'PatientAdmitted',
+    data: {
+      admissionId: d.admissionId,
+      institution: d.institution,
+      wardId: d.ward.wardId,
+      bedId: d.bedId,
+      extraBed: isExtraBed(d.ward),
+      referralId: d.referralId,
+    },
+  };
+  if (!d.discharge) return [admitted];
+  const { occurredAt, disposition, destinationInstitutionId } = d.discharge;
+  checkDestination(disposition, destinationInstitutionId, d.institution.institutionId);
   return [
+    admitted,
     {
-      type: 'PatientAdmitted',
+      type: 'PatientDischarged',
+      occurredAt,
       data: {
         admissionId: d.admissionId,
-        institution: d.institution,
-        wardId: d.ward.wardId,
-        bedId: d.bedId,
-        extraBed: isExtraBed(d.ward),
-        referralId: d.referralId,
+        institutionId: d.institution.institutionId,
+        disposition,
+        destinationInstitutionId,
       },
     },
   ];
@@ -458,27 +642,7 @@ function dischargePatient(command: DischargePatient, state: OpenedJourneyState):
   // A patient on leave may be discharged from the held bed without coming back (e.g. stays upstream).
   if (admission.status === 'discharged') throw notAdmitted(admission);
   notBeforeAdmission(command.metadata, admission);
-  const needsDestination = d.disposition === 'other-institution';
-  const mayHaveDestination = needsDestination || d.disposition === 'rehab';
-  if (needsDestination && d.destinationInstitutionId === null) {
-    throw new DomainError('DESTINATION_REQUIRED', 'A discharge to another institution names it.', {
-      disposition: d.disposition,
-    });
-  }
-  if (!mayHaveDestination && d.destinationInstitutionId !== null) {
-    throw new DomainError(
-      'DESTINATION_NOT_ALLOWED',
-      'Only transfers and rehab discharges name a destination.',
-      {
-        disposition: d.disposition,
-      },
-    );
-  }
-  if (d.destinationInstitutionId === admission.institutionId) {
-    throw new DomainError('DESTINATION_NOT_ALLOWED', 'The destination must be another institution.', {
-      destinationInstitutionId: d.destinationInstitutionId,
-    });
-  }
+  checkDestination(d.disposition, d.destinationInstitutionId, admission.institutionId);
   return [
     {
       type: 'PatientDischarged',
@@ -490,6 +654,35 @@ function dischargePatient(command: DischargePatient, state: OpenedJourneyState):
       },
     },
   ];
+}
+
+/** Transfers name where to; rehab may; other discharges name none, and never the institution left. */
+function checkDestination(
+  disposition: DischargeDisposition,
+  destinationInstitutionId: string | null,
+  institutionId: string,
+): void {
+  const needsDestination = disposition === 'other-institution';
+  const mayHaveDestination = needsDestination || disposition === 'rehab';
+  if (needsDestination && destinationInstitutionId === null) {
+    throw new DomainError('DESTINATION_REQUIRED', 'A discharge to another institution names it.', {
+      disposition,
+    });
+  }
+  if (!mayHaveDestination && destinationInstitutionId !== null) {
+    throw new DomainError(
+      'DESTINATION_NOT_ALLOWED',
+      'Only transfers and rehab discharges name a destination.',
+      {
+        disposition,
+      },
+    );
+  }
+  if (destinationInstitutionId === institutionId) {
+    throw new DomainError('DESTINATION_NOT_ALLOWED', 'The destination must be another institution.', {
+      destinationInstitutionId,
+    });
+  }
 }
 
 // Opening and closing frame the stream itself; a wrong journey is handled by voiding its facts.

@@ -159,20 +159,101 @@ export function evolveJourney(state: JourneyState, event: RecordedDomainEvent<Jo
         return state.status === 'not-opened' ? state : { ...state, facts: [...state.facts, fact] };
       }
       const facts = state.status === 'not-opened' ? [fact] : [...state.facts, fact];
+      const previous = state.status === 'not-opened' ? null : lastInCare(state.facts);
+      const key = careKey(fact);
+      lastKeys.set(facts, previous && compareCare(previous, key) > 0 ? previous : key);
+      // A late entry lands in its place in care time: the records are folded again in care order.
+      if (state.status !== 'not-opened' && previous && compareCare(key, previous) < 0)
+        return refold(state, facts);
       const next = applyFact(state, fact, facts);
       return next.status === 'not-opened' || next.facts === facts ? next : { ...next, facts };
     }
   }
 }
 
-/** Rebuilds the derived records from the facts in log order, skipping voided ones. */
+/** Rebuilds the derived records from the facts in care order, skipping voided ones. */
 function refold(state: OpenedJourneyState, facts: readonly FactEntry[]): JourneyState {
-  let derived: JourneyState = initialJourneyState();
-  for (const fact of facts) {
-    if (shapesState(fact)) derived = applyFact(derived, fact, facts);
-  }
+  const derived = foldFacts(facts, () => true);
   if (derived.status === 'not-opened') return { ...state, facts };
   return derived.facts === facts ? derived : { ...derived, facts };
+}
+
+/** The records folded from the facts `keep` selects, in care order (docs/care-time.md). */
+export function foldFacts(facts: readonly FactEntry[], keep: (fact: FactEntry) => boolean): JourneyState {
+  let derived: JourneyState = initialJourneyState();
+  for (const fact of inCareOrder(facts)) {
+    if (keep(fact)) derived = applyFact(derived, fact, facts);
+  }
+  return derived;
+}
+
+/**
+ * Care order (docs/care-time.md, "Care order"): by care time; facts at the same instant by a fixed rank, so that a
+ * late entry and the same fact recorded on time fold alike: what ends a presence in a bed comes before what starts
+ * one, and a decision before the care given on it; then by log order.
+ */
+export const CARE_RANK: Readonly<Record<FactEntry['type'], number>> = {
+  JourneyOpened: 0,
+  UpwardReferralRequested: 1,
+  DownwardReferralRequested: 1,
+  ReferralReceived: 2,
+  ReferralAccepted: 3,
+  ReferralRejected: 3,
+  ReferralCancelled: 3,
+  ReferralExpired: 3,
+  VisitRecorded: 4,
+  LeaveStarted: 5,
+  PatientDischarged: 6,
+  PatientAdmitted: 7,
+  LeaveEnded: 8,
+  PatientMovedWard: 9,
+  SurgeryRecorded: 10,
+  RehabSessionRecorded: 10,
+  ReferralCompleted: 11,
+  JourneyClosed: 12,
+};
+
+export interface CareKey {
+  readonly at: number;
+  readonly rank: number;
+}
+
+/**
+ * The opening frames the stream, so it folds first whatever its care time (a fact the decider would refuse as
+ * before the opening, but an older log may hold, still lands in the journey).
+ */
+export const careKey = (fact: Pick<FactEntry, 'occurredAt' | 'type'>): CareKey =>
+  fact.type === 'JourneyOpened'
+    ? { at: Number.NEGATIVE_INFINITY, rank: 0 }
+    : { at: careTimeMs(fact.occurredAt), rank: CARE_RANK[fact.type] };
+
+export const compareCare = (a: CareKey, b: CareKey): number => a.at - b.at || a.rank - b.rank;
+
+/** The facts that shape the records, in care order; a stable sort keeps log order among equals. */
+export function inCareOrder(facts: readonly FactEntry[]): FactEntry[] {
+  const kept = facts.filter(shapesState);
+  const keys = kept.map(careKey);
+  if (keys.every((k, i) => i === 0 || compareCare(keys[i - 1]!, k) <= 0)) return kept;
+  return kept
+    .map((fact, i) => ({ fact, key: keys[i]! }))
+    .sort((a, b) => compareCare(a.key, b.key))
+    .map(({ fact }) => fact);
+}
+
+/** The latest care key of a facts list, remembered per list: the fold's fast path asks it for every event. */
+const lastKeys = new WeakMap<readonly FactEntry[], CareKey>();
+
+function lastInCare(facts: readonly FactEntry[]): CareKey | null {
+  const known = lastKeys.get(facts);
+  if (known) return known;
+  let last: CareKey | null = null;
+  for (const fact of facts) {
+    if (!shapesState(fact)) continue;
+    const key = careKey(fact);
+    if (!last || compareCare(key, last) >= 0) last = key;
+  }
+  if (last) lastKeys.set(facts, last);
+  return last;
 }
 
 /**
@@ -402,3 +483,6 @@ function updateAdmission(
     admissions: withEntry(state.admissions, admissionId, { ...admission, ...patch(admission) }),
   };
 }
+
+/** One fact applied to the records, for the timeline's rules, which fold the facts themselves. */
+export const applyFactInCare = applyFact;

@@ -41,3 +41,10 @@ export interface CommandMetadata {
   readonly correlationId: string;
   readonly causationId: string;
 }
+
+/**
+ * An event as a decider decides it. `occurredAt` is set only when the event happened at another care time than its
+ * command (a whole past stay recorded at once: the discharge is not at the admission's time); the write path then
+ * records that time in the event's metadata.
+ */
+export type DecidedEvent<E extends DomainEvent = DomainEvent> = E & { readonly occurredAt?: string };
