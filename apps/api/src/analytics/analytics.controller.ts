@@ -1,5 +1,6 @@
 import { Controller, Get, Inject, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { entryOf } from '@carepath/domain';
 import { parsePeriod, type Period, PeriodError, queryLiveCensus, queryWorklist } from '@carepath/projections';
 import type { Request, Response } from 'express';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
@@ -163,7 +164,12 @@ export class AnalyticsController {
       'Incoming and outgoing referrals (with overdue flags), inpatients, on leave, expected downward transfers',
   })
   async worklist(@Param('institutionId', code('institutionId')) institutionId: string) {
-    await this.institutions.get(institutionId);
-    return queryWorklist(this.projections.reader('worklist'), institutionId, this.clock().getTime());
+    const institution = await this.institutions.get(institutionId);
+    return queryWorklist(
+      this.projections.reader('worklist'),
+      institutionId,
+      this.clock().getTime(),
+      (wardId) => entryOf(institution.wards, wardId)?.openBeds,
+    );
   }
 }

@@ -82,7 +82,7 @@ function factConflict(state: JourneyState, fact: FactEntry): DomainError | null 
     case 'ReferralExpired': {
       const wrong = referralIn(state, fact, ['requested', 'received']);
       if (wrong) return wrong;
-      const referral = entryOf(state.referrals, String(d.referralId))!;
+      const referral = entryOf(state.referrals, idOf(fact, 'referralId'))!;
       return careKey(fact).at < careTimeMs(referral.deadline)
         ? new DomainError('REFERRAL_NOT_OVERDUE', 'The referral is not past its decision deadline then.', {
             eventId: fact.eventId,
@@ -106,17 +106,17 @@ function factConflict(state: JourneyState, fact: FactEntry): DomainError | null 
     case 'LeaveStarted':
     case 'PatientMovedWard':
     case 'SurgeryRecorded':
-      return admissionIn(state, fact, String(d.admissionId), ['in-bed']);
+      return admissionIn(state, fact, idOf(fact, 'admissionId'), ['in-bed']);
     case 'RehabSessionRecorded':
-      return d.admissionId ? admissionIn(state, fact, String(d.admissionId), ['in-bed']) : null;
+      return d.admissionId ? admissionIn(state, fact, idOf(fact, 'admissionId'), ['in-bed']) : null;
     case 'LeaveEnded': {
-      const wrong = admissionIn(state, fact, String(d.admissionId), ['on-leave']);
+      const wrong = admissionIn(state, fact, idOf(fact, 'admissionId'), ['on-leave']);
       if (wrong) return wrong;
       const inBed = Object.values(state.admissions).find((a) => a.status === 'in-bed');
       return inBed ? overlap(fact, inBed.admissionId) : null;
     }
     case 'PatientDischarged':
-      return admissionIn(state, fact, String(d.admissionId), ['in-bed', 'on-leave']);
+      return admissionIn(state, fact, idOf(fact, 'admissionId'), ['in-bed', 'on-leave']);
     case 'JourneyClosed': {
       const active = Object.values(state.admissions).find((a) => a.status !== 'discharged');
       if (active) {
@@ -136,13 +136,19 @@ function factConflict(state: JourneyState, fact: FactEntry): DomainError | null 
   }
 }
 
+/** A fact's id field, as stored: ids are strings (one missing reads as no id). */
+function idOf(fact: FactEntry, field: 'admissionId' | 'referralId'): string {
+  const value = (fact.data as Record<string, unknown>)[field];
+  return typeof value === 'string' ? value : '';
+}
+
 function referralIn(
   state: OpenedJourneyState,
   fact: FactEntry,
   allowed: readonly ReferralStatus[],
   code: 'REFERRAL_INVALID_TRANSITION' | 'REFERRAL_NOT_ACCEPTED' = 'REFERRAL_INVALID_TRANSITION',
 ): DomainError | null {
-  const referralId = String((fact.data as Record<string, unknown>).referralId);
+  const referralId = idOf(fact, 'referralId');
   const referral = entryOf(state.referrals, referralId);
   if (!referral) {
     return new DomainError('DECISION_BEFORE_REQUEST', 'This happens before the referral was requested.', {

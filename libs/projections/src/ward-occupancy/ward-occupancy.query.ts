@@ -123,7 +123,8 @@ export function queryWardOccupancy(
     const row = {
       institutionId: groupBy === 'ward' || groupBy === 'institution' ? ward.institution_id : null,
       wardId: groupBy === 'ward' ? ward.ward_id : null,
-      allianceId: groupBy === 'alliance' ? ward.alliance_id : null,
+      // A ward or an institution belongs to one alliance (or none): its rows say which.
+      allianceId: groupBy === 'all' ? null : ward.alliance_id,
     };
     const key = JSON.stringify(row);
     const group = groups.get(key) ?? { row, wards: [] };

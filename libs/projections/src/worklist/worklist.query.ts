@@ -74,8 +74,17 @@ const byDeadline = (a: WorklistReferral, b: WorklistReferral) =>
 const byTime = (field: 'admittedAt' | 'leaveStartedAt') => (a: WorklistStay, b: WorklistStay) =>
   Date.parse(a[field] ?? '') - Date.parse(b[field] ?? '');
 
-/** `now` decides the overdue flag; it comes from the caller's clock, not from the read model. */
-export function queryWorklist(db: Database.Database, institutionId: string, now: number): Worklist {
+/**
+ * `now` decides the overdue flag; it comes from the caller's clock, not from the read model. `openBeds` gives each
+ * ward's open beds now: who is on an extra bed (加床) is derived from the census now, not frozen when the admission
+ * was recorded (a late entry or a discharge changes it; docs/care-time.md, "Derived facts follow care time").
+ */
+export function queryWorklist(
+  db: Database.Database,
+  institutionId: string,
+  now: number,
+  openBeds: (wardId: string) => number | undefined = () => undefined,
+): Worklist {
   const toReferral = referral(now);
   const refs = (sql: string) =>
     (db.prepare(sql).all(institutionId) as Record<string, unknown>[]).map(toReferral).sort(byDeadline);
@@ -93,10 +102,27 @@ export function queryWorklist(db: Database.Database, institutionId: string, now:
     outgoingReferrals: refs(
       "SELECT * FROM open_referrals WHERE from_institution_id = ? AND status IN ('requested', 'received')",
     ),
-    inpatients: stays('in-bed').sort(byTime('admittedAt')),
+    inpatients: onExtraBeds(stays('in-bed').sort(byTime('admittedAt')), openBeds),
     onLeave: stays('on-leave').sort(byTime('leaveStartedAt')),
     expectedDownwardTransfers: refs(
       "SELECT * FROM open_referrals WHERE to_institution_id = ? AND direction = 'down' AND status = 'accepted'",
     ),
   };
+}
+
+/**
+ * In each ward, the patients beyond its open beds are on extra beds: the last admitted, since a ward fills its
+ * open beds first. Without a bed count for the ward, the flag recorded at admission stands.
+ */
+function onExtraBeds(
+  inpatients: WorklistStay[],
+  openBeds: (wardId: string) => number | undefined,
+): WorklistStay[] {
+  const seen = new Map<string, number>();
+  return inpatients.map((s) => {
+    const open = openBeds(s.wardId);
+    const rank = (seen.get(s.wardId) ?? 0) + 1;
+    seen.set(s.wardId, rank);
+    return open === undefined ? s : { ...s, extraBed: rank > open };
+  });
 }
