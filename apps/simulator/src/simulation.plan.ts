@@ -400,7 +400,14 @@ class PlanBuilder {
       surgery?: boolean;
       /** Nothing in the journey waits for this discharge, so it may be entered late. */
       last?: boolean;
-    } = {},
+      /**
+       * The window a wrong time may fall in (docs/care-time.md): after the last fact the admission needs before it
+       * (the journey's opening, the referral's acceptance, the end of the stay before, the leave from a held bed),
+       * and before the first fact that needs the discharge before it (the next stay, the return to a held bed).
+       */
+      after: number;
+      until?: number;
+    },
   ): PlannedStay {
     const tertiary = institution.tier === 'tertiary';
     const wardId = extras.wardId ?? (tertiary && this.chance(0.3) ? 'surgery' : institution.wards[0]!.wardId);
@@ -421,22 +428,31 @@ class PlanBuilder {
     ];
     const next = Math.min(dischargedAt, ...events);
     const last = Math.max(admittedAt, ...events);
-    // Wrong times stay on the right side of the stay's other events, as the decider requires of the record.
+    // Wrong times are mistakes a records office makes and the care timeline allows (docs/care-time.md): they stay
+    // on the right side of the stay's other events and inside the window the rest of the journey leaves, so the
+    // record is a possible one at every moment, until the records office corrects it.
     const wrongAdmission = this.rand();
+    // The time of the admission order, up to three hours before the patient reached the bed.
+    const early = wrongAdmission < 0.04 ? admittedAt - (10 + this.between(0, 180)) * MINUTE : null;
     const recordedAdmittedAt =
-      wrongAdmission < 0.04
-        ? admittedAt - DAY - this.between(0, 180) * MINUTE
+      early !== null
+        ? early > extras.after
+          ? early
+          : null
         : wrongAdmission < 0.07 && admittedAt + 2 * HOUR < next
           ? admittedAt + 2 * HOUR
           : null;
     const since = Math.max(last, recordedAdmittedAt ?? 0) + 10 * MINUTE;
     const dischargeMistake = this.rand();
+    // A day late only if nothing after the discharge needs it first (the next stay, the return to a held bed).
     const recordedDischargedAt =
       extras.leave || dischargeMistake >= 0.05
         ? null
         : dischargedAt - 2 * HOUR > since
           ? dischargedAt - 2 * HOUR
-          : dischargedAt + DAY;
+          : dischargedAt + DAY < (extras.until ?? Infinity)
+            ? dischargedAt + DAY
+            : null;
     // The wrong discharge and its void both come before the real one, after everything else of the stay.
     const wrongDischargeAt =
       dischargeMistake >= 0.05 && dischargeMistake < 0.08 && dischargedAt - 3 * HOUR > since
@@ -534,6 +550,7 @@ class PlanBuilder {
       this.stay(`${referral.name}-stay`, target, referral.name, admittedAt, dischargedAt, {
         rehabAt,
         last: true,
+        after: acceptedAt,
       }),
     );
     into.referrals.push({ ...referral, end: { kind: 'completed', at: dischargedAt + 5 * MINUTE } });
@@ -554,7 +571,7 @@ class PlanBuilder {
    * half of the time an hour after its last care when nothing of it is still open and that is inside the period.
    */
   private close(draft: Draft): PlannedJourney {
-    const journey = untilEnd(draft, this.end);
+    const journey = untilEnd(withinOpening(draft), this.end);
     const closing = this.chance(0.5) ? Math.max(...allTimes(journey)) + HOUR : null;
     const closable = closing !== null && closing < this.end && !stillOpen(journey);
     return { ...journey, closedAt: closable ? closing : null };
@@ -792,6 +809,9 @@ class PlanBuilder {
       this.stay('hospital', hospital, null, admittedAt, dischargedAt, {
         disposition: transfer ? 'rehab' : 'home',
         destination: transfer,
+        after: t0,
+        // The stay at the community centre the transfer leads to, if it began.
+        until: stays[0]?.admittedAt,
       }),
     );
     // The family-doctor visit the day before, entered only once the journey was over: a late entry that lands
@@ -870,12 +890,16 @@ class PlanBuilder {
           leave: { from: leaveAt, to: returnAt },
           rehabAt,
           last: true,
+          after: t0,
         }),
         this.stay('upstairs', hospital, 'up', upstairsAt, upstairsOut, {
           wardId: 'surgery',
           surgery: true,
           disposition: 'rehab',
           destination: community.institutionId,
+          // On leave from the held bed downstairs, and back in it after this stay.
+          after: leaveAt,
+          until: returnAt,
         }),
       ],
     });
@@ -905,6 +929,21 @@ class PlanBuilder {
   inRegionHospitals(): PlannedInstitution[] {
     return this.upperTier();
   }
+}
+
+/**
+ * Nothing of a journey happens before it opened (docs/care-time.md), and a records office dates no visit before the
+ * journey it is entered in: a visit is never entered with a wrong date before the first visit (a late visit that
+ * truly came before it moves the opening, see the script, but only to its true date).
+ */
+function withinOpening(j: Draft): Draft {
+  const opened = j.visits[0]!.at;
+  return {
+    ...j,
+    visits: j.visits.map((v, k) =>
+      k > 0 && v.recordedAs !== null && v.recordedAs.at <= opened ? { ...v, recordedAs: null } : v,
+    ),
+  };
 }
 
 /** Is anything of the journey still open: a referral not yet decided or accepted and not yet ended, a stay? */

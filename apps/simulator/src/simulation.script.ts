@@ -342,23 +342,27 @@ function scriptStay(s: PlannedStay, add: Add): void {
         occurredAt: iso(at),
       },
     });
+  // The admission is entered as the patient reaches the bed, unless the wrong ward was picked first: the records
+  // office then enters that admission in error and the ward enters the right one, a few minutes later.
+  let admittedRecordAt = s.admittedAt;
   if (s.wrongWardFirst !== null) {
     const wrong = `admit:${s.name}:wrong`;
-    add(s.admittedAt - 30 * MINUTE, actor, admit(s.wrongWardFirst, s.admittedAt - 30 * MINUTE), {
+    add(s.admittedAt, actor, admit(s.wrongWardFirst, s.recordedAdmittedAt ?? s.admittedAt), {
       events: { PatientAdmitted: wrong },
     });
-    add(s.admittedAt - 20 * MINUTE, registrar, (ids) => ({
+    add(s.admittedAt + 10 * MINUTE, registrar, (ids) => ({
       kind: 'MarkEnteredInError',
       eventId: ids(wrong),
       body: { reason: 'other' },
     }));
+    admittedRecordAt = s.admittedAt + 20 * MINUTE;
   }
-  add(s.admittedAt, actor, admit(s.wardId, s.recordedAdmittedAt ?? s.admittedAt), {
+  add(admittedRecordAt, actor, admit(s.wardId, s.recordedAdmittedAt ?? s.admittedAt), {
     created: { admissionId: admission },
     events: { PatientAdmitted: `admit:${s.name}` },
   });
   if (s.recordedAdmittedAt !== null)
-    correct('PatientAdmitted', `admit:${s.name}`, s.admittedAt, s.admittedAt);
+    correct('PatientAdmitted', `admit:${s.name}`, s.admittedAt, admittedRecordAt);
   for (const move of s.moves) {
     add(move.at, actor, (ids) => ({
       kind: 'MoveWard',
