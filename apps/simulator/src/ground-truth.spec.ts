@@ -1,5 +1,6 @@
 import { groundTruth, type HeldBedRule } from './ground-truth';
 import {
+  DEFAULT_PLAN_OPTIONS,
   type Plan,
   type PlannedInstitution,
   type PlannedJourney,
@@ -63,6 +64,9 @@ function stay(
     wrongWardFirst: null,
     wrongDischargeAt: null,
     lateDischargeBy: 0,
+    wholeEnteredAt: null,
+    surgeryEnteredAt: null,
+    movesEnteredAt: null,
   };
 }
 
@@ -165,6 +169,7 @@ const PLAN: Plan = {
   preset: PRESETS['chaoyang-2023']!,
   scale: 1,
   seed: 1,
+  options: DEFAULT_PLAN_OPTIONS,
   institutions: INSTITUTIONS,
   journeys: JOURNEYS,
   months: ['2023-12'],

@@ -504,6 +504,8 @@ export function summary(plan: Plan, truth: GroundTruth): string[] {
     `visits ${visits.length} (${residents.length - outside} by residents in the region, ${outside} outside it, ${visits.length - residents.length} by visitors); ` +
       `stays ${stays.length} (${n(stays, (s) => s.leave)} sequential-ward with a held bed; ${n(stays, (s) => s.dischargedAt === null)} still open at the end of the period, ${n(stays, (s) => s.leave && s.leave.to === null)} of them away from the held bed), ${bedDays} occupied bed-days (held-bed rule ${truth.census.heldBedRule})`,
     `recorded late: ${n(visits, (v) => v.lateBy > 0)} visits, ${n(stays, (s) => s.lateDischargeBy > 0)} discharges; ` +
+      `entered after the discharge they precede (late share ${plan.options.lateShare}): ${n(stays, (s) => s.wholeEnteredAt !== null)} whole stays, ` +
+      `${n(stays, (s) => s.surgeryEnteredAt !== null)} surgeries, ${n(stays, (s) => s.movesEnteredAt !== null)} stays' ward moves; ` +
       `corrected: ${n(visits, (v) => v.recordedAs)} visits, ${n(stays, (s) => s.recordedAdmittedAt !== null)} admissions, ` +
       `${n(stays, (s) => s.recordedLeave)} leaves, ${n(stays, (s) => s.recordedDischargedAt !== null)} discharges; ` +
       `entered in error: ${n(visits, (v) => v.duplicated)} duplicate visits, ${n(referralList, (r) => r.wrongTargetFirst)} requests, ` +

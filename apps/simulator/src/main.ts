@@ -10,11 +10,13 @@ import { SimulationRunner } from './simulation.runner';
 
 /**
  * npm run simulate -- --preset chaoyang-2023 --scale 0.01 --seed 1 [--truth truth.json] [--url http://host:port]
- *   [--held-bed-rule held-bed]
+ *   [--held-bed-rule held-bed] [--late-share 0.1]
  * Writes the generated city and journeys through the real command path, in process into the configured store
  * (DATABASE_FILE or EVENT_STORE=esdb) or over HTTP to a running server (`--url`), then the ground truth it knows
  * to a JSON file, its ward figures for the held-bed rule given (default `physical`; the rule the figures will be
- * read with, HELD_BED_RULE of the server that reads them: it plays no part in what is written).
+ * read with, HELD_BED_RULE of the server that reads them: it plays no part in what is written). `--late-share`: the
+ * share of surgeries, ward moves and earlier stays entered after the discharge they precede (default 0.1; it
+ * changes when facts are entered, never the truth).
  */
 async function main(argv: readonly string[]): Promise<number> {
   const args = simulationArgs(argv, ['truth', 'url', 'held-bed-rule']);
@@ -26,7 +28,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const { preset, scale, seed, concurrency } = args;
-  const plan = makePlan(preset, scale, seed);
+  const plan = makePlan(preset, scale, seed, args.plan);
   const truth = groundTruth(plan, rule as HeldBedRule);
   const url = args.options.get('url');
   const app = url ? null : await createApp(loadConfig(), { logger: false });
@@ -40,7 +42,10 @@ async function main(argv: readonly string[]): Promise<number> {
     await app?.close();
   }
   const file = args.options.get('truth') ?? `truth-${preset.name}-${scale}-${seed}.json`;
-  writeFileSync(file, `${JSON.stringify({ preset: preset.name, scale, seed, ...truth }, null, 2)}\n`);
+  writeFileSync(
+    file,
+    `${JSON.stringify({ preset: preset.name, scale, seed, ...plan.options, ...truth }, null, 2)}\n`,
+  );
   const seconds = (Date.now() - started) / 1000;
   console.log(
     `${plan.journeys.length} journeys, ${runner.commands} commands in ${seconds.toFixed(1)} s${url ? ` over HTTP to ${url}` : ''}; ground truth in ${file}`,

@@ -13,7 +13,7 @@ import { makePlan } from './simulation.plan';
 import { SimulationRunner } from './simulation.runner';
 
 /**
- * npm run simulate:oracle -- --preset chaoyang-2023 --scale 0.02 --seed 7 [--held-bed-rule held-bed]
+ * npm run simulate:oracle -- --preset chaoyang-2023 --scale 0.02 --seed 7 [--held-bed-rule held-bed] [--late-share 0.1]
  * Runs the simulation into a temporary database, waits for the projections, compares every figure of the ground
  * truth with what the projections report, rebuilds them all from the log and compares again. The app counts a
  * patient away from a held bed by the rule given (HELD_BED_RULE; default `physical`), and the truth is computed
@@ -29,7 +29,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const { preset, scale, seed, concurrency } = args;
-  const plan = makePlan(preset, scale, seed);
+  const plan = makePlan(preset, scale, seed, args.plan);
   const truth = groundTruth(plan, rule as HeldBedRule);
   const folder = mkdtempSync(join(tmpdir(), 'carepath-oracle-'));
   const app = await createApp(

@@ -32,6 +32,10 @@ const stay: PlannedStay = {
   wrongWardFirst: null,
   wrongDischargeAt: END + 4.5 * DAY,
   lateDischargeBy: 3 * DAY,
+  wholeEnteredAt: null,
+  surgeryEnteredAt: null,
+  // Entered after a discharge that, at the end of the period, has not happened yet.
+  movesEnteredAt: END + 6 * DAY,
 };
 
 /** A sequential-ward journey drawn past the end of the period: what untilEnd keeps of it. */
@@ -134,6 +138,7 @@ describe('untilEnd: a journey as the end of the period leaves it', () => {
       recordedLeave: null,
       wrongDischargeAt: null,
       lateDischargeBy: 0,
+      movesEnteredAt: null,
     });
     expect(stillOpen(cut)).toBe(true);
   });

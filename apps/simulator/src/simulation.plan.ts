@@ -177,6 +177,15 @@ export interface PlannedStay {
   readonly wrongDischargeAt: number | null;
   /** A late entry: the discharge is recorded this long after it happened (0: as it happened). */
   readonly lateDischargeBy: number;
+  /**
+   * Late entries typed in after the discharge they precede (issue 16), each the instant it is entered; null: entered
+   * as care happened. The whole stay at once (its admission with its discharge, then its moves, surgery and rehab
+   * sessions) after the discharge of a later stay of the journey, as a stay at another hospital is recorded weeks
+   * later; the surgery, or the ward moves, after the stay's own discharge, as a surgery note typed in the day after.
+   */
+  readonly wholeEnteredAt: number | null;
+  readonly surgeryEnteredAt: number | null;
+  readonly movesEnteredAt: number | null;
 }
 
 export type JourneyShape = 'visit' | 'visitor' | 'up' | 'down' | 'sequential';
@@ -192,10 +201,23 @@ export interface PlannedJourney {
   readonly closedAt: number | null;
 }
 
+/** How the plan is recorded, beyond the preset's figures. */
+export interface PlanOptions {
+  /**
+   * The share of surgeries, of ward moves, and of stays followed by the discharge of another stay of the journey,
+   * that are entered after that discharge (late entries, issue 16); 0 to 1. Late entries change when facts are
+   * recorded, never what happened, so the ground truth does not depend on it.
+   */
+  readonly lateShare: number;
+}
+
+export const DEFAULT_PLAN_OPTIONS: PlanOptions = { lateShare: 0.1 };
+
 export interface Plan {
   readonly preset: Preset;
   readonly scale: number;
   readonly seed: number;
+  readonly options: PlanOptions;
   readonly institutions: readonly PlannedInstitution[];
   readonly journeys: readonly PlannedJourney[];
   /** Months "YYYY-MM" from the first to the last month anything happens in (the figures' range). */
@@ -246,6 +268,8 @@ type Episode = { visits: PlannedVisit[]; referrals: PlannedReferral[]; stays: Pl
  */
 class PlanBuilder {
   private readonly rand: () => number;
+  /** Draws late entries apart from the care drawn with `rand`, so the share changes when facts are entered only. */
+  private readonly lateRand: () => number;
   readonly institutions: PlannedInstitution[] = [];
   private readonly start: number;
   private readonly end: number;
@@ -254,8 +278,10 @@ class PlanBuilder {
     private readonly preset: Preset,
     scale: number,
     private readonly seed: number,
+    private readonly options: PlanOptions = DEFAULT_PLAN_OPTIONS,
   ) {
     this.rand = generator(seed);
+    this.lateRand = generator((seed ^ 0x5bd1e995) >>> 0);
     this.start = Date.parse(`${preset.from}T00:00:00+08:00`);
     this.end = Date.parse(`${preset.to}T00:00:00+08:00`);
     const alliances = preset.hospitals;
@@ -485,6 +511,9 @@ class PlanBuilder {
       wrongWardFirst: tertiary && this.chance(0.03) ? (wardId === 'general' ? 'surgery' : 'general') : null,
       wrongDischargeAt,
       lateDischargeBy: extras.last && this.chance(0.1) ? this.between(1, 10) * DAY : 0,
+      wholeEnteredAt: null,
+      surgeryEnteredAt: null,
+      movesEnteredAt: null,
     };
   }
 
@@ -571,10 +600,51 @@ class PlanBuilder {
    * half of the time an hour after its last care when nothing of it is still open and that is inside the period.
    */
   private close(draft: Draft): PlannedJourney {
-    const journey = untilEnd(withinOpening(draft), this.end);
+    const journey = this.enteredLate(untilEnd(withinOpening(draft), this.end));
     const closing = this.chance(0.5) ? Math.max(...allTimes(journey)) + HOUR : null;
     const closable = closing !== null && closing < this.end && !stillOpen(journey);
     return { ...journey, closedAt: closable ? closing : null };
+  }
+
+  /**
+   * Late entries (issue 16), each with probability `lateShare`: a stay discharged before another stay of the journey
+   * is discharged (the hospital stay before the transfer down, the stay upstairs while the bed downstairs is held) is
+   * entered whole, one to 21 days after that discharge was entered; a surgery, or a stay's ward moves, one to 72
+   * hours after the stay's discharge was entered. The care times are those that happened: only entry times move.
+   * A stay entered whole carries none of the mistakes of a stay entered as it goes (wrong ward, wrong times).
+   */
+  private enteredLate(j: Draft): Draft {
+    const late = () => this.lateRand() < this.options.lateShare;
+    const after = (at: number, low: number, high: number, unit: number) =>
+      at + (low + Math.floor(this.lateRand() * (high - low + 1))) * unit;
+    const entered = (s: PlannedStay) => (s.dischargedAt === null ? null : s.dischargedAt + s.lateDischargeBy);
+    const stays = j.stays.map((s): PlannedStay => {
+      const dischargedAt = s.dischargedAt;
+      if (dischargedAt === null) return s;
+      const later = j.stays
+        .filter((o) => o !== s && o.dischargedAt !== null && o.dischargedAt > dischargedAt)
+        .map((o) => entered(o)!);
+      if (later.length > 0 && s.leave === null && late()) {
+        const at = after(Math.min(...later), 1, 21, DAY);
+        return {
+          ...s,
+          recordedAdmittedAt: null,
+          recordedDischargedAt: null,
+          wrongWardFirst: null,
+          wrongDischargeAt: null,
+          lateDischargeBy: 0,
+          wholeEnteredAt: at,
+          movesEnteredAt: s.moves.length > 0 ? at + MINUTE : null,
+          surgeryEnteredAt: s.surgeryAt !== null ? at + 2 * MINUTE : null,
+        };
+      }
+      return {
+        ...s,
+        surgeryEnteredAt: s.surgeryAt !== null && late() ? after(entered(s)!, 1, 72, HOUR) : null,
+        movesEnteredAt: s.moves.length > 0 && late() ? after(entered(s)!, 1, 72, HOUR) : null,
+      };
+    });
+    return { ...j, stays };
   }
 
   /**
@@ -993,6 +1063,10 @@ export function untilEnd(j: Draft, end: number): Draft {
             : null,
         wrongDischargeAt: before(s.wrongDischargeAt) ? s.wrongDischargeAt : null,
         lateDischargeBy: discharged ? s.lateDischargeBy : 0,
+        // Entered after a discharge: only once that discharge has happened.
+        wholeEnteredAt: discharged ? s.wholeEnteredAt : null,
+        surgeryEnteredAt: discharged && before(s.surgeryAt) ? s.surgeryEnteredAt : null,
+        movesEnteredAt: discharged && s.moves.some((m) => before(m.at)) ? s.movesEnteredAt : null,
       };
     });
   return { ...j, visits: j.visits.filter((v) => before(v.at)), referrals, stays };
@@ -1023,8 +1097,14 @@ export function allTimes(j: Draft): number[] {
   ];
 }
 
-export function makePlan(preset: Preset, scale: number, seed: number): Plan {
-  const b = new PlanBuilder(preset, scale, seed);
+export function makePlan(
+  preset: Preset,
+  scale: number,
+  seed: number,
+  options: Partial<PlanOptions> = {},
+): Plan {
+  const planOptions = { ...DEFAULT_PLAN_OPTIONS, ...options };
+  const b = new PlanBuilder(preset, scale, seed, planOptions);
   const counts = headline(preset, scale);
   const journeys: PlannedJourney[] = [];
   // Upward requests are counted as person-times (a redirect is a second request), so the plan stops exactly at
@@ -1085,7 +1165,7 @@ export function makePlan(preset: Preset, scale: number, seed: number): Plan {
   }
   const months: string[] = [];
   for (let m = monthOfDay(first); m <= monthOfDay(last); m = nextMonth(m)) months.push(m);
-  return { preset, scale, seed, institutions: b.institutions, journeys, months };
+  return { preset, scale, seed, options: planOptions, institutions: b.institutions, journeys, months };
 }
 
 export function nextMonth(month: string): string {

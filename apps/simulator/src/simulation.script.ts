@@ -331,8 +331,14 @@ function scriptStay(s: PlannedStay, add: Add): void {
       eventId: ids(target),
       body: { targetType, occurredAt: iso(at), patch: {} },
     }));
+  const dischargeBody = (at: number) => ({
+    disposition: s.disposition,
+    ...(s.destination !== null ? { destinationInstitutionId: s.destination } : {}),
+    occurredAt: iso(at),
+  });
+  /** An admission; with `dischargedAt`, a whole past stay at once (the admission with its discharge). */
   const admit =
-    (wardId: string, at: number) =>
+    (wardId: string, at: number, dischargedAt?: number) =>
     (ids: JourneyIds): JourneyIntent => ({
       kind: 'AdmitPatient',
       body: {
@@ -340,8 +346,40 @@ function scriptStay(s: PlannedStay, add: Add): void {
         wardId,
         ...(s.referral !== null ? { referralId: ids(`referral:${s.referral}`) } : {}),
         occurredAt: iso(at),
+        ...(dischargedAt !== undefined ? { discharge: dischargeBody(dischargedAt) } : {}),
       },
     });
+  const moves = (enteredAt: number | null) =>
+    s.moves.forEach((move, k) =>
+      add(enteredAt === null ? move.at : enteredAt + k * MINUTE, actor, (ids) => ({
+        kind: 'MoveWard',
+        admissionId: ids(admission),
+        body: { toWardId: move.wardId, occurredAt: iso(move.at) },
+      })),
+    );
+  const surgery = (at: number, enteredAt: number) =>
+    add(enteredAt, actor, () => ({
+      kind: 'RecordSurgery',
+      body: { institutionId: s.institutionId, procedureCode: '36.06', occurredAt: iso(at) },
+    }));
+  const rehab = (at: number, enteredAt: number) =>
+    add(enteredAt, actor, () => ({
+      kind: 'RecordRehabSession',
+      body: { institutionId: s.institutionId, therapyCode: 'rehab-1', occurredAt: iso(at) },
+    }));
+  const wholeAt = s.wholeEnteredAt;
+  if (wholeAt !== null && s.dischargedAt !== null) {
+    // A whole past stay entered at once (issue 16): the admission with its discharge, then what happened in it. It
+    // overlaps no other stay, so it may be entered at any time; the plan makes no mistake on it.
+    add(wholeAt, actor, admit(s.wardId, s.admittedAt, s.dischargedAt), {
+      created: { admissionId: admission },
+      events: { PatientAdmitted: `admit:${s.name}`, PatientDischarged: `discharge:${s.name}` },
+    });
+    moves(s.movesEnteredAt ?? wholeAt + MINUTE);
+    if (s.surgeryAt !== null) surgery(s.surgeryAt, s.surgeryEnteredAt ?? wholeAt + 2 * MINUTE);
+    for (const at of s.rehabAt) rehab(at, wholeAt + 3 * MINUTE);
+    return;
+  }
   // The admission is entered as the patient reaches the bed, unless the wrong ward was picked first: the records
   // office then enters that admission in error and the ward enters the right one, a few minutes later.
   let admittedRecordAt = s.admittedAt;
@@ -363,13 +401,8 @@ function scriptStay(s: PlannedStay, add: Add): void {
   });
   if (s.recordedAdmittedAt !== null)
     correct('PatientAdmitted', `admit:${s.name}`, s.admittedAt, admittedRecordAt);
-  for (const move of s.moves) {
-    add(move.at, actor, (ids) => ({
-      kind: 'MoveWard',
-      admissionId: ids(admission),
-      body: { toWardId: move.wardId, occurredAt: iso(move.at) },
-    }));
-  }
+  // Moves and a surgery typed in after the discharge (issue 16) are entered then; the others as they happen.
+  moves(s.movesEnteredAt);
   const leave = s.leave;
   if (leave) {
     const recorded = s.recordedLeave ?? { from: leave.from, to: leave.to };
@@ -399,29 +432,14 @@ function scriptStay(s: PlannedStay, add: Add): void {
       correct('LeaveEnded', `return:${s.name}`, returnAt, returnAt);
     }
   }
-  if (s.surgeryAt !== null) {
-    const at = s.surgeryAt;
-    add(at, actor, () => ({
-      kind: 'RecordSurgery',
-      body: { institutionId: s.institutionId, procedureCode: '36.06', occurredAt: iso(at) },
-    }));
-  }
-  for (const at of s.rehabAt) {
-    add(at, actor, () => ({
-      kind: 'RecordRehabSession',
-      body: { institutionId: s.institutionId, therapyCode: 'rehab-1', occurredAt: iso(at) },
-    }));
-  }
+  if (s.surgeryAt !== null) surgery(s.surgeryAt, s.surgeryEnteredAt ?? s.surgeryAt);
+  for (const at of s.rehabAt) rehab(at, at);
   const discharge =
     (at: number) =>
     (ids: JourneyIds): JourneyIntent => ({
       kind: 'DischargePatient',
       admissionId: ids(admission),
-      body: {
-        disposition: s.disposition,
-        ...(s.destination !== null ? { destinationInstitutionId: s.destination } : {}),
-        occurredAt: iso(at),
-      },
+      body: dischargeBody(at),
     });
   if (s.wrongDischargeAt !== null) {
     const wrong = `discharge:${s.name}:wrong`;
