@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { SqliteEventStore, type StoredEvent } from '@carepath/event-store';
 import { ALL_PROJECTIONS, dumpReadModel, ReadModelFiles, rebuildTogether } from '@carepath/projections';
 import { type ApiProcess, freePort, startApiProcess, transpileApi } from '../support/api-process';
+import { as, installTestIssuer } from '../support/test-app';
 import { waitFor } from '../support/wait-for';
 
 /**
@@ -25,11 +26,10 @@ const AT = '2026-03-02T09:00:00+08:00';
 
 type Body = Record<string, any>;
 
+/** A bearer token of this process's development issuer, which the API process trusts (installTestIssuer). */
 const actor = (institutionId: string, role = 'doctor') => ({
   'content-type': 'application/json',
-  'x-actor-id': `dr-${institutionId.toLowerCase()}`,
-  'x-actor-role': role,
-  'x-institution-id': institutionId,
+  ...as(institutionId, role),
 });
 
 /** One write sent: its key finds its events in the log whether or not an answer came back. */
@@ -54,6 +54,8 @@ describe('crash recovery: SIGKILL during concurrent journey writes, restart, rep
     READ_MODEL_DIR: join(folder, 'read-models'),
     // Only one worker thread for heavy reads: the spec restarts the API often on a small machine.
     WORK_POOL_SIZE: '1',
+    // 24 writers act as the same two doctors: no rate limit is what is tested here.
+    RATE_LIMIT_REQUESTS: '1000000',
   });
 
   async function call(
@@ -74,6 +76,8 @@ describe('crash recovery: SIGKILL during concurrent journey writes, restart, rep
 
   beforeAll(async () => {
     folder = mkdtempSync(join(tmpdir(), 'carepath-crash-'));
+    // The API process trusts the development issuer whose key it finds beside its database file: ours.
+    installTestIssuer(join(folder, 'carepath.db'));
     port = await freePort();
     build = transpileApi(join(folder, 'build'));
   });
@@ -102,7 +106,7 @@ describe('crash recovery: SIGKILL during concurrent journey writes, restart, rep
       });
       expect(res.status).toBe(201);
     }
-    const ward = await call('POST', `/institutions/${HOSP}/wards`, admin, {
+    const ward = await call('POST', `/institutions/${HOSP}/wards`, actor(HOSP, 'admin'), {
       wardId: 'cardio',
       specialty: 'cardiology',
       openBeds: 8,
@@ -228,7 +232,7 @@ describe('crash recovery: SIGKILL during concurrent journey writes, restart, rep
 
       api = await startApiProcess(build, port, env());
       // The chain verifies after every crash, as the restarted API reads the file.
-      const verified = await call('GET', '/audit/verify', admin);
+      const verified = await call('GET', '/audit/verify', actor('HC-CRASH', 'auditor'));
       expect({ cycle, ...verified }).toMatchObject({ cycle, status: 200, body: { ok: true } });
     }
 
