@@ -1,14 +1,48 @@
 // Records a short journey against a running API and prints each request and answer, as shown in the README.
-// Usage: `npm start` in one terminal, then `node scripts/demo.mjs [base-url]` (default http://127.0.0.1:3000).
+// Usage: `npm start` in one terminal, then `node scripts/demo.mjs [base-url]` (default http://127.0.0.1:3000), from
+// the same folder and with the same DATABASE_FILE as the API: the demo signs its bearer tokens with the development
+// issuer's key beside that file, exactly as `npm run cli -- token` does (README, "Authentication"). Against an API
+// that trusts an identity provider (AUTH_ISSUER) it cannot run.
+import { createHash, createPrivateKey, createPublicKey, randomUUID, sign } from 'node:crypto';
+import { Buffer } from 'node:buffer';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
 const api = process.argv[2] ?? 'http://127.0.0.1:3000';
 const run = Date.now().toString(36).toUpperCase();
 const CHC = `CHC-DEMO-${run}`;
 const HOSP = `HOSP-DEMO-${run}`;
 const ALLIANCE = `G-DEMO-${run}`;
+
+const keyFile =
+  process.env.AUTH_DEV_KEY_FILE ||
+  join(dirname(process.env.DATABASE_FILE ?? 'data/carepath.db'), 'dev-issuer.ed25519.pem');
+const privateKey = createPrivateKey(readFileSync(keyFile, 'utf8'));
+const { x } = createPublicKey(privateKey).export({ format: 'jwk' });
+const kid = createHash('sha256')
+  .update(JSON.stringify({ crv: 'Ed25519', kty: 'OKP', x }))
+  .digest('base64url');
+const b64 = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+/** A bearer token of the development issuer: the actor, its role and the institution it acts for, for 1 h. */
+function token(sub, role, institution) {
+  const iat = Math.floor(Date.now() / 1000);
+  const claims = {
+    iss: 'urn:carepath:dev-issuer',
+    aud: process.env.AUTH_AUDIENCE || 'carepath-api',
+    sub,
+    role,
+    institution_id: institution,
+    iat,
+    nbf: iat,
+    exp: iat + 3600,
+    jti: randomUUID(),
+  };
+  const input = `${b64({ alg: 'EdDSA', typ: 'JWT', kid })}.${b64(claims)}`;
+  return `${input}.${sign(null, Buffer.from(input), privateKey).toString('base64url')}`;
+}
 const as = (institution, role = 'doctor') => ({
-  'X-Actor-Id': `${role}-${institution.toLowerCase()}`,
-  'X-Actor-Role': role,
-  'X-Institution-Id': institution,
+  Authorization: `Bearer ${token(`${role}-${institution.toLowerCase()}`, role, institution)}`,
 });
 
 async function call(method, path, headers = {}, body, { quiet = false } = {}) {
@@ -19,15 +53,14 @@ async function call(method, path, headers = {}, body, { quiet = false } = {}) {
   });
   const json = await res.json();
   if (!quiet) {
-    const extra = Object.entries(headers).filter(
-      ([k]) => !k.startsWith('X-Actor') && k !== 'X-Institution-Id',
-    );
+    const extra = Object.entries(headers).filter(([k]) => k !== 'Authorization');
     console.log(`> ${method} ${path}${extra.map(([k, v]) => `  ${k}: ${v}`).join('')}`);
     console.log(`< ${res.status} ${JSON.stringify(json)}\n`);
   }
   return json;
 }
 
+// The health commission's admin registers the institutions; the hospital's own admin opens its ward.
 const admin = as('HC-DEMO', 'admin');
 const at = '2026-01-01T00:00:00+08:00';
 await call(
@@ -61,7 +94,7 @@ await call(
 await call(
   'POST',
   `/institutions/${HOSP}/wards`,
-  admin,
+  as(HOSP, 'admin'),
   { wardId: 'cardio-surg', specialty: 'cardiac-surgery', openBeds: 20, occurredAt: at },
   { quiet: true },
 );
@@ -138,21 +171,31 @@ console.log(
 );
 
 // Read models: the last write waited for them (X-Consistency: projected), so they already show it.
-await call('GET', `/analytics/ward-occupancy/live?institutionId=${HOSP}`);
-await call('GET', `/analytics/referrals?period=2026-03&institutionId=${HOSP}&groupBy=direction,setting`);
-await call('GET', `/analytics/local-treatment?period=2026-03&groupBy=alliance&allianceId=${ALLIANCE}`);
-const worklist = await call('GET', `/worklists/${HOSP}`, {}, undefined, { quiet: true });
+const coordinator = as(HOSP, 'coordinator');
+await call('GET', `/analytics/ward-occupancy/live?institutionId=${HOSP}`, coordinator);
+await call(
+  'GET',
+  `/analytics/referrals?period=2026-03&institutionId=${HOSP}&groupBy=direction,setting`,
+  coordinator,
+);
+await call(
+  'GET',
+  `/analytics/local-treatment?period=2026-03&groupBy=alliance&allianceId=${ALLIANCE}`,
+  coordinator,
+);
+const worklist = await call('GET', `/worklists/${HOSP}`, coordinator, undefined, { quiet: true });
 console.log(`> GET /worklists/${HOSP}`);
 console.log(
   `< inpatients: ${worklist.inpatients.map((s) => `${s.wardId}/${s.bedId} since ${s.admittedAt}`).join(', ')}`,
 );
 
 // Auditors: who read the journey, and the hash chain over the whole log.
-const access = await call('GET', `/audit/access?journeyId=${journeyId}`, as(HOSP, 'admin'), undefined, {
+const auditor = as('HC-DEMO', 'auditor');
+const access = await call('GET', `/audit/access?journeyId=${journeyId}`, auditor, undefined, {
   quiet: true,
 });
 console.log(`> GET /audit/access?journeyId=${journeyId}`);
 console.log(
   `< ${access.records.map((r) => `${r.resource} read by ${r.actorId} (${r.actorRole}, ${r.institutionId}) for ${r.reason}`).join('; ')}`,
 );
-await call('GET', '/audit/verify', as(HOSP, 'admin'));
+await call('GET', '/audit/verify', auditor);

@@ -1,4 +1,4 @@
-import { as, startTestApp, type TestApp, type TestStore } from '../support/test-app';
+import { as, startTestApp, type TestApp, type TestStore, asReaderOf } from '../support/test-app';
 import { CHC, HOSP, HOSP2, OTHER, openJourney, REGION, seedAlliance } from '../support/fixtures';
 
 type Body = Record<string, any>;
@@ -20,7 +20,9 @@ describe.each<TestStore>(['sqlite', 'esdb'])(
       return res.body as Body;
     };
     const get = async (path: string, status = 200): Promise<Body> => {
-      const res = await (path.startsWith('/journeys/') ? t.read(path) : t.http().get(path));
+      const res = await (path.startsWith('/journeys/')
+        ? t.read(path)
+        : t.http().get(path).set(asReaderOf(path)));
       expect({ path, status: res.status, body: res.body }).toMatchObject({ path, status });
       return res.body as Body;
     };
@@ -49,7 +51,7 @@ describe.each<TestStore>(['sqlite', 'esdb'])(
       await t
         .http()
         .post(`/institutions/${HOSP}/wards/cardio-surg/bed-count`)
-        .set(as('HC-CY', 'admin'))
+        .set(as(HOSP, 'admin'))
         .send({ openBeds: 4, occurredAt: '2026-03-16T08:00:00+08:00' })
         .expect(201);
 
@@ -319,7 +321,11 @@ describe.each<TestStore>(['sqlite', 'esdb'])(
       expect(reported.rows[0].figures).toMatchObject({ occupiedBedDays: 3, dischargedBedDays: 3 });
 
       const before = (await get('/projections')).projections as Body[];
-      const rebuilt = await t.http().post('/projections/ward-occupancy/rebuild?wait=true').expect(202);
+      const rebuilt = await t
+        .http()
+        .post('/projections/ward-occupancy/rebuild?wait=true')
+        .set(asReaderOf('/projections'))
+        .expect(202);
       expect(rebuilt.body.generation).toBe(before.find((p) => p.name === 'ward-occupancy')!.generation + 1);
       expect(
         await get(`/analytics/ward-occupancy?period=2026-03&institutionId=${HOSP}&wardId=cardio-surg`),
@@ -332,6 +338,7 @@ describe.each<TestStore>(['sqlite', 'esdb'])(
       const res = await t
         .http()
         .get(`/analytics/ward-occupancy?period=2026-03&institutionId=${HOSP}&format=csv`)
+        .set(asReaderOf('/analytics'))
         .expect(200);
       expect(res.headers['content-type']).toMatch(/^text\/csv/);
       const [header, ...lines] = res.text.trim().split('\r\n');
@@ -343,7 +350,7 @@ describe.each<TestStore>(['sqlite', 'esdb'])(
 
     it('refuses bad filters with 400 naming the field', async () => {
       const bad = async (query: string, field: string) => {
-        const res = await t.http().get(`/analytics/${query}`).expect(400);
+        const res = await t.http().get(`/analytics/${query}`).set(asReaderOf('/analytics')).expect(400);
         expect(JSON.stringify(res.body.message)).toContain(field);
       };
       await bad('ward-occupancy?period=2026-13', 'period');

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkpointSignatureValid } from '@carepath/event-store';
-import { as, startTestApp, type TestApp } from '../support/test-app';
+import { as, startTestApp, type TestApp, asReaderOf } from '../support/test-app';
 import { CHC, HOSP, openJourney, seedAlliance } from '../support/fixtures';
 
 type Body = Record<string, any>;
@@ -80,9 +80,14 @@ describe('Audit through the real API', () => {
     await t.read(`/journeys/${id}?asOf=yesterday`).expect(400);
   });
 
-  it('logs every read of a journey record: who, when, for which institution and why, in its own stream', async () => {
+  it('logs every read of a journey record: who (verified), when, for which institution, on what basis and why', async () => {
     const id = await openJourney(t, { patientId: 'pt-audit0002' });
-    await t.read(`/journeys/${id}`, HOSP).expect(200);
+    // The hospital takes no part in this journey: refused, and nothing is logged for it.
+    const refused = await t.read(`/journeys/${id}`, HOSP).expect(403);
+    expect(refused.body.code).toBe('NO_CARE_RELATIONSHIP');
+    const emergency = () => t.http().get(`/journeys/${id}`).set(as(HOSP)).set('X-Access-Reason', 'emergency');
+    expect((await emergency().expect(400)).body.message.join(' ')).toContain('X-Access-Justification');
+    await emergency().set('X-Access-Justification', 'ED-2026-0042 unconscious on arrival').expect(200);
     await t
       .http()
       .get(`/journeys/${id}/events`)
@@ -94,30 +99,46 @@ describe('Audit through the real API', () => {
     expect(missing.body.message.join(' ')).toContain('X-Access-Reason');
     await t.http().get(`/journeys/${id}`).set(as(CHC)).set('X-Access-Reason', 'curiosity').expect(400);
 
-    const log = (await t.http().get(`/audit/access?journeyId=${id}`).set(as('HC-CY', 'admin')).expect(200))
-      .body as Body;
-    expect(log.records.map((r: Body) => [r.resource, r.institutionId, r.actorRole, r.reason])).toEqual([
-      ['state', HOSP, 'doctor', 'treatment'],
-      ['history', CHC, 'coordinator', 'care-coordination'],
-      ['timeline', CHC, 'doctor', 'treatment'],
+    const access = async (query: string) =>
+      ((await t.http().get(`/audit/access?${query}`).set(asReaderOf('/audit')).expect(200)).body as Body)
+        .records as Body[];
+    const log = await access(`journeyId=${id}`);
+    expect(log.map((r) => [r.resource, r.institutionId, r.actorRole, r.reason, r.basis, r.flagged])).toEqual([
+      ['state', HOSP, 'doctor', 'emergency', 'break-glass', true],
+      ['history', CHC, 'coordinator', 'care-coordination', 'care-relationship', false],
+      ['timeline', CHC, 'doctor', 'treatment', 'care-relationship', false],
     ]);
+    expect(log[0]).toMatchObject({
+      issuer: 'urn:carepath:dev-issuer',
+      actorId: 'dr-hosp-cy-01',
+      justification: 'ED-2026-0042 unconscious on arrival',
+    });
+    // Filters: by actor, by acting institution, flagged for review, by period.
+    expect((await access(`journeyId=${id}&actorId=dr-hosp-cy-01`)).map((r) => r.resource)).toEqual(['state']);
+    expect((await access(`institutionId=${HOSP}&flagged=true`)).map((r) => r.journeyId)).toContain(id);
+    expect((await access(`institutionId=${CHC}&flagged=true`)).length).toBe(0);
+    const later = encodeURIComponent(new Date(Date.now() + 60_000).toISOString());
+    expect(await access(`journeyId=${id}&from=${later}`)).toEqual([]);
+    expect((await access(`journeyId=${id}&to=${later}`)).length).toBe(3);
+    expect((await access(`journeyId=${id}&limit=2`)).length).toBe(2);
     // Never mixed with care events.
     const care = (await t.read(`/journeys/${id}/events`).expect(200)).body as Body;
     expect(care.events.map((e: Body) => e.type)).toEqual(['JourneyOpened', 'VisitRecorded']);
-    await t.http().get('/audit/access?journeyId=nope').set(as('HC-CY', 'admin')).expect(400);
+    await t.http().get('/audit/access?journeyId=nope').set(asReaderOf('/audit')).expect(400);
+    await t.http().get('/audit/access?from=yesterday').set(asReaderOf('/audit')).expect(400);
   });
 
   it('verifies the hash chain and signs a checkpoint that checks out with the public key', async () => {
-    const verified = (await t.http().get('/audit/verify').set(as('HC-CY', 'auditor')).expect(400))
-      .body as Body;
-    expect(JSON.stringify(verified.message)).toContain('X-Actor-Role');
-    const result = (await t.http().get('/audit/verify').set(as('HC-CY', 'admin')).expect(200)).body as Body;
+    // Only auditors walk the chain; an admin signs checkpoints but does not read the audit routes.
+    const refused = (await t.http().get('/audit/verify').set(as('HC-CY', 'admin')).expect(403)).body as Body;
+    expect(refused.code).toBe('ROLE_NOT_ALLOWED');
+    const result = (await t.http().get('/audit/verify').set(asReaderOf('/audit')).expect(200)).body as Body;
     expect(result).toMatchObject({
       ok: true,
       checked: expect.any(Number),
       headHash: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
-    const checkpoint = (await t.http().get('/audit/checkpoint').set(as('HC-CY', 'admin')).expect(200))
+    const checkpoint = (await t.http().get('/audit/checkpoint').set(asReaderOf('/audit')).expect(200))
       .body as Body;
     expect(checkpoint).toMatchObject({
       position: expect.any(String),
@@ -134,7 +155,7 @@ describe('Audit on EventStoreDB', () => {
     try {
       await seedAlliance(t);
       await openJourney(t, { patientId: 'pt-auditesdb1' });
-      const res = await t.http().get('/audit/verify').set(as('HC-CY', 'admin')).expect(200);
+      const res = await t.http().get('/audit/verify').set(asReaderOf('/audit')).expect(200);
       expect(res.body).toMatchObject({
         ok: true,
         checked: expect.any(Number),

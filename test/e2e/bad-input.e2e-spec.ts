@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { as, startTestApp, type TestApp } from '../support/test-app';
+import { as, asReaderOf, startTestApp, type TestApp, token } from '../support/test-app';
 import { CHC, HOSP, HOSP2, OTHER, openJourney, REGION, referUp, seedAlliance } from '../support/fixtures';
 
 type Body = Record<string, any>;
@@ -113,13 +113,28 @@ describe('Bad input gets a clear answer and writes nothing', () => {
   });
 
   describe('headers', () => {
-    it.each([
-      ['X-Actor-Id', { 'X-Actor-Role': 'doctor', 'X-Institution-Id': CHC }],
-      ['X-Actor-Role', { 'X-Actor-Id': 'dr-1', 'X-Institution-Id': CHC }],
-      ['X-Institution-Id', { 'X-Actor-Id': 'dr-1', 'X-Actor-Role': 'doctor' }],
-    ])('a write without %s is a 400 naming it', async (name, headers) => {
-      const res = await t.http().post('/journeys').set(headers).send(validOpen).expect(400);
-      expect(res.body.message.join(' ')).toContain(name);
+    it('the identity headers of old, without a token, are a 401 and write nothing', async () => {
+      const before = await eventCount();
+      const res = await t
+        .http()
+        .post(`/journeys/${journeyId}/visits`)
+        .set({ 'X-Actor-Id': 'dr-1', 'X-Actor-Role': 'doctor', 'X-Institution-Id': CHC })
+        .send({
+          institutionId: CHC,
+          visitType: 'outpatient',
+          diagnosisCode: 'I10',
+          occurredAt: '2026-03-02T09:00:00+08:00',
+        })
+        .expect(401);
+      expect(res.headers['www-authenticate']).toMatch(/^Bearer /);
+      expect(res.body.code).toBe('TOKEN_MISSING');
+      expect(await eventCount()).toBe(before);
+    });
+
+    it('a service account that names no institution to act for is a 400 naming X-Institution-Id', async () => {
+      const system = { Authorization: `Bearer ${token({ sub: 'his-gateway', role: 'system' })}` };
+      const res = await t.http().post('/journeys').set(system).send(validOpen).expect(400);
+      expect(res.body.message.join(' ')).toContain('X-Institution-Id');
     });
 
     it('an unreadable If-Match is a 400', async () => {
@@ -203,7 +218,7 @@ describe('Bad input gets a clear answer and writes nothing', () => {
         .expect(404);
       expect(res.body).toMatchObject({ code: 'INSTITUTION_NOT_FOUND' });
       expect(res.body.message).toContain('institutionId');
-      await t.http().get('/institutions/CHC-NOWHERE').expect(404);
+      await t.http().get('/institutions/CHC-NOWHERE').set(asReaderOf('/institutions')).expect(404);
     });
 
     it('an unknown ward or referral', async () => {
@@ -218,7 +233,7 @@ describe('Bad input gets a clear answer and writes nothing', () => {
       const ref = await t
         .http()
         .post(`/journeys/${journeyId}/referrals/${randomUUID()}/accept`)
-        .set(as(HOSP))
+        .set(as(CHC))
         .send({ occurredAt: '2026-03-01T12:00:00+08:00' })
         .expect(404);
       expect(ref.body.code).toBe('REFERRAL_NOT_FOUND');
@@ -227,14 +242,33 @@ describe('Bad input gets a clear answer and writes nothing', () => {
   });
 
   describe('illegal transitions are 422 with a domain code, and write nothing', () => {
-    const expect422 = async (path: string, institution: string, body: Body, code: string, id = journeyId) => {
+    const expect422 = async (
+      path: string,
+      institution: string,
+      body: Body,
+      code: string,
+      id = journeyId,
+      role = 'doctor',
+    ) => {
       const before = await eventCount(id);
-      const res = await t.http().post(path).set(as(institution)).send(body).expect(422);
+      const res = await t.http().post(path).set(as(institution, role)).send(body).expect(422);
       expect(res.body.code).toBe(code);
       expect(await eventCount(id)).toBe(before);
     };
 
     it('an upward referral to a lower or equal tier', async () => {
+      // The hospital takes part in the journey (a visit there), so its request reaches the decider.
+      await t
+        .http()
+        .post(`/journeys/${journeyId}/visits`)
+        .set(as(HOSP))
+        .send({
+          institutionId: HOSP,
+          visitType: 'outpatient',
+          diagnosisCode: 'I10',
+          occurredAt: '2026-03-01T09:30:00+08:00',
+        })
+        .expect(201);
       await expect422(
         `/journeys/${journeyId}/referrals`,
         HOSP,
@@ -321,17 +355,20 @@ describe('Bad input gets a clear answer and writes nothing', () => {
         { occurredAt: '2026-03-01T12:00:00+08:00' },
         'REFERRAL_NOT_OVERDUE',
         id,
+        'coordinator',
       );
       await t
         .http()
         .post(`/journeys/${id}/referrals/${referral}/expire`)
-        .set(as(HOSP))
+        .set(as(HOSP, 'coordinator'))
         .send({ occurredAt: '2026-03-02T10:00:01+08:00' })
         .expect(201);
     });
 
     it('surgery without an admission, discharge when not admitted, a second bed while admitted', async () => {
       const id = await openJourney(t, { patientId: 'pt-rules0001' });
+      // Referred up, the hospital takes part in the journey; its refused commands reach the decider.
+      await referUp(t, id);
       await expect422(
         `/journeys/${id}/surgeries`,
         HOSP,

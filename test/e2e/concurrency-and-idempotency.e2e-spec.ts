@@ -1,4 +1,4 @@
-import { as, startTestApp, type TestApp, type TestStore } from '../support/test-app';
+import { as, startTestApp, type TestApp, type TestStore, asReaderOf } from '../support/test-app';
 import { CHC, HOSP, openJourney, REGION, referUp, seedAlliance } from '../support/fixtures';
 
 type Body = Record<string, any>;
@@ -227,17 +227,20 @@ describe('API surface', () => {
 
   it('lists institutions it has just registered (read-your-writes)', async () => {
     await seedAlliance(t);
-    const list = (await t.http().get('/institutions?tier=tertiary').expect(200)).body as Body[];
+    const list = (
+      await t.http().get('/institutions?tier=tertiary').set(asReaderOf('/institutions')).expect(200)
+    ).body as Body[];
     expect(list.map((i) => i.institutionId)).toEqual(['HOSP-CY-01', 'HOSP-CY-02']);
-    await t.http().get('/institutions?tier=quaternary').expect(400);
+    await t.http().get('/institutions?tier=quaternary').set(asReaderOf('/institutions')).expect(400);
     const changed = await t
       .http()
       .post(`/institutions/${HOSP}/wards/icu/bed-count`)
-      .set(as('HC-CY', 'admin'))
+      .set(as(HOSP, 'admin'))
       .send({ openBeds: 6, occurredAt: '2026-02-01T00:00:00+08:00' })
       .expect(201);
     expect(changed.body.revision).toBe(3);
-    const one = (await t.http().get(`/institutions/${HOSP}`).expect(200)).body as Body;
+    const one = (await t.http().get(`/institutions/${HOSP}`).set(asReaderOf('/institutions')).expect(200))
+      .body as Body;
     expect(one.wards.icu).toMatchObject({
       openBeds: 6,
       bedCountHistory: [{ openBeds: 4 }, { openBeds: 6, from: '2026-02-01T00:00:00+08:00' }],
@@ -245,7 +248,7 @@ describe('API surface', () => {
     const again = await t
       .http()
       .post(`/institutions/${HOSP}/wards/icu/bed-count`)
-      .set(as('HC-CY', 'admin'))
+      .set(as(HOSP, 'admin'))
       .send({ openBeds: 6, occurredAt: '2026-02-02T00:00:00+08:00' })
       .expect(422);
     expect(again.body.code).toBe('BED_COUNT_UNCHANGED');

@@ -17,10 +17,12 @@ describe('scripts/demo.mjs against the real app', () => {
 
   it('walks the journey and prints each answer with the status the README shows', async () => {
     const { port } = t.app.getHttpServer().address() as AddressInfo;
-    const { stdout } = await promisify(execFile)(process.execPath, [
-      'scripts/demo.mjs',
-      `http://127.0.0.1:${port}`,
-    ]);
+    // The demo signs its tokens with the development issuer's key beside the API's database file.
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['scripts/demo.mjs', `http://127.0.0.1:${port}`],
+      { env: { ...process.env, DATABASE_FILE: t.databaseFile } },
+    );
     const statuses = [...stdout.matchAll(/^< (\d{3}) /gm)].map((m) => Number(m[1]));
     // The journey, its referral and the accept, the refused second accept, the stale If-Match, the retry, the request
     // with every field wrong, then the read models and the audit verification.

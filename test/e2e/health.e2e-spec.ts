@@ -9,7 +9,7 @@ import { LiveReferenceModel } from '../../apps/api/src/reference/live-reference.
 import { EVENT_STORE } from '../../apps/api/src/store/tokens';
 import type { EventStore } from '@carepath/event-store';
 import { CHC, HOSP, openJourney, referUp, seedAlliance } from '../support/fixtures';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { as, startTestApp, type TestApp } from '../support/test-app';
 import { waitFor } from '../support/wait-for';
 
 type Body = Record<string, any>;
@@ -21,14 +21,17 @@ type Body = Record<string, any>;
  */
 describe('Health: live, ready, and what makes the API not ready', () => {
   let t: TestApp;
+  // Projections and analytics need a token (issue 17); health probes need none, and ignore one.
+  const ops = as(HOSP, 'admin');
+  const staff = as(HOSP, 'coordinator');
   const readModelFile = (name: string, generation: number) =>
     join(dirname(t.databaseFile), 'read-models', `${name}.g${generation}.db`);
   const generationOf = async (name: string): Promise<number> => {
-    const { projections } = (await t.http().get('/projections').expect(200)).body as Body;
+    const { projections } = (await t.http().get('/projections').set(ops).expect(200)).body as Body;
     return (projections as Body[]).find((p) => p.name === name)!.generation as number;
   };
   const ready = async () => {
-    const res = await t.http().get('/health/ready');
+    const res = await t.http().get('/health/ready').set(ops);
     return { status: res.status, body: res.body as Body };
   };
   /** Ready, with every read model at the log's head: figures read now are final. */
@@ -40,7 +43,8 @@ describe('Health: live, ready, and what makes the API not ready', () => {
         Object.entries(r.body.details as Body).every(
           ([k, v]) => !k.startsWith('projection:') || v.lag === '0',
         ),
-      { what: 'ready with no projection lag' },
+      // A repair reads the log in a worker thread, which first loads its modules from the TypeScript sources.
+      { what: 'ready with no projection lag', timeoutMs: 20_000 },
     );
 
   beforeAll(async () => {
@@ -55,7 +59,7 @@ describe('Health: live, ready, and what makes the API not ready', () => {
   afterAll(async () => t.close());
 
   it('answers live and ready in the terminus shape, and /health as ready', async () => {
-    const live = await t.http().get('/health/live').expect(200);
+    const live = await t.http().get('/health/live').set(ops).expect(200);
     expect(live.body).toMatchObject({
       status: 'ok',
       info: { process: { status: 'up' } },
@@ -77,14 +81,14 @@ describe('Health: live, ready, and what makes the API not ready', () => {
       },
     });
     expect(body.details).toEqual(body.info);
-    const health = await t.http().get('/health').expect(200);
+    const health = await t.http().get('/health').set(ops).expect(200);
     expect(health.body).toMatchObject({ status: 'ok', info: { store: { status: 'up' } } });
   });
 
   it('names no absolute path in health, readiness or projection status', async () => {
     const folder = dirname(t.databaseFile);
     for (const path of ['/health', '/health/live', '/health/ready', '/projections']) {
-      const text = JSON.stringify((await t.http().get(path)).body);
+      const text = JSON.stringify((await t.http().get(path).set(ops).expect(200)).body);
       expect({ path, text }).not.toMatchObject({ text: expect.stringContaining(folder) });
       expect({ path, text }).not.toMatchObject({ text: expect.stringMatching(/"\/[^"\s]*\//) });
     }
@@ -171,27 +175,27 @@ describe('Health: live, ready, and what makes the API not ready', () => {
 
     other.exec('DROP TRIGGER refuse');
     other.close();
-    await t.http().post('/projections/local-treatment/resume').expect(202);
+    await t.http().post('/projections/local-treatment/resume').set(ops).expect(202);
     await settled();
   });
 
   it('answers 503 PROJECTION_UNAVAILABLE for a read model with a table gone, then rebuilds it with the same figures', async () => {
     const path = `/analytics/ward-occupancy/live?institutionId=${HOSP}`;
-    const before = (await t.http().get(path).expect(200)).body as Body;
+    const before = (await t.http().get(path).set(staff).expect(200)).body as Body;
     const generation = await generationOf('ward-occupancy');
     const other = new Database(readModelFile('ward-occupancy', generation));
     other.exec('DROP TABLE wards');
     other.close();
 
-    const refused = await t.http().get(path);
+    const refused = await t.http().get(path).set(staff);
     expect(refused.status).toBe(503);
     expect(refused.body).toMatchObject({ code: 'PROJECTION_UNAVAILABLE' });
     expect(refused.headers['retry-after']).toBeDefined();
 
     const after = await waitFor(
-      () => t.http().get(path),
+      () => t.http().get(path).set(staff),
       (r) => r.status === 200,
-      { what: 'the repaired ward occupancy' },
+      { what: 'the repaired ward occupancy', timeoutMs: 20_000 },
     );
     expect(after.body).toEqual({ ...before, at: after.body.at });
     expect(await generationOf('ward-occupancy')).toBe(generation + 1);
@@ -200,7 +204,7 @@ describe('Health: live, ready, and what makes the API not ready', () => {
 
   it('finds garbage written over a read-model file, is not ready until the runner has rebuilt it', async () => {
     const path = `/worklists/${HOSP}`;
-    const before = (await t.http().get(path).expect(200)).body as Body;
+    const before = (await t.http().get(path).set(staff).expect(200)).body as Body;
     const generation = await generationOf('worklist');
     const file = readModelFile('worklist', generation);
     const other = new Database(file);
@@ -218,13 +222,13 @@ describe('Health: live, ready, and what makes the API not ready', () => {
     expect(JSON.stringify(body)).not.toContain(dirname(t.databaseFile));
     await settled();
     expect(await generationOf('worklist')).toBe(generation + 1);
-    expect((await t.http().get(path).expect(200)).body).toEqual(before);
+    expect((await t.http().get(path).set(staff).expect(200)).body).toEqual(before);
   });
 
   // 30 s: the first analytics query starts a heavy-work thread, which takes a few seconds under ts-jest.
   it('starts on a garbage read-model file, serves it again rebuilt, with the same figures', async () => {
     const path = `/analytics/referrals?period=2026-03&institutionId=${CHC}&groupBy=direction`;
-    const before = (await t.http().get(path).expect(200)).body as Body;
+    const before = (await t.http().get(path).set(staff).expect(200)).body as Body;
     const generation = await generationOf('referral-volume');
     await t.app.close();
     const file = readModelFile('referral-volume', generation);
@@ -233,6 +237,6 @@ describe('Health: live, ready, and what makes the API not ready', () => {
     t = await t.restart();
     await settled();
     expect(await generationOf('referral-volume')).toBe(generation + 1);
-    expect((await t.http().get(path).expect(200)).body).toEqual(before);
+    expect((await t.http().get(path).set(staff).expect(200)).body).toEqual(before);
   }, 30_000);
 });

@@ -4,7 +4,7 @@ import { EVENT_STORE } from '../../apps/api/src/store/tokens';
 import { HeavyWork } from '../../apps/api/src/work/heavy-work.service';
 import { CHC, HOSP, openJourney, referUp, seedAlliance } from '../support/fixtures';
 import { generateJourney, institutionStreams } from '../support/journey-generator';
-import { as, startTestApp, type TestApp } from '../support/test-app';
+import { as, startTestApp, type TestApp, asReaderOf } from '../support/test-app';
 
 type Body = Record<string, any>;
 
@@ -46,7 +46,7 @@ describe('heavy reads in worker threads', () => {
 
   it('walks the hash chain in a thread: every event checked, the head hash of the log', async () => {
     const before = threads();
-    const verified = (await t.http().get('/audit/verify').set(as(CHC)).expect(200)).body as Body;
+    const verified = (await t.http().get('/audit/verify').set(asReaderOf('/audit')).expect(200)).body as Body;
     const head = await t.app.get<symbol, EventStore>(EVENT_STORE).headPosition();
     expect(verified).toMatchObject({ ok: true, checked: Number(head), headPosition: head.toString() });
     expect(threads()).toBeGreaterThan(before);
@@ -86,7 +86,7 @@ describe('heavy reads in worker threads', () => {
   it('answers analytics from a thread, live and as of a time', async () => {
     const before = threads();
     const path = `/analytics/referrals?period=2026-03&institutionId=${HOSP}`;
-    const live = (await t.http().get(path).expect(200)).body as Body;
+    const live = (await t.http().get(path).set(asReaderOf(path)).expect(200)).body as Body;
     expect(live.rows).toEqual([
       expect.objectContaining({ group: { direction: 'up' }, figures: expect.objectContaining({ total: 1 }) }),
     ]);
@@ -96,6 +96,7 @@ describe('heavy reads in worker threads', () => {
       await t
         .http()
         .get(`${path}&asOf=${encodeURIComponent(earlier)}`)
+        .set(asReaderOf(path))
         .expect(200)
     ).body as Body;
     expect(then.asOf).toBe(earlier);
@@ -103,6 +104,7 @@ describe('heavy reads in worker threads', () => {
     const kpi = await t
       .http()
       .get(`/analytics/referrals/downward-kpi?year=2026&institutionId=${HOSP}`)
+      .set(asReaderOf('/analytics'))
       .expect(200);
     expect(kpi.body.rows).toEqual(expect.any(Array));
     expect(threads()).toBeGreaterThanOrEqual(before + 3);
@@ -134,19 +136,23 @@ describe('heavy reads past their time budget', () => {
   };
 
   it('answers 503 WORK_TIMEOUT with Retry-After, and the API goes on serving', async () => {
-    expectTimeout(await t.http().get('/audit/verify').set(as(CHC)));
+    expectTimeout(await t.http().get('/audit/verify').set(asReaderOf('/audit')));
     expectTimeout(
-      await t.read(`/journeys/${journeyId}?asOf=${encodeURIComponent(new Date().toISOString())}`),
+      await t.read(
+        `/journeys/${journeyId}?asOf=${encodeURIComponent(new Date().toISOString())}`,
+        'CHC-GEN-01',
+      ),
     );
-    expectTimeout(await t.http().get('/analytics/referrals?period=2026'));
+    expectTimeout(await t.http().get('/analytics/referrals?period=2026').set(asReaderOf('/analytics')));
     expectTimeout(
       await t
         .http()
-        .get(`/analytics/local-treatment?period=2026&asOf=${encodeURIComponent(new Date().toISOString())}`),
+        .get(`/analytics/local-treatment?period=2026&asOf=${encodeURIComponent(new Date().toISOString())}`)
+        .set(asReaderOf('/analytics')),
     );
     expect(t.app.get(HeavyWork).stats().timedOut).toBe(4);
     // Reads that are not heavy, and writes, answer as before.
-    await t.read(`/journeys/${journeyId}`).expect(200);
+    await t.read(`/journeys/${journeyId}`, 'CHC-GEN-01').expect(200);
     await t.http().get('/health').expect(200);
   });
 });
@@ -177,8 +183,8 @@ describe('a write lock held by another process', () => {
       expect(refused.status).toBe(503);
       expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
       expect(refused.body).toMatchObject({ code: 'STORE_BUSY' });
-      await t.http().get(`/institutions/${HOSP}`).expect(200);
-      await t.http().get('/institutions').expect(200);
+      await t.http().get(`/institutions/${HOSP}`).set(asReaderOf('/institutions')).expect(200);
+      await t.http().get('/institutions').set(asReaderOf('/institutions')).expect(200);
       expect(await store.headPosition()).toBe(head);
     } finally {
       other.exec('ROLLBACK');

@@ -1,4 +1,4 @@
-import { as, startTestApp, type TestApp } from '../support/test-app';
+import { as, startTestApp, type TestApp, asReaderOf } from '../support/test-app';
 import { CHC, HOSP, openJourney, seedAlliance } from '../support/fixtures';
 
 type Body = Record<string, any>;
@@ -24,7 +24,10 @@ describe.each(['physical', 'held-bed'] as const)('The live census with HELD_BED_
     return res.body as Body;
   };
   const census = async (institutionId: string, wardId: string): Promise<Body> => {
-    const res = await t.http().get(`/analytics/ward-occupancy/live?institutionId=${institutionId}`);
+    const res = await t
+      .http()
+      .get(`/analytics/ward-occupancy/live?institutionId=${institutionId}`)
+      .set(asReaderOf('/analytics'));
     expect(res.status).toBe(200);
     expect(res.body.heldBedRule).toBe(rule);
     return (res.body.rows as Body[]).find((row) => row.wardId === wardId)!;

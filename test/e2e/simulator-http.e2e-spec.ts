@@ -6,11 +6,11 @@ import { compareWithTruth, projectionsCaughtUp } from '../../apps/simulator/src/
 import { makePlan, PRESETS } from '../../apps/simulator/src/simulation.plan';
 import { SimulationRunner } from '../../apps/simulator/src/simulation.runner';
 import { institutionIntents, journeySteps } from '../../apps/simulator/src/simulation.script';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { startTestApp, type TestApp, token } from '../support/test-app';
 
 /**
  * `npm run simulate -- --url`: the same plan driven over HTTP against a listening server (the routes, the DTO
- * validation and the identity headers), checked against the same ground truth as the in-process runs.
+ * validation and a service account's bearer token), checked against the same ground truth as the in-process runs.
  */
 describe('simulator over HTTP', () => {
   let t: TestApp;
@@ -18,12 +18,14 @@ describe('simulator over HTTP', () => {
   const plan = makePlan(PRESETS['chaoyang-2023']!, 0.0003, 2);
   const truth = groundTruth(plan);
   let runner: SimulationRunner;
+  // A service account: the simulator records every institution's commands, naming each in X-Institution-Id.
+  const system = token({ sub: 'carepath-simulator', role: 'system' });
 
   beforeAll(async () => {
     t = await startTestApp();
     await t.app.listen(0, '127.0.0.1');
     url = `http://127.0.0.1:${((t.app.getHttpServer() as Server).address() as AddressInfo).port}`;
-    runner = new SimulationRunner(new HttpCommandSink(url));
+    runner = new SimulationRunner(new HttpCommandSink(url, system));
     await runner.run(plan);
     await projectionsCaughtUp(t.app);
   }, 60_000);
@@ -63,7 +65,7 @@ describe('simulator over HTTP', () => {
 
   it('stops at the first refused command and says which and why', async () => {
     // The institutions exist already: registering them again is refused by the decider (422).
-    await expect(new SimulationRunner(new HttpCommandSink(url)).run(plan)).rejects.toThrow(
+    await expect(new SimulationRunner(new HttpCommandSink(url, system)).run(plan)).rejects.toThrow(
       /^POST \/institutions answered 422: .*INSTITUTION_ALREADY_REGISTERED/,
     );
   });

@@ -2,7 +2,7 @@ import type { EventStore } from '@carepath/event-store';
 import { randomUUID } from 'node:crypto';
 import { EVENT_STORE } from '../../apps/api/src/store/tokens';
 import { CHC, HOSP, REGION, openJourney, seedAlliance } from '../support/fixtures';
-import { as, startTestApp, type TestApp } from '../support/test-app';
+import { as, startTestApp, type TestApp, asReaderOf } from '../support/test-app';
 import { waitFor } from '../support/wait-for';
 
 type Body = Record<string, any>;
@@ -141,7 +141,8 @@ describe('A log holding facts an older version wrote', () => {
 
   const projectionsCaughtUp = async () => {
     const head = await t.app.get<EventStore>(EVENT_STORE).headPosition();
-    const { projections } = (await t.http().get('/projections').expect(200)).body as { projections: Body[] };
+    const { projections } = (await t.http().get('/projections').set(asReaderOf('/projections')).expect(200))
+      .body as { projections: Body[] };
     return projections.every((p) => p.state !== 'failed' && BigInt(p.position) >= head) ? projections : null;
   };
 
@@ -151,11 +152,12 @@ describe('A log holding facts an older version wrote', () => {
       timeoutMs: 20_000,
     }))!;
     expect(projections.map((p) => p.lastError)).toEqual(projections.map(() => null));
-    for (const path of analytics) await t.http().get(path).expect(200);
+    for (const path of analytics) await t.http().get(path).set(asReaderOf(path)).expect(200);
   });
 
   it('every other institution works: listed, admits, resizes', async () => {
-    const list = (await t.http().get('/institutions').expect(200)).body as Body[];
+    const list = (await t.http().get('/institutions').set(asReaderOf('/institutions')).expect(200))
+      .body as Body[];
     expect(list.find((i) => i.institutionId === BAD)).toMatchObject({ needsRepair: true });
     expect(list.filter((i) => i.needsRepair)).toHaveLength(1);
     const journeyId = await openJourney(t, { patientId: 'pt-healthy-01' });
@@ -168,7 +170,7 @@ describe('A log holding facts an older version wrote', () => {
     await t
       .http()
       .post(`/institutions/${HOSP}/wards/icu/bed-count`)
-      .set(as('HC-CY', 'admin'))
+      .set(as(HOSP, 'admin'))
       .send({ openBeds: 6, occurredAt: '2026-03-03T00:00:00+08:00' })
       .expect(201);
   });
@@ -177,7 +179,7 @@ describe('A log holding facts an older version wrote', () => {
     const ward = await t
       .http()
       .post(`/institutions/${BAD}/wards`)
-      .set(as('HC-CY', 'admin'))
+      .set(as(BAD, 'admin'))
       .send({ wardId: 'icu', specialty: 'icu', openBeds: 2, occurredAt: '2026-03-03T00:00:00+08:00' })
       .expect(422);
     expect(ward.body).toMatchObject({ code: 'INSTITUTION_NEEDS_REPAIR', details: { eventId: ids.bedCount } });
@@ -192,12 +194,13 @@ describe('A log holding facts an older version wrote', () => {
     expect(write.body).toMatchObject({ code: 'JOURNEY_NEEDS_REPAIR', details: { eventId: ids.lateVisit } });
     const history = (await t.read(`/journeys/${badJourney}/events`).expect(200)).body as Body;
     expect(history.events.map((e: Body) => e.id)).toEqual([ids.opened, ids.openVisit]);
-    const facts = (await t.http().get(`/institutions/${BAD}/events`).expect(200)).body as Body;
+    const facts = (await t.http().get(`/institutions/${BAD}/events`).set(as(BAD, 'admin')).expect(200))
+      .body as Body;
     expect(facts.facts.map((f: Body) => f.status)).toEqual(['as-recorded', 'unreadable']);
   });
 
   it('repaired through the API, everything recovers, and a rebuild equals live', async () => {
-    const admin = as('HC-CY', 'admin');
+    const admin = as(BAD, 'admin');
     await t
       .http()
       .post(`/institutions/${BAD}/events/${ids.bedCount}/entered-in-error`)
@@ -231,22 +234,26 @@ describe('A log holding facts an older version wrote', () => {
     const journey = (await t.read(`/journeys/${badJourney}`).expect(200)).body as Body;
     expect(journey.state.openedAt).toBe('2026-03-01T10:00:00Z');
     expect(
-      ((await t.http().get('/institutions').expect(200)).body as Body[]).some((i) => i.needsRepair),
+      (
+        (await t.http().get('/institutions').set(asReaderOf('/institutions')).expect(200)).body as Body[]
+      ).some((i) => i.needsRepair),
     ).toBe(false);
 
     await waitFor(projectionsCaughtUp, (p) => p !== null, { what: 'projections', timeoutMs: 20_000 });
     const live = await Promise.all(
-      analytics.map(async (path) => (await t.http().get(path).expect(200)).body),
+      analytics.map(async (path) => (await t.http().get(path).set(asReaderOf(path)).expect(200)).body),
     );
-    const { projections } = (await t.http().get('/projections').expect(200)).body as { projections: Body[] };
+    const { projections } = (await t.http().get('/projections').set(asReaderOf('/projections')).expect(200))
+      .body as { projections: Body[] };
     for (const p of projections)
       await t
         .http()
         .post(`/projections/${String(p.name)}/rebuild?wait=true`)
+        .set(asReaderOf('/projections'))
         .expect(202);
     await waitFor(projectionsCaughtUp, (p) => p !== null, { what: 'projections', timeoutMs: 20_000 });
     const rebuilt = await Promise.all(
-      analytics.map(async (path) => (await t.http().get(path).expect(200)).body),
+      analytics.map(async (path) => (await t.http().get(path).set(asReaderOf(path)).expect(200)).body),
     );
     expect(rebuilt).toEqual(live);
   });

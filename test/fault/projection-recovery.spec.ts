@@ -83,7 +83,8 @@ describe('projection runner: transient failures retried with backoff, event fail
     waitFor(
       () => runner.status().state,
       (s) => s === wanted,
-      { what: `state ${wanted}` },
+      // A repair reads the log in a worker thread, which loads its modules from the TypeScript sources first.
+      { what: `state ${wanted}`, timeoutMs: 20_000 },
     );
   const fromZero = async () => {
     const scratch = new ReadModelFiles(join(folder, `scratch-${runners.length}`));
@@ -292,7 +293,7 @@ describe('projection runner: transient failures retried with backoff, event fail
     await waitFor(
       () => runner.status(),
       (s) => s.state === 'live' && s.generation === generation + 1,
-      { what: 'the repaired generation in service' },
+      { what: 'the repaired generation in service', timeoutMs: 20_000 },
     );
     await caughtUp(runner);
     expect(dumpReadModel(runner.reader())).toEqual(await fromZero());

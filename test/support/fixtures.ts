@@ -60,7 +60,7 @@ export async function seedAlliance(t: TestApp): Promise<void> {
     await t
       .http()
       .post(`/institutions/${institutionId}/wards`)
-      .set(admin)
+      .set(as(institutionId, 'admin', `admin-${institutionId.toLowerCase()}`))
       .send({ wardId, specialty, openBeds, occurredAt: '2026-01-01T00:00:00+08:00' })
       .expect(201);
   }

@@ -1,11 +1,19 @@
 import type { INestApplication } from '@nestjs/common';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import request from 'supertest';
 import type { App } from 'supertest/types';
 import { createApp } from '../../apps/api/src/app.setup';
 import { type AppConfig, loadConfig } from '../../apps/api/src/config/app-config';
+import {
+  type DevKey,
+  devKeyFileFor,
+  readDevKey,
+  signDevToken,
+  type TokenClaims,
+} from '../../apps/api/src/auth/dev-issuer';
 import { EsdbProtocolDouble } from './esdb-protocol-double';
 
 /** The real app (same module, pipes, filters) on a temporary database file. */
@@ -45,12 +53,16 @@ async function start(
   folder: string,
   double?: EsdbProtocolDouble,
 ): Promise<TestApp> {
+  const defaults = loadConfig({});
   const config: AppConfig = {
-    ...loadConfig({}),
+    ...defaults,
     databaseFile: join(folder, 'carepath.db'),
     readModelDir: join(folder, 'read-models'),
+    // Specs send hundreds of requests as one actor; the rate-limit spec sets its own budget.
+    edge: { ...defaults.edge, rateLimit: { requests: 1e6, systemRequests: 1e6, windowSeconds: 60 } },
     ...overrides,
   };
+  installTestIssuer(config.databaseFile);
   const app = await createApp(config, { logger: false });
   await app.init();
   const server = app.getHttpServer() as App;
@@ -78,7 +90,70 @@ async function start(
   };
 }
 
-/** Headers of an actor acting for an institution. */
-export function as(institutionId: string, role = 'doctor', actorId = `dr-${institutionId.toLowerCase()}`) {
-  return { 'X-Actor-Id': actorId, 'X-Actor-Role': role, 'X-Institution-Id': institutionId };
+/**
+ * One development-issuer key per test process: every app a spec starts trusts it (it is written beside the
+ * database file before the app starts, where the app would otherwise create its own), so `as()` can sign tokens
+ * synchronously without knowing which app will receive them.
+ */
+let testKeyPem: string | null = null;
+let testKey: DevKey | null = null;
+
+/** Puts this process's development-issuer key beside `databaseFile` (an app or API process then trusts it). */
+export function installTestIssuer(databaseFile: string): DevKey {
+  testKeyPem ??= generateKeyPairSync('ed25519')
+    .privateKey.export({ type: 'pkcs8', format: 'pem' })
+    .toString();
+  const file = devKeyFileFor(databaseFile);
+  if (!existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, testKeyPem, { mode: 0o600 });
+  }
+  testKey ??= readDevKey(file);
+  return testKey;
+}
+
+function key(): DevKey {
+  if (testKey) return testKey;
+  // A token asked for before any app started: the key is made now, and the next app will trust it.
+  const folder = mkdtempSync(join(tmpdir(), 'carepath-key-'));
+  const made = installTestIssuer(join(folder, 'carepath.db'));
+  rmSync(folder, { recursive: true, force: true });
+  return made;
+}
+
+/** A token of this process's development issuer; `extra` and the other fields make unusual ones for specs. */
+export function token(claims: TokenClaims): string {
+  return signDevToken(key(), claims);
+}
+
+/**
+ * Headers of an actor acting for an institution: a bearer token with the role and the institution as claims.
+ * A `system` service account names the institution it acts for in X-Institution-Id.
+ */
+export function as(
+  institutionId: string,
+  role = 'doctor',
+  actorId = `dr-${institutionId.toLowerCase()}`,
+): Record<string, string> {
+  const authorization = `Bearer ${token({ sub: actorId, role, institutionId })}`;
+  return role === 'system'
+    ? { Authorization: authorization, 'X-Institution-Id': institutionId }
+    : { Authorization: authorization };
+}
+
+/**
+ * Headers for a read that is not a journey's record, with a role the policy allows on that path
+ * (apps/api/src/auth/access-policy.ts): a coordinator of the worklist's own institution, an analyst for analytics,
+ * an admin for projections, an auditor for the audit routes, a doctor otherwise.
+ */
+export function asReaderOf(path: string, institutionId = 'HOSP-CY-01'): Record<string, string> {
+  const worklist = /^\/worklists\/([^/?]+)/.exec(path);
+  if (worklist?.[1]) return as(decodeURIComponent(worklist[1]), 'coordinator');
+  if (path.startsWith('/analytics'))
+    return as(institutionId, 'analyst', `analyst-${institutionId.toLowerCase()}`);
+  if (path.startsWith('/projections'))
+    return as(institutionId, 'admin', `admin-${institutionId.toLowerCase()}`);
+  if (path.startsWith('/audit'))
+    return as(institutionId, 'auditor', `auditor-${institutionId.toLowerCase()}`);
+  return as(institutionId);
 }

@@ -1,5 +1,5 @@
 import { type DynamicModule, type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
-import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { APP_CONFIG, type AppConfig } from './config/app-config';
 import { ErrorFilter } from './common/error.filter';
@@ -17,6 +17,10 @@ import {
 import { AnalyticsController } from './analytics/analytics.controller';
 import { ProjectionsController } from './projections/projections.controller';
 import { AccessLog } from './audit/access-log';
+import { AccessGuard } from './auth/access.guard';
+import { JourneyAccess } from './auth/journey-access';
+import { RateLimiter } from './auth/rate-limiter';
+import { TokenVerifier } from './auth/token-verifier';
 import { AuditController } from './audit/audit.controller';
 import { ProjectionsService } from './projections/projections.service';
 import { JourneyReader } from './journeys/journey.reader';
@@ -53,6 +57,11 @@ export class AppModule implements NestModule {
       providers: [
         { provide: APP_FILTER, useClass: ErrorFilter },
         { provide: APP_INTERCEPTOR, useClass: RetryAfterInterceptor },
+        // Who may do what (issue 17): the token, the rate budget, the role and the institution, before any handler.
+        { provide: APP_GUARD, useClass: AccessGuard },
+        TokenVerifier,
+        RateLimiter,
+        JourneyAccess,
         HeavyWork,
         LiveReferenceModel,
         InstitutionDirectory,

@@ -4,6 +4,8 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { ValidationError } from 'class-validator';
 import { AppModule } from './app.module';
+import { hardenEdge } from './auth/http-edge';
+import { applyAccessPolicy } from './auth/openapi-policy';
 import type { AppConfig } from './config/app-config';
 
 /** Builds the API exactly as production runs it; end-to-end specs use this too, on a temporary database. */
@@ -15,6 +17,7 @@ export async function createApp(
     bodyParser: false,
     logger: options.logger ?? new ConsoleLogger({ json: config.logJson, colors: !config.logJson }),
   });
+  hardenEdge(app, config.edge);
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,
@@ -37,6 +40,8 @@ export async function createApp(
       .setVersion('0.1.0')
       .build(),
   );
+  // Every route's roles in the document; a route without a policy stops the app here (issue 17).
+  applyAccessPolicy(document);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json' });
   return app;
 }

@@ -41,6 +41,9 @@ import {
 } from '@carepath/projections';
 import { type AppConfig, loadConfig } from '../../api/src/config/app-config';
 import { openEventStore } from '../../api/src/store/open-event-store';
+import { isRole, ROLES } from '../../api/src/auth/access-policy';
+import { devKeyFileFor, loadOrCreateDevKey, parseTtl, signDevToken } from '../../api/src/auth/dev-issuer';
+import { CODE_ID } from '../../api/src/common/validation';
 
 const USAGE = `carepath <command> — tools for auditors and operators (same environment as the API)
 
@@ -51,6 +54,9 @@ const USAGE = `carepath <command> — tools for auditors and operators (same env
                                                     a figure as it would have been reported then
   export <journeyId> --format json|fhir             a journey's history and state, or a FHIR R4 Bundle
   rebuild <projection|all>                          build fresh generations and swap them in
+  token --actor <id> --role <role> --institution <id> [--ttl 8h]
+                                                    a bearer token of the development issuer (no AUTH_ISSUER):
+                                                    for this machine only; stdout is the token alone
 
 Exit status: 0 done and clean, 1 a check failed (broken chain, bad signature, different projection), 2 usage or
 configuration error.`;
@@ -401,6 +407,45 @@ async function rebuild(args: Args, config: AppConfig, store: EventStore): Promis
   return 0;
 }
 
+/**
+ * A token of the development issuer (issue 17), signed with the key beside the database file (created if this
+ * runs before the API's first start). Refused when AUTH_ISSUER is set: tokens then come from the identity provider.
+ */
+function token(args: Args, config: AppConfig): number {
+  if (config.auth.mode !== 'development') {
+    throw new UsageError(
+      'AUTH_ISSUER is set: the API trusts your identity provider, so ask it for a token (this command signs development tokens only)',
+    );
+  }
+  const actor = flag(args, 'actor');
+  const role = flag(args, 'role');
+  const ttlText = typeof args.flags.get('ttl') === 'string' ? (args.flags.get('ttl') as string) : '8h';
+  if (!/^[\x21-\x7e]{1,255}$/.test(actor))
+    throw new UsageError('--actor must be 1-255 visible ASCII characters');
+  if (!isRole(role)) throw new UsageError(`--role must be one of: ${ROLES.join(', ')}`);
+  const institution = args.flags.get('institution');
+  if (institution === undefined && role !== 'system')
+    throw new UsageError('--institution <value> is required');
+  if (institution !== undefined && (typeof institution !== 'string' || !CODE_ID.test(institution))) {
+    throw new UsageError('--institution must be an institution id');
+  }
+  const ttlSeconds = parseTtl(ttlText);
+  if (ttlSeconds === null)
+    throw new UsageError('--ttl must be a duration such as 8h, 30m or 2d (at most 30d)');
+  const key = loadOrCreateDevKey(config.auth.keyFile ?? devKeyFileFor(config.databaseFile));
+  console.log(
+    signDevToken(key, {
+      sub: actor,
+      role,
+      institutionId: institution,
+      ttlSeconds,
+      audience: config.auth.audience,
+      issuer: config.auth.issuer,
+    }),
+  );
+  return 0;
+}
+
 export async function run(argv: readonly string[]): Promise<number> {
   const args = parse(argv);
   const command = args.positional[0];
@@ -416,7 +461,7 @@ export async function run(argv: readonly string[]): Promise<number> {
       warn: (m: object) => console.error(m),
       error: (m: object) => console.error(m),
     };
-    const needsStore = command !== 'checkpoint';
+    const needsStore = command !== 'checkpoint' && command !== 'token';
     if (needsStore && !(command === 'verify' && !args.flags.has('projections')))
       store = openEventStore(config, quiet, { followOtherWriters: true });
     switch (command) {
@@ -430,6 +475,8 @@ export async function run(argv: readonly string[]): Promise<number> {
         return await exportJourney(args, store!);
       case 'rebuild':
         return await rebuild(args, config, store!);
+      case 'token':
+        return token(args, config);
       default:
         throw new UsageError(`Unknown command ${command}`);
     }

@@ -54,6 +54,8 @@ function context(actor: Actor) {
     actorId: actor.actorId,
     actorRole: actor.role,
     institutionId: actor.institutionId,
+    // In process there is no token: the command bus is trusted as the simulator's own code.
+    issuer: 'urn:carepath:in-process-simulator',
     correlationId: requestId,
     requestId,
     idempotencyKey: null,

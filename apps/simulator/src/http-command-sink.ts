@@ -5,17 +5,24 @@ import type { Actor } from './simulation.script';
 
 /**
  * Drives a running CarePath server over HTTP (`npm run simulate -- --url http://host:port`): the routes of
- * journeys.controller.ts and institutions.controller.ts, with the identity headers (README, "Identity").
+ * journeys.controller.ts and institutions.controller.ts, as a `system` service account (README, "Authentication")
+ * whose bearer token is given, naming in X-Institution-Id the institution each command is recorded for.
  */
 export class HttpCommandSink implements CommandSink {
   private readonly base: string;
 
-  constructor(url: string) {
+  constructor(
+    url: string,
+    private readonly token: string,
+  ) {
     this.base = url.replace(/\/+$/, '');
   }
 
   async institution(actor: Actor, intent: InstitutionIntent): Promise<void> {
-    await this.post(actor, ...institutionRoute(intent));
+    // A ward is opened or resized for its own institution (issue 17): the service account acts for that one.
+    const actingFor =
+      intent.kind === 'RegisterInstitution' ? actor : { ...actor, institutionId: intent.institutionId };
+    await this.post(actingFor, ...institutionRoute(intent));
   }
 
   async journey(journeyId: string | null, actor: Actor, intent: JourneyIntent): Promise<JourneyReceipt> {
@@ -36,8 +43,7 @@ export class HttpCommandSink implements CommandSink {
       method: 'POST',
       headers: {
         'Content-Type': 'application/json',
-        'X-Actor-Id': actor.actorId,
-        'X-Actor-Role': actor.role,
+        Authorization: `Bearer ${this.token}`,
         'X-Institution-Id': actor.institutionId,
       },
       body: JSON.stringify(body),

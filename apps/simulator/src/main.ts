@@ -4,6 +4,7 @@ import { loadConfig } from '../../api/src/config/app-config';
 import { BusCommandSink } from './command-sink';
 import { groundTruth, HELD_BED_RULES, type HeldBedRule, summary } from './ground-truth';
 import { HttpCommandSink } from './http-command-sink';
+import { devKeyFileFor, loadOrCreateDevKey, signDevToken } from '../../api/src/auth/dev-issuer';
 import { progress, simulationArgs, USAGE } from './command-line';
 import { makePlan } from './simulation.plan';
 import { SimulationRunner } from './simulation.runner';
@@ -19,11 +20,11 @@ import { SimulationRunner } from './simulation.runner';
  * changes when facts are entered, never the truth).
  */
 async function main(argv: readonly string[]): Promise<number> {
-  const args = simulationArgs(argv, ['truth', 'url', 'held-bed-rule']);
+  const args = simulationArgs(argv, ['truth', 'url', 'held-bed-rule', 'token']);
   const rule = args?.options.get('held-bed-rule') ?? 'physical';
   if (!args || !HELD_BED_RULES.includes(rule as HeldBedRule)) {
     console.error(
-      `Usage: npm run simulate -- ${USAGE} [--truth <file>] [--url <http://host:port>] [--held-bed-rule <${HELD_BED_RULES.join('|')}>]`,
+      `Usage: npm run simulate -- ${USAGE} [--truth <file>] [--url <http://host:port> [--token <jwt>]] [--held-bed-rule <${HELD_BED_RULES.join('|')}>]`,
     );
     return 2;
   }
@@ -33,7 +34,10 @@ async function main(argv: readonly string[]): Promise<number> {
   const url = args.options.get('url');
   const app = url ? null : await createApp(loadConfig(), { logger: false });
   await app?.init();
-  const runner = new SimulationRunner(url ? new HttpCommandSink(url) : new BusCommandSink(app!), concurrency);
+  const runner = new SimulationRunner(
+    url ? new HttpCommandSink(url, args.options.get('token') ?? serviceToken()) : new BusCommandSink(app!),
+    concurrency,
+  );
   const started = Date.now();
   try {
     await runner.run(plan, progress('journey commands'));
@@ -52,6 +56,23 @@ async function main(argv: readonly string[]): Promise<number> {
   );
   for (const line of summary(plan, truth)) console.log(line);
   return 0;
+}
+
+/**
+ * Over HTTP the simulator is a `system` service account (issue 17): its token comes from --token or
+ * CAREPATH_TOKEN (an identity provider's), or else is signed here with the development issuer's key beside
+ * DATABASE_FILE, for a server on this machine that trusts it.
+ */
+function serviceToken(): string {
+  if (process.env.CAREPATH_TOKEN) return process.env.CAREPATH_TOKEN;
+  const config = loadConfig();
+  if (config.auth.mode !== 'development') {
+    throw new Error(
+      'AUTH_ISSUER is set: give the service account token of your identity provider in --token',
+    );
+  }
+  const key = loadOrCreateDevKey(config.auth.keyFile ?? devKeyFileFor(config.databaseFile));
+  return signDevToken(key, { sub: 'carepath-simulator', role: 'system', ttlSeconds: 24 * 3600 });
 }
 
 main(process.argv.slice(2)).then(

@@ -7,6 +7,8 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { FieldException } from '../common/http-errors';
 import { code } from '../common/params';
 import { InstitutionDirectory } from '../reference/institution-directory';
+import { AccessLog } from '../audit/access-log';
+import { Ctx, optionalAccessReason, type RequestContext } from '../common/request-context';
 import { ProjectionsService } from '../projections/projections.service';
 import { CLOCK, type Clock } from '../store/tokens';
 import { HeavyWork } from '../work/heavy-work.service';
@@ -42,6 +44,7 @@ export class AnalyticsController {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly work: HeavyWork,
+    private readonly accessLog: AccessLog,
   ) {}
 
   @Get('analytics/ward-occupancy')
@@ -163,13 +166,21 @@ export class AnalyticsController {
     summary:
       'Incoming and outgoing referrals (with overdue flags), inpatients, on leave, expected downward transfers',
   })
-  async worklist(@Param('institutionId', code('institutionId')) institutionId: string) {
+  async worklist(
+    @Param('institutionId', code('institutionId')) institutionId: string,
+    @Ctx() ctx: RequestContext,
+    @Req() req: Request,
+  ) {
+    const reason = optionalAccessReason(req);
     const institution = await this.institutions.get(institutionId);
-    return queryWorklist(
+    const worklist = queryWorklist(
       this.projections.reader('worklist'),
       institutionId,
       this.clock().getTime(),
       (wardId) => entryOf(institution.wards, wardId)?.openBeds,
     );
+    // It lists patients and journeys: recorded before it is served, like a journey read (issue 17).
+    await this.accessLog.recordWorklist(ctx, institutionId, reason);
+    return worklist;
   }
 }

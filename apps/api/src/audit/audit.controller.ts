@@ -1,18 +1,56 @@
 import { Controller, Get, HttpException, HttpStatus, Inject, Query } from '@nestjs/common';
-import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { IsUUID } from 'class-validator';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { IsIn, IsInt, IsOptional, IsUUID, Matches, Max, Min } from 'class-validator';
+import { Type } from 'class-transformer';
+import { parseCareTime } from '@carepath/domain';
 import { type EventStore, signCheckpoint } from '@carepath/event-store';
 import { createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { Ctx, type RequestContext } from '../common/request-context';
+import { CODE_ID, OccurredAt } from '../common/validation';
 import { CLOCK, type Clock, EVENT_STORE } from '../store/tokens';
 import { HeavyWork } from '../work/heavy-work.service';
 import { AccessLog } from './access-log';
 
+/** Who read what (issue 17): any combination of journey, actor, acting institution and period, oldest first. */
 export class AccessQueryDto {
+  @IsOptional()
   @IsUUID(4, { message: 'journeyId must be a UUID' })
-  journeyId!: string;
+  journeyId?: string;
+
+  @IsOptional()
+  @Matches(/^[\x21-\x7e]{1,255}$/, {
+    message: 'actorId must be 1-255 visible ASCII characters (a token subject)',
+  })
+  actorId?: string;
+
+  @IsOptional()
+  @Matches(CODE_ID, { message: 'institutionId must be an institution id' })
+  institutionId?: string;
+
+  @IsOptional()
+  @OccurredAt('Reads recorded at or after this instant')
+  from?: string;
+
+  @IsOptional()
+  @OccurredAt('Reads recorded before this instant')
+  to?: string;
+
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'flagged must be true or false' })
+  flagged?: 'true' | 'false';
+
+  @IsOptional()
+  @Matches(/^\d{1,20}$/, { message: 'after must be the next cursor of a previous page' })
+  after?: string;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'limit must be an integer' })
+  @Min(1, { message: 'limit must be at least 1' })
+  @Max(10_000, { message: 'limit must be at most 10000' })
+  limit?: number;
 }
 
 function notOffered(what: string): HttpException {
@@ -23,9 +61,6 @@ function notOffered(what: string): HttpException {
 }
 
 @ApiTags('audit')
-@ApiHeader({ name: 'X-Actor-Id', required: true })
-@ApiHeader({ name: 'X-Actor-Role', required: true })
-@ApiHeader({ name: 'X-Institution-Id', required: true })
 @Controller('audit')
 export class AuditController {
   constructor(
@@ -80,9 +115,22 @@ export class AuditController {
   }
 
   @Get('access')
-  @ApiOperation({ summary: 'Who read a journey’s record, when, for which institution and why' })
-  access(@Ctx() _ctx: RequestContext, @Query() query: AccessQueryDto) {
-    return this.accessLog.list(query.journeyId).then((records) => ({ journeyId: query.journeyId, records }));
+  @ApiOperation({
+    summary:
+      'Who read patient-level data (journeys, worklists), when, for which institution, on what basis and why: filter by journeyId, actorId, institutionId, from/to, flagged (break-glass); paged by `next`',
+  })
+  async access(@Ctx() _ctx: RequestContext, @Query() query: AccessQueryDto) {
+    const { records, next } = await this.accessLog.list({
+      journeyId: query.journeyId,
+      actorId: query.actorId,
+      institutionId: query.institutionId,
+      fromMs: query.from === undefined ? undefined : (parseCareTime(query.from) ?? undefined),
+      toMs: query.to === undefined ? undefined : (parseCareTime(query.to) ?? undefined),
+      flagged: query.flagged === undefined ? undefined : query.flagged === 'true',
+      after: query.after === undefined ? undefined : BigInt(query.after),
+      limit: query.limit ?? 1000,
+    });
+    return { ...(query.journeyId ? { journeyId: query.journeyId } : {}), records, next };
   }
 
   /** The walk reads the whole log: it runs in a heavy-work thread within its budget (issue 15). */

@@ -1,15 +1,20 @@
 import { BadRequestException, createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Request } from 'express';
+import type { AuthenticatedRequest } from '../auth/access.guard';
+import { ROLES, type Role } from '../auth/access-policy';
 
 /**
- * Who acts, for which institution, in which conversation. Until authentication lands these come from headers
- * (README, "Identity"); they are recorded in every event's metadata from day one.
+ * Who acts, for which institution, in which conversation. The actor is the verified bearer token's (issue 17,
+ * auth/access.guard.ts): `sub`, its role and its institution; the old identity headers are not read. They are
+ * recorded in every event's metadata.
  */
 export interface RequestContext {
   readonly actorId: string;
   readonly actorRole: ActorRole;
   readonly institutionId: string;
+  /** The token's issuer (`iss`): with `actorId`, the verified identity the access log records. */
+  readonly issuer: string;
   readonly correlationId: string;
   /** This request's id: the causation id of every event it writes. */
   readonly requestId: string;
@@ -19,8 +24,8 @@ export interface RequestContext {
   readonly consistency: 'written' | 'projected';
 }
 
-export const ACTOR_ROLES = ['doctor', 'nurse', 'coordinator', 'registrar', 'admin', 'system'] as const;
-export type ActorRole = (typeof ACTOR_ROLES)[number];
+export const ACTOR_ROLES = ROLES;
+export type ActorRole = Role;
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const KEY = /^[\x21-\x7e]{1,255}$/;
@@ -31,17 +36,12 @@ function header(req: Request, name: string): string | undefined {
 }
 
 export function parseRequestContext(req: Request): RequestContext {
+  const actor = (req as AuthenticatedRequest).actor;
+  // The guard authenticates every route that is not public; a handler reading an actor on a public route is a bug.
+  if (!actor) throw new Error('No verified actor on this request: its route must not be public');
   const problems: string[] = [];
-  const actorId = header(req, 'x-actor-id');
-  const actorRole = header(req, 'x-actor-role');
-  const institutionId = header(req, 'x-institution-id');
-  if (!actorId || !ID.test(actorId))
-    problems.push('header X-Actor-Id is required: an id of 1-128 letters, digits, . _ : -');
-  if (!actorRole || !(ACTOR_ROLES as readonly string[]).includes(actorRole)) {
-    problems.push(`header X-Actor-Role must be one of: ${ACTOR_ROLES.join(', ')}`);
-  }
-  if (!institutionId || !ID.test(institutionId)) {
-    problems.push('header X-Institution-Id is required: the acting institution id');
+  if (actor.actingInstitutionId === null) {
+    problems.push('header X-Institution-Id is required: the institution this service account acts for');
   }
   const correlation = header(req, 'x-correlation-id');
   if (correlation !== undefined && !ID.test(correlation))
@@ -67,9 +67,10 @@ export function parseRequestContext(req: Request): RequestContext {
     throw new BadRequestException({ message: problems, error: 'Bad Request', statusCode: 400 });
   const requestId = (req as Request & { requestId?: string }).requestId ?? randomUUID();
   return {
-    actorId: actorId!,
-    actorRole: actorRole as ActorRole,
-    institutionId: institutionId!,
+    actorId: actor.subject,
+    actorRole: actor.role,
+    institutionId: actor.actingInstitutionId!,
+    issuer: actor.issuer,
     correlationId: correlation ?? requestId,
     requestId,
     idempotencyKey: idempotencyKey ?? null,
@@ -84,8 +85,9 @@ export const Ctx = createParamDecorator((_: unknown, context: ExecutionContext) 
 );
 
 /**
- * Why a journey's record is read (PIPL: purpose of processing). A closed list, so the access log never holds free
- * text: treatment, care coordination, audit, quality review, the patient's own request, a legal obligation.
+ * Why a journey's record is read (PIPL: purpose of processing). A closed list: treatment, care coordination, audit,
+ * quality review, the patient's own request, a legal obligation, and `emergency`, the break-glass reason, which
+ * needs a justification (X-Access-Justification) and is flagged for review in the access log.
  */
 export const ACCESS_REASONS = [
   'treatment',
@@ -94,27 +96,58 @@ export const ACCESS_REASONS = [
   'quality-review',
   'patient-request',
   'legal',
+  'emergency',
 ] as const;
 export type AccessReason = (typeof ACCESS_REASONS)[number];
 
 export interface AccessContext extends RequestContext {
   readonly reason: AccessReason;
+  /** The justification an emergency read gives (a ticket number, a short code); null for other reasons. */
+  readonly justification: string | null;
 }
+
+/** Printable text without control characters, 3-200 characters: it is stored in the access log as given. */
+const JUSTIFICATION = /^[^\p{Cc}]{3,200}$/u;
 
 export function parseAccessContext(req: Request): AccessContext {
   const ctx = parseRequestContext(req);
   const reason = header(req, 'x-access-reason');
+  const justification = header(req, 'x-access-justification');
+  const problems: string[] = [];
   if (!reason || !(ACCESS_REASONS as readonly string[]).includes(reason)) {
-    throw new BadRequestException({
-      message: [`header X-Access-Reason must be one of: ${ACCESS_REASONS.join(', ')}`],
-      error: 'Bad Request',
-      statusCode: 400,
-    });
+    problems.push(`header X-Access-Reason must be one of: ${ACCESS_REASONS.join(', ')}`);
   }
-  return { ...ctx, reason: reason as AccessReason };
+  if (reason === 'emergency' && (justification === undefined || !JUSTIFICATION.test(justification.trim()))) {
+    problems.push(
+      'header X-Access-Justification is required with the reason emergency: 3-200 characters saying why',
+    );
+  }
+  if (problems.length > 0)
+    throw new BadRequestException({ message: problems, error: 'Bad Request', statusCode: 400 });
+  return {
+    ...ctx,
+    reason: reason as AccessReason,
+    justification: reason === 'emergency' ? justification!.trim() : null,
+  };
 }
 
 /** `@Access() ctx: AccessContext`: who reads a journey's record, for which institution, and why. */
 export const Access = createParamDecorator((_: unknown, context: ExecutionContext) =>
   parseAccessContext(context.switchToHttp().getRequest<Request>()),
 );
+
+/** A worklist read may say why (X-Access-Reason); it is recorded as given, or as null. */
+export function optionalAccessReason(req: Request): AccessReason | null {
+  const reason = header(req, 'x-access-reason');
+  if (reason === undefined) return null;
+  if (!(ACCESS_REASONS as readonly string[]).includes(reason) || reason === 'emergency') {
+    throw new BadRequestException({
+      message: [
+        `header X-Access-Reason must be one of: ${ACCESS_REASONS.filter((r) => r !== 'emergency').join(', ')}`,
+      ],
+      error: 'Bad Request',
+      statusCode: 400,
+    });
+  }
+  return reason as AccessReason;
+}

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type DeadlinePolicy, parseCareTime } from '@carepath/domain';
+import { type AuthConfig, type EdgeConfig, loadAuthConfig, loadEdgeConfig } from '../auth/auth-config';
 
 /** Everything the API reads from its environment, parsed once at start-up and validated. */
 export interface AppConfig {
@@ -53,6 +54,10 @@ export interface AppConfig {
   readonly readyMaxProjectionLag: number;
   /** How long `/health/ready` waits for the store to show it accepts a write, in ms. */
   readonly readyProbeTimeoutMs: number;
+  /** Bearer-token verification: an identity provider's JWKS, or the development issuer (issue 17). */
+  readonly auth: AuthConfig;
+  /** CORS allow-list and per-actor rate limits. */
+  readonly edge: EdgeConfig;
   /** A projection stopped by a transient failure is retried after this, doubled per failed attempt, in ms. */
   readonly projectionRetryBaseMs: number;
   /** The longest wait between two such retries, in ms. */
@@ -146,6 +151,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     readyMaxProjectionLag: int(env, 'READY_MAX_PROJECTION_LAG', 10_000),
     readyProbeTimeoutMs: int(env, 'READY_PROBE_TIMEOUT_MS', 2000, 1),
+    auth: loadAuthConfig(env),
+    edge: loadEdgeConfig(env),
     projectionRetryBaseMs: int(env, 'PROJECTION_RETRY_BASE_MS', 250, 1),
     projectionRetryMaxMs: int(env, 'PROJECTION_RETRY_MAX_MS', 30_000, 1),
   };

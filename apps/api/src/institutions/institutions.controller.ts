@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Param, Post, Query, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { code, uuid } from '../common/params';
 import { ResourceNotFoundException } from '../common/http-errors';
@@ -42,9 +42,6 @@ export class InstitutionsController {
   }
 
   @Post()
-  @ApiHeader({ name: 'X-Actor-Id', required: true })
-  @ApiHeader({ name: 'X-Actor-Role', required: true })
-  @ApiHeader({ name: 'X-Institution-Id', required: true })
   @ApiOperation({ summary: 'Register an institution (tier, alliance, region)' })
   register(
     @Ctx() ctx: RequestContext,

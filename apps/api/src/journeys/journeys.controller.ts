@@ -11,6 +11,7 @@ import {
   type RequestContext,
 } from '../common/request-context';
 import { AccessLog } from '../audit/access-log';
+import { JourneyAccess } from '../auth/journey-access';
 import { writeHeaders, type WriteResponse } from '../common/write-response';
 import {
   AdmitPatientDto,
@@ -39,14 +40,11 @@ import {
   type JourneyView,
 } from './journey.queries';
 
+/** Break-glass (issue 17): required with the reason emergency, recorded and flagged in the access log. */
+const JUSTIFICATION_HELP =
+  'With X-Access-Reason: emergency, why this record is read outside the care relationship (3-200 characters)';
+
 @ApiTags('journeys')
-@ApiHeader({ name: 'X-Actor-Id', required: true, description: 'Acting user (until authentication lands)' })
-@ApiHeader({
-  name: 'X-Actor-Role',
-  required: true,
-  description: 'doctor | nurse | coordinator | registrar | admin | system',
-})
-@ApiHeader({ name: 'X-Institution-Id', required: true, description: 'Institution the actor acts for' })
 @ApiHeader({
   name: 'Idempotency-Key',
   required: false,
@@ -60,6 +58,7 @@ export class JourneysController {
     private readonly queries: QueryBus,
     private readonly projections: ProjectionsService,
     private readonly accessLog: AccessLog,
+    private readonly access: JourneyAccess,
   ) {}
 
   private async run(
@@ -68,6 +67,7 @@ export class JourneysController {
     ctx: RequestContext,
     intent: JourneyIntent,
   ): Promise<WriteResponse> {
+    if (journeyId !== null) await this.access.authorizeWrite(ctx, journeyId, intent);
     const result = await this.commands.execute(new ExecuteJourneyCommand(journeyId, ctx, intent));
     writeHeaders(res, result);
     if (ctx.consistency === 'projected') await this.projections.waitFor(result.position);
@@ -89,6 +89,7 @@ export class JourneysController {
 
   @Get(':journeyId')
   @ApiHeader({ name: 'X-Access-Reason', required: true, description: ACCESS_REASONS.join(' | ') })
+  @ApiHeader({ name: 'X-Access-Justification', required: false, description: JUSTIFICATION_HELP })
   @ApiOperation({
     summary: "A journey's state with its revision (ETag); `asOf` and `validAt` travel in time",
   })
@@ -98,23 +99,27 @@ export class JourneysController {
     @Query() travel: TimeTravelDto,
     @Res({ passthrough: true }) res: Response,
   ): Promise<JourneyView> {
+    const basis = await this.access.authorizeRead(ctx, journeyId);
     const view = await this.queries.execute(new GetJourneyQuery(journeyId, travel));
-    await this.accessLog.record(ctx, journeyId, 'state', travel);
+    await this.accessLog.record(ctx, journeyId, 'state', basis, travel);
     res.setHeader('ETag', `"${view.revision}"`);
     return view;
   }
 
   @Get(':journeyId/timeline')
   @ApiHeader({ name: 'X-Access-Reason', required: true, description: ACCESS_REASONS.join(' | ') })
+  @ApiHeader({ name: 'X-Access-Justification', required: false, description: JUSTIFICATION_HELP })
   @ApiOperation({ summary: 'Ordered steps with institutions and time spent in each' })
   async timeline(@Param('journeyId', uuid('journeyId')) journeyId: string, @Access() ctx: AccessContext) {
+    const basis = await this.access.authorizeRead(ctx, journeyId);
     const timeline = await this.queries.execute(new GetJourneyTimelineQuery(journeyId));
-    await this.accessLog.record(ctx, journeyId, 'timeline');
+    await this.accessLog.record(ctx, journeyId, 'timeline', basis);
     return timeline;
   }
 
   @Get(':journeyId/events')
   @ApiHeader({ name: 'X-Access-Reason', required: true, description: ACCESS_REASONS.join(' | ') })
+  @ApiHeader({ name: 'X-Access-Justification', required: false, description: JUSTIFICATION_HELP })
   @ApiOperation({
     summary: 'Full history with metadata; corrections and voids shown on the events they amend',
   })
@@ -123,8 +128,9 @@ export class JourneysController {
     @Access() ctx: AccessContext,
     @Query() query: HistoryQueryDto,
   ) {
+    const basis = await this.access.authorizeRead(ctx, journeyId);
     const history = await this.queries.execute(new GetJourneyHistoryQuery(journeyId, query.asOf));
-    await this.accessLog.record(ctx, journeyId, 'history', query);
+    await this.accessLog.record(ctx, journeyId, 'history', basis, query);
     return history;
   }
 

@@ -25,14 +25,11 @@ export class ProjectionsController {
   @Post(':name/rebuild')
   @HttpCode(202)
   @ApiOperation({
-    summary: 'Rebuild into a fresh generation; queries answer from the old one until it has caught up',
+    summary:
+      'Rebuild into a fresh generation (off the request loop, within WORK_BUDGET_REBUILD_MS); queries answer from the old one until it has caught up. wait=true: answers once it is in service, 503 WORK_TIMEOUT past the budget',
   })
-  async rebuild(@Param('name') name: string, @Query() q: RebuildQueryDto) {
-    const runner = this.projections.runner(name);
-    const done = runner.rebuild();
-    if (q.wait === 'true') await done;
-    else done.catch(() => undefined); // failures are reported by GET /projections
-    return runner.status();
+  rebuild(@Param('name') name: string, @Query() q: RebuildQueryDto) {
+    return this.projections.rebuild(name, q.wait === 'true');
   }
 
   @Post(':name/resume')

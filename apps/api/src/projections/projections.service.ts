@@ -13,6 +13,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   ALL_PROJECTIONS,
+  failureKind,
+  projectionError,
+  RebuildStoppedError,
+  RebuildTimeoutError,
   ProjectionRunner,
   type ProjectionStatus,
   ProjectionUnavailableError,
@@ -25,11 +29,20 @@ import { ResourceNotFoundException } from '../common/http-errors';
 import type { IndicatorResult } from '../health/health-report';
 import { withoutPaths } from '../health/health-report';
 import { EVENT_STORE } from '../store/tokens';
+import { WorkUnavailableException } from '../work/work-unavailable.exception';
 
 export type ProjectionName = (typeof ALL_PROJECTIONS)[number]['name'];
 
 /** Events per commit while the API rebuilds a projection (its runners read pages of 2,000). */
 const API_REBUILD_COMMIT_EVERY = 20_000;
+
+/**
+ * Retry-After for a rebuild past its budget: the same rebuild would need as long again, so the operator should
+ * raise WORK_BUDGET_REBUILD_MS or rebuild with apps/projector rather than retry at once.
+ */
+const REBUILD_TIMEOUT_RETRY_AFTER_SECONDS = 60;
+/** Retry-After for a rebuild stopped by the environment (a full disk, the log unreadable for a moment). */
+const REBUILD_TRANSIENT_RETRY_AFTER_SECONDS = 30;
 
 /**
  * The read models as the API sees them. In `in-process` mode it runs every projection beside the API (the default:
@@ -306,6 +319,28 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
     }
   }
 
+  /**
+   * Starts a rebuild of `name` into a fresh generation within WORK_BUDGET_REBUILD_MS (joining one under way), and
+   * answers its status; `wait`: once the new generation is in service. On the embedded store the log is read and
+   * folded in a worker thread (ProjectionRunner.rebuild), so requests and writes go on meanwhile, and queries answer
+   * from the generation in service. A rebuild past its budget is stopped and its generation dropped: with `wait`,
+   * 503 WORK_TIMEOUT with Retry-After; otherwise the status says so (`lastRebuild`).
+   */
+  async rebuild(name: string, wait: boolean): Promise<ProjectionStatus> {
+    const runner = this.runner(name);
+    const done = runner.rebuild({ budgetMs: this.config.workBudgetMs.rebuild });
+    if (!wait) {
+      done.catch(() => undefined); // the outcome is in the status (lastRebuild), and in GET /projections
+      return withoutPaths(runner.status());
+    }
+    try {
+      await done;
+    } catch (error) {
+      throw rebuildFailure(name, error);
+    }
+    return withoutPaths(runner.status());
+  }
+
   runner(name: string): ProjectionRunner {
     const runner = this.runners.get(name);
     if (!runner) {
@@ -346,6 +381,38 @@ function asSqliteFailure(error: unknown): { code: string; message: string } | nu
   if (words.startsWith('file is not')) return { code: 'SQLITE_NOTADB', message: words };
   if (words.startsWith('database disk')) return { code: 'SQLITE_CORRUPT', message: words };
   return { code: 'SQLITE_ERROR', message: words };
+}
+
+/** How a rebuild that did not end in service is answered: never a 500, and the generation in service stays. */
+function rebuildFailure(name: string, error: unknown): HttpException {
+  const message = withoutPaths(error instanceof Error ? error.message : String(error));
+  if (error instanceof RebuildTimeoutError) {
+    return new WorkUnavailableException(
+      'WORK_TIMEOUT',
+      `${message}; it was stopped and the generation in service stays (raise WORK_BUDGET_REBUILD_MS, or rebuild with apps/projector)`,
+      REBUILD_TIMEOUT_RETRY_AFTER_SECONDS,
+    );
+  }
+  if (error instanceof RebuildStoppedError)
+    return new WorkUnavailableException('BUSY', 'The API is stopping', 1);
+  if (failureKind(error) === 'transient') {
+    return new WorkUnavailableException(
+      'WORK_FAILED',
+      `The rebuild of ${name} stopped on a transient failure (${message}); the generation in service stays`,
+      REBUILD_TRANSIENT_RETRY_AFTER_SECONDS,
+    );
+  }
+  // One event the projection cannot apply: retrying fails the same way until the log is repaired (entered in error).
+  return new HttpException(
+    {
+      statusCode: 409,
+      error: 'Conflict',
+      code: 'PROJECTION_REBUILD_FAILED',
+      message: `The rebuild of ${name} failed; the generation in service stays: ${message}`,
+      failure: withoutPaths(projectionError(error)),
+    },
+    HttpStatus.CONFLICT,
+  );
 }
 
 /** 503: a read model cannot answer now (failed, not built, or lagging past the wait); the write itself stands. */

@@ -1,7 +1,13 @@
 import type Database from 'better-sqlite3';
 import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EventStore, SqliteEventStore, StoredEvent, StreamPartition } from '@carepath/event-store';
+import {
+  type EventStore,
+  EventStoreUnavailableError,
+  type SqliteEventStore,
+  type StoredEvent,
+  type StreamPartition,
+} from '@carepath/event-store';
 import {
   guard,
   INSTITUTION_PREFIX,
@@ -16,9 +22,15 @@ import {
   type RowValue,
 } from './journey-projection';
 import { ProjectionEventError } from './projection';
-import { type ProjectionError, projectionError, type ProjectionStatus } from './projection-runner';
+import {
+  failureKind,
+  type ProjectionError,
+  projectionError,
+  type ProjectionStatus,
+} from './projection-runner';
 import type { ReadModelFiles } from './read-model-files';
 import { startWorker } from './worker-thread';
+import type { Worker } from 'node:worker_threads';
 
 /*
  * A rebuild split over threads. Reading and decoding the log, folding journeys and deriving their rows is pure work
@@ -53,14 +65,34 @@ export type RebuildMessage =
       /** Every journey taken in so far is in `writes` up to here: commit with the checkpoint. */
       readonly commit: boolean;
     }
-  | { readonly kind: 'failed'; readonly projection: number | 'all'; readonly error: ProjectionError }
+  | {
+      readonly kind: 'failed';
+      readonly projection: number | 'all';
+      readonly error: ProjectionError;
+      /** The failure came from the environment (failureKind), not the data: the same rebuild may pass later. */
+      readonly transient?: boolean;
+    }
   | { readonly kind: 'done'; readonly position: bigint };
 
 export interface JourneyRebuildOptions {
   readonly commitEvery: number;
+  /**
+   * A page whose rows come to more than about this many values is sent in parts (each journey whole), so that the
+   * writing thread, which may also serve requests, never spends long on one message. Default MAX_VALUES_PER_MESSAGE.
+   */
+  readonly maxValuesPerMessage?: number;
   /** Wall clock for error timestamps only. */
   readonly now?: () => Date;
 }
+
+/**
+ * About 2,000 rows of ten columns: a part the writing thread inserts in a few milliseconds. A batch's flush writes
+ * every journey still open, which on a log in recording order can be tens of thousands of rows in one page.
+ */
+export const MAX_VALUES_PER_MESSAGE = 20_000;
+
+/** What deleting one journey's rows costs the writing thread, counted as values (a lookup per table). */
+const VALUES_PER_DELETE = 8;
 
 /**
  * The pure half: takes the log's pages in order, folds journeys and derives each projection's rows, and answers
@@ -77,6 +109,11 @@ export class JourneyRowsDeriver {
   private messages: RebuildMessage[] = [];
   private staged = 0;
   private stopped = false;
+  /** Values in `writes` so far (deletes counted as VALUES_PER_DELETE). */
+  private size = 0;
+  private readonly maxValues: number;
+  /** The position the last page reached: a part sent before a page's end claims no more than that. */
+  private position = 0n;
 
   constructor(
     private readonly specs: readonly JourneyProjectionSpec[],
@@ -87,6 +124,7 @@ export class JourneyRowsDeriver {
     this.failed = specs.map(() => false);
     this.keepsInstitutions = specs.some((s) => s.institutions);
     this.writes = this.empty();
+    this.maxValues = options.maxValuesPerMessage ?? MAX_VALUES_PER_MESSAGE;
   }
 
   /** The next page of the log (up to `position`); `end`: the last one. */
@@ -110,6 +148,7 @@ export class JourneyRowsDeriver {
         institutionEvents: this.keepsInstitutions ? institutionEvents : [],
         commit,
       });
+      this.position = position;
       if (end) this.messages.push({ kind: 'done', position });
     } catch (error) {
       this.stopped = true;
@@ -117,10 +156,30 @@ export class JourneyRowsDeriver {
         kind: 'failed',
         projection: 'all',
         error: projectionError(error, this.options.now),
+        transient: failureKind(error) === 'transient',
       });
     }
     this.writes = this.empty();
+    this.size = 0;
     return this.messages;
+  }
+
+  /**
+   * Sends the rows gathered so far as a part of the page: no events, no commit, at the previous page's position.
+   * A journey's deletes and rows always travel together, and rows of different journeys never touch, so parts may
+   * be written one by one.
+   */
+  private sendPart(): void {
+    this.messages.push({
+      kind: 'page',
+      position: this.position,
+      events: 0,
+      writes: this.writes,
+      institutionEvents: [],
+      commit: false,
+    });
+    this.writes = this.empty();
+    this.size = 0;
   }
 
   private empty(): JourneyWrites[] {
@@ -133,10 +192,16 @@ export class JourneyRowsDeriver {
       try {
         const rows = state ? spec.derive(state, journeyId) : [];
         const out = this.writes[i]!;
-        if (!fresh) out.replaced.push(journeyId);
+        if (!fresh) {
+          out.replaced.push(journeyId);
+          this.size += VALUES_PER_DELETE;
+        }
         rows.forEach((tableRows, t) => {
           const values = out.values[t]!;
-          for (const row of tableRows) for (const value of row) values.push(value);
+          for (const row of tableRows) {
+            for (const value of row) values.push(value);
+            this.size += row.length;
+          }
         });
       } catch (error) {
         this.failed[i] = true;
@@ -148,6 +213,7 @@ export class JourneyRowsDeriver {
         });
       }
     });
+    if (this.size >= this.maxValues) this.sendPart();
   };
 }
 
@@ -204,7 +270,19 @@ interface Target {
   /** Events taken in since the last commit. */
   pending: number;
   error: ProjectionError | null;
+  /** The failure itself when it happened in this thread (its code tells a full disk from a bad event). */
+  cause: unknown;
+  /** Complete up to the head, durable, and closed; `promoted` once the catalog names it too. */
+  built: boolean;
   promoted: boolean;
+}
+
+/** A generation the sink built and left for its caller to put in service (`promote: false`). */
+export interface BuiltGeneration {
+  readonly name: string;
+  readonly generation: number;
+  /** Its checkpoint: every event up to here is in it. */
+  readonly position: bigint;
 }
 
 /**
@@ -225,10 +303,15 @@ export class JourneyRebuildSink {
   private readonly positions: bigint[];
   private readonly done: boolean[];
 
+  /**
+   * `promote: false`: a generation, once complete, is made durable and closed but not put in service; the caller
+   * (a runner, which catches it up past the head and swaps it in) does that.
+   */
   constructor(
     private readonly files: ReadModelFiles,
     definitions: readonly JourneyProjectionDefinition[],
     sources = 1,
+    private readonly options: { readonly promote?: boolean } = {},
   ) {
     this.positions = Array.from({ length: sources }, () => 0n);
     this.done = Array.from({ length: sources }, () => false);
@@ -253,9 +336,28 @@ export class JourneyRebuildSink {
         events: 0,
         pending: 0,
         error: null,
+        cause: null,
+        built: false,
         promoted: false,
       };
     });
+  }
+
+  /** The generation each projection is being built in, in the order given. */
+  get generations(): number[] {
+    return this.targets.map((t) => t.generation);
+  }
+
+  /** Generations complete and not (yet) in service; with `promote: false`, what the rebuild leaves its caller. */
+  builtGenerations(): BuiltGeneration[] {
+    return this.targets
+      .filter((t) => t.built && !t.promoted && !t.error)
+      .map((t) => ({ name: t.definition.name, generation: t.generation, position: t.position }));
+  }
+
+  /** Why each projection failed, as thrown here when it was (null for a failure a worker reported). */
+  causes(): unknown[] {
+    return this.targets.map((t) => t.cause);
   }
 
   /** True once every source is done, or every projection failed. */
@@ -282,16 +384,20 @@ export class JourneyRebuildSink {
             target.position = passed;
             if (message.commit) this.commit(target);
           } catch (error) {
-            this.fail(target, projectionError(error));
+            this.fail(target, projectionError(error), error);
           }
         });
         return;
       }
-      case 'failed':
+      case 'failed': {
+        // A worker's error arrives as its report; a transient one is given back a kind the runner retries.
+        const cause = message.transient ? new EventStoreUnavailableError(message.error.message) : null;
         for (const [i, target] of this.targets.entries()) {
-          if (message.projection === 'all' || message.projection === i) this.fail(target, message.error);
+          if (message.projection === 'all' || message.projection === i)
+            this.fail(target, message.error, cause);
         }
         return;
+      }
       case 'done':
         this.positions[source] = message.position;
         this.done[source] = true;
@@ -302,7 +408,7 @@ export class JourneyRebuildSink {
           target.position = this.passed();
           this.commit(target, false);
           target.db.pragma('journal_mode = WAL');
-          this.promote(target);
+          this.finish(target);
         }
         return;
     }
@@ -313,10 +419,14 @@ export class JourneyRebuildSink {
     return this.positions.reduce((min, p) => (p < min ? p : min));
   }
 
-  /** Drops every generation not yet in service (the source died, or the rebuild was abandoned). */
-  abandon(reason: string): void {
+  /**
+   * Drops every generation not yet in service (the source died, or the rebuild was abandoned), a built one left for
+   * its caller included.
+   */
+  abandon(reason: string | Error): void {
+    const error = typeof reason === 'string' ? new Error(reason) : reason;
     for (const target of this.targets) {
-      if (!target.promoted && !target.error) this.fail(target, projectionError(new Error(reason)));
+      if (!target.promoted && !target.error) this.fail(target, projectionError(error), error);
     }
   }
 
@@ -343,9 +453,8 @@ export class JourneyRebuildSink {
     if (reopen) target.db.exec('BEGIN');
   }
 
-  private promote(target: Target): void {
+  private finish(target: Target): void {
     const { name, version } = target.definition;
-    const old = this.files.current(name);
     target.db.close();
     // Written without syncs: one fsync makes the whole generation durable before the catalog names it.
     const fd = openSync(this.files.fileOf(name, target.generation), 'r+');
@@ -354,16 +463,20 @@ export class JourneyRebuildSink {
     } finally {
       closeSync(fd);
     }
+    target.built = true;
+    if (this.options.promote === false) return;
+    const old = this.files.current(name);
     this.files.promote(name, target.generation, version);
     if (old) this.files.remove(name, old.generation);
     target.promoted = true;
   }
 
-  private fail(target: Target, error: ProjectionError): void {
+  private fail(target: Target, error: ProjectionError, cause: unknown = null): void {
     if (target.error || target.promoted) return;
     target.error = error;
-    // Without a journal nothing can be rolled back: the file is closed and deleted instead.
-    target.db.close();
+    target.cause = cause;
+    // Without a journal nothing can be rolled back: the file is closed and deleted instead (a built one is closed).
+    if (target.db.open) target.db.close();
     this.files.remove(target.definition.name, target.generation);
   }
 }
@@ -375,6 +488,7 @@ export interface RebuildWorkerData {
   readonly projections: readonly string[];
   readonly pageSize: number;
   readonly commitEvery: number;
+  readonly maxValuesPerMessage?: number;
   /** The streams this worker reads, when several share the log. */
   readonly partition: StreamPartition;
   /**
@@ -387,13 +501,141 @@ export interface RebuildWorkerData {
 /** Pages the worker may send ahead of the writing thread: enough to keep both busy, few enough to bound memory. */
 export const PAGES_IN_FLIGHT = 16;
 
+/** A rebuild over threads under way (startJourneyRebuild). */
+export interface JourneyRebuildHandle {
+  /** The generation each projection is being built in, in the order given. */
+  readonly generations: readonly number[];
+  /** Each projection's progress (a rebuild's status: `rebuild` names the generation being built). */
+  statuses(): ProjectionStatus[];
+  /**
+   * Stops the workers and drops every generation not yet in service; `done` then resolves with the projections
+   * failed for `reason`. Does nothing once done.
+   */
+  abort(reason: Error): void;
+  /** Resolves once every projection is built or failed (never rejects): the final statuses. */
+  readonly done: Promise<ProjectionStatus[]>;
+  /** With `promote: false`, once done: the generations built and left for the caller to put in service. */
+  built(): BuiltGeneration[];
+  /** Per projection, the failure as thrown in this thread, when it was. */
+  causes(): unknown[];
+}
+
 /**
- * Rebuilds journey projections of an embedded log with `workers` worker threads, each reading a partition of the
- * journeys (streamPartition) on a connection of its own, decoding, folding and deriving rows (JourneyRowsDeriver),
- * and this thread writing them all (JourneyRebuildSink). Reading, decoding and folding are most of a rebuild's work;
- * writing is the smaller part, and here runs beside it. Reading the log in this thread and handing rows to one
- * worker instead cost this thread more in copying strings between threads than it saved the worker
- * (docs/benchmarks.md, "Projections"). `onProgress` is called every `progressMs`. Resolves with the final statuses:
+ * Starts a rebuild of journey projections of an embedded log with `workers` worker threads, each reading a
+ * partition of the journeys (streamPartition) on a connection of its own, decoding, folding and deriving rows
+ * (JourneyRowsDeriver), and this thread writing them all (JourneyRebuildSink). Reading, decoding and folding are most
+ * of a rebuild's work; writing is the smaller part, and here runs beside it. Reading the log in this thread and
+ * handing rows to one worker instead cost this thread more in copying strings between threads than it saved the
+ * worker (docs/benchmarks.md, "Projections").
+ *
+ * This thread may be serving requests (the API rebuilds this way): it applies one message per turn of its event
+ * loop, and a worker sends a big page in parts (maxValuesPerMessage), so no stretch of writing holds it for long.
+ */
+export function startJourneyRebuild(
+  store: SqliteEventStore,
+  files: ReadModelFiles,
+  definitions: readonly JourneyProjectionDefinition[],
+  options: {
+    readonly pageSize: number;
+    readonly commitEvery: number;
+    readonly workers: number;
+    readonly maxValuesPerMessage?: number;
+    /** Default true; false: leave the built generations to the caller (JourneyRebuildSink). */
+    readonly promote?: boolean;
+    /** Where every worker stops (default: the head found now). */
+    readonly head?: bigint;
+  },
+): JourneyRebuildHandle {
+  const count = Math.max(1, options.workers);
+  const sink = new JourneyRebuildSink(files, definitions, count, {
+    ...(options.promote === false ? { promote: false } : {}),
+  });
+  let workers: Worker[] = [];
+  let stopped: Error | null = null;
+  let stop: (reason: Error) => void = (reason) => {
+    stopped = reason;
+  };
+  const run = async (): Promise<void> => {
+    const head = options.head ?? (await store.headPosition());
+    if (stopped) throw stopped;
+    workers = Array.from({ length: count }, (_, index) => {
+      const data: RebuildWorkerData = {
+        logFile: store.filename,
+        projections: definitions.map((d) => d.name),
+        pageSize: options.pageSize,
+        commitEvery: options.commitEvery,
+        ...(options.maxValuesPerMessage !== undefined
+          ? { maxValuesPerMessage: options.maxValuesPerMessage }
+          : {}),
+        partition: { index, count },
+        head,
+      };
+      return startWorker(join(__dirname, 'journey-rebuild.worker'), { workerData: data });
+    });
+    // Messages wait here and are applied one per turn: a port hands over every message it holds in one turn.
+    const queue: { message: RebuildMessage; source: number }[] = [];
+    let draining = false;
+    /** A source has sent its last message (it may end before this thread has applied it). */
+    const ended = workers.map(() => false);
+    await new Promise<void>((resolve, reject) => {
+      stop = reject;
+      const drain = () => {
+        const next = queue.shift();
+        if (!next || stopped) {
+          draining = false;
+          return;
+        }
+        const { message, source } = next;
+        try {
+          sink.take(message, source);
+        } catch (error) {
+          reject(error instanceof Error ? error : new Error(String(error)));
+          return;
+        }
+        if (message.kind === 'page') workers[source]!.postMessage('ack');
+        if (sink.finished) resolve();
+        else if (queue.length > 0) setImmediate(drain);
+        else draining = false;
+      };
+      workers.forEach((worker, source) => {
+        worker.on('message', (message: RebuildMessage) => {
+          if (message.kind === 'done' || (message.kind === 'failed' && message.projection === 'all'))
+            ended[source] = true;
+          queue.push({ message, source });
+          if (!draining) {
+            draining = true;
+            setImmediate(drain);
+          }
+        });
+        worker.on('error', reject);
+        // A worker ends once it has sent its last page; one that ends before that has failed.
+        worker.on('exit', (code) => {
+          if (!ended[source]) reject(new Error(`a rebuild worker stopped (exit code ${code})`));
+        });
+      });
+    });
+  };
+  const done = run()
+    .catch((error: unknown) => sink.abandon(error instanceof Error ? error : new Error(String(error))))
+    .finally(() => Promise.all(workers.map((worker) => worker.terminate())))
+    .then(() => sink.statuses());
+  return {
+    generations: sink.generations,
+    statuses: () => sink.statuses(),
+    abort: (reason) => {
+      if (stopped) return;
+      stopped = reason;
+      stop(reason);
+    },
+    done,
+    built: () => sink.builtGenerations(),
+    causes: () => sink.causes(),
+  };
+}
+
+/**
+ * Rebuilds journey projections of an embedded log over threads (startJourneyRebuild) and puts each new generation
+ * in service as soon as it is complete. `onProgress` is called every `progressMs`. Resolves with the final statuses:
  * a projection that failed keeps its generation in service and reports the error.
  */
 export async function rebuildInWorker(
@@ -404,55 +646,18 @@ export async function rebuildInWorker(
     readonly pageSize: number;
     readonly commitEvery: number;
     readonly workers: number;
+    readonly maxValuesPerMessage?: number;
     readonly onProgress?: (statuses: readonly ProjectionStatus[]) => void;
     readonly progressMs?: number;
   },
 ): Promise<ProjectionStatus[]> {
-  const count = Math.max(1, options.workers);
-  const head = await store.headPosition();
-  const sink = new JourneyRebuildSink(files, definitions, count);
-  const workers = Array.from({ length: count }, (_, index) => {
-    const data: RebuildWorkerData = {
-      logFile: store.filename,
-      projections: definitions.map((d) => d.name),
-      pageSize: options.pageSize,
-      commitEvery: options.commitEvery,
-      partition: { index, count },
-      head,
-    };
-    return startWorker(join(__dirname, 'journey-rebuild.worker'), { workerData: data });
-  });
-  const timer = setInterval(() => options.onProgress?.(sink.statuses()), options.progressMs ?? 200);
-  const ended = workers.map(() => false);
+  const rebuild = startJourneyRebuild(store, files, definitions, options);
+  const timer = setInterval(() => options.onProgress?.(rebuild.statuses()), options.progressMs ?? 200);
   try {
-    await new Promise<void>((resolve, reject) => {
-      workers.forEach((worker, source) => {
-        worker.on('message', (message: RebuildMessage) => {
-          try {
-            sink.take(message, source);
-          } catch (error) {
-            reject(error instanceof Error ? error : new Error(String(error)));
-            return;
-          }
-          if (message.kind === 'page') worker.postMessage('ack');
-          if (message.kind === 'done' || (message.kind === 'failed' && message.projection === 'all'))
-            ended[source] = true;
-          if (sink.finished) resolve();
-        });
-        worker.on('error', reject);
-        // A worker ends once it has sent its last page; one that ends before that has failed.
-        worker.on('exit', (code) => {
-          if (!ended[source]) reject(new Error(`a rebuild worker stopped (exit code ${code})`));
-        });
-      });
-    });
-  } catch (error) {
-    sink.abandon(error instanceof Error ? error.message : String(error));
+    const statuses = await rebuild.done;
+    options.onProgress?.(statuses);
+    return statuses;
   } finally {
     clearInterval(timer);
-    await Promise.all(workers.map((worker) => worker.terminate()));
   }
-  const statuses = sink.statuses();
-  options.onProgress?.(statuses);
-  return statuses;
 }

@@ -2,7 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteEventStore } from '@carepath/event-store';
 import { ALL_PROJECTIONS } from '../projections.registry';
 import { isJourneyProjection } from './journey-projection';
-import { projectionError } from './projection-runner';
+import { failureKind, projectionError } from './projection-runner';
 import {
   deriveJourneyRebuild,
   PAGES_IN_FLIGHT,
@@ -43,6 +43,7 @@ async function main(port: NonNullable<typeof parentPort>, data: RebuildWorkerDat
       {
         pageSize: data.pageSize,
         commitEvery: data.commitEvery,
+        ...(data.maxValuesPerMessage !== undefined ? { maxValuesPerMessage: data.maxValuesPerMessage } : {}),
         partition: data.partition,
         head: data.head,
       },
@@ -62,6 +63,7 @@ if (parentPort) {
         kind: 'failed',
         projection: 'all',
         error: projectionError(error),
+        transient: failureKind(error) === 'transient',
       } satisfies RebuildMessage);
       port.close();
     },

@@ -2,9 +2,13 @@ import type Database from 'better-sqlite3';
 import {
   type EventStore,
   EventStoreUnavailableError,
+  SqliteEventStore,
   type StoredEvent,
   type Subscription,
 } from '@carepath/event-store';
+import { ALL_PROJECTIONS } from '../projections.registry';
+import { type JourneyRebuildHandle, startJourneyRebuild } from './journey-rebuild';
+import { isJourneyProjection, type JourneyProjectionDefinition } from './journey-projection';
 import { type ProjectionDefinition, ProjectionEventError, type ProjectionWriter } from './projection';
 import type { ReadModelFiles } from './read-model-files';
 
@@ -81,8 +85,43 @@ export interface ProjectionError {
   readonly at: string;
 }
 
+/** A rebuild ran past its time budget: stopped, its generation dropped, the one in service kept. */
+export class RebuildTimeoutError extends Error {
+  constructor(
+    readonly projection: string,
+    readonly budgetMs: number,
+  ) {
+    super(`the rebuild of ${projection} did not finish within its budget of ${budgetMs} ms`);
+    this.name = 'RebuildTimeoutError';
+  }
+}
+
+/** A rebuild stopped because its runner was stopped. */
+export class RebuildStoppedError extends Error {
+  constructor(readonly projection: string) {
+    super(`the rebuild of ${projection} was stopped with its projection`);
+    this.name = 'RebuildStoppedError';
+  }
+}
+
+/**
+ * A rebuild in worker threads failed: `report` as the worker or the writing thread made it (naming the event when
+ * one is to blame), `cause` the error itself when this thread has it (its code tells a full disk from a bad event).
+ */
+export class RebuildFailedError extends Error {
+  constructor(
+    readonly projection: string,
+    readonly report: ProjectionError,
+    cause: unknown,
+  ) {
+    super(report.message, cause ? { cause } : undefined);
+    this.name = 'RebuildFailedError';
+  }
+}
+
 /** A failure as a status reports it, naming the event when it is tied to one (ProjectionEventError). */
 export function projectionError(error: unknown, now: () => Date = () => new Date()): ProjectionError {
+  if (error instanceof RebuildFailedError) return { ...error.report, at: now().toISOString() };
   const event = error instanceof ProjectionEventError ? error.event : null;
   return {
     message: error instanceof Error ? error.message : String(error),
@@ -105,9 +144,41 @@ export interface ProjectionStatus {
   readonly lag: string;
   readonly eventsApplied: number;
   readonly lastError: ProjectionError | null;
-  readonly rebuild: { readonly generation: number; readonly position: string } | null;
+  /**
+   * The rebuild under way: the generation it builds, how far it has come, and where (`worker`: the log read and
+   * folded in a worker thread up to the head found, then the rest followed here; `in-process`: all here).
+   */
+  readonly rebuild: {
+    readonly generation: number;
+    readonly position: string;
+    readonly where?: 'worker' | 'in-process';
+  } | null;
+  /** How the last rebuild ended, once one has (a timed-out or failed one left the generation in service as it was). */
+  readonly lastRebuild?: RebuildOutcome | null;
   /** The next retry after a transient failure (or of a repair), while one is pending. */
   readonly retry?: { readonly attempt: number; readonly delayMs: number; readonly at: string } | null;
+}
+
+export interface RebuildOutcome {
+  readonly outcome: 'rebuilt' | 'timed-out' | 'failed' | 'stopped';
+  /** The generation built (in service when rebuilt, dropped otherwise). */
+  readonly generation: number;
+  readonly where: 'worker' | 'in-process';
+  readonly at: string;
+  readonly message: string | null;
+}
+
+/** A rebuild under way. */
+interface Rebuilding {
+  generation: number;
+  readonly where: 'worker' | 'in-process';
+  /** How far the new generation has come. */
+  position: () => bigint;
+  /** Stops it where it is, drops its generation and rejects `done` with `reason` (no-op once it is being swapped in). */
+  abort: (reason: Error) => void;
+  done: Promise<void>;
+  /** Settles once nothing of it runs any more (its workers ended, its subscription stopped, its files dropped). */
+  settled: Promise<unknown>;
 }
 
 /** Schedules a retry; injectable so that specs fire it themselves instead of waiting. */
@@ -151,6 +222,9 @@ interface Generation {
  */
 export const BATCH_RUNNER_OPTIONS = { pageSize: 1_000, commitEvery: 50_000 } as const;
 
+/** The page a rebuild's worker reads: as the batch runners read. */
+const BATCH_PAGE_SIZE = BATCH_RUNNER_OPTIONS.pageSize;
+
 export interface RunnerOptions {
   readonly pageSize?: number;
   /**
@@ -175,6 +249,16 @@ export interface RunnerOptions {
   readonly retry?: { readonly baseMs?: number; readonly maxMs?: number };
   /** Where retries wait (default: a timer). */
   readonly schedule?: RetryScheduler;
+  /**
+   * Whether a rebuild of a journey projection on the embedded store reads and folds the log in a worker thread
+   * (default true): see `rebuild`.
+   */
+  readonly rebuildInWorker?: boolean;
+}
+
+export interface RebuildRequest {
+  /** Past this, the rebuild is stopped, its generation dropped, and `rebuild` rejects with RebuildTimeoutError. */
+  readonly budgetMs?: number;
 }
 
 /**
@@ -190,7 +274,8 @@ export class ProjectionRunner {
   private state: ProjectionState = 'stopped';
   private lastError: ProjectionError | null = null;
   private waiters: { position: bigint; resolve: () => void; reject: (e: Error) => void }[] = [];
-  private rebuilding: { generation: number; target: Generation; done: Promise<void> } | null = null;
+  private rebuilding: Rebuilding | null = null;
+  private lastRebuild: RebuildOutcome | null = null;
   private head = 0n;
   private readonly pageSize: number;
   private readonly commitEvery: number;
@@ -251,7 +336,11 @@ export class ProjectionRunner {
 
   async stop(): Promise<void> {
     this.cancelRetry();
-    await this.rebuilding?.done.catch(() => undefined);
+    // A rebuild may take long: it is stopped rather than waited for (its generation is dropped).
+    const rebuilding = this.rebuilding;
+    rebuilding?.abort(new RebuildStoppedError(this.name));
+    await rebuilding?.done.catch(() => undefined);
+    await rebuilding?.settled;
     await this.subscription?.stop();
     this.subscription = null;
     this.state = 'stopped';
@@ -328,8 +417,13 @@ export class ProjectionRunner {
       eventsApplied: this.live?.events ?? 0,
       lastError: this.lastError,
       rebuild: this.rebuilding
-        ? { generation: this.rebuilding.generation, position: this.rebuilding.target.position.toString() }
+        ? {
+            generation: this.rebuilding.generation,
+            position: this.rebuilding.position().toString(),
+            where: this.rebuilding.where,
+          }
         : null,
+      lastRebuild: this.lastRebuild,
       retry: this.pendingRetry
         ? { attempt: this.pendingRetry.attempt, delayMs: this.pendingRetry.delayMs, at: this.pendingRetry.at }
         : null,
@@ -346,42 +440,174 @@ export class ProjectionRunner {
 
   /**
    * Builds a new generation from position 0 beside the live one and swaps it in once it has caught up; queries
-   * keep answering from the old generation meanwhile. Resolves when the new generation is in service.
+   * keep answering from the old generation meanwhile, and writes go on. Resolves when the new generation is in
+   * service; a rebuild already under way is joined.
+   *
+   * For a journey projection on the embedded store the log is read and folded up to the head found in a worker
+   * thread on a connection of its own (startJourneyRebuild), this thread writing the rows it derives in short
+   * stretches: a request-serving process keeps its event loop. The generation is then opened here and follows the
+   * log from its checkpoint, as after a restart, until it catches up, and is swapped in as an in-process rebuild's.
+   * Past `budgetMs` the rebuild is stopped and its generation dropped (RebuildTimeoutError); the generation in
+   * service stays. The outcome is kept in the status (`lastRebuild`).
    */
-  rebuild(): Promise<void> {
+  rebuild(request: RebuildRequest = {}): Promise<void> {
     if (this.rebuilding) return this.rebuilding.done;
-    const generation = this.files.nextGeneration(this.name);
-    this.files.remove(this.name, generation);
-    const target = this.openGeneration(generation, this.rebuildCommitEvery);
-    const done = new Promise<void>((resolve, reject) => {
-      let swapped = false;
+    const where = this.rebuildsInWorker() ? 'worker' : 'in-process';
+    let settle!: { resolve: () => void; reject: (e: Error) => void };
+    const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+    let ended = false;
+    let swapping = false;
+    const record: Rebuilding = {
+      generation: this.files.nextGeneration(this.name),
+      where,
+      position: () => 0n,
+      abort: () => undefined,
+      done,
+      settled: done.catch(() => undefined),
+    };
+    const budget =
+      request.budgetMs !== undefined
+        ? setTimeout(
+            () => record.abort(new RebuildTimeoutError(this.name, request.budgetMs!)),
+            request.budgetMs,
+          )
+        : null;
+    const end = (error: Error | null) => {
+      if (ended) return;
+      ended = true;
+      if (budget) clearTimeout(budget);
+      if (this.rebuilding === record) this.rebuilding = null;
+      this.lastRebuild = {
+        outcome: !error
+          ? 'rebuilt'
+          : error instanceof RebuildTimeoutError
+            ? 'timed-out'
+            : error instanceof RebuildStoppedError
+              ? 'stopped'
+              : 'failed',
+        generation: record.generation,
+        where,
+        at: (this.options.now ?? (() => new Date()))().toISOString(),
+        message: error ? error.message : null,
+      };
+      if (error) {
+        this.options.logger?.error({
+          msg: 'projection rebuild stopped; the generation in service stays',
+          projection: this.name,
+          generation: record.generation,
+          error: error.message,
+        });
+        settle.reject(error);
+      } else settle.resolve();
+    };
+    /** Takes `target` from its checkpoint to the log head, then swaps it in for the generation in service. */
+    const follow = (target: Generation) => {
+      record.position = () => target.position;
+      let stopping = false;
+      const drop = () => {
+        if (target.db.open) target.db.close();
+        this.files.remove(this.name, target.generation);
+      };
       const subscription = this.store.subscribeToAll(
-        { after: 0n, filter: { streamPrefixes: this.definition.streamPrefixes }, pageSize: this.pageSize },
         {
-          onEvents: (events, lastPosition) => target.commit(events, lastPosition),
+          after: target.position,
+          filter: { streamPrefixes: this.definition.streamPrefixes },
+          pageSize: this.pageSize,
+        },
+        {
+          onEvents: (events, lastPosition) => (stopping ? undefined : target.commit(events, lastPosition)),
           onCaughtUp: (position) => {
+            if (stopping) return;
             target.flush(position);
-            if (swapped) return this.caughtUp(position);
-            swapped = true;
-            this.swapIn(target, subscription).then(resolve, reject);
+            if (swapping) return this.caughtUp(position);
+            swapping = true;
+            if (budget) clearTimeout(budget);
+            // A generation the workers built up to the head may be caught up at once, before `subscribeToAll` has
+            // even returned: the swap waits for a microtask, by which time `subscription` is set.
+            Promise.resolve()
+              .then(() => this.swapIn(target, subscription))
+              .then(
+                () => end(null),
+                (error: unknown) => end(error instanceof Error ? error : new Error(String(error))),
+              );
           },
           onError: (error) => {
-            if (swapped) {
+            if (swapping) {
               // This subscription now feeds the generation in service: a failure there is the live one's.
               target.discard();
               this.onLiveError(error);
               return;
             }
-            this.rebuilding = null;
-            target.db.close();
-            this.files.remove(this.name, generation);
-            reject(error instanceof Error ? error : new Error(String(error)));
+            if (stopping) return;
+            stopping = true;
+            drop();
+            end(error instanceof Error ? error : new Error(String(error)));
           },
         },
       );
+      record.abort = (reason) => {
+        if (swapping || stopping) return;
+        stopping = true;
+        end(reason);
+        // The subscription may be inside a page: the file is dropped once it has stopped.
+        record.settled = subscription.stop().then(drop, drop);
+      };
+    };
+    const open = (generation: number): Generation | null => {
+      try {
+        return this.openGeneration(generation, this.rebuildCommitEvery);
+      } catch (error) {
+        this.files.remove(this.name, generation);
+        end(error instanceof Error ? error : new Error(String(error)));
+        return null;
+      }
+    };
+    this.rebuilding = record;
+    if (where === 'in-process') {
+      this.files.remove(this.name, record.generation);
+      const target = open(record.generation);
+      if (target) follow(target);
+      return done;
+    }
+    const offThread: JourneyRebuildHandle = startJourneyRebuild(
+      this.store as SqliteEventStore,
+      this.files,
+      [this.definition as JourneyProjectionDefinition],
+      { pageSize: BATCH_PAGE_SIZE, commitEvery: this.rebuildCommitEvery, workers: 1, promote: false },
+    );
+    record.generation = offThread.generations[0]!;
+    record.position = () => BigInt(offThread.statuses()[0]?.rebuild?.position ?? '0');
+    record.abort = (reason) => {
+      offThread.abort(reason);
+      end(reason);
+    };
+    record.settled = offThread.done;
+    void offThread.done.then(() => {
+      const built = offThread.built()[0];
+      if (ended) {
+        // Stopped meanwhile: a generation the workers completed all the same is not put in service.
+        if (built) this.files.remove(this.name, built.generation);
+        return;
+      }
+      if (!built) {
+        const report = offThread.statuses()[0]?.lastError ?? projectionError(new Error('rebuild failed'));
+        end(new RebuildFailedError(this.name, report, offThread.causes()[0]));
+        return;
+      }
+      const target = open(built.generation);
+      if (target) follow(target);
     });
-    this.rebuilding = { generation, target, done };
     return done;
+  }
+
+  /** A journey projection CarePath registers (a worker finds it by name), on the embedded store. */
+  private rebuildsInWorker(): boolean {
+    return (
+      this.options.rebuildInWorker !== false &&
+      this.store instanceof SqliteEventStore &&
+      isJourneyProjection(this.definition) &&
+      ALL_PROJECTIONS.includes(this.definition)
+    );
   }
 
   private async swapIn(target: Generation, subscription: Subscription): Promise<void> {

@@ -1,0 +1,584 @@
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { POLICY, type Role, ROLES, routeKey } from '../../apps/api/src/auth/access-policy';
+import { CHC, HOSP, openJourney, OTHER, referUp, seedAlliance } from '../support/fixtures';
+import { as, startTestApp, type TestApp } from '../support/test-app';
+
+type Body = Record<string, any>;
+
+/**
+ * The access matrix (issue 17): every route of the OpenAPI document x every role x the actor's own institution
+ * or another, against the status the policy table and the scoping rules say, stated here independently of the
+ * guard: 401 without a token, 403 for a role the table does not name, for another institution's path, for a
+ * journey the actor's institution takes no part in (auditors excepted for reads; a visit, an admission or a
+ * rehab session bring their own institution in), and the route's success status otherwise. A route the table
+ * does not know fails here (and stops the app).
+ */
+let beds = 0;
+const WARD: Record<string, string> = { [CHC]: 'rehab', [HOSP]: 'icu', [OTHER]: 'gen' };
+const AT = (day: number, hour = 10) =>
+  `2026-03-${String(day).padStart(2, '0')}T${String(hour).padStart(2, '0')}:00:00+08:00`;
+
+/** Commands that bring the acting institution into a journey, or need none. */
+const JOINING = new Set([
+  'POST /journeys',
+  'POST /journeys/:journeyId/visits',
+  'POST /journeys/:journeyId/admissions',
+  'POST /journeys/:journeyId/rehab-sessions',
+]);
+
+interface Case {
+  readonly path: string;
+  readonly body?: Body;
+  readonly headers?: Record<string, string>;
+}
+
+describe('access matrix: every route x every role x own or other institution', () => {
+  let t: TestApp;
+  const keyFile = join(tmpdir(), `carepath-matrix-${randomUUID()}.pem`);
+
+  beforeAll(async () => {
+    writeFileSync(
+      keyFile,
+      generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      { mode: 0o600 },
+    );
+    t = await startTestApp({ auditSigningKeyFile: keyFile });
+    await seedAlliance(t);
+    await t
+      .http()
+      .post(`/institutions/${HOSP}/wards`)
+      .set(as(HOSP, 'admin'))
+      .send({ wardId: 'icu2', specialty: 'icu', openBeds: 50, occurredAt: AT(1, 0) })
+      .expect(201);
+    await t
+      .http()
+      .post(`/institutions/${OTHER}/wards`)
+      .set(as(OTHER, 'admin'))
+      .send({ wardId: 'gen', specialty: 'general', openBeds: 50, occurredAt: AT(1, 0) })
+      .expect(201);
+  }, 60_000);
+  afterAll(() => t.close());
+
+  const post = async (path: string, institution: string, body: Body, role = 'doctor') =>
+    (await t.http().post(path).set(as(institution, role)).send(body).expect(201)).body as Body;
+
+  /** A journey opened at CHC, referred up to HOSP, optionally accepted and admitted there. */
+  async function journey(stage: 'opened' | 'referred' | 'accepted' | 'admitted' | 'on-leave') {
+    const id = await openJourney(t, { patientId: `pt-${randomUUID().slice(0, 8)}` });
+    if (stage === 'opened') return { id };
+    const referralId = await referUp(t, id);
+    if (stage === 'referred') return { id, referralId };
+    await post(`/journeys/${id}/referrals/${referralId}/accept`, HOSP, { occurredAt: AT(1, 11) });
+    if (stage === 'accepted') return { id, referralId };
+    const { admissionId } = await post(`/journeys/${id}/admissions`, HOSP, {
+      institutionId: HOSP,
+      wardId: 'icu',
+      referralId,
+      occurredAt: AT(1, 12),
+    });
+    if (stage === 'admitted') return { id, referralId, admissionId: admissionId as string };
+    await post(`/journeys/${id}/admissions/${admissionId}/leave`, HOSP, { holdBed: true, occurredAt: AT(2) });
+    return { id, referralId, admissionId: admissionId as string };
+  }
+
+  /** The institution whose staff may act on the route (own), and a fresh request for it acting for `actor`. */
+  const SCENARIOS: Record<string, { own: string; make: (actor: string) => Case | Promise<Case> }> = {
+    'POST /institutions': {
+      own: 'HC-CY',
+      make: () => ({
+        path: '/institutions',
+        body: {
+          institutionId: `NEW-${randomUUID().slice(0, 8)}`,
+          name: 'New',
+          tier: 'community',
+          allianceId: 'CY-G1',
+          regionCode: '110105',
+          occurredAt: AT(1),
+        },
+      }),
+    },
+    'GET /institutions': { own: CHC, make: () => ({ path: '/institutions' }) },
+    'GET /institutions/:institutionId': { own: CHC, make: () => ({ path: `/institutions/${HOSP}` }) },
+    'GET /institutions/:institutionId/events': {
+      own: HOSP,
+      make: () => ({ path: `/institutions/${HOSP}/events` }),
+    },
+    'POST /institutions/:institutionId/events/:eventId/entered-in-error': {
+      own: HOSP,
+      make: async () => {
+        const wardId = `w-${randomUUID().slice(0, 8)}`;
+        const { eventIds } = await post(
+          `/institutions/${HOSP}/wards`,
+          HOSP,
+          { wardId, specialty: 'general', openBeds: 1, occurredAt: AT(1) },
+          'admin',
+        );
+        return {
+          path: `/institutions/${HOSP}/events/${eventIds[0]}/entered-in-error`,
+          body: { reason: 'wrong-entry' },
+        };
+      },
+    },
+    'POST /institutions/:institutionId/wards': {
+      own: HOSP,
+      make: () => ({
+        path: `/institutions/${HOSP}/wards`,
+        body: {
+          wardId: `w-${randomUUID().slice(0, 8)}`,
+          specialty: 'general',
+          openBeds: 3,
+          occurredAt: AT(1),
+        },
+      }),
+    },
+    'POST /institutions/:institutionId/wards/:wardId/bed-count': {
+      own: HOSP,
+      make: () => ({
+        path: `/institutions/${HOSP}/wards/icu2/bed-count`,
+        body: { openBeds: 50 + ++beds, occurredAt: AT(1, 1) },
+      }),
+    },
+    'POST /journeys': {
+      own: CHC,
+      make: (actor) => ({
+        path: '/journeys',
+        body: {
+          patientId: `pt-${randomUUID().slice(0, 8)}`,
+          residenceRegion: '110105',
+          institutionId: actor,
+          visitType: 'outpatient',
+          diagnosisCode: 'I10',
+          occurredAt: AT(1, 9),
+        },
+      }),
+    },
+    'GET /journeys/:journeyId': {
+      own: CHC,
+      make: async () => ({
+        path: `/journeys/${(await journey('opened')).id}`,
+        headers: { 'X-Access-Reason': 'treatment' },
+      }),
+    },
+    'GET /journeys/:journeyId/timeline': {
+      own: CHC,
+      make: async () => ({
+        path: `/journeys/${(await journey('opened')).id}/timeline`,
+        headers: { 'X-Access-Reason': 'treatment' },
+      }),
+    },
+    'GET /journeys/:journeyId/events': {
+      own: CHC,
+      make: async () => ({
+        path: `/journeys/${(await journey('opened')).id}/events`,
+        headers: { 'X-Access-Reason': 'treatment' },
+      }),
+    },
+    'POST /journeys/:journeyId/visits': {
+      own: CHC,
+      make: async (actor) => ({
+        path: `/journeys/${(await journey('opened')).id}/visits`,
+        body: { institutionId: actor, visitType: 'outpatient', diagnosisCode: 'I10', occurredAt: AT(1, 13) },
+      }),
+    },
+    'POST /journeys/:journeyId/referrals': {
+      own: CHC,
+      make: async () => ({
+        path: `/journeys/${(await journey('opened')).id}/referrals`,
+        body: {
+          direction: 'up',
+          fromInstitutionId: CHC,
+          toInstitutionId: HOSP,
+          department: 'cardiology',
+          priority: 'urgent',
+          setting: 'inpatient',
+          reasonCode: 'I10',
+          occurredAt: AT(1, 10),
+        },
+      }),
+    },
+    'POST /journeys/:journeyId/referrals/:referralId/receive': {
+      own: HOSP,
+      make: async () => {
+        const j = await journey('referred');
+        return {
+          path: `/journeys/${j.id}/referrals/${j.referralId}/receive`,
+          body: { occurredAt: AT(1, 11) },
+        };
+      },
+    },
+    'POST /journeys/:journeyId/referrals/:referralId/accept': {
+      own: HOSP,
+      make: async () => {
+        const j = await journey('referred');
+        return {
+          path: `/journeys/${j.id}/referrals/${j.referralId}/accept`,
+          body: { occurredAt: AT(1, 11) },
+        };
+      },
+    },
+    'POST /journeys/:journeyId/referrals/:referralId/reject': {
+      own: HOSP,
+      make: async () => {
+        const j = await journey('referred');
+        return {
+          path: `/journeys/${j.id}/referrals/${j.referralId}/reject`,
+          body: { reason: 'not-indicated', occurredAt: AT(1, 11) },
+        };
+      },
+    },
+    'POST /journeys/:journeyId/referrals/:referralId/complete': {
+      own: HOSP,
+      make: async () => {
+        const j = await journey('accepted');
+        return {
+          path: `/journeys/${j.id}/referrals/${j.referralId}/complete`,
+          body: { occurredAt: AT(1, 12) },
+        };
+      },
+    },
+    'POST /journeys/:journeyId/referrals/:referralId/cancel': {
+      own: CHC,
+      make: async () => {
+        const j = await journey('referred');
+        return {
+          path: `/journeys/${j.id}/referrals/${j.referralId}/cancel`,
+          body: { reason: 'patient-declined', occurredAt: AT(1, 11) },
+        };
+      },
+    },
+    'POST /journeys/:journeyId/referrals/:referralId/expire': {
+      own: HOSP,
+      make: async () => {
+        const j = await journey('referred');
+        return {
+          path: `/journeys/${j.id}/referrals/${j.referralId}/expire`,
+          body: { occurredAt: AT(3, 12) },
+        };
+      },
+    },
+    'POST /journeys/:journeyId/admissions': {
+      own: HOSP,
+      make: async (actor) => ({
+        path: `/journeys/${(await journey('accepted')).id}/admissions`,
+        body: { institutionId: actor, wardId: WARD[actor], occurredAt: AT(1, 12) },
+      }),
+    },
+    'POST /journeys/:journeyId/admissions/:admissionId/leave': {
+      own: HOSP,
+      make: async () => {
+        const j = await journey('admitted');
+        return {
+          path: `/journeys/${j.id}/admissions/${j.admissionId}/leave`,
+          body: { holdBed: true, occurredAt: AT(2) },
+        };
+      },
+    },
+    'POST /journeys/:journeyId/admissions/:admissionId/return': {
+      own: HOSP,
+      make: async () => {
+        const j = await journey('on-leave');
+        return { path: `/journeys/${j.id}/admissions/${j.admissionId}/return`, body: { occurredAt: AT(3) } };
+      },
+    },
+    'POST /journeys/:journeyId/admissions/:admissionId/move': {
+      own: HOSP,
+      make: async () => {
+        const j = await journey('admitted');
+        return {
+          path: `/journeys/${j.id}/admissions/${j.admissionId}/move`,
+          body: { toWardId: 'icu2', occurredAt: AT(2) },
+        };
+      },
+    },
+    'POST /journeys/:journeyId/admissions/:admissionId/discharge': {
+      own: HOSP,
+      make: async () => {
+        const j = await journey('admitted');
+        return {
+          path: `/journeys/${j.id}/admissions/${j.admissionId}/discharge`,
+          body: { disposition: 'home', occurredAt: AT(3) },
+        };
+      },
+    },
+    'POST /journeys/:journeyId/surgeries': {
+      own: HOSP,
+      make: async () => ({
+        path: `/journeys/${(await journey('admitted')).id}/surgeries`,
+        body: { institutionId: HOSP, procedureCode: '36.06', occurredAt: AT(2) },
+      }),
+    },
+    'POST /journeys/:journeyId/rehab-sessions': {
+      own: CHC,
+      make: async (actor) => ({
+        path: `/journeys/${(await journey('opened')).id}/rehab-sessions`,
+        body: { institutionId: actor, therapyCode: 'rehab-1', occurredAt: AT(1, 14) },
+      }),
+    },
+    'POST /journeys/:journeyId/close': {
+      own: CHC,
+      make: async () => ({
+        path: `/journeys/${(await journey('opened')).id}/close`,
+        body: { occurredAt: AT(1, 15) },
+      }),
+    },
+    'POST /journeys/:journeyId/events/:eventId/entered-in-error': {
+      own: CHC,
+      make: async () => {
+        const { id } = await journey('opened');
+        const { eventIds } = await post(`/journeys/${id}/visits`, CHC, {
+          institutionId: CHC,
+          visitType: 'outpatient',
+          diagnosisCode: 'I10',
+          occurredAt: AT(1, 13),
+        });
+        return {
+          path: `/journeys/${id}/events/${eventIds[0]}/entered-in-error`,
+          body: { reason: 'duplicate-entry' },
+        };
+      },
+    },
+    'POST /journeys/:journeyId/events/:eventId/corrections': {
+      own: CHC,
+      make: async () => {
+        const { id } = await journey('opened');
+        const { eventIds } = await post(`/journeys/${id}/visits`, CHC, {
+          institutionId: CHC,
+          visitType: 'outpatient',
+          diagnosisCode: 'I10',
+          occurredAt: AT(1, 13),
+        });
+        return {
+          path: `/journeys/${id}/events/${eventIds[0]}/corrections`,
+          body: { targetType: 'VisitRecorded', occurredAt: AT(1, 14) },
+        };
+      },
+    },
+    'GET /worklists/:institutionId': { own: HOSP, make: () => ({ path: `/worklists/${HOSP}` }) },
+    'GET /analytics/ward-occupancy': {
+      own: HOSP,
+      make: () => ({ path: '/analytics/ward-occupancy?period=2026-03' }),
+    },
+    'GET /analytics/ward-occupancy/live': {
+      own: HOSP,
+      make: () => ({ path: `/analytics/ward-occupancy/live?institutionId=${HOSP}` }),
+    },
+    'GET /analytics/referrals': {
+      own: HOSP,
+      make: () => ({ path: '/analytics/referrals?period=2026-03' }),
+    },
+    'GET /analytics/referrals/downward-kpi': {
+      own: HOSP,
+      make: () => ({ path: `/analytics/referrals/downward-kpi?year=2026&institutionId=${HOSP}` }),
+    },
+    'GET /analytics/local-treatment': {
+      own: HOSP,
+      make: () => ({ path: '/analytics/local-treatment?period=2026-03&region=110105' }),
+    },
+    'GET /projections': { own: HOSP, make: () => ({ path: '/projections' }) },
+    'POST /projections/:name/rebuild': {
+      own: HOSP,
+      make: () => ({ path: '/projections/local-treatment/rebuild?wait=true' }),
+    },
+    'POST /projections/:name/resume': {
+      own: HOSP,
+      make: () => ({ path: '/projections/local-treatment/resume' }),
+    },
+    'GET /audit/verify': { own: HOSP, make: () => ({ path: '/audit/verify' }) },
+    'GET /audit/access': { own: HOSP, make: () => ({ path: '/audit/access?limit=5' }) },
+    'GET /audit/checkpoint': { own: HOSP, make: () => ({ path: '/audit/checkpoint' }) },
+    'GET /health': { own: HOSP, make: () => ({ path: '/health' }) },
+    'GET /health/live': { own: HOSP, make: () => ({ path: '/health/live' }) },
+    'GET /health/ready': { own: HOSP, make: () => ({ path: '/health/ready' }) },
+  };
+
+  /** The answer the rules call for, derived from the table and the scoping rules, not from the app. */
+  function expected(key: string, role: Role | null, side: 'own' | 'other'): number {
+    const policy = POLICY[key]!;
+    const success = key.startsWith('POST /projections') ? 202 : key.startsWith('POST') ? 201 : 200;
+    if (policy.scope === 'public') return success;
+    if (role === null) return 401;
+    if (!policy.roles.includes(role)) return 403;
+    if (policy.scope === 'own-institution') return side === 'own' ? success : 403;
+    if (policy.scope === 'journey-read') return side === 'own' || role === 'auditor' ? success : 403;
+    if (policy.scope === 'journey-write') return side === 'own' || JOINING.has(key) ? success : 403;
+    return success;
+  }
+
+  it('knows a scenario and a policy for every route of the OpenAPI document, and nothing more', async () => {
+    const doc = (await t.http().get('/docs/json').expect(200)).body as Body;
+    const routes = Object.entries(doc.paths as Body).flatMap(([path, item]) =>
+      Object.keys(item as Body).map((method) => routeKey(method, path.replace(/\{([^}]+)\}/g, ':$1'))),
+    );
+    expect(routes.sort()).toEqual(Object.keys(POLICY).sort());
+    expect(Object.keys(SCENARIOS).sort()).toEqual(Object.keys(POLICY).sort());
+  });
+
+  it.each(Object.keys(POLICY))(
+    '%s',
+    async (key) => {
+      const scenario = SCENARIOS[key]!;
+      const method = key.split(' ')[0]!.toLowerCase() as 'get' | 'post';
+      const mismatches: string[] = [];
+      const sides = [
+        ['own', scenario.own],
+        ['other', scenario.own === OTHER ? CHC : OTHER],
+      ] as const;
+      for (const role of [null, ...ROLES]) {
+        for (const [side, institution] of role === null ? [sides[0]] : sides) {
+          const want = expected(key, role, side);
+          const c = await scenario.make(institution);
+          let req = t.http()[method](c.path);
+          if (role !== null) req = req.set(as(institution, role, `${role}-${institution.toLowerCase()}`));
+          if (c.headers) req = req.set(c.headers);
+          const res = await (c.body === undefined ? req : req.send(c.body));
+          if (res.status !== want)
+            mismatches.push(
+              `${role ?? 'no token'} of ${side} ${institution}: ${res.status} ${JSON.stringify(res.body).slice(0, 200)} (expected ${want})`,
+            );
+        }
+      }
+      expect(mismatches).toEqual([]);
+    },
+    120_000,
+  );
+});
+
+/**
+ * The cross-institution sweep (issue 17): many institutions and journeys, each touching a few of them (a first
+ * visit, a referral from it to a hospital, sometimes a visit at a third); every institution's coordinator reads
+ * every journey's state, history and timeline. Zero reads outside the care relationship: each answer is 200
+ * exactly when the reader's institution takes part, and the access log holds no read by any other.
+ */
+describe('cross-institution sweep', () => {
+  let t: TestApp;
+  const centres = Array.from({ length: 6 }, (_, i) => `CHC-SW-${i}`);
+  const hospitals = ['HOSP-SW-0', 'HOSP-SW-1'];
+  const all = [...centres, ...hospitals];
+  const journeys: { id: string; takingPart: Set<string> }[] = [];
+  const send = (path: string, institution: string, body: Body) =>
+    t.http().post(path).set(as(institution)).send(body).expect(201);
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    const tiers = [...centres.map((c) => [c, 'community']), ...hospitals.map((h) => [h, 'tertiary'])];
+    for (const [institutionId, tier] of tiers) {
+      await t
+        .http()
+        .post('/institutions')
+        .set(as('HC-SW', 'admin'))
+        .send({
+          institutionId,
+          name: institutionId,
+          tier,
+          allianceId: 'SW-G1',
+          regionCode: '110105',
+          occurredAt: AT(1, 0),
+        })
+        .expect(201);
+    }
+    for (let n = 0; n < 24; n++) {
+      const centre = centres[n % centres.length]!;
+      const hospital = hospitals[n % 2]!;
+      const takingPart = new Set([centre]);
+      const opened = await send('/journeys', centre, {
+        patientId: `pt-sweep${String(n).padStart(4, '0')}`,
+        residenceRegion: '110105',
+        institutionId: centre,
+        visitType: 'outpatient',
+        diagnosisCode: 'I10',
+        occurredAt: AT(1, 9),
+      });
+      const id = (opened.body as Body).journeyId as string;
+      if (n % 3 !== 0) {
+        await send(`/journeys/${id}/referrals`, centre, {
+          direction: 'up',
+          fromInstitutionId: centre,
+          toInstitutionId: hospital,
+          department: 'cardiology',
+          priority: 'routine',
+          setting: 'outpatient',
+          reasonCode: 'I10',
+          occurredAt: AT(1, 10),
+        });
+        takingPart.add(hospital);
+      }
+      if (n % 4 === 0) {
+        const third = centres[(n + 1) % centres.length]!;
+        await send(`/journeys/${id}/visits`, third, {
+          institutionId: third,
+          visitType: 'outpatient',
+          diagnosisCode: 'I10',
+          occurredAt: AT(2, 9),
+        });
+        takingPart.add(third);
+      }
+      journeys.push({ id, takingPart });
+    }
+  }, 120_000);
+  afterAll(() => t.close());
+
+  it('answers each institution exactly the journeys it takes part in, and logs no other read', async () => {
+    const wrong: string[] = [];
+    for (const { id, takingPart } of journeys) {
+      for (const institution of all) {
+        for (const suffix of ['', '/events', '/timeline']) {
+          const res = await t
+            .http()
+            .get(`/journeys/${id}${suffix}`)
+            .set(as(institution, 'coordinator'))
+            .set('X-Access-Reason', 'care-coordination');
+          const want = takingPart.has(institution) ? 200 : 403;
+          if (res.status !== want)
+            wrong.push(`${institution} GET ${suffix || 'state'} of ${id}: ${res.status}`);
+        }
+      }
+      const log = (
+        await t.http().get(`/audit/access?journeyId=${id}`).set(as('HC-SW', 'auditor')).expect(200)
+      ).body as Body;
+      const records = log.records as Body[];
+      expect([...new Set(records.map((r) => r.institutionId as string))].sort()).toEqual(
+        [...takingPart].sort(),
+      );
+      expect(records.length).toBe(takingPart.size * 3);
+    }
+    expect(wrong).toEqual([]);
+    // Worklists: one's own institution only.
+    for (const [i, institution] of all.entries()) {
+      await t.http().get(`/worklists/${institution}`).set(as(institution, 'coordinator')).expect(200);
+      const other = all[(i + 1) % all.length]!;
+      await t.http().get(`/worklists/${other}`).set(as(institution, 'coordinator')).expect(403);
+    }
+  }, 180_000);
+
+  it('holds no patient or journey id in any analytics answer, JSON or CSV; analysts read no patient data', async () => {
+    const analyst = as('HC-SW', 'analyst');
+    const paths = [
+      '/analytics/ward-occupancy?period=2026-03&groupBy=institution',
+      '/analytics/ward-occupancy/live?institutionId=HOSP-SW-0',
+      '/analytics/referrals?period=2026-03&groupBy=direction,setting,priority,fromInstitution,toInstitution,alliance,period',
+      '/analytics/referrals/downward-kpi?year=2026',
+      '/analytics/local-treatment?period=2026-03&region=110105',
+      '/analytics/local-treatment?period=2026-03&groupBy=alliance&allianceId=SW-G1',
+    ];
+    for (const path of paths) {
+      for (const format of ['json', 'csv']) {
+        const res = await t.http().get(`${path}&format=${format}`).set(analyst).expect(200);
+        expect(res.text).not.toMatch(/pt-sweep/);
+        expect(res.text).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/);
+      }
+    }
+    const { id } = journeys[0]!;
+    for (const suffix of ['', '/events', '/timeline']) {
+      await t
+        .http()
+        .get(`/journeys/${id}${suffix}`)
+        .set(analyst)
+        .set('X-Access-Reason', 'quality-review')
+        .expect(403);
+    }
+    await t.http().get(`/worklists/${centres[0]}`).set(as(centres[0]!, 'analyst')).expect(403);
+  });
+});

@@ -1,0 +1,113 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join, relative, resolve } from 'node:path';
+import ts from 'typescript';
+
+const ROOT = resolve(__dirname, '../..');
+
+/**
+ * Transpiles apps/ and libs/ into `outDir` (as ts-node's transpile-only mode would, file by file, with the project's
+ * compiler options), once: a spec that restarts the API many times then starts plain JavaScript each time, in about
+ * a second, rather than transpiling the whole API (and its worker threads) again on every start.
+ */
+export function transpileApi(outDir: string): string {
+  const parsed = ts.parseJsonConfigFileContent(
+    ts.readConfigFile(join(ROOT, 'tsconfig.json'), (path) => ts.sys.readFile(path)).config,
+    ts.sys,
+    ROOT,
+  );
+  const options = { ...parsed.options, sourceMap: false, inlineSourceMap: false, declaration: false };
+  const walk = (folder: string): string[] =>
+    readdirSync(folder, { withFileTypes: true }).flatMap((entry) => {
+      const path = join(folder, entry.name);
+      if (entry.isDirectory()) return walk(path);
+      return entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts') ? [path] : [];
+    });
+  for (const file of [...walk(join(ROOT, 'apps')), ...walk(join(ROOT, 'libs'))]) {
+    const { outputText } = ts.transpileModule(readFileSync(file, 'utf8'), {
+      compilerOptions: options,
+      fileName: file,
+    });
+    const target = join(outDir, relative(ROOT, file)).replace(/\.ts$/, '.js');
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, outputText);
+  }
+  return outDir;
+}
+
+/** The real API in a process of its own, so a spec can SIGKILL it. */
+export interface ApiProcess {
+  readonly child: ChildProcess;
+  readonly url: string;
+  /** The last 8 kB of its stderr, for failure messages. */
+  stderr(): string;
+  /** Resolves once the process has exited, with its signal or code. */
+  readonly exited: Promise<string>;
+}
+
+/** A TCP port nobody listens on now; the API gets it in PORT, and keeps it across restarts. */
+export function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? done(address.port) : fail(new Error('no port')),
+      );
+    });
+  });
+}
+
+/**
+ * Starts the API transpiled by transpileApi into `build`, with `env`, on `port` (as `npm run start:prod` starts
+ * dist/), and resolves once it logs that it listens (its JSON log line on stdout: an event, so nothing polls).
+ * Rejects with its stderr if it exits first.
+ */
+export function startApiProcess(
+  build: string,
+  port: number,
+  env: Readonly<Record<string, string>>,
+): Promise<ApiProcess> {
+  const child = spawn(
+    process.execPath,
+    ['-r', 'tsconfig-paths/register', join(build, 'apps/api/src/main.js')],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        ...env,
+        // tsconfig-paths maps @carepath/* under the build rather than the sources.
+        TS_NODE_BASEURL: build,
+        // The build lives outside the project: its packages are the project's.
+        NODE_PATH: join(ROOT, 'node_modules'),
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        LOG_FORMAT: 'json',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let tail = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => {
+    tail = (tail + chunk).slice(-8192);
+  });
+  const exited = new Promise<string>((done) =>
+    child.once('exit', (code, signal) => done(signal ?? `exit code ${String(code)}`)),
+  );
+  const api: ApiProcess = { child, url: `http://127.0.0.1:${port}`, stderr: () => tail, exited };
+  return new Promise((done, fail) => {
+    let pending = '';
+    child.stdout.setEncoding('utf8');
+    // Read every line (request logs included) so the pipe never fills and stalls the API.
+    child.stdout.on('data', (chunk: string) => {
+      pending += chunk;
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      if (lines.some((line) => line.includes('CarePath API listening'))) done(api);
+    });
+    void exited.then((how) => fail(new Error(`The API exited (${how}) before listening:\n${tail}`)));
+  });
+}
