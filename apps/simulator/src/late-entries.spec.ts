@@ -14,6 +14,7 @@ import { compareWithTruth, projectionsCaughtUp, rebuildProjections } from './ora
 import { DEFAULT_PLAN_OPTIONS, makePlan, type Plan, type PlannedStay, PRESETS } from './simulation.plan';
 import { SimulationRunner } from './simulation.runner';
 import { iso, type JourneyStep, journeySteps } from './simulation.script';
+import { installTestIssuer, token } from '../../../test/support/test-app';
 
 /*
  * Late entries (issue 16, deliverable 5): the simulator enters a share of surgeries, ward moves and whole earlier
@@ -210,11 +211,16 @@ describe('--late-share', () => {
 /** The app on a temporary database, listening on a free port (the HTTP path validates the whole-stay body). */
 async function listeningApp(): Promise<{ app: INestApplication; url: string; close: () => Promise<void> }> {
   const folder = mkdtempSync(join(tmpdir(), 'carepath-late-'));
+  const defaults = loadConfig({});
+  const databaseFile = join(folder, 'carepath.db');
+  // The API trusts this process's development issuer, so the simulator's service account can sign in.
+  installTestIssuer(databaseFile);
   const app = await createApp(
     {
-      ...loadConfig({}),
-      databaseFile: join(folder, 'carepath.db'),
+      ...defaults,
+      databaseFile,
       readModelDir: join(folder, 'read-models'),
+      edge: { ...defaults.edge, rateLimit: { requests: 1e6, systemRequests: 1e6, windowSeconds: 60 } },
     },
     { logger: false },
   );
@@ -239,7 +245,9 @@ describe('late entries through the API, every one that can be entered late', () 
   beforeAll(async () => {
     running = await listeningApp();
     // The runner stops at the first refused command: every late entry is accepted.
-    await new SimulationRunner(new HttpCommandSink(running.url)).run(plan);
+    await new SimulationRunner(
+      new HttpCommandSink(running.url, token({ sub: 'carepath-simulator', role: 'system' })),
+    ).run(plan);
     await projectionsCaughtUp(running.app);
   }, 120_000);
   afterAll(async () => running?.close());
