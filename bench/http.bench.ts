@@ -29,6 +29,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { benchArgs, fmt, log, now, quantile, ratio, saveResult } from './bench-support';
+import { devKeyFileFor, loadOrCreateDevKey, signDevToken } from '../apps/api/src/auth/dev-issuer';
 
 const args = benchArgs();
 const SECONDS = Number(args.get('seconds') ?? 10);
@@ -50,8 +51,15 @@ const CHC = 'CHC-BENCH-01';
 const HOSP = 'HOSP-BENCH-01';
 const ALLIANCE = 'G-BENCH';
 const REGION = '110105';
+const FOLDER = mkdtempSync(join(tmpdir(), 'carepath-bench-http-'));
+// The API trusts the development issuer whose key it finds beside its database file (issue 17): made here first.
+const DEV_KEY = loadOrCreateDevKey(devKeyFileFor(join(FOLDER, 'carepath.db')));
+const bearer = (sub: string, role: string, institutionId: string) =>
+  `Bearer ${signDevToken(DEV_KEY, { sub, role, institutionId, ttlSeconds: 86_400 })}`;
+/** The API reads the token; the raw baseline records the actor from the x-actor headers, as CarePath once did. */
 const HEADERS = {
   'content-type': 'application/json',
+  authorization: bearer('doctor-chc-bench', 'doctor', CHC),
   'x-actor-id': 'doctor-chc-bench',
   'x-actor-role': 'doctor',
   'x-institution-id': CHC,
@@ -115,7 +123,6 @@ function recordVisits(pool: readonly string[], acked: AckedVisit[]): Command {
 const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
 const children = new Set<ChildProcess>();
-const FOLDER = mkdtempSync(join(tmpdir(), 'carepath-bench-http-'));
 // A crash or Ctrl-C of the bench itself must not leave a server holding a port, nor its files behind.
 process.on('exit', () => {
   children.forEach((child) => child.kill('SIGKILL'));
@@ -207,7 +214,12 @@ async function post(
 }
 
 async function registerInstitutions(port: number): Promise<void> {
-  const admin = { 'x-actor-id': 'registrar-bench', 'x-actor-role': 'admin', 'x-institution-id': 'HC-BENCH' };
+  const admin = {
+    authorization: bearer('admin-bench', 'admin', 'HC-BENCH'),
+    'x-actor-id': 'admin-bench',
+    'x-actor-role': 'admin',
+    'x-institution-id': 'HC-BENCH',
+  };
   const at = '2026-01-01T00:00:00+08:00';
   await post(port, '/institutions', admin, {
     institutionId: CHC,
@@ -941,6 +953,8 @@ async function main(): Promise<void> {
         DATABASE_FILE: apiFile,
         LOG_FORMAT: 'json',
         PROJECTIONS,
+        // One actor sends every request: the bench measures the write path, not the rate limits.
+        RATE_LIMIT_REQUESTS: '100000000',
       },
       apiPort,
       apiFile,

@@ -17,6 +17,7 @@ import { join, resolve } from 'node:path';
 import { SqliteEventStore } from '@carepath/event-store';
 import { GEN_CHC, generateJourney, institutionStreams } from '../test/support/journey-generator';
 import { benchArgs, fmt, log, now, quantile, ratio, saveResult } from './bench-support';
+import { devKeyFileFor, loadOrCreateDevKey, signDevToken } from '../apps/api/src/auth/dev-issuer';
 
 const args = benchArgs();
 const JOURNEYS = Number(args.get('journeys') ?? 3000);
@@ -29,12 +30,18 @@ const ROOT = resolve(__dirname, '..');
 const GOAL = 2;
 
 const CHC = GEN_CHC.institutionId;
+const FOLDER = mkdtempSync(join(tmpdir(), 'carepath-bench-isolation-'));
+// The API trusts the development issuer whose key it finds beside its database file (issue 17): made here first.
+const DEV_KEY = loadOrCreateDevKey(devKeyFileFor(join(FOLDER, 'carepath.db')));
+const bearer = (sub: string, role: string) =>
+  `Bearer ${signDevToken(DEV_KEY, { sub, role, institutionId: CHC, ttlSeconds: 86_400 })}`;
 const HEADERS = {
   'content-type': 'application/json',
-  'x-actor-id': 'doctor-bench',
-  'x-actor-role': 'doctor',
-  'x-institution-id': CHC,
+  authorization: bearer('doctor-bench', 'doctor'),
 };
+/** Reads: a coordinator of the journeys' institution (analytics, journeys); the chain walk is an auditor's. */
+const READER = { authorization: bearer('coordinator-bench', 'coordinator') };
+const AUDITOR = { authorization: bearer('auditor-bench', 'auditor') };
 const OCCURRED_AT = new Date(Date.now() - 3_600_000).toISOString();
 const RUN = Date.now().toString(36);
 let sequence = 0;
@@ -49,7 +56,6 @@ const journeyBody = (): string =>
   });
 
 const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
-const FOLDER = mkdtempSync(join(tmpdir(), 'carepath-bench-isolation-'));
 const children = new Set<ChildProcess>();
 process.on('exit', () => {
   children.forEach((child) => child.kill('SIGKILL'));
@@ -100,7 +106,7 @@ async function getJson(
 ): Promise<{ status: number; body: unknown }> {
   const res = await fetch(`http://${HOST}:${port}${path}`, {
     // Journey reads are logged with their reason.
-    headers: { ...HEADERS, 'x-access-reason': 'audit' },
+    headers: { ...(path.startsWith('/audit') ? AUDITOR : READER), 'x-access-reason': 'audit' },
     signal: AbortSignal.timeout(timeoutMs),
   });
   return { status: res.status, body: await res.json().catch(() => null) };
@@ -292,6 +298,8 @@ async function main(): Promise<void> {
     DATABASE_FILE: file,
     READ_MODEL_DIR: join(FOLDER, 'read-models'),
     TS_NODE_BASEURL: 'dist',
+    // One actor writes at 200/s and loops reads: the bench measures isolation, not the rate limits.
+    RATE_LIMIT_REQUESTS: '10000000',
   };
   const child = spawn(process.execPath, ['-r', 'tsconfig-paths/register', 'dist/apps/api/src/main.js'], {
     cwd: ROOT,

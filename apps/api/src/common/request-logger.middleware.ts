@@ -1,6 +1,7 @@
 import { Injectable, Logger, type NestMiddleware } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
+import type { AuthenticatedRequest } from '../auth/access.guard';
 
 /** One structured line per request; no bodies, since they carry clinical codes and pseudonymous ids. */
 @Injectable()
@@ -20,8 +21,10 @@ export class RequestLoggerMiddleware implements NestMiddleware {
         ms: Number(process.hrtime.bigint() - started) / 1e6,
         requestId: req.requestId,
         correlationId: req.headers['x-correlation-id'],
-        institutionId: req.headers['x-institution-id'],
-        actorId: req.headers['x-actor-id'],
+        // The verified caller (issue 17), never what a header claims; absent when no token was accepted.
+        issuer: (req as AuthenticatedRequest).actor?.issuer,
+        actorId: (req as AuthenticatedRequest).actor?.subject,
+        institutionId: (req as AuthenticatedRequest).actor?.actingInstitutionId ?? undefined,
       });
     });
     next();
