@@ -168,6 +168,56 @@ describe('No request can break CarePath', () => {
     });
   });
 
+  describe('query strings: prototype names, odd dates and impossible periods are a 400', () => {
+    it.each(prototypeNames)('a query parameter named %s', async (name) => {
+      for (const path of [
+        `/institutions?tier=tertiary&${name}=x`,
+        `/analytics/referrals?period=2026-03&${name}=x`,
+      ]) {
+        const res = await t.http().get(path).set(asReaderOf(path)).expect(400);
+        expect(res.body.message.join(' ')).toContain(name);
+      }
+      const rebuild = `/projections/ward-occupancy/rebuild?${name}=true`;
+      await t.http().post(rebuild).set(asReaderOf(rebuild)).expect(400);
+    });
+
+    it.each([
+      '2026-W09-1T10:00:00Z',
+      '2026-060T10:00:00Z',
+      '20260301T100000Z',
+      '2026-03-01T10:00:00,5Z',
+      '2026-03-01T10Z',
+    ])('analytics asOf=%s', async (asOf) => {
+      const path = `/analytics/referrals?period=2026-03&asOf=${encodeURIComponent(asOf)}`;
+      const res = await t.http().get(path).set(asReaderOf(path)).expect(400);
+      expect(res.body.message.join(' ')).toContain('asOf');
+    });
+
+    it.each([
+      'period=0000',
+      'period=0001-03',
+      'period=9999',
+      'period=2026-03-00',
+      'period=2026-13',
+      'period=2026-W54',
+      'from=0001-01-01&to=0001-02-01',
+    ])('a period out of the calendar: %s', async (query) => {
+      for (const route of [
+        '/analytics/referrals',
+        '/analytics/ward-occupancy',
+        '/analytics/local-treatment',
+      ]) {
+        const path = `${route}?${query}`;
+        await t.http().get(path).set(asReaderOf(path)).expect(400);
+      }
+    });
+
+    it.each(['0000', '0004', '0999', '9999'])('downward-kpi year=%s', async (year) => {
+      const path = `/analytics/referrals/downward-kpi?year=${year}`;
+      await t.http().get(path).set(asReaderOf(path)).expect(400);
+    });
+  });
+
   describe('one timestamp grammar: RFC 3339 with an offset, in a plausible window', () => {
     const odd = [
       '2026-W09-1T10:00:00Z',

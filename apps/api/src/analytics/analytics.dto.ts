@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsArray, IsIn, IsISO8601, IsOptional, IsString, Matches } from 'class-validator';
+import { IsArray, IsIn, IsOptional, IsString, Matches } from 'class-validator';
 import {
   OCCUPANCY_GROUPS,
   PERIOD_UNITS,
@@ -8,7 +8,7 @@ import {
   type OccupancyGroup,
   type ReferralGroup,
 } from '@carepath/projections';
-import { CODE_ID, REGION_CODE } from '../common/validation';
+import { CODE_ID, OccurredAt, REGION_CODE } from '../common/validation';
 
 const csvList = ({ value }: { value: unknown }) =>
   typeof value === 'string'
@@ -39,12 +39,9 @@ export class PeriodQueryDto {
   @IsIn(['json', 'csv'])
   format?: 'json' | 'csv';
 
-  @ApiPropertyOptional({
-    description: 'The figure as it would have been reported at this instant (replays the log)',
+  @OccurredAt('The figure as it would have been reported at this instant (replays the log)', {
+    optional: true,
   })
-  @IsOptional()
-  @IsISO8601({ strict: true, strictSeparator: true }, { message: 'asOf must be an ISO-8601 date-time' })
-  @Matches(/(Z|[+-]\d{2}:\d{2})$/, { message: 'asOf must carry a time zone offset (Z or +08:00)' })
   asOf?: string;
 }
 
@@ -103,7 +100,8 @@ export class ReferralVolumeQueryDto extends PeriodQueryDto {
 }
 
 export class DownwardKpiQueryDto {
-  @Matches(/^\d{4}$/, { message: 'year must be a year, e.g. 2026' }) year!: string;
+  @Matches(/^(19|2\d)\d{2}$/, { message: 'year must be a year between 1900 and 2999, e.g. 2026' })
+  year!: string;
   @IsOptional()
   @Matches(CODE_ID, { message: 'institutionId must be an institution code' })
   institutionId?: string;

@@ -129,6 +129,14 @@ function decode(raw: Buffer, header: string | undefined, max: number): Buffer {
   return body;
 }
 
+/** A query parameter named like an `Object.prototype` member is a 400 naming it, as an unknown one is. */
+export function checkQueryKeys(query: unknown): void {
+  if (query === null || typeof query !== 'object') return;
+  for (const key of Object.keys(query)) {
+    if (PROTOTYPE_NAMES.has(key)) throw bad(`property ${key} should not exist`);
+  }
+}
+
 /** Iterative, so a body nested 20,000 deep costs a loop, not the stack. */
 function checkShape(body: unknown, limits: BodyLimits): void {
   const pending: { value: unknown; depth: number; path: string }[] = [{ value: body, depth: 0, path: '' }];
@@ -165,6 +173,9 @@ export class JsonBodyMiddleware implements NestMiddleware {
 
   /** Throws rather than calling next(error), so Nest's exception filter renders the answer. */
   async use(req: Request, _res: Response, next: NextFunction): Promise<void> {
+    // The query string is the other object a DTO whitelist looks keys up in (class-validator finds `toString` on
+    // its metadata map): the same prototype names are refused there too.
+    checkQueryKeys(req.query);
     if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') {
       req.resume();
       next();

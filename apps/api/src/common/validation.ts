@@ -42,9 +42,18 @@ export function Pattern(
  * (docs/robustness.md), because ISO 8601 admits forms `Date.parse` cannot read and a bare local time is ambiguous.
  * The plausible window (not before CARE_TIME_NOT_BEFORE, not beyond the future skew) is checked where the clock is.
  */
-export function OccurredAt(description = 'When it happened in care (RFC 3339 with offset)') {
+export function OccurredAt(
+  description = 'When it happened in care (RFC 3339 with offset)',
+  options: { optional?: boolean } = {},
+) {
   return applyDecorators(
-    ApiProperty({ description, example: '2026-03-03T10:00:00+08:00', format: 'date-time' }),
+    ApiProperty({
+      description,
+      example: '2026-03-03T10:00:00+08:00',
+      format: 'date-time',
+      required: !options.optional,
+    }),
+    ...(options.optional ? [IsOptional()] : []),
     (target: object, propertyName: string | symbol) =>
       registerDecorator({
         name: 'careTime',

@@ -222,17 +222,16 @@ export class CorrectEventDto {
 
 /** Time travel on a journey's record (issue 5). */
 export class TimeTravelDto {
-  @IsOptional()
-  @OccurredAt('Only what was recorded at or before this instant (what CarePath knew then)')
+  @OccurredAt('Only what was recorded at or before this instant (what CarePath knew then)', {
+    optional: true,
+  })
   asOf?: string;
 
-  @IsOptional()
-  @OccurredAt('The state in care at this instant, with the corrections known applied')
+  @OccurredAt('The state in care at this instant, with the corrections known applied', { optional: true })
   validAt?: string;
 }
 
 export class HistoryQueryDto {
-  @IsOptional()
-  @OccurredAt('Only what was recorded at or before this instant')
+  @OccurredAt('Only what was recorded at or before this instant', { optional: true })
   asOf?: string;
 }

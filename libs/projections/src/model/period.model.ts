@@ -49,10 +49,15 @@ export function parsePeriod(input: { period?: string; from?: string; to?: string
         'must be a year (2026), month (2026-03), ISO week (2026-W09) or day (2026-03-01)',
       );
     const [unit] = match;
+    const notReal = new PeriodError('period', `${input.period} is not a real ${unit}`);
+    if (!plausibleYear(input.period)) throw yearOutOfRange('period');
+    // Checked before any date arithmetic: a month 13 or a day 00 would otherwise make an invalid Date.
+    const part = Number(input.period.slice(unit === 'week' ? 6 : 5, unit === 'week' ? 8 : 7));
+    if (unit === 'day' && !validDate(input.period)) throw notReal;
+    if (unit === 'month' && (part < 1 || part > 12)) throw notReal;
+    if (unit === 'week' && (part < 1 || part > 53)) throw notReal;
     const range = periodRange(input.period, unit);
-    if (!validDate(range.from) || periodKey(range.from, unit) !== input.period) {
-      throw new PeriodError('period', `${input.period} is not a real ${unit}`);
-    }
+    if (!validDate(range.from) || periodKey(range.from, unit) !== input.period) throw notReal;
     return { ...range, key: input.period, unit };
   }
   if (input.from === undefined || input.to === undefined) {
@@ -60,6 +65,8 @@ export function parsePeriod(input: { period?: string; from?: string; to?: string
   }
   if (!validDate(input.from)) throw new PeriodError('from', 'must be a date YYYY-MM-DD');
   if (!validDate(input.to)) throw new PeriodError('to', 'must be a date YYYY-MM-DD');
+  if (!plausibleYear(input.from)) throw yearOutOfRange('from');
+  if (!plausibleYear(input.to)) throw yearOutOfRange('to');
   const days = daysBetween(input.from, input.to);
   if (days <= 0) throw new PeriodError('to', 'must be after from');
   if (days > MAX_DAYS) throw new PeriodError('to', `a window spans at most ${MAX_DAYS} days`);
@@ -75,6 +82,17 @@ export function previousWindow(period: Period): Period {
   const days = daysBetween(period.from, period.to);
   return { from: addDays(period.from, -days), to: period.from, key: null, unit: null };
 }
+
+/**
+ * Reporting windows lie between 1900 and 2999: outside it no care was recorded, and the calendar arithmetic of a
+ * year such as 0000 or 9999 leaves the range a Date can hold (docs/robustness.md, "One timestamp grammar").
+ */
+function plausibleYear(key: string): boolean {
+  const year = Number(key.slice(0, 4));
+  return year >= 1900 && year <= 2999;
+}
+
+const yearOutOfRange = (field: string) => new PeriodError(field, 'must fall between the years 1900 and 2999');
 
 function validDate(date: string): boolean {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return false;
