@@ -165,8 +165,12 @@ function start(name: string, argv: readonly string[], env: NodeJS.ProcessEnv, po
   return { name, port, child, stderr: () => tail };
 }
 
+/** Reads the API's status as an auditor (who may read /projections); the raw baseline ignores the header. */
 async function getJson(port: number, path: string): Promise<{ status: number; body: unknown }> {
-  const res = await fetch(`http://${HOST}:${port}${path}`, { signal: AbortSignal.timeout(2000) });
+  const res = await fetch(`http://${HOST}:${port}${path}`, {
+    headers: { authorization: bearer('auditor-bench', 'auditor', 'HC-BENCH') },
+    signal: AbortSignal.timeout(2000),
+  });
   return { status: res.status, body: await res.json() };
 }
 

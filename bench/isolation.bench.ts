@@ -106,7 +106,10 @@ async function getJson(
 ): Promise<{ status: number; body: unknown }> {
   const res = await fetch(`http://${HOST}:${port}${path}`, {
     // Journey reads are logged with their reason.
-    headers: { ...(path.startsWith('/audit') ? AUDITOR : READER), 'x-access-reason': 'audit' },
+    headers: {
+      ...(path.startsWith('/audit') || path.startsWith('/projections') ? AUDITOR : READER),
+      'x-access-reason': 'audit',
+    },
     signal: AbortSignal.timeout(timeoutMs),
   });
   return { status: res.status, body: await res.json().catch(() => null) };
