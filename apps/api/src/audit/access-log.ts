@@ -11,7 +11,7 @@ export const accessStreamId = (journeyId: string) => `access-${journeyId}`;
 export const worklistAccessStreamId = (institutionId: string) => `access-worklist-${institutionId}`;
 const ACCESS_CATEGORY = 'access-';
 
-export type AccessedResource = 'state' | 'history' | 'timeline' | 'worklist';
+export type AccessedResource = 'state' | 'history' | 'timeline' | 'worklist' | 'export';
 
 export interface AccessRecord {
   /** The journey read; null for a worklist read. */
@@ -21,7 +21,8 @@ export interface AccessRecord {
   readonly resource: AccessedResource;
   readonly reason: string | null;
   /** Why the reader could see it: a care relationship, an audit, or break-glass (null: before issue 17). */
-  readonly basis: ReadBasis | 'own-institution' | null;
+  /** `operator`: an export by someone at the database's machine (the CLI), named by the OS account. */
+  readonly basis: ReadBasis | 'own-institution' | 'operator' | null;
   readonly justification: string | null;
   /** Break-glass reads are flagged for the security officer's review. */
   readonly flagged: boolean;
@@ -92,33 +93,7 @@ export class AccessLog {
   }
 
   private async append(streamId: string, ctx: RequestContext, data: Record<string, unknown>): Promise<void> {
-    const at = this.clock().toISOString();
-    const event = () => ({
-      id: randomUUID(),
-      type: data.resource === 'worklist' ? 'WorklistAccessed' : 'JourneyRecordAccessed',
-      schemaVersion: 1,
-      data,
-      metadata: {
-        occurredAt: at,
-        recordedAt: at,
-        actorId: ctx.actorId,
-        actorIssuer: ctx.issuer,
-        actorRole: ctx.actorRole,
-        institutionId: ctx.institutionId,
-        correlationId: ctx.correlationId,
-        causationId: ctx.requestId,
-      },
-    });
-    // Exact expected revisions keep the store's hash chain linear; concurrent readers of one journey retry.
-    for (let attempt = 1; ; attempt++) {
-      const revision = await this.store.streamRevision(streamId);
-      try {
-        await this.store.append(streamId, [event()], { expectedRevision: revision });
-        return;
-      } catch (error) {
-        if (!(error instanceof WrongExpectedRevisionError) || attempt >= 10) throw error;
-      }
-    }
+    await appendAccessRecord(this.store, streamId, this.clock().toISOString(), ctx, data);
   }
 
   /**
@@ -153,6 +128,47 @@ export class AccessLog {
       }
       if (page.isEnd || page.events.length === 0) return { records, next: null };
       after = page.lastPosition;
+    }
+  }
+}
+
+/**
+ * Appends one access record, before the record it describes is served: the API's reads and the CLI's exports both
+ * come here, so an auditor finds them in one place.
+ */
+export async function appendAccessRecord(
+  store: EventStore,
+  streamId: string,
+  at: string,
+  who: Readonly<
+    Record<'actorId' | 'issuer' | 'actorRole' | 'institutionId' | 'correlationId' | 'requestId', string>
+  >,
+  data: Record<string, unknown>,
+): Promise<void> {
+  const event = () => ({
+    id: randomUUID(),
+    type: data.resource === 'worklist' ? 'WorklistAccessed' : 'JourneyRecordAccessed',
+    schemaVersion: 1,
+    data,
+    metadata: {
+      occurredAt: at,
+      recordedAt: at,
+      actorId: who.actorId,
+      actorIssuer: who.issuer,
+      actorRole: who.actorRole,
+      institutionId: who.institutionId,
+      correlationId: who.correlationId,
+      causationId: who.requestId,
+    },
+  });
+  // Exact expected revisions keep the store's hash chain linear; concurrent readers of one journey retry.
+  for (let attempt = 1; ; attempt++) {
+    const revision = await store.streamRevision(streamId);
+    try {
+      await store.append(streamId, [event()], { expectedRevision: revision });
+      return;
+    } catch (error) {
+      if (!(error instanceof WrongExpectedRevisionError) || attempt >= 10) throw error;
     }
   }
 }
