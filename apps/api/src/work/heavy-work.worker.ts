@@ -1,9 +1,9 @@
 import Database from 'better-sqlite3';
-import { readlinkSync, statSync } from 'node:fs';
-import { constants, setPriority } from 'node:os';
+import { statSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { DomainError } from '@carepath/domain';
 import { SqliteEventStore } from '@carepath/event-store';
+import { lowerThreadPriority } from '@carepath/projections';
 import { type HeavyTask, performTask } from './heavy-work.tasks';
 
 /*
@@ -39,20 +39,6 @@ function failure(error: unknown): TaskFailure {
     return { name: error.name, message: error.message, ...(typeof code === 'string' ? { code } : {}) };
   }
   return { name: 'Error', message: String(error) };
-}
-
-/**
- * This thread yields the CPU to the request loop: on two cores a chain walk or a long replay otherwise competes with
- * every write for the same core (docs/benchmarks.md, "Isolation"). Linux schedules threads, and /proc/thread-self
- * names this one; elsewhere the thread keeps the process's priority.
- */
-function lowerThreadPriority(): void {
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').at(-1));
-    if (Number.isInteger(tid) && tid > 0) setPriority(tid, constants.priority.PRIORITY_LOW);
-  } catch {
-    // Not Linux, or not allowed: the work still runs, only without the lower priority.
-  }
 }
 
 if (parentPort) {
