@@ -9,7 +9,6 @@ import {
   type RebuildMessage,
   type RebuildWorkerData,
 } from './journey-rebuild';
-import { lowerThreadPriority } from './worker-thread';
 
 /*
  * A worker thread of `rebuildInWorker`: reads its partition of the embedded log on a connection of its own, folds and
@@ -56,7 +55,6 @@ async function main(port: NonNullable<typeof parentPort>, data: RebuildWorkerDat
 }
 
 if (parentPort) {
-  lowerThreadPriority();
   const port = parentPort;
   main(port, workerData as RebuildWorkerData).then(
     () => port.close(),

@@ -27,10 +27,13 @@ export function startWorker(moduleWithoutExtension: string, options: WorkerOptio
 }
 
 /**
- * Called by a worker thread of heavy work (a chain walk, a replay, a rebuild's read and fold): the thread yields the
- * CPU to the request loop whenever both want it. On two cores such a thread otherwise competed with every write
+ * Called by a heavy-work thread (a chain walk, a replay, a long analytics query): the thread yields the CPU to the
+ * request loop whenever both want it; its work has a budget, so under a saturated loop it answers 503 rather than
+ * hold writes back. On two cores such a thread otherwise competed with every write
  * for a core: write p99 beside the heavy loops went from 2.995x to 1.2-1.6x of writes alone (docs/benchmarks.md,
- * "Isolation"). Linux schedules threads, and /proc/thread-self names this one; elsewhere nothing changes.
+ * "Isolation"). Linux schedules threads, and /proc/thread-self names this one; elsewhere nothing changes. A rebuild's
+ * worker keeps its priority: lowered, a busy request loop starved it, and a damaged read model then stayed
+ * unrepaired (test/e2e/health.e2e-spec.ts, the garbage read-model file, timed out every run).
  */
 export function lowerThreadPriority(): void {
   try {
