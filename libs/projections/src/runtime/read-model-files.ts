@@ -21,8 +21,12 @@ export class ReadModelFiles {
     );
   }
 
-  /** The generation in service, or null when the projection was never built. */
+  /**
+   * The generation in service, or null when the projection was never built. Null too once the catalog is closed: a
+   * rebuild stopped by a shutdown still reports its statuses after the process let go of its files.
+   */
   current(name: string): { generation: number; version: number } | null {
+    if (!this.catalog.open) return null;
     const row = this.catalog
       .prepare('SELECT generation, version FROM generations WHERE name = ?')
       .get(name) as { generation: number; version: number } | undefined;
