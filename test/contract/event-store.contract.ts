@@ -165,7 +165,8 @@ export function eventStoreContract(name: string, target: ContractTarget): void {
         const first = await store.append(s, batch, { expectedRevision: 'no-stream' });
         const head = await store.headPosition();
         const retry = await store.append(s, batch, { expectedRevision: 'no-stream' });
-        expect(retry).toEqual(first);
+        // The embedded store also says it wrote nothing (`duplicate`); a server store may not know.
+        expect({ ...retry, duplicate: undefined }).toEqual({ ...first, duplicate: undefined });
         expect(await store.headPosition()).toBe(head);
         expect(await store.readStream(s)).toHaveLength(2);
       });
@@ -175,7 +176,8 @@ export function eventStoreContract(name: string, target: ContractTarget): void {
         const batch = [event()];
         const first = await store.append(s, batch, { expectedRevision: 'no-stream' });
         await store.append(s, [event()], { expectedRevision: 0n });
-        expect(await store.append(s, batch, { expectedRevision: 'no-stream' })).toEqual(first);
+        const again = await store.append(s, batch, { expectedRevision: 'no-stream' });
+        expect({ ...again, duplicate: undefined }).toEqual({ ...first, duplicate: undefined });
         expect(await store.readStream(s)).toHaveLength(2);
       });
 

@@ -40,6 +40,8 @@ export interface AppendResult {
   readonly position: bigint;
   /** Revisions of each appended event, in order. */
   readonly revisions: readonly bigint[];
+  /** True when every event was already stored by an identical earlier append (a racing retry): nothing was written. */
+  readonly duplicate?: boolean;
 }
 
 export class WrongExpectedRevisionError extends Error {

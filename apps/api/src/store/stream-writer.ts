@@ -150,7 +150,8 @@ export class StreamWriter {
         revision: result.nextExpectedRevision,
         position: result.position,
         events,
-        replayed: false,
+        // A twin of this request, racing with the same Idempotency-Key, stored these very events first.
+        replayed: result.duplicate === true,
       };
     } catch (error) {
       if (error instanceof WrongExpectedRevisionError && ctx.idempotencyKey && requestHash) {

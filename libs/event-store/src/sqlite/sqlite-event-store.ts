@@ -535,6 +535,7 @@ export class SqliteEventStore implements EventStore {
       nextExpectedRevision: last.revision,
       position: last.position,
       revisions: rows.map((row) => row.revision),
+      duplicate: true,
     };
   }
 
