@@ -370,6 +370,16 @@ describe('order does not matter (issue 16)', () => {
         expect(typed.refused).toEqual([]);
         const opened = typed.state as OpenedJourneyState;
         const fact = opened.facts.find((f) => f.type === 'SurgeryRecorded')!;
+        // The records office's correction, a day after everything was typed in.
+        const registrar: CommandMetadata = {
+          occurredAt: '2026-06-02T00:00:00.000Z',
+          recordedAt: '2026-06-02T00:00:00.000Z',
+          actorId: 'reg-1',
+          actorRole: 'registrar',
+          institutionId: HOSP.institutionId,
+          correlationId: 'c',
+          causationId: 'fix',
+        };
         const correction = decideJourney(
           cmd(
             'CorrectEvent',
@@ -379,27 +389,11 @@ describe('order does not matter (issue 16)', () => {
               occurredAt: iso(surgery.at),
               patch: {},
             },
-            {
-              occurredAt: '2026-06-02T00:00:00.000Z',
-              recordedAt: '2026-06-02T00:00:00.000Z',
-              actorId: 'reg-1',
-              actorRole: 'registrar',
-              institutionId: HOSP.institutionId,
-              correlationId: 'c',
-              causationId: 'fix',
-            },
+            registrar,
           ),
           typed.state,
         );
-        const fixed = apply(typed.state, 'fix', correction, {
-          occurredAt: '2026-06-02T00:00:00.000Z',
-          recordedAt: '2026-06-02T00:00:00.000Z',
-          actorId: 'reg-1',
-          actorRole: 'registrar',
-          institutionId: HOSP.institutionId,
-          correlationId: 'c',
-          causationId: 'fix',
-        }) as OpenedJourneyState;
+        const fixed = apply(typed.state, 'fix', correction, registrar) as OpenedJourneyState;
         const want = outcome(right.state) as Exclude<ReturnType<typeof outcome>, { status: 'not-opened' }>;
         const got = outcome(fixed) as typeof want;
         expect(got.records).toEqual(want.records);
