@@ -1,5 +1,3 @@
-import type { Response } from 'express';
-
 export interface WriteResponse {
   readonly revision: number;
   readonly eventIds: readonly string[];
@@ -7,8 +5,16 @@ export interface WriteResponse {
   readonly [id: string]: unknown;
 }
 
+/**
+ * The one method write routes need from a reply. Express's Response and Fastify's FastifyReply both have it, so a
+ * controller can take `@Res({ passthrough: true }) reply: HeaderReply` whichever adapter runs underneath.
+ */
+export interface HeaderReply {
+  header(name: string, value: string): unknown;
+}
+
 /** The new revision as ETag (the next If-Match), and a marker when an Idempotency-Key replayed. */
-export function writeHeaders(res: Response, result: { revision: bigint; replayed: boolean }): void {
-  res.setHeader('ETag', `"${result.revision}"`);
-  if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
+export function writeHeaders(reply: HeaderReply, result: { revision: bigint; replayed: boolean }): void {
+  reply.header('ETag', `"${result.revision}"`);
+  if (result.replayed) reply.header('Idempotent-Replayed', 'true');
 }
