@@ -1,3 +1,6 @@
+import type { FamilyDoctorErrorCode } from '../family-doctor/family-doctor.errors';
+import type { SlotPoolErrorCode } from '../slot-pool/slot-pool.errors';
+
 /**
  * A rule the decider refuses. The code is stable and machine-readable (clients switch on it; HTTP maps it to
  * 422), the message is for people. Carries no patient data.
@@ -14,6 +17,8 @@ export class DomainError extends Error {
 }
 
 export type DomainErrorCode =
+  | FamilyDoctorErrorCode
+  | SlotPoolErrorCode
   // journey lifecycle
   | 'JOURNEY_ALREADY_OPENED'
   | 'JOURNEY_NOT_OPENED'
