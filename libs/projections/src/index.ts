@@ -8,6 +8,7 @@ export * from './model/journey-rows.model';
 export * from './model/journey-timeline.model';
 export * from './runtime/projection';
 export * from './runtime/read-model-files';
+export * from './runtime/read-model-table';
 export * from './runtime/projection-runner';
 export * from './runtime/journey-projection';
 export * from './runtime/rebuild-projections';

@@ -8,18 +8,7 @@ import {
   type VisitRow,
 } from '../model/local-treatment.model';
 import type { Period } from '../model/period.model';
-
-const toVisit = (r: Record<string, unknown>): VisitRow => ({
-  visitId: r.visit_id as string,
-  journeyId: r.journey_id as string,
-  residenceRegion: r.residence_region as string,
-  institutionId: r.institution_id as string,
-  tier: r.tier as string,
-  institutionRegion: r.institution_region as string,
-  allianceId: (r.alliance_id as string | null) ?? null,
-  visitType: r.visit_type as string,
-  occurredAt: r.occurred_at as number,
-});
+import { visitsTable } from './local-treatment.projection';
 
 function visitsIn(
   db: Database.Database,
@@ -28,13 +17,14 @@ function visitsIn(
   where: string,
   params: Record<string, string>,
 ): VisitRow[] {
-  return (
-    db.prepare(`SELECT * FROM visits WHERE occurred_at >= @start AND occurred_at < @end AND (${where})`).all({
+  return db
+    .prepare(`SELECT * FROM visits WHERE occurred_at >= @start AND occurred_at < @end AND (${where})`)
+    .all({
       start: startOfLocalDay(period.from, timeZone),
       end: startOfLocalDay(period.to, timeZone),
       ...params,
-    }) as Record<string, unknown>[]
-  ).map(toVisit);
+    })
+    .map((row) => visitsTable.read(row));
 }
 
 export interface RegionTreatmentRow extends LocalTreatmentFigures {

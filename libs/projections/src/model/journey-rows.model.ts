@@ -7,7 +7,8 @@ import { deriveStay, type StaySegment, type StaySummary } from './ward-occupancy
 /*
  * Rows each analytics read model keeps for one journey, derived from the journey's folded state (which already
  * applies corrections and voids, domain evolveJourney). A journey's rows are always replaced as a whole, so a
- * correction anywhere in the journey moves the figures exactly as a rebuild would.
+ * correction anywhere in the journey moves the figures exactly as a rebuild would. `journeyId` is the stream's: the
+ * rows are replaced under it.
  */
 
 const toFact = (entry: FactEntry): Fact => ({
@@ -22,11 +23,14 @@ function factsAbout(state: OpenedJourneyState, field: 'admissionId' | 'referralI
   return state.facts.filter((f) => f.data[field] === id).map(toFact);
 }
 
-export function journeyStays(state: OpenedJourneyState): { stays: StaySummary[]; segments: StaySegment[] } {
+export function journeyStays(
+  state: OpenedJourneyState,
+  journeyId = state.journeyId,
+): { stays: StaySummary[]; segments: StaySegment[] } {
   const stays: StaySummary[] = [];
   const segments: StaySegment[] = [];
   for (const admissionId of Object.keys(state.admissions)) {
-    const stay = deriveStay(state.journeyId, factsAbout(state, 'admissionId', admissionId));
+    const stay = deriveStay(journeyId, factsAbout(state, 'admissionId', admissionId));
     if (!stay) continue;
     stays.push(stay.summary);
     segments.push(...stay.segments);
@@ -34,20 +38,20 @@ export function journeyStays(state: OpenedJourneyState): { stays: StaySummary[];
   return { stays, segments };
 }
 
-export function journeyReferrals(state: OpenedJourneyState): ReferralRow[] {
+export function journeyReferrals(state: OpenedJourneyState, journeyId = state.journeyId): ReferralRow[] {
   const rows: ReferralRow[] = [];
   for (const referralId of Object.keys(state.referrals)) {
-    const row = deriveReferral(state.journeyId, factsAbout(state, 'referralId', referralId));
+    const row = deriveReferral(journeyId, factsAbout(state, 'referralId', referralId));
     if (row) rows.push(row);
   }
   return rows;
 }
 
 /** Visits are outpatient or emergency attendances (VisitRecorded), counted where they took place. */
-export function journeyVisits(state: OpenedJourneyState): VisitRow[] {
+export function journeyVisits(state: OpenedJourneyState, journeyId = state.journeyId): VisitRow[] {
   return Object.values(state.visits).map((v) => ({
     visitId: v.visitId,
-    journeyId: state.journeyId,
+    journeyId,
     residenceRegion: state.residenceRegion,
     institutionId: v.institution.institutionId,
     tier: v.institution.tier,

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { localDate, periodKey, startOfLocalDay, type PeriodUnit } from '../model/care-calendar';
 import { growth, type Period, previousWindow } from '../model/period.model';
 import { type ReferralFigures, referralFigures, type ReferralRow } from '../model/referral-volume.model';
+import { referralsTable } from './referral-volume.projection';
 
 export const REFERRAL_GROUPS = [
   'direction',
@@ -31,51 +32,29 @@ export interface ReferralVolumeRow {
   readonly growth: number | null;
 }
 
-const toRow = (r: Record<string, unknown>): ReferralRow => ({
-  referralId: r.referral_id as string,
-  journeyId: r.journey_id as string,
-  direction: r.direction as ReferralRow['direction'],
-  setting: r.setting as ReferralRow['setting'],
-  priority: r.priority as string,
-  fromInstitutionId: r.from_institution_id as string,
-  fromTier: r.from_tier as string,
-  fromAllianceId: (r.from_alliance_id as string | null) ?? null,
-  toInstitutionId: r.to_institution_id as string,
-  toTier: r.to_tier as string,
-  toAllianceId: (r.to_alliance_id as string | null) ?? null,
-  requestedAt: r.requested_at as number,
-  deadline: r.deadline as number,
-  status: r.status as string,
-  outcome: r.outcome as ReferralRow['outcome'],
-  decidedAt: (r.decided_at as number | null) ?? null,
-  closedAt: (r.closed_at as number | null) ?? null,
-  redirectedFromReferralId: (r.redirected_from_referral_id as string | null) ?? null,
-});
-
 function load(
   db: Database.Database,
   period: Period,
   filter: ReferralFilter,
   timeZone: string,
 ): ReferralRow[] {
-  return (
-    db
-      .prepare(
-        `SELECT * FROM referrals WHERE requested_at >= @start AND requested_at < @end
+  return db
+    .prepare(
+      `SELECT * FROM referrals WHERE requested_at >= @start AND requested_at < @end
            AND (@direction IS NULL OR direction = @direction)
            AND (@setting IS NULL OR setting = @setting)
            AND (@institutionId IS NULL OR from_institution_id = @institutionId OR to_institution_id = @institutionId)
            AND (@allianceId IS NULL OR from_alliance_id = @allianceId OR to_alliance_id = @allianceId)`,
-      )
-      .all({
-        start: startOfLocalDay(period.from, timeZone),
-        end: startOfLocalDay(period.to, timeZone),
-        direction: filter.direction ?? null,
-        setting: filter.setting ?? null,
-        institutionId: filter.institutionId ?? null,
-        allianceId: filter.allianceId ?? null,
-      }) as Record<string, unknown>[]
-  ).map(toRow);
+    )
+    .all({
+      start: startOfLocalDay(period.from, timeZone),
+      end: startOfLocalDay(period.to, timeZone),
+      direction: filter.direction ?? null,
+      setting: filter.setting ?? null,
+      institutionId: filter.institutionId ?? null,
+      allianceId: filter.allianceId ?? null,
+    })
+    .map((row) => referralsTable.read(row));
 }
 
 /** Which alliance a referral counts for: the shared one, or `cross-alliance` when its two sides differ. */

@@ -10,27 +10,34 @@ import {
   memoFor,
 } from './journey-folder';
 import type { ProjectionDefinition, ProjectionWriter } from './projection';
+import type { ReadModelTable, RowValue } from './read-model-table';
 
 export { INSTITUTION_PREFIX, JOURNEY_PREFIX } from './journey-folder';
 
-/** A value SQLite stores in a read-model column. */
-export type RowValue = string | number | null;
-/** A row in its table's column order. */
-export type Row = readonly RowValue[];
 /** A journey's rows: one list per table of the projection, in the order of its `tables`. */
-export type JourneyRows = readonly (readonly Row[])[];
+export type JourneyRows = readonly (readonly unknown[])[];
 
-export interface JourneyProjectionSpec {
+/** A table holding journeys' rows: each names its journey, and a journey's rows are replaced as a whole. */
+export type JourneyTable<R extends { readonly journeyId: string } = { readonly journeyId: string }> =
+  ReadModelTable<R>;
+
+type RowOf<T> = T extends ReadModelTable<infer R> ? R : never;
+
+/** For each table, the rows `derive` gives it. */
+export type RowsOf<T extends readonly JourneyTable[]> = { readonly [K in keyof T]: readonly RowOf<T[K]>[] };
+
+export interface JourneyProjectionSpec<T extends readonly JourneyTable[] = readonly JourneyTable[]> {
   readonly name: string;
   readonly version: number;
-  readonly schema: string;
-  /** The tables holding journeys' rows, each with a `journey_id` column. */
-  readonly tables: readonly string[];
+  /** The tables holding journeys' rows, in the order `derive` returns them. */
+  readonly tables: T;
+  /** Its other tables, written by `institutions`. */
+  readonly referenceTables?: readonly ReadModelTable<unknown>[];
   /**
    * A journey's rows, derived from its folded state (which already applies corrections and voids). Pure and free of
    * any database, so a rebuild may derive them in a worker thread.
    */
-  readonly derive: (state: OpenedJourneyState, journeyId: string) => JourneyRows;
+  readonly derive: (state: OpenedJourneyState, journeyId: string) => RowsOf<T>;
   /** For a read model that also keeps institution events (ward occupancy: wards and their bed counts). */
   readonly institutions?: (db: Database.Database) => (event: StoredEvent) => void;
 }
@@ -44,6 +51,23 @@ export function isJourneyProjection(
   definition: ProjectionDefinition,
 ): definition is JourneyProjectionDefinition {
   return 'journey' in definition;
+}
+
+/** Appends each table's rows, encoded by its declaration, to that table's flat list of values. */
+export function encodeJourneyRows(
+  tables: readonly JourneyTable[],
+  rows: JourneyRows,
+  values: readonly RowValue[][],
+): number {
+  let count = 0;
+  rows.forEach((tableRows, t) => {
+    const table = tables[t]!;
+    const out = values[t]!;
+    const before = out.length;
+    for (const row of tableRows) table.encodeInto(out, row as { readonly journeyId: string });
+    count += out.length - before;
+  });
+  return count;
 }
 
 /**
@@ -62,24 +86,22 @@ export function journeyRowsWriter(
     readonly values: readonly (readonly RowValue[])[];
   }): void;
 } {
-  const tables = spec.tables.map((table) => {
-    const columns = db.prepare(`PRAGMA table_info(${table})`).all().length;
-    return {
-      columns,
-      remove: db.prepare(`DELETE FROM ${table} WHERE journey_id = ?`),
-      insert: db.prepare(`INSERT INTO ${table} VALUES (${Array(columns).fill('?').join(', ')})`),
-    };
-  });
+  const tables = spec.tables.map((table) => ({
+    table,
+    columns: table.columns.length,
+    remove: db.prepare(`DELETE FROM ${table.name} WHERE ${table.column('journeyId')} = ?`),
+    insert: db.prepare(table.insert),
+  }));
   return {
     replace(journeyId, rows, fresh) {
       for (let i = 0; i < tables.length; i++) {
-        const table = tables[i]!;
-        if (!fresh) table.remove.run(journeyId);
-        for (const row of rows?.[i] ?? []) table.insert.run(row);
+        const { table, remove, insert } = tables[i]!;
+        if (!fresh) remove.run(journeyId);
+        for (const row of rows?.[i] ?? []) insert.run(table.encode(row as { readonly journeyId: string }));
       }
     },
     write({ replaced, values }) {
-      for (const table of tables) for (const journeyId of replaced) table.remove.run(journeyId);
+      for (const { remove } of tables) for (const journeyId of replaced) remove.run(journeyId);
       for (let i = 0; i < tables.length; i++) {
         const { columns, insert } = tables[i]!;
         const flat = values[i] ?? [];
@@ -93,23 +115,29 @@ export function journeyRowsWriter(
  * A read model fed by journey streams. Each journey is folded with the domain's own evolve (JourneyFolder) and its
  * rows are replaced once per page, or once per batch while catching up.
  */
-export function journeyProjection(spec: JourneyProjectionSpec): JourneyProjectionDefinition {
+export function journeyProjection<const T extends readonly JourneyTable[]>(
+  spec: JourneyProjectionSpec<T>,
+): JourneyProjectionDefinition {
+  const journey = spec as unknown as JourneyProjectionSpec;
   return {
     name: spec.name,
     version: spec.version,
-    journey: spec,
+    journey,
     // Every journey projection reads the same streams, so projections running together share each page read
     // (institution events are skipped by those that do not use them).
     streamPrefixes: [JOURNEY_PREFIX, INSTITUTION_PREFIX],
     // Generations built before 2026-11-25 kept each journey's last applied revision; the checkpoint says as much, so
     // the table is dropped where it is found rather than forcing every deployment to rebuild.
-    schema: `DROP TABLE IF EXISTS journey_revisions;\n${spec.schema}`,
+    schema: [
+      'DROP TABLE IF EXISTS journey_revisions;',
+      ...[...(spec.referenceTables ?? []), ...spec.tables].map((table) => table.create),
+    ].join('\n'),
     open(db, context): ProjectionWriter {
-      const rows = journeyRowsWriter(db, spec);
+      const rows = journeyRowsWriter(db, journey);
       const institution = spec.institutions?.(db);
       const folder = new JourneyFolder(memoFor(context.store), (streamId) => context.readStream(streamId));
       const write: JourneyWrite = (journeyId, state, fresh) =>
-        rows.replace(journeyId, state ? spec.derive(state, journeyId) : null, fresh);
+        rows.replace(journeyId, state ? journey.derive(state, journeyId) : null, fresh);
       const institutionEvents: StoredEvent[] = [];
       const stage = (events: readonly StoredEvent[]) => {
         const taken = folder.stage(events, write);

@@ -16,11 +16,12 @@ import {
   type JourneyWrite,
 } from './journey-folder';
 import {
+  encodeJourneyRows,
   type JourneyProjectionDefinition,
   type JourneyProjectionSpec,
   journeyRowsWriter,
-  type RowValue,
 } from './journey-projection';
+import type { RowValue } from './read-model-table';
 import { ProjectionEventError } from './projection';
 import {
   failureKind,
@@ -196,13 +197,7 @@ export class JourneyRowsDeriver {
           out.replaced.push(journeyId);
           this.size += VALUES_PER_DELETE;
         }
-        rows.forEach((tableRows, t) => {
-          const values = out.values[t]!;
-          for (const row of tableRows) {
-            for (const value of row) values.push(value);
-            this.size += row.length;
-          }
-        });
+        this.size += encodeJourneyRows(spec.tables, rows, out.values);
       } catch (error) {
         this.failed[i] = true;
         const cause = new ProjectionEventError(last, error);

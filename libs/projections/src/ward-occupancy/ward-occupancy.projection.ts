@@ -1,61 +1,100 @@
 import type Database from 'better-sqlite3';
 import { journeyStays } from '../model/journey-rows.model';
+import type { BedCountChange, SegmentKind, StaySegment, StaySummary } from '../model/ward-occupancy.model';
 import { journeyProjection } from '../runtime/journey-projection';
+import { flag, integer, named, nullable, readModelTable, text, textOf } from '../runtime/read-model-table';
 import { parseCareTime } from '@carepath/domain';
+
+/** Stays as census segments, wards and their bed counts over care time (docs/domain.md, bed occupancy). */
+export const staysTable = readModelTable<StaySummary>(
+  'stays',
+  {
+    admissionId: text,
+    journeyId: text,
+    institutionId: text,
+    admittedWardId: text,
+    currentWardId: text,
+    admittedAt: integer,
+    dischargedAt: nullable(integer),
+    extraBed: flag,
+    status: textOf<StaySummary['status']>(),
+  },
+  { primaryKey: ['admissionId'], indexes: { stays_by_journey: ['journeyId'] } },
+);
+
+export const segmentsTable = readModelTable<StaySegment>(
+  'segments',
+  {
+    journeyId: text,
+    admissionId: text,
+    institutionId: text,
+    wardId: text,
+    kind: textOf<SegmentKind>(),
+    bedHeld: flag,
+    from: named('from_ms', integer),
+    to: named('to_ms', nullable(integer)),
+  },
+  { indexes: { segments_by_journey: ['journeyId'], segments_by_ward: ['institutionId', 'wardId', 'from'] } },
+);
+
+export interface InstitutionRow {
+  readonly institutionId: string;
+  readonly tier: string;
+  readonly allianceId: string | null;
+  readonly regionCode: string;
+}
+
+export const institutionsTable = readModelTable<InstitutionRow>(
+  'institutions',
+  { institutionId: text, tier: text, allianceId: nullable(text), regionCode: text },
+  { primaryKey: ['institutionId'] },
+);
+
+export interface WardRow {
+  readonly institutionId: string;
+  readonly wardId: string;
+  readonly specialty: string;
+}
+
+export const wardsTable = readModelTable<WardRow>(
+  'wards',
+  { institutionId: text, wardId: text, specialty: text },
+  { primaryKey: ['institutionId', 'wardId'] },
+);
+
+/** A ward's open beds from a care time on; the event that said so is its key, so a void takes exactly it out. */
+export interface BedCountRow extends BedCountChange {
+  readonly eventId: string;
+  readonly institutionId: string;
+  readonly wardId: string;
+}
+
+export const bedCountsTable = readModelTable<BedCountRow>(
+  'bed_counts',
+  {
+    eventId: text,
+    institutionId: text,
+    wardId: text,
+    from: named('from_ms', integer),
+    openBeds: integer,
+  },
+  { primaryKey: ['eventId'] },
+);
 
 /** Stays as census segments, wards and their bed counts over care time (docs/domain.md, bed occupancy). */
 export const wardOccupancyProjection = journeyProjection({
   name: 'ward-occupancy',
   version: 1,
-  schema: `
-    CREATE TABLE IF NOT EXISTS institutions (institution_id TEXT PRIMARY KEY, tier TEXT NOT NULL, alliance_id TEXT, region_code TEXT NOT NULL) STRICT;
-    CREATE TABLE IF NOT EXISTS wards (institution_id TEXT NOT NULL, ward_id TEXT NOT NULL, specialty TEXT NOT NULL, PRIMARY KEY (institution_id, ward_id)) STRICT;
-    CREATE TABLE IF NOT EXISTS bed_counts (event_id TEXT PRIMARY KEY, institution_id TEXT NOT NULL, ward_id TEXT NOT NULL, from_ms INTEGER NOT NULL, open_beds INTEGER NOT NULL) STRICT;
-    CREATE TABLE IF NOT EXISTS stays (
-      admission_id TEXT PRIMARY KEY, journey_id TEXT NOT NULL, institution_id TEXT NOT NULL, admitted_ward_id TEXT NOT NULL,
-      current_ward_id TEXT NOT NULL, admitted_at INTEGER NOT NULL, discharged_at INTEGER, extra_bed INTEGER NOT NULL, status TEXT NOT NULL
-    ) STRICT;
-    CREATE INDEX IF NOT EXISTS stays_by_journey ON stays (journey_id);
-    CREATE TABLE IF NOT EXISTS segments (
-      journey_id TEXT NOT NULL, admission_id TEXT NOT NULL, institution_id TEXT NOT NULL, ward_id TEXT NOT NULL,
-      kind TEXT NOT NULL, bed_held INTEGER NOT NULL, from_ms INTEGER NOT NULL, to_ms INTEGER
-    ) STRICT;
-    CREATE INDEX IF NOT EXISTS segments_by_journey ON segments (journey_id);
-    CREATE INDEX IF NOT EXISTS segments_by_ward ON segments (institution_id, ward_id, from_ms);
-  `,
-  tables: ['stays', 'segments'],
+  referenceTables: [institutionsTable, wardsTable, bedCountsTable],
+  tables: [staysTable, segmentsTable],
   derive: (state, journeyId) => {
-    const { stays, segments } = journeyStays(state);
-    return [
-      stays.map((s) => [
-        s.admissionId,
-        journeyId,
-        s.institutionId,
-        s.admittedWardId,
-        s.currentWardId,
-        s.admittedAt,
-        s.dischargedAt,
-        s.extraBed ? 1 : 0,
-        s.status,
-      ]),
-      segments.map((s) => [
-        journeyId,
-        s.admissionId,
-        s.institutionId,
-        s.wardId,
-        s.kind,
-        s.bedHeld ? 1 : 0,
-        s.from,
-        s.to,
-      ]),
-    ];
+    const { stays, segments } = journeyStays(state, journeyId);
+    return [stays, segments];
   },
   institutions: (db: Database.Database) => {
-    const upsertInstitution = db.prepare(
-      'INSERT INTO institutions VALUES (?, ?, ?, ?) ON CONFLICT(institution_id) DO UPDATE SET tier = excluded.tier, alliance_id = excluded.alliance_id, region_code = excluded.region_code',
-    );
-    const upsertWard = db.prepare('INSERT OR REPLACE INTO wards VALUES (?, ?, ?)');
-    const insertBedCount = db.prepare('INSERT OR IGNORE INTO bed_counts VALUES (?, ?, ?, ?, ?)');
+    const upsertInstitution = db.prepare(institutionsTable.insertOnConflict('update'));
+    const upsertWard = db.prepare(wardsTable.insertOnConflict('update'));
+    const insertBedCount = db.prepare(bedCountsTable.insertOnConflict('nothing'));
     const deleteBedCount = db.prepare('DELETE FROM bed_counts WHERE event_id = ?');
     // A voided opening takes its ward out, unless a bed count of it still stands.
     const deleteWard = db.prepare(
@@ -65,7 +104,14 @@ export const wardOccupancyProjection = journeyProjection({
       const d = event.data as Record<string, unknown>;
       switch (event.type) {
         case 'InstitutionRegistered':
-          upsertInstitution.run(d.institutionId, d.tier, d.allianceId ?? null, d.regionCode);
+          upsertInstitution.run(
+            institutionsTable.encode({
+              institutionId: String(d.institutionId),
+              tier: String(d.tier),
+              allianceId: typeof d.allianceId === 'string' ? d.allianceId : null,
+              regionCode: String(d.regionCode),
+            }),
+          );
           return;
         case 'WardOpened':
         case 'WardBedCountChanged': {
@@ -73,8 +119,13 @@ export const wardOccupancyProjection = journeyProjection({
           // older version stored unreadable counts nowhere: the institution's fold holds it until it is voided.
           const from = parseCareTime(event.metadata.occurredAt);
           if (from === null) return;
-          if (event.type === 'WardOpened') upsertWard.run(d.institutionId, d.wardId, d.specialty);
-          insertBedCount.run(event.id, d.institutionId, d.wardId, from, d.openBeds);
+          const ward = { institutionId: String(d.institutionId), wardId: String(d.wardId) };
+          if (event.type === 'WardOpened') {
+            upsertWard.run(wardsTable.encode({ ...ward, specialty: String(d.specialty) }));
+          }
+          insertBedCount.run(
+            bedCountsTable.encode({ eventId: event.id, ...ward, from, openBeds: Number(d.openBeds) }),
+          );
           return;
         }
         case 'InstitutionEventEnteredInError':

@@ -9,9 +9,8 @@ import {
   occupancyFigures,
   type OccupancyFigures,
   openBedsAt,
-  type StaySegment,
-  type StaySummary,
 } from '../model/ward-occupancy.model';
+import { bedCountsTable, segmentsTable, staysTable } from './ward-occupancy.projection';
 
 export const OCCUPANCY_GROUPS = ['ward', 'institution', 'alliance', 'all'] as const;
 export type OccupancyGroup = (typeof OCCUPANCY_GROUPS)[number];
@@ -53,43 +52,18 @@ function wardsInScope(db: Database.Database, filter: OccupancyFilter): WardRow[]
 
 function bedCounts(db: Database.Database): Map<string, BedCountChange[]> {
   const map = new Map<string, BedCountChange[]>();
-  const rows = db.prepare('SELECT institution_id, ward_id, from_ms, open_beds FROM bed_counts').all() as {
-    institution_id: string;
-    ward_id: string;
-    from_ms: number;
-    open_beds: number;
-  }[];
-  for (const r of rows) {
-    const key = `${r.institution_id}\u0000${r.ward_id}`;
+  for (const stored of db.prepare(`SELECT * FROM ${bedCountsTable.name}`).all()) {
+    const r = bedCountsTable.read(stored);
+    const key = `${r.institutionId}\u0000${r.wardId}`;
     const list = map.get(key) ?? [];
-    list.push({ from: r.from_ms, openBeds: r.open_beds });
+    list.push({ from: r.from, openBeds: r.openBeds });
     map.set(key, list);
   }
   return map;
 }
 
-const toSegment = (r: Record<string, unknown>): StaySegment => ({
-  journeyId: r.journey_id as string,
-  admissionId: r.admission_id as string,
-  institutionId: r.institution_id as string,
-  wardId: r.ward_id as string,
-  kind: r.kind as StaySegment['kind'],
-  bedHeld: r.bed_held === 1,
-  from: r.from_ms as number,
-  to: (r.to_ms as number | null) ?? null,
-});
-
-const toStay = (r: Record<string, unknown>): StaySummary => ({
-  admissionId: r.admission_id as string,
-  journeyId: r.journey_id as string,
-  institutionId: r.institution_id as string,
-  admittedWardId: r.admitted_ward_id as string,
-  currentWardId: r.current_ward_id as string,
-  admittedAt: r.admitted_at as number,
-  dischargedAt: (r.discharged_at as number | null) ?? null,
-  extraBed: r.extra_bed === 1,
-  status: r.status as StaySummary['status'],
-});
+const toSegment = (row: unknown) => segmentsTable.read(row);
+const toStay = (row: unknown) => staysTable.read(row);
 
 /** Bed-use figures by midnight census over a period, grouped by ward, institution, alliance or all in scope. */
 export function queryWardOccupancy(
@@ -104,19 +78,17 @@ export function queryWardOccupancy(
   const start = startOfLocalDay(period.from, options.timeZone);
   const end = startOfLocalDay(period.to, options.timeZone);
   // Every segment of every journey present in the window: the held-bed rule looks across a journey's stays.
-  const segments = (
-    db
-      .prepare(
-        `SELECT * FROM segments WHERE journey_id IN (
+  const segments = db
+    .prepare(
+      `SELECT * FROM segments WHERE journey_id IN (
            SELECT journey_id FROM segments WHERE from_ms <= ? AND (to_ms IS NULL OR to_ms >= ?))`,
-      )
-      .all(end, start) as Record<string, unknown>[]
-  ).map(toSegment);
-  const stays = (
-    db
-      .prepare('SELECT * FROM stays WHERE admitted_at < ? AND (discharged_at IS NULL OR discharged_at >= ?)')
-      .all(end, start) as Record<string, unknown>[]
-  ).map(toStay);
+    )
+    .all(end, start)
+    .map(toSegment);
+  const stays = db
+    .prepare('SELECT * FROM stays WHERE admitted_at < ? AND (discharged_at IS NULL OR discharged_at >= ?)')
+    .all(end, start)
+    .map(toStay);
 
   const groups = new Map<string, { row: Omit<OccupancyRow, 'figures'>; wards: WardRow[] }>();
   for (const ward of wards) {
@@ -161,9 +133,7 @@ export function queryLiveCensus(
 ): LiveWardCensus[] {
   const wards = wardsInScope(db, filter);
   const counts = bedCounts(db);
-  const open = (
-    db.prepare('SELECT * FROM segments WHERE to_ms IS NULL').all() as Record<string, unknown>[]
-  ).map(toSegment);
+  const open = db.prepare('SELECT * FROM segments WHERE to_ms IS NULL').all().map(toSegment);
   return wards.map((w) => ({
     institutionId: w.institution_id,
     wardId: w.ward_id,

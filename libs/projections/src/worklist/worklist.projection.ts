@@ -1,62 +1,129 @@
 import { journeyProjection } from '../runtime/journey-projection';
+import { flag, nullable, readModelTable, text, textOf } from '../runtime/read-model-table';
 
 const OPEN_REFERRAL = new Set(['requested', 'received', 'accepted', 'in-progress']);
+
+/** A referral still waiting on someone, as recorded (care times as the journey states them). */
+export interface OpenReferralRow {
+  readonly referralId: string;
+  readonly journeyId: string;
+  readonly direction: string;
+  readonly priority: string;
+  readonly setting: string;
+  readonly department: string;
+  readonly fromInstitutionId: string;
+  readonly toInstitutionId: string;
+  readonly status: string;
+  readonly requestedAt: string;
+  readonly deadline: string;
+  readonly updatedAt: string;
+}
+
+export const openReferralsTable = readModelTable<OpenReferralRow>(
+  'open_referrals',
+  {
+    referralId: text,
+    journeyId: text,
+    direction: text,
+    priority: text,
+    setting: text,
+    department: text,
+    fromInstitutionId: text,
+    toInstitutionId: text,
+    status: text,
+    requestedAt: text,
+    deadline: text,
+    updatedAt: text,
+  },
+  {
+    primaryKey: ['referralId'],
+    indexes: {
+      open_referrals_by_journey: ['journeyId'],
+      open_referrals_to: ['toInstitutionId', 'status'],
+      open_referrals_from: ['fromInstitutionId', 'status'],
+    },
+  },
+);
+
+/** A stay not yet ended: in a bed, or away on leave (with the leave's start and whether the bed is held). */
+export interface CurrentStayRow {
+  readonly admissionId: string;
+  readonly journeyId: string;
+  readonly patientId: string;
+  readonly institutionId: string;
+  readonly wardId: string;
+  readonly bedId: string | null;
+  readonly extraBed: boolean;
+  readonly status: 'in-bed' | 'on-leave';
+  readonly admittedAt: string;
+  readonly leaveStartedAt: string | null;
+  readonly bedHeld: boolean | null;
+}
+
+export const currentStaysTable = readModelTable<CurrentStayRow>(
+  'current_stays',
+  {
+    admissionId: text,
+    journeyId: text,
+    patientId: text,
+    institutionId: text,
+    wardId: text,
+    bedId: nullable(text),
+    extraBed: flag,
+    status: textOf<CurrentStayRow['status']>(),
+    admittedAt: text,
+    leaveStartedAt: nullable(text),
+    bedHeld: nullable(flag),
+  },
+  {
+    primaryKey: ['admissionId'],
+    indexes: {
+      current_stays_by_journey: ['journeyId'],
+      current_stays_by_institution: ['institutionId', 'status'],
+    },
+  },
+);
 
 /** What coordinators act on: open referrals and current stays, per institution. */
 export const worklistProjection = journeyProjection({
   name: 'worklist',
   version: 1,
-  schema: `
-    CREATE TABLE IF NOT EXISTS open_referrals (
-      referral_id TEXT PRIMARY KEY, journey_id TEXT NOT NULL, direction TEXT NOT NULL, priority TEXT NOT NULL, setting TEXT NOT NULL,
-      department TEXT NOT NULL, from_institution_id TEXT NOT NULL, to_institution_id TEXT NOT NULL, status TEXT NOT NULL,
-      requested_at TEXT NOT NULL, deadline TEXT NOT NULL, updated_at TEXT NOT NULL
-    ) STRICT;
-    CREATE INDEX IF NOT EXISTS open_referrals_by_journey ON open_referrals (journey_id);
-    CREATE INDEX IF NOT EXISTS open_referrals_to ON open_referrals (to_institution_id, status);
-    CREATE INDEX IF NOT EXISTS open_referrals_from ON open_referrals (from_institution_id, status);
-    CREATE TABLE IF NOT EXISTS current_stays (
-      admission_id TEXT PRIMARY KEY, journey_id TEXT NOT NULL, patient_id TEXT NOT NULL, institution_id TEXT NOT NULL, ward_id TEXT NOT NULL,
-      bed_id TEXT, extra_bed INTEGER NOT NULL, status TEXT NOT NULL, admitted_at TEXT NOT NULL, leave_started_at TEXT, bed_held INTEGER
-    ) STRICT;
-    CREATE INDEX IF NOT EXISTS current_stays_by_journey ON current_stays (journey_id);
-    CREATE INDEX IF NOT EXISTS current_stays_by_institution ON current_stays (institution_id, status);
-  `,
-  tables: ['open_referrals', 'current_stays'],
+  tables: [openReferralsTable, currentStaysTable],
   derive: (state, journeyId) => [
     Object.values(state.referrals)
       .filter((r) => OPEN_REFERRAL.has(r.status))
-      .map((r) => [
-        r.referralId,
+      .map((r) => ({
+        referralId: r.referralId,
         journeyId,
-        r.direction,
-        r.priority,
-        r.setting,
-        r.department,
-        r.from.institutionId,
-        r.to.institutionId,
-        r.status,
-        r.requestedAt,
-        r.deadline,
-        r.updatedAt,
-      ]),
-    Object.values(state.admissions)
-      .filter((a) => a.status !== 'discharged')
-      .map((a) => {
-        const leave = a.status === 'on-leave' ? a.leaves.at(-1) : undefined;
-        return [
-          a.admissionId,
+        direction: r.direction,
+        priority: r.priority,
+        setting: r.setting,
+        department: r.department,
+        fromInstitutionId: r.from.institutionId,
+        toInstitutionId: r.to.institutionId,
+        status: r.status,
+        requestedAt: r.requestedAt,
+        deadline: r.deadline,
+        updatedAt: r.updatedAt,
+      })),
+    Object.values(state.admissions).flatMap((a) => {
+      if (a.status === 'discharged') return [];
+      const leave = a.status === 'on-leave' ? a.leaves.at(-1) : undefined;
+      return [
+        {
+          admissionId: a.admissionId,
           journeyId,
-          state.patientId,
-          a.institutionId,
-          a.wardId,
-          a.bedId,
-          a.extraBed ? 1 : 0,
-          a.status,
-          a.admittedAt,
-          leave?.startedAt ?? null,
-          leave ? (leave.bedHeld ? 1 : 0) : null,
-        ];
-      }),
+          patientId: state.patientId,
+          institutionId: a.institutionId,
+          wardId: a.wardId,
+          bedId: a.bedId,
+          extraBed: a.extraBed,
+          status: a.status,
+          admittedAt: a.admittedAt,
+          leaveStartedAt: leave?.startedAt ?? null,
+          bedHeld: leave ? leave.bedHeld : null,
+        },
+      ];
+    }),
   ],
 });

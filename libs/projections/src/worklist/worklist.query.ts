@@ -1,31 +1,16 @@
+import {
+  type CurrentStayRow,
+  currentStaysTable,
+  type OpenReferralRow,
+  openReferralsTable,
+} from './worklist.projection';
 import type Database from 'better-sqlite3';
 
-export interface WorklistReferral {
-  readonly referralId: string;
-  readonly journeyId: string;
-  readonly direction: string;
-  readonly priority: string;
-  readonly setting: string;
-  readonly department: string;
-  readonly fromInstitutionId: string;
-  readonly toInstitutionId: string;
-  readonly status: string;
-  readonly requestedAt: string;
-  readonly deadline: string;
+export interface WorklistReferral extends Omit<OpenReferralRow, 'updatedAt'> {
   readonly overdue: boolean;
 }
 
-export interface WorklistStay {
-  readonly admissionId: string;
-  readonly journeyId: string;
-  readonly patientId: string;
-  readonly wardId: string;
-  readonly bedId: string | null;
-  readonly extraBed: boolean;
-  readonly admittedAt: string;
-  readonly leaveStartedAt: string | null;
-  readonly bedHeld: boolean | null;
-}
+export type WorklistStay = Omit<CurrentStayRow, 'institutionId' | 'status'>;
 
 export interface Worklist {
   readonly institutionId: string;
@@ -42,32 +27,18 @@ export interface Worklist {
 
 const referral =
   (now: number) =>
-  (r: Record<string, unknown>): WorklistReferral => ({
-    referralId: r.referral_id as string,
-    journeyId: r.journey_id as string,
-    direction: r.direction as string,
-    priority: r.priority as string,
-    setting: r.setting as string,
-    department: r.department as string,
-    fromInstitutionId: r.from_institution_id as string,
-    toInstitutionId: r.to_institution_id as string,
-    status: r.status as string,
-    requestedAt: r.requested_at as string,
-    deadline: r.deadline as string,
-    overdue: (r.status === 'requested' || r.status === 'received') && Date.parse(r.deadline as string) < now,
-  });
+  (stored: unknown): WorklistReferral => {
+    const { updatedAt: _updatedAt, ...r } = openReferralsTable.read(stored);
+    return {
+      ...r,
+      overdue: (r.status === 'requested' || r.status === 'received') && Date.parse(r.deadline) < now,
+    };
+  };
 
-const stay = (r: Record<string, unknown>): WorklistStay => ({
-  admissionId: r.admission_id as string,
-  journeyId: r.journey_id as string,
-  patientId: r.patient_id as string,
-  wardId: r.ward_id as string,
-  bedId: (r.bed_id as string | null) ?? null,
-  extraBed: r.extra_bed === 1,
-  admittedAt: r.admitted_at as string,
-  leaveStartedAt: (r.leave_started_at as string | null) ?? null,
-  bedHeld: r.bed_held === null || r.bed_held === undefined ? null : r.bed_held === 1,
-});
+const stay = (stored: unknown): WorklistStay => {
+  const { institutionId: _institutionId, status: _status, ...s } = currentStaysTable.read(stored);
+  return s;
+};
 
 const byDeadline = (a: WorklistReferral, b: WorklistReferral) =>
   Date.parse(a.deadline) - Date.parse(b.deadline);
@@ -86,14 +57,12 @@ export function queryWorklist(
   openBeds: (wardId: string) => number | undefined = () => undefined,
 ): Worklist {
   const toReferral = referral(now);
-  const refs = (sql: string) =>
-    (db.prepare(sql).all(institutionId) as Record<string, unknown>[]).map(toReferral).sort(byDeadline);
+  const refs = (sql: string) => db.prepare(sql).all(institutionId).map(toReferral).sort(byDeadline);
   const stays = (status: string) =>
-    (
-      db
-        .prepare('SELECT * FROM current_stays WHERE institution_id = ? AND status = ?')
-        .all(institutionId, status) as Record<string, unknown>[]
-    ).map(stay);
+    db
+      .prepare('SELECT * FROM current_stays WHERE institution_id = ? AND status = ?')
+      .all(institutionId, status)
+      .map(stay);
   return {
     institutionId,
     incomingReferrals: refs(
