@@ -4,6 +4,7 @@ const moduleNameMapper = {
   '^@carepath/domain$': '<rootDir>/libs/domain/src',
   '^@carepath/event-store$': '<rootDir>/libs/event-store/src',
   '^@carepath/projections$': '<rootDir>/libs/projections/src',
+  '^@carepath/runtime$': '<rootDir>/libs/runtime/src',
 };
 const base = {
   rootDir: __dirname,

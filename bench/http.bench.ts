@@ -29,7 +29,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { benchArgs, fmt, log, now, quantile, ratio, saveResult } from './bench-support';
-import { devKeyFileFor, loadOrCreateDevKey, signDevToken } from '../apps/api/src/auth/dev-issuer';
+import { devKeyFileFor, loadOrCreateDevKey, signDevToken } from '@carepath/runtime';
 
 const args = benchArgs();
 const SECONDS = Number(args.get('seconds') ?? 10);

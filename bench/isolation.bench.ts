@@ -17,7 +17,7 @@ import { join, resolve } from 'node:path';
 import { SqliteEventStore } from '@carepath/event-store';
 import { GEN_CHC, generateJourney, institutionStreams } from '../test/support/journey-generator';
 import { benchArgs, fmt, log, now, quantile, ratio, saveResult } from './bench-support';
-import { devKeyFileFor, loadOrCreateDevKey, signDevToken } from '../apps/api/src/auth/dev-issuer';
+import { devKeyFileFor, loadOrCreateDevKey, signDevToken } from '@carepath/runtime';
 
 const args = benchArgs();
 const JOURNEYS = Number(args.get('journeys') ?? 3000);

@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
-import { loadConfig } from '../../apps/api/src/config/app-config';
+import { loadConfig } from '@carepath/runtime';
 
 /*
  * No Docker engine runs here, so the cluster cannot be started. What can be checked without one: Compose itself

@@ -2,7 +2,8 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { POLICY, type Role, ROLES, routeKey } from '../../apps/api/src/auth/access-policy';
+import { type Role, ROLES } from '@carepath/runtime';
+import { POLICY, routeKey } from '../../apps/api/src/auth/access-policy';
 import { CHC, HOSP, openJourney, OTHER, referUp, seedAlliance } from '../support/fixtures';
 import { as, startTestApp, type TestApp } from '../support/test-app';
 

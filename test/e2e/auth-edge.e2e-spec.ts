@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { generateKeyPairSync } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { loadAuthConfig } from '../../apps/api/src/auth/auth-config';
+import { loadAuthConfig } from '@carepath/runtime';
 import { EVENT_STORE } from '../../apps/api/src/store/tokens';
 import { CHC, HOSP, openJourney, REGION, seedAlliance } from '../support/fixtures';
 import { as, startTestApp, type TestApp, token } from '../support/test-app';

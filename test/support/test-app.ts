@@ -6,14 +6,15 @@ import { dirname, join } from 'node:path';
 import request from 'supertest';
 import type { App } from 'supertest/types';
 import { createApp } from '../../apps/api/src/app.setup';
-import { type AppConfig, loadConfig } from '../../apps/api/src/config/app-config';
 import {
+  type AppConfig,
   type DevKey,
   devKeyFileFor,
+  loadConfig,
   readDevKey,
   signDevToken,
   type TokenClaims,
-} from '../../apps/api/src/auth/dev-issuer';
+} from '@carepath/runtime';
 import { EsdbProtocolDouble } from './esdb-protocol-double';
 
 /** The real app (same module, pipes, filters) on a temporary database file. */

@@ -1,7 +1,8 @@
 import { type DynamicModule, type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
-import { APP_CONFIG, type AppConfig } from './config/app-config';
+import type { AppConfig } from '@carepath/runtime';
+import { APP_CONFIG } from './config/app-config.token';
 import { ErrorFilter } from './common/error.filter';
 import { JsonBodyMiddleware } from './common/json-body';
 import { RequestLoggerMiddleware } from './common/request-logger.middleware';

@@ -6,7 +6,7 @@ import type { ValidationError } from 'class-validator';
 import { AppModule } from './app.module';
 import { hardenEdge } from './auth/http-edge';
 import { applyAccessPolicy } from './auth/openapi-policy';
-import type { AppConfig } from './config/app-config';
+import type { AppConfig } from '@carepath/runtime';
 
 /** Builds the API exactly as production runs it; end-to-end specs use this too, on a temporary database. */
 export async function createApp(

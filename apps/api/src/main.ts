@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createApp } from './app.setup';
-import { loadConfig } from './config/app-config';
+import { loadConfig } from '@carepath/runtime';
 
 async function main(): Promise<void> {
   const config = loadConfig();

@@ -9,6 +9,7 @@ register({
     '@carepath/domain': ['libs/domain/src'],
     '@carepath/event-store': ['libs/event-store/src'],
     '@carepath/projections': ['libs/projections/src'],
+    '@carepath/runtime': ['libs/runtime/src'],
   },
 });
 // eslint-disable-next-line @typescript-eslint/no-require-imports

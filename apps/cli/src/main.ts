@@ -39,13 +39,21 @@ import {
   dumpReadModel,
   rebuildTogether,
 } from '@carepath/projections';
-import { type AppConfig, loadConfig } from '../../api/src/config/app-config';
-import { openEventStore } from '../../api/src/store/open-event-store';
-import { isRole, ROLES } from '../../api/src/auth/access-policy';
-import { devKeyFileFor, loadOrCreateDevKey, parseTtl, signDevToken } from '../../api/src/auth/dev-issuer';
-import { CODE_ID } from '../../api/src/common/validation';
-import { ACCESS_REASONS } from '../../api/src/common/request-context';
-import { accessStreamId, appendAccessRecord } from '../../api/src/audit/access-log';
+import {
+  ACCESS_REASONS,
+  accessStreamId,
+  type AppConfig,
+  appendAccessRecord,
+  CODE_ID,
+  devKeyFileFor,
+  isRole,
+  loadConfig,
+  loadOrCreateDevKey,
+  openEventStore,
+  parseTtl,
+  ROLES,
+  signDevToken,
+} from '@carepath/runtime';
 
 const USAGE = `carepath <command> — tools for auditors and operators (same environment as the API)
 

@@ -6,8 +6,7 @@ import {
   REBUILD_WORKERS,
   rebuildTogether,
 } from '@carepath/projections';
-import { loadConfig } from '../../api/src/config/app-config';
-import { openEventStore } from '../../api/src/store/open-event-store';
+import { loadConfig, openEventStore } from '@carepath/runtime';
 
 const USAGE = `Usage: npm run projections -- <command>
   status                   position, lag and state of every projection

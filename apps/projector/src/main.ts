@@ -5,8 +5,7 @@ import {
   ProjectionRunner,
   ReadModelFiles,
 } from '@carepath/projections';
-import { loadConfig } from '../../api/src/config/app-config';
-import { openEventStore } from '../../api/src/store/open-event-store';
+import { loadConfig, openEventStore } from '@carepath/runtime';
 
 /**
  * The projector on its own: runs every projection against the event store that the API writes, so the API can

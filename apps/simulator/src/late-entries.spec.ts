@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JourneyIntent } from '../../api/src/journeys/execute-journey-command.handler';
 import { createApp } from '../../api/src/app.setup';
-import { loadConfig } from '../../api/src/config/app-config';
+import { loadConfig } from '@carepath/runtime';
 import { simulationArgs } from './command-line';
 import { groundTruth } from './ground-truth';
 import { HttpCommandSink } from './http-command-sink';

@@ -1,10 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { createApp } from '../../api/src/app.setup';
-import { loadConfig } from '../../api/src/config/app-config';
+import { devKeyFileFor, loadConfig, loadOrCreateDevKey, signDevToken } from '@carepath/runtime';
 import { BusCommandSink } from './command-sink';
 import { groundTruth, HELD_BED_RULES, type HeldBedRule, summary } from './ground-truth';
 import { HttpCommandSink } from './http-command-sink';
-import { devKeyFileFor, loadOrCreateDevKey, signDevToken } from '../../api/src/auth/dev-issuer';
 import { progress, simulationArgs, USAGE } from './command-line';
 import { makePlan } from './simulation.plan';
 import { SimulationRunner } from './simulation.runner';

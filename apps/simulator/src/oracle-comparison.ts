@@ -12,7 +12,8 @@ import {
   type ReferralGroup,
   type ReferralVolumeRow,
 } from '@carepath/projections';
-import { APP_CONFIG, type AppConfig } from '../../api/src/config/app-config';
+import type { AppConfig } from '@carepath/runtime';
+import { APP_CONFIG } from '../../api/src/config/app-config.token';
 import { ProjectionsService } from '../../api/src/projections/projections.service';
 import { EVENT_STORE } from '../../api/src/store/tokens';
 import type {

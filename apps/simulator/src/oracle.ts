@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../../api/src/app.setup';
-import { loadConfig } from '../../api/src/config/app-config';
+import { loadConfig } from '@carepath/runtime';
 import { EVENT_STORE } from '../../api/src/store/tokens';
 import type { EventStore } from '@carepath/event-store';
 import { BusCommandSink } from './command-sink';

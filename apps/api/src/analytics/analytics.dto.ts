@@ -8,7 +8,8 @@ import {
   type OccupancyGroup,
   type ReferralGroup,
 } from '@carepath/projections';
-import { CODE_ID, OccurredAt, REGION_CODE } from '../common/validation';
+import { CODE_ID } from '@carepath/runtime';
+import { OccurredAt, REGION_CODE } from '../common/validation';
 
 const csvList = ({ value }: { value: unknown }) =>
   typeof value === 'string'

@@ -1,15 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { type EventStore, type StoredEvent, WrongExpectedRevisionError } from '@carepath/event-store';
-import { randomUUID } from 'node:crypto';
+import type { EventStore, StoredEvent } from '@carepath/event-store';
+import {
+  accessStreamId,
+  ACCESS_STREAM_PREFIX,
+  appendAccessRecord,
+  worklistAccessStreamId,
+} from '@carepath/runtime';
 import type { ReadBasis } from '../auth/care-relationship';
 import type { AccessContext, RequestContext } from '../common/request-context';
 import { CLOCK, type Clock, EVENT_STORE } from '../store/tokens';
-
-/** Access records live in their own category, never in a journey's care stream (issue 5). */
-export const accessStreamId = (journeyId: string) => `access-${journeyId}`;
-/** Worklist reads (patient-level: they list patients and journeys) are recorded per institution. */
-export const worklistAccessStreamId = (institutionId: string) => `access-worklist-${institutionId}`;
-const ACCESS_CATEGORY = 'access-';
 
 export type AccessedResource = 'state' | 'history' | 'timeline' | 'worklist' | 'export';
 
@@ -121,54 +120,13 @@ export class AccessLog {
       const page = await this.store.readAll({
         after,
         maxCount: PAGE,
-        filter: { streamPrefixes: [ACCESS_CATEGORY] },
+        filter: { streamPrefixes: [ACCESS_STREAM_PREFIX] },
       });
       for (const e of page.events) {
         if (keep(e)) return { records, next: e.position.toString() };
       }
       if (page.isEnd || page.events.length === 0) return { records, next: null };
       after = page.lastPosition;
-    }
-  }
-}
-
-/**
- * Appends one access record, before the record it describes is served: the API's reads and the CLI's exports both
- * come here, so an auditor finds them in one place.
- */
-export async function appendAccessRecord(
-  store: EventStore,
-  streamId: string,
-  at: string,
-  who: Readonly<
-    Record<'actorId' | 'issuer' | 'actorRole' | 'institutionId' | 'correlationId' | 'requestId', string>
-  >,
-  data: Record<string, unknown>,
-): Promise<void> {
-  const event = () => ({
-    id: randomUUID(),
-    type: data.resource === 'worklist' ? 'WorklistAccessed' : 'JourneyRecordAccessed',
-    schemaVersion: 1,
-    data,
-    metadata: {
-      occurredAt: at,
-      recordedAt: at,
-      actorId: who.actorId,
-      actorIssuer: who.issuer,
-      actorRole: who.actorRole,
-      institutionId: who.institutionId,
-      correlationId: who.correlationId,
-      causationId: who.requestId,
-    },
-  });
-  // Exact expected revisions keep the store's hash chain linear; concurrent readers of one journey retry.
-  for (let attempt = 1; ; attempt++) {
-    const revision = await store.streamRevision(streamId);
-    try {
-      await store.append(streamId, [event()], { expectedRevision: revision });
-      return;
-    } catch (error) {
-      if (!(error instanceof WrongExpectedRevisionError) || attempt >= 10) throw error;
     }
   }
 }

@@ -1,7 +1,7 @@
 import type { JourneyState } from '@carepath/domain';
-import { POLICY, policyFor, ROLES, rolesToAmend, routeKey } from './access-policy';
+import { parseTtl, ROLES } from '@carepath/runtime';
+import { POLICY, policyFor, rolesToAmend, routeKey } from './access-policy';
 import { careInstitutions, readBasis, writeRefusal } from './care-relationship';
-import { parseTtl } from './dev-issuer';
 import { RateLimiter } from './rate-limiter';
 
 /** A journey state as the fold leaves it, with only what scoping reads (ids are records keyed by id). */

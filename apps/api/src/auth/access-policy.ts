@@ -1,3 +1,5 @@
+import { ROLES, type Role } from '@carepath/runtime';
+
 /**
  * Who may do what: the one policy table (issue 17). Every route of the API has exactly one entry here, keyed by
  * its method and path as Nest declares it; the access guard enforces it, the OpenAPI document shows it (security
@@ -5,22 +7,6 @@
  * (test/e2e/access-matrix.e2e-spec.ts) derives the status it expects for every route, role and institution from it.
  * A route missing here refuses to start the app (openapi-policy.ts) and fails closed in the guard.
  */
-
-export const ROLES = [
-  'coordinator',
-  'doctor',
-  'nurse',
-  'registrar',
-  'family-doctor',
-  'auditor',
-  'analyst',
-  'admin',
-  'system',
-] as const;
-export type Role = (typeof ROLES)[number];
-
-export const isRole = (value: unknown): value is Role =>
-  typeof value === 'string' && (ROLES as readonly string[]).includes(value);
 
 /**
  * What is checked besides the role:

@@ -12,8 +12,8 @@ import {
 } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import type { Request, Response } from 'express';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { CODE_ID } from '../common/validation';
+import { type AppConfig, CODE_ID } from '@carepath/runtime';
+import { APP_CONFIG } from '../config/app-config.token';
 import { POLICY, routeKey } from './access-policy';
 import { RateLimiter } from './rate-limiter';
 import { TokenVerifier, UnauthenticatedException, type VerifiedIdentity } from './token-verifier';

@@ -1,5 +1,6 @@
 import type { JourneyState } from '@carepath/domain';
-import { BREAK_GLASS_ROLES, type Role, rolesToAmend } from './access-policy';
+import type { Role } from '@carepath/runtime';
+import { BREAK_GLASS_ROLES, rolesToAmend } from './access-policy';
 
 /**
  * Institution scoping (issue 17): who takes part in a journey, and on what basis a reader may see it. Pure

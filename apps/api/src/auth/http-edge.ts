@@ -1,7 +1,7 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
-import type { EdgeConfig } from './auth-config';
+import type { EdgeConfig } from '@carepath/runtime';
 
 /** Request headers a browser client of an allowed origin may send. */
 const ALLOWED_HEADERS = [

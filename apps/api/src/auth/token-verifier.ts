@@ -1,10 +1,15 @@
 import { HttpException, HttpStatus, Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { KeyObject } from 'node:crypto';
 import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from 'jose';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { CODE_ID } from '../common/validation';
-import { isRole, type Role } from './access-policy';
-import { devKeyFileFor, loadOrCreateDevKey } from './dev-issuer';
+import {
+  type AppConfig,
+  CODE_ID,
+  devKeyFileFor,
+  isRole,
+  loadOrCreateDevKey,
+  type Role,
+} from '@carepath/runtime';
+import { APP_CONFIG } from '../config/app-config.token';
 
 /** Who a verified token says the caller is. */
 export interface VerifiedIdentity {

@@ -8,7 +8,8 @@ import {
 } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import type { AppConfig } from '@carepath/runtime';
+import { APP_CONFIG } from '../config/app-config.token';
 
 /**
  * Bodies are checked before any object is built from them (docs/robustness.md, "Body limits"): the size on the

@@ -1,5 +1,5 @@
 import { BadRequestException, ParseUUIDPipe, type PipeTransform } from '@nestjs/common';
-import { CODE_ID } from './validation';
+import { CODE_ID } from '@carepath/runtime';
 
 const bad = (message: string) =>
   new BadRequestException({ statusCode: 400, error: 'Bad Request', message: [message] });

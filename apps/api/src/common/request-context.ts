@@ -2,7 +2,7 @@ import { BadRequestException, createParamDecorator, type ExecutionContext } from
 import { randomUUID } from 'node:crypto';
 import type { Request } from 'express';
 import type { AuthenticatedRequest } from '../auth/access.guard';
-import { ROLES, type Role } from '../auth/access-policy';
+import { ACCESS_REASONS, type AccessReason, ROLES, type Role } from '@carepath/runtime';
 
 /**
  * Who acts, for which institution, in which conversation. The actor is the verified bearer token's (issue 17,
@@ -83,22 +83,6 @@ export function parseRequestContext(req: Request): RequestContext {
 export const Ctx = createParamDecorator((_: unknown, context: ExecutionContext) =>
   parseRequestContext(context.switchToHttp().getRequest<Request>()),
 );
-
-/**
- * Why a journey's record is read (PIPL: purpose of processing). A closed list: treatment, care coordination, audit,
- * quality review, the patient's own request, a legal obligation, and `emergency`, the break-glass reason, which
- * needs a justification (X-Access-Justification) and is flagged for review in the access log.
- */
-export const ACCESS_REASONS = [
-  'treatment',
-  'care-coordination',
-  'audit',
-  'quality-review',
-  'patient-request',
-  'legal',
-  'emergency',
-] as const;
-export type AccessReason = (typeof ACCESS_REASONS)[number];
 
 export interface AccessContext extends RequestContext {
   readonly reason: AccessReason;

@@ -1,10 +1,9 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, type ApiPropertyOptions } from '@nestjs/swagger';
 import { parseCareTime } from '@carepath/domain';
+import { CODE_ID } from '@carepath/runtime';
 import { IsOptional, Matches, registerDecorator, type ValidationArguments } from 'class-validator';
 
-/** Institution, ward and bed ids are the hospital's own codes (HIS identifiers), not free text. */
-export const CODE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** ICD-10 (e.g. I21.4, S72.001). */
 export const ICD10 = /^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$/;
 /** Procedure and therapy codes (ICD-9-CM-3 such as 81.54, or local codes). */

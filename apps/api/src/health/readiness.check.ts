@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import type { EventStore, EventStoreHealth } from '@carepath/event-store';
-import type { AppConfig } from '../config/app-config';
+import type { AppConfig } from '@carepath/runtime';
 import type { ProjectionsService } from '../projections/projections.service';
 import type { LiveReferenceModel } from '../reference/live-reference.model';
 import { healthReport, type HealthReport, type IndicatorResult, withoutPaths } from './health-report';

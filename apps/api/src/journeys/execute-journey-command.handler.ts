@@ -12,10 +12,12 @@ import {
   VISIT_TYPES,
 } from '@carepath/domain';
 import { randomUUID } from 'node:crypto';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import type { AppConfig } from '@carepath/runtime';
+import { APP_CONFIG } from '../config/app-config.token';
 import { FieldException } from '../common/http-errors';
 import type { RequestContext } from '../common/request-context';
-import { CLINICAL_CODE, CODE_ID, ICD10 } from '../common/validation';
+import { CODE_ID } from '@carepath/runtime';
+import { CLINICAL_CODE, ICD10 } from '../common/validation';
 import { InstitutionDirectory } from '../reference/institution-directory';
 import { checkCareWindow, deriveId, StreamWriter, type WriteOutcome } from '../store/stream-writer';
 import { CLOCK, type Clock } from '../store/tokens';

@@ -3,13 +3,8 @@ import { uuid } from '../common/params';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import {
-  Access,
-  type AccessContext,
-  ACCESS_REASONS,
-  Ctx,
-  type RequestContext,
-} from '../common/request-context';
+import { Access, type AccessContext, Ctx, type RequestContext } from '../common/request-context';
+import { ACCESS_REASONS } from '@carepath/runtime';
 import { AccessLog } from '../audit/access-log';
 import { JourneyAccess } from '../auth/journey-access';
 import { writeHeaders, type WriteResponse } from '../common/write-response';

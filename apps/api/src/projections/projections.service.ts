@@ -24,7 +24,8 @@ import {
 } from '@carepath/projections';
 import type Database from 'better-sqlite3';
 import BetterSqlite from 'better-sqlite3';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import type { AppConfig } from '@carepath/runtime';
+import { APP_CONFIG } from '../config/app-config.token';
 import { ResourceNotFoundException } from '../common/http-errors';
 import type { IndicatorResult } from '../health/health-report';
 import { withoutPaths } from '../health/health-report';

@@ -1,7 +1,7 @@
 import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { EventStore } from '@carepath/event-store';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { openEventStore } from './open-event-store';
+import { type AppConfig, openEventStore } from '@carepath/runtime';
+import { APP_CONFIG } from '../config/app-config.token';
 import { StreamWriter } from './stream-writer';
 import { CLOCK, type Clock, EVENT_STORE } from './tokens';
 

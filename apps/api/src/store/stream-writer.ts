@@ -13,7 +13,8 @@ import {
   WrongExpectedRevisionError,
 } from '@carepath/event-store';
 import { createHash, randomUUID } from 'node:crypto';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import type { AppConfig } from '@carepath/runtime';
+import { APP_CONFIG } from '../config/app-config.token';
 import {
   FieldException,
   IdempotencyKeyReusedException,

@@ -11,7 +11,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AnalyticsQuery } from '../analytics/analytics-query';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import type { AppConfig } from '@carepath/runtime';
+import { APP_CONFIG } from '../config/app-config.token';
 import { EVENT_STORE } from '../store/tokens';
 import {
   type AnalyticsAsOfResult,

@@ -1,9 +1,12 @@
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type DeadlinePolicy, parseCareTime } from '@carepath/domain';
-import { type AuthConfig, type EdgeConfig, loadAuthConfig, loadEdgeConfig } from '../auth/auth-config';
+import { type AuthConfig, type EdgeConfig, loadAuthConfig, loadEdgeConfig } from './auth-config';
 
-/** Everything the API reads from its environment, parsed once at start-up and validated. */
+/**
+ * Everything CarePath reads from its environment, parsed once at start-up and validated: the API, the projector,
+ * the CLI and the simulator share one configuration, so they find the same store and read-model files.
+ */
 export interface AppConfig {
   readonly port: number;
   readonly host: string;
@@ -20,6 +23,8 @@ export interface AppConfig {
   readonly futureSkewMs: number;
   /** Earliest plausible care time (epoch ms): older ones are typing errors (docs/robustness.md). */
   readonly careTimeNotBeforeMs: number;
+  /** Streams the write path keeps folded between writes (RECENT_FOLDS; 0 turns the cache off). */
+  readonly recentFolds: number;
   readonly logJson: boolean;
   /** Folder of the read-model files (one SQLite file per projection generation). */
   readonly readModelDir: string;
@@ -130,6 +135,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     futureSkewMs: int(env, 'OCCURRED_AT_MAX_FUTURE_SKEW_SECONDS', 300) * 1000,
     careTimeNotBeforeMs: careTimeSetting(env, 'CARE_TIME_NOT_BEFORE', '2000-01-01T00:00:00Z'),
+    recentFolds: int(env, 'RECENT_FOLDS', 10_000),
     logJson: (env.LOG_FORMAT ?? 'json') === 'json',
     readModelDir: env.READ_MODEL_DIR ?? join(dirname(env.DATABASE_FILE ?? 'data/carepath.db'), 'read-models'),
     projections: oneOf(env, 'PROJECTIONS', ['in-process', 'external'] as const, 'in-process'),
@@ -157,5 +163,3 @@ export function loadConfig(env: Env = process.env): AppConfig {
     projectionRetryMaxMs: int(env, 'PROJECTION_RETRY_MAX_MS', 30_000, 1),
   };
 }
-
-export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -1,11 +1,11 @@
-import { DEFAULT_AUDIENCE, DEV_ISSUER } from './dev-issuer';
+import { DEFAULT_AUDIENCE, DEV_ISSUER } from '../identity/dev-issuer';
 
 /** Never `none`, never HS* (a shared secret would let anyone holding the public JWKS mint tokens). */
 export const ALLOWED_ALGORITHMS = ['EdDSA', 'ES256', 'RS256', 'PS256'] as const;
 
 /**
  * How bearer tokens are verified (README, "Authentication"). Claims: `sub` is the actor, `role` (claim name
- * AUTH_ROLE_CLAIM) one of the roles of access-policy.ts, `institution_id` (AUTH_INSTITUTION_CLAIM) the institution
+ * AUTH_ROLE_CLAIM) one of the roles of identity/actor.ts, `institution_id` (AUTH_INSTITUTION_CLAIM) the institution
  * the actor acts for.
  */
 export type AuthConfig =

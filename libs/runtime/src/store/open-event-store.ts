@@ -10,7 +10,7 @@ interface Logger {
 }
 
 /**
- * The configured event store, for the API and for apps/projector alike. `followOtherWriters` is for a process
+ * The configured event store, for every CarePath process alike. `followOtherWriters` is for a process
  * that reads an embedded store another process writes (the projector beside the API).
  */
 export function openEventStore(
