@@ -5,6 +5,7 @@ const moduleNameMapper = {
   '^@carepath/event-store$': '<rootDir>/libs/event-store/src',
   '^@carepath/projections$': '<rootDir>/libs/projections/src',
   '^@carepath/runtime$': '<rootDir>/libs/runtime/src',
+  '^@carepath/write-path$': '<rootDir>/libs/write-path/src',
 };
 const base = {
   rootDir: __dirname,

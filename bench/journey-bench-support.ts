@@ -113,7 +113,7 @@ export function fileBytes(file: string): number {
   return [file, `${file}-wal`].reduce((n, f) => n + (existsSync(f) ? statSync(f).size : 0), 0);
 }
 
-/** A stored event in the shape the domain folds, as apps/api/src/store/stream-writer.ts `toDomainEvent` makes it. */
+/** A stored event in the shape the domain folds, as the write path's `toDomainEvent` (libs/write-path) makes it. */
 export function toJourneyEvent(stored: {
   readonly id: string;
   readonly type: string;

@@ -7,9 +7,7 @@ import { ErrorFilter } from './common/error.filter';
 import { JsonBodyMiddleware } from './common/json-body';
 import { RequestLoggerMiddleware } from './common/request-logger.middleware';
 import { HealthController } from './health/health.controller';
-import { ExecuteInstitutionCommandHandler } from './institutions/execute-institution-command.handler';
 import { InstitutionsController } from './institutions/institutions.controller';
-import { ExecuteJourneyCommandHandler } from './journeys/execute-journey-command.handler';
 import {
   GetJourneyHandler,
   GetJourneyHistoryHandler,
@@ -25,10 +23,15 @@ import { TokenVerifier } from './auth/token-verifier';
 import { AuditController } from './audit/audit.controller';
 import { ProjectionsService } from './projections/projections.service';
 import { JourneyReader } from './journeys/journey.reader';
+import { AdmissionsController } from './journeys/admissions.controller';
+import { CorrectionsController } from './journeys/corrections.controller';
+import { JourneyWrites } from './journeys/journey-writes';
 import { JourneysController } from './journeys/journeys.controller';
+import { ReferralsController } from './journeys/referrals.controller';
 import { InstitutionDirectory } from './reference/institution-directory';
 import { LiveReferenceModel } from './reference/live-reference.model';
 import { EventStoreModule } from './store/event-store.module';
+import { StreamWrites } from './store/stream-writes';
 import { HeavyWork } from './work/heavy-work.service';
 import { RetryAfterInterceptor } from './work/retry-after.interceptor';
 
@@ -50,6 +53,9 @@ export class AppModule implements NestModule {
       controllers: [
         InstitutionsController,
         JourneysController,
+        ReferralsController,
+        AdmissionsController,
+        CorrectionsController,
         AnalyticsController,
         ProjectionsController,
         AuditController,
@@ -67,8 +73,8 @@ export class AppModule implements NestModule {
         LiveReferenceModel,
         InstitutionDirectory,
         JourneyReader,
-        ExecuteInstitutionCommandHandler,
-        ExecuteJourneyCommandHandler,
+        StreamWrites,
+        JourneyWrites,
         GetJourneyHandler,
         GetJourneyHistoryHandler,
         GetJourneyTimelineHandler,

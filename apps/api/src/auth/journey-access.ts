@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import type { JourneyCommand } from '@carepath/domain';
 import type { AccessContext, RequestContext } from '../common/request-context';
 import { JourneyReader } from '../journeys/journey.reader';
 import { forbidden } from './access.guard';
@@ -49,19 +50,19 @@ export class JourneyAccess {
    * written. Read here, before the write path reads the stream again to decide: participation only grows, except
    * by a void, and a void racing this check leaves the decider's own side checks in force.
    */
-  async authorizeWrite(
-    ctx: RequestContext,
-    journeyId: string,
-    intent: { readonly kind: string; readonly eventId?: string },
-  ): Promise<void> {
-    const { state } = await this.reader.get(journeyId);
+  async authorizeWrite(ctx: RequestContext, journeyId: string, command: JourneyCommand): Promise<void> {
+    const { state } = await this.reader.current(journeyId);
+    const target =
+      command.type === 'MarkEnteredInError' || command.type === 'CorrectEvent'
+        ? command.data.targetEventId
+        : undefined;
     const amended =
-      intent.eventId !== undefined && state.status !== 'not-opened'
-        ? state.facts.find((f) => f.eventId === intent.eventId)?.type
+      target !== undefined && state.status !== 'not-opened'
+        ? state.facts.find((f) => f.eventId === target)?.type
         : undefined;
     const refusal = writeRefusal(
       { role: ctx.actorRole, institutionId: ctx.institutionId },
-      intent.kind,
+      command.type,
       state,
       amended,
     );

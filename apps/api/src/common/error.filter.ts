@@ -16,10 +16,11 @@ import {
   WrongExpectedRevisionError,
 } from '@carepath/event-store';
 import { ProjectionUnavailableError } from '@carepath/projections';
+import { IdempotencyKeyReusedError, InvalidFieldError } from '@carepath/write-path';
 import type { Response } from 'express';
 import { withoutPaths } from '../health/health-report';
 import { ProjectionsService } from '../projections/projections.service';
-import { RevisionConflictException } from './http-errors';
+import { FieldException, IdempotencyKeyReusedException, RevisionConflictException } from './http-errors';
 
 /** Domain codes that mean "no such thing in this journey": 404 rather than 422. */
 const NOT_FOUND_CODES = new Set([
@@ -66,6 +67,13 @@ export class ErrorFilter implements ExceptionFilter {
           details: exception.details,
         },
       };
+    }
+    // The write path is framework-free: its two request errors become the answers http-errors.ts describes.
+    if (exception instanceof InvalidFieldError) {
+      return this.toResponse(new FieldException(exception.field, exception.problem));
+    }
+    if (exception instanceof IdempotencyKeyReusedError) {
+      return this.toResponse(new IdempotencyKeyReusedException());
     }
     if (exception instanceof WrongExpectedRevisionError) {
       return this.toResponse(

@@ -1,16 +1,18 @@
 import { Body, Controller, Get, Param, Post, Query, Res } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import {
+  type InstitutionCommand,
+  institutionDecider,
+  institutionStreamId,
+  unreadableInstitutionFacts,
+} from '@carepath/domain';
 import { code, uuid } from '../common/params';
 import { ResourceNotFoundException } from '../common/http-errors';
 import { Ctx, type RequestContext } from '../common/request-context';
-import { writeHeaders } from '../common/write-response';
-import { unreadableInstitutionFacts } from '@carepath/domain';
+import type { HeaderReply } from '../common/write-response';
 import { InstitutionDirectory, type RegisteredInstitution } from '../reference/institution-directory';
 import { LiveReferenceModel } from '../reference/live-reference.model';
-import { ProjectionsService } from '../projections/projections.service';
-import { ExecuteInstitutionCommand, type InstitutionIntent } from './execute-institution-command.handler';
+import { StreamWrites, writeAnswer } from '../store/stream-writes';
 import {
   ChangeBedCountDto,
   ListInstitutionsQueryDto,
@@ -19,37 +21,39 @@ import {
   RegisterInstitutionDto,
 } from './institution.dto';
 
+const institutionNotFound = (institutionId: string) =>
+  new ResourceNotFoundException('INSTITUTION_NOT_FOUND', `Unknown institution ${institutionId}`);
+
+/** Reference data: institutions with their tier and alliance, and their wards' open beds (docs/domain.md). */
 @ApiTags('institutions')
 @Controller('institutions')
 export class InstitutionsController {
   constructor(
-    private readonly commands: CommandBus,
+    private readonly streams: StreamWrites,
     private readonly directory: InstitutionDirectory,
     private readonly live: LiveReferenceModel,
-    private readonly projections: ProjectionsService,
   ) {}
-
-  private async run(res: Response, ctx: RequestContext, intent: InstitutionIntent) {
-    const result = await this.commands.execute(new ExecuteInstitutionCommand(ctx, intent));
-    writeHeaders(res, result);
-    if (ctx.consistency === 'projected') await this.projections.waitFor(result.position);
-    return {
-      institutionId: result.institutionId,
-      revision: Number(result.revision),
-      eventIds: result.events.map((e) => e.id),
-      events: result.events.map((e) => ({ id: e.id, type: e.type, revision: Number(e.revision) })),
-    };
-  }
 
   @Post()
   @ApiOperation({ summary: 'Register an institution (tier, alliance, region)' })
   register(
     @Ctx() ctx: RequestContext,
     @Body() body: RegisterInstitutionDto,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) reply: HeaderReply,
   ) {
-    res.setHeader('Location', `/institutions/${body.institutionId}`);
-    return this.run(res, ctx, { kind: 'RegisterInstitution', body });
+    const { occurredAt, allianceId, ...rest } = body;
+    reply.header('Location', `/institutions/${body.institutionId}`);
+    return this.write(
+      reply,
+      ctx,
+      body.institutionId,
+      { body },
+      {
+        type: 'RegisterInstitution',
+        metadata: this.streams.metadata(ctx, occurredAt),
+        data: { ...rest, allianceId: allianceId ?? null },
+      },
+    );
   }
 
   @Get()
@@ -72,13 +76,13 @@ export class InstitutionsController {
   @ApiOperation({ summary: 'One institution with its wards and bed-count history' })
   async get(
     @Param('institutionId', code('institutionId')) institutionId: string,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) reply: HeaderReply,
   ) {
     const { state, revision } = await this.directory.find(institutionId);
     if (state.status !== 'registered') {
-      throw new ResourceNotFoundException('INSTITUTION_NOT_FOUND', `Unknown institution ${institutionId}`);
+      throw institutionNotFound(institutionId);
     }
-    res.setHeader('ETag', `"${String(revision)}"`);
+    reply.header('ETag', `"${String(revision)}"`);
     return { ...served(state), revision: Number(revision) };
   }
 
@@ -89,7 +93,7 @@ export class InstitutionsController {
   async events(@Param('institutionId', code('institutionId')) institutionId: string) {
     const { state } = await this.directory.find(institutionId);
     if (state.status !== 'registered') {
-      throw new ResourceNotFoundException('INSTITUTION_NOT_FOUND', `Unknown institution ${institutionId}`);
+      throw institutionNotFound(institutionId);
     }
     return { institutionId, facts: state.facts };
   }
@@ -103,9 +107,20 @@ export class InstitutionsController {
     @Param('eventId', uuid('eventId')) eventId: string,
     @Ctx() ctx: RequestContext,
     @Body() body: MarkInstitutionEventEnteredInErrorDto,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) reply: HeaderReply,
   ) {
-    return this.run(res, ctx, { kind: 'MarkInstitutionEventEnteredInError', institutionId, eventId, body });
+    // Voiding is an administrative act done now.
+    return this.write(
+      reply,
+      ctx,
+      institutionId,
+      { institutionId, eventId, body },
+      {
+        type: 'MarkInstitutionEventEnteredInError',
+        metadata: this.streams.metadata(ctx),
+        data: { institutionId, targetEventId: eventId, reason: body.reason },
+      },
+    );
   }
 
   @Post(':institutionId/wards')
@@ -114,9 +129,20 @@ export class InstitutionsController {
     @Param('institutionId', code('institutionId')) institutionId: string,
     @Ctx() ctx: RequestContext,
     @Body() body: OpenWardDto,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) reply: HeaderReply,
   ) {
-    return this.run(res, ctx, { kind: 'OpenWard', institutionId, body });
+    const { occurredAt, ...ward } = body;
+    return this.write(
+      reply,
+      ctx,
+      institutionId,
+      { institutionId, body },
+      {
+        type: 'OpenWard',
+        metadata: this.streams.metadata(ctx, occurredAt),
+        data: { institutionId, ...ward },
+      },
+    );
   }
 
   @Post(':institutionId/wards/:wardId/bed-count')
@@ -126,9 +152,36 @@ export class InstitutionsController {
     @Param('wardId', code('wardId')) wardId: string,
     @Ctx() ctx: RequestContext,
     @Body() body: ChangeBedCountDto,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) reply: HeaderReply,
   ) {
-    return this.run(res, ctx, { kind: 'ChangeWardBedCount', institutionId, wardId, body });
+    return this.write(
+      reply,
+      ctx,
+      institutionId,
+      { institutionId, wardId, body },
+      {
+        type: 'ChangeWardBedCount',
+        metadata: this.streams.metadata(ctx, body.occurredAt),
+        data: { institutionId, wardId, openBeds: body.openBeds },
+      },
+    );
+  }
+
+  /** `inputs`: what the route was asked (path ids and body), which an Idempotency-Key retry must repeat. */
+  private async write(
+    reply: HeaderReply,
+    ctx: RequestContext,
+    institutionId: string,
+    inputs: Readonly<Record<string, unknown>>,
+    command: InstitutionCommand,
+  ) {
+    const result = await this.streams.write(reply, ctx, institutionDecider, command, {
+      streamId: institutionStreamId(institutionId),
+      // The shape requests were hashed in before this path existed, so their retries still replay.
+      fingerprint: { kind: command.type, ...inputs },
+      missing: command.type === 'RegisterInstitution' ? undefined : () => institutionNotFound(institutionId),
+    });
+    return { institutionId, ...writeAnswer(result) };
   }
 }
 

@@ -1,11 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
-  decideJourney,
   DomainError,
   evolveJourney,
+  journeyDecider,
   initialJourneyState,
   JOURNEY_EVENT_TYPES,
-  type JourneyCommand,
   type JourneyEvent,
   type JourneyState,
   journeyStreamId,
@@ -13,16 +12,8 @@ import {
 } from '@carepath/domain';
 import type { EventStore, StoredEvent } from '@carepath/event-store';
 import { ResourceNotFoundException } from '../common/http-errors';
-import type { Decider } from '../store/stream-writer';
-import { toDomainEvent } from '../store/stream-writer';
+import { toDomainEvent, WritePath } from '@carepath/write-path';
 import { EVENT_STORE } from '../store/tokens';
-
-export const journeyDecider: Decider<JourneyCommand, JourneyEvent, JourneyState> = {
-  initialState: initialJourneyState,
-  decide: decideJourney,
-  evolve: evolveJourney,
-  eventTypes: JOURNEY_EVENT_TYPES,
-};
 
 export const journeyNotFound = (journeyId: string) =>
   new ResourceNotFoundException('JOURNEY_NOT_FOUND', `Unknown journey ${journeyId}`);
@@ -30,7 +21,17 @@ export const journeyNotFound = (journeyId: string) =>
 /** Reads a journey's stream and folds it; the only place journey state is rebuilt for reading. */
 @Injectable()
 export class JourneyReader {
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly writePath: WritePath,
+  ) {}
+
+  /** The journey as it stands now, through the write path's cache of recent folds: for checks before a write. */
+  async current(journeyId: string): Promise<{ state: JourneyState; revision: bigint }> {
+    const { state, revision } = await this.writePath.current(journeyStreamId(journeyId), journeyDecider);
+    if (revision === 'no-stream') throw journeyNotFound(journeyId);
+    return { state, revision };
+  }
 
   async load(
     journeyId: string,

@@ -2,9 +2,7 @@ import { Injectable } from '@nestjs/common';
 import {
   DomainError,
   entryOf,
-  evolveInstitution,
-  initialInstitutionState,
-  INSTITUTION_EVENT_TYPES,
+  institutionDecider,
   type InstitutionEvent,
   type InstitutionSnapshot,
   type InstitutionState,
@@ -13,16 +11,10 @@ import {
   type WardSnapshot,
 } from '@carepath/domain';
 import { ResourceNotFoundException } from '../common/http-errors';
-import { StreamWriter } from '../store/stream-writer';
+import { WritePath } from '@carepath/write-path';
 import { LiveReferenceModel } from './live-reference.model';
 
 export type RegisteredInstitution = Extract<InstitutionState, { status: 'registered' }>;
-
-export const institutionDecider = {
-  initialState: initialInstitutionState,
-  evolve: evolveInstitution,
-  eventTypes: INSTITUTION_EVENT_TYPES,
-};
 
 /**
  * Resolves institutions and wards for the write path from their own streams, so a command never acts on
@@ -41,13 +33,13 @@ export class InstitutionDirectory {
   >();
 
   constructor(
-    private readonly writer: StreamWriter,
+    private readonly writePath: WritePath,
     private readonly live: LiveReferenceModel,
   ) {}
 
   async find(institutionId: string): Promise<{ state: InstitutionState; revision: bigint | 'no-stream' }> {
     const known = this.folded.get(institutionId);
-    const { state, revision } = await this.writer.load<InstitutionEvent, InstitutionState>(
+    const { state, revision } = await this.writePath.load<InstitutionEvent, InstitutionState>(
       institutionStreamId(institutionId),
       institutionDecider,
       known,

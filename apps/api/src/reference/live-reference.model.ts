@@ -14,7 +14,7 @@ import {
   type JourneyEvent,
 } from '@carepath/domain';
 import type { EventStore, StoredEvent, Subscription } from '@carepath/event-store';
-import { toDomainEvent } from '../store/stream-writer';
+import { toDomainEvent } from '@carepath/write-path';
 import { EVENT_STORE } from '../store/tokens';
 import { JourneyReader } from '../journeys/journey.reader';
 

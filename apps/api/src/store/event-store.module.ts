@@ -1,9 +1,10 @@
 import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { EventStore } from '@carepath/event-store';
 import { type AppConfig, openEventStore } from '@carepath/runtime';
+import { WritePath } from '@carepath/write-path';
 import { APP_CONFIG } from '../config/app-config.token';
-import { StreamWriter } from './stream-writer';
 import { CLOCK, type Clock, EVENT_STORE } from './tokens';
+import { WriteToStreamHandler } from './write-to-stream.command';
 
 @Global()
 @Module({
@@ -14,9 +15,15 @@ import { CLOCK, type Clock, EVENT_STORE } from './tokens';
       useFactory: (config: AppConfig): EventStore => openEventStore(config, new Logger('event-store')),
     },
     { provide: CLOCK, useValue: (() => new Date()) satisfies Clock },
-    StreamWriter,
+    {
+      provide: WritePath,
+      inject: [EVENT_STORE, CLOCK, APP_CONFIG],
+      useFactory: (store: EventStore, clock: Clock, config: AppConfig) =>
+        new WritePath(store, clock, config, config.recentFolds),
+    },
+    WriteToStreamHandler,
   ],
-  exports: [EVENT_STORE, CLOCK, StreamWriter],
+  exports: [EVENT_STORE, CLOCK, WritePath],
 })
 export class EventStoreModule implements OnApplicationShutdown {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}

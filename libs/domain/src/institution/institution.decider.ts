@@ -1,10 +1,16 @@
 import { parseCareTime } from '../shared/care-time';
+import type { Decider } from '../shared/decider';
 import { DomainError } from '../shared/domain-error';
 import type { RecordedDomainEvent } from '../shared/event';
 import { emptyIdRecord, entryOf, type IdRecord, withEntry } from '../shared/id-record';
 import type { Tier } from '../shared/tier';
 import type { InstitutionCommand } from './institution.commands';
-import type { InstitutionEvent, WardBedCountChanged, WardOpened } from './institution.events';
+import {
+  INSTITUTION_EVENT_TYPES,
+  type InstitutionEvent,
+  type WardBedCountChanged,
+  type WardOpened,
+} from './institution.events';
 
 export interface WardState {
   readonly wardId: string;
@@ -187,3 +193,11 @@ function applyWardFact(wards: IdRecord<WardState>, fact: InstitutionFact): IdRec
 }
 
 export const institutionStreamId = (institutionId: string): string => `institution-${institutionId}`;
+
+/** The institution stream's behaviour, as the write path and the institution directory fold it. */
+export const institutionDecider: Decider<InstitutionCommand, InstitutionEvent, InstitutionState> = {
+  initialState: initialInstitutionState,
+  decide: decideInstitution,
+  evolve: evolveInstitution,
+  eventTypes: INSTITUTION_EVENT_TYPES,
+};

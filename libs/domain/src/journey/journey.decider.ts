@@ -1,5 +1,6 @@
 import { careTimeMs } from '../shared/care-time';
 import { DomainError } from '../shared/domain-error';
+import type { Decider } from '../shared/decider';
 import type { CommandMetadata, DecidedEvent } from '../shared/event';
 import { emptyIdRecord, entryOf, type IdRecord } from '../shared/id-record';
 import { isHigherTier } from '../shared/tier';
@@ -17,6 +18,7 @@ import {
   CORRECTABLE_EVENT_TYPES,
   type DischargeDisposition,
   type InstitutionSnapshot,
+  JOURNEY_EVENT_TYPES,
   type JourneyEvent,
 } from './journey.events';
 import type {
@@ -27,7 +29,7 @@ import type {
   ReferralStatus,
   JourneyState,
 } from './journey.state';
-import { unreadableFacts } from './journey.state';
+import { evolveJourney, initialJourneyState, unreadableFacts } from './journey.state';
 import { newConflict, stateBefore } from './journey.timeline';
 
 type FactType = FactEntry['type'];
@@ -865,3 +867,11 @@ function unusedId(records: IdRecord<unknown>, id: string): void {
   if (entryOf(records, id))
     throw new DomainError('DUPLICATE_ID', 'This id is already used in the journey.', { id });
 }
+
+/** The journey stream's behaviour, as the write path and every reader fold it. */
+export const journeyDecider: Decider<JourneyCommand, JourneyEvent, JourneyState> = {
+  initialState: initialJourneyState,
+  decide: decideJourney,
+  evolve: evolveJourney,
+  eventTypes: JOURNEY_EVENT_TYPES,
+};

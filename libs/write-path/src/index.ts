@@ -1,0 +1,3 @@
+export * from './care-window';
+export * from './idempotency';
+export * from './write-path';
