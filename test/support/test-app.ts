@@ -66,6 +66,7 @@ async function start(
   installTestIssuer(config.databaseFile);
   const app = await createApp(config, { logger: false });
   await app.init();
+  await app.getHttpAdapter().getInstance().ready();
   const server = app.getHttpServer() as App;
   let closed = false;
   const close = async () => {

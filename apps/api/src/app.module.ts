@@ -1,11 +1,9 @@
-import { type DynamicModule, type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { AppConfig } from '@carepath/runtime';
 import { APP_CONFIG } from './config/app-config.token';
 import { ErrorFilter } from './common/error.filter';
-import { JsonBodyMiddleware } from './common/json-body';
-import { RequestLoggerMiddleware } from './common/request-logger.middleware';
 import { HealthController } from './health/health.controller';
 import { InstitutionsController } from './institutions/institutions.controller';
 import {
@@ -36,7 +34,7 @@ import { HeavyWork } from './work/heavy-work.service';
 import { RetryAfterInterceptor } from './work/retry-after.interceptor';
 
 @Module({})
-export class AppModule implements NestModule {
+export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
@@ -82,10 +80,6 @@ export class AppModule implements NestModule {
         AccessLog,
       ],
     };
-  }
-
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(RequestLoggerMiddleware, JsonBodyMiddleware).forRoutes('*path');
   }
 }
 

@@ -1,23 +1,51 @@
-import { BadRequestException, ConsoleLogger, type INestApplication, ValidationPipe } from '@nestjs/common';
+import { BadRequestException, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { ValidationError } from 'class-validator';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { AppConfig } from '@carepath/runtime';
 import { AppModule } from './app.module';
 import { hardenEdge } from './auth/http-edge';
-import { applyAccessPolicy } from './auth/openapi-policy';
-import type { AppConfig } from '@carepath/runtime';
+import { acceptJsonBodies, byteSize, DEFAULT_BODY_LIMITS } from './common/json-body';
+import { describeApi, serveApiDocs } from './common/openapi-document';
+import { createPino, PinoLoggerService } from './common/pino.logger';
+import { requestIdFor } from './common/request-context';
+import { logRequests } from './common/request-log.hook';
 
-/** Builds the API exactly as production runs it; end-to-end specs use this too, on a temporary database. */
+/**
+ * Builds the API exactly as production runs it; end-to-end specs use this too, on a temporary database. Call
+ * `app.init()` (or `listen`) and then Fastify's `ready()` before sending it requests.
+ */
 export async function createApp(
   config: AppConfig,
   options: { logger?: false } = {},
-): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
-    bodyParser: false,
-    logger: options.logger ?? new ConsoleLogger({ json: config.logJson, colors: !config.logJson }),
+): Promise<NestFastifyApplication> {
+  const logger = createPino({ json: config.logJson, silent: options.logger === false });
+  const adapter = new FastifyAdapter({
+    // X-Request-Id is honoured when well-formed (request-context.ts). Fastify gets no logger of its own:
+    // request-log.hook.ts writes one line per request, with the route and the verified actor.
+    genReqId: requestIdFor,
+    requestIdHeader: false,
+    // A path that does not decode (`/journeys/%zz`) is refused by Fastify's router before any hook, guard or filter
+    // runs: answered here in the shape of every other 400, and not cached.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      void reply
+        .code(400)
+        .headers({ 'Cache-Control': 'no-store', 'X-Request-Id': request.id })
+        .send({ statusCode: 400, error: 'Bad Request', message: error.message });
+    },
+    // No Nest middleware runs: bodies, logs and the edge are Fastify hooks, so @fastify/middie is not loaded.
+    skipMiddie: true,
   });
-  hardenEdge(app, config.edge);
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+    bodyParser: false,
+    logger: options.logger ?? new PinoLoggerService(logger),
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.decorateRequest('actor', null);
+  logRequests(fastify, logger);
+  await hardenEdge(app, config.edge);
+  acceptJsonBodies(fastify, { ...DEFAULT_BODY_LIMITS, bytes: byteSize(config.bodyLimit) });
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,
@@ -30,19 +58,7 @@ export async function createApp(
     }),
   );
   app.enableShutdownHooks();
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('CarePath API')
-      .setDescription(
-        'Event-sourced referral and care-continuity engine. Writes answer with the journey id, the new revision and the event ids.',
-      )
-      .setVersion('0.1.0')
-      .build(),
-  );
-  // Every route's roles in the document; a route without a policy stops the app here (issue 17).
-  applyAccessPolicy(document);
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json' });
+  serveApiDocs(app, describeApi(app));
   return app;
 }
 

@@ -1,11 +1,12 @@
-import { Controller, Get, Inject, Param, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, Headers, Inject, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { entryOf } from '@carepath/domain';
 import { parsePeriod, type Period, PeriodError, queryLiveCensus, queryWorklist } from '@carepath/projections';
-import type { Request, Response } from 'express';
+import type { FastifyRequest } from 'fastify';
 import type { AppConfig } from '@carepath/runtime';
 import { APP_CONFIG } from '../config/app-config.token';
 import { FieldException } from '../common/http-errors';
+import type { HeaderReply } from '../common/write-response';
 import { code } from '../common/params';
 import { InstitutionDirectory } from '../reference/institution-directory';
 import { AccessLog } from '../audit/access-log';
@@ -50,7 +51,11 @@ export class AnalyticsController {
 
   @Get('analytics/ward-occupancy')
   @ApiOperation({ summary: 'Bed-use rate by midnight census, open bed-days, turnover, average stay' })
-  async wardOccupancy(@Query() q: WardOccupancyQueryDto, @Req() req: Request, @Res() res: Response) {
+  async wardOccupancy(
+    @Query() q: WardOccupancyQueryDto,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) reply: HeaderReply,
+  ) {
     const p = period(q);
     const groupBy = q.groupBy ?? 'ward';
     const options = { timeZone: this.config.censusTimeZone, heldBedRule: this.config.heldBedRule };
@@ -59,16 +64,20 @@ export class AnalyticsController {
       { query: 'ward-occupancy', period: p, filter, groupBy, ...options },
       q.asOf,
     );
-    respond(req, res, q.format, { period: p, groupBy, ...options, ...asOf }, rows);
+    return respond(accept, reply, q.format, { period: p, groupBy, ...options, ...asOf }, rows);
   }
 
   @Get('analytics/ward-occupancy/live')
   @ApiOperation({ summary: 'Census now: occupied, open beds, extra beds, on leave, rate, per ward' })
-  liveCensus(@Query() q: LiveCensusQueryDto, @Req() req: Request, @Res() res: Response) {
+  liveCensus(
+    @Query() q: LiveCensusQueryDto,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) reply: HeaderReply,
+  ) {
     const now = this.clock();
     const { heldBedRule } = this.config;
     const rows = queryLiveCensus(this.projections.reader('ward-occupancy'), q, now.getTime(), heldBedRule);
-    respond(req, res, q.format, { at: now.toISOString(), heldBedRule }, rows);
+    return respond(accept, reply, q.format, { at: now.toISOString(), heldBedRule }, rows);
   }
 
   @Get('analytics/referrals')
@@ -76,7 +85,11 @@ export class AnalyticsController {
     summary:
       'Referral person-times by direction, setting, institution, alliance, period; outcomes; time to decision',
   })
-  async referrals(@Query() q: ReferralVolumeQueryDto, @Req() req: Request, @Res() res: Response) {
+  async referrals(
+    @Query() q: ReferralVolumeQueryDto,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) reply: HeaderReply,
+  ) {
     const p = period(q);
     const groupBy = q.groupBy ?? ['direction'];
     const unit = q.unit ?? p.unit ?? 'month';
@@ -97,9 +110,9 @@ export class AnalyticsController {
       },
       q.asOf,
     );
-    respond(
-      req,
-      res,
+    return respond(
+      accept,
+      reply,
       q.format,
       { period: p, groupBy, unit: groupBy.includes('period') ? unit : null, ...asOf },
       rows,
@@ -108,7 +121,11 @@ export class AnalyticsController {
 
   @Get('analytics/referrals/downward-kpi')
   @ApiOperation({ summary: 'Tertiary KPI: downward transfers per year, outpatient and inpatient, growth' })
-  async downwardKpi(@Query() q: DownwardKpiQueryDto, @Req() req: Request, @Res() res: Response) {
+  async downwardKpi(
+    @Query() q: DownwardKpiQueryDto,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) reply: HeaderReply,
+  ) {
     const { rows } = await this.read(
       {
         query: 'downward-kpi',
@@ -118,12 +135,16 @@ export class AnalyticsController {
       },
       undefined,
     );
-    respond(req, res, q.format, { year: q.year }, rows);
+    return respond(accept, reply, q.format, { year: q.year }, rows);
   }
 
   @Get('analytics/local-treatment')
   @ApiOperation({ summary: 'Community share, residents’ community share, in-region rate' })
-  async localTreatment(@Query() q: LocalTreatmentQueryDto, @Req() req: Request, @Res() res: Response) {
+  async localTreatment(
+    @Query() q: LocalTreatmentQueryDto,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) reply: HeaderReply,
+  ) {
     const p = period(q);
     const groupBy = q.groupBy ?? (q.allianceId ? 'alliance' : 'region');
     if (groupBy === 'region' && q.allianceId)
@@ -141,7 +162,7 @@ export class AnalyticsController {
       },
       q.asOf,
     );
-    respond(req, res, q.format, { period: p, groupBy, ...asOf }, rows);
+    return respond(accept, reply, q.format, { period: p, groupBy, ...asOf }, rows);
   }
 
   /**
@@ -170,7 +191,7 @@ export class AnalyticsController {
   async worklist(
     @Param('institutionId', code('institutionId')) institutionId: string,
     @Ctx() ctx: RequestContext,
-    @Req() req: Request,
+    @Req() req: FastifyRequest,
   ) {
     const reason = optionalAccessReason(req);
     const institution = await this.institutions.get(institutionId);

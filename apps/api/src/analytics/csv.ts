@@ -1,4 +1,4 @@
-import type { Request, Response } from 'express';
+import type { HeaderReply } from '../common/write-response';
 
 /** Flattens nested objects to dotted columns: { figures: { rate: 1 } } → figures.rate. */
 function flatten(value: unknown, prefix: string, out: Record<string, unknown>): void {
@@ -33,23 +33,20 @@ export function toCsv(rows: readonly unknown[]): string {
   return `${lines.join('\r\n')}\r\n`;
 }
 
-export function wantsCsv(req: Request, format: string | undefined): boolean {
+export function wantsCsv(accept: string | undefined, format: string | undefined): boolean {
   if (format !== undefined) return format === 'csv';
-  return (req.headers.accept ?? '').includes('text/csv');
+  return (accept ?? '').includes('text/csv');
 }
 
 /** JSON `{ ...meta, rows }`, or the rows as CSV when asked for (`format=csv` or `Accept: text/csv`). */
 export function respond(
-  req: Request,
-  res: Response,
+  accept: string | undefined,
+  reply: HeaderReply,
   format: string | undefined,
   meta: Record<string, unknown>,
   rows: readonly unknown[],
-) {
-  if (wantsCsv(req, format)) {
-    res.setHeader('Content-Type', 'text/csv; charset=utf-8');
-    res.send(toCsv(rows));
-    return;
-  }
-  res.json({ ...meta, rows });
+): string | Record<string, unknown> {
+  if (!wantsCsv(accept, format)) return { ...meta, rows };
+  reply.header('Content-Type', 'text/csv; charset=utf-8');
+  return toCsv(rows);
 }

@@ -11,7 +11,7 @@ import {
   RequestMethod,
 } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type AppConfig, CODE_ID } from '@carepath/runtime';
 import { APP_CONFIG } from '../config/app-config.token';
 import { POLICY, routeKey } from './access-policy';
@@ -24,7 +24,12 @@ export interface Actor extends VerifiedIdentity {
   readonly actingInstitutionId: string | null;
 }
 
-export type AuthenticatedRequest = Request & { actor?: Actor };
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The verified caller, once the guard accepted a token; null on public routes and refused requests. */
+    actor: Actor | null;
+  }
+}
 
 export const forbidden = (code: string, message: string) =>
   new ForbiddenException({ statusCode: 403, error: 'Forbidden', code, message });
@@ -56,8 +61,8 @@ export class AccessGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
-    const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const res = context.switchToHttp().getResponse<Response>();
+    const req = context.switchToHttp().getRequest<FastifyRequest>();
+    const res = context.switchToHttp().getResponse<FastifyReply>();
     const key = handlerRouteKey(context.getClass(), context.getHandler());
     const policy = Object.hasOwn(POLICY, key) ? POLICY[key] : undefined;
     if (!policy) {
@@ -71,8 +76,8 @@ export class AccessGuard implements CanActivate {
       identity = await this.verifier.verify(header(req, 'authorization'));
     } catch (error) {
       // Failed attempts spend the client address's budget, so guessing tokens is as slow as any other abuse.
-      this.spend(res, `address ${req.ip ?? req.socket.remoteAddress ?? 'unknown'}`, 'human');
-      if (error instanceof UnauthenticatedException) res.setHeader('WWW-Authenticate', error.challenge);
+      this.spend(res, `address ${req.ip}`, 'human');
+      if (error instanceof UnauthenticatedException) res.header('WWW-Authenticate', error.challenge);
       throw error;
     }
     this.spend(
@@ -87,7 +92,7 @@ export class AccessGuard implements CanActivate {
       throw forbidden('ROLE_NOT_ALLOWED', `The role ${identity.role} may not ${key}`);
     }
     if (policy.scope === 'own-institution') {
-      const target = String(req.params.institutionId ?? '');
+      const target = String((req.params as { institutionId?: string }).institutionId ?? '');
       if (actor.actingInstitutionId !== target) {
         throw forbidden(
           'OTHER_INSTITUTION',
@@ -98,11 +103,11 @@ export class AccessGuard implements CanActivate {
     return true;
   }
 
-  private spend(res: Response, key: string, budget: 'human' | 'system'): void {
+  private spend(res: FastifyReply, key: string, budget: 'human' | 'system'): void {
     const { requests, systemRequests, windowSeconds } = this.config.edge.rateLimit;
     const decision = this.limiter.take(key, budget === 'system' ? systemRequests : requests, windowSeconds);
     if (decision.allowed) return;
-    res.setHeader('Retry-After', String(decision.retryAfterSeconds));
+    res.header('Retry-After', String(decision.retryAfterSeconds));
     throw new HttpException(
       {
         statusCode: 429,
@@ -115,7 +120,7 @@ export class AccessGuard implements CanActivate {
   }
 }
 
-function header(req: Request, name: string): string | undefined {
+function header(req: FastifyRequest, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
@@ -124,7 +129,7 @@ function header(req: Request, name: string): string | undefined {
  * Staff act for the institution of their token; a header cannot change it. A `system` service account (an
  * interface engine feeding many institutions' records) names the institution of each request in X-Institution-Id.
  */
-function actingInstitution(req: Request, identity: VerifiedIdentity): string | null {
+function actingInstitution(req: FastifyRequest, identity: VerifiedIdentity): string | null {
   if (identity.role !== 'system') return identity.institutionId;
   const named = header(req, 'x-institution-id');
   if (named === undefined) return identity.institutionId;

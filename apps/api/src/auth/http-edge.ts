@@ -1,6 +1,5 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { NextFunction, Request, Response } from 'express';
-import helmet from 'helmet';
+import helmet, { type FastifyHelmetOptions } from '@fastify/helmet';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { EdgeConfig } from '@carepath/runtime';
 
 /** Request headers a browser client of an allowed origin may send. */
@@ -14,32 +13,39 @@ const ALLOWED_HEADERS = [
   'X-Consistency',
   'X-Correlation-Id',
   'X-Institution-Id',
+  'X-Request-Id',
 ];
 const EXPOSED_HEADERS = ['ETag', 'Location', 'Retry-After', 'WWW-Authenticate', 'X-Request-Id'];
 
-const isDocs = (req: Request) => req.path === '/docs' || req.path.startsWith('/docs/');
+/** The API's answers are JSON: their content security policy allows nothing at all. */
+const API_HELMET: FastifyHelmetOptions = {
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"] },
+  },
+  crossOriginResourcePolicy: { policy: 'same-origin' },
+  referrerPolicy: { policy: 'no-referrer' },
+};
+/** The OpenAPI pages run Swagger UI's scripts and styles: helmet's default policy, which allows its own. */
+const DOCS_HELMET = { ...API_HELMET, contentSecurityPolicy: {} };
+
+const isDocs = (path: string) => path === '/docs' || path.startsWith('/docs/');
 
 /**
- * The HTTP edge (issue 17): security headers (helmet; the API's answers are JSON, so their content security policy
- * allows nothing at all, and only the OpenAPI pages get helmet's default one), no X-Powered-By, no caching of any
- * answer (they carry patient data, or may), and CORS closed unless CORS_ALLOWED_ORIGINS lists origins.
+ * The HTTP edge (issue 17): security headers (@fastify/helmet), no caching of any answer (they carry patient data,
+ * or may), and CORS closed unless CORS_ALLOWED_ORIGINS lists origins. Fastify sends no X-Powered-By and, like
+ * Express before it, trusts no proxy: `request.ip` is the peer's address, which the rate limit counts failed
+ * logins by. Call before any route is added, so the docs' routes get their own policy.
  */
-export function hardenEdge(app: NestExpressApplication, edge: EdgeConfig): void {
-  app.disable('x-powered-by');
-  const api = helmet({
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"] },
-    },
-    crossOriginResourcePolicy: { policy: 'same-origin' },
-    referrerPolicy: { policy: 'no-referrer' },
+export async function hardenEdge(app: NestFastifyApplication, edge: EdgeConfig): Promise<void> {
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onRoute', (route) => {
+    if (isDocs(route.url)) route.config = { ...route.config, helmet: DOCS_HELMET };
   });
-  const docs = helmet({ referrerPolicy: { policy: 'no-referrer' } });
-  app.use((req: Request, res: Response, next: NextFunction) => {
-    if (isDocs(req)) return docs(req, res, next);
-    res.setHeader('Cache-Control', 'no-store');
-    res.setHeader('Pragma', 'no-cache');
-    return api(req, res, next);
+  await app.register(helmet, API_HELMET);
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (!isDocs(request.url)) reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
+    done();
   });
   if (edge.corsAllowedOrigins.length > 0) {
     app.enableCors({

@@ -5,7 +5,8 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as 
 
 /**
  * Writes the policy table into the OpenAPI document: the bearer security scheme, and on each operation its
- * `security`, the roles allowed (`x-roles`, `x-access-scope`) and a line in its description. A route with no entry
+ * `security`, the roles allowed (`x-roles`, `x-access-scope`) and a line in its description (its 401, 403 and 429
+ * answers: common/openapi-document.ts). A route with no entry
  * in the table stops the app here, at start-up: no route is ever served without a policy.
  */
 export function applyAccessPolicy(document: OpenAPIObject): OpenAPIObject {
@@ -39,14 +40,6 @@ export function applyAccessPolicy(document: OpenAPIObject): OpenAPIObject {
       operation.description = operation.description ? `${operation.description}\n\n${line}` : line;
       operation.security = policy.scope === 'public' ? [] : [{ bearer: [] }];
       Object.assign(operation, { 'x-roles': [...policy.roles], 'x-access-scope': policy.scope });
-      if (policy.scope !== 'public') {
-        operation.responses = {
-          ...operation.responses,
-          401: { description: 'No valid bearer token (WWW-Authenticate: Bearer)' },
-          403: { description: 'The role, institution or care relationship does not allow it' },
-          429: { description: 'Rate limit of this actor reached (Retry-After)' },
-        };
-      }
     }
   }
   const stale = Object.keys(POLICY).filter((key) => !seen.has(key));

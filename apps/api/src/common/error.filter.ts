@@ -17,10 +17,12 @@ import {
 } from '@carepath/event-store';
 import { ProjectionUnavailableError } from '@carepath/projections';
 import { IdempotencyKeyReusedError, InvalidFieldError } from '@carepath/write-path';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
+import { STATUS_CODES } from 'node:http';
 import { withoutPaths } from '../health/health-report';
 import { ProjectionsService } from '../projections/projections.service';
 import { FieldException, IdempotencyKeyReusedException, RevisionConflictException } from './http-errors';
+import { notJson } from './json-body';
 
 /** Domain codes that mean "no such thing in this journey": 404 rather than 422. */
 const NOT_FOUND_CODES = new Set([
@@ -42,13 +44,17 @@ export class ErrorFilter implements ExceptionFilter {
   constructor(@Optional() private readonly projections?: ProjectionsService) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const res = host.switchToHttp().getResponse<Response>();
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
     const { status, body, headers } = this.toResponse(exception);
     if (status >= 500) {
       this.logger.error({ msg: 'request failed', status, error: describe(exception) });
     }
-    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
-    res.status(status).json(body);
+    // JSON even where the route had set another type (a CSV export that failed half way through its query).
+    reply
+      .headers(headers)
+      .header('Content-Type', 'application/json; charset=utf-8')
+      .status(status)
+      .send(body);
   }
 
   private toResponse(exception: unknown): { status: number; body: object; headers: Record<string, string> } {
@@ -116,7 +122,7 @@ export class ErrorFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const response = exception.getResponse();
-      const body = typeof response === 'string' ? { statusCode: status, message: response } : response;
+      const body = typeof response === 'string' ? fromSentence(status, response) : response;
       const headers: Record<string, string> = {};
       if (exception instanceof RevisionConflictException) {
         const current = (body as { currentRevision: number | null }).currentRevision;
@@ -124,8 +130,6 @@ export class ErrorFilter implements ExceptionFilter {
       }
       return { status, body, headers };
     }
-    const bodyParser = bodyParserError(exception);
-    if (bodyParser) return bodyParser;
     return {
       status: HttpStatus.INTERNAL_SERVER_ERROR,
       headers: {},
@@ -160,27 +164,13 @@ export class ErrorFilter implements ExceptionFilter {
   }
 }
 
-/** body-parser reports oversize and malformed bodies with a `type` and a `status`. */
-function bodyParserError(
-  exception: unknown,
-): { status: number; body: object; headers: Record<string, string> } | null {
-  if (typeof exception !== 'object' || exception === null) return null;
-  const { type, status } = exception as { type?: unknown; status?: unknown };
-  if (type === 'entity.too.large') {
-    return {
-      status: 413,
-      headers: {},
-      body: { statusCode: 413, error: 'Payload Too Large', message: 'Request body is too large' },
-    };
-  }
-  if (typeof type === 'string' && typeof status === 'number' && status >= 400 && status < 500) {
-    return {
-      status,
-      headers: {},
-      body: { statusCode: status, error: 'Bad Request', message: 'Malformed request body' },
-    };
-  }
-  return null;
+/**
+ * An exception with only a sentence: Fastify's own refusals (a Content-Type it cannot parse, a bad Content-Length),
+ * as Nest hands them on. In the shape of every other refusal; an unreadable media type answers as json-body.ts does.
+ */
+function fromSentence(status: number, message: string): object {
+  if (status === 415) return notJson().getResponse() as object;
+  return { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message };
 }
 
 function describe(exception: unknown): string {

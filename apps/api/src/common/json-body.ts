@@ -1,15 +1,8 @@
-import {
-  BadRequestException,
-  HttpException,
-  HttpStatus,
-  Inject,
-  Injectable,
-  type NestMiddleware,
-} from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
+import { BadRequestException, HttpException, HttpStatus } from '@nestjs/common';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
-import type { AppConfig } from '@carepath/runtime';
-import { APP_CONFIG } from '../config/app-config.token';
 
 /**
  * Bodies are checked before any object is built from them (docs/robustness.md, "Body limits"): the size on the
@@ -54,6 +47,8 @@ const unsupported = (message: string) =>
     HttpStatus.UNSUPPORTED_MEDIA_TYPE,
   );
 
+export const notJson = () => unsupported('Send the body as application/json');
+
 export const tooLarge = (limit: number) =>
   new HttpException(
     {
@@ -85,7 +80,7 @@ export function parseJsonBody(
   if (raw.length === 0) return undefined;
   const mediaType = (headers.contentType ?? '').split(';')[0]!.trim().toLowerCase();
   if (mediaType !== 'application/json' && !/^application\/[a-z0-9.+-]+\+json$/.test(mediaType)) {
-    throw unsupported('Send the body as application/json');
+    throw notJson();
   }
   const charset = /;\s*charset=("?)([^";]+)\1/i.exec(headers.contentType ?? '')?.[2]?.toLowerCase();
   if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
@@ -163,39 +158,38 @@ function checkShape(body: unknown, limits: BodyLimits): void {
   }
 }
 
-/** Reads and parses the body itself, so the limits above hold before anything else sees it. */
-@Injectable()
-export class JsonBodyMiddleware implements NestMiddleware {
-  private readonly limits: BodyLimits;
-
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    this.limits = { ...DEFAULT_BODY_LIMITS, bytes: byteSize(config.bodyLimit) };
-  }
-
-  /** Throws rather than calling next(error), so Nest's exception filter renders the answer. */
-  async use(req: Request, _res: Response, next: NextFunction): Promise<void> {
-    // The query string is the other object a DTO whitelist looks keys up in (class-validator finds `toString` on
-    // its metadata map): the same prototype names are refused there too.
-    checkQueryKeys(req.query);
-    if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') {
-      req.resume();
-      next();
-      return;
-    }
-    const raw = await readBody(req, this.limits.bytes);
-    req.body = parseJsonBody(
+/**
+ * The API's only body parser, in place of Fastify's own (which parses JSON with no depth, key or decoded-size
+ * limit): every media type reaches it, so an unknown one is a 415 in the same shape as the other refusals. Fastify
+ * calls it only for methods that carry a body (not GET or HEAD), and hands it the unread stream, so the size is
+ * counted here, on the wire and after decoding. Its exceptions reach the ErrorFilter through Nest's error handler.
+ */
+export function acceptJsonBodies(fastify: FastifyInstance, limits: BodyLimits): void {
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('*', async (request: FastifyRequest, payload: IncomingMessage) => {
+    const raw = await readBody(payload, request.headers, limits.bytes);
+    return parseJsonBody(
       raw,
-      { contentType: req.headers['content-type'], contentEncoding: req.headers['content-encoding'] },
-      this.limits,
+      { contentType: request.headers['content-type'], contentEncoding: request.headers['content-encoding'] },
+      limits,
     );
-    next();
-  }
+  });
+  // The query string is the other object a DTO whitelist looks keys up in (class-validator finds `toString` on
+  // its metadata map): the same prototype names are refused there too, before the body is read, as before.
+  fastify.addHook('preParsing', (request, _reply, payload, done) => {
+    try {
+      checkQueryKeys(request.query);
+      done(null, payload);
+    } catch (error) {
+      done(error as Error);
+    }
+  });
 }
 
-function readBody(req: Request, max: number): Promise<Buffer> {
+function readBody(payload: Readable, headers: IncomingHttpHeaders, max: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    if (Number(req.headers['content-length'] ?? 0) > max) {
-      req.resume();
+    if (Number(headers['content-length'] ?? 0) > max) {
+      payload.resume();
       reject(tooLarge(max));
       return;
     }
@@ -207,17 +201,17 @@ function readBody(req: Request, max: number): Promise<Buffer> {
       done = true;
       if (error) {
         // Drain the rest so the connection can answer; nothing more is kept.
-        req.removeAllListeners('data');
-        req.resume();
+        payload.removeAllListeners('data');
+        payload.resume();
         reject(error);
       } else resolve(body!);
     };
-    req.on('data', (chunk: Buffer) => {
+    payload.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > max) finish(tooLarge(max));
       else chunks.push(chunk);
     });
-    req.on('error', (error) => finish(bad(`body could not be read: ${error.message}`)));
-    req.on('end', () => finish(null, Buffer.concat(chunks)));
+    payload.on('error', (error) => finish(bad(`body could not be read: ${error.message}`)));
+    payload.on('end', () => finish(null, Buffer.concat(chunks)));
   });
 }

@@ -1,7 +1,7 @@
 import { BadRequestException, createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { Request } from 'express';
-import type { AuthenticatedRequest } from '../auth/access.guard';
+import type { FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
 import { ACCESS_REASONS, type AccessReason, ROLES, type Role } from '@carepath/runtime';
 
 /**
@@ -30,13 +30,22 @@ export type ActorRole = Role;
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const KEY = /^[\x21-\x7e]{1,255}$/;
 
-function header(req: Request, name: string): string | undefined {
+/**
+ * This request's id (Fastify's `genReqId`): the caller's X-Request-Id when it is a well-formed id, so a gateway's
+ * id follows the request into the logs and the events' causation ids; a new UUID otherwise.
+ */
+export function requestIdFor(raw: IncomingMessage): string {
+  const given = raw.headers['x-request-id'];
+  return typeof given === 'string' && ID.test(given) ? given : randomUUID();
+}
+
+function header(req: FastifyRequest, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
 
-export function parseRequestContext(req: Request): RequestContext {
-  const actor = (req as AuthenticatedRequest).actor;
+export function parseRequestContext(req: FastifyRequest): RequestContext {
+  const actor = req.actor;
   // The guard authenticates every route that is not public; a handler reading an actor on a public route is a bug.
   if (!actor) throw new Error('No verified actor on this request: its route must not be public');
   const problems: string[] = [];
@@ -57,15 +66,15 @@ export function parseRequestContext(req: Request): RequestContext {
     if (!m?.[1]) problems.push('header If-Match must be the expected revision, e.g. "3"');
     else ifMatch = BigInt(m[1]);
   }
+  const { consistency } = (req.query ?? {}) as { consistency?: unknown };
   const consistencyRaw =
-    header(req, 'x-consistency') ??
-    (typeof req.query?.consistency === 'string' ? req.query.consistency : undefined);
+    header(req, 'x-consistency') ?? (typeof consistency === 'string' ? consistency : undefined);
   if (consistencyRaw !== undefined && consistencyRaw !== 'written' && consistencyRaw !== 'projected') {
     problems.push('consistency must be written or projected');
   }
   if (problems.length > 0)
     throw new BadRequestException({ message: problems, error: 'Bad Request', statusCode: 400 });
-  const requestId = (req as Request & { requestId?: string }).requestId ?? randomUUID();
+  const requestId = req.id;
   return {
     actorId: actor.subject,
     actorRole: actor.role,
@@ -81,7 +90,7 @@ export function parseRequestContext(req: Request): RequestContext {
 
 /** Route parameter decorator: `@Ctx() ctx: RequestContext`; 400 naming each bad header. */
 export const Ctx = createParamDecorator((_: unknown, context: ExecutionContext) =>
-  parseRequestContext(context.switchToHttp().getRequest<Request>()),
+  parseRequestContext(context.switchToHttp().getRequest<FastifyRequest>()),
 );
 
 export interface AccessContext extends RequestContext {
@@ -93,7 +102,7 @@ export interface AccessContext extends RequestContext {
 /** Printable text without control characters, 3-200 characters: it is stored in the access log as given. */
 const JUSTIFICATION = /^[^\p{Cc}]{3,200}$/u;
 
-export function parseAccessContext(req: Request): AccessContext {
+export function parseAccessContext(req: FastifyRequest): AccessContext {
   const ctx = parseRequestContext(req);
   const reason = header(req, 'x-access-reason');
   const justification = header(req, 'x-access-justification');
@@ -117,11 +126,11 @@ export function parseAccessContext(req: Request): AccessContext {
 
 /** `@Access() ctx: AccessContext`: who reads a journey's record, for which institution, and why. */
 export const Access = createParamDecorator((_: unknown, context: ExecutionContext) =>
-  parseAccessContext(context.switchToHttp().getRequest<Request>()),
+  parseAccessContext(context.switchToHttp().getRequest<FastifyRequest>()),
 );
 
 /** A worklist read may say why (X-Access-Reason); it is recorded as given, or as null. */
-export function optionalAccessReason(req: Request): AccessReason | null {
+export function optionalAccessReason(req: FastifyRequest): AccessReason | null {
   const reason = header(req, 'x-access-reason');
   if (reason === undefined) return null;
   if (!(ACCESS_REASONS as readonly string[]).includes(reason) || reason === 'emergency') {

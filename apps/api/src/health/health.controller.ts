@@ -1,7 +1,7 @@
 import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { EventStore } from '@carepath/event-store';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import type { AppConfig } from '@carepath/runtime';
 import { APP_CONFIG } from '../config/app-config.token';
 import { ProjectionsService } from '../projections/projections.service';
@@ -32,8 +32,8 @@ export class HealthController {
   /** As `/health/ready`: what scripts and probes written before the split ask. */
   @Get()
   @ApiOperation({ summary: 'As /health/ready' })
-  health(@Res({ passthrough: true }) res: Response): Promise<HealthReport> {
-    return this.ready(res);
+  health(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthReport> {
+    return this.ready(reply);
   }
 
   @Get('live')
@@ -49,9 +49,9 @@ export class HealthController {
     summary:
       'The store accepts a write, the reference model runs, no projection failed, is damaged or lags past READY_MAX_PROJECTION_LAG; 503 with the reasons otherwise',
   })
-  async ready(@Res({ passthrough: true }) res: Response): Promise<HealthReport> {
+  async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthReport> {
     const report = await this.readiness.run();
-    res.status(report.status === 'ok' ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
+    reply.status(report.status === 'ok' ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
     return report;
   }
 }

@@ -1,5 +1,5 @@
 import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { catchError, type Observable, throwError } from 'rxjs';
 import { WorkUnavailableException } from './work-unavailable.exception';
 
@@ -10,8 +10,8 @@ export class RetryAfterInterceptor implements NestInterceptor {
     return next.handle().pipe(
       catchError((error: unknown) => {
         if (error instanceof WorkUnavailableException) {
-          const res = context.switchToHttp().getResponse<Response>();
-          if (!res.headersSent) res.setHeader('Retry-After', String(error.retryAfterSeconds));
+          const reply = context.switchToHttp().getResponse<FastifyReply>();
+          if (!reply.sent) reply.header('Retry-After', String(error.retryAfterSeconds));
         }
         return throwError(() => error);
       }),
