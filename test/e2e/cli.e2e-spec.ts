@@ -74,13 +74,18 @@ describe('carepath CLI', () => {
   let journeyId: string;
   let sequentialJourney: string;
   const out: string[] = [];
+  const err: string[] = [];
   const env = { ...process.env };
 
   const cli = async (...argv: string[]) => {
     out.length = 0;
+    err.length = 0;
     const log = jest.spyOn(console, 'log').mockImplementation((m: unknown) => void out.push(String(m)));
-    const error = jest.spyOn(console, 'error').mockImplementation(() => undefined);
-    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const error = jest.spyOn(console, 'error').mockImplementation((m: unknown) => void err.push(String(m)));
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: unknown) => {
+      err.push(String(chunk));
+      return true;
+    });
     const stdout = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => {
       out.push(String(chunk));
       return true;
@@ -297,8 +302,39 @@ describe('carepath CLI', () => {
     expect(await cli('verify', '--projections')).toBe(0);
   });
 
-  it('answers a wrong command with usage and status 2', async () => {
+  it('answers --help and -h with the usage on stdout and status 0, for the CLI and for each command', async () => {
+    for (const help of ['--help', '-h', 'help']) {
+      expect(await cli(help)).toBe(0);
+      expect(out.join('')).toMatch(/^Usage: carepath <command>/);
+      for (const command of ['verify', 'checkpoint', 'replay', 'export', 'rebuild', 'token']) {
+        expect(out.join('')).toContain(`\n  ${command} `);
+      }
+      expect(err).toEqual([]);
+    }
+    expect(await cli('export', '--help')).toBe(0);
+    expect(out.join('')).toMatch(/^Usage: carepath export <journeyId> --actor <id> --reason <reason>/);
+    // Help wins over what else is on the line: nothing is read or recorded.
+    expect(await cli('token', '--role', 'nobody', '-h')).toBe(0);
+    expect(out.join('')).toMatch(/^Usage: carepath token /);
+  });
+
+  it('answers a wrong command, a missing one or a bad option with what is wrong and the usage on stderr, status 2', async () => {
     expect(await cli('frobnicate')).toBe(2);
+    expect(err.join('')).toMatch(/^Unknown command frobnicate\.\n\nUsage: carepath <command>/);
+    expect(out).toEqual([]);
     expect(await cli()).toBe(2);
+    expect(err.join('')).toContain('Usage: carepath <command>');
+    expect(out).toEqual([]);
+
+    expect(await cli('verify', '--frobnicate')).toBe(2);
+    expect(err.join('')).toContain("Unknown option '--frobnicate'");
+    expect(err.join('')).toContain('Usage: carepath verify ');
+    expect(out).toEqual([]);
+    // An option that takes a value, given none.
+    expect(await cli('replay', '--to')).toBe(2);
+    expect(err.join('')).toContain('Usage: carepath replay ');
+    expect(await cli('token', '--actor', 'dr-1', '--role', 'nobody', '--institution', 'chc-1')).toBe(2);
+    expect(err.join('')).toMatch(/--role must be one of: .*doctor/);
+    expect(out).toEqual([]);
   });
 });

@@ -46,107 +46,82 @@ import {
   appendAccessRecord,
   CODE_ID,
   devKeyFileFor,
+  HelpRequested,
   isRole,
   loadConfig,
   loadOrCreateDevKey,
   openEventStore,
+  parseCommandLine,
   parseTtl,
+  progressBar,
   ROLES,
+  runCommandLine,
   signDevToken,
+  UsageError,
 } from '@carepath/runtime';
 
-const USAGE = `carepath <command> — tools for auditors and operators (same environment as the API)
-
-  verify [--checkpoint <file> --public-key <pem>]   walk the hash chain; with a checkpoint, also check it
-  verify --projections                              rebuild every projection in scratch files and compare with the live ones
-  checkpoint --key <ed25519-private.pem> [--out <file>]   sign the head hash (store it outside the database)
-  replay --to <time|position> --report <ward-occupancy|referrals|local-treatment> --period <2026-03> [--region <code>]
-                                                    a figure as it would have been reported then
-  export <journeyId> --format json|fhir --actor <id> --reason <reason> [--institution <id>]
-                                                    a journey's history and state, or a FHIR R4 Bundle; recorded in
-                                                    the access log first (reasons as X-Access-Reason)
-  rebuild <projection|all>                          build fresh generations and swap them in
-  token --actor <id> --role <role> --institution <id> [--ttl 8h]
-                                                    a bearer token of the development issuer (no AUTH_ISSUER):
-                                                    for this machine only; stdout is the token alone
-
-Exit status: 0 done and clean, 1 a check failed (broken chain, bad signature, different projection), 2 usage or
-configuration error.`;
-
-type Args = { positional: string[]; flags: Map<string, string | true> };
-
-function parse(argv: readonly string[]): Args {
-  const positional: string[] = [];
-  const flags = new Map<string, string | true>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (!a.startsWith('--')) positional.push(a);
-    else if (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--')) flags.set(a.slice(2), argv[++i]!);
-    else flags.set(a.slice(2), true);
-  }
-  return { positional, flags };
+/** Each command: its synopsis, what it does (both for the usage), and how it runs. */
+interface Command {
+  readonly synopsis: string;
+  readonly summary: string;
+  run(argv: readonly string[], env: Env): Promise<number> | number;
 }
 
-class UsageError extends Error {}
-
-const flag = (args: Args, name: string): string => {
-  const value = args.flags.get(name);
-  if (typeof value !== 'string') throw new UsageError(`--${name} <value> is required`);
-  return value;
-};
-
-/** A progress bar on stderr, so stdout stays clean for JSON. */
-function progress(label: string): { update(done: number, total: number): void; end(): void } {
-  const tty = process.stderr.isTTY;
-  let last = 0;
-  return {
-    update(done, total) {
-      const now = Date.now();
-      if (now - last < 200 && done < total) return;
-      last = now;
-      const ratio = total > 0 ? Math.min(1, done / total) : 1;
-      const bar = '#'.repeat(Math.round(ratio * 30)).padEnd(30, '.');
-      process.stderr.write(
-        `${tty ? '\r' : ''}${label.padEnd(18)} [${bar}] ${(ratio * 100).toFixed(1)}%${tty ? '' : '\n'}`,
-      );
-    },
-    end() {
-      if (tty) process.stderr.write('\n');
-    },
-  };
+/** What a command may use: the configuration, and the event store, opened on first use and closed after the run. */
+interface Env {
+  config(): AppConfig;
+  store(): EventStore;
 }
+
+const usageOf = (name: string, command: Command) =>
+  `Usage: carepath ${name} ${command.synopsis}\n\n${command.summary}`;
+
+/** Parses a command's arguments; errors and help carry the command's own usage. */
+const parse = <const T extends Parameters<typeof parseCommandLine>[1]>(
+  name: keyof typeof COMMANDS,
+  argv: readonly string[],
+  config: T,
+) => parseCommandLine(argv, config, usageOf(name, COMMANDS[name]));
 
 /** The event file, read-only; refused while it predates the hash chain (opening it once with CarePath migrates it). */
 function openLog(config: AppConfig): Database.Database {
   if (config.eventStore !== 'sqlite') {
-    throw new UsageError('The hash chain is kept by the embedded store (EVENT_STORE=sqlite)');
+    throw new Error('The hash chain is kept by the embedded store (EVENT_STORE=sqlite)');
   }
   const db = new Database(config.databaseFile, { readonly: true, fileMustExist: true });
   const version = Number(db.pragma('user_version', { simple: true }));
   if (version < 2) {
     db.close();
-    throw new UsageError(
+    throw new Error(
       `${config.databaseFile} predates the hash chain (schema ${version}); start CarePath on it once to migrate it`,
     );
   }
   return db;
 }
 
-async function verify(args: Args, config: AppConfig, store: EventStore): Promise<number> {
-  if (args.flags.has('projections')) return verifyProjections(config, store);
-  const db = openLog(config);
+async function verify(argv: readonly string[], env: Env): Promise<number> {
+  const { values } = parse('verify', argv, {
+    options: {
+      checkpoint: { type: 'string' },
+      'public-key': { type: 'string' },
+      projections: { type: 'boolean' },
+    },
+  });
+  if (values.projections) return verifyProjections(env.config(), env.store());
+  const publicKey = values['public-key'];
+  if ((values.checkpoint === undefined) !== (publicKey === undefined)) {
+    throw usageError('verify', '--checkpoint and --public-key go together');
+  }
+  const db = openLog(env.config());
   const total = Number(db.prepare('SELECT count(*) FROM events').pluck().get());
-  const bar = progress('hash chain');
-  const result = verifyRows(db, (checked) => bar.update(checked, total));
+  const bar = progressBar('hash chain');
+  const result = verifyRows(db, (checked) => bar(checked, total));
   bar.end();
   let ok = result.ok;
   const report: Record<string, unknown> = { chain: result };
-  if (args.flags.has('checkpoint')) {
-    const checkpoint = JSON.parse(readFileSync(flag(args, 'checkpoint'), 'utf8')) as SignedCheckpoint;
-    const signatureValid = checkpointSignatureValid(
-      checkpoint,
-      readFileSync(flag(args, 'public-key'), 'utf8'),
-    );
+  if (values.checkpoint !== undefined && publicKey !== undefined) {
+    const checkpoint = JSON.parse(readFileSync(values.checkpoint, 'utf8')) as SignedCheckpoint;
+    const signatureValid = checkpointSignatureValid(checkpoint, readFileSync(publicKey, 'utf8'));
     const hashNow = db
       .prepare('SELECT global_hash FROM events WHERE position = ?')
       .pluck()
@@ -160,15 +135,19 @@ async function verify(args: Args, config: AppConfig, store: EventStore): Promise
   return ok ? 0 : 1;
 }
 
-function checkpoint(args: Args, config: AppConfig): number {
-  const db = openLog(config);
+function checkpoint(argv: readonly string[], env: Env): number {
+  const { values } = parse('checkpoint', argv, {
+    options: { key: { type: 'string' }, out: { type: 'string' } },
+  });
+  if (values.key === undefined) throw usageError('checkpoint', '--key <ed25519-private.pem> is required');
+  const db = openLog(env.config());
   const result = verifyRows(db);
   db.close();
   if (!result.ok) {
     console.error(`The log does not verify, nothing signed: ${JSON.stringify(result)}`);
     return 1;
   }
-  const privateKey = readFileSync(flag(args, 'key'), 'utf8');
+  const privateKey = readFileSync(values.key, 'utf8');
   const keyId = createPublicKey(privateKey)
     .export({ type: 'spki', format: 'der' })
     .subarray(-8)
@@ -184,7 +163,7 @@ function checkpoint(args: Args, config: AppConfig): number {
     privateKey,
   );
   const text = `${JSON.stringify(signed, null, 2)}\n`;
-  if (typeof args.flags.get('out') === 'string') writeFileSync(flag(args, 'out'), text);
+  if (values.out !== undefined) writeFileSync(values.out, text);
   process.stdout.write(text);
   return 0;
 }
@@ -205,15 +184,15 @@ async function scratch<T>(
   const runners = definitions.map(
     (definition) => new ProjectionRunner(bounded, definition, files, BATCH_RUNNER_OPTIONS),
   );
-  const bar = progress(definitions.map((d) => d.name).join(' + '));
+  const bar = progressBar(definitions.map((d) => d.name).join(' + '));
   const timer = setInterval(
-    () => bar.update(Math.min(...runners.map((r) => Number(r.status().position))), Number(bound)),
+    () => bar(Math.min(...runners.map((r) => Number(r.status().position))), bound),
     200,
   );
   try {
     for (const runner of runners) await runner.start();
     await Promise.all(runners.map((runner) => runner.waitFor(bound)));
-    bar.update(1, 1);
+    bar(bound, bound);
     return runners.map((runner, i) => use(runner.reader(), definitions[i]!));
   } finally {
     clearInterval(timer);
@@ -235,16 +214,33 @@ async function scratchOne<T>(
   return result!;
 }
 
-async function replay(args: Args, config: AppConfig, store: EventStore): Promise<number> {
-  const to = flag(args, 'to');
+const REPORTS = ['ward-occupancy', 'referrals', 'local-treatment'] as const;
+
+async function replay(argv: readonly string[], env: Env): Promise<number> {
+  const { values } = parse('replay', argv, {
+    options: {
+      to: { type: 'string' },
+      report: { type: 'string' },
+      period: { type: 'string' },
+      region: { type: 'string' },
+    },
+  });
+  const { to, report, period: periodText, region } = values;
+  if (to === undefined || report === undefined || periodText === undefined) {
+    throw usageError('replay', '--to, --report and --period are required');
+  }
+  if (!(REPORTS as readonly string[]).includes(report)) {
+    throw usageError('replay', `--report must be one of: ${REPORTS.join(', ')}`);
+  }
+  const config = env.config();
+  const store = env.store();
   const bound = /^\d+$/.test(to)
     ? BigInt(to)
     : Number.isNaN(Date.parse(to))
       ? null
       : await positionAsOf(store, to);
-  if (bound === null) throw new UsageError('--to must be a position or an ISO-8601 time');
-  const period = parsePeriod({ period: flag(args, 'period') });
-  const report = flag(args, 'report');
+  if (bound === null) throw usageError('replay', '--to must be a position or an ISO-8601 time');
+  const period = parsePeriod({ period: periodText });
   const tz = config.censusTimeZone;
   const byName = (name: string) => ALL_PROJECTIONS.find((p) => p.name === name)!;
   let rows: unknown;
@@ -256,12 +252,11 @@ async function replay(args: Args, config: AppConfig, store: EventStore): Promise
     rows = await scratchOne(store, byName('referral-volume'), bound, (db) =>
       queryReferralVolume(db, period, {}, ['direction'], { timeZone: tz, unit: period.unit ?? 'month' }),
     );
-  } else if (report === 'local-treatment') {
-    const region = args.flags.get('region');
+  } else {
     rows = await scratchOne(store, byName('local-treatment'), bound, (db) =>
-      queryLocalTreatmentByRegion(db, period, typeof region === 'string' ? region : undefined, tz),
+      queryLocalTreatmentByRegion(db, period, region, tz),
     );
-  } else throw new UsageError('--report must be ward-occupancy, referrals or local-treatment');
+  }
   console.log(JSON.stringify({ replayedTo: bound.toString(), report, period, rows }, null, 2));
   return 0;
 }
@@ -315,17 +310,27 @@ async function verifyProjections(config: AppConfig, store: EventStore): Promise<
   return ordered.every((r) => r.status === 'identical' || r.status === 'not built') ? 0 : 1;
 }
 
-async function exportJourney(args: Args, store: EventStore): Promise<number> {
-  const journeyId = args.positional[1];
-  if (!journeyId) throw new UsageError('export <journeyId> --format json|fhir');
-  const format = args.flags.get('format') ?? 'json';
-  if (format !== 'json' && format !== 'fhir') throw new UsageError('--format json or --format fhir');
-  const actorId = flag(args, 'actor');
-  const reason = flag(args, 'reason');
-  if (!(ACCESS_REASONS as readonly string[]).includes(reason)) {
-    throw new UsageError(`--reason must be one of: ${ACCESS_REASONS.join(', ')}`);
+async function exportJourney(argv: readonly string[], env: Env): Promise<number> {
+  const { values, positionals } = parse('export', argv, {
+    options: {
+      format: { type: 'string', default: 'json' },
+      actor: { type: 'string' },
+      reason: { type: 'string' },
+      institution: { type: 'string' },
+    },
+    allowPositionals: true,
+  });
+  const [journeyId, ...extra] = positionals;
+  if (journeyId === undefined || extra.length > 0) throw usageError('export', 'one <journeyId> is required');
+  const { format, actor: actorId, reason, institution } = values;
+  if (format !== 'json' && format !== 'fhir') throw usageError('export', '--format json or --format fhir');
+  if (actorId === undefined || reason === undefined) {
+    throw usageError('export', '--actor and --reason are required');
   }
-  const institution = args.flags.get('institution');
+  if (!(ACCESS_REASONS as readonly string[]).includes(reason)) {
+    throw usageError('export', `--reason must be one of: ${ACCESS_REASONS.join(', ')}`);
+  }
+  const store = env.store();
   const events = await store.readStream(journeyStreamId(journeyId));
   if (events.length === 0) {
     console.error(`No journey ${journeyId}`);
@@ -341,7 +346,7 @@ async function exportJourney(args: Args, store: EventStore): Promise<number> {
       actorId,
       issuer: `local-cli:${userInfo().username}@${hostname()}`,
       actorRole: 'operator',
-      institutionId: typeof institution === 'string' ? institution : 'none',
+      institutionId: institution ?? 'none',
       correlationId: randomUUID(),
       requestId: randomUUID(),
     },
@@ -367,7 +372,7 @@ async function exportJourney(args: Args, store: EventStore): Promise<number> {
     initialJourneyState(),
   );
   if (format === 'fhir') {
-    if (state.status === 'not-opened') throw new UsageError(`Journey ${journeyId} was never opened`);
+    if (state.status === 'not-opened') throw new Error(`Journey ${journeyId} was never opened`);
     const bundle = journeyBundle(state, await institutionsOf(store, state), new Date().toISOString());
     console.log(JSON.stringify(bundle, null, 2));
     return 0;
@@ -423,22 +428,21 @@ async function institutionsOf(
   return out;
 }
 
-async function rebuild(args: Args, config: AppConfig, store: EventStore): Promise<number> {
-  const target = args.positional[1];
+async function rebuild(argv: readonly string[], env: Env): Promise<number> {
+  const { positionals } = parse('rebuild', argv, { allowPositionals: true });
+  const [target, ...extra] = positionals;
   const selected = target === 'all' ? ALL_PROJECTIONS : ALL_PROJECTIONS.filter((p) => p.name === target);
-  if (selected.length === 0)
-    throw new UsageError(`rebuild <${ALL_PROJECTIONS.map((p) => p.name).join('|')}|all>`);
+  if (selected.length === 0 || extra.length > 0) throw usageError('rebuild', 'one projection name, or all');
   // Rebuilt side by side: one read of the log for all of them, not one per projection.
-  const bar = progress(selected.map((d) => d.name).join(' + '));
-  const files = new ReadModelFiles(config.readModelDir);
+  const bar = progressBar(selected.map((d) => d.name).join(' + '));
+  const files = new ReadModelFiles(env.config().readModelDir);
   try {
-    const statuses = await rebuildTogether(store, files, selected, {
+    const statuses = await rebuildTogether(env.store(), files, selected, {
       onProgress: (all) => {
         const { position, head } = rebuildProgress(all);
-        bar.update(Number(position), Number(head));
+        bar(position, head);
       },
     });
-    bar.update(1, 1);
     bar.end();
     for (const s of statuses) console.log(`${s.name}: generation ${s.generation} at position ${s.position}`);
   } catch (error) {
@@ -454,27 +458,36 @@ async function rebuild(args: Args, config: AppConfig, store: EventStore): Promis
  * A token of the development issuer (issue 17), signed with the key beside the database file (created if this
  * runs before the API's first start). Refused when AUTH_ISSUER is set: tokens then come from the identity provider.
  */
-function token(args: Args, config: AppConfig): number {
+function token(argv: readonly string[], env: Env): number {
+  const { values } = parse('token', argv, {
+    options: {
+      actor: { type: 'string' },
+      role: { type: 'string' },
+      institution: { type: 'string' },
+      ttl: { type: 'string', default: '8h' },
+    },
+  });
+  const { actor, role, institution } = values;
+  if (actor === undefined || !/^[\x21-\x7e]{1,255}$/.test(actor)) {
+    throw usageError('token', '--actor must be 1-255 visible ASCII characters');
+  }
+  if (!isRole(role)) throw usageError('token', `--role must be one of: ${ROLES.join(', ')}`);
+  if (institution === undefined && role !== 'system') {
+    throw usageError('token', '--institution <id> is required (all roles but system)');
+  }
+  if (institution !== undefined && !CODE_ID.test(institution)) {
+    throw usageError('token', '--institution must be an institution id');
+  }
+  const ttlSeconds = parseTtl(values.ttl);
+  if (ttlSeconds === null) {
+    throw usageError('token', '--ttl must be a duration such as 8h, 30m or 2d (at most 30d)');
+  }
+  const config = env.config();
   if (config.auth.mode !== 'development') {
-    throw new UsageError(
+    throw new Error(
       'AUTH_ISSUER is set: the API trusts your identity provider, so ask it for a token (this command signs development tokens only)',
     );
   }
-  const actor = flag(args, 'actor');
-  const role = flag(args, 'role');
-  const ttlText = typeof args.flags.get('ttl') === 'string' ? (args.flags.get('ttl') as string) : '8h';
-  if (!/^[\x21-\x7e]{1,255}$/.test(actor))
-    throw new UsageError('--actor must be 1-255 visible ASCII characters');
-  if (!isRole(role)) throw new UsageError(`--role must be one of: ${ROLES.join(', ')}`);
-  const institution = args.flags.get('institution');
-  if (institution === undefined && role !== 'system')
-    throw new UsageError('--institution <value> is required');
-  if (institution !== undefined && (typeof institution !== 'string' || !CODE_ID.test(institution))) {
-    throw new UsageError('--institution must be an institution id');
-  }
-  const ttlSeconds = parseTtl(ttlText);
-  if (ttlSeconds === null)
-    throw new UsageError('--ttl must be a duration such as 8h, 30m or 2d (at most 30d)');
   const key = loadOrCreateDevKey(config.auth.keyFile ?? devKeyFileFor(config.databaseFile));
   console.log(
     signDevToken(key, {
@@ -489,49 +502,79 @@ function token(args: Args, config: AppConfig): number {
   return 0;
 }
 
+const COMMANDS = {
+  verify: {
+    synopsis: '[--checkpoint <file> --public-key <pem>] | --projections',
+    summary:
+      'Walks the hash chain; with a checkpoint, also checks it. --projections: rebuilds every projection in scratch\nfiles and compares it with the live one.',
+    run: verify,
+  },
+  checkpoint: {
+    synopsis: '--key <ed25519-private.pem> [--out <file>]',
+    summary: 'Signs the head hash (keep the checkpoint outside the database).',
+    run: checkpoint,
+  },
+  replay: {
+    synopsis: `--to <time|position> --report <${REPORTS.join('|')}> --period <2026-03> [--region <code>]`,
+    summary: 'A figure as it would have been reported then.',
+    run: replay,
+  },
+  export: {
+    synopsis: '<journeyId> --actor <id> --reason <reason> [--format json|fhir] [--institution <id>]',
+    summary: `A journey's history and state, or a FHIR R4 Bundle; recorded in the access log first.\nReasons (as X-Access-Reason): ${ACCESS_REASONS.join(', ')}.`,
+    run: exportJourney,
+  },
+  rebuild: {
+    synopsis: `<${ALL_PROJECTIONS.map((p) => p.name).join('|')}|all>`,
+    summary: 'Builds fresh generations and swaps them in.',
+    run: rebuild,
+  },
+  token: {
+    synopsis: '--actor <id> --role <role> [--institution <id>] [--ttl 8h]',
+    summary: `A bearer token of the development issuer (no AUTH_ISSUER), for this machine only; stdout is the token\nalone. Roles: ${ROLES.join(', ')}.`,
+    run: token,
+  },
+} satisfies Record<string, Command>;
+
+const USAGE = `Usage: carepath <command> [options]: tools for auditors and operators (same environment as the API)
+
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name} ${c.synopsis}`)
+  .join('\n')}
+
+carepath <command> --help describes a command. Exit status: 0 done and clean, 1 a check failed (broken chain, bad
+signature, different projection), 2 usage or configuration error.`;
+
+const usageError = (name: keyof typeof COMMANDS, message: string) =>
+  new UsageError(message, usageOf(name, COMMANDS[name]));
+
+const isCommand = (name: string): name is keyof typeof COMMANDS => Object.hasOwn(COMMANDS, name);
+
 export async function run(argv: readonly string[]): Promise<number> {
-  const args = parse(argv);
-  const command = args.positional[0];
-  if (!command || command === 'help' || args.flags.has('help')) {
-    console.log(USAGE);
-    return command ? 0 : 2;
-  }
   let store: EventStore | null = null;
+  let config: AppConfig | null = null;
+  const env: Env = {
+    config: () => (config ??= loadConfig()),
+    store: () =>
+      (store ??= openEventStore(
+        env.config(),
+        { log: () => undefined, warn: (m) => console.error(m), error: (m) => console.error(m) },
+        { followOtherWriters: true },
+      )),
+  };
   try {
-    const config = loadConfig();
-    const quiet = {
-      log: () => undefined,
-      warn: (m: object) => console.error(m),
-      error: (m: object) => console.error(m),
-    };
-    const needsStore = command !== 'checkpoint' && command !== 'token';
-    if (needsStore && !(command === 'verify' && !args.flags.has('projections')))
-      store = openEventStore(config, quiet, { followOtherWriters: true });
-    switch (command) {
-      case 'verify':
-        return await verify(args, config, store!);
-      case 'checkpoint':
-        return checkpoint(args, config);
-      case 'replay':
-        return await replay(args, config, store!);
-      case 'export':
-        return await exportJourney(args, store!);
-      case 'rebuild':
-        return await rebuild(args, config, store!);
-      case 'token':
-        return token(args, config);
-      default:
-        throw new UsageError(`Unknown command ${command}`);
-    }
+    return await runCommandLine(USAGE, () => {
+      const [name, ...rest] = argv;
+      if (name === undefined) throw new UsageError('A command is required.');
+      if (name === 'help' || name === '--help' || name === '-h') throw new HelpRequested();
+      if (!isCommand(name)) throw new UsageError(`Unknown command ${name}.`);
+      return COMMANDS[name].run(rest, env);
+    });
   } catch (error) {
-    console.error(
-      error instanceof UsageError
-        ? `${error.message}\n\n${USAGE}`
-        : `carepath: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    console.error(`carepath: ${error instanceof Error ? error.message : String(error)}`);
     return 2;
   } finally {
-    await store?.close();
+    await (store as EventStore | null)?.close();
   }
 }
 
