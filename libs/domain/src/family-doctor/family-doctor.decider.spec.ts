@@ -4,10 +4,8 @@ import { deciderSpec, type GivenEvent, specMetadata } from '../testing/decider-s
 import type { FamilyDoctorContractCommand } from './family-doctor.commands';
 import {
   contractStandingOn,
-  decideFamilyDoctorContract,
   DEFAULT_CONTRACT_POLICY,
-  evolveFamilyDoctorContract,
-  initialFamilyDoctorContractState,
+  familyDoctorContractDecider,
   signedContractOn,
 } from './family-doctor.decider';
 import { type FamilyDoctorContractEvent, familyDoctorContractStreamId } from './family-doctor.events';
@@ -17,11 +15,7 @@ import type { KeyGroup } from './key-group';
  * Given/when/then for family-doctor contracts (issue 19; rules in docs/family-doctors.md, "Contracts"). The acting
  * institution is metadata.institutionId; a command's date is the calendar date of metadata.occurredAt.
  */
-const spec = deciderSpec({
-  decide: decideFamilyDoctorContract,
-  evolve: evolveFamilyDoctorContract,
-  initialState: initialFamilyDoctorContractState,
-});
+const spec = deciderSpec(familyDoctorContractDecider);
 
 const CHC: InstitutionSnapshot = {
   institutionId: 'CHC-MH-01',

@@ -1,5 +1,6 @@
 import type { InstitutionSnapshot } from '../journey/journey.events';
 import { careTimeMs } from '../shared/care-time';
+import type { Decider } from '../shared/decider';
 import { DomainError } from '../shared/domain-error';
 import type { RecordedDomainEvent } from '../shared/event';
 import { requireActingInstitution } from './acting-institution';
@@ -9,7 +10,11 @@ import type {
   FamilyDoctorContractCommand,
   SignFamilyDoctorContract,
 } from './family-doctor.commands';
-import type { ContractEndReason, FamilyDoctorContractEvent } from './family-doctor.events';
+import {
+  type ContractEndReason,
+  FAMILY_DOCTOR_CONTRACT_EVENT_TYPES,
+  type FamilyDoctorContractEvent,
+} from './family-doctor.events';
 import { type KeyGroup, keyGroupInconsistency } from './key-group';
 
 /*
@@ -400,3 +405,15 @@ function applyChange(contract: ContractRecord, event: FamilyDoctorContractEvent)
       return { ...contract, endedOn: event.data.endedOn, endReason: event.data.reason };
   }
 }
+
+/** A resident's contract stream, as the write path and every reader fold it. */
+export const familyDoctorContractDecider: Decider<
+  FamilyDoctorContractCommand,
+  FamilyDoctorContractEvent,
+  FamilyDoctorContractState
+> = {
+  initialState: initialFamilyDoctorContractState,
+  decide: decideFamilyDoctorContract,
+  evolve: evolveFamilyDoctorContract,
+  eventTypes: FAMILY_DOCTOR_CONTRACT_EVENT_TYPES,
+};

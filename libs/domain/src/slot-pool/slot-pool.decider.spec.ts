@@ -7,8 +7,8 @@ import {
   decideSlotBlock,
   DEFAULT_SLOT_RELEASE_POLICY,
   evolveSlotBlock,
-  initialSlotBlockState,
   slotAvailabilityAt,
+  slotBlockDecider,
   type SlotBlockState,
 } from './slot-pool.decider';
 import { type SlotBlockEvent, type SlotBooked, slotBlockStreamId } from './slot-pool.events';
@@ -19,11 +19,7 @@ import { type SlotBlockEvent, type SlotBooked, slotBlockStreamId } from './slot-
  * default policy its release opens on 5 March at 00:00, holds half for priority until 8 March 08:30 and can be
  * cancelled until 9 March 08:30.
  */
-const spec = deciderSpec({
-  decide: decideSlotBlock,
-  evolve: evolveSlotBlock,
-  initialState: initialSlotBlockState,
-});
+const spec = deciderSpec(slotBlockDecider);
 
 const HOSP: InstitutionSnapshot = {
   institutionId: 'HOSP-MH-01',

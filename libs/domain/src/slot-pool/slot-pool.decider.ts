@@ -4,6 +4,7 @@ import { isKeyGroup } from '../family-doctor/key-group';
 import type { InstitutionSnapshot } from '../journey/journey.events';
 import { formatInOffset } from '../journey/referral-deadline';
 import { careTimeMs } from '../shared/care-time';
+import type { Decider } from '../shared/decider';
 import { DomainError } from '../shared/domain-error';
 import type { RecordedDomainEvent } from '../shared/event';
 import { emptyIdRecord, entryOf, type IdRecord, withEntry } from '../shared/id-record';
@@ -16,6 +17,7 @@ import type {
 } from './slot-pool.commands';
 import {
   CLINICIAN_GRADES,
+  SLOT_BLOCK_EVENT_TYPES,
   type ClinicianGrade,
   type SlotBlockEvent,
   type SlotBooked,
@@ -479,3 +481,11 @@ function withStatus(
   if (!booking) return state;
   return { ...state, bookings: withEntry(state.bookings, bookingId, { ...booking, status, updatedAt: at }) };
 }
+
+/** A slot block's stream, as the write path and every reader fold it. */
+export const slotBlockDecider: Decider<SlotBlockCommand, SlotBlockEvent, SlotBlockState> = {
+  initialState: initialSlotBlockState,
+  decide: decideSlotBlock,
+  evolve: evolveSlotBlock,
+  eventTypes: SLOT_BLOCK_EVENT_TYPES,
+};

@@ -8,6 +8,7 @@ import {
   decideSlotBlock,
   evolveSlotBlock,
   initialSlotBlockState,
+  slotBlockDecider,
   type SlotBlockState,
 } from './slot-pool.decider';
 
@@ -176,6 +177,9 @@ describe('slot block under any sequence of commands', () => {
             const command = make(i);
             try {
               const events = decideSlotBlock(command, state);
+              // The write path refuses to fold a type its decider does not list.
+              const unlisted = events.find((e) => !slotBlockDecider.eventTypes.includes(e.type));
+              if (unlisted) throw new Error(`${unlisted.type} is not in the decider's event types`);
               state = fold(state, events, command.metadata);
               if (command.type === 'BookSlot') accepted++;
             } catch (error) {
