@@ -11,9 +11,9 @@ import {
   INSTITUTION_EVENT_TYPES,
   type InstitutionEvent,
   type InstitutionState,
-  type JourneyEvent,
 } from '@carepath/domain';
 import type { EventStore, StoredEvent, Subscription } from '@carepath/event-store';
+import { occupiedNow, type Placement, placeEvent, refoldPlacements } from '@carepath/projections';
 import { toDomainEvent } from '@carepath/write-path';
 import { EVENT_STORE } from '../store/tokens';
 import { JourneyReader } from '../journeys/journey.reader';
@@ -21,25 +21,22 @@ import { JourneyReader } from '../journeys/journey.reader';
 /** The streams this model follows; it waits for their head, not the whole log's (access records are elsewhere). */
 const FOLLOWED = ['institution-', 'journey-'];
 
-interface CensusEntry {
-  readonly journeyId: string;
-  readonly institutionId: string;
-  readonly wardId: string;
-  /** False while on leave: the patient is elsewhere (docs/domain.md, "Sequential ward (held beds)"). */
-  readonly present: boolean;
-}
-
 /**
  * In-process reference data and live ward census, built only from stored events by a catch-up subscription
  * (so it survives restarts by rebuilding). The write path uses it for the institution list and for the
  * extra-bed (加床) flag on admissions. It is rebuilt from zero at start-up: fine for reference data and
  * current inpatients; the persisted ward-occupancy projection is the place for history and analytics.
+ *
+ * Who is in a bed is the stay fold's (placeEvent, currentStays in @carepath/projections), the same the worklist
+ * and the ward-occupancy census use: events are taken in one step at a time in log order, and a journey whose log
+ * order is not its care order here (a late entry, a correction, a void) is placed again from its folded state.
  */
 @Injectable()
 export class LiveReferenceModel implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('reference-model');
   private readonly institutions = new Map<string, Extract<InstitutionState, { status: 'registered' }>>();
-  private readonly census = new Map<string, CensusEntry>();
+  /** Each stay not yet ended, by admission id: where its patient is. */
+  private readonly census = new Map<string, Placement>();
   private position = 0n;
   private waiters: { position: bigint; resolve: () => void }[] = [];
   private subscription: Subscription | null = null;
@@ -92,13 +89,13 @@ export class LiveReferenceModel implements OnApplicationBootstrap, OnApplication
     return [...this.institutions.values()].sort((a, b) => a.institutionId.localeCompare(b.institutionId));
   }
 
-  /** Patients physically in the ward now. */
+  /** Patients in the ward's beds now, by the census's rule for where they are (`physical`: in a bed there). */
   occupiedBeds(institutionId: string, wardId: string): number {
-    let n = 0;
-    for (const entry of this.census.values()) {
-      if (entry.present && entry.wardId === wardId && entry.institutionId === institutionId) n++;
+    const inWard: Placement[] = [];
+    for (const placement of this.census.values()) {
+      if (placement.wardId === wardId && placement.institutionId === institutionId) inWard.push(placement);
     }
-    return n;
+    return occupiedNow(inWard, 'physical');
   }
 
   private async apply(events: readonly StoredEvent[], lastPosition: bigint): Promise<void> {
@@ -118,52 +115,11 @@ export class LiveReferenceModel implements OnApplicationBootstrap, OnApplication
 
   private async applyJourney(stored: StoredEvent): Promise<void> {
     const journeyId = stored.streamId.slice('journey-'.length);
-    const event = stored as unknown as JourneyEvent;
-    switch (event.type) {
-      case 'PatientAdmitted':
-        this.census.set(event.data.admissionId, {
-          journeyId,
-          institutionId: event.data.institution.institutionId,
-          wardId: event.data.wardId,
-          present: true,
-        });
-        return;
-      case 'PatientMovedWard':
-        return this.update(event.data.admissionId, { wardId: event.data.toWardId });
-      case 'LeaveStarted':
-        return this.update(event.data.admissionId, { present: false });
-      case 'LeaveEnded':
-        return this.update(event.data.admissionId, { present: true });
-      case 'PatientDischarged':
-        this.census.delete(event.data.admissionId);
-        return;
-      case 'EventEnteredInError':
-      case 'EventCorrected':
-        // Rare: recompute this journey's stays from its folded state, which honours corrections.
-        return this.recomputeJourney(journeyId, stored.position);
-      default:
-        return;
-    }
-  }
-
-  private update(admissionId: string, patch: Partial<CensusEntry>): void {
-    const entry = this.census.get(admissionId);
-    if (entry) this.census.set(admissionId, { ...entry, ...patch });
-  }
-
-  private async recomputeJourney(journeyId: string, upTo: bigint): Promise<void> {
-    for (const [id, entry] of this.census) if (entry.journeyId === journeyId) this.census.delete(id);
-    const { state } = await this.journeys.load(journeyId, { upToPosition: upTo });
-    if (state.status === 'not-opened') return;
-    for (const admission of Object.values(state.admissions)) {
-      if (admission.status === 'discharged') continue;
-      this.census.set(admission.admissionId, {
-        journeyId,
-        institutionId: admission.institutionId,
-        wardId: admission.wardId,
-        present: admission.status === 'in-bed',
-      });
-    }
+    const at = Date.parse(String(stored.metadata.occurredAt));
+    if (placeEvent(this.census, journeyId, stored, at) === 'placed') return;
+    // Rare (a late entry, a correction, a void): place this journey's stays from its folded state, in care order.
+    const { state } = await this.journeys.load(journeyId, { upToPosition: stored.position });
+    refoldPlacements(this.census, journeyId, state.status === 'not-opened' ? null : state);
   }
 
   private advance(position: bigint): void {

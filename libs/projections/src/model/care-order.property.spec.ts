@@ -10,10 +10,19 @@ import {
   type JourneyEvent,
   type JourneyState,
   type OpenedJourneyState,
+  type RecordedDomainEvent,
   type WardSnapshot,
 } from '@carepath/domain';
 import fc from 'fast-check';
-import { journeyReferrals, journeyStays, journeyVisits } from './journey-rows.model';
+import {
+  currentStays,
+  journeyReferrals,
+  journeyStays,
+  journeyVisits,
+  placeEvent,
+  refoldPlacements,
+} from './journey-rows.model';
+import type { Placement } from './ward-occupancy.model';
 
 /*
  * Issue 16, "order does not matter": a valid care history recorded in any order a records office could record it
@@ -285,7 +294,10 @@ interface Recorded {
   refused: { key: string; error: unknown }[];
 }
 
-function record(steps: readonly Step[]): Recorded {
+/** Sees each event as it is recorded, with the journey's state after it. */
+type Recording = (event: RecordedDomainEvent<JourneyEvent>, after: JourneyState) => void;
+
+function record(steps: readonly Step[], seen?: Recording): Recorded {
   let state = initialJourneyState();
   const refused: Recorded['refused'] = [];
   for (const step of steps) {
@@ -299,7 +311,7 @@ function record(steps: readonly Step[]): Recorded {
       causationId: step.key,
     };
     try {
-      state = apply(state, step.key, decideJourney(step.command(metadata), state), metadata);
+      state = apply(state, step.key, decideJourney(step.command(metadata), state), metadata, seen);
     } catch (error) {
       refused.push({ key: step.key, error });
     }
@@ -312,17 +324,19 @@ function apply(
   key: string,
   events: readonly (JourneyEvent & { occurredAt?: string })[],
   metadata: CommandMetadata,
+  seen?: Recording,
 ): JourneyState {
   // Event ids follow the step, not the recording order: the same fact has the same id however it was recorded.
-  return events.reduce(
-    (s, { occurredAt, ...event }, i) =>
-      evolveJourney(s, {
-        ...event,
-        id: `${key}#${i}`,
-        metadata: { ...metadata, occurredAt: occurredAt ?? metadata.occurredAt },
-      }),
-    state,
-  );
+  return events.reduce((s, { occurredAt, ...event }, i) => {
+    const recorded = {
+      ...event,
+      id: `${key}#${i}`,
+      metadata: { ...metadata, occurredAt: occurredAt ?? metadata.occurredAt },
+    } as RecordedDomainEvent<JourneyEvent>;
+    const after = evolveJourney(s, recorded);
+    seen?.(recorded, after);
+    return after;
+  }, state);
 }
 
 /** What must not depend on the recording order: the records, the facts as a set, and every read model's rows. */
@@ -357,6 +371,87 @@ describe('order does not matter (issue 16)', () => {
       ),
       { numRuns: 300 },
     );
+  });
+
+  it("the live census, stepped in recording order as the write path steps it, is after every event the fold's current stays", () => {
+    const byAdmission = (placements: Iterable<Placement>) =>
+      [...placements].sort((a, b) => a.admissionId.localeCompare(b.admissionId));
+    fc.assert(
+      fc.property(
+        histories.chain((steps) => fc.tuple(fc.constant(steps), recordingOrders(steps))),
+        ([steps, order]) => {
+          const placements = new Map<string, Placement>();
+          let admitted = 0;
+          const late = record(order, (event, after) => {
+            const opened = after.status === 'not-opened' ? null : after;
+            const at = Date.parse(String(event.metadata.occurredAt));
+            if (placeEvent(placements, 'j', event, at) === 'refold')
+              refoldPlacements(placements, 'j', opened);
+            expect(byAdmission(placements.values())).toEqual(byAdmission(opened ? currentStays(opened) : []));
+            if (event.type === 'PatientAdmitted') admitted++;
+          });
+          expect(late.refused).toEqual([]);
+          expect(admitted).toBe(
+            steps.filter((s) => s.key.startsWith('admit') || s.key === 'early-stay').length,
+          );
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('a ward move typed in after a later leave is placed again from the fold, not stepped', () => {
+    const admission = {
+      admissionId: 'a',
+      institution: HOSP,
+      ward: ward(HOSP, 'cs'),
+      bedId: null,
+      referralId: null,
+    };
+    const step = (key: string, at: number, command: Step['command']): Step => ({
+      key,
+      at,
+      by: HOSP,
+      after: [],
+      command,
+    });
+    const opening = {
+      journeyId: 'j',
+      patientId: 'pt-late-move',
+      residenceRegion: '110105',
+      visitId: 'v-0',
+      institution: HOSP,
+      visitType: 'outpatient',
+      diagnosisCode: 'I21.4',
+    };
+    const placements = new Map<string, Placement>();
+    const said: string[] = [];
+    const recorded = record(
+      [
+        step('open', 0, (m) => cmd('OpenJourney', opening, m)),
+        step('admit', 60, (m) => cmd('AdmitPatient', admission, m)),
+        step('leave', 120, (m) => cmd('StartLeave', { admissionId: 'a', holdBed: true }, m)),
+        step('back', 180, (m) => cmd('EndLeave', { admissionId: 'a' }, m)),
+        step('move', 90, (m) =>
+          cmd('MoveWard', { admissionId: 'a', toWard: ward(HOSP, 'icu'), bedId: null }, m),
+        ),
+      ],
+      (event, after) => {
+        const opened = after.status === 'not-opened' ? null : after;
+        const at = Date.parse(String(event.metadata.occurredAt));
+        const placed = placeEvent(placements, 'j', event, at);
+        said.push(placed);
+        if (placed === 'refold') refoldPlacements(placements, 'j', opened);
+        expect([...placements.values()]).toEqual(opened ? currentStays(opened) : []);
+      },
+    );
+    expect(recorded.refused).toEqual([]);
+    // Only the move, dated before the patient's return from leave, needs the fold.
+    expect(said.indexOf('refold')).toBe(said.length - 1);
+    // Back from leave into the ward it had been moved to before the leave.
+    expect([...placements.values()]).toEqual([
+      expect.objectContaining({ wardId: 'icu', kind: 'in-bed', from: T0 + 180 * MIN }),
+    ]);
   });
 
   it('a correction entered after the fact ends where recording the right value on time ends', () => {

@@ -2,7 +2,15 @@ import type { FactEntry, OpenedJourneyState } from '@carepath/domain';
 import type { Fact } from './facts';
 import type { VisitRow } from './local-treatment.model';
 import { deriveReferral, type ReferralRow } from './referral-volume.model';
-import { deriveStay, type StaySegment, type StaySummary } from './ward-occupancy.model';
+import {
+  admittedPlacement,
+  deriveStay,
+  nextPlacement,
+  type Placement,
+  type StayFact,
+  type StaySegment,
+  type StaySummary,
+} from './ward-occupancy.model';
 
 /*
  * Rows each analytics read model keeps for one journey, derived from the journey's folded state (which already
@@ -36,6 +44,67 @@ export function journeyStays(
     segments.push(...stay.segments);
   }
   return { stays, segments };
+}
+
+/**
+ * Who of this journey is in a bed now, or away from one: the placement of each stay not yet ended (its open segment).
+ * The worklist's inpatients and the write path's live census read it; the ward-occupancy read model keeps the same
+ * segments, so its live census agrees.
+ */
+export function currentStays(state: OpenedJourneyState, journeyId = state.journeyId): Placement[] {
+  const placements: Placement[] = [];
+  for (const { to, ...placement } of journeyStays(state, journeyId).segments) {
+    if (to === null) placements.push(placement);
+  }
+  return placements;
+}
+
+/**
+ * Takes one journey event into `placements` (stays not yet ended, by admission id), in log order, by the stay fold's
+ * own step. 'refold': the event cannot be placed by a step (a fact dated before where the patient is now, or
+ * unreadable; a correction; a void): the journey's placements are then currentStays of its folded state.
+ */
+export function placeEvent(
+  placements: Map<string, Placement>,
+  journeyId: string,
+  event: StayFact,
+  at: number,
+): 'placed' | 'refold' {
+  const admissionId = (event.data as { admissionId?: unknown }).admissionId;
+  switch (event.type) {
+    case 'PatientAdmitted':
+      placements.set(String(admissionId), admittedPlacement(journeyId, event, at));
+      return 'placed';
+    case 'PatientMovedWard':
+    case 'LeaveStarted':
+    case 'LeaveEnded':
+    case 'PatientDischarged': {
+      const open = placements.get(String(admissionId));
+      if (!open) return 'placed';
+      if (!(at >= open.from)) return 'refold';
+      const next = nextPlacement(open, event, at);
+      if (next) placements.set(open.admissionId, next);
+      else placements.delete(open.admissionId);
+      return 'placed';
+    }
+    case 'EventEnteredInError':
+    case 'EventCorrected':
+      return 'refold';
+    default:
+      return 'placed';
+  }
+}
+
+/** Replaces a journey's entries in `placements` by those of its folded state (after placeEvent said 'refold'). */
+export function refoldPlacements(
+  placements: Map<string, Placement>,
+  journeyId: string,
+  state: OpenedJourneyState | null,
+): void {
+  for (const [id, placement] of placements) if (placement.journeyId === journeyId) placements.delete(id);
+  for (const placement of state ? currentStays(state, journeyId) : []) {
+    placements.set(placement.admissionId, placement);
+  }
 }
 
 export function journeyReferrals(state: OpenedJourneyState, journeyId = state.journeyId): ReferralRow[] {

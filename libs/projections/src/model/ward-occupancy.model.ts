@@ -36,6 +36,51 @@ export interface StaySummary {
   readonly status: 'in-bed' | 'on-leave' | 'discharged';
 }
 
+/** Where a stay's patient is from a care time on: its open segment. */
+export type Placement = Omit<StaySegment, 'to'>;
+
+/** A recorded event as the stay fold reads it: its type and payload. */
+export interface StayFact {
+  readonly type: string;
+  readonly data: unknown;
+}
+
+/** Where an admission puts the patient: in a bed of the admitting ward. */
+export function admittedPlacement(journeyId: string, admitted: StayFact, at: number): Placement {
+  const d = admitted.data as { admissionId: string; institution: { institutionId: string }; wardId: string };
+  return {
+    admissionId: d.admissionId,
+    journeyId,
+    institutionId: d.institution.institutionId,
+    wardId: d.wardId,
+    kind: 'in-bed',
+    bedHeld: false,
+    from: at,
+  };
+}
+
+/**
+ * "Who is in a bed now", one step at a time: where the patient of a stay is after `fact` at care time `at`. The same
+ * placement when the fact does not move them (a leave begun while away, or a fact about something else), `null` when
+ * it ends the stay. The stay's segments (deriveStay), the live census and the write path's extra-bed check all take
+ * their placements from this step, so the three agree by construction.
+ */
+export function nextPlacement(open: Placement, fact: StayFact, at: number): Placement | null {
+  switch (fact.type) {
+    case 'PatientMovedWard':
+      return { ...open, wardId: (fact.data as { toWardId: string }).toWardId, from: at };
+    case 'LeaveStarted':
+      if (open.kind !== 'in-bed') return open;
+      return { ...open, kind: 'on-leave', bedHeld: (fact.data as { bedHeld: boolean }).bedHeld, from: at };
+    case 'LeaveEnded':
+      return open.kind === 'on-leave' ? { ...open, kind: 'in-bed', bedHeld: false, from: at } : open;
+    case 'PatientDischarged':
+      return null;
+    default:
+      return open;
+  }
+}
+
 /** Derives a stay's segments and summary from its facts; a voided admission yields nothing. */
 export function deriveStay(
   journeyId: string,
@@ -44,55 +89,21 @@ export function deriveStay(
   const effective = effectiveFacts(facts);
   const admitted = effective.find((f) => f.type === 'PatientAdmitted');
   if (!admitted) return null;
-  const d = admitted.data as {
-    admissionId: string;
-    institution: { institutionId: string };
-    wardId: string;
-    extraBed: boolean;
-  };
+  const d = admitted.data as { admissionId: string; wardId: string; extraBed: boolean };
   const segments: StaySegment[] = [];
-  let open: Omit<StaySegment, 'to'> = {
-    admissionId: d.admissionId,
-    journeyId,
-    institutionId: d.institution.institutionId,
-    wardId: d.wardId,
-    kind: 'in-bed',
-    bedHeld: false,
-    from: Date.parse(admitted.occurredAt),
-  };
+  let open = admittedPlacement(journeyId, admitted, Date.parse(admitted.occurredAt));
   let dischargedAt: number | null = null;
-  const close = (at: number, next: Omit<StaySegment, 'to'> | null) => {
-    segments.push({ ...open, to: at });
-    if (next) open = next;
-  };
   for (const fact of effective) {
-    if (dischargedAt !== null) break;
     const at = Date.parse(fact.occurredAt);
     if (at < open.from) continue; // a fact dated before the admission cannot move it backwards
-    switch (fact.type) {
-      case 'PatientMovedWard':
-        close(at, { ...open, wardId: (fact.data as { toWardId: string }).toWardId, from: at });
-        break;
-      case 'LeaveStarted':
-        if (open.kind === 'in-bed') {
-          close(at, {
-            ...open,
-            kind: 'on-leave',
-            bedHeld: (fact.data as { bedHeld: boolean }).bedHeld,
-            from: at,
-          });
-        }
-        break;
-      case 'LeaveEnded':
-        if (open.kind === 'on-leave') close(at, { ...open, kind: 'in-bed', bedHeld: false, from: at });
-        break;
-      case 'PatientDischarged':
-        dischargedAt = at;
-        close(at, null);
-        break;
-      default:
-        break;
+    const next = nextPlacement(open, fact, at);
+    if (next === open) continue;
+    segments.push({ ...open, to: at });
+    if (next === null) {
+      dischargedAt = at;
+      break;
     }
+    open = next;
   }
   if (dischargedAt === null) segments.push({ ...open, to: null });
   const last = segments[segments.length - 1]!;
@@ -100,7 +111,7 @@ export function deriveStay(
     summary: {
       admissionId: d.admissionId,
       journeyId,
-      institutionId: d.institution.institutionId,
+      institutionId: open.institutionId,
       admittedWardId: d.wardId,
       currentWardId: last.wardId,
       admittedAt: Date.parse(admitted.occurredAt),
@@ -168,9 +179,22 @@ export function openBedsAt(changes: readonly BedCountChange[], at: number): numb
 const covers = (s: StaySegment, at: number) => s.from < at && (s.to === null || s.to >= at);
 
 /**
- * Is this segment counted in its ward's census at `at`? Under 'physical' only in-bed segments count; under
- * 'held-bed' a held leave counts at the home ward and the same journey's in-bed segments elsewhere do not.
+ * Is a patient's placement counted in its ward's census? Under 'physical' only a patient in a bed; under 'held-bed' a
+ * held leave counts at the home ward, and a bed elsewhere does not while the same patient's bed is held
+ * (`awayFromHeldBed`, asked only then). The one rule for the midnight census, the live one and the write path's
+ * extra-bed check (docs/domain.md, "Sequential ward (held beds)").
  */
+export function countsInCensus(
+  placement: Pick<Placement, 'kind' | 'bedHeld'>,
+  rule: HeldBedRule,
+  awayFromHeldBed: () => boolean,
+): boolean {
+  if (rule === 'physical') return placement.kind === 'in-bed';
+  if (placement.kind === 'on-leave') return placement.bedHeld;
+  return !awayFromHeldBed();
+}
+
+/** Is this segment counted in its ward's census at `at`? */
 function countedAt(
   segment: StaySegment,
   at: number,
@@ -178,9 +202,9 @@ function countedAt(
   rule: HeldBedRule,
 ): boolean {
   if (!covers(segment, at)) return false;
-  if (rule === 'physical') return segment.kind === 'in-bed';
-  if (segment.kind === 'on-leave') return segment.bedHeld;
-  return !sameJourney.some((o) => o !== segment && o.kind === 'on-leave' && o.bedHeld && covers(o, at));
+  return countsInCensus(segment, rule, () =>
+    sameJourney.some((o) => o !== segment && o.kind === 'on-leave' && o.bedHeld && covers(o, at)),
+  );
 }
 
 /** Census figures of the given wards over local dates [from, to). Segments must include every ward's journeys' segments. */
@@ -279,34 +303,44 @@ export interface LiveCensus {
 }
 
 /**
- * The census right now, from open segments: the ward's own (`openSegments`), and every ward's (`allOpen`), which the
- * held-bed rule needs to see a patient upstairs whose community bed is held. Under it, as at midnight, that patient
- * is counted at the held bed and not upstairs, so the live figure and the census agree (docs/domain.md, "Sequential
- * ward"); `onLeave` still lists who is away.
+ * The census right now, from open segments (the placements now): the ward's own (`segments`), and every ward's
+ * (`all`), which the held-bed rule needs to see a patient upstairs whose community bed is held. Under it, as at
+ * midnight, that patient is counted at the held bed and not upstairs, so the live figure and the census agree
+ * (docs/domain.md, "Sequential ward"); `onLeave` still lists who is away.
  */
 export function liveCensus(
   openBeds: number,
-  openSegments: readonly StaySegment[],
+  segments: readonly StaySegment[],
   heldBedRule: HeldBedRule = 'physical',
-  allOpen: readonly StaySegment[] = openSegments,
+  all: readonly StaySegment[] = segments,
 ): LiveCensus {
-  const open = openSegments.filter((s) => s.to === null);
-  const heldAway = new Set(
-    allOpen.filter((s) => s.to === null && s.kind === 'on-leave' && s.bedHeld).map((s) => s.journeyId),
+  const open = segments.filter((s) => s.to === null);
+  const occupied = occupiedNow(
+    open,
+    heldBedRule,
+    all.filter((s) => s.to === null),
   );
-  const counted = (s: StaySegment): boolean => {
-    if (heldBedRule === 'physical') return s.kind === 'in-bed';
-    return s.kind === 'on-leave' ? s.bedHeld : !heldAway.has(s.journeyId);
-  };
-  const occupied = open.filter(counted).length;
-  const onLeave = open.filter((s) => s.kind === 'on-leave').length;
   return {
     occupied,
     openBeds,
     extraBeds: Math.max(0, occupied - openBeds),
-    onLeave,
+    onLeave: open.filter((s) => s.kind === 'on-leave').length,
     rate: openBeds > 0 ? round((occupied / openBeds) * 100) : null,
   };
+}
+
+/** How many of `placements` their ward counts now; `all`: every ward's placements, for the held-bed rule. */
+export function occupiedNow(
+  placements: readonly Placement[],
+  heldBedRule: HeldBedRule,
+  all: readonly Placement[] = placements,
+): number {
+  let heldAway: Set<string> | null = null;
+  const awayFromHeldBed = (journeyId: string) => {
+    heldAway ??= new Set(all.filter((s) => s.kind === 'on-leave' && s.bedHeld).map((s) => s.journeyId));
+    return heldAway.has(journeyId);
+  };
+  return placements.filter((s) => countsInCensus(s, heldBedRule, () => awayFromHeldBed(s.journeyId))).length;
 }
 
 function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {

@@ -1,3 +1,5 @@
+import { entryOf } from '@carepath/domain';
+import { currentStays } from '../model/journey-rows.model';
 import { journeyProjection } from '../runtime/journey-projection';
 import { flag, nullable, readModelTable, text, textOf } from '../runtime/read-model-table';
 
@@ -45,7 +47,7 @@ export const openReferralsTable = readModelTable<OpenReferralRow>(
   },
 );
 
-/** A stay not yet ended: in a bed, or away on leave (with the leave's start and whether the bed is held). */
+/** A stay not yet ended (currentStays): in a bed, or away on leave (with the leave's start and whether the bed is held). */
 export interface CurrentStayRow {
   readonly admissionId: string;
   readonly journeyId: string;
@@ -87,7 +89,8 @@ export const currentStaysTable = readModelTable<CurrentStayRow>(
 /** What coordinators act on: open referrals and current stays, per institution. */
 export const worklistProjection = journeyProjection({
   name: 'worklist',
-  version: 1,
+  // 2: current stays are the stay fold's open placements (currentStays), no longer the admissions' status.
+  version: 2,
   tables: [openReferralsTable, currentStaysTable],
   derive: (state, journeyId) => [
     Object.values(state.referrals)
@@ -106,22 +109,23 @@ export const worklistProjection = journeyProjection({
         deadline: r.deadline,
         updatedAt: r.updatedAt,
       })),
-    Object.values(state.admissions).flatMap((a) => {
-      if (a.status === 'discharged') return [];
-      const leave = a.status === 'on-leave' ? a.leaves.at(-1) : undefined;
+    currentStays(state, journeyId).flatMap((placement) => {
+      const a = entryOf(state.admissions, placement.admissionId);
+      if (!a) return [];
+      const away = placement.kind === 'on-leave';
       return [
         {
           admissionId: a.admissionId,
           journeyId,
           patientId: state.patientId,
-          institutionId: a.institutionId,
-          wardId: a.wardId,
+          institutionId: placement.institutionId,
+          wardId: placement.wardId,
           bedId: a.bedId,
           extraBed: a.extraBed,
-          status: a.status,
+          status: placement.kind,
           admittedAt: a.admittedAt,
-          leaveStartedAt: leave?.startedAt ?? null,
-          bedHeld: leave ? leave.bedHeld : null,
+          leaveStartedAt: away ? (a.leaves.at(-1)?.startedAt ?? null) : null,
+          bedHeld: away ? placement.bedHeld : null,
         },
       ];
     }),
