@@ -6,7 +6,14 @@ import {
   REBUILD_WORKERS,
   rebuildTogether,
 } from '@carepath/projections';
-import { loadConfig, openEventStore } from '@carepath/runtime';
+import {
+  loadConfig,
+  openEventStore,
+  parseCommandLine,
+  progressBar,
+  runCommandLine,
+  UsageError,
+} from '@carepath/runtime';
 
 const USAGE = `Usage: npm run projections -- <command>
   status                   position, lag and state of every projection
@@ -17,42 +24,41 @@ Projections: ${ALL_PROJECTIONS.map((p) => p.name).join(', ')}
 Run rebuild while no other process runs the same projections (the API with PROJECTIONS=in-process rebuilds over
 HTTP instead: POST /projections/<name>/rebuild).`;
 
-function bar(done: bigint, total: bigint): string {
-  const width = 30;
-  const ratio = total > 0n ? Number((done * 1000n) / total) / 1000 : 1;
-  const filled = Math.round(Math.min(1, ratio) * width);
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(ratio * 100).toFixed(1)}%`;
+function positiveInteger(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 1)
+    throw new UsageError(`--${name} needs a positive whole number.`);
+  return value;
 }
 
-async function main(argv: string[]): Promise<number> {
-  const options: { pageSize: number; commitEvery: number; workers: number } = {
-    ...BATCH_RUNNER_OPTIONS,
-    workers: REBUILD_WORKERS,
-  };
-  const flags = {
-    '--page-size': 'pageSize',
-    '--commit-every': 'commitEvery',
-    '--workers': 'workers',
-  } as const;
-  const rest: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    if (flag !== '--page-size' && flag !== '--commit-every' && flag !== '--workers') {
-      rest.push(flag!);
-      continue;
-    }
-    const value = Number(argv[++i]);
-    if (!Number.isSafeInteger(value) || value < 1) {
-      console.error(`${flag} needs a positive whole number.\n${USAGE}`);
-      return 2;
-    }
-    options[flags[flag]] = value;
-  }
-  const [command, ...targets] = rest;
+async function main(argv: readonly string[]): Promise<number> {
+  const { values, positionals } = parseCommandLine(argv, {
+    options: {
+      'page-size': { type: 'string' },
+      'commit-every': { type: 'string' },
+      workers: { type: 'string' },
+    },
+    allowPositionals: true,
+  });
+  const [command, ...targets] = positionals;
   if (command !== 'status' && command !== 'rebuild') {
-    console.error(USAGE);
-    return 2;
+    throw new UsageError(command === undefined ? 'A command is required.' : `Unknown command ${command}.`);
   }
+  const options = {
+    pageSize: positiveInteger('page-size', values['page-size'], BATCH_RUNNER_OPTIONS.pageSize),
+    commitEvery: positiveInteger('commit-every', values['commit-every'], BATCH_RUNNER_OPTIONS.commitEvery),
+    workers: positiveInteger('workers', values.workers, REBUILD_WORKERS),
+  };
+  const unknown = targets.filter((t) => t !== 'all' && !ALL_PROJECTIONS.some((p) => p.name === t));
+  if (command === 'rebuild' && (targets.length === 0 || unknown.length > 0)) {
+    throw new UsageError(
+      targets.length === 0
+        ? 'Name the projections to rebuild.'
+        : `Unknown projection "${unknown.join('", "')}".`,
+    );
+  }
+  if (command === 'status' && targets.length > 0) throw new UsageError('status takes no projection names.');
   const config = loadConfig();
   const quiet = {
     log: () => undefined,
@@ -70,26 +76,21 @@ async function main(argv: string[]): Promise<number> {
       }
       return 0;
     }
-    const unknown = targets.filter((t) => t !== 'all' && !ALL_PROJECTIONS.some((p) => p.name === t));
-    if (targets.length === 0 || unknown.length > 0) {
-      console.error(`Unknown projection "${unknown.join('", "')}".\n${USAGE}`);
-      return 2;
-    }
     const selected = targets.includes('all')
       ? ALL_PROJECTIONS
       : ALL_PROJECTIONS.filter((p) => targets.includes(p.name));
     // Rebuilt side by side: one read of the log for all of them, not one per projection.
     const started = process.hrtime.bigint();
-    const label = selected.map((d) => d.name).join(' + ');
+    const bar = progressBar(selected.map((d) => d.name).join(' + '));
     const statuses = await rebuildTogether(store, files, selected, {
       ...options,
       onProgress: (all) => {
         const { position, head } = rebuildProgress(all);
-        process.stderr.write(`\r${label} ${bar(position, head)}`);
+        bar(position, head);
       },
     });
+    bar.end();
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    process.stderr.write(`\r${label} ${bar(1n, 1n)}\n`);
     for (const s of statuses) console.log(`${s.name}: generation ${s.generation} at position ${s.position}`);
     const events = statuses.reduce((max, s) => Math.max(max, s.eventsApplied), 0);
     // The process's peak resident set (getrusage), not a sample: a rebuild's peak can fall between samples.
@@ -107,7 +108,8 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
+const argv = process.argv.slice(2);
+runCommandLine(USAGE, () => main(argv)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     console.error(error);

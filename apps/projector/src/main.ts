@@ -5,13 +5,19 @@ import {
   ProjectionRunner,
   ReadModelFiles,
 } from '@carepath/projections';
-import { loadConfig, openEventStore } from '@carepath/runtime';
+import { loadConfig, openEventStore, parseCommandLine, runCommandLine } from '@carepath/runtime';
+
+const USAGE = `Usage: npm run projector
+Runs every projection against the event store the API writes, so the API can run with PROJECTIONS=external and
+only read. It takes no options: it reads the API's environment (DATABASE_FILE or EVENT_STORE=esdb, READ_MODEL_DIR).
+Stop it with SIGINT or SIGTERM.`;
 
 /**
  * The projector on its own: runs every projection against the event store that the API writes, so the API can
- * run with PROJECTIONS=external and only read. Usage: `npm run projector` (same environment as the API).
+ * run with PROJECTIONS=external and only read.
  */
-async function main(): Promise<void> {
+async function main(argv: readonly string[]): Promise<number> {
+  parseCommandLine(argv, {});
   const config = loadConfig();
   const logger = new Logger('projector');
   const store = openEventStore(config, logger, { followOtherWriters: true });
@@ -41,9 +47,17 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  return 0;
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+const argv = process.argv.slice(2);
+// 0: the runners are running (they keep the process alive until a signal stops them), or the usage was asked for.
+runCommandLine(USAGE, () => main(argv)).then(
+  (code) => {
+    if (code !== 0) process.exit(code);
+  },
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
