@@ -1,10 +1,16 @@
 import { writeFileSync } from 'node:fs';
 import { createApp } from '../../api/src/app.setup';
-import { devKeyFileFor, loadConfig, loadOrCreateDevKey, signDevToken } from '@carepath/runtime';
+import {
+  devKeyFileFor,
+  loadConfig,
+  loadOrCreateDevKey,
+  progressBar as progress,
+  signDevToken,
+} from '@carepath/runtime';
 import { BusCommandSink } from './command-sink';
 import { groundTruth, HELD_BED_RULES, type HeldBedRule, summary } from './ground-truth';
 import { HttpCommandSink } from './http-command-sink';
-import { progress, simulationArgs, USAGE } from './command-line';
+import { simulationArgs, USAGE } from './command-line';
 import { makePlan } from './simulation.plan';
 import { SimulationRunner } from './simulation.runner';
 
