@@ -2,6 +2,7 @@
 import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
+import { readdirSync } from 'node:fs';
 
 // The pure core (events, deciders, projections) must not reach for the clock, randomness, I/O or a framework:
 // time, ids and the actor arrive as command metadata (brief, engineering rule 1).
@@ -25,6 +26,49 @@ const impureSyntax = [
   },
 ];
 
+// Libs are imported through their public index, and one file talks to EventStoreDB.
+const LIB_BOUNDARIES = [
+  {
+    group: ['../../libs/*', '**/libs/*/src/*', '@carepath/*/src/*'],
+    message: 'Import other libs only through their public index (@carepath/<lib>).',
+  },
+  {
+    group: ['@eventstore/*'],
+    message: 'Only libs/event-store/src/esdb/esdb-event-store.ts talks to EventStoreDB.',
+  },
+];
+
+// Thin apps (issue 18): an app imports libs only, never another app's sources, so each app can change (or be
+// deployed) alone; what two apps share belongs in a lib. Specs are tests, not the app: they may start the API.
+const APPS = readdirSync(new URL('./apps', import.meta.url), { withFileTypes: true })
+  .filter((entry) => entry.isDirectory())
+  .map((entry) => entry.name);
+const otherApps = (self) => APPS.filter((app) => app !== self).join('|');
+/** Relative imports that climb into another app: `../../api/src/...`, `../apps/api/...`. */
+const otherAppSources = (self, message) => ({
+  regex: `^(\\.\\./)+(apps/(${otherApps(self)})(/|$)|(${otherApps(self)})/src(/|$))`,
+  message,
+});
+const thinApp = (app) => ({
+  files: [`apps/${app}/**/*.ts`],
+  ignores: [`apps/${app}/**/*.spec.ts`],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          ...LIB_BOUNDARIES,
+          otherAppSources(
+            app,
+            `apps/${app} imports libs only (@carepath/<lib>), never another app's sources (issue 18): move what they share into a lib.`,
+          ),
+          { group: ['**/test/**'], message: 'An app does not import test code.' },
+        ],
+      },
+    ],
+  },
+});
+
 export default tseslint.config(
   {
     ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'data/**', 'jest.config.js', 'eslint.config.mjs'],
@@ -46,21 +90,7 @@ export default tseslint.config(
         'error',
         { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false },
       ],
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['../../libs/*', '**/libs/*/src/*', '@carepath/*/src/*'],
-              message: 'Import other libs only through their public index (@carepath/<lib>).',
-            },
-            {
-              group: ['@eventstore/*'],
-              message: 'Only libs/event-store/src/esdb/esdb-event-store.ts talks to EventStoreDB.',
-            },
-          ],
-        },
-      ],
+      'no-restricted-imports': ['error', { patterns: LIB_BOUNDARIES }],
     },
   },
   {
@@ -112,6 +142,28 @@ export default tseslint.config(
               group: ['../runtime/*', '../*/*.projection', '../*/*.query'],
               message: 'Formulas do not reach into the runtime.',
             },
+          ],
+        },
+      ],
+    },
+  },
+  thinApp('projector'),
+  thinApp('cli'),
+  // enabled once the simulator drives the API through libs (it still imports the API's command handlers):
+  // thinApp('simulator'),
+  {
+    // The benchmarks drive the apps as their users do (HTTP, command lines, the compiled dist/), not their sources.
+    files: ['bench/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            ...LIB_BOUNDARIES,
+            otherAppSources(
+              '',
+              "A benchmark imports libs only (@carepath/<lib>) and runs the apps as their users do, never an app's sources (issue 18).",
+            ),
           ],
         },
       ],
