@@ -1,71 +1,72 @@
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { groundTruth } from '../../apps/simulator/src/ground-truth';
-import { HttpCommandSink } from '../../apps/simulator/src/http-command-sink';
-import { compareWithTruth, projectionsCaughtUp } from '../../apps/simulator/src/oracle-comparison';
 import { makePlan, PRESETS } from '../../apps/simulator/src/simulation.plan';
 import { SimulationRunner } from '../../apps/simulator/src/simulation.runner';
-import { institutionIntents, journeySteps } from '../../apps/simulator/src/simulation.script';
-import { startTestApp, type TestApp, token } from '../support/test-app';
+import { institutionRequests, journeySteps } from '../../apps/simulator/src/simulation.script';
+import { type SimulatorApi, startSimulatorApi } from '../support/simulator-api';
 
 /**
- * `npm run simulate -- --url`: the same plan driven over HTTP against a listening server (the routes, the DTO
- * validation and a service account's bearer token), checked against the same ground truth as the in-process runs.
+ * `npm run simulate`: the plan driven over HTTP against a listening server (the routes, the DTO validation and a
+ * service account's bearer token, naming each institution in X-Institution-Id), checked against the ground truth.
  */
 describe('simulator over HTTP', () => {
-  let t: TestApp;
-  let url: string;
+  let api: SimulatorApi;
   const plan = makePlan(PRESETS['chaoyang-2023']!, 0.0003, 2);
   const truth = groundTruth(plan);
   let runner: SimulationRunner;
-  // A service account: the simulator records every institution's commands, naming each in X-Institution-Id.
-  const system = token({ sub: 'carepath-simulator', role: 'system' });
 
   beforeAll(async () => {
-    t = await startTestApp();
-    await t.app.listen(0, '127.0.0.1');
-    url = `http://127.0.0.1:${((t.app.getHttpServer() as Server).address() as AddressInfo).port}`;
-    runner = new SimulationRunner(new HttpCommandSink(url, system));
+    api = await startSimulatorApi();
+    runner = new SimulationRunner(api.sink);
     await runner.run(plan);
-    await projectionsCaughtUp(t.app);
+    await api.caughtUp();
   }, 60_000);
-  afterAll(async () => t.close());
+  afterAll(async () => api?.close());
 
-  it('sends every command of the plan, each accepted, through every journey route', () => {
+  it('sends every command of the plan, each accepted, through every write route', () => {
     const steps = journeySteps(plan);
-    expect(runner.commands).toBe(institutionIntents(plan).length + steps.length);
-    expect(new Set(steps.map((s) => s.intent(() => 'id').kind))).toEqual(
+    const institutions = institutionRequests(plan);
+    expect(runner.commands).toBe(institutions.length + steps.length);
+    // The routes, every second segment of which is an id (/journeys/:id/referrals/:id/accept).
+    const route = (path: string) =>
+      path
+        .split('/')
+        .map((segment, k) => (k > 0 && k % 2 === 0 ? ':id' : segment))
+        .join('/');
+    expect(new Set(institutions.map((i) => route(i.request.path)))).toEqual(
+      new Set(['/institutions', '/institutions/:id/wards', '/institutions/:id/wards/:id/bed-count']),
+    );
+    expect(new Set(steps.map((s) => route(s.request((name) => `:${name}`).path)))).toEqual(
       new Set([
-        'OpenJourney',
-        'RecordVisit',
-        'RequestReferral',
-        'ReceiveReferral',
-        'AcceptReferral',
-        'RejectReferral',
-        'CompleteReferral',
-        'CancelReferral',
-        'ExpireReferral',
-        'AdmitPatient',
-        'StartLeave',
-        'EndLeave',
-        'MoveWard',
-        'DischargePatient',
-        'RecordSurgery',
-        'RecordRehabSession',
-        'CloseJourney',
-        'MarkEnteredInError',
-        'CorrectEvent',
+        '/journeys',
+        '/journeys/:id/visits',
+        '/journeys/:id/referrals',
+        '/journeys/:id/referrals/:id/receive',
+        '/journeys/:id/referrals/:id/accept',
+        '/journeys/:id/referrals/:id/reject',
+        '/journeys/:id/referrals/:id/complete',
+        '/journeys/:id/referrals/:id/cancel',
+        '/journeys/:id/referrals/:id/expire',
+        '/journeys/:id/admissions',
+        '/journeys/:id/admissions/:id/leave',
+        '/journeys/:id/admissions/:id/return',
+        '/journeys/:id/admissions/:id/move',
+        '/journeys/:id/admissions/:id/discharge',
+        '/journeys/:id/surgeries',
+        '/journeys/:id/rehab-sessions',
+        '/journeys/:id/close',
+        '/journeys/:id/events/:id/entered-in-error',
+        '/journeys/:id/events/:id/corrections',
       ]),
     );
   });
 
   it('leads to exactly the ground truth', () => {
-    expect(compareWithTruth(t.app, truth)).toEqual([]);
+    expect(api.compare(truth)).toEqual([]);
   });
 
   it('stops at the first refused command and says which and why', async () => {
     // The institutions exist already: registering them again is refused by the decider (422).
-    await expect(new SimulationRunner(new HttpCommandSink(url, system)).run(plan)).rejects.toThrow(
+    await expect(new SimulationRunner(api.sink).run(plan)).rejects.toThrow(
       /^POST \/institutions answered 422: .*INSTITUTION_ALREADY_REGISTERED/,
     );
   });

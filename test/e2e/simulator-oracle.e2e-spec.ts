@@ -1,11 +1,5 @@
-import { BusCommandSink } from '../../apps/simulator/src/command-sink';
 import { groundTruth, type HeldBedRule } from '../../apps/simulator/src/ground-truth';
-import {
-  compareWithTruth,
-  differences,
-  projectionsCaughtUp,
-  rebuildProjections,
-} from '../../apps/simulator/src/oracle-comparison';
+import { differences } from '../../apps/simulator/src/oracle-comparison';
 import {
   allTimes,
   DAY,
@@ -17,13 +11,13 @@ import {
   PRESETS,
 } from '../../apps/simulator/src/simulation.plan';
 import { SimulationRunner } from '../../apps/simulator/src/simulation.runner';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { type SimulatorApi, startSimulatorApi } from '../support/simulator-api';
 
 /**
  * The simulator as an oracle (issue 6): it knows what it generated, computes the figures from its plan with its
- * own arithmetic, and every projection must report exactly those figures, live and after a rebuild. The app counts
- * a patient away from a held bed by the configured rule (HELD_BED_RULE, here an override of the test app's
- * config), and the truth is computed for the same rule.
+ * own arithmetic, and every projection must report exactly those figures, live and after a rebuild. It drives the
+ * app over HTTP, as it drives any API. The app counts a patient away from a held bed by the configured rule
+ * (HELD_BED_RULE, here an override of the test app's config), and the truth is computed for the same rule.
  */
 const CONFIGS: readonly (readonly [string, number, number, HeldBedRule])[] = [
   ['chaoyang-2023', 0.0005, 1, 'physical'],
@@ -37,16 +31,16 @@ const CONFIGS: readonly (readonly [string, number, number, HeldBedRule])[] = [
 ];
 
 describe.each(CONFIGS)('simulator oracle, %s at scale %d, seed %i, %s rule', (preset, scale, seed, rule) => {
-  let t: TestApp;
+  let api: SimulatorApi;
   const plan = makePlan(PRESETS[preset]!, scale, seed);
   const truth = groundTruth(plan, rule);
 
   beforeAll(async () => {
-    t = await startTestApp({ heldBedRule: rule });
-    await new SimulationRunner(new BusCommandSink(t.app)).run(plan);
-    await projectionsCaughtUp(t.app);
-  }, 60_000);
-  afterAll(async () => t.close());
+    api = await startSimulatorApi({ heldBedRule: rule });
+    await new SimulationRunner(api.sink).run(plan);
+    await api.caughtUp();
+  }, 120_000);
+  afterAll(async () => api?.close());
 
   it("keeps the preset's headline counts exactly", () => {
     const expected = headline(plan.preset, scale);
@@ -77,14 +71,14 @@ describe.each(CONFIGS)('simulator oracle, %s at scale %d, seed %i, %s rule', (pr
   });
 
   it('reports exactly the ground truth live', () => {
-    expect(compareWithTruth(t.app, truth)).toEqual([]);
+    expect(api.compare(truth)).toEqual([]);
   });
 
   it('counts a patient away from a held bed by the configured rule, in the ward figures only', () => {
     // The truth under the other rule: the app, configured for this one, differs from it exactly where the rules
     // part (a night away from a held bed), so a rule the comparison ignored, or the app, would show here.
     const other = groundTruth(plan, rule === 'physical' ? 'held-bed' : 'physical');
-    const off = compareWithTruth(t.app, other);
+    const off = api.compare(other);
     expect(off.filter((d) => !d.startsWith('wards.'))).toEqual([
       `census.heldBedRule: truth "${other.census.heldBedRule}", projections "${rule}"`,
     ]);
@@ -96,8 +90,8 @@ describe.each(CONFIGS)('simulator oracle, %s at scale %d, seed %i, %s rule', (pr
   });
 
   it('reports exactly the ground truth after a rebuild of every projection', async () => {
-    await rebuildProjections(t.app);
-    expect(compareWithTruth(t.app, truth)).toEqual([]);
+    await api.rebuild();
+    expect(api.compare(truth)).toEqual([]);
   });
 });
 

@@ -1,20 +1,9 @@
-import type { INestApplication } from '@nestjs/common';
-import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { JourneyIntent } from '../../api/src/journeys/execute-journey-command.handler';
-import { createApp } from '../../api/src/app.setup';
-import { loadConfig } from '@carepath/runtime';
 import { simulationArgs } from './command-line';
 import { groundTruth } from './ground-truth';
-import { HttpCommandSink } from './http-command-sink';
-import { compareWithTruth, projectionsCaughtUp, rebuildProjections } from './oracle-comparison';
 import { DEFAULT_PLAN_OPTIONS, makePlan, type Plan, type PlannedStay, PRESETS } from './simulation.plan';
 import { SimulationRunner } from './simulation.runner';
-import { iso, type JourneyStep, journeySteps } from './simulation.script';
-import { installTestIssuer, token } from '../../../test/support/test-app';
+import { type CommandRequest, iso, JOURNEY, type JourneyStep, journeySteps } from './simulation.script';
+import { type SimulatorApi, startSimulatorApi } from '../../../test/support/simulator-api';
 
 /*
  * Late entries (issue 16, deliverable 5): the simulator enters a share of surgeries, ward moves and whole earlier
@@ -26,31 +15,32 @@ const CHAOYANG = PRESETS['chaoyang-2023']!;
 
 interface Entry {
   readonly step: JourneyStep;
-  readonly intent: JourneyIntent;
+  readonly request: CommandRequest;
 }
 
-/** Each journey's steps with their intents, the ids named as the script names them (`admission:hospital`, ...). */
+/** Each journey's steps with their requests, the ids named as the script names them (`admission:hospital`, ...). */
 function entriesByJourney(plan: Plan): Entry[][] {
   const byJourney: Entry[][] = plan.journeys.map(() => []);
   for (const step of journeySteps(plan)) {
-    byJourney[step.journey]!.push({ step, intent: step.intent((name) => name) });
+    byJourney[step.journey]!.push({ step, request: step.request((name) => name) });
   }
   return byJourney;
 }
 
-const admissionOf = (s: PlannedStay) => `admission:${s.name}`;
+/** A route of the journey, its id named as the script names it. */
+const route = (path: string) => `/journeys/${JOURNEY}${path}`;
+const admissions = route('/admissions');
+const ofAdmission = (s: PlannedStay, action: 'discharge' | 'move') =>
+  `${admissions}/admission:${s.name}/${action}`;
 
 /** When the stay's discharge was entered: alone, or with its admission when the stay was entered whole. */
 function dischargeEntered(entries: readonly Entry[], s: PlannedStay): number {
   const entry = entries.find(
-    ({ intent: i }) =>
+    ({ request: r }) =>
       // The discharge as entered (a wrong time is corrected later), not one entered in error before it.
-      (i.kind === 'DischargePatient' &&
-        i.admissionId === admissionOf(s) &&
-        i.body.occurredAt === iso(s.recordedDischargedAt ?? s.dischargedAt!)) ||
-      (i.kind === 'AdmitPatient' &&
-        i.body.occurredAt === iso(s.admittedAt) &&
-        i.body.discharge !== undefined),
+      (r.path === ofAdmission(s, 'discharge') &&
+        r.body.occurredAt === iso(s.recordedDischargedAt ?? s.dischargedAt!)) ||
+      (r.path === admissions && r.body.occurredAt === iso(s.admittedAt) && r.body.discharge !== undefined),
   );
   if (!entry) throw new Error(`no discharge entered for ${s.name}`);
   return entry.step.recordAt;
@@ -118,9 +108,9 @@ describe('late entries in the plan', () => {
       const entries = byJourney[k]!;
       for (const s of j.stays.filter((x) => x.wholeEnteredAt !== null)) {
         const whole = entries.filter(
-          ({ intent: i }) => i.kind === 'AdmitPatient' && i.body.occurredAt === iso(s.admittedAt),
+          ({ request: r }) => r.path === admissions && r.body.occurredAt === iso(s.admittedAt),
         );
-        expect(whole.map(({ step, intent }) => [step.recordAt, intent])).toEqual([
+        expect(whole.map(({ step, request }) => [step.recordAt, request])).toEqual([
           [
             s.wholeEnteredAt,
             expect.objectContaining({
@@ -132,11 +122,7 @@ describe('late entries in the plan', () => {
           ],
         ]);
         // No other entry of its admission or discharge, and nothing of it entered before it.
-        expect(
-          entries.filter(
-            ({ intent: i }) => i.kind === 'DischargePatient' && i.admissionId === admissionOf(s),
-          ),
-        ).toEqual([]);
+        expect(entries.filter(({ request: r }) => r.path === ofAdmission(s, 'discharge'))).toEqual([]);
         const later = j.stays.filter((o) => o.dischargedAt !== null && o.dischargedAt > s.dischargedAt!);
         expect(later.length).toBeGreaterThan(0);
         expect(s.wholeEnteredAt!).toBeGreaterThan(
@@ -156,14 +142,14 @@ describe('late entries in the plan', () => {
         const late = [
           ...(s.surgeryEnteredAt !== null
             ? entries.filter(
-                ({ intent: i }) =>
-                  i.kind === 'RecordSurgery' &&
-                  i.body.institutionId === s.institutionId &&
-                  i.body.occurredAt === iso(s.surgeryAt!),
+                ({ request: r }) =>
+                  r.path === route('/surgeries') &&
+                  r.body.institutionId === s.institutionId &&
+                  r.body.occurredAt === iso(s.surgeryAt!),
               )
             : []),
           ...(s.movesEnteredAt !== null
-            ? entries.filter(({ intent: i }) => i.kind === 'MoveWard' && i.admissionId === admissionOf(s))
+            ? entries.filter(({ request: r }) => r.path === ofAdmission(s, 'move'))
             : []),
         ];
         expect(late).toHaveLength(
@@ -208,49 +194,19 @@ describe('--late-share', () => {
   });
 });
 
-/** The app on a temporary database, listening on a free port (the HTTP path validates the whole-stay body). */
-async function listeningApp(): Promise<{ app: INestApplication; url: string; close: () => Promise<void> }> {
-  const folder = mkdtempSync(join(tmpdir(), 'carepath-late-'));
-  const defaults = loadConfig({});
-  const databaseFile = join(folder, 'carepath.db');
-  // The API trusts this process's development issuer, so the simulator's service account can sign in.
-  installTestIssuer(databaseFile);
-  const app = await createApp(
-    {
-      ...defaults,
-      databaseFile,
-      readModelDir: join(folder, 'read-models'),
-      edge: { ...defaults.edge, rateLimit: { requests: 1e6, systemRequests: 1e6, windowSeconds: 60 } },
-    },
-    { logger: false },
-  );
-  await app.init();
-  await app.listen(0, '127.0.0.1');
-  const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
-  return {
-    app,
-    url: `http://127.0.0.1:${port}`,
-    close: async () => {
-      await app.close();
-      rmSync(folder, { recursive: true, force: true });
-    },
-  };
-}
-
 describe('late entries through the API, every one that can be entered late', () => {
   const plan = makePlan(CHAOYANG, 0.0005, 1, { lateShare: 1 });
   const truth = groundTruth(plan);
-  let running: Awaited<ReturnType<typeof listeningApp>>;
+  // The app on a temporary database, listening on a free port: the HTTP path validates the whole-stay body.
+  let api: SimulatorApi;
 
   beforeAll(async () => {
-    running = await listeningApp();
+    api = await startSimulatorApi();
     // The runner stops at the first refused command: every late entry is accepted.
-    await new SimulationRunner(
-      new HttpCommandSink(running.url, token({ sub: 'carepath-simulator', role: 'system' })),
-    ).run(plan);
-    await projectionsCaughtUp(running.app);
+    await new SimulationRunner(api.sink).run(plan);
+    await api.caughtUp();
   }, 120_000);
-  afterAll(async () => running?.close());
+  afterAll(async () => api?.close());
 
   it('holds late entries of each kind', () => {
     const stays = plan.journeys.flatMap((j) => j.stays);
@@ -261,8 +217,8 @@ describe('late entries through the API, every one that can be entered late', () 
   });
 
   it('leads to exactly the ground truth, live and after a rebuild', async () => {
-    expect(compareWithTruth(running.app, truth)).toEqual([]);
-    await rebuildProjections(running.app);
-    expect(compareWithTruth(running.app, truth)).toEqual([]);
+    expect(api.compare(truth)).toEqual([]);
+    await api.rebuild();
+    expect(api.compare(truth)).toEqual([]);
   });
 });

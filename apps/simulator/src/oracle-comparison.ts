@@ -1,6 +1,6 @@
-import type { INestApplication } from '@nestjs/common';
-import type { EventStore } from '@carepath/event-store';
+import Database from 'better-sqlite3';
 import {
+  ALL_PROJECTIONS,
   parsePeriod,
   queryLocalTreatmentByAlliance,
   queryDownwardTransferKpi,
@@ -10,12 +10,10 @@ import {
   type Ratio,
   type ReferralFigures,
   type ReferralGroup,
+  type ReadModelFiles,
   type ReferralVolumeRow,
 } from '@carepath/projections';
 import type { AppConfig } from '@carepath/runtime';
-import { APP_CONFIG } from '../../api/src/config/app-config.token';
-import { ProjectionsService } from '../../api/src/projections/projections.service';
-import { EVENT_STORE } from '../../api/src/store/tokens';
 import type {
   Census,
   Direction,
@@ -33,13 +31,19 @@ import { nextMonth } from './simulation.plan';
  */
 
 /**
- * The census an app's analytics routes report (CENSUS_TIME_ZONE and HELD_BED_RULE of its configuration): the
- * comparison reads the figures with it, so a truth computed for another census differs from them.
+ * The census the analytics routes of an API with this configuration report (CENSUS_TIME_ZONE and HELD_BED_RULE):
+ * the comparison reads the figures with it, so a truth computed for another census differs from them.
  */
-export function appCensus(app: INestApplication): Census {
-  const config = app.get<AppConfig>(APP_CONFIG);
-  return { timeZone: config.censusTimeZone, heldBedRule: config.heldBedRule };
-}
+export const configuredCensus = (config: AppConfig): Census => ({
+  timeZone: config.censusTimeZone,
+  heldBedRule: config.heldBedRule,
+});
+
+/** The name of a read model the oracle reads. */
+export type ReadModelName = 'referral-volume' | 'ward-occupancy' | 'local-treatment';
+
+/** The database a query of a read model reads: its generation in service. */
+export type ReadModels = (name: ReadModelName) => Database.Database;
 
 const cell = (f: ReferralFigures): ReferralCell => ({
   total: f.total,
@@ -58,14 +62,10 @@ const monthlyCell = (row: ReferralVolumeRow): MonthlyReferralCell => ({
 });
 
 /** What the projections report for `census`, in the ground truth's shape, over the plan's months. */
-export function observe(
-  projections: ProjectionsService,
-  months: readonly string[],
-  census: Census,
-): GroundTruth {
+export function observe(read: ReadModels, months: readonly string[], census: Census): GroundTruth {
   const window = parsePeriod({ from: `${months[0]}-01`, to: `${nextMonth(months[months.length - 1]!)}-01` });
   const volume = (...groupBy: ReferralGroup[]) =>
-    queryReferralVolume(projections.reader('referral-volume'), window, {}, ['direction', ...groupBy], {
+    queryReferralVolume(read('referral-volume'), window, {}, ['direction', ...groupBy], {
       timeZone: census.timeZone,
       unit: 'month',
     });
@@ -88,7 +88,7 @@ export function observe(
     years.map((year) => [
       year,
       Object.fromEntries(
-        queryDownwardTransferKpi(projections.reader('referral-volume'), year, undefined, census.timeZone).map(
+        queryDownwardTransferKpi(read('referral-volume'), year, undefined, census.timeZone).map(
           ({ institutionId, year: _, ...kpi }) => [institutionId, kpi],
         ),
       ),
@@ -99,7 +99,7 @@ export function observe(
   const alliances: Record<string, Record<string, Ratio>> = {};
   for (const month of months) {
     const period = parsePeriod({ period: month });
-    for (const row of queryWardOccupancy(projections.reader('ward-occupancy'), period, {}, 'ward', census)) {
+    for (const row of queryWardOccupancy(read('ward-occupancy'), period, {}, 'ward', census)) {
       const f = row.figures;
       (wards[`${row.institutionId}/${row.wardId}`] ??= {})[month] = {
         occupiedBedDays: f.occupiedBedDays,
@@ -109,12 +109,7 @@ export function observe(
       };
     }
     regions[month] = Object.fromEntries(
-      queryLocalTreatmentByRegion(
-        projections.reader('local-treatment'),
-        period,
-        undefined,
-        census.timeZone,
-      ).map((row) => [
+      queryLocalTreatmentByRegion(read('local-treatment'), period, undefined, census.timeZone).map((row) => [
         row.regionCode,
         {
           communityShare: { ...row.communityShare },
@@ -124,12 +119,9 @@ export function observe(
       ]),
     );
     alliances[month] = Object.fromEntries(
-      queryLocalTreatmentByAlliance(
-        projections.reader('local-treatment'),
-        period,
-        undefined,
-        census.timeZone,
-      ).map((row) => [row.allianceId, { ...row.communityShare }]),
+      queryLocalTreatmentByAlliance(read('local-treatment'), period, undefined, census.timeZone).map(
+        (row) => [row.allianceId, { ...row.communityShare }],
+      ),
     );
   }
   return {
@@ -173,23 +165,43 @@ export function figureCount(truth: unknown): number {
   return typeof truth === 'number' || truth === null ? 1 : 0;
 }
 
-/** Waits until every projection has applied the whole log. */
-export async function projectionsCaughtUp(app: INestApplication): Promise<void> {
-  const head = await app.get<EventStore>(EVENT_STORE).headPosition();
-  await app.get(ProjectionsService).waitFor(head);
-}
-
-/** Rebuilds every projection from the log into a fresh generation and waits until each is in service. */
-export async function rebuildProjections(app: INestApplication): Promise<void> {
-  const projections = app.get(ProjectionsService);
-  // Side by side, as the rebuild commands do: the runners share each page read and each page's journey fold.
-  await Promise.all(projections.names().map((name) => projections.runner(name).rebuild()));
+/**
+ * The differences between the ground truth and what the read models report, for the census they are read with
+ * (a truth computed under another held-bed rule or time zone differs at `census`, and in figures).
+ */
+export function compareWithTruth(read: ReadModels, truth: GroundTruth, census: Census): string[] {
+  return differences(truth, observe(read, truth.months, census));
 }
 
 /**
- * The differences between the ground truth and what the app's projections report now, for the census the app is
- * configured with (a truth computed under another held-bed rule or time zone differs at `census`, and in figures).
+ * The read models in `files` as the catalog serves them, each generation in service opened read-only (as an API
+ * reads them when apps/projector runs the projections), for the differences with the truth. Throws when one has
+ * not applied the log up to `head`: its figures would be of an earlier log than the truth's.
  */
-export function compareWithTruth(app: INestApplication, truth: GroundTruth): string[] {
-  return differences(truth, observe(app.get(ProjectionsService), truth.months, appCensus(app)));
+export function compareServedWithTruth(
+  files: ReadModelFiles,
+  head: bigint,
+  truth: GroundTruth,
+  census: Census,
+): string[] {
+  const open = new Map<string, Database.Database>();
+  try {
+    for (const { name } of ALL_PROJECTIONS) {
+      const current = files.current(name);
+      if (!current) throw new Error(`projection ${name} was never built`);
+      const db = new Database(files.fileOf(name, current.generation), {
+        readonly: true,
+        fileMustExist: true,
+      });
+      open.set(name, db);
+      const { position } = db.prepare('SELECT position FROM checkpoint').safeIntegers(true).get() as {
+        position: bigint;
+      };
+      if (position !== head)
+        throw new Error(`projection ${name} applied the log up to ${position} of ${head}`);
+    }
+    return compareWithTruth((name) => open.get(name)!, truth, census);
+  } finally {
+    for (const db of open.values()) db.close();
+  }
 }

@@ -1,29 +1,26 @@
-import type { CommandSink } from './command-sink';
+import type { HttpCommandSink } from './http-command-sink';
 import type { Plan } from './simulation.plan';
-import { institutionIntents, type JourneyStep, journeySteps } from './simulation.script';
+import { institutionRequests, JOURNEY, type JourneyStep, journeySteps } from './simulation.script';
 
 /**
- * Sends the plan's commands to a sink in recording order. Up to `concurrency` commands are in flight, but never
+ * Sends the plan's commands to the API in recording order. Up to `concurrency` commands are in flight, but never
  * two of one journey: each journey's commands are sent one after the other, as its script orders them.
  */
 export class SimulationRunner {
   commands = 0;
 
   constructor(
-    private readonly sink: CommandSink,
+    private readonly sink: HttpCommandSink,
     private readonly concurrency = 8,
   ) {}
 
   async run(plan: Plan, onProgress: (done: number, total: number) => void = () => undefined): Promise<void> {
-    for (const { actor, intent } of institutionIntents(plan)) {
-      await this.sink.institution(actor, intent);
+    for (const { actor, request } of institutionRequests(plan)) {
+      await this.sink.send(actor, request);
       this.commands++;
     }
     const steps = journeySteps(plan);
-    const journeys = plan.journeys.map(() => ({
-      journeyId: null as string | null,
-      ids: new Map<string, string>(),
-    }));
+    const journeys = plan.journeys.map(() => new Map<string, string>());
     const tails = new Map<number, Promise<void>>();
     const inFlight = new Set<Promise<void>>();
     // Set by whichever command fails first; nothing more is sent after it.
@@ -50,41 +47,38 @@ export class SimulationRunner {
     if (stop.failure) throw stop.failure;
   }
 
-  private async execute(
-    step: JourneyStep,
-    journey: { journeyId: string | null; ids: Map<string, string> },
-  ): Promise<void> {
+  /** Sends one journey command; `minted` holds the ids its journey's earlier commands answered, by name. */
+  private async execute(step: JourneyStep, minted: Map<string, string>): Promise<void> {
     const ids = (name: string) => {
-      const id = journey.ids.get(name);
+      const id = minted.get(name);
       if (id === undefined) throw new Error(`no id named ${name} yet`);
       return id;
     };
-    const receipt = await this.sink.journey(journey.journeyId, step.actor, step.intent(ids));
+    const answer = await this.sink.send(step.actor, step.request(ids));
     this.commands++;
-    journey.journeyId ??= receipt.journeyId;
+    if (!minted.has(JOURNEY)) {
+      if (answer.journeyId === null) throw new Error('the answer names no journey');
+      minted.set(JOURNEY, answer.journeyId);
+    }
     for (const [field, name] of Object.entries(step.created ?? {})) {
-      const id = receipt.created[field];
+      const id = answer.created[field];
       if (id === undefined) throw new Error(`the answer has no ${field}`);
-      journey.ids.set(name, id);
+      minted.set(name, id);
     }
     for (const [type, name] of Object.entries(step.events ?? {})) {
-      const event = receipt.events.find((e) => e.type === type);
+      const event = answer.events.find((e) => e.type === type);
       if (!event) throw new Error(`the answer has no ${type} event`);
-      journey.ids.set(name, event.id);
+      minted.set(name, event.id);
     }
   }
 }
 
 function describe(plan: Plan, step: JourneyStep, error: unknown): string {
   const journey = plan.journeys[step.journey]!;
-  let kind = '?';
-  try {
-    kind = step.intent(() => '-').kind;
-  } catch {
-    // The intent needs ids this journey never got; the cause says which.
-  }
+  // The route with the script's names in place of the ids (`/journeys/:journey/referrals/:referral:up/accept`).
+  const route = step.request((name) => `:${name}`).path;
   const code =
     typeof error === 'object' && error !== null && 'code' in error ? `${String(error.code)}: ` : '';
   const message = code + (error instanceof Error ? error.message : String(error));
-  return `${journey.shape} journey of ${journey.patientId}: ${kind} as ${step.actor.institutionId} failed: ${message}`;
+  return `${journey.shape} journey of ${journey.patientId}: POST ${route} as ${step.actor.institutionId} failed: ${message}`;
 }

@@ -1,5 +1,3 @@
-import type { InstitutionIntent } from '../../api/src/institutions/execute-institution-command.handler';
-import type { JourneyIntent } from '../../api/src/journeys/execute-journey-command.handler';
 import {
   HOUR,
   MINUTE,
@@ -20,22 +18,34 @@ import {
 /** Beijing time as CarePath's clients send it. */
 export const iso = (ms: number) => `${new Date(ms + UTC8).toISOString().slice(0, 19)}+08:00`;
 
-/** Who enters a command: clinical staff, or the records office for corrections and voids. */
+/**
+ * Who enters a command: clinical staff, or the records office for corrections and voids. Over HTTP the simulator is
+ * one service account (README, "Authentication"): the institution is what it names in X-Institution-Id, the role
+ * only orders the script.
+ */
 export interface Actor {
-  readonly actorId: string;
   readonly role: 'doctor' | 'registrar' | 'admin';
   readonly institutionId: string;
 }
 
-/** Ids minted by a journey's earlier commands, under the names the script gave them. */
+/** A command as the API takes it: a POST of `body` to the route `path` (journeys.controller.ts and its siblings). */
+export interface CommandRequest {
+  readonly path: string;
+  readonly body: Readonly<Record<string, unknown>>;
+}
+
+/** Ids minted by a journey's earlier commands, under the names the script gave them; its own id under JOURNEY. */
 export type JourneyIds = (name: string) => string;
+
+/** The name of the journey's own id, known once the command that opens it has answered. */
+export const JOURNEY = 'journey';
 
 export interface JourneyStep {
   /** Index of the journey in the plan. */
   readonly journey: number;
   readonly recordAt: number;
   readonly actor: Actor;
-  readonly intent: (ids: JourneyIds) => JourneyIntent;
+  readonly request: (ids: JourneyIds) => CommandRequest;
   /** Names for what the command creates: ids of its answer (`created`) and its events, by event type. */
   readonly created?: Readonly<Record<string, string>>;
   readonly events?: Readonly<Record<string, string>>;
@@ -45,54 +55,63 @@ export interface JourneyStep {
 const CORRECTION_DELAY = 36 * HOUR;
 const REGISTRATION = '2020-01-01T00:00:00+08:00';
 
-const staff = (institutionId: string, role: Actor['role'] = 'doctor'): Actor => ({
-  actorId: `sim-${role}-${institutionId.toLowerCase()}`,
-  role,
-  institutionId,
-});
+const staff = (institutionId: string, role: Actor['role'] = 'doctor'): Actor => ({ role, institutionId });
+
+/** A route under the journey's own (`/journeys/:journeyId`). */
+const journeyRoute = (ids: JourneyIds, route: string) => `/journeys/${ids(JOURNEY)}${route}`;
+
+/** A correction or a void of one of the journey's events, by the records office. */
+const ofEvent = (
+  ids: JourneyIds,
+  eventId: string,
+  what: 'corrections' | 'entered-in-error',
+  body: CommandRequest['body'],
+): CommandRequest => ({ path: journeyRoute(ids, `/events/${eventId}/${what}`), body });
 
 /** Registrations, wards and bed-count changes, entered before any journey. */
-export function institutionIntents(plan: Plan): { actor: Actor; intent: InstitutionIntent }[] {
-  const actor = staff('SIM-HC', 'admin');
-  return plan.institutions.flatMap((i) => [
-    {
-      actor,
-      intent: {
-        kind: 'RegisterInstitution' as const,
-        body: {
-          institutionId: i.institutionId,
-          name: i.name,
-          tier: i.tier,
-          allianceId: i.allianceId,
-          regionCode: i.regionCode,
-          occurredAt: REGISTRATION,
-        },
-      },
-    },
-    ...i.wards.flatMap((w) => [
+export function institutionRequests(plan: Plan): { actor: Actor; request: CommandRequest }[] {
+  // The health commission registers institutions; a ward is opened or resized for its own institution (issue 17).
+  const commission = staff('SIM-HC', 'admin');
+  return plan.institutions.flatMap((i) => {
+    const actor = staff(i.institutionId, 'admin');
+    const wards = `/institutions/${i.institutionId}/wards`;
+    return [
       {
-        actor,
-        intent: {
-          kind: 'OpenWard' as const,
-          institutionId: i.institutionId,
-          body: { wardId: w.wardId, specialty: w.wardId, openBeds: w.beds, occurredAt: REGISTRATION },
+        actor: commission,
+        request: {
+          path: '/institutions',
+          body: {
+            institutionId: i.institutionId,
+            name: i.name,
+            tier: i.tier,
+            allianceId: i.allianceId,
+            regionCode: i.regionCode,
+            occurredAt: REGISTRATION,
+          },
         },
       },
-      ...(w.bedChange
-        ? [
-            {
-              actor,
-              intent: {
-                kind: 'ChangeWardBedCount' as const,
-                institutionId: i.institutionId,
-                wardId: w.wardId,
-                body: { openBeds: w.bedChange.beds, occurredAt: iso(w.bedChange.at) },
+      ...i.wards.flatMap((w) => [
+        {
+          actor,
+          request: {
+            path: wards,
+            body: { wardId: w.wardId, specialty: w.wardId, openBeds: w.beds, occurredAt: REGISTRATION },
+          },
+        },
+        ...(w.bedChange
+          ? [
+              {
+                actor,
+                request: {
+                  path: `${wards}/${w.wardId}/bed-count`,
+                  body: { openBeds: w.bedChange.beds, occurredAt: iso(w.bedChange.at) },
+                },
               },
-            },
-          ]
-        : []),
-    ]),
-  ]);
+            ]
+          : []),
+      ]),
+    ];
+  });
 }
 
 /** Every journey command of the plan, in recording order. */
@@ -116,9 +135,9 @@ function scriptJourney(j: PlannedJourney, index: number): JourneyStep[] {
   const add = (
     at: number,
     actor: Actor,
-    intent: JourneyStep['intent'],
+    request: JourneyStep['request'],
     names: Pick<JourneyStep, 'created' | 'events'> = {},
-  ) => steps.push({ journey: index, recordAt: at, actor, intent, ...names });
+  ) => steps.push({ journey: index, recordAt: at, actor, request, ...names });
   const referral = (name: string) => `referral:${name}`;
 
   const visitBody = (v: PlannedVisit, ids: JourneyIds) => ({
@@ -128,6 +147,10 @@ function scriptJourney(j: PlannedJourney, index: number): JourneyStep[] {
     ...(v.referral !== null ? { referralId: ids(referral(v.referral)) } : {}),
     occurredAt: iso(v.recordedAs?.at ?? v.at),
   });
+  const visit = (v: PlannedVisit) => (ids: JourneyIds) => ({
+    path: journeyRoute(ids, '/visits'),
+    body: visitBody(v, ids),
+  });
   j.visits.forEach((v, k) => {
     const recordAt = v.at + v.lateBy;
     const actor = staff(v.institutionId);
@@ -136,41 +159,41 @@ function scriptJourney(j: PlannedJourney, index: number): JourneyStep[] {
     if (k > 0 && v.at < opening.at) {
       // A visit typed in later that comes before the opening visit: the records office first moves the journey's
       // opening to it, since nothing happens in a journey before it opened (docs/care-time.md).
-      add(recordAt - MINUTE, staff(opening.institutionId, 'registrar'), (ids) => ({
-        kind: 'CorrectEvent',
-        eventId: ids('opening'),
-        body: { targetType: 'JourneyOpened', occurredAt: iso(v.at), patch: {} },
-      }));
+      add(recordAt - MINUTE, staff(opening.institutionId, 'registrar'), (ids) =>
+        ofEvent(ids, ids('opening'), 'corrections', {
+          targetType: 'JourneyOpened',
+          occurredAt: iso(v.at),
+          patch: {},
+        }),
+      );
     }
     if (k === 0) {
       add(
         recordAt,
         actor,
         (ids) => ({
-          kind: 'OpenJourney',
+          path: '/journeys',
           body: { patientId: j.patientId, residenceRegion: j.residenceRegion, ...visitBody(v, ids) },
         }),
         { events: { ...events.events, JourneyOpened: 'opening' } },
       );
     } else {
-      add(recordAt, actor, (ids) => ({ kind: 'RecordVisit', body: visitBody(v, ids) }), events);
+      add(recordAt, actor, visit(v), events);
     }
     if (v.recordedAs) {
-      add(recordAt + CORRECTION_DELAY, staff(v.institutionId, 'registrar'), (ids) => ({
-        kind: 'CorrectEvent',
-        eventId: ids(`visit:${k}`),
-        body: { targetType: 'VisitRecorded', occurredAt: iso(v.at), patch: { visitType: v.visitType } },
-      }));
+      add(recordAt + CORRECTION_DELAY, staff(v.institutionId, 'registrar'), (ids) =>
+        ofEvent(ids, ids(`visit:${k}`), 'corrections', {
+          targetType: 'VisitRecorded',
+          occurredAt: iso(v.at),
+          patch: { visitType: v.visitType },
+        }),
+      );
     }
     if (v.duplicated) {
-      add(recordAt + 2 * MINUTE, actor, (ids) => ({ kind: 'RecordVisit', body: visitBody(v, ids) }), {
-        events: { VisitRecorded: `visit:${k}:copy` },
-      });
-      add(recordAt + CORRECTION_DELAY, staff(v.institutionId, 'registrar'), (ids) => ({
-        kind: 'MarkEnteredInError',
-        eventId: ids(`visit:${k}:copy`),
-        body: { reason: 'duplicate-entry' },
-      }));
+      add(recordAt + 2 * MINUTE, actor, visit(v), { events: { VisitRecorded: `visit:${k}:copy` } });
+      add(recordAt + CORRECTION_DELAY, staff(v.institutionId, 'registrar'), (ids) =>
+        ofEvent(ids, ids(`visit:${k}:copy`), 'entered-in-error', { reason: 'duplicate-entry' }),
+      );
     }
   });
 
@@ -180,9 +203,9 @@ function scriptJourney(j: PlannedJourney, index: number): JourneyStep[] {
   if (j.closedAt !== null) {
     // Closing waits for every late entry of care: nothing is added to a closed journey but corrections.
     const care = steps.filter((s) => s.actor.role === 'doctor').map((s) => s.recordAt);
-    add(Math.max(j.closedAt, ...care.map((t) => t + MINUTE)), staff(j.visits[0]!.institutionId), () => ({
-      kind: 'CloseJourney',
-      occurredAt: iso(j.closedAt!),
+    add(Math.max(j.closedAt, ...care.map((t) => t + MINUTE)), staff(j.visits[0]!.institutionId), (ids) => ({
+      path: journeyRoute(ids, '/close'),
+      body: { occurredAt: iso(j.closedAt!) },
     }));
   }
   return steps.sort((a, b) => a.recordAt - b.recordAt);
@@ -193,7 +216,7 @@ type CorrectableType = 'PatientAdmitted' | 'LeaveStarted' | 'LeaveEnded' | 'Pati
 type Add = (
   at: number,
   actor: Actor,
-  intent: JourneyStep['intent'],
+  request: JourneyStep['request'],
   names?: Pick<JourneyStep, 'created' | 'events'>,
 ) => void;
 
@@ -206,8 +229,15 @@ function scriptReferral(
   const name = `referral:${r.name}`;
   const from = staff(r.from);
   const to = staff(r.to);
-  const request = (target: string) => (): JourneyIntent => ({
-    kind: 'RequestReferral',
+  /** A route of this referral: receive, accept, reject, ... */
+  const ofReferral =
+    (action: string, body: CommandRequest['body']) =>
+    (ids: JourneyIds): CommandRequest => ({
+      path: journeyRoute(ids, `/referrals/${ids(name)}/${action}`),
+      body,
+    });
+  const request = (target: string) => (ids: JourneyIds) => ({
+    path: journeyRoute(ids, '/referrals'),
     body: {
       direction: r.direction,
       fromInstitutionId: r.from,
@@ -226,20 +256,14 @@ function scriptReferral(
       add(r.requestedAt - 20 * MINUTE, from, request(r.wrongTargetFirst), {
         events: { [r.direction === 'up' ? 'UpwardReferralRequested' : 'DownwardReferralRequested']: wrong },
       });
-      add(r.requestedAt - 10 * MINUTE, staff(r.from, 'registrar'), (ids) => ({
-        kind: 'MarkEnteredInError',
-        eventId: ids(wrong),
-        body: { reason: 'other' },
-      }));
+      add(r.requestedAt - 10 * MINUTE, staff(r.from, 'registrar'), (ids) =>
+        ofEvent(ids, ids(wrong), 'entered-in-error', { reason: 'other' }),
+      );
     }
     add(r.requestedAt, from, request(r.to), { created: { referralId: name } });
   }
   if (r.receivedAt !== null) {
-    add(r.receivedAt, to, (ids) => ({
-      kind: 'ReceiveReferral',
-      referralId: ids(name),
-      occurredAt: iso(r.receivedAt!),
-    }));
+    add(r.receivedAt, to, ofReferral('receive', { occurredAt: iso(r.receivedAt) }));
   }
   const d = r.decision;
   if (d?.kind === 'accepted' && d.rejectedInErrorFirst) {
@@ -247,44 +271,30 @@ function scriptReferral(
     add(
       d.at - 30 * MINUTE,
       to,
-      (ids) => ({
-        kind: 'RejectReferral',
-        referralId: ids(name),
-        body: { reason: 'not-indicated', occurredAt: iso(d.at - 30 * MINUTE) },
-      }),
+      ofReferral('reject', { reason: 'not-indicated', occurredAt: iso(d.at - 30 * MINUTE) }),
       { events: { ReferralRejected: wrong } },
     );
-    add(d.at - 15 * MINUTE, staff(r.to, 'registrar'), (ids) => ({
-      kind: 'MarkEnteredInError',
-      eventId: ids(wrong),
-      body: { reason: 'other' },
-    }));
+    add(d.at - 15 * MINUTE, staff(r.to, 'registrar'), (ids) =>
+      ofEvent(ids, ids(wrong), 'entered-in-error', { reason: 'other' }),
+    );
   }
   if (d) {
     switch (d.kind) {
       case 'accepted':
-        add(d.at, to, (ids) => ({ kind: 'AcceptReferral', referralId: ids(name), occurredAt: iso(d.at) }));
+        add(d.at, to, ofReferral('accept', { occurredAt: iso(d.at) }));
         break;
       case 'rejected':
-        add(d.at, to, (ids) => ({
-          kind: 'RejectReferral',
-          referralId: ids(name),
-          body: { reason: d.reason, occurredAt: iso(d.at) },
-        }));
+        add(d.at, to, ofReferral('reject', { reason: d.reason, occurredAt: iso(d.at) }));
         break;
       case 'redirected': {
         const redirect = all.find((o) => o.name === d.to)!;
         add(
           d.at,
           to,
-          (ids) => ({
-            kind: 'RejectReferral',
-            referralId: ids(name),
-            body: {
-              reason: 'capacity-full',
-              redirectToInstitutionId: redirect.to,
-              occurredAt: iso(d.at),
-            },
+          ofReferral('reject', {
+            reason: 'capacity-full',
+            redirectToInstitutionId: redirect.to,
+            occurredAt: iso(d.at),
           }),
           { created: { redirectReferralId: `referral:${redirect.name}` } },
         );
@@ -296,25 +306,20 @@ function scriptReferral(
   if (end) {
     switch (end.kind) {
       case 'completed':
-        add(end.at, to, (ids) => ({
-          kind: 'CompleteReferral',
-          referralId: ids(name),
-          occurredAt: iso(end.at),
-        }));
+        add(end.at, to, ofReferral('complete', { occurredAt: iso(end.at) }));
         break;
       case 'cancelled':
-        add(end.at, from, (ids) => ({
-          kind: 'CancelReferral',
-          referralId: ids(name),
-          body: { reason: d ? 'patient-declined' : 'patient-recovered', occurredAt: iso(end.at) },
-        }));
+        add(
+          end.at,
+          from,
+          ofReferral('cancel', {
+            reason: d ? 'patient-declined' : 'patient-recovered',
+            occurredAt: iso(end.at),
+          }),
+        );
         break;
       case 'expired':
-        add(end.at, from, (ids) => ({
-          kind: 'ExpireReferral',
-          referralId: ids(name),
-          occurredAt: iso(end.at),
-        }));
+        add(end.at, from, ofReferral('expire', { occurredAt: iso(end.at) }));
         break;
     }
   }
@@ -326,11 +331,16 @@ function scriptStay(s: PlannedStay, add: Add): void {
   const admission = `admission:${s.name}`;
   /** The records office corrects a care time, a while after the wrong one was entered at `enteredAt`. */
   const correct = (targetType: CorrectableType, target: string, at: number, enteredAt: number) =>
-    add(enteredAt + CORRECTION_DELAY, registrar, (ids) => ({
-      kind: 'CorrectEvent',
-      eventId: ids(target),
-      body: { targetType, occurredAt: iso(at), patch: {} },
-    }));
+    add(enteredAt + CORRECTION_DELAY, registrar, (ids) =>
+      ofEvent(ids, ids(target), 'corrections', { targetType, occurredAt: iso(at), patch: {} }),
+    );
+  /** A route of this stay's admission: move, leave, return, discharge. */
+  const ofAdmission =
+    (action: string, body: CommandRequest['body']) =>
+    (ids: JourneyIds): CommandRequest => ({
+      path: journeyRoute(ids, `/admissions/${ids(admission)}/${action}`),
+      body,
+    });
   const dischargeBody = (at: number) => ({
     disposition: s.disposition,
     ...(s.destination !== null ? { destinationInstitutionId: s.destination } : {}),
@@ -339,8 +349,8 @@ function scriptStay(s: PlannedStay, add: Add): void {
   /** An admission; with `dischargedAt`, a whole past stay at once (the admission with its discharge). */
   const admit =
     (wardId: string, at: number, dischargedAt?: number) =>
-    (ids: JourneyIds): JourneyIntent => ({
-      kind: 'AdmitPatient',
+    (ids: JourneyIds): CommandRequest => ({
+      path: journeyRoute(ids, '/admissions'),
       body: {
         institutionId: s.institutionId,
         wardId,
@@ -351,20 +361,20 @@ function scriptStay(s: PlannedStay, add: Add): void {
     });
   const moves = (enteredAt: number | null) =>
     s.moves.forEach((move, k) =>
-      add(enteredAt === null ? move.at : enteredAt + k * MINUTE, actor, (ids) => ({
-        kind: 'MoveWard',
-        admissionId: ids(admission),
-        body: { toWardId: move.wardId, occurredAt: iso(move.at) },
-      })),
+      add(
+        enteredAt === null ? move.at : enteredAt + k * MINUTE,
+        actor,
+        ofAdmission('move', { toWardId: move.wardId, occurredAt: iso(move.at) }),
+      ),
     );
   const surgery = (at: number, enteredAt: number) =>
-    add(enteredAt, actor, () => ({
-      kind: 'RecordSurgery',
+    add(enteredAt, actor, (ids) => ({
+      path: journeyRoute(ids, '/surgeries'),
       body: { institutionId: s.institutionId, procedureCode: '36.06', occurredAt: iso(at) },
     }));
   const rehab = (at: number, enteredAt: number) =>
-    add(enteredAt, actor, () => ({
-      kind: 'RecordRehabSession',
+    add(enteredAt, actor, (ids) => ({
+      path: journeyRoute(ids, '/rehab-sessions'),
       body: { institutionId: s.institutionId, therapyCode: 'rehab-1', occurredAt: iso(at) },
     }));
   const wholeAt = s.wholeEnteredAt;
@@ -388,11 +398,9 @@ function scriptStay(s: PlannedStay, add: Add): void {
     add(s.admittedAt, actor, admit(s.wrongWardFirst, s.recordedAdmittedAt ?? s.admittedAt), {
       events: { PatientAdmitted: wrong },
     });
-    add(s.admittedAt + 10 * MINUTE, registrar, (ids) => ({
-      kind: 'MarkEnteredInError',
-      eventId: ids(wrong),
-      body: { reason: 'other' },
-    }));
+    add(s.admittedAt + 10 * MINUTE, registrar, (ids) =>
+      ofEvent(ids, ids(wrong), 'entered-in-error', { reason: 'other' }),
+    );
     admittedRecordAt = s.admittedAt + 20 * MINUTE;
   }
   add(admittedRecordAt, actor, admit(s.wardId, s.recordedAdmittedAt ?? s.admittedAt), {
@@ -406,26 +414,16 @@ function scriptStay(s: PlannedStay, add: Add): void {
   const leave = s.leave;
   if (leave) {
     const recorded = s.recordedLeave ?? { from: leave.from, to: leave.to };
-    add(
-      leave.from,
-      actor,
-      (ids) => ({
-        kind: 'StartLeave',
-        admissionId: ids(admission),
-        body: { holdBed: true, occurredAt: iso(recorded.from) },
-      }),
-      { events: { LeaveStarted: `leave:${s.name}` } },
-    );
+    add(leave.from, actor, ofAdmission('leave', { holdBed: true, occurredAt: iso(recorded.from) }), {
+      events: { LeaveStarted: `leave:${s.name}` },
+    });
     // Still away at the end of the period: the return has not happened yet.
     const returnAt = leave.to;
     const recordedReturn = recorded.to;
     if (returnAt !== null && recordedReturn !== null) {
-      add(
-        returnAt,
-        actor,
-        (ids) => ({ kind: 'EndLeave', admissionId: ids(admission), occurredAt: iso(recordedReturn) }),
-        { events: { LeaveEnded: `return:${s.name}` } },
-      );
+      add(returnAt, actor, ofAdmission('return', { occurredAt: iso(recordedReturn) }), {
+        events: { LeaveEnded: `return:${s.name}` },
+      });
     }
     if (recorded.from !== leave.from) correct('LeaveStarted', `leave:${s.name}`, leave.from, leave.from);
     if (returnAt !== null && recordedReturn !== returnAt) {
@@ -434,21 +432,13 @@ function scriptStay(s: PlannedStay, add: Add): void {
   }
   if (s.surgeryAt !== null) surgery(s.surgeryAt, s.surgeryEnteredAt ?? s.surgeryAt);
   for (const at of s.rehabAt) rehab(at, at);
-  const discharge =
-    (at: number) =>
-    (ids: JourneyIds): JourneyIntent => ({
-      kind: 'DischargePatient',
-      admissionId: ids(admission),
-      body: dischargeBody(at),
-    });
+  const discharge = (at: number) => ofAdmission('discharge', dischargeBody(at));
   if (s.wrongDischargeAt !== null) {
     const wrong = `discharge:${s.name}:wrong`;
     add(s.wrongDischargeAt, actor, discharge(s.wrongDischargeAt), { events: { PatientDischarged: wrong } });
-    add(s.wrongDischargeAt + 20 * MINUTE, registrar, (ids) => ({
-      kind: 'MarkEnteredInError',
-      eventId: ids(wrong),
-      body: { reason: 'wrong-patient' },
-    }));
+    add(s.wrongDischargeAt + 20 * MINUTE, registrar, (ids) =>
+      ofEvent(ids, ids(wrong), 'entered-in-error', { reason: 'wrong-patient' }),
+    );
   }
   // Still in hospital at the end of the period: the discharge has not happened yet.
   const dischargedAt = s.dischargedAt;

@@ -1,0 +1,135 @@
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import {
+  ALL_PROJECTIONS,
+  type ProjectionStatus,
+  ReadModelFiles,
+  rebuildTogether,
+} from '@carepath/projections';
+import { loadConfig, openEventStore } from '@carepath/runtime';
+import { type ApiProcessOptions, startApiProcess } from './api-process';
+import type { GroundTruth } from './ground-truth';
+import { HttpCommandSink } from './http-command-sink';
+import { compareServedWithTruth, configuredCensus } from './oracle-comparison';
+import { devToken, SIMULATOR } from './service-account';
+import type { Plan } from './simulation.plan';
+import { SimulationRunner } from './simulation.runner';
+
+/** What one oracle run found, and how long its stages took (ms). */
+export interface OracleReport {
+  readonly commands: number;
+  readonly events: number;
+  /** The log's file with its write-ahead log, in bytes. */
+  readonly logBytes: number;
+  /** Differences with the truth in the read models the API left, then after a rebuild of them all by the lib. */
+  readonly live: readonly string[];
+  readonly rebuilt: readonly string[];
+  readonly ms: {
+    readonly start: number;
+    readonly run: number;
+    readonly live: number;
+    readonly rebuild: number;
+  };
+}
+
+export interface OracleOptions extends Pick<ApiProcessOptions, 'build'> {
+  readonly concurrency?: number;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * The oracle's run: the built API in a child process on a fresh embedded log (so the log holds this plan alone),
+ * configured for the truth's census, takes the whole plan over HTTP; once its projections have applied the log it
+ * is stopped, and the read models it left are read through the projections' own query functions and compared with
+ * the truth. Then the lib rebuilds every projection from the log, as apps/projector does, and they are compared
+ * again. The census of both readings is that of loadConfig, as the API read it.
+ */
+export async function runOracle(
+  plan: Plan,
+  truth: GroundTruth,
+  options: OracleOptions = {},
+): Promise<OracleReport> {
+  const folder = mkdtempSync(join(tmpdir(), 'carepath-oracle-'));
+  const env = {
+    EVENT_STORE: 'sqlite',
+    DATABASE_FILE: join(folder, 'carepath.db'),
+    READ_MODEL_DIR: join(folder, 'read-models'),
+    PROJECTIONS: 'in-process',
+    CENSUS_TIME_ZONE: truth.census.timeZone,
+    HELD_BED_RULE: truth.census.heldBedRule,
+    // The development issuer beside the temporary log, whose service account the oracle signs in as.
+    AUTH_ISSUER: '',
+    AUTH_DEV_KEY_FILE: '',
+    // One service account sends the whole plan, as fast as the API takes it.
+    RATE_LIMIT_SYSTEM_REQUESTS: '10000000',
+  };
+  const config = loadConfig({ ...process.env, ...env });
+  const ms = { start: 0, run: 0, live: 0, rebuild: 0 };
+  let started = Date.now();
+  try {
+    const system = devToken(config, SIMULATOR);
+    const api = await startApiProcess({ env, ...(options.build ? { build: options.build } : {}) });
+    ms.start = Date.now() - started;
+    const runner = new SimulationRunner(new HttpCommandSink(api.url, system), options.concurrency);
+    try {
+      started = Date.now();
+      await runner.run(plan, options.onProgress);
+      ms.run = Date.now() - started;
+      started = Date.now();
+      // An auditor of the health commission may read the projections' status; nothing more.
+      const auditor = devToken(config, { sub: 'carepath-oracle', role: 'auditor', institutionId: 'SIM-HC' });
+      await projectionsCaughtUp(api.url, auditor);
+    } catch (error) {
+      throw api.explain(error);
+    } finally {
+      await api.stop();
+    }
+    const quiet = { log: () => undefined, warn: () => undefined, error: (m: object) => console.error(m) };
+    const store = openEventStore(config, quiet);
+    const files = new ReadModelFiles(config.readModelDir);
+    try {
+      const head = await store.headPosition();
+      const census = configuredCensus(config);
+      const live = compareServedWithTruth(files, head, truth, census);
+      ms.live = Date.now() - started;
+      started = Date.now();
+      await rebuildTogether(store, files, ALL_PROJECTIONS);
+      const rebuilt = compareServedWithTruth(files, head, truth, census);
+      ms.rebuild = Date.now() - started;
+      return {
+        commands: runner.commands,
+        events: Number(head),
+        logBytes: fileSize(config.databaseFile) + fileSize(`${config.databaseFile}-wal`),
+        live,
+        rebuilt,
+        ms,
+      };
+    } finally {
+      files.close();
+      await store.close();
+    }
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+const fileSize = (file: string) => (existsSync(file) ? statSync(file).size : 0);
+
+/**
+ * Waits until the API's projections have applied all it has written (GET /projections, as an auditor): every one
+ * live with no lag. The comparison then checks each file's checkpoint against the log head itself.
+ */
+async function projectionsCaughtUp(url: string, token: string): Promise<void> {
+  for (;;) {
+    const response = await fetch(`${url}/projections`, { headers: { Authorization: `Bearer ${token}` } });
+    if (!response.ok)
+      throw new Error(`GET /projections answered ${response.status}: ${await response.text()}`);
+    const { projections } = (await response.json()) as { projections: ProjectionStatus[] };
+    const failed = projections.find((p) => p.state === 'failed');
+    if (failed) throw new Error(`projection ${failed.name} failed: ${failed.lastError?.message ?? '?'}`);
+    if (projections.every((p) => p.state === 'live' && p.lag === '0')) return;
+    await delay(100);
+  }
+}

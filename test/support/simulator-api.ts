@@ -1,0 +1,54 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { EventStore } from '@carepath/event-store';
+import type { AppConfig } from '@carepath/runtime';
+import { APP_CONFIG } from '../../apps/api/src/config/app-config.token';
+import { ProjectionsService } from '../../apps/api/src/projections/projections.service';
+import { EVENT_STORE } from '../../apps/api/src/store/tokens';
+import type { GroundTruth } from '../../apps/simulator/src/ground-truth';
+import { HttpCommandSink } from '../../apps/simulator/src/http-command-sink';
+import { compareWithTruth, configuredCensus } from '../../apps/simulator/src/oracle-comparison';
+import { startTestApp, type TestApp, token } from './test-app';
+
+/**
+ * The test app listening on a free port of 127.0.0.1, for the simulator to drive over HTTP as it drives any API,
+ * with the projections it runs in process at hand for the oracle's comparison.
+ */
+export interface SimulatorApi {
+  readonly t: TestApp;
+  readonly url: string;
+  /** The simulator's way in: a `system` service account of the test issuer. */
+  readonly sink: HttpCommandSink;
+  /** Waits until every projection has applied the whole log. */
+  caughtUp(): Promise<void>;
+  /** Rebuilds every projection from the log into a fresh generation and waits until each is in service. */
+  rebuild(): Promise<void>;
+  /** The differences between `truth` and what the projections report now, for the census the app runs with. */
+  compare(truth: GroundTruth): string[];
+  close(): Promise<void>;
+}
+
+export async function startSimulatorApi(overrides: Partial<AppConfig> = {}): Promise<SimulatorApi> {
+  const t = await startTestApp(overrides);
+  await t.app.listen(0, '127.0.0.1');
+  const { port } = (t.app.getHttpServer() as Server).address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+  const projections = t.app.get(ProjectionsService);
+  return {
+    t,
+    url,
+    sink: new HttpCommandSink(url, token({ sub: 'carepath-simulator', role: 'system' })),
+    caughtUp: async () => projections.waitFor(await t.app.get<EventStore>(EVENT_STORE).headPosition()),
+    // Side by side, as the rebuild commands do: the runners share each page read and each page's journey fold.
+    rebuild: async () => {
+      await Promise.all(projections.names().map((name) => projections.runner(name).rebuild()));
+    },
+    compare: (truth) =>
+      compareWithTruth(
+        (name) => projections.reader(name),
+        truth,
+        configuredCensus(t.app.get<AppConfig>(APP_CONFIG)),
+      ),
+    close: () => t.close(),
+  };
+}
