@@ -22,3 +22,7 @@ export * from './slot-pool/slot-pool.errors';
 export * from './slot-pool/slot-pool.events';
 export * from './slot-pool/slot-pool.commands';
 export * from './slot-pool/slot-pool.decider';
+export * from './population/population.errors';
+export * from './population/population.events';
+export * from './population/population.commands';
+export * from './population/population.decider';

@@ -1,5 +1,6 @@
 import type { FamilyDoctorErrorCode } from '../family-doctor/family-doctor.errors';
 import type { SlotPoolErrorCode } from '../slot-pool/slot-pool.errors';
+import type { PopulationErrorCode } from '../population/population.errors';
 
 /**
  * A rule the decider refuses. The code is stable and machine-readable (clients switch on it; HTTP maps it to
@@ -19,6 +20,7 @@ export class DomainError extends Error {
 export type DomainErrorCode =
   | FamilyDoctorErrorCode
   | SlotPoolErrorCode
+  | PopulationErrorCode
   // journey lifecycle
   | 'JOURNEY_ALREADY_OPENED'
   | 'JOURNEY_NOT_OPENED'
