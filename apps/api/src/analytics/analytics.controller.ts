@@ -1,5 +1,5 @@
 import { Controller, Get, Headers, Inject, Param, Query, Req, Res } from '@nestjs/common';
-import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { entryOf } from '@carepath/domain';
 import { parsePeriod, type Period, PeriodError, queryLiveCensus, queryWorklist } from '@carepath/projections';
 import type { FastifyRequest } from 'fastify';
@@ -15,6 +15,14 @@ import { ProjectionsService } from '../projections/projections.service';
 import { CLOCK, type Clock } from '../store/tokens';
 import { HeavyWork } from '../work/heavy-work.service';
 import { type AnalyticsQuery, projectionOf } from './analytics-query';
+import {
+  DownwardKpiDto,
+  LiveCensusDto,
+  LocalTreatmentDto,
+  ReferralVolumeDto,
+  WardOccupancyDto,
+  WorklistDto,
+} from './analytics-response.dto';
 import { respond } from './csv';
 import {
   DownwardKpiQueryDto,
@@ -50,6 +58,7 @@ export class AnalyticsController {
   ) {}
 
   @Get('analytics/ward-occupancy')
+  @ApiOkResponse({ type: WardOccupancyDto })
   @ApiOperation({ summary: 'Bed-use rate by midnight census, open bed-days, turnover, average stay' })
   async wardOccupancy(
     @Query() q: WardOccupancyQueryDto,
@@ -68,6 +77,7 @@ export class AnalyticsController {
   }
 
   @Get('analytics/ward-occupancy/live')
+  @ApiOkResponse({ type: LiveCensusDto })
   @ApiOperation({ summary: 'Census now: occupied, open beds, extra beds, on leave, rate, per ward' })
   liveCensus(
     @Query() q: LiveCensusQueryDto,
@@ -81,6 +91,7 @@ export class AnalyticsController {
   }
 
   @Get('analytics/referrals')
+  @ApiOkResponse({ type: ReferralVolumeDto })
   @ApiOperation({
     summary:
       'Referral person-times by direction, setting, institution, alliance, period; outcomes; time to decision',
@@ -120,6 +131,7 @@ export class AnalyticsController {
   }
 
   @Get('analytics/referrals/downward-kpi')
+  @ApiOkResponse({ type: DownwardKpiDto })
   @ApiOperation({ summary: 'Tertiary KPI: downward transfers per year, outpatient and inpatient, growth' })
   async downwardKpi(
     @Query() q: DownwardKpiQueryDto,
@@ -139,6 +151,7 @@ export class AnalyticsController {
   }
 
   @Get('analytics/local-treatment')
+  @ApiOkResponse({ type: LocalTreatmentDto })
   @ApiOperation({ summary: 'Community share, residents’ community share, in-region rate' })
   async localTreatment(
     @Query() q: LocalTreatmentQueryDto,
@@ -183,6 +196,7 @@ export class AnalyticsController {
   }
 
   @Get('worklists/:institutionId')
+  @ApiOkResponse({ type: WorklistDto })
   @ApiTags('worklists')
   @ApiOperation({
     summary:

@@ -1,4 +1,5 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsArray, IsIn, IsOptional, IsString, Matches } from 'class-validator';
 import {
@@ -10,6 +11,21 @@ import {
 } from '@carepath/projections';
 import { CODE_ID } from '@carepath/runtime';
 import { OccurredAt, REGION_CODE } from '../common/validation';
+
+/** An optional filter by a code (institution, ward, alliance): documented, and refused naming itself when malformed. */
+const CodeFilter = (name: string, what: string) =>
+  applyDecorators(
+    ApiPropertyOptional({ description: `Only this ${what}`, pattern: CODE_ID.source }),
+    IsOptional(),
+    Matches(CODE_ID, { message: `${name} must be ${/^[aeiou]/.test(what) ? 'an' : 'a'} ${what} code` }),
+  );
+
+const Format = () =>
+  applyDecorators(
+    ApiPropertyOptional({ enum: ['json', 'csv'], description: 'csv: the rows only (or Accept: text/csv)' }),
+    IsOptional(),
+    IsIn(['json', 'csv']),
+  );
 
 const csvList = ({ value }: { value: unknown }) =>
   typeof value === 'string'
@@ -35,9 +51,7 @@ export class PeriodQueryDto {
   @IsString()
   to?: string;
 
-  @ApiPropertyOptional({ enum: ['json', 'csv'] })
-  @IsOptional()
-  @IsIn(['json', 'csv'])
+  @Format()
   format?: 'json' | 'csv';
 
   @OccurredAt('The figure as it would have been reported at this instant (replays the log)', {
@@ -47,11 +61,9 @@ export class PeriodQueryDto {
 }
 
 export class WardOccupancyQueryDto extends PeriodQueryDto {
-  @IsOptional()
-  @Matches(CODE_ID, { message: 'institutionId must be an institution code' })
-  institutionId?: string;
-  @IsOptional() @Matches(CODE_ID, { message: 'wardId must be a ward code' }) wardId?: string;
-  @IsOptional() @Matches(CODE_ID, { message: 'allianceId must be an alliance code' }) allianceId?: string;
+  @CodeFilter('institutionId', 'institution') institutionId?: string;
+  @CodeFilter('wardId', 'ward') wardId?: string;
+  @CodeFilter('allianceId', 'alliance') allianceId?: string;
 
   @ApiPropertyOptional({ enum: OCCUPANCY_GROUPS, default: 'ward' })
   @IsOptional()
@@ -60,22 +72,24 @@ export class WardOccupancyQueryDto extends PeriodQueryDto {
 }
 
 export class LiveCensusQueryDto {
-  @IsOptional()
-  @Matches(CODE_ID, { message: 'institutionId must be an institution code' })
-  institutionId?: string;
-  @IsOptional() @Matches(CODE_ID, { message: 'allianceId must be an alliance code' }) allianceId?: string;
-  @IsOptional() @IsIn(['json', 'csv']) format?: 'json' | 'csv';
+  @CodeFilter('institutionId', 'institution') institutionId?: string;
+  @CodeFilter('allianceId', 'alliance') allianceId?: string;
+  @Format() format?: 'json' | 'csv';
 }
 
 export class ReferralVolumeQueryDto extends PeriodQueryDto {
-  @IsOptional() @IsIn(['up', 'down'], { message: 'direction must be up or down' }) direction?: 'up' | 'down';
+  @ApiPropertyOptional({ enum: ['up', 'down'], description: 'Only referrals up or down the tiers' })
+  @IsOptional()
+  @IsIn(['up', 'down'], { message: 'direction must be up or down' })
+  direction?: 'up' | 'down';
+
+  @ApiPropertyOptional({ enum: ['outpatient', 'inpatient'] })
   @IsOptional()
   @IsIn(['outpatient', 'inpatient'], { message: 'setting must be outpatient or inpatient' })
   setting?: 'outpatient' | 'inpatient';
-  @IsOptional()
-  @Matches(CODE_ID, { message: 'institutionId must be an institution code' })
-  institutionId?: string;
-  @IsOptional() @Matches(CODE_ID, { message: 'allianceId must be an alliance code' }) allianceId?: string;
+
+  @CodeFilter('institutionId', 'institution') institutionId?: string;
+  @CodeFilter('allianceId', 'alliance') allianceId?: string;
 
   @ApiPropertyOptional({
     description: `Comma-separated: ${REFERRAL_GROUPS.join(', ')}`,
@@ -101,17 +115,21 @@ export class ReferralVolumeQueryDto extends PeriodQueryDto {
 }
 
 export class DownwardKpiQueryDto {
+  @ApiProperty({ example: '2026', description: 'The year, compared with the one before' })
   @Matches(/^(19|2\d)\d{2}$/, { message: 'year must be a year between 1900 and 2999, e.g. 2026' })
   year!: string;
-  @IsOptional()
-  @Matches(CODE_ID, { message: 'institutionId must be an institution code' })
-  institutionId?: string;
-  @IsOptional() @IsIn(['json', 'csv']) format?: 'json' | 'csv';
+
+  @CodeFilter('institutionId', 'institution') institutionId?: string;
+  @Format() format?: 'json' | 'csv';
 }
 
 export class LocalTreatmentQueryDto extends PeriodQueryDto {
-  @IsOptional() @Matches(REGION_CODE, { message: 'region must be a region code' }) region?: string;
-  @IsOptional() @Matches(CODE_ID, { message: 'allianceId must be an alliance code' }) allianceId?: string;
+  @ApiPropertyOptional({ description: 'Only this region (GB/T 2260 code)', pattern: REGION_CODE.source })
+  @IsOptional()
+  @Matches(REGION_CODE, { message: 'region must be a region code' })
+  region?: string;
+
+  @CodeFilter('allianceId', 'alliance') allianceId?: string;
 
   @ApiPropertyOptional({ enum: ['region', 'alliance'], default: 'region' })
   @IsOptional()

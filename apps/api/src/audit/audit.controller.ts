@@ -1,5 +1,5 @@
 import { Controller, Get, HttpException, HttpStatus, Inject, Query } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsUUID, Matches, Max, Min } from 'class-validator';
 import { Type } from 'class-transformer';
 import { parseCareTime } from '@carepath/domain';
@@ -13,39 +13,44 @@ import { OccurredAt } from '../common/validation';
 import { CLOCK, type Clock, EVENT_STORE } from '../store/tokens';
 import { HeavyWork } from '../work/heavy-work.service';
 import { AccessLog } from './access-log';
+import { AccessPageDto, ChainVerificationDto, SignedCheckpointDto } from './audit-response.dto';
 
 /** Who read what (issue 17): any combination of journey, actor, acting institution and period, oldest first. */
 export class AccessQueryDto {
+  @ApiPropertyOptional({ format: 'uuid', description: 'Reads of this journey' })
   @IsOptional()
   @IsUUID(4, { message: 'journeyId must be a UUID' })
   journeyId?: string;
 
+  @ApiPropertyOptional({ description: 'Reads by this actor (a token subject)' })
   @IsOptional()
   @Matches(/^[\x21-\x7e]{1,255}$/, {
     message: 'actorId must be 1-255 visible ASCII characters (a token subject)',
   })
   actorId?: string;
 
+  @ApiPropertyOptional({ description: 'Reads by staff acting for this institution' })
   @IsOptional()
   @Matches(CODE_ID, { message: 'institutionId must be an institution id' })
   institutionId?: string;
 
-  @IsOptional()
-  @OccurredAt('Reads recorded at or after this instant')
+  @OccurredAt('Reads recorded at or after this instant', { optional: true })
   from?: string;
 
-  @IsOptional()
-  @OccurredAt('Reads recorded before this instant')
+  @OccurredAt('Reads recorded before this instant', { optional: true })
   to?: string;
 
+  @ApiPropertyOptional({ enum: ['true', 'false'], description: 'true: break-glass reads only' })
   @IsOptional()
   @IsIn(['true', 'false'], { message: 'flagged must be true or false' })
   flagged?: 'true' | 'false';
 
+  @ApiPropertyOptional({ description: 'The previous page’s `next`' })
   @IsOptional()
   @Matches(/^\d{1,20}$/, { message: 'after must be the next cursor of a previous page' })
   after?: string;
 
+  @ApiPropertyOptional({ minimum: 1, maximum: 10_000, default: 1000 })
   @IsOptional()
   @Type(() => Number)
   @IsInt({ message: 'limit must be an integer' })
@@ -73,6 +78,7 @@ export class AuditController {
   ) {}
 
   @Get('verify')
+  @ApiOkResponse({ type: ChainVerificationDto })
   @ApiOperation({
     summary: 'Walk the hash chain: the first broken link, or the count checked and the head hash',
   })
@@ -81,6 +87,7 @@ export class AuditController {
   }
 
   @Get('checkpoint')
+  @ApiOkResponse({ type: SignedCheckpointDto })
   @ApiOperation({ summary: 'A signed (Ed25519) checkpoint of the head hash, to keep outside the database' })
   async checkpoint(@Ctx() _ctx: RequestContext) {
     if (!this.config.auditSigningKeyFile)
@@ -116,6 +123,7 @@ export class AuditController {
   }
 
   @Get('access')
+  @ApiOkResponse({ type: AccessPageDto })
   @ApiOperation({
     summary:
       'Who read patient-level data (journeys, worklists), when, for which institution, on what basis and why: filter by journeyId, actorId, institutionId, from/to, flagged (break-glass); paged by `next`',

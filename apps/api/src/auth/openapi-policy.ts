@@ -3,6 +3,10 @@ import { describePolicy, POLICY, routeKey } from './access-policy';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const;
 
+/** The key of a document operation as routes and the policy table spell it: `GET /journeys/:journeyId`. */
+export const operationKey = (method: string, path: string): string =>
+  routeKey(method, path.replace(/\{([^}]+)\}/g, ':$1'));
+
 /**
  * Writes the policy table into the OpenAPI document: the bearer security scheme, and on each operation its
  * `security`, the roles allowed (`x-roles`, `x-access-scope`) and a line in its description (its 401, 403 and 429
@@ -29,7 +33,7 @@ export function applyAccessPolicy(document: OpenAPIObject): OpenAPIObject {
     for (const method of METHODS) {
       const operation = item[method];
       if (!operation) continue;
-      const key = routeKey(method, path.replace(/\{([^}]+)\}/g, ':$1'));
+      const key = operationKey(method, path);
       seen.add(key);
       const policy = Object.hasOwn(POLICY, key) ? POLICY[key] : undefined;
       if (!policy) {

@@ -1,9 +1,14 @@
+import type { INestApplication, Type } from '@nestjs/common';
+import { METHOD_METADATA } from '@nestjs/common/constants';
+import { ModulesContainer } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { applyAccessPolicy } from '../auth/openapi-policy';
+import { handlerRouteKey } from '../auth/access.guard';
+import { applyAccessPolicy, operationKey } from '../auth/openapi-policy';
 import { ErrorResponseDto } from './error-response.dto';
+import { readsRequestContext } from './request-context';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
 const ERROR_SCHEMA = { $ref: `#/components/schemas/${ErrorResponseDto.name}` };
@@ -42,10 +47,15 @@ export function describeApi(app: NestFastifyApplication): OpenAPIObject {
   );
   // Every route's roles in the document; a route without a policy stops the app here (issue 17).
   applyAccessPolicy(document);
+  const handlers = routeHandlers(app);
   for (const [path, item] of Object.entries(document.paths)) {
     for (const method of METHODS) {
       const operation = item[method];
       if (!operation) continue;
+      const handler = handlers.get(operationKey(method, path));
+      if (method === 'post' && handler && readsRequestContext(handler.controller, handler.method)) {
+        operation.parameters = [...(operation.parameters ?? []), CONSISTENCY];
+      }
       const statuses = ['400', '503'];
       if (path.includes('{')) statuses.push('404');
       if (method === 'post') statuses.push('409', '413', '415', '422');
@@ -59,6 +69,35 @@ export function describeApi(app: NestFastifyApplication): OpenAPIObject {
     }
   }
   return document;
+}
+
+/** `?consistency=` of a write (request-context.ts; docs/api.md, "Consistency"). */
+const CONSISTENCY = {
+  name: 'consistency',
+  in: 'query' as const,
+  required: false,
+  schema: { type: 'string', enum: ['written', 'projected'], default: 'written' },
+  description:
+    '`projected`: answer once every read model reflects the write (as the header X-Consistency: projected)',
+};
+
+/** Every route of the app by its key, with the controller class and the name of the method that serves it. */
+export function routeHandlers(app: INestApplication): Map<string, { controller: Type; method: string }> {
+  const routes = new Map<string, { controller: Type; method: string }>();
+  for (const module of app.get(ModulesContainer).values()) {
+    for (const { metatype } of module.controllers.values()) {
+      const controller = metatype as Type | null;
+      if (!controller) continue;
+      const prototype = controller.prototype as Record<string, unknown>;
+      for (const method of Object.getOwnPropertyNames(prototype)) {
+        const handler = prototype[method];
+        if (typeof handler !== 'function' || Reflect.getMetadata(METHOD_METADATA, handler) === undefined)
+          continue;
+        routes.set(handlerRouteKey(controller, handler), { controller, method });
+      }
+    }
+  }
+  return routes;
 }
 
 /**

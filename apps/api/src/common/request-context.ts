@@ -1,4 +1,5 @@
 import { BadRequestException, createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
@@ -88,10 +89,30 @@ export function parseRequestContext(req: FastifyRequest): RequestContext {
   };
 }
 
+/** The factories behind `@Ctx()` and `@Access()`, by which a route is known to read the request context. */
+const contextFactories = new Set<unknown>();
+
+function contextDecorator<T>(parse: (req: FastifyRequest) => T) {
+  const factory = (_: unknown, context: ExecutionContext) =>
+    parse(context.switchToHttp().getRequest<FastifyRequest>());
+  contextFactories.add(factory);
+  return createParamDecorator(factory);
+}
+
+/**
+ * Whether a route handler takes `@Ctx()` or `@Access()`, and so reads `?consistency=` beside its headers: the
+ * OpenAPI document lists that parameter on the writes that do (common/openapi-document.ts), where it matters.
+ */
+export function readsRequestContext(controller: object, method: string): boolean {
+  const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, method) ?? {}) as Record<
+    string,
+    { factory?: unknown }
+  >;
+  return Object.values(args).some((arg) => contextFactories.has(arg.factory));
+}
+
 /** Route parameter decorator: `@Ctx() ctx: RequestContext`; 400 naming each bad header. */
-export const Ctx = createParamDecorator((_: unknown, context: ExecutionContext) =>
-  parseRequestContext(context.switchToHttp().getRequest<FastifyRequest>()),
-);
+export const Ctx = contextDecorator(parseRequestContext);
 
 export interface AccessContext extends RequestContext {
   readonly reason: AccessReason;
@@ -125,9 +146,7 @@ export function parseAccessContext(req: FastifyRequest): AccessContext {
 }
 
 /** `@Access() ctx: AccessContext`: who reads a journey's record, for which institution, and why. */
-export const Access = createParamDecorator((_: unknown, context: ExecutionContext) =>
-  parseAccessContext(context.switchToHttp().getRequest<FastifyRequest>()),
-);
+export const Access = contextDecorator(parseAccessContext);
 
 /** A worklist read may say why (X-Access-Reason); it is recorded as given, or as null. */
 export function optionalAccessReason(req: FastifyRequest): AccessReason | null {

@@ -1,3 +1,5 @@
+import { ApiCreatedResponse, ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+
 export interface WriteResponse {
   readonly revision: number;
   readonly eventIds: readonly string[];
@@ -18,3 +20,43 @@ export function writeHeaders(reply: HeaderReply, result: { revision: bigint; rep
   reply.header('ETag', `"${result.revision}"`);
   if (result.replayed) reply.header('Idempotent-Replayed', 'true');
 }
+
+export class WrittenEventDto {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty({ example: 'VisitRecorded' })
+  type!: string;
+
+  @ApiProperty({ example: 3 })
+  revision!: number;
+}
+
+/** Every write's answer (WriteResponse); its ETag header carries the same revision. */
+export class WriteResponseDto {
+  @ApiPropertyOptional({ format: 'uuid', description: 'The journey written (journey routes)' })
+  journeyId?: string;
+
+  @ApiPropertyOptional({ example: 'HOSP-CY-01', description: 'The institution written (institution routes)' })
+  institutionId?: string;
+
+  @ApiProperty({ example: 3, description: 'The stream’s revision after the write: the next If-Match' })
+  revision!: number;
+
+  @ApiProperty({ type: [String], format: 'uuid' })
+  eventIds!: string[];
+
+  @ApiProperty({ type: [WrittenEventDto] })
+  events!: WrittenEventDto[];
+}
+
+/**
+ * A write route's 201 in the document. The answer also names what the write created, by its id field
+ * (`visitId`, `referralId`, `admissionId`, ...), as the route's summary says.
+ */
+export const ApiWritten = () =>
+  ApiCreatedResponse({
+    type: WriteResponseDto,
+    description:
+      'Written (or replayed for a repeated Idempotency-Key: Idempotent-Replayed: true); ETag: the new revision',
+  });

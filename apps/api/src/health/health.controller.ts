@@ -1,5 +1,5 @@
 import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { EventStore } from '@carepath/event-store';
 import type { FastifyReply } from 'fastify';
 import type { AppConfig } from '@carepath/runtime';
@@ -8,7 +8,14 @@ import { ProjectionsService } from '../projections/projections.service';
 import { LiveReferenceModel } from '../reference/live-reference.model';
 import { EVENT_STORE } from '../store/tokens';
 import { healthReport, type HealthReport } from './health-report';
+import { HealthReportDto } from './health-report.dto';
 import { ReadinessCheck, storeWriteProbeFor } from './readiness.check';
+
+const NotReady = () =>
+  ApiServiceUnavailableResponse({
+    type: HealthReportDto,
+    description: 'Not ready: the indicators down, and why',
+  });
 
 /**
  * Liveness and readiness, as a load balancer or an orchestrator asks them: `/health/live` says the process
@@ -32,11 +39,14 @@ export class HealthController {
   /** As `/health/ready`: what scripts and probes written before the split ask. */
   @Get()
   @ApiOperation({ summary: 'As /health/ready' })
+  @ApiOkResponse({ type: HealthReportDto })
+  @NotReady()
   health(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthReport> {
     return this.ready(reply);
   }
 
   @Get('live')
+  @ApiOkResponse({ type: HealthReportDto })
   @ApiOperation({ summary: 'The process answers (200 while its event loop runs)' })
   live(): HealthReport {
     return healthReport({
@@ -45,6 +55,8 @@ export class HealthController {
   }
 
   @Get('ready')
+  @ApiOkResponse({ type: HealthReportDto })
+  @NotReady()
   @ApiOperation({
     summary:
       'The store accepts a write, the reference model runs, no projection failed, is damaged or lags past READY_MAX_PROJECTION_LAG; 503 with the reasons otherwise',

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   type InstitutionCommand,
   institutionDecider,
@@ -7,9 +7,10 @@ import {
   unreadableInstitutionFacts,
 } from '@carepath/domain';
 import { code, uuid } from '../common/params';
+import { InstitutionDto, InstitutionFactsDto } from '../common/record-response.dto';
 import { ResourceNotFoundException } from '../common/http-errors';
 import { Ctx, type RequestContext } from '../common/request-context';
-import type { HeaderReply } from '../common/write-response';
+import { ApiWritten, type HeaderReply } from '../common/write-response';
 import { InstitutionDirectory, type RegisteredInstitution } from '../reference/institution-directory';
 import { LiveReferenceModel } from '../reference/live-reference.model';
 import { StreamWrites, writeAnswer } from '../store/stream-writes';
@@ -35,6 +36,7 @@ export class InstitutionsController {
   ) {}
 
   @Post()
+  @ApiWritten()
   @ApiOperation({ summary: 'Register an institution (tier, alliance, region)' })
   register(
     @Ctx() ctx: RequestContext,
@@ -57,6 +59,7 @@ export class InstitutionsController {
   }
 
   @Get()
+  @ApiOkResponse({ type: [InstitutionDto] })
   @ApiOperation({ summary: 'List institutions (filters: tier, allianceId, regionCode)' })
   async list(@Query() query: ListInstitutionsQueryDto) {
     // Read-your-writes: answer only once the live model has seen everything committed so far.
@@ -73,6 +76,7 @@ export class InstitutionsController {
   }
 
   @Get(':institutionId')
+  @ApiOkResponse({ type: InstitutionDto })
   @ApiOperation({ summary: 'One institution with its wards and bed-count history' })
   async get(
     @Param('institutionId', code('institutionId')) institutionId: string,
@@ -87,6 +91,7 @@ export class InstitutionsController {
   }
 
   @Get(':institutionId/events')
+  @ApiOkResponse({ type: InstitutionFactsDto })
   @ApiOperation({
     summary: "The institution's ward facts in log order, with their status (to find one to repair)",
   })
@@ -99,6 +104,7 @@ export class InstitutionsController {
   }
 
   @Post(':institutionId/events/:eventId/entered-in-error')
+  @ApiWritten()
   @ApiOperation({
     summary: 'Void a ward fact recorded in error, or stored by an older version with an unreadable care time',
   })
@@ -124,6 +130,7 @@ export class InstitutionsController {
   }
 
   @Post(':institutionId/wards')
+  @ApiWritten()
   @ApiOperation({ summary: 'Open a ward with its open beds' })
   openWard(
     @Param('institutionId', code('institutionId')) institutionId: string,
@@ -146,6 +153,7 @@ export class InstitutionsController {
   }
 
   @Post(':institutionId/wards/:wardId/bed-count')
+  @ApiWritten()
   @ApiOperation({ summary: 'Change the open bed count from a date (open bed-days follow it)' })
   changeBedCount(
     @Param('institutionId', code('institutionId')) institutionId: string,

@@ -3,7 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DomainError, entryOf } from '@carepath/domain';
 import { uuid } from '../common/params';
 import { Ctx, type RequestContext } from '../common/request-context';
-import type { HeaderReply, WriteResponse } from '../common/write-response';
+import { ApiWritten, type HeaderReply, type WriteResponse } from '../common/write-response';
 import { InstitutionDirectory } from '../reference/institution-directory';
 import { AdmitPatientDto, CareTimeDto, DischargePatientDto, MoveWardDto, StartLeaveDto } from './journey.dto';
 import { JourneyReader } from './journey.reader';
@@ -21,6 +21,7 @@ export class AdmissionsController {
   ) {}
 
   @Post()
+  @ApiWritten()
   @ApiOperation({ summary: 'Admit to a ward (above open beds = extra bed, 加床)' })
   async admit(
     @Param('journeyId', uuid('journeyId')) journeyId: string,
@@ -58,6 +59,7 @@ export class AdmissionsController {
   }
 
   @Post(':admissionId/leave')
+  @ApiWritten()
   @ApiOperation({ summary: 'Start leave from the bed; holdBed keeps it (sequential ward, 序贯病房)' })
   startLeave(
     @Param('journeyId', uuid('journeyId')) journeyId: string,
@@ -75,6 +77,7 @@ export class AdmissionsController {
   }
 
   @Post(':admissionId/return')
+  @ApiWritten()
   @ApiOperation({ summary: 'End leave: the patient is back in the held bed' })
   endLeave(
     @Param('journeyId', uuid('journeyId')) journeyId: string,
@@ -94,6 +97,7 @@ export class AdmissionsController {
   }
 
   @Post(':admissionId/move')
+  @ApiWritten()
   @ApiOperation({ summary: 'Move to another ward of the same institution' })
   async move(
     @Param('journeyId', uuid('journeyId')) journeyId: string,
@@ -123,6 +127,7 @@ export class AdmissionsController {
   }
 
   @Post(':admissionId/discharge')
+  @ApiWritten()
   @ApiOperation({ summary: 'Discharge with a disposition' })
   async discharge(
     @Param('journeyId', uuid('journeyId')) journeyId: string,

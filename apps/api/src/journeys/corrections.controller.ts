@@ -6,7 +6,7 @@ import { uuid } from '../common/params';
 import { Ctx, type RequestContext } from '../common/request-context';
 import { CODE_ID } from '@carepath/runtime';
 import { CLINICAL_CODE, ICD10 } from '../common/validation';
-import type { HeaderReply, WriteResponse } from '../common/write-response';
+import { ApiWritten, type HeaderReply, type WriteResponse } from '../common/write-response';
 import { InstitutionDirectory } from '../reference/institution-directory';
 import { CorrectEventDto, MarkEnteredInErrorDto } from './journey.dto';
 import { JourneyWriteHeaders, JourneyWrites } from './journey-writes';
@@ -25,6 +25,7 @@ export class CorrectionsController {
   ) {}
 
   @Post('entered-in-error')
+  @ApiWritten()
   @ApiOperation({ summary: 'Mark an event entered-in-error; the original stays in the log' })
   enteredInError(
     @Param('journeyId', uuid('journeyId')) journeyId: string,
@@ -42,6 +43,7 @@ export class CorrectionsController {
   }
 
   @Post('corrections')
+  @ApiWritten()
   @ApiOperation({ summary: 'Correct an event (care time, codes); the original stays in the log' })
   async correct(
     @Param('journeyId', uuid('journeyId')) journeyId: string,

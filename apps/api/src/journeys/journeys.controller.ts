@@ -1,12 +1,13 @@
 import { Body, Controller, Get, Param, Post, Query, Res } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ACCESS_REASONS } from '@carepath/runtime';
 import { AccessLog } from '../audit/access-log';
 import { JourneyAccess } from '../auth/journey-access';
 import { uuid } from '../common/params';
+import { JourneyHistoryDto, JourneyTimelineDto, JourneyViewDto } from '../common/record-response.dto';
 import { Access, type AccessContext, Ctx, type RequestContext } from '../common/request-context';
-import type { HeaderReply, WriteResponse } from '../common/write-response';
+import { ApiWritten, type HeaderReply, type WriteResponse } from '../common/write-response';
 import { InstitutionDirectory } from '../reference/institution-directory';
 import {
   CareTimeDto,
@@ -46,6 +47,7 @@ export class JourneysController {
   ) {}
 
   @Post()
+  @ApiWritten()
   @ApiOperation({ summary: 'Open a journey with its first visit (基层首诊 when at a community centre)' })
   async open(
     @Ctx() ctx: RequestContext,
@@ -75,6 +77,7 @@ export class JourneysController {
   }
 
   @Get(':journeyId')
+  @ApiOkResponse({ type: JourneyViewDto })
   @ApiHeader({ name: 'X-Access-Reason', required: true, description: ACCESS_REASONS.join(' | ') })
   @ApiHeader({ name: 'X-Access-Justification', required: false, description: JUSTIFICATION_HELP })
   @ApiOperation({
@@ -94,6 +97,7 @@ export class JourneysController {
   }
 
   @Get(':journeyId/timeline')
+  @ApiOkResponse({ type: JourneyTimelineDto })
   @ApiHeader({ name: 'X-Access-Reason', required: true, description: ACCESS_REASONS.join(' | ') })
   @ApiHeader({ name: 'X-Access-Justification', required: false, description: JUSTIFICATION_HELP })
   @ApiOperation({ summary: 'Ordered steps with institutions and time spent in each' })
@@ -105,6 +109,7 @@ export class JourneysController {
   }
 
   @Get(':journeyId/events')
+  @ApiOkResponse({ type: JourneyHistoryDto })
   @ApiHeader({ name: 'X-Access-Reason', required: true, description: ACCESS_REASONS.join(' | ') })
   @ApiHeader({ name: 'X-Access-Justification', required: false, description: JUSTIFICATION_HELP })
   @ApiOperation({
@@ -122,6 +127,7 @@ export class JourneysController {
   }
 
   @Post(':journeyId/visits')
+  @ApiWritten()
   @ApiOperation({ summary: 'Record a further visit, at any institution' })
   async visit(
     @Param('journeyId', uuid('journeyId')) journeyId: string,
@@ -145,6 +151,7 @@ export class JourneysController {
   }
 
   @Post(':journeyId/surgeries')
+  @ApiWritten()
   @ApiOperation({ summary: 'Record surgery at the institution the patient is admitted to' })
   async surgery(
     @Param('journeyId', uuid('journeyId')) journeyId: string,
@@ -163,6 +170,7 @@ export class JourneysController {
   }
 
   @Post(':journeyId/rehab-sessions')
+  @ApiWritten()
   @ApiOperation({ summary: 'Record a rehabilitation session (康复)' })
   async rehab(
     @Param('journeyId', uuid('journeyId')) journeyId: string,
@@ -181,6 +189,7 @@ export class JourneysController {
   }
 
   @Post(':journeyId/close')
+  @ApiWritten()
   @ApiOperation({ summary: 'Close the journey' })
   close(
     @Param('journeyId', uuid('journeyId')) journeyId: string,

@@ -4,7 +4,7 @@ import type { AppConfig } from '@carepath/runtime';
 import { APP_CONFIG } from '../config/app-config.token';
 import { uuid } from '../common/params';
 import { Ctx, type RequestContext } from '../common/request-context';
-import type { HeaderReply, WriteResponse } from '../common/write-response';
+import { ApiWritten, type HeaderReply, type WriteResponse } from '../common/write-response';
 import { InstitutionDirectory } from '../reference/institution-directory';
 import { CancelReferralDto, CareTimeDto, RejectReferralDto, RequestReferralDto } from './journey.dto';
 import { JourneyWriteHeaders, JourneyWrites } from './journey-writes';
@@ -24,6 +24,7 @@ export class ReferralsController {
   ) {}
 
   @Post()
+  @ApiWritten()
   @ApiOperation({ summary: 'Request a referral: up (上转) or down (下转)' })
   async request(
     @Param('journeyId', uuid('journeyId')) journeyId: string,
@@ -51,6 +52,7 @@ export class ReferralsController {
   }
 
   @Post(':referralId/receive')
+  @ApiWritten()
   @ApiOperation({ summary: 'Receiving institution acknowledges the referral' })
   receive(
     @Param('journeyId', uuid('journeyId')) journeyId: string,
@@ -63,6 +65,7 @@ export class ReferralsController {
   }
 
   @Post(':referralId/accept')
+  @ApiWritten()
   @ApiOperation({ summary: 'Receiving institution accepts' })
   accept(
     @Param('journeyId', uuid('journeyId')) journeyId: string,
@@ -75,6 +78,7 @@ export class ReferralsController {
   }
 
   @Post(':referralId/reject')
+  @ApiWritten()
   @ApiOperation({ summary: 'Receiving institution rejects; capacity-full may redirect within the alliance' })
   async reject(
     @Param('journeyId', uuid('journeyId')) journeyId: string,
@@ -105,6 +109,7 @@ export class ReferralsController {
   }
 
   @Post(':referralId/complete')
+  @ApiWritten()
   @ApiOperation({ summary: 'Receiving institution completes the referral' })
   complete(
     @Param('journeyId', uuid('journeyId')) journeyId: string,
@@ -117,6 +122,7 @@ export class ReferralsController {
   }
 
   @Post(':referralId/cancel')
+  @ApiWritten()
   @ApiOperation({ summary: 'Requesting institution cancels' })
   cancel(
     @Param('journeyId', uuid('journeyId')) journeyId: string,
@@ -134,6 +140,7 @@ export class ReferralsController {
   }
 
   @Post(':referralId/expire')
+  @ApiWritten()
   @ApiOperation({ summary: 'Mark a referral past its decision deadline as expired' })
   expire(
     @Param('journeyId', uuid('journeyId')) journeyId: string,

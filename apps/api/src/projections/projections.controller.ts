@@ -1,9 +1,20 @@
 import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
+import { ProjectionsDto, ProjectionStatusDto } from '../health/health-report.dto';
 import { ProjectionsService } from './projections.service';
 
 export class RebuildQueryDto {
+  @ApiPropertyOptional({
+    enum: ['true', 'false'],
+    description: 'true: answer once the new generation serves',
+  })
   @IsOptional()
   @IsIn(['true', 'false'], { message: 'wait must be true or false' })
   wait?: 'true' | 'false';
@@ -15,6 +26,7 @@ export class ProjectionsController {
   constructor(private readonly projections: ProjectionsService) {}
 
   @Get()
+  @ApiOkResponse({ type: ProjectionsDto })
   @ApiOperation({
     summary: 'Each projection: generation, position, lag behind the log head, state, last error',
   })
@@ -24,6 +36,7 @@ export class ProjectionsController {
 
   @Post(':name/rebuild')
   @HttpCode(202)
+  @ApiAcceptedResponse({ type: ProjectionStatusDto })
   @ApiOperation({
     summary:
       'Rebuild into a fresh generation (off the request loop, within WORK_BUDGET_REBUILD_MS); queries answer from the old one until it has caught up. wait=true: answers once it is in service, 503 WORK_TIMEOUT past the budget',
@@ -34,6 +47,7 @@ export class ProjectionsController {
 
   @Post(':name/resume')
   @HttpCode(202)
+  @ApiAcceptedResponse({ type: ProjectionStatusDto })
   @ApiOperation({ summary: 'Retry a failed projection from its checkpoint' })
   resume(@Param('name') name: string) {
     const runner = this.projections.runner(name);
