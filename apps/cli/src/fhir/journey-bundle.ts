@@ -1,4 +1,13 @@
 import type { InstitutionSnapshot, OpenedJourneyState, ReferralRecord } from '@carepath/domain';
+import type {
+  Bundle,
+  EncounterLocation,
+  Reference,
+  Resource,
+  ResourceType,
+  ServiceRequest,
+  Task,
+} from '@medplum/fhirtypes';
 
 /*
  * A journey as a FHIR R4 Bundle (type collection), mapped as docs/domain.md, "FHIR mapping", says: Patient
@@ -7,8 +16,6 @@ import type { InstitutionSnapshot, OpenedJourneyState, ReferralRecord } from '@c
  * referral, Procedure per surgery, CarePlan for rehab, EpisodeOfCare per institution involved. Pure: the caller
  * supplies the institutions' names; no names of people are ever exported (there are none to export).
  */
-type Resource = Record<string, unknown> & { resourceType: string; id: string };
-
 export interface InstitutionInfo extends InstitutionSnapshot {
   readonly name: string;
 }
@@ -22,7 +29,13 @@ const PSEUDONYM = 'urn:carepath:pseudonymous-patient-id';
 
 /** FHIR ids allow [A-Za-z0-9-.]{1,64}. */
 const fhirId = (raw: string) => raw.replace(/[^A-Za-z0-9.-]/g, '-').slice(0, 64);
-const ref = (type: string, id: string) => ({ reference: `${type}/${fhirId(id)}` });
+/** A reference typed by what it points to, so each field takes only the kinds of resource FHIR allows there. */
+const ref = <K extends ResourceType>(
+  type: K,
+  id: string,
+): Reference<Extract<Resource, { resourceType: K }>> => ({
+  reference: `${type}/${fhirId(id)}`,
+});
 
 /** FHIR instants need seconds and an offset; CarePath times are ISO-8601 with an offset already. */
 const instant = (iso: string) => new Date(Date.parse(iso)).toISOString();
@@ -34,7 +47,7 @@ const DISPOSITIONS: Record<string, string> = {
   deceased: 'exp',
 };
 
-const TASK_STATUS: Record<ReferralRecord['status'], string> = {
+const TASK_STATUS: Record<ReferralRecord['status'], Task['status']> = {
   requested: 'requested',
   received: 'received',
   accepted: 'accepted',
@@ -45,7 +58,7 @@ const TASK_STATUS: Record<ReferralRecord['status'], string> = {
   expired: 'failed',
 };
 
-const REQUEST_STATUS: Record<ReferralRecord['status'], string> = {
+const REQUEST_STATUS: Record<ReferralRecord['status'], ServiceRequest['status']> = {
   requested: 'active',
   received: 'active',
   accepted: 'active',
@@ -60,9 +73,9 @@ export function journeyBundle(
   state: OpenedJourneyState,
   institutions: ReadonlyMap<string, InstitutionInfo>,
   exportedAt: string,
-): Record<string, unknown> {
-  const resources: Resource[] = [];
-  const add = (r: Resource) => resources.push(r);
+): Bundle {
+  const resources: (Resource & { id: string })[] = [];
+  const add = (r: Resource & { id: string }) => resources.push(r);
   const patientRef = ref('Patient', state.patientId);
 
   add({
@@ -186,7 +199,7 @@ export function journeyBundle(
 
   for (const a of Object.values(state.admissions)) {
     const end = a.dischargedAt;
-    const history: Record<string, unknown>[] = [
+    const history: EncounterLocation[] = [
       {
         location: location(a.institutionId, a.wardId, a.bedId),
         status: a.status === 'discharged' ? 'completed' : 'active',
