@@ -33,7 +33,7 @@ export function toCsv(rows: readonly unknown[]): string {
   return `${lines.join('\r\n')}\r\n`;
 }
 
-export function wantsCsv(accept: string | undefined, format: string | undefined): boolean {
+function wantsCsv(accept: string | undefined, format: string | undefined): boolean {
   if (format !== undefined) return format === 'csv';
   return (accept ?? '').includes('text/csv');
 }
