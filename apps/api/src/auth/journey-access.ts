@@ -1,7 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { JourneyCommand } from '@carepath/domain';
 import type { AccessContext, RequestContext } from '../common/request-context';
-import { JourneyReader } from '../journeys/journey.reader';
+import { WritePath } from '@carepath/write-path';
+import { currentJourney, JourneyReader } from '../journeys/journey.reader';
 import { forbidden } from './access.guard';
 import { careInstitutions, type ReadBasis, readBasis, writeRefusal } from './care-relationship';
 
@@ -13,7 +14,10 @@ import { careInstitutions, type ReadBasis, readBasis, writeRefusal } from './car
 export class JourneyAccess {
   private readonly logger = new Logger('auth');
 
-  constructor(private readonly reader: JourneyReader) {}
+  constructor(
+    private readonly reader: JourneyReader,
+    private readonly writePath: WritePath,
+  ) {}
 
   /** The basis the access log records; 403 when the reader has none; 404 for an unknown journey. */
   async authorizeRead(ctx: AccessContext, journeyId: string): Promise<ReadBasis> {
@@ -51,7 +55,7 @@ export class JourneyAccess {
    * by a void, and a void racing this check leaves the decider's own side checks in force.
    */
   async authorizeWrite(ctx: RequestContext, journeyId: string, command: JourneyCommand): Promise<void> {
-    const { state } = await this.reader.current(journeyId);
+    const { state } = await currentJourney(this.writePath, journeyId);
     const target =
       command.type === 'MarkEnteredInError' || command.type === 'CorrectEvent'
         ? command.data.targetEventId

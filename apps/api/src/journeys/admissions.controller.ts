@@ -1,12 +1,13 @@
 import { Body, Controller, Param, Post, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DomainError, entryOf } from '@carepath/domain';
+import { WritePath } from '@carepath/write-path';
 import { uuid } from '../common/params';
 import { Ctx, type RequestContext } from '../common/request-context';
 import { ApiWritten, type HeaderReply, type WriteResponse } from '../common/write-response';
 import { InstitutionDirectory } from '../reference/institution-directory';
 import { AdmitPatientDto, CareTimeDto, DischargePatientDto, MoveWardDto, StartLeaveDto } from './journey.dto';
-import { JourneyReader } from './journey.reader';
+import { currentJourney } from './journey.reader';
 import { JourneyWriteHeaders, JourneyWrites } from './journey-writes';
 
 /** Stays: admission, leave from a held bed (序贯病房), ward moves and discharge (docs/domain.md, "A journey"). */
@@ -17,7 +18,7 @@ export class AdmissionsController {
   constructor(
     private readonly writes: JourneyWrites,
     private readonly institutions: InstitutionDirectory,
-    private readonly reader: JourneyReader,
+    private readonly writePath: WritePath,
   ) {}
 
   @Post()
@@ -108,7 +109,7 @@ export class AdmissionsController {
   ): Promise<WriteResponse> {
     // A ward is named within its institution, which only the admission knows; an admission never changes
     // institution, so reading it before the write path reads the stream again cannot go stale.
-    const { state } = await this.reader.current(journeyId);
+    const { state } = await currentJourney(this.writePath, journeyId);
     const admission = state.status === 'not-opened' ? undefined : entryOf(state.admissions, admissionId);
     if (!admission) {
       throw new DomainError('ADMISSION_NOT_FOUND', 'No such admission in this journey.', { admissionId });

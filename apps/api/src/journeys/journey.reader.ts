@@ -18,20 +18,20 @@ import { EVENT_STORE } from '../store/tokens';
 export const journeyNotFound = (journeyId: string) =>
   new ResourceNotFoundException('JOURNEY_NOT_FOUND', `Unknown journey ${journeyId}`);
 
+/** The journey as it stands now, through the write path's cache of recent folds: for checks before a write. */
+export async function currentJourney(
+  writePath: WritePath,
+  journeyId: string,
+): Promise<{ state: JourneyState; revision: bigint }> {
+  const { state, revision } = await writePath.current(journeyStreamId(journeyId), journeyDecider);
+  if (revision === 'no-stream') throw journeyNotFound(journeyId);
+  return { state, revision };
+}
+
 /** Reads a journey's stream and folds it; the only place journey state is rebuilt for reading. */
 @Injectable()
 export class JourneyReader {
-  constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
-    private readonly writePath: WritePath,
-  ) {}
-
-  /** The journey as it stands now, through the write path's cache of recent folds: for checks before a write. */
-  async current(journeyId: string): Promise<{ state: JourneyState; revision: bigint }> {
-    const { state, revision } = await this.writePath.current(journeyStreamId(journeyId), journeyDecider);
-    if (revision === 'no-stream') throw journeyNotFound(journeyId);
-    return { state, revision };
-  }
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
   async load(
     journeyId: string,
