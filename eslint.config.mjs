@@ -149,8 +149,7 @@ export default tseslint.config(
   },
   thinApp('projector'),
   thinApp('cli'),
-  // enabled once the simulator drives the API through libs (it still imports the API's command handlers):
-  // thinApp('simulator'),
+  thinApp('simulator'),
   {
     // The benchmarks drive the apps as their users do (HTTP, command lines, the compiled dist/), not their sources.
     files: ['bench/**/*.ts'],
