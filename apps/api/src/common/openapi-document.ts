@@ -12,6 +12,11 @@ import { readsRequestContext } from './request-context';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
 const ERROR_SCHEMA = { $ref: `#/components/schemas/${ErrorResponseDto.name}` };
+const CSV_SCHEMA = {
+  type: 'string' as const,
+  description:
+    'RFC 4180, CRLF lines: a header of dotted column names, then the rows (format=csv or Accept: text/csv)',
+};
 
 /** What each refusal means wherever it can happen; a route's own decorator may say more. */
 const ERRORS: Readonly<Record<string, string>> = {
@@ -63,8 +68,13 @@ export function describeApi(app: NestFastifyApplication): OpenAPIObject {
       const responses = operation.responses;
       for (const status of statuses) responses[status] ??= { description: ERRORS[status]! };
       for (const [status, response] of Object.entries(responses)) {
-        if (Number(status) < 400 || !response || '$ref' in response || response.content) continue;
-        response.content = { 'application/json': { schema: ERROR_SCHEMA } };
+        if (!response || '$ref' in response) continue;
+        // @ApiProduces lists CSV beside JSON (the analytics): its body is the rows as text, not the JSON schema.
+        const csv = response.content?.['text/csv'];
+        if (csv) csv.schema = CSV_SCHEMA;
+        if (Number(status) >= 400 && !response.content) {
+          response.content = { 'application/json': { schema: ERROR_SCHEMA } };
+        }
       }
     }
   }
