@@ -1038,7 +1038,7 @@ async function main(): Promise<void> {
         LOG_FORMAT: 'json',
         PROJECTIONS,
         // One actor sends every request: the bench measures the write path, not the rate limits.
-        RATE_LIMIT_REQUESTS: '100000000',
+        RATE_LIMIT_REQUESTS: '10000000',
       },
       apiPort,
       apiFile,

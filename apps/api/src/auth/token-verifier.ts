@@ -25,6 +25,14 @@ export interface VerifiedIdentity {
 /** An id an identity provider may give (UUIDs, `auth0|…`, e-mail-like ids): visible ASCII, bounded. */
 const SUBJECT = /^[\x21-\x7e]{1,255}$/;
 const MAX_TOKEN_LENGTH = 8192;
+/**
+ * A token verified once is trusted again until its own `exp`, but never longer than this, so a key the issuer
+ * withdraws stops being honoured within minutes. Verifying a signature costs about as much CPU as the rest of a
+ * write (bench:http profile, docs/benchmarks.md), and a client sends the same token for its whole lifetime.
+ */
+const VERIFIED_TTL_MS = 5 * 60_000;
+/** Bounds the memory of the cache above: clients beyond it are verified on every request, still correctly. */
+const VERIFIED_MAX = 10_000;
 
 /**
  * 401 with `WWW-Authenticate: Bearer` (RFC 6750): no `error` when no token came, `invalid_token` when one did.
@@ -70,6 +78,8 @@ type KeySource = KeyObject | ReturnType<typeof createRemoteJWKSet>;
 export class TokenVerifier implements OnModuleInit {
   private readonly logger = new Logger('auth');
   private keys!: KeySource;
+  /** Tokens verified lately, oldest first, with the instant their trust ends. */
+  private readonly verified = new Map<string, { identity: VerifiedIdentity; until: number }>();
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
@@ -100,10 +110,14 @@ export class TokenVerifier implements OnModuleInit {
     if (!m?.[1] || authorization.length > MAX_TOKEN_LENGTH) {
       throw new UnauthenticatedException('TOKEN_INVALID', 'The Authorization header must be "Bearer <JWT>"');
     }
+    const token = m[1];
+    const known = this.verified.get(token);
+    if (known && Date.now() < known.until) return known.identity;
+    if (known) this.verified.delete(token);
     const auth = this.config.auth;
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(m[1], this.keys as KeyObject, {
+      ({ payload } = await jwtVerify(token, this.keys as KeyObject, {
         issuer: auth.issuer,
         audience: auth.audience,
         algorithms: [...auth.algorithms],
@@ -113,7 +127,17 @@ export class TokenVerifier implements OnModuleInit {
     } catch (error) {
       throw this.refusal(error);
     }
-    return this.identity(payload);
+    const identity = this.identity(payload);
+    this.remember(token, identity, (payload.exp ?? 0) * 1000);
+    return identity;
+  }
+
+  private remember(token: string, identity: VerifiedIdentity, expiresAt: number): void {
+    this.verified.set(token, { identity, until: Math.min(expiresAt, Date.now() + VERIFIED_TTL_MS) });
+    if (this.verified.size > VERIFIED_MAX) {
+      const oldest = this.verified.keys().next();
+      if (!oldest.done) this.verified.delete(oldest.value);
+    }
   }
 
   private identity(payload: JWTPayload): VerifiedIdentity {
