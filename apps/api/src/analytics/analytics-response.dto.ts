@@ -1,11 +1,131 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { type HeldBedRule, OCCUPANCY_GROUPS, REFERRAL_GROUPS } from '@carepath/projections';
+import {
+  type HeldBedRule,
+  OCCUPANCY_GROUPS,
+  type OccupancyFigures,
+  type OccupancyRow,
+  REFERRAL_GROUPS,
+  REFERRAL_OUTCOMES,
+  type ReferralFigures,
+  type ReferralOutcome,
+  type ReferralVolumeRow,
+} from '@carepath/projections';
 
 /** HELD_BED_RULE: how a bed held for a patient on leave counts (docs/analytics.md). */
 const HELD_BED_RULES: readonly HeldBedRule[] = ['physical', 'held-bed'];
 
 /** One row per group; its figures are the indicator rules of docs/analytics.md, as `format=csv` columns too. */
 const ROWS = { type: 'array', items: { type: 'object', additionalProperties: true } } as const;
+
+/*
+ * The row DTOs implement the query functions' row types, so a figure added to a row and not here fails to compile.
+ * Their meaning: docs/analytics.md, one heading per rule.
+ */
+
+export class OccupancyFiguresDto implements OccupancyFigures {
+  @ApiProperty({ description: 'Midnight censuses in the period' })
+  days!: number;
+
+  @ApiProperty({ description: 'Patients counted at each midnight census, summed (docs/analytics.md)' })
+  occupiedBedDays!: number;
+
+  @ApiProperty()
+  openBedDays!: number;
+
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description: 'Percent, 2 decimals; null without open bed-days',
+  })
+  bedUseRate!: number | null;
+
+  @ApiProperty()
+  averageOpenBeds!: number;
+
+  @ApiProperty({ nullable: true, type: Number })
+  bedWorkDays!: number | null;
+
+  @ApiProperty()
+  discharges!: number;
+
+  @ApiProperty({ nullable: true, type: Number, description: 'Discharges per average open bed' })
+  turnover!: number | null;
+
+  @ApiProperty()
+  dischargedBedDays!: number;
+
+  @ApiProperty({ nullable: true, type: Number, description: 'Days, over the patients discharged' })
+  averageLengthOfStay!: number | null;
+}
+
+export class OccupancyRowDto implements OccupancyRow {
+  @ApiProperty({ nullable: true, type: String, description: 'Null unless grouped by ward or institution' })
+  institutionId!: string | null;
+
+  @ApiProperty({ nullable: true, type: String, description: 'Null unless grouped by ward' })
+  wardId!: string | null;
+
+  @ApiProperty({ nullable: true, type: String })
+  allianceId!: string | null;
+
+  @ApiProperty({ type: OccupancyFiguresDto })
+  figures!: OccupancyFiguresDto;
+}
+
+class DecisionHoursDto {
+  @ApiProperty({ nullable: true, type: Number })
+  median!: number | null;
+
+  @ApiProperty({ nullable: true, type: Number, description: 'Nearest rank' })
+  p90!: number | null;
+}
+
+export class ReferralFiguresDto implements ReferralFigures {
+  @ApiProperty({ description: 'Person-times' })
+  total!: number;
+
+  @ApiProperty({
+    type: 'object',
+    properties: Object.fromEntries(REFERRAL_OUTCOMES.map((o) => [o, { type: 'integer' }])),
+    description: 'Referrals by how they ended (or stand)',
+  })
+  outcomes!: Record<ReferralOutcome, number>;
+
+  @ApiProperty({ description: 'Ever accepted (accepted, in progress or completed)' })
+  accepted!: number;
+
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description: 'Percent of decided referrals that were accepted',
+  })
+  acceptanceRate!: number | null;
+
+  @ApiProperty({ type: DecisionHoursDto, description: 'Hours from request to the receiving side’s decision' })
+  timeToDecisionHours!: DecisionHoursDto;
+}
+
+export class ReferralVolumeRowDto implements ReferralVolumeRow {
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'string', nullable: true },
+    description: 'The value of each groupBy key (direction, setting, institution, alliance, period)',
+  })
+  group!: Record<string, string | null>;
+
+  @ApiProperty({ type: ReferralFiguresDto })
+  figures!: ReferralFiguresDto;
+
+  @ApiProperty({ description: 'Person-times in the window just before (same unit, or as many days)' })
+  previousTotal!: number;
+
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description: '(total − previousTotal) ÷ previousTotal × 100; null when previousTotal is 0',
+  })
+  growth!: number | null;
+}
 
 export class PeriodDto {
   @ApiProperty({ example: '2026-03-01', description: 'First local date' })
@@ -43,8 +163,8 @@ export class WardOccupancyDto extends AsOfDto {
   @ApiProperty({ enum: HELD_BED_RULES })
   heldBedRule!: HeldBedRule;
 
-  @ApiProperty({ ...ROWS, description: 'Per group: census, bed-days, turnover, average stay' })
-  rows!: unknown[];
+  @ApiProperty({ type: [OccupancyRowDto], description: 'One per group' })
+  rows!: OccupancyRowDto[];
 }
 
 export class LiveCensusDto {
@@ -68,8 +188,8 @@ export class ReferralVolumeDto extends AsOfDto {
   @ApiProperty({ nullable: true, type: String, description: 'The bucket size when grouping by period' })
   unit!: string | null;
 
-  @ApiProperty({ ...ROWS, description: 'Per group: person-times, outcomes, time to decision' })
-  rows!: unknown[];
+  @ApiProperty({ type: [ReferralVolumeRowDto], description: 'One per group' })
+  rows!: ReferralVolumeRowDto[];
 }
 
 export class DownwardKpiDto {
