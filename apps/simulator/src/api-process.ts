@@ -75,7 +75,8 @@ export async function startApiProcess(options: ApiProcessOptions = {}): Promise<
         : new Error(`${String(error)}\nThe API's stderr:\n${tail}`, { cause: error }),
     async stop() {
       if (ended.how === null) child.kill('SIGTERM');
-      const how = await Promise.race([exited, delay(60_000, null)]);
+      // Unreferenced: once the API has exited, this timer must not keep the caller's process alive for a minute.
+      const how = await Promise.race([exited, delay(60_000, null, { ref: false })]);
       if (how === null) {
         child.kill('SIGKILL');
         throw new Error(`The API did not stop within 60 s of SIGTERM:\n${tail}`);

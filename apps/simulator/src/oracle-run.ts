@@ -34,7 +34,7 @@ export interface OracleReport {
   };
 }
 
-export interface OracleOptions extends Pick<ApiProcessOptions, 'build'> {
+export interface OracleOptions extends Pick<ApiProcessOptions, 'build' | 'env'> {
   readonly concurrency?: number;
   readonly onProgress?: (done: number, total: number) => void;
 }
@@ -64,13 +64,17 @@ export async function runOracle(
     AUTH_DEV_KEY_FILE: '',
     // One service account sends the whole plan, as fast as the API takes it.
     RATE_LIMIT_SYSTEM_REQUESTS: '10000000',
+    ...options.env,
   };
   const config = loadConfig({ ...process.env, ...env });
   const ms = { start: 0, run: 0, live: 0, rebuild: 0 };
   let started = Date.now();
   try {
     const system = devToken(config, SIMULATOR);
-    const api = await startApiProcess({ env, ...(options.build ? { build: options.build } : {}) });
+    const api = await startApiProcess({
+      env,
+      ...(options.build !== undefined ? { build: options.build } : {}),
+    });
     ms.start = Date.now() - started;
     const runner = new SimulationRunner(new HttpCommandSink(api.url, system), options.concurrency);
     try {
