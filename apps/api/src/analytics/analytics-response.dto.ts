@@ -1,21 +1,23 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
+  type DownwardTransferKpi,
   type HeldBedRule,
+  type LiveWardCensus,
   OCCUPANCY_GROUPS,
   type OccupancyFigures,
   type OccupancyRow,
+  type Ratio,
   REFERRAL_GROUPS,
   REFERRAL_OUTCOMES,
   type ReferralFigures,
   type ReferralOutcome,
   type ReferralVolumeRow,
+  type WorklistReferral,
+  type WorklistStay,
 } from '@carepath/projections';
 
 /** HELD_BED_RULE: how a bed held for a patient on leave counts (docs/analytics.md). */
 const HELD_BED_RULES: readonly HeldBedRule[] = ['physical', 'held-bed'];
-
-/** One row per group; its figures are the indicator rules of docs/analytics.md, as `format=csv` columns too. */
-const ROWS = { type: 'array', items: { type: 'object', additionalProperties: true } } as const;
 
 /*
  * The row DTOs implement the query functions' row types, so a figure added to a row and not here fails to compile.
@@ -127,6 +129,162 @@ export class ReferralVolumeRowDto implements ReferralVolumeRow {
   growth!: number | null;
 }
 
+export class LiveWardCensusDto implements LiveWardCensus {
+  @ApiProperty()
+  institutionId!: string;
+
+  @ApiProperty()
+  wardId!: string;
+
+  @ApiProperty({ description: 'Patients in its beds now (under HELD_BED_RULE)' })
+  occupied!: number;
+
+  @ApiProperty()
+  openBeds!: number;
+
+  @ApiProperty({ description: 'Patients on beds beyond the open ones' })
+  extraBeds!: number;
+
+  @ApiProperty()
+  onLeave!: number;
+
+  @ApiProperty({ nullable: true, type: Number, description: 'Percent, 2 decimals; null without open beds' })
+  rate!: number | null;
+}
+
+export class DownwardKpiRowDto implements DownwardTransferKpi {
+  @ApiProperty()
+  institutionId!: string;
+
+  @ApiProperty({ example: '2026' })
+  year!: string;
+
+  @ApiProperty({ description: 'Downward transfers that happened (accepted, in progress or completed)' })
+  outpatient!: number;
+
+  @ApiProperty()
+  inpatient!: number;
+
+  @ApiProperty()
+  total!: number;
+
+  @ApiProperty({ description: 'Downward referrals requested, whatever became of them' })
+  requested!: number;
+
+  @ApiProperty()
+  previousYearTotal!: number;
+
+  @ApiProperty({ nullable: true, type: Number })
+  growth!: number | null;
+
+  @ApiProperty({
+    nullable: true,
+    type: Boolean,
+    description: 'Growth of at least 10% (null without a year before)',
+  })
+  meetsGrowthTarget!: boolean | null;
+}
+
+export class RatioDto implements Ratio {
+  @ApiProperty()
+  numerator!: number;
+
+  @ApiProperty()
+  denominator!: number;
+
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description: 'Percent, 2 decimals; null when the denominator is 0',
+  })
+  rate!: number | null;
+}
+
+/** groupBy=region: a region's three rates; groupBy=alliance: an alliance's community share. */
+export class LocalTreatmentRowDto {
+  @ApiPropertyOptional({ description: 'groupBy=region' })
+  regionCode?: string;
+
+  @ApiPropertyOptional({ description: 'groupBy=alliance' })
+  allianceId?: string;
+
+  @ApiProperty({ type: RatioDto })
+  communityShare!: RatioDto;
+
+  @ApiPropertyOptional({ type: RatioDto, description: 'groupBy=region' })
+  residentsCommunityShare?: RatioDto;
+
+  @ApiPropertyOptional({ type: RatioDto, description: 'groupBy=region' })
+  inRegionRate?: RatioDto;
+}
+
+export class WorklistReferralDto implements WorklistReferral {
+  @ApiProperty({ format: 'uuid' })
+  referralId!: string;
+
+  @ApiProperty({ format: 'uuid' })
+  journeyId!: string;
+
+  @ApiProperty({ example: 'down' })
+  direction!: string;
+
+  @ApiProperty({ example: 'urgent' })
+  priority!: string;
+
+  @ApiProperty({ example: 'inpatient' })
+  setting!: string;
+
+  @ApiProperty()
+  department!: string;
+
+  @ApiProperty()
+  fromInstitutionId!: string;
+
+  @ApiProperty()
+  toInstitutionId!: string;
+
+  @ApiProperty({ example: 'requested' })
+  status!: string;
+
+  @ApiProperty({ format: 'date-time' })
+  requestedAt!: string;
+
+  @ApiProperty({ format: 'date-time' })
+  deadline!: string;
+
+  @ApiProperty({ description: 'Past its deadline and still awaiting a decision' })
+  overdue!: boolean;
+}
+
+export class WorklistStayDto implements WorklistStay {
+  @ApiProperty({ format: 'uuid' })
+  admissionId!: string;
+
+  @ApiProperty({ format: 'uuid' })
+  journeyId!: string;
+
+  @ApiProperty()
+  patientId!: string;
+
+  @ApiProperty()
+  wardId!: string;
+
+  @ApiProperty({ nullable: true, type: String })
+  bedId!: string | null;
+
+  @ApiProperty()
+  extraBed!: boolean;
+
+  @ApiProperty({ format: 'date-time' })
+  admittedAt!: string;
+
+  @ApiProperty({ format: 'date-time', nullable: true, type: String })
+  leaveStartedAt!: string | null;
+
+  @ApiProperty({ nullable: true, type: Boolean })
+  bedHeld!: boolean | null;
+}
+
 export class PeriodDto {
   @ApiProperty({ example: '2026-03-01', description: 'First local date' })
   from!: string;
@@ -174,8 +332,8 @@ export class LiveCensusDto {
   @ApiProperty({ enum: HELD_BED_RULES })
   heldBedRule!: HeldBedRule;
 
-  @ApiProperty({ ...ROWS, description: 'Per ward: occupied, open beds, extra beds, on leave, rate' })
-  rows!: unknown[];
+  @ApiProperty({ type: [LiveWardCensusDto] })
+  rows!: LiveWardCensusDto[];
 }
 
 export class ReferralVolumeDto extends AsOfDto {
@@ -196,11 +354,8 @@ export class DownwardKpiDto {
   @ApiProperty({ example: '2026' })
   year!: string;
 
-  @ApiProperty({
-    ...ROWS,
-    description: 'Per institution: downward transfers, outpatient and inpatient, growth',
-  })
-  rows!: unknown[];
+  @ApiProperty({ type: [DownwardKpiRowDto] })
+  rows!: DownwardKpiRowDto[];
 }
 
 export class LocalTreatmentDto extends AsOfDto {
@@ -210,26 +365,32 @@ export class LocalTreatmentDto extends AsOfDto {
   @ApiProperty({ enum: ['region', 'alliance'] })
   groupBy!: 'region' | 'alliance';
 
-  @ApiProperty({ ...ROWS, description: 'Per region or alliance: the three local-treatment rates' })
-  rows!: unknown[];
+  @ApiProperty({ type: [LocalTreatmentRowDto] })
+  rows!: LocalTreatmentRowDto[];
 }
 
 export class WorklistDto {
   @ApiProperty({ example: 'CHC-CY-01' })
   institutionId!: string;
 
-  @ApiProperty({ ...ROWS, description: 'Sent here, awaiting its decision, most urgent deadline first' })
-  incomingReferrals!: unknown[];
+  @ApiProperty({
+    type: [WorklistReferralDto],
+    description: 'Sent here, awaiting its decision, most urgent deadline first',
+  })
+  incomingReferrals!: WorklistReferralDto[];
 
-  @ApiProperty({ ...ROWS, description: 'Sent from here, awaiting the other side' })
-  outgoingReferrals!: unknown[];
+  @ApiProperty({ type: [WorklistReferralDto], description: 'Sent from here, awaiting the other side' })
+  outgoingReferrals!: WorklistReferralDto[];
 
-  @ApiProperty({ ...ROWS, description: 'In a bed here now' })
-  inpatients!: unknown[];
+  @ApiProperty({ type: [WorklistStayDto], description: 'In a bed here now' })
+  inpatients!: WorklistStayDto[];
 
-  @ApiProperty({ ...ROWS, description: 'Away from a bed here (sequential ward)' })
-  onLeave!: unknown[];
+  @ApiProperty({ type: [WorklistStayDto], description: 'Away from a bed here (sequential ward)' })
+  onLeave!: WorklistStayDto[];
 
-  @ApiProperty({ ...ROWS, description: 'Downward transfers accepted here, the patient not yet arrived' })
-  expectedDownwardTransfers!: unknown[];
+  @ApiProperty({
+    type: [WorklistReferralDto],
+    description: 'Downward transfers accepted here, the patient not yet arrived',
+  })
+  expectedDownwardTransfers!: WorklistReferralDto[];
 }
