@@ -1,7 +1,7 @@
-// Records a short journey against a running API and prints each request and answer, as shown in the README.
+// Records a short journey against a running API and prints each request and answer, as shown in docs/api.md.
 // Usage: `npm start` in one terminal, then `node scripts/demo.mjs [base-url]` (default http://127.0.0.1:3000), from
 // the same folder and with the same DATABASE_FILE as the API: the demo signs its bearer tokens with the development
-// issuer's key beside that file, exactly as `npm run cli -- token` does (README, "Authentication"). Against an API
+// issuer's key beside that file, exactly as `npm run cli -- token` does (docs/api.md, "Authentication"). Against an API
 // that trusts an identity provider (AUTH_ISSUER) it cannot run.
 import { createHash, createPrivateKey, createPublicKey, randomUUID, sign } from 'node:crypto';
 import { Buffer } from 'node:buffer';
@@ -156,7 +156,7 @@ await call('POST', '/journeys', as(CHC), {
   diagnosisCode: 'flu',
   occurredAt: '2026-03-01 09:00',
 });
-// Reading a journey is recorded in its access log, so the reader says who they are and why (README, "Audit").
+// Reading a journey is recorded in its access log, so the reader says who they are and why (docs/audit.md).
 const view = await call(
   'GET',
   j,

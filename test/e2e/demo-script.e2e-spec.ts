@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 /**
- * The README's "Try it" output comes from scripts/demo.mjs; running it against the real app keeps that output
+ * The output in docs/api.md, "A longer example", comes from scripts/demo.mjs; running it against the real app keeps that output
  * true when the API changes (it once broke silently when reads began to need X-Access-Reason).
  */
 describe('scripts/demo.mjs against the real app', () => {
@@ -15,7 +15,7 @@ describe('scripts/demo.mjs against the real app', () => {
   });
   afterAll(async () => t.close());
 
-  it('walks the journey and prints each answer with the status the README shows', async () => {
+  it('walks the journey and prints each answer with the status docs/api.md shows', async () => {
     const { port } = t.app.getHttpServer().address() as AddressInfo;
     // The demo signs its tokens with the development issuer's key beside the API's database file.
     const { stdout } = await promisify(execFile)(

@@ -11,7 +11,7 @@ import {
 
 /*
  * The ground truth on a hand-made plan, every figure worked out by hand: the census under both held-bed rules
- * (docs/domain.md, "Sequential ward (held beds)": a patient is never in two censuses on one night), stays and
+ * (docs/analytics.md, "Held-bed rule": a patient is never in two censuses on one night), stays and
  * referrals still open at the end of the period, and the outcome buckets they fall in.
  */
 

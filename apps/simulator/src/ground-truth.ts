@@ -20,7 +20,7 @@ import {
  * What the simulator knows to be true, computed from its plan alone with its own arithmetic (CarePath's read-model
  * types only give the figures their shape): the oracle the projections must match exactly. It counts what happened
  * in care, so mistakes that were corrected count with their corrected values and entries made in error do not
- * count at all. The formulas are docs/domain.md's ("Indicators"), with the choices the README states: a referral
+ * count at all. The formulas and choices are docs/analytics.md's, the rules as CarePath states them: a referral
  * counts in the month it was requested, a redirect is its first request's outcome plus a new request, a referral's
  * outcome is where it stands at the end of the period (the plan holds no care after it), a patient away from a
  * held bed is counted where they physically are (held-bed rule `physical`, the default) or, under `held-bed`, at
@@ -32,7 +32,7 @@ export type Direction = 'up' | 'down';
 /**
  * Where a patient away from a held bed (sequential ward, 序贯病房) is counted at midnight: `physical` in the bed they
  * lie in, if any; `held-bed` at the held bed's ward, and not in the bed they lie in elsewhere. Either way a
- * patient is in at most one census a night (docs/domain.md, "Sequential ward (held beds)").
+ * patient is in at most one census a night (docs/analytics.md, "Held-bed rule").
  */
 export const HELD_BED_RULES = ['physical', 'held-bed'] as const;
 export type HeldBedRule = (typeof HELD_BED_RULES)[number];
@@ -65,7 +65,7 @@ export const OUTCOMES = [
   'completed',
 ] as const satisfies readonly ReferralOutcome[];
 
-/** The figures of a group of referrals, as the referral-volume read model reports them (docs/domain.md). */
+/** A group of referrals' figures, as the referral-volume read model reports them (docs/analytics.md, "Referral volume"). */
 export type ReferralCell = ReferralFigures;
 
 export interface MonthlyReferralCell extends ReferralCell {
@@ -400,7 +400,7 @@ function wardTruth(plan: Plan, rule: HeldBedRule): GroundTruth['wards'] {
       }
       // Still in hospital at the end of the period: not discharged, so no discharge figures.
       if (s.dischargedAt === null) continue;
-      // A stay begun and ended on one day counts one bed-day, in its admitting ward (docs/domain.md, "Bed occupancy").
+      // A stay begun and ended on one day counts one bed-day, in its admitting ward (docs/analytics.md, "Same-day stays").
       if (localDay(s.admittedAt) === localDay(s.dischargedAt)) {
         add(`${s.institutionId}/${s.wardId}`, localDay(s.admittedAt), 'occupiedBedDays');
       }

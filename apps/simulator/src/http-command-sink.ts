@@ -8,7 +8,7 @@ export interface CommandAnswer {
 }
 
 /**
- * Sends the simulator's commands to a CarePath API over HTTP, as a `system` service account (README,
+ * Sends the simulator's commands to a CarePath API over HTTP, as a `system` service account (docs/api.md,
  * "Authentication") whose bearer token is given, naming in X-Institution-Id the institution each command is
  * recorded for. The simulator's only way in: it goes through the routes, their validation and the access policy.
  */

@@ -301,7 +301,7 @@ class PlanBuilder {
         ],
       });
       // A secondary member makes redirects within the alliance possible both ways; its ward is kept tiny so that
-      // busy days admit on extra beds (加床), occupied but not open beds (docs/domain.md, "Bed occupancy").
+      // busy days admit on extra beds (加床), occupied but not open beds (docs/analytics.md, "Open bed-days").
       this.institutions.push({
         institutionId: `SIM-SEC-${a}`,
         name: `Simulated secondary hospital ${a}`,

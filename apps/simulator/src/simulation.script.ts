@@ -20,7 +20,7 @@ export const iso = (ms: number) => `${new Date(ms + UTC8).toISOString().slice(0,
 
 /**
  * Who enters a command: clinical staff, or the records office for corrections and voids. Over HTTP the simulator is
- * one service account (README, "Authentication"): the institution is what it names in X-Institution-Id, the role
+ * one service account (docs/api.md, "Authentication"): the institution is what it names in X-Institution-Id, the role
  * only orders the script.
  */
 export interface Actor {

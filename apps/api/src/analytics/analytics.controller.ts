@@ -42,7 +42,7 @@ function period(query: { period?: string; from?: string; to?: string }): Period 
 }
 
 /**
- * Indicator read models (docs/domain.md, "Indicators"); every figure comes from the projections, never the log.
+ * Indicator read models (docs/analytics.md); every figure comes from the projections, never the log.
  */
 @ApiTags('analytics')
 @ApiProduces('application/json', 'text/csv')

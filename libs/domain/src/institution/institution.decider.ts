@@ -16,7 +16,7 @@ export interface WardState {
   readonly wardId: string;
   readonly specialty: string;
   readonly openBeds: number;
-  /** Bed counts over time, in care time: open bed-days are computed from these (docs/domain.md). */
+  /** Bed counts over time, in care time: open bed-days are computed from these (docs/analytics.md, "Open bed-days"). */
   readonly bedCountHistory: readonly { readonly from: string; readonly openBeds: number }[];
 }
 

@@ -1,7 +1,7 @@
 import type { DomainEvent } from '../shared/event';
 import type { Tier } from '../shared/tier';
 
-/** Reference data is event-sourced too: open bed-days depend on bed counts over time (docs/domain.md, indicators). */
+/** Reference data is event-sourced too: open bed-days follow bed counts over time (docs/analytics.md, "Open bed-days"). */
 export type InstitutionRegistered = DomainEvent<
   'InstitutionRegistered',
   {

@@ -19,7 +19,7 @@ export const visitsTable = readModelTable<VisitRow>(
   { primaryKey: ['visitId'], indexes: { visits_by_journey: ['journeyId'], visits_by_time: ['occurredAt'] } },
 );
 
-/** Every visit with where it happened and where the patient lives (docs/domain.md, local-treatment rates). */
+/** Every visit with where it happened and where the patient lives (docs/analytics.md, "Visits"). */
 export const localTreatmentProjection = journeyProjection({
   name: 'local-treatment',
   version: 1,

@@ -1,6 +1,6 @@
 /**
  * Local calendar arithmetic for the census and for period grouping. Pure: the time zone is configuration
- * (default Asia/Shanghai, docs/domain.md "Indicators"), and Intl gives the offset of any instant deterministically.
+ * (default Asia/Shanghai, docs/analytics.md "Periods"), and Intl gives the offset of any instant deterministically.
  */
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
@@ -76,7 +76,7 @@ export function startOfLocalDay(date: string, timeZone: string): number {
   return guess - offsetAt(first, timeZone);
 }
 
-/** The census instant of a day: 24:00 local, i.e. the start of the next local day (docs/domain.md). */
+/** The census instant of a day: 24:00 local, the start of the next local day (docs/analytics.md, "Midnight census"). */
 export function midnightAfter(date: string, timeZone: string): number {
   return startOfLocalDay(addDays(date, 1), timeZone);
 }

@@ -33,7 +33,7 @@ export function correctFact(
   );
 }
 
-/** Effective facts in care-time order; the log order breaks ties, since late entries are normal (docs/domain.md). */
+/** Effective facts in care-time order, log order breaking ties: late entries are normal (docs/analytics.md, "Care time"). */
 export function effectiveFacts(facts: readonly Fact[]): Fact[] {
   const kept = facts.filter((fact) => !fact.voided);
   const at = kept.map((fact) => Date.parse(fact.occurredAt));

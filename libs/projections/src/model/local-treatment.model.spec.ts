@@ -1,6 +1,6 @@
 import { localTreatmentFigures, ratio, type VisitRow } from './local-treatment.model';
 
-/* Local-treatment rates (docs/domain.md, "Indicators"): numerator and denominator over the same population. */
+/* Local-treatment rates (docs/analytics.md): numerator and denominator over the same population. */
 let seq = 0;
 const visit = (
   residenceRegion: string,

@@ -1,5 +1,5 @@
 /*
- * Local-treatment rates (docs/domain.md, "Indicators"); numerator and denominator always over the same population:
+ * Local-treatment rates (docs/analytics.md); numerator and denominator always over the same population:
  *  - community share 基层诊疗量占比 = visits at primary institutions in the region ÷ all visits at institutions in the region;
  *  - residents' community share (Shanghai) = community visits by the region's residents ÷ all outpatient visits by them;
  *  - in-region rate 县域内就诊率 = visits by the region's residents inside the region ÷ all their visits.

@@ -1,7 +1,7 @@
 import type { Fact } from './facts';
 import { deriveReferral, quantile, referralFigures, type ReferralRow } from './referral-volume.model';
 
-/* Referral volume, outcomes, acceptance rate and time to decision (docs/domain.md, "Indicators"). */
+/* Referral volume, outcomes, acceptance rate and time to decision (docs/analytics.md, "Referral volume"). */
 const CHC = { institutionId: 'CHC-CY-01', tier: 'community', allianceId: 'CY-G1' };
 const HOSP = { institutionId: 'HOSP-CY-01', tier: 'tertiary', allianceId: 'CY-G1' };
 let seq = 0;

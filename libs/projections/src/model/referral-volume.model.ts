@@ -2,7 +2,7 @@ import { effectiveFacts, type Fact } from './facts';
 
 /*
  * Referral volume (转诊人次) by direction, setting, institutions, alliance and period, with outcomes,
- * acceptance rate and time to decision (docs/domain.md, "Indicators"). One row per referral request; a redirect
+ * acceptance rate and time to decision (docs/analytics.md, "Referral volume"). One row per referral request; a redirect
  * within the alliance is a rejection of the first request (outcome `redirected`) plus a new request.
  */
 

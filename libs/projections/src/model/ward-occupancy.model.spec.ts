@@ -10,7 +10,7 @@ import {
 } from './ward-occupancy.model';
 
 /*
- * Ward occupancy by midnight census (docs/domain.md, "Indicators"), each figure worked out by hand in a comment.
+ * Ward occupancy by midnight census (docs/analytics.md, "Bed-use rate"), each figure worked out by hand in a comment.
  * Times are Beijing time (+08:00); the census is at 24:00 local.
  */
 const TZ = { timeZone: 'Asia/Shanghai', heldBedRule: 'physical' as const };

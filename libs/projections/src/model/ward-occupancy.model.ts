@@ -2,7 +2,7 @@ import { addDays, daysBetween, localDate, midnightAfter, startOfLocalDay } from 
 import { effectiveFacts, type Fact } from './facts';
 
 /*
- * Ward occupancy (病床使用率) from stays, by midnight census (docs/domain.md, "Indicators"):
+ * Ward occupancy (病床使用率) from stays, by midnight census (docs/analytics.md, "Bed-use rate"):
  *   occupied bed-days = for each day, patients in a bed at 24:00 local; admitted and discharged the same day = 1;
  *   open bed-days     = beds open at 24:00, occupied or not; extra beds (加床) count as occupied, not open;
  *   rate = occupied ÷ open; average open beds = open bed-days ÷ days; bed work-days = occupied ÷ average open beds;
@@ -123,7 +123,7 @@ export function deriveStay(
   };
 }
 
-/** Which census counts a patient on leave from a held bed (docs/domain.md: never two censuses on one night). */
+/** Which census counts a patient on leave from a held bed (docs/analytics.md, "Held-bed rule"). */
 export type HeldBedRule = 'physical' | 'held-bed';
 
 export interface BedCountChange {
@@ -174,7 +174,7 @@ export function openBedsAt(changes: readonly BedCountChange[], at: number): numb
  * Is the patient in this segment at the census instant `at` (24:00 of day D, which is also 00:00 of D + 1)? By local
  * date, as the census is kept: a segment that starts exactly at that instant started on D + 1, so it is not in D's
  * census; one that ends exactly then ended on D + 1, so it is. Adjacent segments of a stay still share no instant,
- * and a stay admitted at 00:00 and discharged later that day counts once, by the same-day rule (docs/domain.md).
+ * and a stay admitted at 00:00 and discharged later that day counts once (docs/analytics.md, "Same-day stays").
  */
 const covers = (s: StaySegment, at: number) => s.from < at && (s.to === null || s.to >= at);
 
@@ -182,7 +182,7 @@ const covers = (s: StaySegment, at: number) => s.from < at && (s.to === null || 
  * Is a patient's placement counted in its ward's census? Under 'physical' only a patient in a bed; under 'held-bed' a
  * held leave counts at the home ward, and a bed elsewhere does not while the same patient's bed is held
  * (`awayFromHeldBed`, asked only then). The one rule for the midnight census, the live one and the write path's
- * extra-bed check (docs/domain.md, "Sequential ward (held beds)").
+ * extra-bed check (docs/analytics.md, "Held-bed rule").
  */
 export function countsInCensus(
   placement: Pick<Placement, 'kind' | 'bedHeld'>,
@@ -231,7 +231,7 @@ export function occupancyFigures(
       if (countedAt(s, midnight, byJourney.get(s.journeyId) ?? [], options.heldBedRule)) occupied++;
     }
   }
-  // Same-day stays cross no midnight but count one bed-day on their day (docs/domain.md).
+  // Same-day stays cross no midnight but count one bed-day on their day (docs/analytics.md, "Same-day stays").
   const dayStart = startOfLocalDay(period.from, options.timeZone);
   const dayEnd = startOfLocalDay(period.to, options.timeZone);
   const discharged = stays.filter(
@@ -271,7 +271,7 @@ export function occupancyFigures(
   };
 }
 
-/** 病床使用率 = occupied ÷ open bed-days × 100%, in percent with 2 decimals (docs/domain.md); null without open beds. */
+/** 病床使用率 = occupied ÷ open bed-days × 100%, 2 decimals (docs/analytics.md, "Bed-use rate"); null without open beds. */
 export function bedUseRate(occupiedBedDays: number, openBedDays: number): number | null {
   return openBedDays > 0 ? round((occupiedBedDays / openBedDays) * 100) : null;
 }
@@ -306,7 +306,7 @@ export interface LiveCensus {
  * The census right now, from open segments (the placements now): the ward's own (`segments`), and every ward's
  * (`all`), which the held-bed rule needs to see a patient upstairs whose community bed is held. Under it, as at
  * midnight, that patient is counted at the held bed and not upstairs, so the live figure and the census agree
- * (docs/domain.md, "Sequential ward"); `onLeave` still lists who is away.
+ * (docs/analytics.md, "Live census"); `onLeave` still lists who is away.
  */
 export function liveCensus(
   openBeds: number,

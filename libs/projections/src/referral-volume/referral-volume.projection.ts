@@ -31,7 +31,7 @@ export const referralsTable = readModelTable<ReferralRow>(
   },
 );
 
-/** One row per referral request, its outcome and decision time (docs/domain.md, referral volume). */
+/** One row per referral request, its outcome and decision time (docs/analytics.md, "Referral volume"). */
 export const referralVolumeProjection = journeyProjection({
   name: 'referral-volume',
   version: 1,

@@ -98,7 +98,7 @@ function groupKey(
 
 /**
  * Person-times (人次) by the requested groups, with outcomes, acceptance rate, time to decision and growth over the
- * previous window (docs/domain.md, referral volume). `period` groups by `unit` inside the window.
+ * previous window (docs/analytics.md, "Referral growth"). `period` groups by `unit` inside the window.
  */
 export function queryReferralVolume(
   db: Database.Database,

@@ -5,7 +5,7 @@ import { journeyProjection } from '../runtime/journey-projection';
 import { flag, integer, named, nullable, readModelTable, text, textOf } from '../runtime/read-model-table';
 import { parseCareTime } from '@carepath/domain';
 
-/** Stays as census segments, wards and their bed counts over care time (docs/domain.md, bed occupancy). */
+/** Stays as census segments, wards and their bed counts over care time (docs/analytics.md, "Bed-use rate"). */
 export const staysTable = readModelTable<StaySummary>(
   'stays',
   {
@@ -81,7 +81,7 @@ export const bedCountsTable = readModelTable<BedCountRow>(
   { primaryKey: ['eventId'] },
 );
 
-/** Stays as census segments, wards and their bed counts over care time (docs/domain.md, bed occupancy). */
+/** Stays as census segments, wards and their bed counts over care time (docs/analytics.md, "Bed-use rate"). */
 export const wardOccupancyProjection = journeyProjection({
   name: 'ward-occupancy',
   version: 1,
@@ -115,7 +115,7 @@ export const wardOccupancyProjection = journeyProjection({
           return;
         case 'WardOpened':
         case 'WardBedCountChanged': {
-          // Open bed-days follow the bed count over care time (docs/domain.md), so it lands on its occurredAt. One an
+          // Open bed-days follow the bed count over care time (docs/analytics.md), so it lands on its occurredAt. One an
           // older version stored unreadable counts nowhere: the institution's fold holds it until it is voided.
           const from = parseCareTime(event.metadata.occurredAt);
           if (from === null) return;

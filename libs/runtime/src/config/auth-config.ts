@@ -4,7 +4,7 @@ import { DEFAULT_AUDIENCE, DEV_ISSUER } from '../identity/dev-issuer';
 export const ALLOWED_ALGORITHMS = ['EdDSA', 'ES256', 'RS256', 'PS256'] as const;
 
 /**
- * How bearer tokens are verified (README, "Authentication"). Claims: `sub` is the actor, `role` (claim name
+ * How bearer tokens are verified (docs/api.md, "Authentication"). Claims: `sub` is the actor, `role` (claim name
  * AUTH_ROLE_CLAIM) one of the roles of identity/actor.ts, `institution_id` (AUTH_INSTITUTION_CLAIM) the institution
  * the actor acts for.
  */
