@@ -22,5 +22,12 @@ export * from './local-treatment/local-treatment.projection';
 export * from './local-treatment/local-treatment.query';
 export * from './worklist/worklist.projection';
 export * from './worklist/worklist.query';
+export * from './model/family-doctor.model';
+export * from './model/slot-pool.model';
+export * from './runtime/stream-projection';
+export * from './family-doctor/family-doctor.projection';
+export * from './family-doctor/family-doctor.query';
+export * from './slot-pool/slot-pool.projection';
+export * from './slot-pool/slot-pool.query';
 
 export * from './projections.registry';

@@ -1,0 +1,195 @@
+import type Database from 'better-sqlite3';
+import { KEY_GROUPS, type KeyGroup } from '@carepath/domain';
+import { keyGroupsOf } from '../model/family-doctor.model';
+import { type Ratio, ratio } from '../model/local-treatment.model';
+import type { Period } from '../model/period.model';
+import { releaseOffer, type SlotBookingRow } from '../model/slot-pool.model';
+import { slotBookingsTable, slotReleasesTable } from './slot-pool.projection';
+
+export interface AvailableSlotsFilter {
+  readonly date: string;
+  readonly department?: string;
+  readonly hospitalId?: string;
+  readonly allianceId?: string;
+}
+
+/** A session a family doctor can book now, with what its open releases offer. */
+export interface AvailableSession {
+  readonly blockId: string;
+  readonly hospitalId: string;
+  readonly allianceId: string | null;
+  readonly department: string;
+  readonly clinicianGrade: string;
+  readonly date: string;
+  readonly startTime: string;
+  readonly startsAt: string;
+  /** Free slots in open releases: what a priority resident can book. */
+  readonly free: number;
+  /** Of `free`, held for priority residents now. */
+  readonly heldForPriority: number;
+  /** What a resident without priority can book now (`free − heldForPriority`). */
+  readonly general: number;
+}
+
+/**
+ * Sessions on a date with a slot to book at `at` (docs/family-doctors.md, "Release window and priority"), by
+ * department, hospital and the hospital's alliance (from its registration). Only releases whose window is open
+ * count; sessions with nothing free are left out.
+ */
+export function queryAvailableSlots(
+  db: Database.Database,
+  filter: AvailableSlotsFilter,
+  at: number,
+): AvailableSession[] {
+  const where = [
+    'r.date = @date',
+    filter.department !== undefined ? 'r.department = @department' : null,
+    filter.hospitalId !== undefined ? 'r.hospital_id = @hospitalId' : null,
+    filter.allianceId !== undefined ? 'i.alliance_id = @allianceId' : null,
+    'r.opens_at_ms <= @at AND r.closes_at_ms > @at AND r.booked < r.count',
+  ].filter((w) => w !== null);
+  const rows = db
+    .prepare(
+      `SELECT r.*, i.alliance_id AS hospital_alliance FROM slot_releases r
+       LEFT JOIN institutions i ON i.institution_id = r.hospital_id
+       WHERE ${where.join(' AND ')} ORDER BY r.starts_at, r.hospital_id, r.block_id`,
+    )
+    .all({ ...filter, at }) as Record<string, unknown>[];
+  const sessions = new Map<string, AvailableSession>();
+  for (const raw of rows) {
+    const r = slotReleasesTable.read(raw);
+    const offer = releaseOffer(r, at);
+    const known = sessions.get(r.blockId);
+    sessions.set(r.blockId, {
+      blockId: r.blockId,
+      hospitalId: r.hospitalId,
+      allianceId: typeof raw.hospital_alliance === 'string' ? raw.hospital_alliance : null,
+      department: r.department,
+      clinicianGrade: r.clinicianGrade,
+      date: r.date,
+      startTime: r.startTime,
+      startsAt: r.startsAt,
+      free: (known?.free ?? 0) + offer.free,
+      heldForPriority: (known?.heldForPriority ?? 0) + offer.heldForPriority,
+      general: (known?.general ?? 0) + offer.general,
+    });
+  }
+  return [...sessions.values()].filter((s) => s.free > 0);
+}
+
+export interface DoctorBooking extends Omit<SlotBookingRow, 'keyGroups' | 'doctorId'> {
+  readonly keyGroups: readonly KeyGroup[];
+}
+
+/** A family doctor's bookings for sessions in [from, to), by session time. */
+export function queryDoctorBookings(
+  db: Database.Database,
+  doctorId: string,
+  window: { readonly from: string; readonly to: string },
+): DoctorBooking[] {
+  return db
+    .prepare(
+      `SELECT * FROM slot_bookings WHERE doctor_id = @doctorId AND date >= @from AND date < @to
+       ORDER BY date, starts_at, booking_id`,
+    )
+    .all({ doctorId, ...window })
+    .map((raw) => {
+      const { doctorId: _, keyGroups, ...booking } = slotBookingsTable.read(raw);
+      return { ...booking, keyGroups: keyGroupsOf(keyGroups) };
+    });
+}
+
+export interface SlotUseFilter {
+  readonly hospitalId?: string;
+  readonly allianceId?: string;
+}
+
+export interface SlotUseFigures {
+  /** Slots used (booked and not cancelled: attended, missed or still to come) ÷ slots released. */
+  readonly utilisation: Ratio;
+  /** No-shows ÷ bookings closed by the hospital (attended or no-show). */
+  readonly noShowRate: Ratio;
+  /** Bookings that took a slot held for priority ÷ slots used. */
+  readonly priorityShare: Ratio;
+  /** People booked who were signed with a family doctor ÷ people booked. */
+  readonly signedShare: Ratio;
+  /** For each key group, people booked in it ÷ people booked (a person may be in several). */
+  readonly keyGroupShare: Readonly<Record<KeyGroup, Ratio>>;
+}
+
+export interface SlotUseRow extends SlotUseFigures {
+  readonly hospitalId: string;
+  readonly allianceId: string | null;
+}
+
+/**
+ * Slot use by hospital for sessions dated in the period (docs/analytics.md, "Slot use"). A person is counted once
+ * per hospital however many sessions they were booked into, in every key group any of their bookings recorded.
+ */
+export function slotUseFigures(
+  released: number,
+  bookings: readonly Pick<
+    SlotBookingRow,
+    'residentId' | 'status' | 'priority' | 'contractId' | 'keyGroups'
+  >[],
+): SlotUseFigures {
+  const used = bookings.filter((b) => b.status !== 'cancelled');
+  const closed = used.filter((b) => b.status === 'attended' || b.status === 'no-show');
+  const people = new Map<string, { signed: boolean; groups: Set<string> }>();
+  for (const b of used) {
+    const person = people.get(b.residentId) ?? { signed: false, groups: new Set<string>() };
+    person.signed ||= b.contractId !== null;
+    for (const g of keyGroupsOf(b.keyGroups)) person.groups.add(g);
+    people.set(b.residentId, person);
+  }
+  const everyone = [...people.values()];
+  const keyGroupShare = Object.fromEntries(
+    KEY_GROUPS.map((g) => [g, ratio(everyone.filter((p) => p.groups.has(g)).length, everyone.length)]),
+  ) as Record<KeyGroup, Ratio>;
+  return {
+    utilisation: ratio(used.length, released),
+    noShowRate: ratio(closed.filter((b) => b.status === 'no-show').length, closed.length),
+    priorityShare: ratio(used.filter((b) => b.priority).length, used.length),
+    signedShare: ratio(everyone.filter((p) => p.signed).length, everyone.length),
+    keyGroupShare,
+  };
+}
+
+export function querySlotUse(
+  db: Database.Database,
+  period: Period,
+  filter: SlotUseFilter = {},
+): SlotUseRow[] {
+  const where = [
+    'x.date >= @from AND x.date < @to',
+    filter.hospitalId !== undefined ? 'x.hospital_id = @hospitalId' : null,
+    filter.allianceId !== undefined ? 'i.alliance_id = @allianceId' : null,
+  ]
+    .filter((w) => w !== null)
+    .join(' AND ');
+  const params = { from: period.from, to: period.to, ...filter };
+  const released = db
+    .prepare(
+      `SELECT x.hospital_id AS hospital, i.alliance_id AS alliance, SUM(x.count) AS released
+       FROM slot_releases x LEFT JOIN institutions i ON i.institution_id = x.hospital_id
+       WHERE ${where} GROUP BY x.hospital_id`,
+    )
+    .all(params) as { hospital: string; alliance: string | null; released: number }[];
+  const bookings = db
+    .prepare(
+      `SELECT x.* FROM slot_bookings x LEFT JOIN institutions i ON i.institution_id = x.hospital_id
+       WHERE ${where}`,
+    )
+    .all(params)
+    .map((raw) => slotBookingsTable.read(raw));
+  return released
+    .sort((a, b) => (a.hospital < b.hospital ? -1 : a.hospital > b.hospital ? 1 : 0))
+    .map((h) => ({
+      hospitalId: h.hospital,
+      allianceId: h.alliance,
+      ...slotUseFigures(
+        h.released,
+        bookings.filter((b) => b.hospitalId === h.hospital),
+      ),
+    }));
+}
