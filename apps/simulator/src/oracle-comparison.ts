@@ -1,6 +1,5 @@
 import Database from 'better-sqlite3';
 import {
-  ALL_PROJECTIONS,
   parsePeriod,
   queryLocalTreatmentByAlliance,
   queryDownwardTransferKpi,
@@ -39,8 +38,9 @@ export const configuredCensus = (config: AppConfig): Census => ({
   heldBedRule: config.heldBedRule,
 });
 
-/** The name of a read model the oracle reads. */
-export type ReadModelName = 'referral-volume' | 'ward-occupancy' | 'local-treatment';
+/** The read models whose figures the ground truth holds. */
+export const ORACLE_READ_MODELS = ['referral-volume', 'ward-occupancy', 'local-treatment'] as const;
+export type ReadModelName = (typeof ORACLE_READ_MODELS)[number];
 
 /** The database a query of a read model reads: its generation in service. */
 export type ReadModels = (name: ReadModelName) => Database.Database;
@@ -186,7 +186,7 @@ export function compareServedWithTruth(
 ): string[] {
   const open = new Map<string, Database.Database>();
   try {
-    for (const { name } of ALL_PROJECTIONS) {
+    for (const name of ORACLE_READ_MODELS) {
       const current = files.current(name);
       if (!current) throw new Error(`projection ${name} was never built`);
       const db = new Database(files.fileOf(name, current.generation), {

@@ -9,7 +9,7 @@ import { makePlan } from './simulation.plan';
  * npm run simulate:oracle -- --preset chaoyang-2023 --scale 0.02 --seed 7 [--held-bed-rule held-bed] [--late-share 0.1]
  * Runs the simulation over HTTP into the built API (dist/) started on a temporary database, waits for its
  * projections, stops it, compares every figure of the ground truth with what the read models it left report,
- * rebuilds them all from the log and compares again. The API counts a patient away from a held bed by the rule
+ * rebuilds them from the log and compares again. The API counts a patient away from a held bed by the rule
  * given (HELD_BED_RULE; default `physical`), and the truth is computed for the same rule. Exit status 1 on any
  * difference, 2 on bad usage.
  */
