@@ -24,14 +24,19 @@ const REDACT_PATHS = SECRET_KEYS.flatMap((key) => [`["${key}"]`, `*["${key}"]`, 
  * on stdout in production (LOG_FORMAT=json, the default); `text` prints the same fields as one readable line.
  * Silent where the specs start the app with `logger: false`.
  */
-export function createPino(options: { readonly json: boolean; readonly silent: boolean }): Logger {
+export function createPino(
+  options: { readonly json: boolean; readonly silent: boolean },
+  /** Where JSON lines go instead of stdout (specs read them). */
+  destination?: DestinationStream,
+): Logger {
   const settings = {
     level: options.silent ? 'silent' : 'info',
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
   };
   if (options.silent) return pino(settings, { write: () => undefined });
-  return options.json ? pino(settings) : pino(settings, textLines());
+  if (!options.json) return pino(settings, textLines());
+  return destination ? pino(settings, destination) : pino(settings);
 }
 
 /** `12:00:01.123 INFO  [http] request method=GET route=/journeys/:journeyId status=200 ms=1.8`. */
