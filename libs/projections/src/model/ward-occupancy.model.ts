@@ -62,8 +62,9 @@ export function admittedPlacement(journeyId: string, admitted: StayFact, at: num
 /**
  * "Who is in a bed now", one step at a time: where the patient of a stay is after `fact` at care time `at`. The same
  * placement when the fact does not move them (a leave begun while away, or a fact about something else), `null` when
- * it ends the stay. The stay's segments (deriveStay), the live census and the write path's extra-bed check all take
- * their placements from this step, so the three agree by construction.
+ * it ends the stay (docs/analytics.md, "Stays and where the patient is"). The stay's segments (deriveStay), the worklist,
+ * the live census and the write path's extra-bed check all take their placements from this step, so they agree by
+ * construction.
  */
 export function nextPlacement(open: Placement, fact: StayFact, at: number): Placement | null {
   switch (fact.type) {
