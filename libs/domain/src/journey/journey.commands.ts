@@ -77,6 +77,9 @@ export type RequestReferral = Command<
     setting: ReferralSetting;
     reasonCode: string;
     deadlinePolicy: DeadlinePolicy;
+    /** The slot booked for an upward referral, which the shell found in its block for this patient. */
+    slotBlockId?: string;
+    slotBookingId?: string;
   }
 >;
 

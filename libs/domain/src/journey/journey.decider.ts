@@ -480,9 +480,14 @@ function requestReferral(command: RequestReferral, state: OpenedJourneyState): J
     deadline: computeDeadline(command.metadata.occurredAt, d.priority, d.deadlinePolicy),
     redirectedFromReferralId: null,
   };
+  // Only its presence is the decider's concern: the route checked the booking in its slot block.
+  const booking =
+    d.slotBlockId !== undefined && d.slotBookingId !== undefined
+      ? { slotBlockId: d.slotBlockId, slotBookingId: d.slotBookingId }
+      : {};
   return [
     d.direction === 'up'
-      ? { type: 'UpwardReferralRequested', data }
+      ? { type: 'UpwardReferralRequested', data: { ...data, ...booking } }
       : { type: 'DownwardReferralRequested', data },
   ];
 }

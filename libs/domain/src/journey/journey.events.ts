@@ -81,8 +81,14 @@ interface ReferralRequestData {
   redirectedFromReferralId: string | null;
 }
 
-/** 上转: to a higher tier. */
-export type UpwardReferralRequested = DomainEvent<'UpwardReferralRequested', ReferralRequestData>;
+/**
+ * 上转: to a higher tier. An outpatient one may carry the specialist slot its family doctor booked for it
+ * (docs/family-doctors.md, "Specialist slots"); events written before slots existed have neither field.
+ */
+export type UpwardReferralRequested = DomainEvent<
+  'UpwardReferralRequested',
+  ReferralRequestData & { slotBlockId?: string; slotBookingId?: string }
+>;
 /** 下转: to a lower tier. */
 export type DownwardReferralRequested = DomainEvent<'DownwardReferralRequested', ReferralRequestData>;
 

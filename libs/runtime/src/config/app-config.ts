@@ -1,7 +1,13 @@
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
-import { type DeadlinePolicy, parseCareTime } from '@carepath/domain';
+import {
+  type ContractPolicy,
+  type DeadlinePolicy,
+  parseCareTime,
+  type SlotReleasePolicy,
+} from '@carepath/domain';
 import { type AuthConfig, type EdgeConfig, loadAuthConfig, loadEdgeConfig } from './auth-config';
+import { loadContractPolicy, loadSlotReleasePolicy } from './family-doctor-config';
 
 /**
  * Everything CarePath reads from its environment, parsed once at start-up and validated: the API, the projector,
@@ -67,6 +73,10 @@ export interface AppConfig {
   readonly projectionRetryBaseMs: number;
   /** The longest wait between two such retries, in ms. */
   readonly projectionRetryMaxMs: number;
+  /** Family-doctor contract renewal (family-doctor-config.ts; docs/family-doctors.md, "Contracts"). */
+  readonly contractPolicy: ContractPolicy;
+  /** Specialist slot releases: window, priority, cancel cutoff (docs/family-doctors.md, "Release window and priority"). */
+  readonly slotReleasePolicy: SlotReleasePolicy;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -161,5 +171,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     edge: loadEdgeConfig(env),
     projectionRetryBaseMs: int(env, 'PROJECTION_RETRY_BASE_MS', 250, 1),
     projectionRetryMaxMs: int(env, 'PROJECTION_RETRY_MAX_MS', 30_000, 1),
+    contractPolicy: loadContractPolicy(env),
+    slotReleasePolicy: loadSlotReleasePolicy(env),
   };
 }
