@@ -1,0 +1,87 @@
+import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  addDays,
+  daysBetween,
+  localDate,
+  queryAvailableSlots,
+  queryDoctorBookings,
+  queryPanel,
+} from '@carepath/projections';
+import { parseCalendarDate } from '@carepath/domain';
+import type { AppConfig } from '@carepath/runtime';
+import { APP_CONFIG } from '../config/app-config.token';
+import { FieldException } from '../common/http-errors';
+import { code } from '../common/params';
+import { ProjectionsService } from '../projections/projections.service';
+import { CLOCK, type Clock } from '../store/tokens';
+import { AvailableSlotsQueryDto, BookingsQueryDto, PanelQueryDto } from './family-doctor-reads.dto';
+
+/** A doctor's list is read a season at most: a longer window is a report, served by /analytics. */
+const MAX_BOOKING_DAYS = 366;
+
+/** A date the pattern lets through but the calendar does not have (2026-02-30): 400 naming the field. */
+function realDate(field: string, date: string): string {
+  if (parseCalendarDate(date) === null) throw new FieldException(field, `${date} is not a real date`);
+  return date;
+}
+
+/**
+ * What a community centre's family-doctor team reads (docs/family-doctors.md): a doctor's panel, their bookings, and
+ * the sessions open for booking now. From the family-doctor and slot-pool read models, never the log.
+ */
+@ApiTags('family-doctors')
+@Controller()
+export class FamilyDoctorReadsController {
+  constructor(
+    private readonly projections: ProjectionsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  private today(): string {
+    return localDate(this.clock().getTime(), this.config.censusTimeZone);
+  }
+
+  @Get('family-doctors/:doctorId/panel')
+  @ApiOperation({
+    summary: 'The residents signed with a doctor on a day, with their key groups (codes only)',
+  })
+  panel(@Param('doctorId', code('doctorId')) doctorId: string, @Query() q: PanelQueryDto) {
+    const on = realDate('on', q.on ?? this.today());
+    const residents = queryPanel(this.projections.reader('family-doctor'), doctorId, on);
+    return { doctorId, on, count: residents.length, residents };
+  }
+
+  @Get('family-doctors/:doctorId/bookings')
+  @ApiOperation({ summary: "A family doctor's specialist bookings for sessions in a window of dates" })
+  bookings(@Param('doctorId', code('doctorId')) doctorId: string, @Query() q: BookingsQueryDto) {
+    const from = realDate('from', q.from ?? this.today());
+    const to = realDate('to', q.to ?? addDays(from, 30));
+    const days = daysBetween(from, to);
+    if (days <= 0) throw new FieldException('to', 'must be after from');
+    if (days > MAX_BOOKING_DAYS)
+      throw new FieldException('to', `a window spans at most ${MAX_BOOKING_DAYS} days`);
+    const bookings = queryDoctorBookings(this.projections.reader('slot-pool'), doctorId, { from, to });
+    return { doctorId, from, to, bookings };
+  }
+
+  @Get('slots/available')
+  @ApiTags('slots')
+  @ApiOperation({
+    summary:
+      'Sessions with a slot to book now, by department, hospital, alliance and date (the booking screen)',
+  })
+  available(@Query() q: AvailableSlotsQueryDto) {
+    const now = this.clock();
+    const date = realDate('date', q.date ?? this.today());
+    const filter = {
+      date,
+      ...(q.department !== undefined ? { department: q.department } : {}),
+      ...(q.hospitalId !== undefined ? { hospitalId: q.hospitalId } : {}),
+      ...(q.allianceId !== undefined ? { allianceId: q.allianceId } : {}),
+    };
+    const sessions = queryAvailableSlots(this.projections.reader('slot-pool'), filter, now.getTime());
+    return { at: now.toISOString(), ...filter, sessions };
+  }
+}
