@@ -30,6 +30,35 @@ const JOINING = new Set([
   'POST /journeys/:journeyId/rehab-sessions',
 ]);
 
+/**
+ * Family-doctor and slot writes: their paths name no institution, so the role alone lets a request in, and the
+ * decider refuses an institution that is not the centre or hospital responsible (422 ACTING_INSTITUTION_MISMATCH).
+ */
+const DECIDER_SCOPED = new Set([
+  'POST /family-doctors/contracts',
+  'POST /family-doctors/contracts/:residentId/renew',
+  'POST /family-doctors/contracts/:residentId/transfer',
+  'POST /family-doctors/contracts/:residentId/key-groups',
+  'POST /family-doctors/contracts/:residentId/end',
+  'POST /slot-blocks',
+  'POST /slot-blocks/:blockId/releases',
+  'POST /slot-blocks/:blockId/bookings',
+  'POST /slot-blocks/:blockId/bookings/:bookingId/cancel',
+  'POST /slot-blocks/:blockId/bookings/:bookingId/attended',
+  'POST /slot-blocks/:blockId/bookings/:bookingId/no-show',
+]);
+/** A slot session on 11 May 2026, booked inside its window after the priority period. */
+const SLOT_AT = (day: number, time = '10:00') => `2026-05-${String(day).padStart(2, '0')}T${time}:00+08:00`;
+const SLOT_BLOCK = {
+  hospitalId: HOSP,
+  department: 'cardiology',
+  clinicianGrade: 'chief',
+  date: '2026-05-11',
+  startTime: '08:30',
+  count: 5,
+  occurredAt: SLOT_AT(1),
+};
+
 interface Case {
   readonly path: string;
   readonly body?: Body;
@@ -83,6 +112,47 @@ describe('access matrix: every route x every role x own or other institution', (
     if (stage === 'admitted') return { id, referralId, admissionId: admissionId as string };
     await post(`/journeys/${id}/admissions/${admissionId}/leave`, HOSP, { holdBed: true, occurredAt: AT(2) });
     return { id, referralId, admissionId: admissionId as string };
+  }
+
+  /** A resident signed at CHC from 1 June 2025 for a year, with the family doctor `doctorId`. */
+  async function contract(doctorId = 'family-doctor-chc-cy-01') {
+    const residentId = `rs-${randomUUID().slice(0, 8)}`;
+    const { contractId } = await post(
+      '/family-doctors/contracts',
+      CHC,
+      {
+        residentId,
+        residenceRegion: '110105',
+        doctorId,
+        centreId: CHC,
+        startDate: '2025-06-01',
+        keyGroups: [],
+        occurredAt: '2025-06-01T09:00:00+08:00',
+      },
+      'coordinator',
+    );
+    return { residentId, contractId: contractId as string };
+  }
+
+  /** A slot block at HOSP with slots released, and optionally one booked by CHC for a signed resident. */
+  async function slots(booked: boolean) {
+    const { blockId } = await post('/slot-blocks', HOSP, { ...SLOT_BLOCK, count: 10 }, 'coordinator');
+    await post(
+      `/slot-blocks/${blockId}/releases`,
+      HOSP,
+      { count: 10, occurredAt: SLOT_AT(1, '11:00') },
+      'coordinator',
+    );
+    if (!booked) return { blockId: blockId as string, bookingId: '' };
+    // `post` acts as the institution's default actor: the family doctor who signed the resident.
+    const { residentId } = await contract('dr-chc-cy-01');
+    const { bookingId } = await post(
+      `/slot-blocks/${blockId}/bookings`,
+      CHC,
+      { residentId, occurredAt: SLOT_AT(9) },
+      'family-doctor',
+    );
+    return { blockId: blockId as string, bookingId: bookingId as string };
   }
 
   /** The institution whose staff may act on the route (own), and a fresh request for it acting for `actor`. */
@@ -357,6 +427,130 @@ describe('access matrix: every route x every role x own or other institution', (
         };
       },
     },
+    'POST /family-doctors/contracts': {
+      own: CHC,
+      make: (actor) => ({
+        path: '/family-doctors/contracts',
+        body: {
+          residentId: `rs-${randomUUID().slice(0, 8)}`,
+          residenceRegion: '110105',
+          // A family doctor signs as themselves (the matrix's actor id); others name them.
+          doctorId: `family-doctor-${actor.toLowerCase()}`,
+          centreId: CHC,
+          startDate: '2026-03-01',
+          keyGroups: ['hypertension'],
+          occurredAt: AT(1),
+        },
+      }),
+    },
+    'POST /family-doctors/contracts/:residentId/renew': {
+      own: CHC,
+      make: async () => {
+        const c = await contract();
+        return {
+          path: `/family-doctors/contracts/${c.residentId}/renew`,
+          body: { contractId: c.contractId, occurredAt: '2026-04-01T09:00:00+08:00' },
+        };
+      },
+    },
+    'POST /family-doctors/contracts/:residentId/transfer': {
+      own: CHC,
+      make: async () => {
+        const c = await contract();
+        return {
+          path: `/family-doctors/contracts/${c.residentId}/transfer`,
+          body: { contractId: c.contractId, toDoctorId: 'fd-new', toCentreId: CHC, occurredAt: AT(1) },
+        };
+      },
+    },
+    'POST /family-doctors/contracts/:residentId/key-groups': {
+      own: CHC,
+      make: async () => {
+        const c = await contract();
+        return {
+          path: `/family-doctors/contracts/${c.residentId}/key-groups`,
+          body: { contractId: c.contractId, keyGroups: ['type-2-diabetes'], occurredAt: AT(1) },
+        };
+      },
+    },
+    'POST /family-doctors/contracts/:residentId/end': {
+      own: CHC,
+      make: async () => {
+        const c = await contract();
+        return {
+          path: `/family-doctors/contracts/${c.residentId}/end`,
+          body: { contractId: c.contractId, reason: 'moved-away', occurredAt: AT(1) },
+        };
+      },
+    },
+    'GET /family-doctors/residents/:residentId': {
+      own: CHC,
+      make: async () => ({ path: `/family-doctors/residents/${(await contract()).residentId}` }),
+    },
+    'POST /slot-blocks': {
+      own: HOSP,
+      make: () => ({
+        path: '/slot-blocks',
+        body: SLOT_BLOCK,
+      }),
+    },
+    'POST /slot-blocks/:blockId/releases': {
+      own: HOSP,
+      make: async () => {
+        const { blockId } = await post('/slot-blocks', HOSP, SLOT_BLOCK, 'coordinator');
+        return {
+          path: `/slot-blocks/${blockId}/releases`,
+          body: { count: 5, occurredAt: SLOT_AT(1, '11:00') },
+        };
+      },
+    },
+    'POST /slot-blocks/:blockId/bookings': {
+      own: CHC,
+      make: async (actor) => {
+        const [{ blockId }, { residentId }] = await Promise.all([
+          slots(false),
+          contract(`family-doctor-${actor.toLowerCase()}`),
+        ]);
+        return {
+          path: `/slot-blocks/${blockId}/bookings`,
+          body: { residentId, doctorId: `family-doctor-${actor.toLowerCase()}`, occurredAt: SLOT_AT(9) },
+        };
+      },
+    },
+    'POST /slot-blocks/:blockId/bookings/:bookingId/cancel': {
+      own: CHC,
+      make: async () => {
+        const { blockId, bookingId } = await slots(true);
+        return {
+          path: `/slot-blocks/${blockId}/bookings/${bookingId}/cancel`,
+          body: { reason: 'patient-declined', occurredAt: SLOT_AT(9, '12:00') },
+        };
+      },
+    },
+    'POST /slot-blocks/:blockId/bookings/:bookingId/attended': {
+      own: HOSP,
+      make: async () => {
+        const { blockId, bookingId } = await slots(true);
+        return {
+          path: `/slot-blocks/${blockId}/bookings/${bookingId}/attended`,
+          body: { occurredAt: SLOT_AT(11, '09:00') },
+        };
+      },
+    },
+    'POST /slot-blocks/:blockId/bookings/:bookingId/no-show': {
+      own: HOSP,
+      make: async () => {
+        const { blockId, bookingId } = await slots(true);
+        return {
+          path: `/slot-blocks/${blockId}/bookings/${bookingId}/no-show`,
+          body: { occurredAt: SLOT_AT(11, '12:00') },
+        };
+      },
+    },
+    'GET /slot-blocks/:blockId': {
+      own: HOSP,
+      make: async () => ({ path: `/slot-blocks/${(await slots(false)).blockId}` }),
+    },
     'GET /worklists/:institutionId': { own: HOSP, make: () => ({ path: `/worklists/${HOSP}` }) },
     'GET /analytics/ward-occupancy': {
       own: HOSP,
@@ -405,6 +599,7 @@ describe('access matrix: every route x every role x own or other institution', (
     if (policy.scope === 'own-institution') return side === 'own' ? success : 403;
     if (policy.scope === 'journey-read') return side === 'own' || role === 'auditor' ? success : 403;
     if (policy.scope === 'journey-write') return side === 'own' || JOINING.has(key) ? success : 403;
+    if (DECIDER_SCOPED.has(key)) return side === 'own' ? success : 422;
     return success;
   }
 

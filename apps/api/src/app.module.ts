@@ -26,6 +26,11 @@ import { CorrectionsController } from './journeys/corrections.controller';
 import { JourneyWrites } from './journeys/journey-writes';
 import { JourneysController } from './journeys/journeys.controller';
 import { ReferralsController } from './journeys/referrals.controller';
+import { CareStreamWrites } from './family-doctors/care-stream-writes';
+import { FamilyDoctorsController } from './family-doctors/family-doctors.controller';
+import { ResidentContracts } from './family-doctors/resident-contracts';
+import { SlotBlocks } from './slots/slot-blocks';
+import { SlotBlocksController } from './slots/slot-blocks.controller';
 import { InstitutionDirectory } from './reference/institution-directory';
 import { LiveReferenceModel } from './reference/live-reference.model';
 import { EventStoreModule } from './store/event-store.module';
@@ -54,6 +59,8 @@ export class AppModule {
         ReferralsController,
         AdmissionsController,
         CorrectionsController,
+        FamilyDoctorsController,
+        SlotBlocksController,
         AnalyticsController,
         ProjectionsController,
         AuditController,
@@ -73,6 +80,9 @@ export class AppModule {
         JourneyReader,
         StreamWrites,
         JourneyWrites,
+        CareStreamWrites,
+        ResidentContracts,
+        SlotBlocks,
         GetJourneyHandler,
         GetJourneyHistoryHandler,
         GetJourneyTimelineHandler,

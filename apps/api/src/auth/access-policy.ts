@@ -39,6 +39,12 @@ const READ_RECORD: readonly Role[] = [
   'registrar',
   'auditor',
 ];
+/** Signing residents and booking slots for them: the family-doctor team of a community centre. */
+const FAMILY_DOCTORING: readonly Role[] = ['family-doctor', 'coordinator', 'system'];
+/** A hospital's outpatient office publishes and releases its clinic sessions. */
+const OUTPATIENT_OFFICE: readonly Role[] = ['coordinator', 'admin', 'system'];
+/** Who records at the clinic whether a booked resident came. */
+const SLOT_OUTCOME: readonly Role[] = ['doctor', 'nurse', 'registrar', 'coordinator', 'system'];
 
 const J = '/journeys/:journeyId';
 const write = (roles: readonly Role[]): RoutePolicy => ({ roles, scope: 'journey-write' });
@@ -98,6 +104,25 @@ export const POLICY: Readonly<Record<string, RoutePolicy>> = {
     'registrar',
     'system',
   ]),
+
+  // Family-doctor contracts and specialist slots (docs/family-doctors.md): the paths name no institution; the
+  // deciders check that the acting one is the centre or hospital responsible (422 ACTING_INSTITUTION_MISMATCH).
+  'POST /family-doctors/contracts': { roles: FAMILY_DOCTORING, scope: 'role' },
+  'POST /family-doctors/contracts/:residentId/renew': { roles: FAMILY_DOCTORING, scope: 'role' },
+  'POST /family-doctors/contracts/:residentId/transfer': { roles: FAMILY_DOCTORING, scope: 'role' },
+  'POST /family-doctors/contracts/:residentId/key-groups': { roles: FAMILY_DOCTORING, scope: 'role' },
+  'POST /family-doctors/contracts/:residentId/end': { roles: FAMILY_DOCTORING, scope: 'role' },
+  'GET /family-doctors/residents/:residentId': { roles: FAMILY_DOCTORING, scope: 'role' },
+  'POST /slot-blocks': { roles: OUTPATIENT_OFFICE, scope: 'role' },
+  'POST /slot-blocks/:blockId/releases': { roles: OUTPATIENT_OFFICE, scope: 'role' },
+  'POST /slot-blocks/:blockId/bookings': { roles: FAMILY_DOCTORING, scope: 'role' },
+  'POST /slot-blocks/:blockId/bookings/:bookingId/cancel': { roles: FAMILY_DOCTORING, scope: 'role' },
+  'POST /slot-blocks/:blockId/bookings/:bookingId/attended': { roles: SLOT_OUTCOME, scope: 'role' },
+  'POST /slot-blocks/:blockId/bookings/:bookingId/no-show': { roles: SLOT_OUTCOME, scope: 'role' },
+  'GET /slot-blocks/:blockId': {
+    roles: ['family-doctor', 'coordinator', 'doctor', 'nurse', 'registrar', 'analyst', 'admin', 'system'],
+    scope: 'role',
+  },
 
   'GET /worklists/:institutionId': {
     roles: ['coordinator', 'doctor', 'nurse', 'family-doctor'],

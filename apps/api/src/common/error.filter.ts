@@ -30,7 +30,13 @@ const NOT_FOUND_CODES = new Set([
   'ADMISSION_NOT_FOUND',
   'EVENT_NOT_FOUND',
   'WARD_NOT_FOUND',
+  'CONTRACT_NOT_FOUND',
+  'SLOT_BLOCK_NOT_PUBLISHED',
+  'BOOKING_NOT_FOUND',
 ]);
+
+/** Conflicts with bookings already made (docs/family-doctors.md, "Release window and priority"): 409. */
+const CONFLICT_CODES = new Set(['NO_SLOT_LEFT', 'RESIDENT_ALREADY_BOOKED']);
 
 /**
  * One place that turns failures into answers a client can act on: 400/404/409/413/422/503, never a bare 500 for
@@ -61,13 +67,15 @@ export class ErrorFilter implements ExceptionFilter {
     if (exception instanceof DomainError) {
       const status = NOT_FOUND_CODES.has(exception.code)
         ? HttpStatus.NOT_FOUND
-        : HttpStatus.UNPROCESSABLE_ENTITY;
+        : CONFLICT_CODES.has(exception.code)
+          ? HttpStatus.CONFLICT
+          : HttpStatus.UNPROCESSABLE_ENTITY;
       return {
         status,
         headers: {},
         body: {
           statusCode: status,
-          error: status === HttpStatus.NOT_FOUND ? 'Not Found' : 'Unprocessable Entity',
+          error: STATUS_CODES[status],
           code: exception.code,
           message: exception.message,
           details: exception.details,

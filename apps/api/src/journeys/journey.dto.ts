@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsObject, IsOptional, IsUUID, ValidateNested } from 'class-validator';
+import { IsBoolean, IsIn, IsObject, IsOptional, IsUUID, ValidateIf, ValidateNested } from 'class-validator';
 import {
   CANCELLATION_REASONS,
   CORRECTABLE_EVENT_TYPES,
@@ -99,6 +99,19 @@ export class RequestReferralDto extends CareTimeDto {
 
   @Pattern(CLINICAL_CODE, 'reason code (ICD-10 or local code)', 'I21.4')
   reasonCode!: string;
+
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: 'Outpatient upward referral: the slot block of its booking',
+  })
+  @ValidateIf((o: RequestReferralDto) => o.slotBlockId !== undefined || o.slotBookingId !== undefined)
+  @IsUUID('all', { message: '$property must be a UUID (slotBlockId and slotBookingId go together)' })
+  slotBlockId?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'Outpatient upward referral: the slot booked for it' })
+  @ValidateIf((o: RequestReferralDto) => o.slotBlockId !== undefined || o.slotBookingId !== undefined)
+  @IsUUID('all', { message: '$property must be a UUID (slotBlockId and slotBookingId go together)' })
+  slotBookingId?: string;
 }
 
 export class RejectReferralDto extends CareTimeDto {

@@ -6,6 +6,7 @@ import { uuid } from '../common/params';
 import { Ctx, type RequestContext } from '../common/request-context';
 import { ApiWritten, type HeaderReply, type WriteResponse } from '../common/write-response';
 import { InstitutionDirectory } from '../reference/institution-directory';
+import { SlotBlocks } from '../slots/slot-blocks';
 import { CancelReferralDto, CareTimeDto, RejectReferralDto, RequestReferralDto } from './journey.dto';
 import { JourneyWriteHeaders, JourneyWrites } from './journey-writes';
 
@@ -21,6 +22,7 @@ export class ReferralsController {
     private readonly writes: JourneyWrites,
     private readonly institutions: InstitutionDirectory,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly slots: SlotBlocks,
   ) {}
 
   @Post()
@@ -46,6 +48,7 @@ export class ReferralsController {
         setting: body.setting,
         reasonCode: body.reasonCode,
         deadlinePolicy: this.config.deadlinePolicy,
+        ...(await this.slots.referralBooking(journeyId, body)),
       },
     } as const;
     return this.writes.write(reply, ctx, journeyId, command, { inputs: { body }, created: { referralId } });
