@@ -78,8 +78,9 @@ export class FamilyDoctorsController {
         keyGroups: body.keyGroups,
       },
     };
+    const written = await this.write(reply, ctx, body.residentId, command, { body });
     reply.header('Location', `/family-doctors/residents/${body.residentId}`);
-    return { ...(await this.write(reply, ctx, body.residentId, command, { body })), contractId };
+    return { ...written, contractId };
   }
 
   @Post('contracts/:residentId/renew')

@@ -72,8 +72,9 @@ export class SlotBlocksController {
         count: body.count,
       },
     };
+    const written = await this.write(reply, ctx, blockId, command, { body });
     reply.header('Location', `/slot-blocks/${blockId}`);
-    return this.write(reply, ctx, blockId, command, { body });
+    return written;
   }
 
   @Post(':blockId/releases')
@@ -112,7 +113,7 @@ export class SlotBlocksController {
     const bookingId = this.writes.newId(ctx, 'bookingId', blockId);
     const doctorId = this.writes.doctor(ctx, body.doctorId);
     const [centre, contract, seenAtCentre] = await Promise.all([
-      this.institutions.snapshot(ctx.institutionId, 'X-Institution-Id'),
+      this.institutions.snapshot(ctx.institutionId, 'the acting institution'),
       this.contracts.signedOn(body.residentId, careDateOf(body.occurredAt)),
       body.journeyId === undefined
         ? false
