@@ -3,7 +3,7 @@ import { ROLES, type Role } from '@carepath/runtime';
 /**
  * Who may do what: the one policy table (issue 17). Every route of the API has exactly one entry here, keyed by
  * its method and path as Nest declares it; the access guard enforces it, the OpenAPI document shows it (security
- * scheme and `x-roles` on each operation), the README reproduces it, and the matrix spec
+ * scheme and `x-roles` on each operation), docs/api.md reproduces it, and the matrix spec
  * (test/e2e/access-matrix.e2e-spec.ts) derives the status it expects for every route, role and institution from it.
  * A route missing here refuses to start the app (openapi-policy.ts) and fails closed in the guard.
  */
@@ -187,7 +187,7 @@ export function policyFor(method: string, path: string): RoutePolicy | undefined
 /** Roles that may read a journey outside their care relationship, with the reason `emergency` and a justification. */
 export const BREAK_GLASS_ROLES: readonly Role[] = ['doctor', 'nurse', 'family-doctor', 'coordinator'];
 
-/** The policy as one line per route, for the README and the OpenAPI descriptions. */
+/** The policy as one line per route, for docs/api.md and the OpenAPI descriptions. */
 export function describePolicy(policy: RoutePolicy): string {
   if (policy.scope === 'public') return 'public (no token)';
   const roles = policy.roles.length === ROLES.length ? 'any role' : policy.roles.join(', ');

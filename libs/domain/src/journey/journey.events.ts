@@ -118,7 +118,7 @@ export type PatientAdmitted = DomainEvent<
     institution: InstitutionSnapshot;
     wardId: string;
     bedId: string | null;
-    /** 加床: admitted while the ward's open beds were all taken; counts as occupied, not open (docs/domain.md). */
+    /** 加床: admitted with every open bed taken; occupied, not open (docs/analytics.md, "Open bed-days"). */
     extraBed: boolean;
     referralId: string | null;
   }
