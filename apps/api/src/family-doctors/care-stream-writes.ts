@@ -1,8 +1,7 @@
 import { ForbiddenException, Injectable } from '@nestjs/common';
 import type { CommandMetadata, Decider, DomainEvent } from '@carepath/domain';
 import { WrongExpectedRevisionError } from '@carepath/event-store';
-import { deriveId, type WriteOutcome } from '@carepath/write-path';
-import { randomUUID } from 'node:crypto';
+import type { WriteOutcome } from '@carepath/write-path';
 import { FieldException } from '../common/http-errors';
 import type { RequestContext } from '../common/request-context';
 import type { HeaderReply } from '../common/write-response';
@@ -27,7 +26,7 @@ export class CareStreamWrites {
 
   /** An id the command mints: from the key when there is one, so a retry names the same contract or booking. */
   newId(ctx: RequestContext, name: string, scope: string): string {
-    return ctx.idempotencyKey ? deriveId(name, scope, ctx.institutionId, ctx.idempotencyKey) : randomUUID();
+    return this.streams.newId(ctx, name, scope);
   }
 
   metadata(ctx: RequestContext, occurredAt?: string): CommandMetadata {

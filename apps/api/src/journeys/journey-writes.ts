@@ -48,9 +48,7 @@ export class JourneyWrites {
 
   /** An id the command mints (visit, referral, admission...): from the key too, so a replay names it again. */
   newId(ctx: RequestContext, journeyId: string, name: string): string {
-    return ctx.idempotencyKey
-      ? deriveId(name, journeyId, ctx.institutionId, ctx.idempotencyKey)
-      : randomUUID();
+    return this.streams.newId(ctx, name, journeyId);
   }
 
   metadata(ctx: RequestContext, occurredAt?: string): CommandMetadata {
