@@ -572,6 +572,30 @@ describe('access matrix: every route x every role x own or other institution', (
       own: HOSP,
       make: () => ({ path: '/analytics/local-treatment?period=2026-03&region=110105' }),
     },
+    'GET /analytics/family-doctor-coverage': {
+      own: HOSP,
+      make: () => ({ path: '/analytics/family-doctor-coverage?period=2026-03' }),
+    },
+    'GET /analytics/slot-use': { own: HOSP, make: () => ({ path: '/analytics/slot-use?period=2026-05' }) },
+    // A family doctor reads their own panel (the matrix's actor id); a coordinator that of its centre.
+    'GET /family-doctors/:doctorId/panel': {
+      own: CHC,
+      make: (actor) => ({ path: `/family-doctors/family-doctor-${actor.toLowerCase()}/panel?on=2026-03-01` }),
+    },
+    'GET /family-doctors/:doctorId/bookings': {
+      own: CHC,
+      make: (actor) => ({
+        path: `/family-doctors/family-doctor-${actor.toLowerCase()}/bookings?from=2026-05-01&to=2026-06-01`,
+      }),
+    },
+    'GET /slots/available': { own: CHC, make: () => ({ path: '/slots/available?date=2026-05-11' }) },
+    'POST /regions/:regionCode/population': {
+      own: HOSP,
+      make: () => ({
+        path: '/regions/110105/population',
+        body: { effectiveOn: '2026-01-01', residents: 10, keyGroupResidents: 2, source: 'access matrix' },
+      }),
+    },
     'GET /projections': { own: HOSP, make: () => ({ path: '/projections' }) },
     'POST /projections/:name/rebuild': {
       own: HOSP,

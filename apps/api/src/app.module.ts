@@ -12,6 +12,9 @@ import {
   GetJourneyTimelineHandler,
 } from './journeys/journey.queries';
 import { AnalyticsController } from './analytics/analytics.controller';
+import { FamilyDoctorAnalyticsController } from './analytics/family-doctor-analytics.controller';
+import { FamilyDoctorReadsController } from './family-doctors-read/family-doctor-reads.controller';
+import { PopulationController } from './population/population.controller';
 import { ProjectionsController } from './projections/projections.controller';
 import { AccessLog } from './audit/access-log';
 import { AccessGuard } from './auth/access.guard';
@@ -62,6 +65,9 @@ export class AppModule {
         FamilyDoctorsController,
         SlotBlocksController,
         AnalyticsController,
+        FamilyDoctorAnalyticsController,
+        FamilyDoctorReadsController,
+        PopulationController,
         ProjectionsController,
         AuditController,
         HealthController,

@@ -1,5 +1,7 @@
+import { familyDoctorProjection } from './family-doctor/family-doctor.projection';
 import { localTreatmentProjection } from './local-treatment/local-treatment.projection';
 import { referralVolumeProjection } from './referral-volume/referral-volume.projection';
+import { slotPoolProjection } from './slot-pool/slot-pool.projection';
 import { wardOccupancyProjection } from './ward-occupancy/ward-occupancy.projection';
 import { worklistProjection } from './worklist/worklist.projection';
 
@@ -9,4 +11,6 @@ export const ALL_PROJECTIONS = [
   referralVolumeProjection,
   localTreatmentProjection,
   worklistProjection,
+  familyDoctorProjection,
+  slotPoolProjection,
 ];

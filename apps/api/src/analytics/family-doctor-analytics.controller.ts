@@ -1,5 +1,5 @@
 import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
-import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiProduces, ApiTags, ApiOkResponse } from '@nestjs/swagger';
 import {
   addDays,
   parsePeriod,
@@ -12,6 +12,7 @@ import { FieldException } from '../common/http-errors';
 import type { HeaderReply } from '../common/write-response';
 import { ProjectionsService } from '../projections/projections.service';
 import { respond } from './csv';
+import { CoverageDto, SlotUseDto } from '../family-doctors-read/family-doctor-reads.response';
 import { CoverageQueryDto, SlotUseQueryDto } from './family-doctor-analytics.dto';
 
 function period(query: { period?: string; from?: string; to?: string; asOf?: string }): Period {
@@ -39,6 +40,10 @@ export class FamilyDoctorAnalyticsController {
   constructor(private readonly projections: ProjectionsService) {}
 
   @Get('family-doctor-coverage')
+  @ApiOkResponse({
+    type: CoverageDto,
+    description: 'JSON, or CSV of the rows with format=csv or Accept: text/csv',
+  })
   @ApiOperation({
     summary:
       'Family-doctor coverage and key-group coverage on the last day of the period, by region, centre or alliance',
@@ -60,6 +65,10 @@ export class FamilyDoctorAnalyticsController {
   }
 
   @Get('slot-use')
+  @ApiOkResponse({
+    type: SlotUseDto,
+    description: 'JSON, or CSV of the rows with format=csv or Accept: text/csv',
+  })
   @ApiOperation({
     summary:
       'Specialist slots by hospital for sessions in the period: utilisation, no-shows, priority, key groups',

@@ -133,6 +133,14 @@ export const POLICY: Readonly<Record<string, RoutePolicy>> = {
   'GET /analytics/referrals': { roles: ['analyst', 'coordinator', 'admin'], scope: 'role' },
   'GET /analytics/referrals/downward-kpi': { roles: ['analyst', 'coordinator', 'admin'], scope: 'role' },
   'GET /analytics/local-treatment': { roles: ['analyst', 'coordinator', 'admin'], scope: 'role' },
+  // Issue 19's reads (docs/analytics.md, "Family-doctor coverage", "Slot use"); a region's population is reference
+  // data, recorded like an institution's registration.
+  'GET /analytics/family-doctor-coverage': { roles: ['analyst', 'coordinator', 'admin'], scope: 'role' },
+  'GET /analytics/slot-use': { roles: ['analyst', 'coordinator', 'admin'], scope: 'role' },
+  'GET /family-doctors/:doctorId/panel': { roles: ['family-doctor', 'coordinator'], scope: 'role' },
+  'GET /family-doctors/:doctorId/bookings': { roles: ['family-doctor', 'coordinator'], scope: 'role' },
+  'GET /slots/available': { roles: ['family-doctor', 'coordinator'], scope: 'role' },
+  'POST /regions/:regionCode/population': { roles: ['admin', 'system'], scope: 'role' },
 
   'GET /projections': { roles: ['admin', 'auditor'], scope: 'role' },
   'POST /projections/:name/rebuild': { roles: ['admin'], scope: 'role' },

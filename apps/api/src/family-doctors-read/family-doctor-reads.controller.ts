@@ -1,5 +1,5 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   addDays,
   daysBetween,
@@ -13,9 +13,30 @@ import type { AppConfig } from '@carepath/runtime';
 import { APP_CONFIG } from '../config/app-config.token';
 import { FieldException } from '../common/http-errors';
 import { code } from '../common/params';
+import { Ctx, type RequestContext } from '../common/request-context';
+import { forbidden } from '../auth/access.guard';
 import { ProjectionsService } from '../projections/projections.service';
 import { CLOCK, type Clock } from '../store/tokens';
 import { AvailableSlotsQueryDto, BookingsQueryDto, PanelQueryDto } from './family-doctor-reads.dto';
+import { AvailableSlotsDto, DoctorBookingsDto, PanelDto } from './family-doctor-reads.response';
+
+/**
+ * Whose residents a reader sees: a family doctor their own panel and bookings only, a coordinator those kept at
+ * their own centre. Pseudonymous ids with key groups are patient-level data (docs/domain.md, "Privacy").
+ */
+function ownRows<Row extends { readonly centreId: string }>(
+  ctx: RequestContext,
+  doctorId: string,
+  rows: readonly Row[],
+): Row[] {
+  if (ctx.actorRole === 'family-doctor') {
+    if (doctorId !== ctx.actorId) {
+      throw forbidden('NOT_OWN_PANEL', 'A family doctor reads their own panel and bookings only');
+    }
+    return [...rows];
+  }
+  return rows.filter((row) => row.centreId === ctx.institutionId);
+}
 
 /** A doctor's list is read a season at most: a longer window is a report, served by /analytics. */
 const MAX_BOOKING_DAYS = 366;
@@ -44,29 +65,48 @@ export class FamilyDoctorReadsController {
   }
 
   @Get('family-doctors/:doctorId/panel')
+  @ApiOkResponse({ type: PanelDto })
   @ApiOperation({
     summary: 'The residents signed with a doctor on a day, with their key groups (codes only)',
   })
-  panel(@Param('doctorId', code('doctorId')) doctorId: string, @Query() q: PanelQueryDto) {
+  panel(
+    @Param('doctorId', code('doctorId')) doctorId: string,
+    @Query() q: PanelQueryDto,
+    @Ctx() ctx: RequestContext,
+  ) {
     const on = realDate('on', q.on ?? this.today());
-    const residents = queryPanel(this.projections.reader('family-doctor'), doctorId, on);
+    const residents = ownRows(
+      ctx,
+      doctorId,
+      queryPanel(this.projections.reader('family-doctor'), doctorId, on),
+    );
     return { doctorId, on, count: residents.length, residents };
   }
 
   @Get('family-doctors/:doctorId/bookings')
+  @ApiOkResponse({ type: DoctorBookingsDto })
   @ApiOperation({ summary: "A family doctor's specialist bookings for sessions in a window of dates" })
-  bookings(@Param('doctorId', code('doctorId')) doctorId: string, @Query() q: BookingsQueryDto) {
+  bookings(
+    @Param('doctorId', code('doctorId')) doctorId: string,
+    @Query() q: BookingsQueryDto,
+    @Ctx() ctx: RequestContext,
+  ) {
     const from = realDate('from', q.from ?? this.today());
     const to = realDate('to', q.to ?? addDays(from, 30));
     const days = daysBetween(from, to);
     if (days <= 0) throw new FieldException('to', 'must be after from');
     if (days > MAX_BOOKING_DAYS)
       throw new FieldException('to', `a window spans at most ${MAX_BOOKING_DAYS} days`);
-    const bookings = queryDoctorBookings(this.projections.reader('slot-pool'), doctorId, { from, to });
+    const bookings = ownRows(
+      ctx,
+      doctorId,
+      queryDoctorBookings(this.projections.reader('slot-pool'), doctorId, { from, to }),
+    );
     return { doctorId, from, to, bookings };
   }
 
   @Get('slots/available')
+  @ApiOkResponse({ type: AvailableSlotsDto })
   @ApiTags('slots')
   @ApiOperation({
     summary:

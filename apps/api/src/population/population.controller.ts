@@ -4,7 +4,7 @@ import { regionPopulationDecider, regionPopulationStreamId } from '@carepath/dom
 import { FieldException } from '../common/http-errors';
 import { Ctx, type RequestContext } from '../common/request-context';
 import { REGION_CODE } from '../common/validation';
-import type { HeaderReply } from '../common/write-response';
+import { ApiWritten, type HeaderReply } from '../common/write-response';
 import { StreamWrites, writeAnswer } from '../store/stream-writes';
 import { RecordPopulationDto } from './population.dto';
 
@@ -18,6 +18,7 @@ export class PopulationController {
   constructor(private readonly streams: StreamWrites) {}
 
   @Post(':regionCode/population')
+  @ApiWritten()
   @ApiOperation({
     summary: "Record a region's resident and key-group population from a date (revises that date's)",
   })

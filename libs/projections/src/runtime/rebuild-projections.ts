@@ -30,8 +30,8 @@ export const REBUILD_WORKERS = 1;
  * caught up; resolves with the final statuses, and rejects naming every projection that failed (the others are in
  * service by then). On the embedded store, journey projections are rebuilt over threads (rebuildInWorker): workers
  * read the log, decode, fold and derive rows, each for a partition of the journeys, and this thread writes them.
- * Otherwise (EventStoreDB, or a definition not in ALL_PROJECTIONS, which a worker finds by name) their runners do it
- * all in this thread. Splitting the work by projection instead, two workers each reading the whole log for some of
+ * Otherwise (EventStoreDB, a projection of other streams, or a definition not in ALL_PROJECTIONS, which a worker finds
+ * by name) their runners do it all in this thread. Splitting the work by projection instead, two workers each reading the whole log for some of
  * the projections, was no faster on the 2-core machine: both did the whole read and fold (docs/benchmarks.md,
  * "Projections").
  */
@@ -43,20 +43,50 @@ export async function rebuildTogether(
 ): Promise<ProjectionStatus[]> {
   const registered = (d: ProjectionDefinition): d is JourneyProjectionDefinition =>
     isJourneyProjection(d) && ALL_PROJECTIONS.includes(d);
-  if (store instanceof SqliteEventStore && definitions.every(registered)) {
-    const statuses = await rebuildInWorker(store, files, definitions, {
-      pageSize: options.pageSize ?? BATCH_RUNNER_OPTIONS.pageSize,
-      commitEvery: options.commitEvery ?? BATCH_RUNNER_OPTIONS.commitEvery,
-      workers: options.workers ?? REBUILD_WORKERS,
-      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-      ...(options.progressMs !== undefined ? { progressMs: options.progressMs } : {}),
-    });
-    const failed = statuses.filter((s) => s.lastError);
-    if (failed.length > 0) {
-      throw new Error(failed.map((s) => `projection ${s.name} failed: ${s.lastError!.message}`).join('; '));
-    }
-    return statuses;
+  // The journey projections go to the workers; the others (per-resident and per-block streams) are small beside
+  // them and are rebuilt by their runners here meanwhile, so adding one does not take the workers away from the rest.
+  const threaded = store instanceof SqliteEventStore ? definitions.filter(registered) : [];
+  const here = definitions.filter((d) => !threaded.includes(d as JourneyProjectionDefinition));
+  const latest = new Map<string, ProjectionStatus>();
+  const progress = (statuses: readonly ProjectionStatus[]) => {
+    for (const status of statuses) latest.set(status.name, status);
+    options.onProgress?.(definitions.flatMap((d) => latest.get(d.name) ?? []));
+  };
+  const parts = { ...options, ...(options.onProgress ? { onProgress: progress } : {}) };
+  const [threadedStatuses, hereStatuses] = await Promise.all([
+    threaded.length > 0 ? rebuildJourneysInWorker(store as SqliteEventStore, files, threaded, parts) : [],
+    here.length > 0 ? rebuildWithRunners(store, files, here, parts) : [],
+  ]);
+  const byName = new Map([...threadedStatuses, ...hereStatuses].map((s) => [s.name, s]));
+  return definitions.map((d) => byName.get(d.name)!);
+}
+
+async function rebuildJourneysInWorker(
+  store: SqliteEventStore,
+  files: ReadModelFiles,
+  definitions: readonly JourneyProjectionDefinition[],
+  options: RebuildOptions,
+): Promise<ProjectionStatus[]> {
+  const statuses = await rebuildInWorker(store, files, definitions, {
+    pageSize: options.pageSize ?? BATCH_RUNNER_OPTIONS.pageSize,
+    commitEvery: options.commitEvery ?? BATCH_RUNNER_OPTIONS.commitEvery,
+    workers: options.workers ?? REBUILD_WORKERS,
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.progressMs !== undefined ? { progressMs: options.progressMs } : {}),
+  });
+  const failed = statuses.filter((s) => s.lastError);
+  if (failed.length > 0) {
+    throw new Error(failed.map((s) => `projection ${s.name} failed: ${s.lastError!.message}`).join('; '));
   }
+  return statuses;
+}
+
+async function rebuildWithRunners(
+  store: EventStore,
+  files: ReadModelFiles,
+  definitions: readonly ProjectionDefinition[],
+  options: RebuildOptions,
+): Promise<ProjectionStatus[]> {
   const runners = definitions.map(
     (definition) =>
       new ProjectionRunner(store, definition, files, {
