@@ -48,8 +48,9 @@ export function contractSegments(contract: ContractRecord): ContractSegment[] {
     .sort();
   return cuts.map((from, i) => {
     const holder = contract.holders.filter((h) => h.from <= from).at(-1) ?? contract.holders[0]!;
-    const groups = (contract.keyGroupHistory.filter((k) => k.from <= from).at(-1) ??
-      contract.keyGroupHistory[0]!).keyGroups;
+    const groups = (
+      contract.keyGroupHistory.filter((k) => k.from <= from).at(-1) ?? contract.keyGroupHistory[0]!
+    ).keyGroups;
     return {
       residentId: contract.residentId,
       contractId: contract.contractId,
