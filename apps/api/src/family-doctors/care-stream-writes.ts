@@ -37,7 +37,9 @@ export class CareStreamWrites {
    * The family doctor a command names: a family doctor acts as themselves (their token's subject); a
    * coordinator or a service account names the doctor it acts for.
    */
-  doctor(ctx: RequestContext, doctorId: string | undefined): string {
+  doctor(ctx: RequestContext, given: string | null | undefined): string {
+    // The DTOs' IsOptional lets null through: it is left out too, never a contract or booking without a doctor.
+    const doctorId = given ?? undefined;
     if (ctx.actorRole === 'family-doctor') {
       if (doctorId !== undefined && doctorId !== ctx.actorId) {
         throw new ForbiddenException({

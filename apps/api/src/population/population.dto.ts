@@ -62,6 +62,8 @@ export class RecordPopulationDto {
   @ApiProperty({ example: 'Minhang statistical yearbook 2025' })
   @IsString()
   @Length(1, 200)
+  // Stored and shown as given: no control, invisible or direction characters, lone surrogates or no-break spaces.
+  @Matches(/^[^\p{C}\p{Zl}\p{Zp}\u00a0]+$/u, { message: '$property must be plain text' })
   source!: string;
 
   @OccurredAt('When the figures were recorded (defaults to now)', { optional: true })
