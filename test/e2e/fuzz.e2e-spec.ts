@@ -82,6 +82,7 @@ function send(
   port: number,
   agent: Agent,
   req: BadRequest,
+  retried = false,
 ): Promise<{ status: number; body: string } | { error: string }> {
   return new Promise((resolve) => {
     const headers: Record<string, string> = { ...req.headers };
@@ -102,7 +103,13 @@ function send(
     // A hang detector, not a speed check: a request nobody answers would otherwise stall the whole suite.
     outgoing.setTimeout(30_000, () => outgoing.destroy(new Error('no answer within 30 s')));
     outgoing.on('error', (e) => {
-      if (!answered) resolve({ error: e.message });
+      if (answered) return;
+      // Fastify answers a request whose headers overflow (431) and closes the socket without `Connection: close`,
+      // so the agent may reuse it before it sees the close: that request never reached the app. Node's advice
+      // (http.ClientRequest#reusedSocket) is to send it again, once, on a fresh socket.
+      if (outgoing.reusedSocket && !retried && (e as NodeJS.ErrnoException).code === 'ECONNRESET')
+        resolve(send(port, agent, req, true));
+      else resolve({ error: e.message });
     });
     outgoing.end(req.body ?? undefined);
   });
@@ -134,6 +141,11 @@ describe('fuzz: no generated bad request gets a 5xx, writes on refusal, or break
   const reader = { ...as(CHC), 'X-Access-Reason': 'treatment' };
   const analyst = as(HOSP, 'analyst', 'analyst-hosp');
   const auditor = as(HOSP, 'auditor', 'auditor-hosp');
+  // Contracts and bookings: a family doctor of the centre; sessions: the hospital's outpatient office.
+  const familyDoctor = as(CHC, 'family-doctor', 'fd-wang');
+  const outpatientOffice = as(HOSP, 'coordinator', 'office-hosp');
+  // Population figures are the health commission's reference data, like institutions' registrations.
+  const statistician = as('HC-CY', 'admin');
   let catalog: Record<string, RouteBase>;
   /** Wards (institution → wards) that exist: seeded, plus any a generated request opened with a 2xx. */
   const wards = new Map<string, Set<string>>([
@@ -155,8 +167,9 @@ describe('fuzz: no generated bad request gets a 5xx, writes on refusal, or break
     t = await startTestApp({ auditSigningKeyFile: join(keys, 'audit.pem') });
     store = t.app.get<EventStore>(EVENT_STORE, { strict: false });
     await seedAlliance(t);
-    const post = async (path: string, institution: string, body: Body) =>
-      (await t.http().post(path).set(as(institution)).send(body).expect(201)).body as Body;
+    const created = async (path: string, headers: Record<string, string>, body: Body) =>
+      (await t.http().post(path).set(headers).send(body).expect(201)).body as Body;
+    const post = (path: string, institution: string, body: Body) => created(path, as(institution), body);
     // A journey with a referral waiting, one admitted upstairs on an accepted referral, one on leave at home.
     const waiting = await openJourney(t);
     const waitingReferral = await referUp(t, waiting);
@@ -200,6 +213,45 @@ describe('fuzz: no generated bad request gets a 5xx, writes on refusal, or break
     const projections = (
       (await t.http().get('/projections').set(hospitalAdmin).expect(200)).body as Body
     ).projections.map((p: Body) => p.name) as string[];
+    // A signed resident booked on a released session (docs/family-doctors.md, "Specialist slots"). With the default
+    // release policy the catalog's care times fall after the priority share lapses (2 March 08:30) and before the
+    // cancel cutoff (3 March 08:30); the clinic's outcomes from the session's start.
+    const signed = 'rs-fuzz0001';
+    const { contractId } = await created('/family-doctors/contracts', familyDoctor, {
+      residentId: signed,
+      residenceRegion: REGION,
+      centreId: CHC,
+      startDate: '2026-03-01',
+      keyGroups: ['hypertension'],
+      occurredAt: '2026-03-01T09:00:00+08:00',
+    });
+    const { blockId } = await created('/slot-blocks', outpatientOffice, {
+      hospitalId: HOSP,
+      department: 'cardiology',
+      clinicianGrade: 'chief',
+      date: '2026-03-04',
+      startTime: '08:30',
+      count: 20,
+      occurredAt: '2026-03-01T09:00:00+08:00',
+    });
+    await created(`/slot-blocks/${blockId}/releases`, outpatientOffice, {
+      count: 10,
+      occurredAt: '2026-03-01T09:30:00+08:00',
+    });
+    const { bookingId } = await created(`/slot-blocks/${blockId}/bookings`, familyDoctor, {
+      residentId: signed,
+      occurredAt: '2026-03-01T12:00:00+08:00',
+    });
+    // A resident nobody signed, whom the centre is seeing: booked through the journey.
+    const seen = await openJourney(t, { patientId: 'rs-fuzz0002' });
+    // The region's population from the new year: the denominators of coverage (docs/family-doctors.md, "Coverage").
+    await created(`/regions/${REGION}/population`, statistician, {
+      effectiveOn: '2026-01-01',
+      residents: 900_000,
+      keyGroupResidents: 300_000,
+      source: 'Chaoyang statistical yearbook 2025',
+      occurredAt: '2026-01-02T09:00:00+08:00',
+    });
 
     const journeys = [waiting, upstairs, home];
     const institutions = [CHC, HOSP, HOSP2, OTHER];
@@ -210,6 +262,7 @@ describe('fuzz: no generated bad request gets a 5xx, writes on refusal, or break
       query: { period: '2026-03' },
       queryKeys: ['period', 'from', 'to', 'format', 'asOf', 'groupBy'],
     };
+    const sessionStarted = '2026-03-04T09:00:00+08:00';
     const writeAs = (institution: string, role = 'doctor') => ({
       headers: as(institution, role),
       context: true,
@@ -420,6 +473,147 @@ describe('fuzz: no generated bad request gets a 5xx, writes on refusal, or break
         ...period,
         queryKeys: [...period.queryKeys, 'region', 'allianceId'],
       },
+      'GET /analytics/family-doctor-coverage': {
+        headers: analyst,
+        ...period,
+        queryKeys: [...period.queryKeys, 'region', 'centreId', 'allianceId'],
+      },
+      'GET /analytics/slot-use': {
+        headers: analyst,
+        ...period,
+        queryKeys: ['period', 'from', 'to', 'format', 'asOf', 'hospitalId', 'allianceId'],
+      },
+      // The centre's coordinator signs for a doctor it must name (a family doctor may leave themselves out).
+      'POST /family-doctors/contracts': {
+        ...writeAs(CHC, 'coordinator'),
+        body: {
+          residentId: 'rs-fuzz0003',
+          residenceRegion: REGION,
+          doctorId: 'fd-wang',
+          centreId: CHC,
+          startDate: '2026-03-02',
+          termMonths: 12,
+          keyGroups: ['type-2-diabetes', 'age-60-plus'],
+          occurredAt: T,
+        },
+        optional: ['termMonths'],
+        fresh: ['residentId'],
+      },
+      'POST /family-doctors/contracts/:residentId/renew': {
+        headers: familyDoctor,
+        context: true,
+        params: { residentId: [signed] },
+        body: { contractId, termMonths: 12, occurredAt: T },
+        optional: ['termMonths'],
+      },
+      'POST /family-doctors/contracts/:residentId/transfer': {
+        headers: familyDoctor,
+        context: true,
+        params: { residentId: [signed] },
+        body: { contractId, toDoctorId: 'fd-li', toCentreId: CHC, occurredAt: T },
+      },
+      'POST /family-doctors/contracts/:residentId/key-groups': {
+        headers: familyDoctor,
+        context: true,
+        params: { residentId: [signed] },
+        body: { contractId, keyGroups: ['hypertension', 'age-60-plus'], occurredAt: T },
+      },
+      'POST /family-doctors/contracts/:residentId/end': {
+        headers: familyDoctor,
+        context: true,
+        params: { residentId: [signed] },
+        body: { contractId, reason: 'moved-away', occurredAt: T },
+      },
+      'GET /family-doctors/residents/:residentId': {
+        headers: familyDoctor,
+        params: { residentId: [signed] },
+        query: {},
+        queryKeys: ['on'],
+      },
+      'POST /slot-blocks': {
+        headers: outpatientOffice,
+        context: true,
+        body: {
+          hospitalId: HOSP,
+          department: 'cardiology',
+          clinicianGrade: 'attending',
+          date: '2026-03-20',
+          startTime: '14:00',
+          utcOffsetMinutes: 480,
+          count: 12,
+          occurredAt: T,
+        },
+        optional: ['utcOffsetMinutes'],
+        ranges: { utcOffsetMinutes: [-720, 840] },
+      },
+      'POST /slot-blocks/:blockId/releases': {
+        headers: outpatientOffice,
+        context: true,
+        params: { blockId: [blockId] },
+        body: { count: 1, occurredAt: T },
+      },
+      'POST /slot-blocks/:blockId/bookings': {
+        headers: familyDoctor,
+        context: true,
+        params: { blockId: [blockId] },
+        body: { residentId: 'rs-fuzz0002', doctorId: 'fd-wang', journeyId: seen, occurredAt: T },
+        optional: ['doctorId', 'journeyId'],
+      },
+      'POST /slot-blocks/:blockId/bookings/:bookingId/cancel': {
+        headers: familyDoctor,
+        context: true,
+        params: { blockId: [blockId], bookingId: [bookingId] },
+        body: { reason: 'patient-recovered', occurredAt: T },
+      },
+      'POST /slot-blocks/:blockId/bookings/:bookingId/attended': {
+        ...writeAs(HOSP, 'nurse'),
+        params: { blockId: [blockId], bookingId: [bookingId] },
+        body: { occurredAt: sessionStarted },
+      },
+      'POST /slot-blocks/:blockId/bookings/:bookingId/no-show': {
+        ...writeAs(HOSP, 'nurse'),
+        params: { blockId: [blockId], bookingId: [bookingId] },
+        body: { occurredAt: sessionStarted },
+      },
+      'GET /slot-blocks/:blockId': {
+        headers: outpatientOffice,
+        context: true,
+        params: { blockId: [blockId] },
+        query: {},
+        queryKeys: ['at'],
+      },
+      'GET /family-doctors/:doctorId/panel': {
+        headers: familyDoctor,
+        params: { doctorId: ['fd-wang', 'fd-li'] },
+        query: {},
+        queryKeys: ['on'],
+      },
+      'GET /family-doctors/:doctorId/bookings': {
+        headers: familyDoctor,
+        params: { doctorId: ['fd-wang', 'fd-li'] },
+        query: { from: '2026-03-01', to: '2026-04-01' },
+      },
+      'GET /slots/available': {
+        headers: familyDoctor,
+        query: { date: '2026-03-04' },
+        queryKeys: ['date', 'department', 'hospitalId', 'allianceId'],
+      },
+      'POST /regions/:regionCode/population': {
+        headers: statistician,
+        context: true,
+        params: { regionCode: [REGION, '110108'] },
+        body: {
+          effectiveOn: '2026-03-01',
+          residents: 910_000,
+          keyGroupResidents: 305_000,
+          byKeyGroup: { hypertension: 150_000, 'type-2-diabetes': 60_000 },
+          centres: [{ centreId: CHC, residents: 60_000, keyGroupResidents: 21_000 }],
+          source: 'Chaoyang statistical bulletin 2026-Q1',
+          occurredAt: T,
+        },
+        optional: ['byKeyGroup', 'centres', 'occurredAt'],
+        ranges: { residents: [0, 100_000_000], keyGroupResidents: [0, 910_000] },
+      },
       'GET /worklists/:institutionId': {
         headers: as(HOSP, 'coordinator'),
         context: true,
@@ -538,6 +732,13 @@ describe('fuzz: no generated bad request gets a 5xx, writes on refusal, or break
       .set(analyst)
       .query({ period: '2026-03', region: REGION })
       .expect(200);
+    await t
+      .http()
+      .get('/analytics/family-doctor-coverage')
+      .set(analyst)
+      .query({ period: '2026-03' })
+      .expect(200);
+    await t.http().get('/slots/available').set(familyDoctor).query({ date: '2026-03-04' }).expect(200);
     for (const route of routes.filter((r) => /^GET \/health/.test(r))) {
       await t.http().get(route.slice(4)).expect(200);
     }
@@ -573,14 +774,22 @@ describe('fuzz: no generated bad request gets a 5xx, writes on refusal, or break
     }
   }
 
-  /** A 2xx command that names an institution or ward nobody registered: the issue's `constructor` ward. */
+  /** A 2xx command that names an institution or ward nobody registered: the issue's `constructor` ward, or centre. */
   function unknownName(req: BadRequest): string | null {
     const { params, json } = req;
     const ward = (institution: unknown, wardId: unknown) =>
       typeof institution === 'string' && typeof wardId === 'string' && !wards.get(institution)?.has(wardId)
         ? `ward ${wardId} of ${institution} does not exist`
         : null;
+    const institution = (id: unknown) =>
+      typeof id === 'string' && !wards.has(id) ? `institution ${id} does not exist` : null;
     switch (req.route) {
+      case 'POST /family-doctors/contracts':
+        return institution(json?.centreId);
+      case 'POST /family-doctors/contracts/:residentId/transfer':
+        return institution(json?.toCentreId);
+      case 'POST /slot-blocks':
+        return institution(json?.hospitalId);
       case 'POST /institutions/:institutionId/wards':
         return wards.has(params.institutionId!) ? null : `institution ${params.institutionId} does not exist`;
       case 'POST /institutions/:institutionId/wards/:wardId/bed-count':

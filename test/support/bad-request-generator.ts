@@ -119,6 +119,13 @@ export interface RouteBase {
   readonly body?: Readonly<Record<string, unknown>>;
   /** Body fields that may be left out (null counts as left out for them). */
   readonly optional?: readonly string[];
+  /**
+   * Body ids given a new suffix on each request (`rs-fuzz0003` → `rs-fuzz0003-417`), so a command that succeeds
+   * once per id (a resident's first contract) is accepted every time it is valid, and what it wrongly accepts shows.
+   */
+  readonly fresh?: readonly string[];
+  /** Whole-number body fields whose accepted range is not within 0..10 000 (a UTC offset may be negative). */
+  readonly ranges?: Readonly<Record<string, readonly [min: number, max: number]>>;
   /** The route reads the request context (If-Match, Idempotency-Key, X-Consistency, X-Correlation-Id). */
   readonly context?: boolean;
 }
@@ -170,7 +177,7 @@ interface Draft {
 }
 
 const ID_FIELD = /(Id|^department|^specialty)$/;
-const DATE_FIELD = /^(occurredAt|asOf|validAt)$/;
+const DATE_FIELD = /^(occurredAt|asOf|validAt|at)$/;
 
 /** Care times in the plausible window (from 2000 to now) are the only ones the API may accept. */
 function outsideCareWindow(iso: string): boolean {
@@ -224,7 +231,10 @@ const oddDate = fc.oneof(
     .map((value) => ({ value, malformed: /^[+-]/.test(value) })),
 );
 
-const wrongTypeFor = (value: unknown): fc.Arbitrary<unknown> => {
+const wrongTypeFor = (
+  value: unknown,
+  [min, max]: readonly [number, number] = [0, 10_000],
+): fc.Arbitrary<unknown> => {
   const all: fc.Arbitrary<unknown>[] = [
     fc.integer(),
     fc.double({ noNaN: true, noDefaultInfinity: true }),
@@ -243,16 +253,18 @@ const wrongTypeFor = (value: unknown): fc.Arbitrary<unknown> => {
   ];
   return fc.oneof(...all).filter((candidate) => {
     if (typeof value === 'number') {
-      // Numbers the field refuses: not an integer, or out of 0..10000. -0 is an integer in range.
+      // Numbers the field refuses: not an integer, or out of its range (0..10000 unless named). -0 is an integer.
       return !(
         typeof candidate === 'number' &&
         Number.isInteger(candidate) &&
-        candidate >= 0 &&
-        candidate <= 10_000
+        candidate >= min &&
+        candidate <= max
       );
     }
     if (typeof value === 'string') return typeof candidate !== 'string' || candidate === '';
     if (typeof value === 'boolean') return typeof candidate !== 'boolean';
+    // A list of codes: an empty list may be a valid one, and a list of short strings may hold codes.
+    if (Array.isArray(value)) return !Array.isArray(candidate);
     if (value !== null && typeof value === 'object') {
       return (
         candidate === null ||
@@ -326,7 +338,9 @@ function withQueryValue(query: readonly [string, string][], key: string, value: 
 function baseDraft(
   base: RouteBase,
   params: Record<string, string>,
+  suffix?: number,
 ): Omit<Draft, 'what' | 'kind' | 'mustRefuse'> {
+  const fresh = new Set(suffix === undefined ? [] : (base.fresh ?? []));
   return {
     params: { ...params },
     query: Object.entries(base.query ?? {}),
@@ -334,7 +348,14 @@ function baseDraft(
       ...Object.fromEntries(Object.entries(base.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
       ...(base.body ? { 'content-type': JSON_TYPE } : {}),
     },
-    body: base.body ? { entries: Object.entries(base.body) } : null,
+    body: base.body
+      ? {
+          entries: Object.entries(base.body).map(([k, v]) => [
+            k,
+            fresh.has(k) ? `${String(v)}-${suffix}` : v,
+          ]),
+        }
+      : null,
   };
 }
 
@@ -487,7 +508,7 @@ function mutations(base: RouteBase): fc.WeightedArbitrary<Mutate>[] {
       2,
       fc
         .constantFrom(...bodyKeys)
-        .chain((key) => fc.tuple(fc.constant(key), wrongTypeFor(base.body![key])))
+        .chain((key) => fc.tuple(fc.constant(key), wrongTypeFor(base.body![key], base.ranges?.[key])))
         .map(([key, value]) => (draft) => ({
           ...withJson(draft, set(entriesOf(draft), key, value)),
           kind: 'body-wrong-type',
@@ -865,8 +886,8 @@ export function badRequests(
       .tuple(...params.map(([name, values]) => fc.constantFrom(...values).map((v) => [name, v] as const)))
       .map((pairs) => Object.fromEntries(pairs) as Record<string, string>);
     return fc
-      .tuple(paramsArb, fc.oneof(...mutations(base)))
-      .map(([chosen, mutate]) => render(route, mutate(baseDraft(base, chosen))));
+      .tuple(paramsArb, fc.oneof(...mutations(base)), fc.nat(999_999))
+      .map(([chosen, mutate, suffix]) => render(route, mutate(baseDraft(base, chosen, suffix))));
   });
 }
 
