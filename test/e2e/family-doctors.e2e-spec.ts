@@ -80,6 +80,8 @@ describe('family-doctor contracts', () => {
   it('lets a coordinator sign for a doctor it names, never a family doctor for another one', async () => {
     const coordinator = as(CHC, 'coordinator', 'coord-chc');
     await sign('rs-sign0002', {}, coordinator).expect(400);
+    // A null doctor is no doctor (the fuzz spec found it signed as one).
+    await sign('rs-sign0002', { doctorId: null }, coordinator).expect(400);
     await sign('rs-sign0002', { doctorId: 'fd-li' }, coordinator).expect(201);
     const other = await sign('rs-sign0003', { doctorId: 'fd-li' }).expect(403);
     expect(JSON.stringify(other.body)).toMatch(/themselves/);

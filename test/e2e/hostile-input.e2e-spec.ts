@@ -86,6 +86,30 @@ describe('No request can break CarePath', () => {
       },
     );
 
+    it.each([
+      ['a zero-width space', '\u200b'],
+      ['a direction override', '\u202e'],
+      ['a no-break space', '\u00a0'],
+      ['a lone surrogate', '\ud800'],
+    ])('an institution name with %s is a 400: names are shown as given', async (_what, character) => {
+      const body = await expectRefused(
+        () =>
+          t
+            .http()
+            .post('/institutions')
+            .set(admin)
+            .send({
+              institutionId: 'NAME-TRICK-01',
+              name: `朝阳${character}医院`,
+              tier: 'tertiary',
+              regionCode: REGION,
+              occurredAt: '2026-01-01T00:00:00+08:00',
+            }),
+        400,
+      );
+      expect(body.message).toEqual(['name must be plain text']);
+    });
+
     it('a ward and an institution called constructor are ordinary: opened, resized, admitted to, listed', async () => {
       await t
         .http()

@@ -10,6 +10,11 @@ export const ICD10 = /^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$/;
 export const CLINICAL_CODE = /^[A-Za-z0-9][A-Za-z0-9.-]{0,31}$/;
 /** GB/T 2260 administrative division: 6-digit district/county code, optionally a 9-digit township code. */
 export const REGION_CODE = /^\d{6}(\d{3})?$/;
+/**
+ * Names and labels are stored and shown as given: no control, format (zero-width, direction) or unassigned
+ * characters, lone surrogates, line or paragraph separators, or no-break spaces that make two names look alike.
+ */
+export const PLAIN_TEXT = /^[^\p{C}\p{Zl}\p{Zp}\u00a0]+$/u;
 
 export function CodeId(description: string, options: { optional?: boolean; example?: string } = {}) {
   return applyDecorators(

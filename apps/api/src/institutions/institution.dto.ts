@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { INSTITUTION_ERROR_REASONS, TIERS, type Tier } from '@carepath/domain';
-import { CodeId, OccurredAt, Pattern, REGION_CODE } from '../common/validation';
+import { CodeId, OccurredAt, Pattern, PLAIN_TEXT, REGION_CODE } from '../common/validation';
 
 export class RegisterInstitutionDto {
   @CodeId('Institution code', { example: 'CHC-CY-01' })
@@ -10,7 +10,7 @@ export class RegisterInstitutionDto {
   @ApiProperty({ example: 'Chaoyang Jianwai Community Health Centre' })
   @IsString({ message: '$property must be a string' })
   @Length(1, 128, { message: '$property must be 1-128 characters' })
-  @Matches(/^[^\p{Cc}]+$/u, { message: '$property must not contain control characters' })
+  @Matches(PLAIN_TEXT, { message: '$property must be plain text' })
   name!: string;
 
   @ApiProperty({ enum: TIERS })

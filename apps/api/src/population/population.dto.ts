@@ -10,7 +10,7 @@ import {
   Matches,
   ValidateNested,
 } from 'class-validator';
-import { CodeId, OccurredAt } from '../common/validation';
+import { CodeId, OccurredAt, PLAIN_TEXT } from '../common/validation';
 
 const count = { message: '$property must be a whole number' };
 
@@ -62,8 +62,7 @@ export class RecordPopulationDto {
   @ApiProperty({ example: 'Minhang statistical yearbook 2025' })
   @IsString()
   @Length(1, 200)
-  // Stored and shown as given: no control, invisible or direction characters, lone surrogates or no-break spaces.
-  @Matches(/^[^\p{C}\p{Zl}\p{Zp}\u00a0]+$/u, { message: '$property must be plain text' })
+  @Matches(PLAIN_TEXT, { message: '$property must be plain text' })
   source!: string;
 
   @OccurredAt('When the figures were recorded (defaults to now)', { optional: true })
