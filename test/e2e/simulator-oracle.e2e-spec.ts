@@ -14,10 +14,9 @@ import {
   type Plan,
   PRESETS,
 } from '../../apps/simulator/src/simulation.plan';
-import { SimulationRunner } from '../../apps/simulator/src/simulation.runner';
 import { institutionRequests, journeySteps } from '../../apps/simulator/src/simulation.script';
 import { transpileApi } from '../support/api-process';
-import { type SimulatorApi, startSimulatorApi } from '../support/simulator-api';
+import { withSimulatedPlan } from '../support/simulator-api';
 
 /**
  * The simulator as an oracle (issue 6): it knows what it generated, computes the figures from its plan with its
@@ -37,16 +36,9 @@ const CONFIGS: readonly (readonly [string, number, number, HeldBedRule])[] = [
 ];
 
 describe.each(CONFIGS)('simulator oracle, %s at scale %d, seed %i, %s rule', (preset, scale, seed, rule) => {
-  let api: SimulatorApi;
   const plan = makePlan(PRESETS[preset]!, scale, seed);
   const truth = groundTruth(plan, rule);
-
-  beforeAll(async () => {
-    api = await startSimulatorApi({ heldBedRule: rule });
-    await new SimulationRunner(api.sink).run(plan);
-    await api.caughtUp();
-  }, 120_000);
-  afterAll(async () => api?.close());
+  const app = withSimulatedPlan(plan, { heldBedRule: rule });
 
   it("keeps the preset's headline counts exactly", () => {
     const expected = headline(plan.preset, scale);
@@ -77,14 +69,14 @@ describe.each(CONFIGS)('simulator oracle, %s at scale %d, seed %i, %s rule', (pr
   });
 
   it('reports exactly the ground truth live', () => {
-    expect(api.compare(truth)).toEqual([]);
+    expect(app().compare(truth)).toEqual([]);
   });
 
   it('counts a patient away from a held bed by the configured rule, in the ward figures only', () => {
     // The truth under the other rule: the app, configured for this one, differs from it exactly where the rules
     // part (a night away from a held bed), so a rule the comparison ignored, or the app, would show here.
     const other = groundTruth(plan, rule === 'physical' ? 'held-bed' : 'physical');
-    const off = api.compare(other);
+    const off = app().compare(other);
     expect(off.filter((d) => !d.startsWith('wards.'))).toEqual([
       `census.heldBedRule: truth "${other.census.heldBedRule}", projections "${rule}"`,
     ]);
@@ -98,8 +90,46 @@ describe.each(CONFIGS)('simulator oracle, %s at scale %d, seed %i, %s rule', (pr
   // The rebuild starts worker threads from the TypeScript sources (jest.config.js): with five test runs sharing two
   // cores, it took 46 s for a log of 2,000 events, past Jest's default bound.
   it('reports exactly the ground truth after a rebuild of every projection', async () => {
-    await api.rebuild();
-    expect(api.compare(truth)).toEqual([]);
+    await app().rebuild();
+    expect(app().compare(truth)).toEqual([]);
+  }, 180_000);
+});
+
+describe('simulator oracle, minhang-2024 at scale 0.01, seed 1: family doctors and slots', () => {
+  const plan = makePlan(PRESETS['minhang-2024']!, 0.01, 1);
+  const truth = groundTruth(plan);
+  const app = withSimulatedPlan(plan);
+
+  it("keeps the preset's bookings, key-group shares and coverage", () => {
+    const bookings = plan.familyDoctors!.blocks.flatMap((b) => b.bookings);
+    const used = bookings.filter((b) => b.end?.kind !== 'cancelled');
+    const share = (test: (groups: readonly string[]) => boolean) =>
+      used.filter((b) => test(b.keyGroups)).length;
+    // 9,486 slots in 100 days at scale 1; 62.5% hypertension or diabetes, 77.4% aged 60 or over (docs/domain.md).
+    expect({
+      used: used.length,
+      chronic: share((g) => g.includes('hypertension') || g.includes('type-2-diabetes')),
+      over60: share((g) => g.includes('age-60-plus')),
+    }).toEqual({ used: 95, chronic: Math.round(95 * 0.625), over60: Math.round(95 * 0.774) });
+    expect(new Set(used.map((b) => b.residentId)).size).toBe(used.length);
+    const region = truth.familyDoctors.coverage.byRegion['310112']!;
+    expect(region.coverage.signed).toBe(Math.round(region.coverage.population! * 0.4487));
+    expect(region.keyGroupCoverage.signed).toBe(Math.round(region.keyGroupCoverage.population! * 0.9898));
+    // Cancellations, no-shows and priority bookings all occur, so each slot-use figure is exercised.
+    const uses = Object.values(truth.familyDoctors.slotUse);
+    expect(uses.length).toBeGreaterThan(1);
+    for (const figure of ['noShowRate', 'priorityShare'] as const)
+      expect(uses.some((u) => u[figure].numerator > 0)).toBe(true);
+    expect(bookings.some((b) => b.end?.kind === 'cancelled')).toBe(true);
+  });
+
+  it('reports exactly the ground truth live', () => {
+    expect(app().compare(truth)).toEqual([]);
+  });
+
+  it('reports exactly the ground truth after a rebuild of every projection', async () => {
+    await app().rebuild();
+    expect(app().compare(truth)).toEqual([]);
   }, 180_000);
 });
 

@@ -8,6 +8,8 @@ import { EVENT_STORE } from '../../apps/api/src/store/tokens';
 import type { GroundTruth } from '../../apps/simulator/src/ground-truth';
 import { HttpCommandSink } from '../../apps/simulator/src/http-command-sink';
 import { compareWithTruth, configuredCensus } from '../../apps/simulator/src/oracle-comparison';
+import type { Plan } from '../../apps/simulator/src/simulation.plan';
+import { SimulationRunner } from '../../apps/simulator/src/simulation.runner';
 import { startTestApp, type TestApp, token } from './test-app';
 
 /**
@@ -51,4 +53,19 @@ export async function startSimulatorApi(overrides: Partial<AppConfig> = {}): Pro
       ),
     close: () => t.close(),
   };
+}
+
+/**
+ * The app for the specs of the enclosing block: started before them, sent the whole `plan` over HTTP (the runner
+ * stops at the first refused command) and waited on until its projections have applied it; closed after them.
+ */
+export function withSimulatedPlan(plan: Plan, overrides: Partial<AppConfig> = {}): () => SimulatorApi {
+  let api: SimulatorApi | undefined;
+  beforeAll(async () => {
+    api = await startSimulatorApi(overrides);
+    await new SimulationRunner(api.sink).run(plan);
+    await api.caughtUp();
+  }, 120_000);
+  afterAll(async () => api?.close());
+  return () => api!;
 }

@@ -173,6 +173,7 @@ const PLAN: Plan = {
   institutions: INSTITUTIONS,
   journeys: JOURNEYS,
   months: ['2023-12'],
+  familyDoctors: null,
 };
 
 const wards = (rule: HeldBedRule) => {

@@ -15,6 +15,7 @@ import {
   type PlannedStay,
   UTC8,
 } from './simulation.plan';
+import { type FamilyDoctorTruth, familyDoctorTruth } from './family-doctor.truth';
 
 /*
  * What the simulator knows to be true, computed from its plan alone with its own arithmetic (CarePath's read-model
@@ -129,6 +130,8 @@ export interface GroundTruth {
     /** Month → alliance → visits at its community centres ÷ all visits at its institutions. */
     readonly alliances: Readonly<Record<string, Readonly<Record<string, Ratio>>>>;
   };
+  /** Family-doctor coverage and slot use (issue 19); empty for a preset without family doctors. */
+  readonly familyDoctors: FamilyDoctorTruth;
 }
 
 /** Percent with 2 decimals, rounding half up, from integers (no floating division before the rounding). */
@@ -136,7 +139,7 @@ export function percent(numerator: number, denominator: number): number | null {
   return denominator > 0 ? Math.round((numerator * 10_000) / denominator) / 100 : null;
 }
 
-const ratio = (numerator: number, denominator: number): Ratio => ({
+export const ratio = (numerator: number, denominator: number): Ratio => ({
   numerator,
   denominator,
   rate: percent(numerator, denominator),
@@ -473,6 +476,7 @@ export function groundTruth(plan: Plan, heldBedRule: HeldBedRule = 'physical'): 
     referrals: referralTruth(plan, institution),
     wards: wardTruth(plan, heldBedRule),
     localTreatment: localTreatmentTruth(plan, institution),
+    familyDoctors: familyDoctorTruth(plan, ratio),
   };
 }
 
@@ -511,5 +515,23 @@ export function summary(plan: Plan, truth: GroundTruth): string[] {
       `entered in error: ${n(visits, (v) => v.duplicated)} duplicate visits, ${n(referralList, (r) => r.wrongTargetFirst)} requests, ` +
       `${n(referralList, (r) => r.decision?.kind === 'accepted' && r.decision.rejectedInErrorFirst)} rejections, ` +
       `${n(stays, (s) => s.wrongWardFirst)} admissions, ${n(stays, (s) => s.wrongDischargeAt !== null)} discharges`,
+    ...familyDoctorSummary(plan, truth),
+  ];
+}
+
+/** The family-doctor line, for a preset with family doctors only (the others print what they printed before). */
+function familyDoctorSummary(plan: Plan, truth: GroundTruth): string[] {
+  const fd = plan.familyDoctors;
+  if (fd === null) return [];
+  const bookings = fd.blocks.flatMap((b) => b.bookings);
+  const used = bookings.filter((b) => b.end?.kind !== 'cancelled');
+  const share = (test: (b: (typeof used)[number]) => boolean) =>
+    ratio(used.filter(test).length, used.length).rate;
+  const region = truth.familyDoctors.coverage.byRegion[fd.population.regionCode];
+  return [
+    `family doctors: ${fd.contracts.length} residents signed, coverage ${region?.coverage.rate}% (key groups ${region?.keyGroupCoverage.rate}%) on ${truth.familyDoctors.coverage.on}; ` +
+      `${fd.blocks.length} slot blocks, ${used.length} slots used (${bookings.length - used.length} more cancelled), ` +
+      `${share((b) => b.keyGroups.includes('hypertension') || b.keyGroups.includes('type-2-diabetes'))}% hypertension or diabetes, ` +
+      `${share((b) => b.keyGroups.includes('age-60-plus'))}% aged 60 or over, ${share((b) => b.priority)}% on a slot held for priority`,
   ];
 }

@@ -4,7 +4,10 @@ import {
   queryLocalTreatmentByAlliance,
   queryDownwardTransferKpi,
   queryLocalTreatmentByRegion,
+  queryCoverage,
   queryReferralVolume,
+  querySlotUse,
+  type CoverageGroup,
   queryWardOccupancy,
   type Ratio,
   type ReferralFigures,
@@ -23,6 +26,7 @@ import type {
   WardMonth,
 } from './ground-truth';
 import { nextMonth } from './simulation.plan';
+import { type CoverageFigures, coverageDay, type FamilyDoctorTruth } from './family-doctor.truth';
 
 /*
  * The other side of the oracle: the same figures as the ground truth, read through the projections' own query
@@ -39,7 +43,13 @@ export const configuredCensus = (config: AppConfig): Census => ({
 });
 
 /** The read models whose figures the ground truth holds. */
-export const ORACLE_READ_MODELS = ['referral-volume', 'ward-occupancy', 'local-treatment'] as const;
+export const ORACLE_READ_MODELS = [
+  'referral-volume',
+  'ward-occupancy',
+  'local-treatment',
+  'family-doctor',
+  'slot-pool',
+] as const;
 export type ReadModelName = (typeof ORACLE_READ_MODELS)[number];
 
 /** The database a query of a read model reads: its generation in service. */
@@ -139,6 +149,30 @@ export function observe(read: ReadModels, months: readonly string[], census: Cen
     },
     wards,
     localTreatment: { regions, alliances },
+    familyDoctors: observeFamilyDoctors(read, window, coverageDay(months)),
+  };
+}
+
+/** Coverage on `on` by region, centre and alliance, and slot use by hospital over `window`. */
+function observeFamilyDoctors(
+  read: ReadModels,
+  window: ReturnType<typeof parsePeriod>,
+  on: string,
+): FamilyDoctorTruth {
+  const coverage = (groupBy: CoverageGroup): Record<string, CoverageFigures> =>
+    Object.fromEntries(
+      queryCoverage(read('family-doctor'), on, groupBy).map(({ key, on: _, ...figures }) => [key, figures]),
+    );
+  return {
+    coverage: {
+      on,
+      byRegion: coverage('region'),
+      byCentre: coverage('centre'),
+      byAlliance: coverage('alliance'),
+    },
+    slotUse: Object.fromEntries(
+      querySlotUse(read('slot-pool'), window).map(({ hospitalId, ...figures }) => [hospitalId, figures]),
+    ),
   };
 }
 
@@ -176,11 +210,13 @@ export function compareWithTruth(read: ReadModels, truth: GroundTruth, census: C
 /**
  * The read models in `files` as the catalog serves them, each generation in service opened read-only (as an API
  * reads them when apps/projector runs the projections), for the differences with the truth. Throws when one has
- * not applied the log up to `head`: its figures would be of an earlier log than the truth's.
+ * not applied its streams up to `head`: its figures would be of an earlier log than the truth's.
  */
 export function compareServedWithTruth(
   files: ReadModelFiles,
   head: bigint,
+  /** Each read model's last event on the streams it follows, at or below `head`. */
+  lastOnStreams: (name: ReadModelName) => bigint,
   truth: GroundTruth,
   census: Census,
 ): string[] {
@@ -197,8 +233,11 @@ export function compareServedWithTruth(
       const { position } = db.prepare('SELECT position FROM checkpoint').safeIntegers(true).get() as {
         position: bigint;
       };
-      if (position !== head)
-        throw new Error(`projection ${name} applied the log up to ${position} of ${head}`);
+      // A projection follows its own streams only: its checkpoint is anywhere from their last event to the head.
+      if (position < lastOnStreams(name) || position > head)
+        throw new Error(
+          `projection ${name} applied the log up to ${position}, not its streams' last event ${lastOnStreams(name)} (head ${head})`,
+        );
     }
     return compareWithTruth((name) => open.get(name)!, truth, census);
   } finally {

@@ -96,14 +96,18 @@ export async function runOracle(
     try {
       const head = await store.headPosition();
       const census = configuredCensus(config);
-      const live = compareServedWithTruth(files, head, truth, census);
-      ms.live = Date.now() - started;
-      started = Date.now();
       const compared = ALL_PROJECTIONS.filter((p) =>
         (ORACLE_READ_MODELS as readonly string[]).includes(p.name),
       );
+      const last = new Map<string, bigint>();
+      for (const p of compared)
+        last.set(p.name, await store.headPosition({ streamPrefixes: p.streamPrefixes }));
+      const lastOnStreams = (name: string) => last.get(name) ?? head;
+      const live = compareServedWithTruth(files, head, lastOnStreams, truth, census);
+      ms.live = Date.now() - started;
+      started = Date.now();
       await rebuildTogether(store, files, compared);
-      const rebuilt = compareServedWithTruth(files, head, truth, census);
+      const rebuilt = compareServedWithTruth(files, head, lastOnStreams, truth, census);
       ms.rebuild = Date.now() - started;
       return {
         commands: runner.commands,

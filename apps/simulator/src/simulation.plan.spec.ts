@@ -173,3 +173,37 @@ describe('plans at the end of the period', () => {
     }
   });
 });
+
+describe('the minhang-2024 preset at scale 1', () => {
+  const plan = makePlan(PRESETS['minhang-2024']!, 1, 1);
+  const fd = plan.familyDoctors!;
+  const truth = groundTruth(plan).familyDoctors;
+
+  it('has 14 community centres and 9,486 used slots over 100 days, each booked within its 5-day window', () => {
+    expect(plan.institutions.filter((i) => i.tier === 'community')).toHaveLength(14);
+    const bookings = fd.blocks.flatMap((b) => b.bookings.map((booking) => ({ block: b, booking })));
+    expect(bookings.filter(({ booking }) => booking.end?.kind !== 'cancelled')).toHaveLength(9_486);
+    const from = Date.parse('2024-04-12T00:00:00+08:00');
+    const to = Date.parse('2024-07-21T00:00:00+08:00');
+    expect((to - from) / DAY).toBe(100);
+    const outside = bookings.filter(
+      ({ block, booking }) =>
+        booking.at < from ||
+        block.start >= to ||
+        booking.at >= block.start ||
+        block.start - booking.at > 6 * DAY,
+    );
+    expect(outside).toEqual([]);
+  });
+
+  it("books people at the source's key-group shares and signs at its coverage figures", () => {
+    const used = fd.blocks.flatMap((b) => b.bookings).filter((b) => b.end?.kind !== 'cancelled');
+    const share = (test: (groups: readonly string[]) => boolean) =>
+      Math.round((used.filter((b) => test(b.keyGroups)).length / used.length) * 1_000) / 10;
+    expect(share((g) => g.includes('hypertension') || g.includes('type-2-diabetes'))).toBe(62.5);
+    expect(share((g) => g.includes('age-60-plus'))).toBe(77.4);
+    const region = truth.coverage.byRegion['310112']!;
+    expect([region.coverage.rate, region.keyGroupCoverage.rate]).toEqual([44.87, 98.98]);
+    expect(Object.keys(truth.coverage.byCentre)).toHaveLength(14);
+  });
+});

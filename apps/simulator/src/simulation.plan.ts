@@ -1,3 +1,5 @@
+import { type FamilyDoctorPlan, type FamilyDoctorPreset, planFamilyDoctors } from './family-doctor.plan';
+
 /*
  * The simulator's plan: a deterministic city (institutions, wards) and the journeys its residents make over a
  * period, drawn from a seeded generator. The plan is data: what really happened in care (true times, outcomes)
@@ -24,6 +26,8 @@ export interface Preset {
   readonly residentsCommunityShare: number;
   /** Share of those visits made inside the region (e.g. a county medical community's 90% target). */
   readonly inRegionRate: number;
+  /** Family doctors signing residents and booking specialist slots released downward (issue 19), if any. */
+  readonly familyDoctors?: FamilyDoctorPreset;
 }
 
 /** Chaoyang district (Beijing), 2023: 52 community centres, 4 urban medical groups led by tertiary hospitals,
@@ -80,6 +84,35 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
     outpatientVisits: 1_000_000,
     residentsCommunityShare: 0.6,
     inRegionRate: 0.9,
+  },
+  /** Minhang district (Shanghai), 12 April to 21 July 2024: 14 community centres booked 9,486 specialist slots;
+   *  62.5% of the people booked were signed hypertension or diabetes patients, 77.4% were 60 or older; signing at
+   *  44.87% coverage, 98.98% for key groups (docs/domain.md, "Specialist slots" and "Figures from the source
+   *  articles"). The hospitals publishing slots (two alliances) and the catchment behind the signing are
+   *  assumptions; the preset has no referrals and no visits. */
+  'minhang-2024': {
+    name: 'minhang-2024',
+    from: '2024-04-12',
+    to: '2024-07-21',
+    regionCode: '310112',
+    communityCentres: 14,
+    hospitals: 2,
+    upwardReferrals: 0,
+    downwardReferrals: 0,
+    communityBeds: 14 * 20,
+    hospitalBedsPerWard: 200,
+    outpatientVisits: 0,
+    residentsCommunityShare: 0,
+    inRegionRate: 1,
+    familyDoctors: {
+      bookings: 9_486,
+      chronicShare: 0.625,
+      age60Share: 0.774,
+      coverage: 0.4487,
+      keyGroupCoverage: 0.9898,
+      residents: 28_000,
+      keyGroupResidentShare: 0.245,
+    },
   },
 };
 
@@ -222,6 +255,8 @@ export interface Plan {
   readonly journeys: readonly PlannedJourney[];
   /** Months "YYYY-MM" from the first to the last month anything happens in (the figures' range). */
   readonly months: readonly string[];
+  /** Contracts, population and slot bookings, for a preset with family doctors; null otherwise. */
+  readonly familyDoctors: FamilyDoctorPlan | null;
 }
 
 export const MINUTE = 60_000;
@@ -1154,6 +1189,18 @@ export function makePlan(
     const institution = b.pick([...b.communities, ...b.communities, ...hospitals]).institutionId;
     journeys.push(b.visitOnly('visitor', i, institution, OUTSIDE_REGION));
   }
+  const familyDoctors = preset.familyDoctors
+    ? planFamilyDoctors(preset.familyDoctors, {
+        regionCode: preset.regionCode,
+        from: Date.parse(`${preset.from}T00:00:00+08:00`),
+        to: Date.parse(`${preset.to}T00:00:00+08:00`),
+        centres: b.communities.map((c) => c.institutionId),
+        hospitals: hospitals.map((h) => h.institutionId),
+        scale,
+        // Its own generator: the journeys above are drawn as they are without it.
+        rand: generator((seed ^ 0x2545f491) >>> 0),
+      })
+    : null;
   // Loops rather than Math.min(...spread): at scale 1 there are millions of times.
   let first = localDay(Date.parse(`${preset.from}T00:00:00+08:00`));
   let last = first;
@@ -1163,9 +1210,19 @@ export function makePlan(
       last = Math.max(last, localDay(t));
     }
   }
+  for (const block of familyDoctors?.blocks ?? []) last = Math.max(last, localDay(block.start));
   const months: string[] = [];
   for (let m = monthOfDay(first); m <= monthOfDay(last); m = nextMonth(m)) months.push(m);
-  return { preset, scale, seed, options: planOptions, institutions: b.institutions, journeys, months };
+  return {
+    preset,
+    scale,
+    seed,
+    options: planOptions,
+    institutions: b.institutions,
+    journeys,
+    months,
+    familyDoctors,
+  };
 }
 
 export function nextMonth(month: string): string {

@@ -1,6 +1,12 @@
 import type { HttpCommandSink } from './http-command-sink';
 import type { Plan } from './simulation.plan';
-import { institutionRequests, JOURNEY, type JourneyStep, journeySteps } from './simulation.script';
+import {
+  familyDoctorSteps,
+  institutionRequests,
+  JOURNEY,
+  type JourneyStep,
+  journeySteps,
+} from './simulation.script';
 
 /**
  * Sends the plan's commands to the API in recording order. Up to `concurrency` commands are in flight, but never
@@ -19,6 +25,7 @@ export class SimulationRunner {
       await this.sink.send(actor, request);
       this.commands++;
     }
+    await this.runFamilyDoctors(plan);
     const steps = journeySteps(plan);
     const journeys = plan.journeys.map(() => new Map<string, string>());
     const tails = new Map<number, Promise<void>>();
@@ -45,6 +52,37 @@ export class SimulationRunner {
     }
     await Promise.all(inFlight);
     if (stop.failure) throw stop.failure;
+  }
+
+  /**
+   * The population, contracts and slot commands one after the other: a block's commands must reach its stream in
+   * the order they happened, and they touch no journey.
+   */
+  private async runFamilyDoctors(plan: Plan): Promise<void> {
+    const minted = new Map<string, string>();
+    const ids = (name: string) => {
+      const id = minted.get(name);
+      if (id === undefined) throw new Error(`no id named ${name} yet`);
+      return id;
+    };
+    for (const step of familyDoctorSteps(plan)) {
+      const request = step.request(ids);
+      let answer;
+      try {
+        answer = await this.sink.send(step.actor, request);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        throw new Error(`POST ${request.path} as ${step.actor.institutionId} failed: ${message}`, {
+          cause: error,
+        });
+      }
+      this.commands++;
+      for (const [field, name] of Object.entries(step.created ?? {})) {
+        const id = answer.created[field];
+        if (id === undefined) throw new Error(`the answer to POST ${request.path} has no ${field}`);
+        minted.set(name, id);
+      }
+    }
   }
 
   /** Sends one journey command; `minted` holds the ids its journey's earlier commands answered, by name. */

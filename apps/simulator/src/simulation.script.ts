@@ -451,3 +451,114 @@ function scriptStay(s: PlannedStay, add: Add): void {
     correct('PatientDischarged', `discharge:${s.name}`, dischargedAt, dischargeRecordedAt);
   }
 }
+
+/** A family-doctor or slot command; `created` names ids of its answer for the commands after it. */
+export interface FamilyDoctorStep {
+  readonly at: number;
+  readonly actor: Actor;
+  readonly request: (ids: JourneyIds) => CommandRequest;
+  readonly created?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The plan's population, contracts and slot commands (issue 19), in care-time order: each block's stream takes its
+ * commands in the order they happened, as the release rule (what is free, what is held for priority) depends on it.
+ * The health commission records the population; a centre signs and books as the resident's doctor; a hospital's
+ * outpatient office publishes, releases and records attended or no-show.
+ */
+export function familyDoctorSteps(plan: Plan): FamilyDoctorStep[] {
+  const fd = plan.familyDoctors;
+  if (fd === null) return [];
+  const p = fd.population;
+  const steps: FamilyDoctorStep[] = [
+    {
+      at: p.recordedAt,
+      actor: staff('SIM-HC', 'admin'),
+      request: () => ({
+        path: `/regions/${p.regionCode}/population`,
+        body: {
+          effectiveOn: p.effectiveOn,
+          residents: p.residents,
+          keyGroupResidents: p.keyGroupResidents,
+          byKeyGroup: p.byKeyGroup,
+          centres: p.centres,
+          source: 'simulated catchment',
+          occurredAt: iso(p.recordedAt),
+        },
+      }),
+    },
+    ...fd.contracts.map((c) => ({
+      at: c.signedAt,
+      actor: staff(c.centreId),
+      request: () => ({
+        path: '/family-doctors/contracts',
+        body: {
+          residentId: c.residentId,
+          residenceRegion: c.regionCode,
+          doctorId: c.doctorId,
+          centreId: c.centreId,
+          startDate: c.startDate,
+          keyGroups: c.keyGroups,
+          occurredAt: iso(c.signedAt),
+        },
+      }),
+    })),
+  ];
+  fd.blocks.forEach((block, b) => {
+    const office = staff(block.hospitalId, 'admin');
+    const blockPath = (ids: JourneyIds) => `/slot-blocks/${ids(`block:${b}`)}`;
+    steps.push(
+      {
+        at: block.publishedAt,
+        actor: office,
+        request: () => ({
+          path: '/slot-blocks',
+          body: {
+            hospitalId: block.hospitalId,
+            department: block.department,
+            clinicianGrade: 'chief',
+            count: block.count,
+            date: block.date,
+            startTime: block.startTime,
+            occurredAt: iso(block.publishedAt),
+          },
+        }),
+        created: { blockId: `block:${b}` },
+      },
+      {
+        at: block.releasedAt,
+        actor: office,
+        request: (ids) => ({
+          path: `${blockPath(ids)}/releases`,
+          body: { count: block.released, occurredAt: iso(block.releasedAt) },
+        }),
+      },
+    );
+    block.bookings.forEach((booking, k) => {
+      const name = `booking:${b}:${k}`;
+      steps.push({
+        at: booking.at,
+        actor: staff(booking.centreId),
+        request: (ids) => ({
+          path: `${blockPath(ids)}/bookings`,
+          body: { residentId: booking.residentId, doctorId: booking.doctorId, occurredAt: iso(booking.at) },
+        }),
+        created: { bookingId: name },
+      });
+      const end = booking.end;
+      if (end === null) return;
+      steps.push({
+        at: end.at,
+        actor: end.kind === 'cancelled' ? staff(booking.centreId) : office,
+        request: (ids) => ({
+          path: `${blockPath(ids)}/bookings/${ids(name)}/${end.kind === 'cancelled' ? 'cancel' : end.kind}`,
+          body: {
+            ...(end.kind === 'cancelled' ? { reason: 'patient-declined' } : {}),
+            occurredAt: iso(end.at),
+          },
+        }),
+      });
+    });
+  });
+  return steps.sort((x, y) => x.at - y.at);
+}
