@@ -324,6 +324,45 @@ describe('family-doctor contracts', () => {
     expect([a, b].find((r) => r.status === 422)!.body.code).toBe('CONTRACT_OVERLAP');
   });
 
+  it('names the signed family doctor on a downward referral of their resident, and no one for an unsigned patient', async () => {
+    await sign('rs-down0001').expect(201);
+    const referDown = async (patientId: string) => {
+      const opened = await t
+        .http()
+        .post('/journeys')
+        .set(as(HOSP))
+        .send({
+          patientId,
+          residenceRegion: REGION,
+          institutionId: HOSP,
+          visitType: 'outpatient',
+          diagnosisCode: 'I21.4',
+          occurredAt: '2026-03-01T09:00:00+08:00',
+        })
+        .expect(201);
+      const journeyId = (opened.body as Body).journeyId as string;
+      await t
+        .http()
+        .post(`/journeys/${journeyId}/referrals`)
+        .set(as(HOSP))
+        .send({
+          direction: 'down',
+          fromInstitutionId: HOSP,
+          toInstitutionId: CHC,
+          department: 'cardiology',
+          priority: 'routine',
+          setting: 'inpatient',
+          reasonCode: 'I21.4',
+          occurredAt: '2026-03-02T10:00:00+08:00',
+        })
+        .expect(201);
+      const history = (await t.read(`/journeys/${journeyId}/events`).expect(200)).body as Body;
+      return (history.events as Body[]).find((e) => e.type === 'DownwardReferralRequested')?.data as Body;
+    };
+    expect(await referDown('rs-down0001')).toMatchObject({ signedDoctorId: 'fd-wang', signedCentreId: CHC });
+    expect(await referDown('rs-down0002')).not.toHaveProperty('signedDoctorId');
+  });
+
   it('refuses roles that do not sign residents', async () => {
     await sign('rs-role0001', { doctorId: 'fd-wang' }, as(CHC, 'analyst', 'analyst-chc')).expect(403);
     await t.http().get('/family-doctors/residents/rs-sign0001').set(as(CHC, 'nurse')).expect(403);

@@ -1,5 +1,12 @@
 import { Body, Controller, Inject, Param, Post, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  careDateOf,
+  familyDoctorContractDecider,
+  familyDoctorContractStreamId,
+  signedContractOn,
+} from '@carepath/domain';
+import { WritePath } from '@carepath/write-path';
 import type { AppConfig } from '@carepath/runtime';
 import { APP_CONFIG } from '../config/app-config.token';
 import { uuid } from '../common/params';
@@ -8,6 +15,7 @@ import { ApiWritten, type HeaderReply, type WriteResponse } from '../common/writ
 import { InstitutionDirectory } from '../reference/institution-directory';
 import { SlotBlocks } from '../slots/slot-blocks';
 import { CancelReferralDto, CareTimeDto, RejectReferralDto, RequestReferralDto } from './journey.dto';
+import { currentJourney } from './journey.reader';
 import { JourneyWriteHeaders, JourneyWrites } from './journey-writes';
 
 /** A decision on a referral that needs nothing but its care time. */
@@ -23,7 +31,26 @@ export class ReferralsController {
     private readonly institutions: InstitutionDirectory,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly slots: SlotBlocks,
+    private readonly writePath: WritePath,
   ) {}
+
+  /**
+   * The family doctor a patient coming down is signed with on the day of the referral, if any: the gatekeeper
+   * they return to (docs/family-doctors.md). The journey's patient id is the resident's pseudonymous id.
+   */
+  private async signedDoctor(
+    journeyId: string,
+    occurredAt: string,
+  ): Promise<{ signedDoctor?: { doctorId: string; centreId: string } }> {
+    const { state: journey } = await currentJourney(this.writePath, journeyId);
+    if (journey.status === 'not-opened') return {};
+    const { state } = await this.writePath.current(
+      familyDoctorContractStreamId(journey.patientId),
+      familyDoctorContractDecider,
+    );
+    const contract = signedContractOn(state, careDateOf(occurredAt));
+    return contract ? { signedDoctor: { doctorId: contract.doctorId, centreId: contract.centreId } } : {};
+  }
 
   @Post()
   @ApiWritten()
@@ -49,6 +76,7 @@ export class ReferralsController {
         reasonCode: body.reasonCode,
         deadlinePolicy: this.config.deadlinePolicy,
         ...(await this.slots.referralBooking(journeyId, body)),
+        ...(body.direction === 'down' ? await this.signedDoctor(journeyId, body.occurredAt) : {}),
       },
     } as const;
     return this.writes.write(reply, ctx, journeyId, command, { inputs: { body }, created: { referralId } });

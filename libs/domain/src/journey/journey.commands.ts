@@ -80,6 +80,11 @@ export type RequestReferral = Command<
     /** The slot booked for an upward referral, which the shell found in its block for this patient. */
     slotBlockId?: string;
     slotBookingId?: string;
+    /**
+     * For a downward referral, the family doctor the patient is signed with on the day, which the shell found in
+     * the resident's contract (docs/family-doctors.md, "Contracts"): the patient comes back down to them.
+     */
+    signedDoctor?: { readonly doctorId: string; readonly centreId: string };
   }
 >;
 

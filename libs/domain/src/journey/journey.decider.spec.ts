@@ -297,6 +297,22 @@ describe('journey decider', () => {
       });
     });
 
+    it('names the family doctor a patient coming down is signed with, when the shell found one', () => {
+      const command = requestReferral('down', HOSP, CHC, '2026-03-01T10:00:00+08:00', 'routine');
+      if (command.type !== 'RequestReferral') throw new Error('a referral request');
+      const signed = {
+        ...command,
+        data: { ...command.data, signedDoctor: { doctorId: 'fd-wang', centreId: CHC.institutionId } },
+      };
+      const [event] = spec([opened, firstVisit]).when(signed).events();
+      expect(event).toMatchObject({
+        type: 'DownwardReferralRequested',
+        data: { signedDoctorId: 'fd-wang', signedCentreId: CHC.institutionId },
+      });
+      const [unsigned] = spec([opened, firstVisit]).when(command).events();
+      expect(unsigned?.data).not.toHaveProperty('signedDoctorId');
+    });
+
     it('refuses an upward referral to the same or a lower tier', () => {
       spec([opened, firstVisit])
         .when(requestReferral('up', HOSP, HOSP2))

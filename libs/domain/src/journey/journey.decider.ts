@@ -485,10 +485,13 @@ function requestReferral(command: RequestReferral, state: OpenedJourneyState): J
     d.slotBlockId !== undefined && d.slotBookingId !== undefined
       ? { slotBlockId: d.slotBlockId, slotBookingId: d.slotBookingId }
       : {};
+  const signed = d.signedDoctor
+    ? { signedDoctorId: d.signedDoctor.doctorId, signedCentreId: d.signedDoctor.centreId }
+    : {};
   return [
     d.direction === 'up'
       ? { type: 'UpwardReferralRequested', data: { ...data, ...booking } }
-      : { type: 'DownwardReferralRequested', data },
+      : { type: 'DownwardReferralRequested', data: { ...data, ...signed } },
   ];
 }
 

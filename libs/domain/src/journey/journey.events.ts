@@ -89,8 +89,14 @@ export type UpwardReferralRequested = DomainEvent<
   'UpwardReferralRequested',
   ReferralRequestData & { slotBlockId?: string; slotBookingId?: string }
 >;
-/** 下转: to a lower tier. */
-export type DownwardReferralRequested = DomainEvent<'DownwardReferralRequested', ReferralRequestData>;
+/**
+ * 下转: to a lower tier, naming the family doctor the patient is signed with when there is one (an added optional
+ * field: events written before contracts existed have none).
+ */
+export type DownwardReferralRequested = DomainEvent<
+  'DownwardReferralRequested',
+  ReferralRequestData & { signedDoctorId?: string; signedCentreId?: string }
+>;
 
 export type ReferralReceived = DomainEvent<'ReferralReceived', { referralId: string }>;
 export type ReferralAccepted = DomainEvent<'ReferralAccepted', { referralId: string }>;
