@@ -116,10 +116,18 @@ describe('WritePath', () => {
     expect(await store.readStream('counter-1')).toHaveLength(0);
   });
 
-  it('keeps at most cacheSize folds, and an evicted stream is folded again from the log', async () => {
+  it('reads only what was appended since a kept fold, and the whole stream again once its fold is evicted', async () => {
     const small = new WritePath(store, () => NOW, WINDOW, 1);
     await small.handle(counter, add(3), plain);
+    await small.current('counter-1', counter);
+    const reads = jest.spyOn(store, 'readStream');
+    await small.current('counter-1', counter);
+    expect(reads.mock.calls.at(-1)).toEqual(['counter-1', { fromRevision: 1n }]);
+    // A second stream pushes the first out of a cache of one.
     await small.handle(counter, add(1), { ...plain, streamId: 'counter-2' });
+    await small.current('counter-2', counter);
     expect((await small.current('counter-1', counter)).state).toBe(3);
+    expect(reads.mock.calls.at(-1)).toEqual(['counter-1', {}]);
+    reads.mockRestore();
   });
 });

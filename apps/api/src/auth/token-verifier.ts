@@ -27,8 +27,8 @@ const SUBJECT = /^[\x21-\x7e]{1,255}$/;
 const MAX_TOKEN_LENGTH = 8192;
 /**
  * A token verified once is trusted again until its own `exp`, but never longer than this, so a key the issuer
- * withdraws stops being honoured within minutes. Verifying a signature costs about as much CPU as the rest of a
- * write (bench:http profile, docs/benchmarks.md), and a client sends the same token for its whole lifetime.
+ * withdraws stops being honoured within minutes. A signature check on every request was a large share of the API's
+ * CPU under load, and a client sends the same token for its whole lifetime.
  */
 const VERIFIED_TTL_MS = 5 * 60_000;
 /** Bounds the memory of the cache above: clients beyond it are verified on every request, still correctly. */

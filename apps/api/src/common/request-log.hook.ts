@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
  */
 export function logRequests(fastify: FastifyInstance, logger: Logger): void {
   // The line is built here from named fields only, none of them a secret: the redaction the API's other log calls
-  // need (pino.logger.ts) would only cost every request its wildcard walk, about half of what writing it costs.
+  // need (pino.logger.ts) would only cost every request its wildcard walk over the line.
   const lines = logger.child({}, { redact: { paths: [], censor: '[redacted]' } });
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('X-Request-Id', request.id);

@@ -142,15 +142,10 @@ export class PanelDto {
   residents!: PanelEntryDto[];
 }
 
-export class DoctorBookingDto {
-  @ApiProperty()
-  bookingId!: string;
-
+/** A session of a slot block, as a booking and the booking screen both name it. */
+class SlotSessionDto {
   @ApiProperty()
   blockId!: string;
-
-  @ApiProperty()
-  releaseId!: string;
 
   @ApiProperty()
   hospitalId!: string;
@@ -166,6 +161,14 @@ export class DoctorBookingDto {
 
   @ApiProperty()
   startsAt!: string;
+}
+
+export class DoctorBookingDto extends SlotSessionDto {
+  @ApiProperty()
+  bookingId!: string;
+
+  @ApiProperty()
+  releaseId!: string;
 
   @ApiProperty()
   residentId!: string;
@@ -209,30 +212,12 @@ export class DoctorBookingsDto {
   bookings!: DoctorBookingDto[];
 }
 
-export class AvailableSessionDto {
-  @ApiProperty()
-  blockId!: string;
-
-  @ApiProperty()
-  hospitalId!: string;
-
+export class AvailableSessionDto extends SlotSessionDto {
   @ApiProperty({ nullable: true, type: String })
   allianceId!: string | null;
 
   @ApiProperty()
-  department!: string;
-
-  @ApiProperty()
-  clinicianGrade!: string;
-
-  @ApiProperty()
-  date!: string;
-
-  @ApiProperty()
   startTime!: string;
-
-  @ApiProperty()
-  startsAt!: string;
 
   @ApiProperty({ description: 'Free slots in open releases' })
   free!: number;
