@@ -25,11 +25,10 @@ import Database from 'better-sqlite3';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { benchArgs, fmt, log, now, quantile, ratio, saveResult } from './bench-support';
-import { devKeyFileFor, loadOrCreateDevKey, signDevToken } from '@carepath/runtime';
+import { devKeyFileFor, freePort, loadOrCreateDevKey, signDevToken } from '@carepath/runtime';
 
 const args = benchArgs();
 const SECONDS = Number(args.get('seconds') ?? 10);
@@ -142,19 +141,6 @@ process.on('exit', () => {
 });
 process.once('SIGINT', () => process.exit(130));
 process.once('SIGTERM', () => process.exit(143));
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, HOST, () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? done(address.port) : fail(new Error('no port')),
-      );
-    });
-  });
-}
 
 interface Server {
   readonly name: string;

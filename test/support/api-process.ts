@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
+export { freePort } from '@carepath/runtime';
 
 const ROOT = resolve(__dirname, '../..');
 
@@ -44,20 +44,6 @@ export interface ApiProcess {
   stderr(): string;
   /** Resolves once the process has exited, with its signal or code. */
   readonly exited: Promise<string>;
-}
-
-/** A TCP port nobody listens on now; the API gets it in PORT, and keeps it across restarts. */
-export function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? done(address.port) : fail(new Error('no port')),
-      );
-    });
-  });
 }
 
 /**

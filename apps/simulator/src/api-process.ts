@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { freePort } from '@carepath/runtime';
 
 /** The API in a child process, answering on `url`. */
 export interface ApiProcess {
@@ -23,20 +23,6 @@ export interface ApiProcessOptions {
   readonly build?: string;
   /** How long the API may take to answer `/health/ready` with 200, in ms. */
   readonly readyTimeoutMs?: number;
-}
-
-/** A TCP port nobody listens on now (the API logs the port it was given, so it is picked here, not 0). */
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? done(address.port) : fail(new Error('no free port')),
-      );
-    });
-  });
 }
 
 /**

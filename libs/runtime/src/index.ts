@@ -6,3 +6,4 @@ export * from './identity/dev-issuer';
 export * from './audit/access-record';
 export * from './command-line/command-line';
 export * from './command-line/progress-bar';
+export * from './net/free-port';
