@@ -26,3 +26,7 @@ export * from './population/population.errors';
 export * from './population/population.events';
 export * from './population/population.commands';
 export * from './population/population.decider';
+export * from './notification/webhook-endpoint.errors';
+export * from './notification/webhook-endpoint.events';
+export * from './notification/webhook-endpoint.commands';
+export * from './notification/webhook-endpoint.decider';

@@ -1,6 +1,7 @@
 import type { FamilyDoctorErrorCode } from '../family-doctor/family-doctor.errors';
 import type { SlotPoolErrorCode } from '../slot-pool/slot-pool.errors';
 import type { PopulationErrorCode } from '../population/population.errors';
+import type { WebhookErrorCode } from '../notification/webhook-endpoint.errors';
 
 /**
  * A rule the decider refuses. The code is stable and machine-readable (clients switch on it; HTTP maps it to
@@ -21,6 +22,7 @@ export type DomainErrorCode =
   | FamilyDoctorErrorCode
   | SlotPoolErrorCode
   | PopulationErrorCode
+  | WebhookErrorCode
   // journey lifecycle
   | 'JOURNEY_ALREADY_OPENED'
   | 'JOURNEY_NOT_OPENED'
