@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import request from 'supertest';
 import type { App } from 'supertest/types';
 import { createApp } from '../../apps/api/src/app.setup';
+import type { Clock } from '../../apps/api/src/store/tokens';
 import {
   type AppConfig,
   type DevKey,
@@ -31,6 +32,11 @@ export interface TestApp {
 
 export type TestStore = 'sqlite' | 'esdb';
 
+export interface TestAppOptions {
+  /** The app's one clock (CLOCK): a FakeClock lets a spec move care time; `restart()` keeps it. */
+  readonly clock?: Clock;
+}
+
 /**
  * `esdb` runs the app on the EventStoreDB adapter against a fresh in-process protocol double (kept across
  * `restart()`, as a server outlives the API process).
@@ -38,13 +44,15 @@ export type TestStore = 'sqlite' | 'esdb';
 export async function startTestApp(
   overrides: Partial<AppConfig> = {},
   store: TestStore = 'sqlite',
+  options: TestAppOptions = {},
 ): Promise<TestApp> {
   const folder = mkdtempSync(join(tmpdir(), 'carepath-e2e-'));
-  if (store === 'sqlite') return start(overrides, folder);
+  if (store === 'sqlite') return start(overrides, folder, options);
   const double = await EsdbProtocolDouble.start();
   return start(
     { eventStore: 'esdb', eventStoreConnectionString: double.connectionString, ...overrides },
     folder,
+    options,
     double,
   );
 }
@@ -52,6 +60,7 @@ export async function startTestApp(
 async function start(
   overrides: Partial<AppConfig>,
   folder: string,
+  options: TestAppOptions,
   double?: EsdbProtocolDouble,
 ): Promise<TestApp> {
   const defaults = loadConfig({});
@@ -64,7 +73,7 @@ async function start(
     ...overrides,
   };
   installTestIssuer(config.databaseFile);
-  const app = await createApp(config, { logger: false });
+  const app = await createApp(config, { logger: false, clock: options.clock });
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   const server = app.getHttpServer() as App;
@@ -82,7 +91,7 @@ async function start(
     databaseFile: config.databaseFile,
     restart: async () => {
       await close();
-      return start(overrides, folder, double);
+      return start(overrides, folder, options, double);
     },
     close: async () => {
       await close();

@@ -37,21 +37,30 @@ import { SlotBlocksController } from './slots/slot-blocks.controller';
 import { InstitutionDirectory } from './reference/institution-directory';
 import { LiveReferenceModel } from './reference/live-reference.model';
 import { EventStoreModule } from './store/event-store.module';
+import { CLOCK, type Clock } from './store/tokens';
 import { StreamWrites } from './store/stream-writes';
 import { HeavyWork } from './work/heavy-work.service';
 import { RetryAfterInterceptor } from './work/retry-after.interceptor';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  /**
+   * `clock` is the one source of "now" for writes, reads and processes; specs pass a fake one to move care time
+   * (test/support/fake-clock.ts). Token expiry and rate windows stay on the wall clock: they guard the edge, not care.
+   */
+  static forRoot(config: AppConfig, options: { clock?: Clock | undefined } = {}): DynamicModule {
+    const clock: Clock = options.clock ?? (() => new Date());
     return {
       module: AppModule,
       imports: [
         {
           module: ConfigHolder,
           global: true,
-          providers: [{ provide: APP_CONFIG, useValue: config }],
-          exports: [APP_CONFIG],
+          providers: [
+            { provide: APP_CONFIG, useValue: config },
+            { provide: CLOCK, useValue: clock },
+          ],
+          exports: [APP_CONFIG, CLOCK],
         },
         EventStoreModule,
         CqrsModule.forRoot(),

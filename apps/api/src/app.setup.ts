@@ -11,14 +11,16 @@ import { describeApi, serveApiDocs } from './common/openapi-document';
 import { createPino, PinoLoggerService } from './common/pino.logger';
 import { requestIdFor } from './common/request-context';
 import { logRequests } from './common/request-log.hook';
+import type { Clock } from './store/tokens';
 
 /**
  * Builds the API exactly as production runs it; end-to-end specs use this too, on a temporary database. Call
- * `app.init()` (or `listen`) and then Fastify's `ready()` before sending it requests.
+ * `app.init()` (or `listen`) and then Fastify's `ready()` before sending it requests. `clock` replaces the wall clock
+ * for care time (specs move a fake one).
  */
 export async function createApp(
   config: AppConfig,
-  options: { logger?: false } = {},
+  options: { logger?: false; clock?: Clock | undefined } = {},
 ): Promise<NestFastifyApplication> {
   const logger = createPino({ json: config.logJson, silent: options.logger === false });
   const adapter = new FastifyAdapter({
@@ -37,10 +39,14 @@ export async function createApp(
     // No Nest middleware runs: bodies, logs and the edge are Fastify hooks, so @fastify/middie is not loaded.
     skipMiddie: true,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
-    bodyParser: false,
-    logger: options.logger ?? new PinoLoggerService(logger),
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(config, { clock: options.clock }),
+    adapter,
+    {
+      bodyParser: false,
+      logger: options.logger ?? new PinoLoggerService(logger),
+    },
+  );
   const fastify = app.getHttpAdapter().getInstance();
   fastify.decorateRequest('actor', null);
   logRequests(fastify, logger);

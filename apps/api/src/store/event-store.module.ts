@@ -6,6 +6,7 @@ import { APP_CONFIG } from '../config/app-config.token';
 import { CLOCK, type Clock, EVENT_STORE } from './tokens';
 import { WriteToStreamHandler } from './write-to-stream.command';
 
+/** CLOCK comes from AppModule.forRoot (global): the one clock every write and every process reads. */
 @Global()
 @Module({
   providers: [
@@ -14,7 +15,6 @@ import { WriteToStreamHandler } from './write-to-stream.command';
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig): EventStore => openEventStore(config, new Logger('event-store')),
     },
-    { provide: CLOCK, useValue: (() => new Date()) satisfies Clock },
     {
       provide: WritePath,
       inject: [EVENT_STORE, CLOCK, APP_CONFIG],
@@ -23,7 +23,7 @@ import { WriteToStreamHandler } from './write-to-stream.command';
     },
     WriteToStreamHandler,
   ],
-  exports: [EVENT_STORE, CLOCK, WritePath],
+  exports: [EVENT_STORE, WritePath],
 })
 export class EventStoreModule implements OnApplicationShutdown {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
