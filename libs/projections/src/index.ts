@@ -29,5 +29,8 @@ export * from './family-doctor/family-doctor.projection';
 export * from './family-doctor/family-doctor.query';
 export * from './slot-pool/slot-pool.projection';
 export * from './slot-pool/slot-pool.query';
+export * from './notifications/notification.model';
+export * from './notifications/notifications.projection';
+export * from './notifications/notifications.query';
 
 export * from './projections.registry';

@@ -1,4 +1,5 @@
 import { familyDoctorProjection } from './family-doctor/family-doctor.projection';
+import { notificationsProjection } from './notifications/notifications.projection';
 import { localTreatmentProjection } from './local-treatment/local-treatment.projection';
 import { referralVolumeProjection } from './referral-volume/referral-volume.projection';
 import { slotPoolProjection } from './slot-pool/slot-pool.projection';
@@ -13,4 +14,5 @@ export const ALL_PROJECTIONS = [
   worklistProjection,
   familyDoctorProjection,
   slotPoolProjection,
+  notificationsProjection,
 ];
