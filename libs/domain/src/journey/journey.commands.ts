@@ -1,13 +1,17 @@
+import type { WorkingCalendar } from '../calendar/working-calendar';
 import type { CommandMetadata } from '../shared/event';
 import type {
   CancellationReason,
   CorrectableEventType,
   DischargeDisposition,
   EnteredInErrorReason,
+  FollowUpBasis,
   InstitutionSnapshot,
   ReferralPriority,
   ReferralSetting,
   RejectionReason,
+  TransferBasis,
+  TransferDeclineReason,
   VisitType,
 } from './journey.events';
 
@@ -33,12 +37,20 @@ export interface WardSnapshot {
 }
 
 /** Decision deadlines by priority (docs/domain.md: green channel 2 h, urgent 24 h, routine 2 working days). */
-export interface DeadlinePolicy {
+export interface DeadlineRules {
   readonly greenChannelMinutes: number;
   readonly urgentMinutes: number;
   readonly routineWorkingDays: number;
   /** Working days are counted in this fixed offset from UTC (minutes; Asia/Shanghai = 480). */
   readonly utcOffsetMinutes: number;
+}
+
+/**
+ * The rules with the working days they count (docs/holidays.md): the shell passes the holiday calendar as recorded
+ * in the event store, so configuration alone (DeadlineRules) cannot make a deadline.
+ */
+export interface DeadlinePolicy extends DeadlineRules {
+  readonly calendar: WorkingCalendar;
 }
 
 export type OpenJourney = Command<
@@ -105,7 +117,82 @@ export type RejectReferral = Command<
 
 export type CompleteReferral = Command<'CompleteReferral', { referralId: string }>;
 export type CancelReferral = Command<'CancelReferral', { referralId: string; reason: CancellationReason }>;
-export type ExpireReferral = Command<'ExpireReferral', { referralId: string }>;
+/**
+ * Expiry at or after the deadline, by either side or by the deadline process acting for one of them. With
+ * `escalateToAllianceId` (the alliance of either side) the referral is also put before that alliance's coordinators.
+ */
+export type ExpireReferral = Command<
+  'ExpireReferral',
+  { referralId: string; escalateToAllianceId?: string | null }
+>;
+
+/** The deadline process's reminder, acting for either side; once per referral, while undecided. */
+export type RemindReferral = Command<'RemindReferral', { referralId: string }>;
+
+/**
+ * The referring side has seen a rejected or expired referral and acted. `actingAllianceId` is the alliance of the
+ * acting institution, which the shell resolves: a coordinator there may acknowledge a referral escalated to it.
+ */
+export type AcknowledgeReferral = Command<
+  'AcknowledgeReferral',
+  { referralId: string; actingAllianceId: string | null }
+>;
+
+/**
+ * The transfer process, acting for the hospital holding the stay of `surgeryId`: propose sending the patient down
+ * to `to` (a community centre). The stay, its hospital and the admission come from the journey.
+ */
+export type ProposeDownwardTransfer = Command<
+  'ProposeDownwardTransfer',
+  {
+    proposalId: string;
+    surgeryId: string;
+    to: InstitutionSnapshot;
+    basis: TransferBasis;
+    /** Set exactly when basis is `signed-doctor`. */
+    signedDoctorId: string | null;
+  }
+>;
+
+/** The holding hospital accepts: the proposal becomes a downward referral with these terms. */
+export type AcceptTransferProposal = Command<
+  'AcceptTransferProposal',
+  {
+    proposalId: string;
+    referralId: string;
+    department: string;
+    priority: ReferralPriority;
+    setting: ReferralSetting;
+    reasonCode: string;
+    deadlinePolicy: DeadlinePolicy;
+    /** The family doctor the patient is signed with on the day, as for any downward referral (RequestReferral). */
+    signedDoctor?: { readonly doctorId: string; readonly centreId: string };
+  }
+>;
+
+export type DeclineTransferProposal = Command<
+  'DeclineTransferProposal',
+  { proposalId: string; reason: TransferDeclineReason }
+>;
+
+/**
+ * The follow-up process, acting for the discharging institution, at a discharge home or to rehab. `dueBy` is
+ * computed by the shell from the configured days (ISO with offset).
+ */
+export type OweFollowUp = Command<
+  'OweFollowUp',
+  {
+    followUpId: string;
+    admissionId: string;
+    owedBy: InstitutionSnapshot;
+    signedDoctorId: string | null;
+    dueBy: string;
+    basis: FollowUpBasis;
+  }
+>;
+
+/** The owing centre records the follow-up as done, naming the visit when there was one. */
+export type CompleteFollowUp = Command<'CompleteFollowUp', { followUpId: string; visitId: string | null }>;
 
 export type AdmitPatient = Command<
   'AdmitPatient',
@@ -174,6 +261,13 @@ export type JourneyCommand =
   | CompleteReferral
   | CancelReferral
   | ExpireReferral
+  | RemindReferral
+  | AcknowledgeReferral
+  | ProposeDownwardTransfer
+  | AcceptTransferProposal
+  | DeclineTransferProposal
+  | OweFollowUp
+  | CompleteFollowUp
   | AdmitPatient
   | StartLeave
   | EndLeave

@@ -6,11 +6,16 @@ import { emptyIdRecord, entryOf, type IdRecord } from '../shared/id-record';
 import { isHigherTier } from '../shared/tier';
 import {
   CORRECTABLE_FIELDS,
+  type AcceptTransferProposal,
+  type AcknowledgeReferral,
   type AdmitPatient,
+  type CompleteFollowUp,
   type CorrectEvent,
   type DischargePatient,
   type JourneyCommand,
   type MarkEnteredInError,
+  type OweFollowUp,
+  type ProposeDownwardTransfer,
   type RejectReferral,
   type RequestReferral,
 } from './journey.commands';
@@ -24,7 +29,9 @@ import {
 import type {
   AdmissionRecord,
   FactEntry,
+  FollowUpRecord,
   OpenedJourneyState,
+  ProposalRecord,
   ReferralRecord,
   ReferralStatus,
   JourneyState,
@@ -102,6 +109,7 @@ export function decideJourney(command: JourneyCommand, state: JourneyState): Dec
   if (before.status === 'not-opened') throw new DomainError('JOURNEY_NOT_OPENED', 'Open the journey first.');
   const events = laterIdsFirst(state, () => decideAt(command, before));
   for (const id of mintedIds(events)) unusedId(allRecords(state), id);
+  onceOnly(events, state);
   requirePossible(state.facts, withChanges(state.facts, events, command.metadata));
   return events;
 }
@@ -118,6 +126,13 @@ const EVENT_OF: Readonly<
   CompleteReferral: 'ReferralCompleted',
   CancelReferral: 'ReferralCancelled',
   ExpireReferral: 'ReferralExpired',
+  RemindReferral: 'ReferralDueSoon',
+  AcknowledgeReferral: 'ReferralOutcomeAcknowledged',
+  ProposeDownwardTransfer: 'DownwardTransferProposed',
+  AcceptTransferProposal: 'DownwardTransferProposalAccepted',
+  DeclineTransferProposal: 'DownwardTransferProposalDeclined',
+  OweFollowUp: 'FollowUpOwed',
+  CompleteFollowUp: 'FollowUpCompleted',
   AdmitPatient: 'PatientAdmitted',
   StartLeave: 'LeaveStarted',
   EndLeave: 'LeaveEnded',
@@ -140,7 +155,7 @@ function laterIdsFirst(
     return decide();
   } catch (error) {
     if (!(error instanceof DomainError)) throw error;
-    const { referralId, admissionId } = error.details;
+    const { referralId, admissionId, surgeryId } = error.details;
     if (error.code === 'REFERRAL_NOT_FOUND' && entryOf(state.referrals, String(referralId))) {
       throw new DomainError('DECISION_BEFORE_REQUEST', 'This happens before the referral was requested.', {
         referralId: String(referralId),
@@ -153,7 +168,93 @@ function laterIdsFirst(
         admittedAt: entryOf(state.admissions, String(admissionId))!.admittedAt,
       });
     }
+    if (error.code === 'PROPOSAL_NOT_FOUND' && entryOf(state.proposals, String(error.details.proposalId))) {
+      throw new DomainError('OCCURRED_BEFORE_PROPOSAL', 'This happens before the proposal was made.', {
+        proposalId: String(error.details.proposalId),
+      });
+    }
+    if (error.code === 'FOLLOW_UP_NOT_FOUND' && entryOf(state.followUps, String(error.details.followUpId))) {
+      throw new DomainError('OCCURRED_BEFORE_FOLLOW_UP', 'This happens before the follow-up was owed.', {
+        followUpId: String(error.details.followUpId),
+      });
+    }
+    if (error.code === 'SURGERY_NOT_FOUND' && entryOf(state.surgeries, String(surgeryId))) {
+      throw new DomainError('OCCURRED_BEFORE_SURGERY', 'This happens before the surgery it follows.', {
+        surgeryId: String(surgeryId),
+        operatedAt: entryOf(state.surgeries, String(surgeryId))!.occurredAt,
+      });
+    }
     throw error;
+  }
+}
+
+/**
+ * What happens once happens once in the whole journey (a reminder, an acknowledgement, a proposal per surgery, a
+ * follow-up per stay, a proposal's decision), not only up to the command's care time: one entered with an earlier
+ * care time than the one recorded is the same act again.
+ */
+function onceOnly(events: readonly JourneyEvent[], state: OpenedJourneyState): void {
+  for (const event of events) {
+    switch (event.type) {
+      case 'ReferralDueSoon': {
+        const dueSoonAt = entryOf(state.referrals, event.data.referralId)?.dueSoonAt ?? null;
+        if (dueSoonAt !== null) {
+          throw new DomainError('REMINDER_ALREADY_SENT', 'This referral has had its reminder.', {
+            referralId: event.data.referralId,
+            dueSoonAt,
+          });
+        }
+        break;
+      }
+      case 'ReferralOutcomeAcknowledged': {
+        const acknowledgedAt = entryOf(state.referrals, event.data.referralId)?.acknowledgedAt ?? null;
+        if (acknowledgedAt !== null) {
+          throw new DomainError('ALREADY_ACKNOWLEDGED', 'This outcome is already acknowledged.', {
+            referralId: event.data.referralId,
+            acknowledgedAt,
+          });
+        }
+        break;
+      }
+      case 'DownwardTransferProposed': {
+        const { surgeryId } = event.data;
+        const made = Object.values(state.proposals).find((p) => p.surgeryId === surgeryId);
+        if (made) {
+          throw new DomainError('PROPOSAL_ALREADY_EXISTS', 'This surgery already had its proposal.', {
+            surgeryId,
+            proposalId: made.proposalId,
+          });
+        }
+        break;
+      }
+      case 'DownwardTransferProposalAccepted':
+      case 'DownwardTransferProposalDeclined': {
+        const proposal = entryOf(state.proposals, event.data.proposalId);
+        // A lapse is only the absence of a decision: a decision entered late, from before it, replaces it.
+        if (proposal && (proposal.status === 'accepted' || proposal.status === 'declined')) {
+          throw notOpen(proposal);
+        }
+        break;
+      }
+      case 'FollowUpOwed': {
+        const { admissionId } = event.data;
+        const owed = Object.values(state.followUps).find((f) => f.admissionId === admissionId);
+        if (owed) {
+          throw new DomainError('FOLLOW_UP_ALREADY_OWED', 'This stay already has its follow-up.', {
+            admissionId,
+            followUpId: owed.followUpId,
+          });
+        }
+        break;
+      }
+      case 'FollowUpCompleted': {
+        const followUp = entryOf(state.followUps, event.data.followUpId);
+        if (followUp?.status === 'done') throw alreadyDone(followUp);
+        break;
+      }
+      default:
+        break;
+    }
   }
 }
 
@@ -216,6 +317,10 @@ function mintedIds(events: readonly JourneyEvent[]): string[] {
         return [String(d.surgeryId)];
       case 'RehabSessionRecorded':
         return [String(d.sessionId)];
+      case 'DownwardTransferProposed':
+        return [String(d.proposalId)];
+      case 'FollowUpOwed':
+        return [String(d.followUpId)];
       default:
         return [];
     }
@@ -231,6 +336,8 @@ function allRecords(state: OpenedJourneyState): IdRecord<unknown> {
     state.admissions,
     state.surgeries,
     state.rehabSessions,
+    state.proposals,
+    state.followUps,
   ]) {
     for (const id of Object.keys(records)) all[id] = true;
   }
@@ -294,13 +401,7 @@ function decideAt(
       ];
     }
     case 'ExpireReferral': {
-      const referral = findReferral(state, command.data.referralId);
-      if (
-        metadata.institutionId !== referral.from.institutionId &&
-        metadata.institutionId !== referral.to.institutionId
-      ) {
-        throw wrongSide(referral, 'Only the requesting or receiving institution expires a referral.');
-      }
+      const referral = eitherSide(metadata, findReferral(state, command.data.referralId));
       requireStatus(referral, ['requested', 'received']);
       if (careTimeMs(metadata.occurredAt) < careTimeMs(referral.deadline)) {
         throw new DomainError('REFERRAL_NOT_OVERDUE', 'The referral is not past its decision deadline.', {
@@ -308,10 +409,55 @@ function decideAt(
           deadline: referral.deadline,
         });
       }
+      const expired: JourneyEvent = {
+        type: 'ReferralExpired',
+        data: { referralId: referral.referralId, deadline: referral.deadline },
+      };
+      const allianceId = command.data.escalateToAllianceId ?? null;
+      if (allianceId === null) return [expired];
+      // Escalation goes to an alliance the referral belongs to, never to outsiders (docs/domain.md, "Escalation").
+      if (allianceId !== referral.from.allianceId && allianceId !== referral.to.allianceId) {
+        throw new DomainError('ESCALATION_OUTSIDE_ALLIANCE', 'Escalate to the alliance of either side.', {
+          referralId: referral.referralId,
+          allianceId,
+        });
+      }
       return [
-        { type: 'ReferralExpired', data: { referralId: referral.referralId, deadline: referral.deadline } },
+        expired,
+        {
+          type: 'ReferralEscalated',
+          data: { referralId: referral.referralId, allianceId, reason: 'expired' },
+        },
       ];
     }
+    case 'RemindReferral': {
+      const referral = eitherSide(metadata, findReferral(state, command.data.referralId));
+      // Once only: see onceOnly.
+      requireStatus(referral, ['requested', 'received']);
+      return [
+        { type: 'ReferralDueSoon', data: { referralId: referral.referralId, deadline: referral.deadline } },
+      ];
+    }
+    case 'AcknowledgeReferral':
+      return acknowledgeReferral(command, state);
+    case 'ProposeDownwardTransfer':
+      return proposeDownwardTransfer(command, state);
+    case 'AcceptTransferProposal':
+      return acceptTransferProposal(command, state);
+    case 'DeclineTransferProposal': {
+      const proposal = openProposal(state, command.data.proposalId);
+      actingFor(metadata, proposal.from.institutionId);
+      return [
+        {
+          type: 'DownwardTransferProposalDeclined',
+          data: { proposalId: proposal.proposalId, reason: command.data.reason },
+        },
+      ];
+    }
+    case 'OweFollowUp':
+      return oweFollowUp(command, state);
+    case 'CompleteFollowUp':
+      return completeFollowUp(command, state);
     case 'AdmitPatient':
       return admitPatient(command, state);
     case 'StartLeave': {
@@ -451,6 +597,250 @@ function decideAt(
 }
 
 const PENDING: readonly ReferralStatus[] = ['requested', 'received', 'accepted', 'in-progress'];
+
+/**
+ * Who acts on a rejected or expired referral: the referring institution, or, once escalated, a coordinator of an
+ * institution in the escalation's alliance (docs/domain.md, "Acknowledging an outcome").
+ */
+function acknowledgeReferral(command: AcknowledgeReferral, state: OpenedJourneyState): JourneyEvent[] {
+  const { metadata } = command;
+  const referral = findReferral(state, command.data.referralId);
+  const referring = metadata.institutionId === referral.from.institutionId;
+  const escalatedHere =
+    referral.escalatedToAllianceId !== null &&
+    command.data.actingAllianceId === referral.escalatedToAllianceId &&
+    metadata.actorRole === 'coordinator';
+  if (!referring && !escalatedHere) {
+    throw new DomainError(
+      'NOT_REFERRING_SIDE',
+      'Only the referring institution, or a coordinator of the alliance it was escalated to, acknowledges it.',
+      {
+        referralId: referral.referralId,
+        from: referral.from.institutionId,
+        escalatedToAllianceId: referral.escalatedToAllianceId,
+      },
+    );
+  }
+  if (referral.status !== 'rejected' && referral.status !== 'expired') {
+    throw new DomainError('REFERRAL_NOT_RESOLVED', 'Only a rejected or expired referral is acknowledged.', {
+      referralId: referral.referralId,
+      status: referral.status,
+    });
+  }
+  return [{ type: 'ReferralOutcomeAcknowledged', data: { referralId: referral.referralId } }];
+}
+
+/**
+ * The transfer process proposes, for the hospital holding a stay with a surgery, to send the patient down: while
+ * the stay is open, with no downward referral open, one proposal per surgery and one open per stay.
+ */
+function proposeDownwardTransfer(
+  command: ProposeDownwardTransfer,
+  state: OpenedJourneyState,
+): JourneyEvent[] {
+  const d = command.data;
+  const surgery = entryOf(state.surgeries, d.surgeryId);
+  if (!surgery) {
+    throw new DomainError('SURGERY_NOT_FOUND', 'No such surgery in this journey.', {
+      surgeryId: d.surgeryId,
+    });
+  }
+  const admission = findAdmission(state, surgery.admissionId);
+  actingFor(command.metadata, admission.institutionId);
+  if (admission.status === 'discharged') throw notAdmitted(admission);
+  if (d.to.tier !== 'community') {
+    throw new DomainError(
+      'PROPOSAL_NOT_TO_COMMUNITY',
+      'A downward transfer is proposed to a community centre.',
+      {
+        institutionId: d.to.institutionId,
+        tier: d.to.tier,
+      },
+    );
+  }
+  checkRoute('down', admission.institution, d.to);
+  if ((d.basis === 'signed-doctor') !== (d.signedDoctorId !== null)) {
+    throw new DomainError(
+      'PROPOSAL_BASIS_MISMATCH',
+      'A proposal names a signed doctor exactly when it is to the signed doctor’s centre.',
+      { basis: d.basis, signedDoctorId: d.signedDoctorId },
+    );
+  }
+  const openForStay = Object.values(state.proposals).find(
+    (p) => p.admissionId === admission.admissionId && p.status === 'open',
+  );
+  if (openForStay) {
+    throw new DomainError('PROPOSAL_ALREADY_OPEN', 'A proposal for this stay is still open.', {
+      admissionId: admission.admissionId,
+      proposalId: openForStay.proposalId,
+    });
+  }
+  const downward = Object.values(state.referrals).find(
+    (r) => r.direction === 'down' && PENDING.includes(r.status),
+  );
+  if (downward) {
+    throw new DomainError('DOWNWARD_REFERRAL_OPEN', 'A downward referral is already under way.', {
+      referralId: downward.referralId,
+      status: downward.status,
+    });
+  }
+  return [
+    {
+      type: 'DownwardTransferProposed',
+      data: {
+        proposalId: d.proposalId,
+        admissionId: admission.admissionId,
+        surgeryId: surgery.surgeryId,
+        from: admission.institution,
+        to: d.to,
+        basis: d.basis,
+        signedDoctorId: d.signedDoctorId,
+      },
+    },
+  ];
+}
+
+/**
+ * Accepting makes the proposal the downward referral, in the same append, under the rules of any downward
+ * referral (requested by the hospital holding the stay, to a lower tier, with its deadline and signed doctor).
+ */
+function acceptTransferProposal(command: AcceptTransferProposal, state: OpenedJourneyState): JourneyEvent[] {
+  const d = command.data;
+  const proposal = openProposal(state, d.proposalId);
+  actingFor(command.metadata, proposal.from.institutionId);
+  // The shell reads the contract on the day; a proposal made on the signed-doctor basis names them otherwise.
+  const signedDoctor =
+    d.signedDoctor ??
+    (proposal.signedDoctorId !== null
+      ? { doctorId: proposal.signedDoctorId, centreId: proposal.to.institutionId }
+      : undefined);
+  const referral = requestReferral(
+    {
+      type: 'RequestReferral',
+      metadata: command.metadata,
+      data: {
+        referralId: d.referralId,
+        direction: 'down',
+        from: proposal.from,
+        to: proposal.to,
+        department: d.department,
+        priority: d.priority,
+        setting: d.setting,
+        reasonCode: d.reasonCode,
+        deadlinePolicy: d.deadlinePolicy,
+        ...(signedDoctor ? { signedDoctor } : {}),
+      },
+    },
+    state,
+  );
+  return [
+    {
+      type: 'DownwardTransferProposalAccepted',
+      data: { proposalId: proposal.proposalId, referralId: d.referralId },
+    },
+    ...referral,
+  ];
+}
+
+function openProposal(state: OpenedJourneyState, proposalId: string): ProposalRecord {
+  const proposal = entryOf(state.proposals, proposalId);
+  if (!proposal) {
+    throw new DomainError('PROPOSAL_NOT_FOUND', 'No such transfer proposal in this journey.', { proposalId });
+  }
+  if (proposal.status !== 'open') throw notOpen(proposal);
+  return proposal;
+}
+
+function notOpen(proposal: ProposalRecord): DomainError {
+  return new DomainError('PROPOSAL_NOT_OPEN', `The proposal is ${proposal.status}.`, {
+    proposalId: proposal.proposalId,
+    status: proposal.status,
+  });
+}
+
+/** Only a discharge home or to rehab is followed up, by a community centre, once per stay (docs/domain.md). */
+function oweFollowUp(command: OweFollowUp, state: OpenedJourneyState): JourneyEvent[] {
+  const d = command.data;
+  const admission = findAdmission(state, d.admissionId);
+  actingFor(command.metadata, admission.institutionId);
+  if (
+    admission.status !== 'discharged' ||
+    admission.dischargedAt === null ||
+    (admission.disposition !== 'home' && admission.disposition !== 'rehab')
+  ) {
+    throw new DomainError(
+      'FOLLOW_UP_NEEDS_DISCHARGE',
+      'A follow-up is owed after a discharge home or to rehab.',
+      { admissionId: admission.admissionId, status: admission.status, disposition: admission.disposition },
+    );
+  }
+  if (d.owedBy.tier !== 'community') {
+    throw new DomainError('FOLLOW_UP_NOT_COMMUNITY', 'A follow-up is owed by a community centre.', {
+      institutionId: d.owedBy.institutionId,
+      tier: d.owedBy.tier,
+    });
+  }
+  if (!(careTimeMs(d.dueBy) >= careTimeMs(admission.dischargedAt))) {
+    throw new DomainError('FOLLOW_UP_DUE_BEFORE_DISCHARGE', 'A follow-up is due after the discharge.', {
+      dueBy: d.dueBy,
+      dischargedAt: admission.dischargedAt,
+    });
+  }
+  return [
+    {
+      type: 'FollowUpOwed',
+      data: {
+        followUpId: d.followUpId,
+        admissionId: admission.admissionId,
+        dischargedAt: admission.dischargedAt,
+        owedBy: d.owedBy,
+        signedDoctorId: d.signedDoctorId,
+        dueBy: d.dueBy,
+        basis: d.basis,
+      },
+    },
+  ];
+}
+
+/** The owing centre records the follow-up as done; a visit it names is its own, after the discharge. */
+function completeFollowUp(command: CompleteFollowUp, state: OpenedJourneyState): JourneyEvent[] {
+  const d = command.data;
+  const followUp = findFollowUp(state, d.followUpId);
+  actingFor(command.metadata, followUp.owedBy.institutionId);
+  if (followUp.status === 'done') throw alreadyDone(followUp);
+  if (d.visitId !== null) {
+    const visit = entryOf(state.visits, d.visitId);
+    if (!visit)
+      throw new DomainError('VISIT_NOT_FOUND', 'No such visit in this journey.', { visitId: d.visitId });
+    if (
+      visit.institution.institutionId !== followUp.owedBy.institutionId ||
+      careTimeMs(visit.occurredAt) < careTimeMs(followUp.dischargedAt)
+    ) {
+      throw new DomainError(
+        'FOLLOW_UP_VISIT_MISMATCH',
+        'The visit named is not at the owing centre after the discharge.',
+        { visitId: visit.visitId, institutionId: visit.institution.institutionId },
+      );
+    }
+  }
+  return [{ type: 'FollowUpCompleted', data: { followUpId: followUp.followUpId, visitId: d.visitId } }];
+}
+
+function alreadyDone(followUp: FollowUpRecord): DomainError {
+  return new DomainError('FOLLOW_UP_ALREADY_DONE', 'This follow-up is already done.', {
+    followUpId: followUp.followUpId,
+    completedBy: followUp.completedBy,
+    visitId: followUp.visitId,
+  });
+}
+
+function findFollowUp(state: OpenedJourneyState, followUpId: string): FollowUpRecord {
+  const followUp = entryOf(state.followUps, followUpId);
+  if (!followUp) {
+    throw new DomainError('FOLLOW_UP_NOT_FOUND', 'No such follow-up in this journey.', { followUpId });
+  }
+  return followUp;
+}
 
 function requestReferral(command: RequestReferral, state: OpenedJourneyState): JourneyEvent[] {
   const d = command.data;
@@ -695,18 +1085,17 @@ function checkDestination(
   }
 }
 
-// Opening and closing frame the stream itself; a wrong journey is handled by voiding its facts.
-const VOIDABLE_TYPES: readonly string[] = [
-  ...CORRECTABLE_EVENT_TYPES.filter((type) => type !== 'JourneyOpened'),
-  'UpwardReferralRequested',
-  'DownwardReferralRequested',
-  'ReferralReceived',
-  'ReferralAccepted',
-  'ReferralRejected',
-  'ReferralCompleted',
-  'ReferralCancelled',
-  'ReferralExpired',
+// Opening and closing frame the stream itself; a wrong journey is handled by voiding its facts. Every other fact,
+// care or workflow (the care processes' events too), may be entered in error.
+const FRAME_AND_REPAIR_TYPES: readonly string[] = [
+  'JourneyOpened',
+  'JourneyClosed',
+  'EventEnteredInError',
+  'EventCorrected',
 ];
+const VOIDABLE_TYPES: readonly string[] = JOURNEY_EVENT_TYPES.filter(
+  (type) => !FRAME_AND_REPAIR_TYPES.includes(type),
+);
 
 function markEnteredInError(command: MarkEnteredInError, state: OpenedJourneyState): JourneyEvent[] {
   const target = findFact(state, command.data.targetEventId, command.metadata);
@@ -812,6 +1201,17 @@ function findReferral(state: OpenedJourneyState, referralId: string): ReferralRe
 function receivingSide(metadata: CommandMetadata, referral: ReferralRecord): ReferralRecord {
   if (metadata.institutionId !== referral.to.institutionId) {
     throw wrongSide(referral, 'Only the receiving institution acts on this referral.');
+  }
+  return referral;
+}
+
+/** Expiry and its reminder concern both sides: either may record them, or a process acting for either. */
+function eitherSide(metadata: CommandMetadata, referral: ReferralRecord): ReferralRecord {
+  if (
+    metadata.institutionId !== referral.from.institutionId &&
+    metadata.institutionId !== referral.to.institutionId
+  ) {
+    throw wrongSide(referral, 'Only the requesting or receiving institution acts on this referral.');
   }
   return referral;
 }

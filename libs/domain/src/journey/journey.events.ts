@@ -38,6 +38,24 @@ export type CancellationReason = (typeof CANCELLATION_REASONS)[number];
 export const DISCHARGE_DISPOSITIONS = ['home', 'other-institution', 'rehab', 'deceased'] as const;
 export type DischargeDisposition = (typeof DISCHARGE_DISPOSITIONS)[number];
 
+/** Why a holding hospital declines a proposed downward transfer (codes only: no free text in events). */
+export const TRANSFER_DECLINE_REASONS = [
+  'not-stable',
+  'needs-specialist-care',
+  'patient-declined',
+  'community-capacity',
+  'other',
+] as const;
+export type TransferDeclineReason = (typeof TRANSFER_DECLINE_REASONS)[number];
+
+/** Whom a transfer goes down to: the signed family doctor's centre, or else the alliance's community centre. */
+export const TRANSFER_BASES = ['signed-doctor', 'alliance-centre'] as const;
+export type TransferBasis = (typeof TRANSFER_BASES)[number];
+
+/** Why a follow-up has the window it has (docs/domain.md, "Follow-up after discharge"). */
+export const FOLLOW_UP_BASES = ['after-surgery', 'key-group', 'standard'] as const;
+export type FollowUpBasis = (typeof FOLLOW_UP_BASES)[number];
+
 export const ERROR_REASONS = ['wrong-patient', 'duplicate-entry', 'never-happened', 'other'] as const;
 export type EnteredInErrorReason = (typeof ERROR_REASONS)[number];
 
@@ -117,6 +135,60 @@ export type ReferralCancelled = DomainEvent<
 >;
 export type ReferralExpired = DomainEvent<'ReferralExpired', { referralId: string; deadline: string }>;
 
+/** The reminder: most of the time to decision has passed and the receiving side has not decided. */
+export type ReferralDueSoon = DomainEvent<'ReferralDueSoon', { referralId: string; deadline: string }>;
+/** An expired referral put before the coordinators of an alliance (its action-required list). */
+export type ReferralEscalated = DomainEvent<
+  'ReferralEscalated',
+  { referralId: string; allianceId: string; reason: 'expired' }
+>;
+/** The referring side (or the alliance it was escalated to) has seen a rejection or expiry and acted on it. */
+export type ReferralOutcomeAcknowledged = DomainEvent<'ReferralOutcomeAcknowledged', { referralId: string }>;
+
+/** After surgery and a stable period, the stay's hospital is asked to send the patient down (docs/domain.md). */
+export type DownwardTransferProposed = DomainEvent<
+  'DownwardTransferProposed',
+  {
+    proposalId: string;
+    admissionId: string;
+    surgeryId: string;
+    /** The hospital holding the stay. */
+    from: InstitutionSnapshot;
+    /** The community centre the patient would go down to. */
+    to: InstitutionSnapshot;
+    basis: TransferBasis;
+    signedDoctorId: string | null;
+  }
+>;
+/** Always followed, in the same append, by the DownwardReferralRequested it became. */
+export type DownwardTransferProposalAccepted = DomainEvent<
+  'DownwardTransferProposalAccepted',
+  { proposalId: string; referralId: string }
+>;
+export type DownwardTransferProposalDeclined = DomainEvent<
+  'DownwardTransferProposalDeclined',
+  { proposalId: string; reason: TransferDeclineReason }
+>;
+
+/** At a discharge home or to rehab, a community centre owes the patient a follow-up by `dueBy`. */
+export type FollowUpOwed = DomainEvent<
+  'FollowUpOwed',
+  {
+    followUpId: string;
+    admissionId: string;
+    dischargedAt: string;
+    owedBy: InstitutionSnapshot;
+    signedDoctorId: string | null;
+    dueBy: string;
+    basis: FollowUpBasis;
+  }
+>;
+/** Recorded as done by the owing centre, naming the visit when there was one. */
+export type FollowUpCompleted = DomainEvent<
+  'FollowUpCompleted',
+  { followUpId: string; visitId: string | null }
+>;
+
 export type PatientAdmitted = DomainEvent<
   'PatientAdmitted',
   {
@@ -192,6 +264,14 @@ export type JourneyEvent =
   | ReferralCompleted
   | ReferralCancelled
   | ReferralExpired
+  | ReferralDueSoon
+  | ReferralEscalated
+  | ReferralOutcomeAcknowledged
+  | DownwardTransferProposed
+  | DownwardTransferProposalAccepted
+  | DownwardTransferProposalDeclined
+  | FollowUpOwed
+  | FollowUpCompleted
   | PatientAdmitted
   | LeaveStarted
   | LeaveEnded
@@ -216,6 +296,14 @@ export const JOURNEY_EVENT_TYPES: readonly JourneyEventType[] = [
   'ReferralCompleted',
   'ReferralCancelled',
   'ReferralExpired',
+  'ReferralDueSoon',
+  'ReferralEscalated',
+  'ReferralOutcomeAcknowledged',
+  'DownwardTransferProposed',
+  'DownwardTransferProposalAccepted',
+  'DownwardTransferProposalDeclined',
+  'FollowUpOwed',
+  'FollowUpCompleted',
   'PatientAdmitted',
   'LeaveStarted',
   'LeaveEnded',

@@ -4,11 +4,14 @@ import { emptyIdRecord, entryOf, type IdRecord, withEntry } from '../shared/id-r
 import type {
   CancellationReason,
   DischargeDisposition,
+  FollowUpBasis,
   InstitutionSnapshot,
   JourneyEvent,
   ReferralPriority,
   ReferralSetting,
   RejectionReason,
+  TransferBasis,
+  TransferDeclineReason,
   VisitType,
 } from './journey.events';
 
@@ -42,6 +45,51 @@ export interface ReferralRecord {
   readonly cancellationReason: CancellationReason | null;
   readonly redirectedFromReferralId: string | null;
   readonly redirectReferralId: string | null;
+  /** Care time of the deadline reminder (ReferralDueSoon). */
+  readonly dueSoonAt: string | null;
+  /** The alliance whose coordinators an expired referral was escalated to. */
+  readonly escalatedToAllianceId: string | null;
+  /** Care time the referring side (or the escalation's alliance) acknowledged a rejection or expiry. */
+  readonly acknowledgedAt: string | null;
+}
+
+/**
+ * A proposed downward transfer. `lapsed`: the stay ended, or a downward referral was requested by other means,
+ * while it was open; no event says so, the fold does.
+ */
+export interface ProposalRecord {
+  readonly proposalId: string;
+  readonly admissionId: string;
+  readonly surgeryId: string;
+  readonly from: InstitutionSnapshot;
+  readonly to: InstitutionSnapshot;
+  readonly basis: TransferBasis;
+  readonly signedDoctorId: string | null;
+  readonly proposedAt: string;
+  readonly status: 'open' | 'accepted' | 'declined' | 'lapsed';
+  readonly decidedAt: string | null;
+  readonly declineReason: TransferDeclineReason | null;
+  /** The downward referral an accepted proposal became. */
+  readonly referralId: string | null;
+}
+
+/**
+ * A follow-up owed after a discharge. It is done when recorded so, or when a visit at the owing centre falls in
+ * [dischargedAt, dueBy] (derived: voiding or moving that visit makes it owed again). Owed past dueBy is overdue,
+ * which the reader judges with its own clock.
+ */
+export interface FollowUpRecord {
+  readonly followUpId: string;
+  readonly admissionId: string;
+  readonly dischargedAt: string;
+  readonly owedBy: InstitutionSnapshot;
+  readonly signedDoctorId: string | null;
+  readonly dueBy: string;
+  readonly basis: FollowUpBasis;
+  readonly status: 'owed' | 'done';
+  readonly completedAt: string | null;
+  readonly completedBy: 'visit' | 'recorded' | null;
+  readonly visitId: string | null;
 }
 
 export type AdmissionStatus = 'in-bed' | 'on-leave' | 'discharged';
@@ -120,6 +168,8 @@ export interface OpenedJourneyState {
   readonly admissions: IdRecord<AdmissionRecord>;
   readonly surgeries: IdRecord<SurgeryRecord>;
   readonly rehabSessions: IdRecord<RehabSessionRecord>;
+  readonly proposals: IdRecord<ProposalRecord>;
+  readonly followUps: IdRecord<FollowUpRecord>;
   readonly facts: readonly FactEntry[];
 }
 
@@ -201,15 +251,26 @@ export const CARE_RANK: Readonly<Record<FactEntry['type'], number>> = {
   ReferralRejected: 3,
   ReferralCancelled: 3,
   ReferralExpired: 3,
+  // After the expiry they follow (log order breaks the tie) and with the decisions they are about.
+  ReferralDueSoon: 3,
+  ReferralEscalated: 3,
+  ReferralOutcomeAcknowledged: 3,
+  // With the requests: an accepted proposal comes before the downward referral it became (same append).
+  DownwardTransferProposed: 1,
+  DownwardTransferProposalAccepted: 1,
+  DownwardTransferProposalDeclined: 1,
   VisitRecorded: 4,
   LeaveStarted: 5,
   PatientDischarged: 6,
+  // Owed at the discharge it follows (log order breaks the tie); completed after the care it records.
+  FollowUpOwed: 6,
   PatientAdmitted: 7,
   LeaveEnded: 8,
   PatientMovedWard: 9,
   SurgeryRecorded: 10,
   RehabSessionRecorded: 10,
   ReferralCompleted: 11,
+  FollowUpCompleted: 11,
   JourneyClosed: 12,
 };
 
@@ -310,6 +371,8 @@ function applyFact(state: JourneyState, fact: FactEntry, facts: readonly FactEnt
       admissions: emptyIdRecord(),
       surgeries: emptyIdRecord(),
       rehabSessions: emptyIdRecord(),
+      proposals: emptyIdRecord(),
+      followUps: emptyIdRecord(),
       facts,
     };
   }
@@ -326,7 +389,8 @@ function applyFact(state: JourneyState, fact: FactEntry, facts: readonly FactEnt
         referralId,
         occurredAt: at,
       });
-      return startReferralCare({ ...state, facts, visits }, referralId, at);
+      const seen = startReferralCare({ ...state, facts, visits }, referralId, at);
+      return followUpSeen(seen, entryOf(visits, visitId)!);
     }
     case 'UpwardReferralRequested':
     case 'DownwardReferralRequested': {
@@ -349,8 +413,15 @@ function applyFact(state: JourneyState, fact: FactEntry, facts: readonly FactEnt
         cancellationReason: null,
         redirectedFromReferralId: d.redirectedFromReferralId,
         redirectReferralId: null,
+        dueSoonAt: null,
+        escalatedToAllianceId: null,
+        acknowledgedAt: null,
       };
-      return { ...state, facts, referrals: withEntry(state.referrals, d.referralId, referral) };
+      const requested = { ...state, facts, referrals: withEntry(state.referrals, d.referralId, referral) };
+      // A downward referral requested by other means answers any open proposal: it lapses.
+      return event.type === 'DownwardReferralRequested'
+        ? lapseProposals(requested, () => true, at)
+        : requested;
     }
     case 'ReferralReceived':
       return updateReferral(state, facts, event.data.referralId, { status: 'received', updatedAt: at });
@@ -378,6 +449,80 @@ function applyFact(state: JourneyState, fact: FactEntry, facts: readonly FactEnt
       });
     case 'ReferralExpired':
       return updateReferral(state, facts, event.data.referralId, { status: 'expired', updatedAt: at });
+    case 'ReferralDueSoon':
+      return updateReferral(state, facts, event.data.referralId, { dueSoonAt: at });
+    case 'ReferralEscalated':
+      return updateReferral(state, facts, event.data.referralId, {
+        escalatedToAllianceId: event.data.allianceId,
+      });
+    case 'ReferralOutcomeAcknowledged':
+      return updateReferral(state, facts, event.data.referralId, { acknowledgedAt: at });
+    case 'DownwardTransferProposed': {
+      const d = event.data;
+      if (!entryOf(state.admissions, d.admissionId)) return state;
+      const proposal: ProposalRecord = {
+        proposalId: d.proposalId,
+        admissionId: d.admissionId,
+        surgeryId: d.surgeryId,
+        from: d.from,
+        to: d.to,
+        basis: d.basis,
+        signedDoctorId: d.signedDoctorId,
+        proposedAt: at,
+        status: 'open',
+        decidedAt: null,
+        declineReason: null,
+        referralId: null,
+      };
+      return { ...state, facts, proposals: withEntry(state.proposals, d.proposalId, proposal) };
+    }
+    case 'DownwardTransferProposalAccepted':
+      return updateProposal(state, facts, event.data.proposalId, {
+        status: 'accepted',
+        decidedAt: at,
+        referralId: event.data.referralId,
+      });
+    case 'DownwardTransferProposalDeclined':
+      return updateProposal(state, facts, event.data.proposalId, {
+        status: 'declined',
+        decidedAt: at,
+        declineReason: event.data.reason,
+      });
+    case 'FollowUpOwed': {
+      const d = event.data;
+      if (!entryOf(state.admissions, d.admissionId)) return state;
+      const owed: FollowUpRecord = {
+        followUpId: d.followUpId,
+        admissionId: d.admissionId,
+        dischargedAt: d.dischargedAt,
+        owedBy: d.owedBy,
+        signedDoctorId: d.signedDoctorId,
+        dueBy: d.dueBy,
+        basis: d.basis,
+        status: 'owed',
+        completedAt: null,
+        completedBy: null,
+        visitId: null,
+      };
+      // A visit recorded before the follow-up was owed, but inside its window, already did it.
+      const visit = Object.values(state.visits)
+        .filter((v) => followedUpBy(owed, v))
+        .sort((a, b) => careTimeMs(a.occurredAt) - careTimeMs(b.occurredAt))[0];
+      const followUp = visit ? doneByVisit(owed, visit) : owed;
+      return { ...state, facts, followUps: withEntry(state.followUps, d.followUpId, followUp) };
+    }
+    case 'FollowUpCompleted': {
+      const followUp = entryOf(state.followUps, event.data.followUpId);
+      if (!followUp || followUp.status === 'done') return state;
+      const done: FollowUpRecord = {
+        ...followUp,
+        status: 'done',
+        completedAt: at,
+        completedBy: 'recorded',
+        visitId: event.data.visitId,
+      };
+      return { ...state, facts, followUps: withEntry(state.followUps, followUp.followUpId, done) };
+    }
     case 'PatientAdmitted': {
       const d = event.data;
       const admission: AdmissionRecord = {
@@ -434,8 +579,8 @@ function applyFact(state: JourneyState, fact: FactEntry, facts: readonly FactEnt
       };
       return { ...state, facts, rehabSessions: withEntry(state.rehabSessions, sessionId, session) };
     }
-    case 'PatientDischarged':
-      return updateAdmission(state, facts, event.data.admissionId, (a) => ({
+    case 'PatientDischarged': {
+      const discharged = updateAdmission(state, facts, event.data.admissionId, (a) => ({
         status: 'discharged',
         dischargedAt: at,
         disposition: event.data.disposition,
@@ -443,6 +588,9 @@ function applyFact(state: JourneyState, fact: FactEntry, facts: readonly FactEnt
         // A discharge while on leave ends the leave: the held bed is released.
         leaves: a.leaves.map((leave) => (leave.endedAt === null ? { ...leave, endedAt: at } : leave)),
       }));
+      // The stay has ended: a transfer proposed from it can no longer be taken up.
+      return lapseProposals(discharged, (p) => p.admissionId === event.data.admissionId, at);
+    }
     case 'JourneyClosed':
       return { ...state, facts, status: 'closed', closedAt: at };
   }
@@ -457,6 +605,60 @@ function updateReferral(
   const referral = entryOf(state.referrals, referralId);
   if (!referral) return state;
   return { ...state, facts, referrals: withEntry(state.referrals, referralId, { ...referral, ...patch }) };
+}
+
+function updateProposal(
+  state: OpenedJourneyState,
+  facts: readonly FactEntry[],
+  proposalId: string,
+  patch: Partial<ProposalRecord>,
+): OpenedJourneyState {
+  const proposal = entryOf(state.proposals, proposalId);
+  if (!proposal || proposal.status !== 'open') return state;
+  return { ...state, facts, proposals: withEntry(state.proposals, proposalId, { ...proposal, ...patch }) };
+}
+
+function lapseProposals(
+  state: OpenedJourneyState,
+  which: (proposal: ProposalRecord) => boolean,
+  at: string,
+): OpenedJourneyState {
+  let proposals = state.proposals;
+  for (const proposal of Object.values(state.proposals)) {
+    if (proposal.status !== 'open' || !which(proposal)) continue;
+    proposals = withEntry(proposals, proposal.proposalId, { ...proposal, status: 'lapsed', decidedAt: at });
+  }
+  return proposals === state.proposals ? state : { ...state, proposals };
+}
+
+/** A visit at the owing centre inside [dischargedAt, dueBy] is the follow-up (docs/domain.md). */
+function followedUpBy(followUp: FollowUpRecord, visit: VisitRecord): boolean {
+  const at = careTimeMs(visit.occurredAt);
+  return (
+    visit.institution.institutionId === followUp.owedBy.institutionId &&
+    careTimeMs(followUp.dischargedAt) <= at &&
+    at <= careTimeMs(followUp.dueBy)
+  );
+}
+
+function doneByVisit(followUp: FollowUpRecord, visit: VisitRecord): FollowUpRecord {
+  return {
+    ...followUp,
+    status: 'done',
+    completedAt: visit.occurredAt,
+    completedBy: 'visit',
+    visitId: visit.visitId,
+  };
+}
+
+function followUpSeen(state: OpenedJourneyState, visit: VisitRecord): OpenedJourneyState {
+  let followUps = state.followUps;
+  for (const followUp of Object.values(state.followUps)) {
+    if (followUp.status === 'owed' && followedUpBy(followUp, visit)) {
+      followUps = withEntry(followUps, followUp.followUpId, doneByVisit(followUp, visit));
+    }
+  }
+  return followUps === state.followUps ? state : { ...state, followUps };
 }
 
 /** Care has started on an accepted referral when the patient is seen or admitted on it (FHIR Task in-progress). */

@@ -117,6 +117,18 @@ function factConflict(state: JourneyState, fact: FactEntry): DomainError | null 
     }
     case 'PatientDischarged':
       return admissionIn(state, fact, idOf(fact, 'admissionId'), ['in-bed', 'on-leave']);
+    // The care processes' workflow: the decider judged them when written; a late entry or a void that changes what
+    // they were about is not refused for them (a reminder must not stop a decision recorded late), and the state
+    // folds them totally (a proposal whose stay ended lapses, a follow-up whose visit is voided is owed again).
+    case 'ReferralDueSoon':
+    case 'ReferralEscalated':
+    case 'ReferralOutcomeAcknowledged':
+    case 'DownwardTransferProposed':
+    case 'DownwardTransferProposalAccepted':
+    case 'DownwardTransferProposalDeclined':
+    case 'FollowUpOwed':
+    case 'FollowUpCompleted':
+      return null;
     case 'JourneyClosed': {
       const active = Object.values(state.admissions).find((a) => a.status !== 'discharged');
       if (active) {

@@ -1,7 +1,9 @@
 import type { FamilyDoctorErrorCode } from '../family-doctor/family-doctor.errors';
 import type { SlotPoolErrorCode } from '../slot-pool/slot-pool.errors';
 import type { PopulationErrorCode } from '../population/population.errors';
+import type { JourneyProcessErrorCode } from '../journey/journey.errors';
 import type { WebhookErrorCode } from '../notification/webhook-endpoint.errors';
+import type { CalendarErrorCode } from '../calendar/holiday-calendar.errors';
 
 /**
  * A rule the decider refuses. The code is stable and machine-readable (clients switch on it; HTTP maps it to
@@ -23,6 +25,7 @@ export type DomainErrorCode =
   | SlotPoolErrorCode
   | PopulationErrorCode
   | WebhookErrorCode
+  | CalendarErrorCode
   // journey lifecycle
   | 'JOURNEY_ALREADY_OPENED'
   | 'JOURNEY_NOT_OPENED'
@@ -44,6 +47,8 @@ export type DomainErrorCode =
   | 'REDIRECT_OUTSIDE_ALLIANCE'
   | 'REFERRAL_NOT_ACCEPTED'
   | 'DECISION_BEFORE_REQUEST'
+  // care processes (#20): reminders, escalation, acknowledgement, transfer proposals, follow-ups
+  | JourneyProcessErrorCode
   // stays
   | 'ALREADY_ADMITTED'
   | 'ADMISSION_NOT_FOUND'

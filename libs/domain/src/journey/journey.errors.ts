@@ -1,0 +1,31 @@
+/**
+ * Refusal codes of the journey's care processes (issue 20: reminders, escalation, acknowledgement, transfer
+ * proposals, follow-ups). `*_NOT_FOUND` means "no such thing in this journey" (HTTP 404); the others are rules (422).
+ */
+export const JOURNEY_PROCESS_ERROR_CODES = [
+  'REMINDER_ALREADY_SENT',
+  'ESCALATION_OUTSIDE_ALLIANCE',
+  'REFERRAL_NOT_RESOLVED',
+  'ALREADY_ACKNOWLEDGED',
+  'NOT_REFERRING_SIDE',
+  'SURGERY_NOT_FOUND',
+  'OCCURRED_BEFORE_SURGERY',
+  'PROPOSAL_NOT_FOUND',
+  'OCCURRED_BEFORE_PROPOSAL',
+  'PROPOSAL_NOT_OPEN',
+  'PROPOSAL_NOT_TO_COMMUNITY',
+  'PROPOSAL_BASIS_MISMATCH',
+  'PROPOSAL_ALREADY_EXISTS',
+  'PROPOSAL_ALREADY_OPEN',
+  'DOWNWARD_REFERRAL_OPEN',
+  'FOLLOW_UP_NOT_FOUND',
+  'OCCURRED_BEFORE_FOLLOW_UP',
+  'FOLLOW_UP_NEEDS_DISCHARGE',
+  'FOLLOW_UP_NOT_COMMUNITY',
+  'FOLLOW_UP_DUE_BEFORE_DISCHARGE',
+  'FOLLOW_UP_ALREADY_OWED',
+  'FOLLOW_UP_ALREADY_DONE',
+  'FOLLOW_UP_VISIT_MISMATCH',
+  'VISIT_NOT_FOUND',
+] as const;
+export type JourneyProcessErrorCode = (typeof JOURNEY_PROCESS_ERROR_CODES)[number];
