@@ -226,6 +226,15 @@ describe('access matrix: every route x every role x own or other institution', (
         },
       }),
     },
+    // Patient search answers 200 on either side: a journey outside the care relationship is left out, not refused.
+    'GET /journeys': {
+      own: CHC,
+      make: async () => {
+        const patientId = `pt-${randomUUID().slice(0, 8)}`;
+        await openJourney(t, { patientId });
+        return { path: `/journeys?patientId=${patientId}`, headers: { 'X-Access-Reason': 'treatment' } };
+      },
+    },
     'GET /journeys/:journeyId': {
       own: CHC,
       make: async () => ({
@@ -552,6 +561,10 @@ describe('access matrix: every route x every role x own or other institution', (
       make: async () => ({ path: `/slot-blocks/${(await slots(false)).blockId}` }),
     },
     'GET /worklists/:institutionId': { own: HOSP, make: () => ({ path: `/worklists/${HOSP}` }) },
+    'GET /worklists/:institutionId/action-required': {
+      own: HOSP,
+      make: () => ({ path: `/worklists/${HOSP}/action-required` }),
+    },
     'GET /analytics/ward-occupancy': {
       own: HOSP,
       make: () => ({ path: '/analytics/ward-occupancy?period=2026-03' }),

@@ -317,6 +317,7 @@ describe('fuzz: no generated bad request gets a 5xx, writes on refusal, or break
           occurredAt: T,
         },
       },
+      'GET /journeys': { headers: reader, context: true, query: { patientId: 'pt-7f3a9c21' } },
       'GET /journeys/:journeyId': {
         params: { journeyId: journeys },
         headers: reader,
@@ -618,6 +619,15 @@ describe('fuzz: no generated bad request gets a 5xx, writes on refusal, or break
         headers: as(HOSP, 'coordinator'),
         context: true,
         params: { institutionId: [HOSP] },
+        query: {},
+        queryKeys: ['department', 'priority', 'status', 'overdue', 'direction', 'section', 'limit', 'cursor'],
+      },
+      'GET /worklists/:institutionId/action-required': {
+        headers: as(HOSP, 'coordinator'),
+        context: true,
+        params: { institutionId: [HOSP] },
+        query: {},
+        queryKeys: ['kind', 'limit', 'cursor'],
       },
       'GET /projections': { headers: hospitalAdmin },
       'POST /projections/:name/rebuild': {

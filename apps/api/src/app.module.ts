@@ -28,6 +28,8 @@ import { AdmissionsController } from './journeys/admissions.controller';
 import { CorrectionsController } from './journeys/corrections.controller';
 import { JourneyWrites } from './journeys/journey-writes';
 import { JourneysController } from './journeys/journeys.controller';
+import { PatientJourneysController } from './journeys/patient-journeys.controller';
+import { WorklistsController } from './worklists/worklists.controller';
 import { ReferralsController } from './journeys/referrals.controller';
 import { CareStreamWrites } from './family-doctors/care-stream-writes';
 import { FamilyDoctorsController } from './family-doctors/family-doctors.controller';
@@ -68,12 +70,14 @@ export class AppModule {
       controllers: [
         InstitutionsController,
         JourneysController,
+        PatientJourneysController,
         ReferralsController,
         AdmissionsController,
         CorrectionsController,
         FamilyDoctorsController,
         SlotBlocksController,
         AnalyticsController,
+        WorklistsController,
         FamilyDoctorAnalyticsController,
         FamilyDoctorReadsController,
         PopulationController,

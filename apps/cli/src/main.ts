@@ -7,6 +7,7 @@ import {
   runCommandLine,
   UsageError,
 } from '@carepath/runtime';
+import { CALENDAR } from './commands/calendar.command';
 import { CHECKPOINT } from './commands/checkpoint.command';
 import type { Command, CommandContext } from './commands/command';
 import { EXPORT } from './commands/export.command';
@@ -15,7 +16,7 @@ import { REPLAY } from './commands/replay.command';
 import { TOKEN } from './commands/token.command';
 import { VERIFY } from './commands/verify.command';
 
-const COMMANDS: readonly Command[] = [VERIFY, CHECKPOINT, REPLAY, EXPORT, REBUILD, TOKEN];
+const COMMANDS: readonly Command[] = [VERIFY, CHECKPOINT, REPLAY, EXPORT, REBUILD, TOKEN, CALENDAR];
 
 const USAGE = `Usage: carepath <command> [options]: tools for auditors and operators (same environment as the API)
 

@@ -15,11 +15,14 @@ import { ROLES, type Role } from '@carepath/runtime';
  * - `own-institution`: the `:institutionId` of the path is the institution the actor acts for;
  * - `journey-read`: a care relationship with the journey (care-relationship.ts), an auditor, or break-glass; the
  *   reason is required and the read is written to the access log before the answer is sent;
+ * - `journey-search`: the answer lists only journeys the reader may read as `journey-read` says, each written to the
+ *   access log; one it may not read is left out (never a 403 that would tell it exists);
  * - `journey-write`: the acting institution takes part in the journey, unless the command itself brings it in (a
  *   visit, an admission or a rehab session at one's own institution); corrections and voids need a role that may
  *   record the fact they amend. The decider then checks the side (only the receiving institution accepts, ...).
  */
-export type AccessScope = 'public' | 'role' | 'own-institution' | 'journey-read' | 'journey-write';
+export type AccessScope =
+  'public' | 'role' | 'own-institution' | 'journey-read' | 'journey-search' | 'journey-write';
 
 export interface RoutePolicy {
   readonly roles: readonly Role[];
@@ -69,6 +72,7 @@ export const POLICY: Readonly<Record<string, RoutePolicy>> = {
   },
 
   'POST /journeys': write(['doctor', 'nurse', 'family-doctor', 'coordinator', 'registrar', 'system']),
+  'GET /journeys': { roles: READ_RECORD, scope: 'journey-search' },
   [`GET ${J}`]: { roles: READ_RECORD, scope: 'journey-read' },
   [`GET ${J}/timeline`]: { roles: READ_RECORD, scope: 'journey-read' },
   [`GET ${J}/events`]: { roles: READ_RECORD, scope: 'journey-read' },
@@ -125,6 +129,11 @@ export const POLICY: Readonly<Record<string, RoutePolicy>> = {
   },
 
   'GET /worklists/:institutionId': {
+    roles: ['coordinator', 'doctor', 'nurse', 'family-doctor'],
+    scope: 'own-institution',
+  },
+  // Escalations on it are shown to coordinators only (docs/worklists.md, "Action required").
+  'GET /worklists/:institutionId/action-required': {
     roles: ['coordinator', 'doctor', 'nurse', 'family-doctor'],
     scope: 'own-institution',
   },
@@ -205,6 +214,7 @@ export function describePolicy(policy: RoutePolicy): string {
     'own-institution': "; the path's institution must be the actor's",
     'journey-read':
       '; care relationship (auditors: any journey), or break-glass with reason emergency and a justification; logged',
+    'journey-search': '; only the journeys a journey read would show (others left out); each one logged',
     'journey-write': '; the acting institution must take part in the journey, or the command brings it in',
   };
   return `${roles}${scope[policy.scope]}`;

@@ -5,6 +5,7 @@ import type { FastifyReply } from 'fastify';
 import type { AppConfig } from '@carepath/runtime';
 import { APP_CONFIG } from '../config/app-config.token';
 import { ProjectionsService } from '../projections/projections.service';
+import { HolidayCalendars } from '../reference/holiday-calendars';
 import { LiveReferenceModel } from '../reference/live-reference.model';
 import { EVENT_STORE } from '../store/tokens';
 import { healthReport, type HealthReport } from './health-report';
@@ -32,8 +33,16 @@ export class HealthController {
     @Inject(APP_CONFIG) config: AppConfig,
     live: LiveReferenceModel,
     projections: ProjectionsService,
+    calendars: HolidayCalendars,
   ) {
-    this.readiness = new ReadinessCheck(store, storeWriteProbeFor(config), live, projections, config);
+    this.readiness = new ReadinessCheck(
+      store,
+      storeWriteProbeFor(config),
+      live,
+      projections,
+      config,
+      calendars,
+    );
   }
 
   /** As `/health/ready`: what scripts and probes written before the split ask. */

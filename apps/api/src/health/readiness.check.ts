@@ -2,6 +2,7 @@ import { basename } from 'node:path';
 import type { EventStore, EventStoreHealth } from '@carepath/event-store';
 import type { AppConfig } from '@carepath/runtime';
 import type { ProjectionsService } from '../projections/projections.service';
+import type { HolidayCalendars } from '../reference/holiday-calendars';
 import type { LiveReferenceModel } from '../reference/live-reference.model';
 import { healthReport, type HealthReport, type IndicatorResult, withoutPaths } from './health-report';
 import { SqliteWriteProbe, type StoreWriteProbe } from './store-write.probe';
@@ -25,16 +26,24 @@ export class ReadinessCheck {
     private readonly reference: Pick<LiveReferenceModel, 'status'>,
     private readonly projections: Pick<ProjectionsService, 'readiness'>,
     private readonly config: Pick<AppConfig, 'readyMaxProjectionLag' | 'readyProbeTimeoutMs'>,
+    /** The holiday calendar's years covered (docs/holidays.md): it warns, it never makes the service unready. */
+    private readonly calendar: Pick<HolidayCalendars, 'indicator'> | null = null,
   ) {}
 
   async run(): Promise<HealthReport> {
-    const [store, projections] = await Promise.all([
+    const [store, projections, calendar] = await Promise.all([
       this.storeIndicator(),
       this.projections
         .readiness(this.config.readyMaxProjectionLag)
         .catch((error: unknown): Record<string, IndicatorResult> => ({
           projections: { status: 'down', reason: `cannot be checked: ${describe(error)}` },
         })),
+      this.calendar
+        ? this.calendar.indicator().catch((error: unknown): Record<string, unknown> & IndicatorResult => ({
+            status: 'down',
+            reason: `cannot be read: ${describe(error)}`,
+          }))
+        : Promise.resolve(null),
     ]);
     const reference = this.reference.status;
     return withoutPaths(
@@ -44,6 +53,7 @@ export class ReadinessCheck {
           ? { status: 'up', ...reference }
           : { status: 'down', reason: 'the in-process reference model stopped', ...reference },
         ...projections,
+        ...(calendar ? { holidayCalendar: calendar } : {}),
       }),
     );
   }

@@ -1,4 +1,4 @@
-import { Body, Controller, Inject, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Param, Post, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   careDateOf,
@@ -7,11 +7,10 @@ import {
   signedContractOn,
 } from '@carepath/domain';
 import { WritePath } from '@carepath/write-path';
-import type { AppConfig } from '@carepath/runtime';
-import { APP_CONFIG } from '../config/app-config.token';
 import { uuid } from '../common/params';
 import { Ctx, type RequestContext } from '../common/request-context';
 import { ApiWritten, type HeaderReply, type WriteResponse } from '../common/write-response';
+import { HolidayCalendars } from '../reference/holiday-calendars';
 import { InstitutionDirectory } from '../reference/institution-directory';
 import { SlotBlocks } from '../slots/slot-blocks';
 import { CancelReferralDto, CareTimeDto, RejectReferralDto, RequestReferralDto } from './journey.dto';
@@ -29,9 +28,9 @@ export class ReferralsController {
   constructor(
     private readonly writes: JourneyWrites,
     private readonly institutions: InstitutionDirectory,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly slots: SlotBlocks,
     private readonly writePath: WritePath,
+    private readonly calendars: HolidayCalendars,
   ) {}
 
   /**
@@ -74,7 +73,7 @@ export class ReferralsController {
         priority: body.priority,
         setting: body.setting,
         reasonCode: body.reasonCode,
-        deadlinePolicy: this.config.deadlinePolicy,
+        deadlinePolicy: await this.calendars.deadlinePolicy(),
         ...(await this.slots.referralBooking(journeyId, body)),
         ...(body.direction === 'down' ? await this.signedDoctor(journeyId, body.occurredAt) : {}),
       },
@@ -130,7 +129,7 @@ export class ReferralsController {
         reason: body.reason,
         redirectTo,
         redirectReferralId,
-        deadlinePolicy: this.config.deadlinePolicy,
+        deadlinePolicy: await this.calendars.deadlinePolicy(),
       },
     } as const;
     return this.writes.write(reply, ctx, journeyId, command, {

@@ -1,3 +1,4 @@
+import type { WorkingCalendar } from '../calendar/working-calendar';
 import type { CommandMetadata } from '../shared/event';
 import type {
   CancellationReason,
@@ -36,12 +37,20 @@ export interface WardSnapshot {
 }
 
 /** Decision deadlines by priority (docs/domain.md: green channel 2 h, urgent 24 h, routine 2 working days). */
-export interface DeadlinePolicy {
+export interface DeadlineRules {
   readonly greenChannelMinutes: number;
   readonly urgentMinutes: number;
   readonly routineWorkingDays: number;
   /** Working days are counted in this fixed offset from UTC (minutes; Asia/Shanghai = 480). */
   readonly utcOffsetMinutes: number;
+}
+
+/**
+ * The rules with the working days they count (docs/holidays.md): the shell passes the holiday calendar as recorded
+ * in the event store, so configuration alone (DeadlineRules) cannot make a deadline.
+ */
+export interface DeadlinePolicy extends DeadlineRules {
+  readonly calendar: WorkingCalendar;
 }
 
 export type OpenJourney = Command<

@@ -3,6 +3,7 @@ import type { SlotPoolErrorCode } from '../slot-pool/slot-pool.errors';
 import type { PopulationErrorCode } from '../population/population.errors';
 import type { JourneyProcessErrorCode } from '../journey/journey.errors';
 import type { WebhookErrorCode } from '../notification/webhook-endpoint.errors';
+import type { CalendarErrorCode } from '../calendar/holiday-calendar.errors';
 
 /**
  * A rule the decider refuses. The code is stable and machine-readable (clients switch on it; HTTP maps it to
@@ -24,6 +25,7 @@ export type DomainErrorCode =
   | SlotPoolErrorCode
   | PopulationErrorCode
   | WebhookErrorCode
+  | CalendarErrorCode
   // journey lifecycle
   | 'JOURNEY_ALREADY_OPENED'
   | 'JOURNEY_NOT_OPENED'

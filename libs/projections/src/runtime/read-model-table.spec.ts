@@ -42,13 +42,18 @@ describe('read-model tables', () => {
     expect(tables.map((t) => t.name).sort()).toEqual([
       'bed_counts',
       'current_stays',
+      'follow_ups',
       'institutions',
       'open_referrals',
+      'patient_journeys',
+      'referral_outcomes',
       'referrals',
       'segments',
       'stays',
+      'transfer_proposals',
       'visits',
       'wards',
+      'with_us_upstairs',
     ]);
   });
 

@@ -2,7 +2,8 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
   type ContractPolicy,
-  type DeadlinePolicy,
+  type DeadlineRules,
+  DEFAULT_CALENDAR_ID,
   parseCareTime,
   type SlotReleasePolicy,
 } from '@carepath/domain';
@@ -24,7 +25,13 @@ export interface AppConfig {
   readonly databaseFile: string;
   /** Largest accepted JSON body; clinical commands are small, so a tight limit blunts abuse. */
   readonly bodyLimit: string;
-  readonly deadlinePolicy: DeadlinePolicy;
+  /** Deadline lengths; the working days they count come from the holiday calendar's stream (docs/holidays.md). */
+  readonly deadlinePolicy: DeadlineRules;
+  /**
+   * The holiday calendar routine deadlines count (docs/holidays.md), and the file of its years shipped with the
+   * release, recorded at start-up when missing (null: none).
+   */
+  readonly holidayCalendar: { readonly calendarId: string; readonly shippedFile: string | null };
   /** Tolerated clock skew for occurredAt in the future, in ms. */
   readonly futureSkewMs: number;
   /** Earliest plausible care time (epoch ms): older ones are typing errors (docs/robustness.md). */
@@ -128,6 +135,15 @@ function timeZone(zone: string): string {
   return zone;
 }
 
+function holidayCalendar(env: Env): AppConfig['holidayCalendar'] {
+  const calendarId = env.HOLIDAY_CALENDAR_ID || DEFAULT_CALENDAR_ID;
+  if (!/^[A-Za-z][A-Za-z0-9_-]{0,31}$/.test(calendarId)) {
+    throw new Error(`Configuration HOLIDAY_CALENDAR_ID must be a short code such as CN, got "${calendarId}"`);
+  }
+  const file = env.HOLIDAY_CALENDAR_FILE ?? join('reference-data', 'holiday-calendars', `${calendarId}.json`);
+  return { calendarId, shippedFile: file === '' ? null : file };
+}
+
 export function loadConfig(env: Env = process.env): AppConfig {
   return {
     port: int(env, 'PORT', 3000),
@@ -143,6 +159,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       routineWorkingDays: int(env, 'REFERRAL_DEADLINE_ROUTINE_WORKING_DAYS', 2, 1),
       utcOffsetMinutes: int(env, 'CARE_UTC_OFFSET_MINUTES', 480, -720),
     },
+    holidayCalendar: holidayCalendar(env),
     futureSkewMs: int(env, 'OCCURRED_AT_MAX_FUTURE_SKEW_SECONDS', 300) * 1000,
     careTimeNotBeforeMs: careTimeSetting(env, 'CARE_TIME_NOT_BEFORE', '2000-01-01T00:00:00Z'),
     recentFolds: int(env, 'RECENT_FOLDS', 10_000),
