@@ -12,8 +12,6 @@ import {
   type ReferralFigures,
   type ReferralOutcome,
   type ReferralVolumeRow,
-  type WorklistReferral,
-  type WorklistStay,
 } from '@carepath/projections';
 
 /** HELD_BED_RULE: how a bed held for a patient on leave counts (docs/analytics.md). */
@@ -218,73 +216,6 @@ export class LocalTreatmentRowDto {
   inRegionRate?: RatioDto;
 }
 
-export class WorklistReferralDto implements WorklistReferral {
-  @ApiProperty({ format: 'uuid' })
-  referralId!: string;
-
-  @ApiProperty({ format: 'uuid' })
-  journeyId!: string;
-
-  @ApiProperty({ example: 'down' })
-  direction!: string;
-
-  @ApiProperty({ example: 'urgent' })
-  priority!: string;
-
-  @ApiProperty({ example: 'inpatient' })
-  setting!: string;
-
-  @ApiProperty()
-  department!: string;
-
-  @ApiProperty()
-  fromInstitutionId!: string;
-
-  @ApiProperty()
-  toInstitutionId!: string;
-
-  @ApiProperty({ example: 'requested' })
-  status!: string;
-
-  @ApiProperty({ format: 'date-time' })
-  requestedAt!: string;
-
-  @ApiProperty({ format: 'date-time' })
-  deadline!: string;
-
-  @ApiProperty({ description: 'Past its deadline and still awaiting a decision' })
-  overdue!: boolean;
-}
-
-export class WorklistStayDto implements WorklistStay {
-  @ApiProperty({ format: 'uuid' })
-  admissionId!: string;
-
-  @ApiProperty({ format: 'uuid' })
-  journeyId!: string;
-
-  @ApiProperty()
-  patientId!: string;
-
-  @ApiProperty()
-  wardId!: string;
-
-  @ApiProperty({ nullable: true, type: String })
-  bedId!: string | null;
-
-  @ApiProperty()
-  extraBed!: boolean;
-
-  @ApiProperty({ format: 'date-time' })
-  admittedAt!: string;
-
-  @ApiProperty({ format: 'date-time', nullable: true, type: String })
-  leaveStartedAt!: string | null;
-
-  @ApiProperty({ nullable: true, type: Boolean })
-  bedHeld!: boolean | null;
-}
-
 export class PeriodDto {
   @ApiProperty({ example: '2026-03-01', description: 'First local date' })
   from!: string;
@@ -367,30 +298,4 @@ export class LocalTreatmentDto extends AsOfDto {
 
   @ApiProperty({ type: [LocalTreatmentRowDto] })
   rows!: LocalTreatmentRowDto[];
-}
-
-export class WorklistDto {
-  @ApiProperty({ example: 'CHC-CY-01' })
-  institutionId!: string;
-
-  @ApiProperty({
-    type: [WorklistReferralDto],
-    description: 'Sent here, awaiting its decision, most urgent deadline first',
-  })
-  incomingReferrals!: WorklistReferralDto[];
-
-  @ApiProperty({ type: [WorklistReferralDto], description: 'Sent from here, awaiting the other side' })
-  outgoingReferrals!: WorklistReferralDto[];
-
-  @ApiProperty({ type: [WorklistStayDto], description: 'In a bed here now' })
-  inpatients!: WorklistStayDto[];
-
-  @ApiProperty({ type: [WorklistStayDto], description: 'Away from a bed here (sequential ward)' })
-  onLeave!: WorklistStayDto[];
-
-  @ApiProperty({
-    type: [WorklistReferralDto],
-    description: 'Downward transfers accepted here, the patient not yet arrived',
-  })
-  expectedDownwardTransfers!: WorklistReferralDto[];
 }

@@ -1,16 +1,10 @@
-import { Controller, Get, Headers, Inject, Param, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, Headers, Inject, Query, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { entryOf } from '@carepath/domain';
-import { parsePeriod, type Period, PeriodError, queryLiveCensus, queryWorklist } from '@carepath/projections';
-import type { FastifyRequest } from 'fastify';
+import { parsePeriod, type Period, PeriodError, queryLiveCensus } from '@carepath/projections';
 import type { AppConfig } from '@carepath/runtime';
 import { APP_CONFIG } from '../config/app-config.token';
 import { FieldException } from '../common/http-errors';
 import type { HeaderReply } from '../common/write-response';
-import { code } from '../common/params';
-import { InstitutionDirectory } from '../reference/institution-directory';
-import { AccessLog } from '../audit/access-log';
-import { Ctx, optionalAccessReason, type RequestContext } from '../common/request-context';
 import { ProjectionsService } from '../projections/projections.service';
 import { CLOCK, type Clock } from '../store/tokens';
 import { HeavyWork } from '../work/heavy-work.service';
@@ -21,7 +15,6 @@ import {
   LocalTreatmentDto,
   ReferralVolumeDto,
   WardOccupancyDto,
-  WorklistDto,
 } from './analytics-response.dto';
 import { respond } from './csv';
 import {
@@ -50,11 +43,9 @@ function period(query: { period?: string; from?: string; to?: string }): Period 
 export class AnalyticsController {
   constructor(
     private readonly projections: ProjectionsService,
-    private readonly institutions: InstitutionDirectory,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly work: HeavyWork,
-    private readonly accessLog: AccessLog,
   ) {}
 
   @Get('analytics/ward-occupancy')
@@ -193,30 +184,5 @@ export class AnalyticsController {
       };
     const { position, rows } = await this.work.analyticsAsOf(query, asOf);
     return { rows, asOf: { asOf, asOfPosition: position.toString() } };
-  }
-
-  @Get('worklists/:institutionId')
-  @ApiOkResponse({ type: WorklistDto })
-  @ApiTags('worklists')
-  @ApiOperation({
-    summary:
-      'Incoming and outgoing referrals (with overdue flags), inpatients, on leave, expected downward transfers',
-  })
-  async worklist(
-    @Param('institutionId', code('institutionId')) institutionId: string,
-    @Ctx() ctx: RequestContext,
-    @Req() req: FastifyRequest,
-  ) {
-    const reason = optionalAccessReason(req);
-    const institution = await this.institutions.get(institutionId);
-    const worklist = queryWorklist(
-      this.projections.reader('worklist'),
-      institutionId,
-      this.clock().getTime(),
-      (wardId) => entryOf(institution.wards, wardId)?.openBeds,
-    );
-    // It lists patients and journeys: recorded before it is served, like a journey read (issue 17).
-    await this.accessLog.recordWorklist(ctx, institutionId, reason);
-    return worklist;
   }
 }

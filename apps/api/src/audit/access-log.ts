@@ -10,7 +10,8 @@ import type { ReadBasis } from '../auth/care-relationship';
 import type { AccessContext, RequestContext } from '../common/request-context';
 import { CLOCK, type Clock, EVENT_STORE } from '../store/tokens';
 
-export type AccessedResource = 'state' | 'history' | 'timeline' | 'worklist' | 'export';
+/** `search`: a journey disclosed by patient search (GET /journeys?patientId=). */
+export type AccessedResource = 'state' | 'history' | 'timeline' | 'worklist' | 'export' | 'search';
 
 export interface AccessRecord {
   /** The journey read; null for a worklist read. */
