@@ -573,9 +573,13 @@ class PlanBuilder {
     }
   }
 
-  /** Past the decision deadline whatever the day of the week (routine: 2 working days, at most 4 calendar days). */
+  /**
+   * Past the decision deadline whatever the day of the week and the holidays (docs/holidays.md): 2 working days
+   * span at most 11 calendar days (a request on Saturday 14 February 2026, a make-up working day, is due on
+   * Wednesday 25 after nine days off), so an expiry earlier than 12 days could be refused as not overdue.
+   */
   private expiryDelay(priority: Priority): number {
-    return priority === 'green-channel' ? 3 * HOUR : priority === 'urgent' ? 25 * HOUR : 5 * DAY;
+    return priority === 'green-channel' ? 3 * HOUR : priority === 'urgent' ? 25 * HOUR : 12 * DAY;
   }
 
   /**
