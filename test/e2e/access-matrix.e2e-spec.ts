@@ -609,6 +609,15 @@ describe('access matrix: every route x every role x own or other institution', (
         body: { effectiveOn: '2026-01-01', residents: 10, keyGroupResidents: 2, source: 'access matrix' },
       }),
     },
+    'GET /calendars/:calendarId': { own: HOSP, make: () => ({ path: '/calendars/CN' }) },
+    // The first allowed request records 2030; the same arrangement again is answered 200 unchanged.
+    'PUT /calendars/:calendarId/years/:year': {
+      own: HOSP,
+      make: () => ({
+        path: '/calendars/CN/years/2030',
+        body: { holidays: ['2030-01-01'], workingWeekendDays: [], source: 'access matrix' },
+      }),
+    },
     'GET /projections': { own: HOSP, make: () => ({ path: '/projections' }) },
     'POST /projections/:name/rebuild': {
       own: HOSP,
@@ -653,7 +662,7 @@ describe('access matrix: every route x every role x own or other institution', (
     '%s',
     async (key) => {
       const scenario = SCENARIOS[key]!;
-      const method = key.split(' ')[0]!.toLowerCase() as 'get' | 'post';
+      const method = key.split(' ')[0]!.toLowerCase() as 'get' | 'post' | 'put';
       const mismatches: string[] = [];
       const sides = [
         ['own', scenario.own],

@@ -615,6 +615,19 @@ describe('fuzz: no generated bad request gets a 5xx, writes on refusal, or break
         optional: ['byKeyGroup', 'centres', 'occurredAt'],
         ranges: { residents: [0, 100_000_000], keyGroupResidents: [0, 910_000] },
       },
+      'GET /calendars/:calendarId': { headers: analyst, params: { calendarId: ['CN'] } },
+      'PUT /calendars/:calendarId/years/:year': {
+        headers: statistician,
+        context: true,
+        params: { calendarId: ['CN'], year: ['2030', '2031'] },
+        body: {
+          holidays: ['2030-01-01'],
+          workingWeekendDays: [],
+          source: 'fuzz',
+          occurredAt: T,
+        },
+        optional: ['occurredAt'],
+      },
       'GET /worklists/:institutionId': {
         headers: as(HOSP, 'coordinator'),
         context: true,

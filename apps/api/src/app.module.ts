@@ -15,6 +15,7 @@ import { AnalyticsController } from './analytics/analytics.controller';
 import { FamilyDoctorAnalyticsController } from './analytics/family-doctor-analytics.controller';
 import { FamilyDoctorReadsController } from './family-doctors-read/family-doctor-reads.controller';
 import { PopulationController } from './population/population.controller';
+import { CalendarsController } from './calendars/calendars.controller';
 import { ProjectionsController } from './projections/projections.controller';
 import { AccessLog } from './audit/access-log';
 import { AccessGuard } from './auth/access.guard';
@@ -38,6 +39,7 @@ import { SlotBlocks } from './slots/slot-blocks';
 import { SlotBlocksController } from './slots/slot-blocks.controller';
 import { InstitutionDirectory } from './reference/institution-directory';
 import { LiveReferenceModel } from './reference/live-reference.model';
+import { HolidayCalendars } from './reference/holiday-calendars';
 import { EventStoreModule } from './store/event-store.module';
 import { CLOCK, type Clock } from './store/tokens';
 import { StreamWrites } from './store/stream-writes';
@@ -81,6 +83,7 @@ export class AppModule {
         FamilyDoctorAnalyticsController,
         FamilyDoctorReadsController,
         PopulationController,
+        CalendarsController,
         ProjectionsController,
         AuditController,
         HealthController,
@@ -96,6 +99,7 @@ export class AppModule {
         HeavyWork,
         LiveReferenceModel,
         InstitutionDirectory,
+        HolidayCalendars,
         JourneyReader,
         StreamWrites,
         JourneyWrites,

@@ -150,6 +150,9 @@ export const POLICY: Readonly<Record<string, RoutePolicy>> = {
   'GET /family-doctors/:doctorId/bookings': { roles: ['family-doctor', 'coordinator'], scope: 'role' },
   'GET /slots/available': { roles: ['family-doctor', 'coordinator'], scope: 'role' },
   'POST /regions/:regionCode/population': { roles: ['admin', 'system'], scope: 'role' },
+  // Holiday calendars are reference data (docs/holidays.md): anyone reads them, operators load a year.
+  'GET /calendars/:calendarId': { roles: ROLES, scope: 'role' },
+  'PUT /calendars/:calendarId/years/:year': { roles: ['admin', 'system'], scope: 'role' },
 
   'GET /projections': { roles: ['admin', 'auditor'], scope: 'role' },
   'POST /projections/:name/rebuild': { roles: ['admin'], scope: 'role' },
