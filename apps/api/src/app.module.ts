@@ -41,6 +41,12 @@ import { InstitutionDirectory } from './reference/institution-directory';
 import { LiveReferenceModel } from './reference/live-reference.model';
 import { HolidayCalendars } from './reference/holiday-calendars';
 import { EventStoreModule } from './store/event-store.module';
+import { NotificationsController } from './notifications/notifications.controller';
+import { NotificationStreams } from './notifications/notification-streams';
+import { DISPATCH_TIMER, NotificationWatch, realDispatchTimer } from './notifications/notification-watch';
+import { WebhookDispatcher } from './notifications/webhook-dispatcher';
+import { WebhookSecrets } from './notifications/webhook-secrets';
+import { WebhooksController } from './notifications/webhooks.controller';
 import { CLOCK, type Clock } from './store/tokens';
 import { StreamWrites } from './store/stream-writes';
 import { HeavyWork } from './work/heavy-work.service';
@@ -84,6 +90,8 @@ export class AppModule {
         FamilyDoctorReadsController,
         PopulationController,
         CalendarsController,
+        NotificationsController,
+        WebhooksController,
         ProjectionsController,
         AuditController,
         HealthController,
@@ -110,6 +118,11 @@ export class AppModule {
         GetJourneyHistoryHandler,
         GetJourneyTimelineHandler,
         ProjectionsService,
+        { provide: DISPATCH_TIMER, useValue: realDispatchTimer },
+        NotificationWatch,
+        NotificationStreams,
+        WebhookSecrets,
+        WebhookDispatcher,
         AccessLog,
       ],
     };

@@ -49,6 +49,11 @@ const OUTPATIENT_OFFICE: readonly Role[] = ['coordinator', 'admin', 'system'];
 /** Who records at the clinic whether a booked resident came. */
 const SLOT_OUTCOME: readonly Role[] = ['doctor', 'nurse', 'registrar', 'coordinator', 'system'];
 
+/** Who reads an institution's notifications and the health of its webhooks. */
+const NOTIFIED: readonly Role[] = ['coordinator', 'doctor', 'family-doctor', 'admin'];
+/** Registering where another system is told is configuration: the institution's coordinators and administrators. */
+const WEBHOOK_ADMIN: readonly Role[] = ['coordinator', 'admin'];
+
 const J = '/journeys/:journeyId';
 const write = (roles: readonly Role[]): RoutePolicy => ({ roles, scope: 'journey-write' });
 
@@ -150,6 +155,15 @@ export const POLICY: Readonly<Record<string, RoutePolicy>> = {
   'GET /family-doctors/:doctorId/bookings': { roles: ['family-doctor', 'coordinator'], scope: 'role' },
   'GET /slots/available': { roles: ['family-doctor', 'coordinator'], scope: 'role' },
   'POST /regions/:regionCode/population': { roles: ['admin', 'system'], scope: 'role' },
+  // Notifications (docs/notifications.md): the paths name no institution; every route reads or writes the caller's
+  // own institution's feed and endpoints only (the acting institution of the token), so the role is the check.
+  'GET /notifications': { roles: NOTIFIED, scope: 'role' },
+  'GET /notifications/stream': { roles: NOTIFIED, scope: 'role' },
+  'GET /webhooks': { roles: NOTIFIED, scope: 'role' },
+  'GET /webhooks/:webhookId/deliveries': { roles: NOTIFIED, scope: 'role' },
+  'POST /webhooks': { roles: WEBHOOK_ADMIN, scope: 'role' },
+  'POST /webhooks/:webhookId/rotate-secret': { roles: WEBHOOK_ADMIN, scope: 'role' },
+  'DELETE /webhooks/:webhookId': { roles: WEBHOOK_ADMIN, scope: 'role' },
   // Holiday calendars are reference data (docs/holidays.md): anyone reads them, operators load a year.
   'GET /calendars/:calendarId': { roles: ROLES, scope: 'role' },
   'PUT /calendars/:calendarId/years/:year': { roles: ['admin', 'system'], scope: 'role' },

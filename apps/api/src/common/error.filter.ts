@@ -33,6 +33,7 @@ const NOT_FOUND_CODES = new Set([
   'CONTRACT_NOT_FOUND',
   'SLOT_BLOCK_NOT_PUBLISHED',
   'BOOKING_NOT_FOUND',
+  'WEBHOOK_ENDPOINT_NOT_FOUND',
 ]);
 
 /** Conflicts with bookings already made (docs/family-doctors.md, "Release window and priority"): 409. */

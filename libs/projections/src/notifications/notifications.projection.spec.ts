@@ -298,9 +298,9 @@ describe('notificationsOf', () => {
   });
 
   it('given an event of another kind (a visit), then nothing', () => {
-    const rows: NotificationRow[] = [];
-    expect(notificationsOf({ type: 'VisitRecorded', streamId: 'journey-j', data: {} }, facts).drafts).toEqual(
-      rows,
-    );
+    expect(notificationsOf({ type: 'VisitRecorded', streamId: 'journey-j', data: {} }, facts)).toEqual({
+      drafts: [],
+      learnt: [],
+    });
   });
 });

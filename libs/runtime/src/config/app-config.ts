@@ -9,6 +9,7 @@ import {
 } from '@carepath/domain';
 import { type AuthConfig, type EdgeConfig, loadAuthConfig, loadEdgeConfig } from './auth-config';
 import { loadContractPolicy, loadSlotReleasePolicy } from './family-doctor-config';
+import { loadNotificationConfig, type NotificationConfig } from './notification-config';
 
 /**
  * Everything CarePath reads from its environment, parsed once at start-up and validated: the API, the projector,
@@ -84,6 +85,8 @@ export interface AppConfig {
   readonly contractPolicy: ContractPolicy;
   /** Specialist slot releases: window, priority, cancel cutoff (docs/family-doctors.md, "Release window and priority"). */
   readonly slotReleasePolicy: SlotReleasePolicy;
+  /** Webhook deliveries and the notification stream (notification-config.ts; docs/notifications.md). */
+  readonly notifications: NotificationConfig;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -190,5 +193,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
     projectionRetryMaxMs: int(env, 'PROJECTION_RETRY_MAX_MS', 30_000, 1),
     contractPolicy: loadContractPolicy(env),
     slotReleasePolicy: loadSlotReleasePolicy(env),
+    notifications: loadNotificationConfig(env),
   };
 }

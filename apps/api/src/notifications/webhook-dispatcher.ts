@@ -1,0 +1,221 @@
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { queryNotifications, queryWebhookEndpoints, type WebhookEndpointRow } from '@carepath/projections';
+import type { AppConfig, NotificationConfig } from '@carepath/runtime';
+import { dirname, join } from 'node:path';
+import { APP_CONFIG } from '../config/app-config.token';
+import { ProjectionsService } from '../projections/projections.service';
+import { CLOCK, type Clock } from '../store/tokens';
+import { notificationBody } from './notification-body';
+import { DISPATCH_TIMER, type DispatchTimer, NotificationWatch } from './notification-watch';
+import { type Delivery, keyOf, WebhookDeliveries } from './webhook-deliveries';
+import { WebhookSecrets } from './webhook-secrets';
+
+/** Notifications read from the read model per endpoint and round. */
+const BATCH = 500;
+/** One slow receiver holds at most this many of the dispatcher's connections. */
+const PER_ENDPOINT = 2;
+
+export const deliveriesFileFor = (config: AppConfig): string =>
+  join(dirname(config.readModelDir), 'webhook-deliveries.db');
+
+/** Backoff with full jitter: a random wait up to base·2^(attempt−1), at most `max` (docs/notifications.md). */
+export function backoffMs(attempt: number, settings: NotificationConfig, random: number): number {
+  const ceiling = Math.min(settings.retryMaxMs, settings.retryBaseMs * 2 ** Math.min(attempt - 1, 40));
+  return Math.floor(random * ceiling);
+}
+
+/** What a failed attempt tells its owner: a status, a timeout or a network code, never a body or a secret. */
+function failureOf(error: unknown, timeoutMs: number): string {
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'))
+    return `no answer within ${timeoutMs} ms`;
+  const cause = (error as { cause?: { code?: unknown } }).cause;
+  if (typeof cause?.code === 'string') return cause.code;
+  return error instanceof Error ? error.message.slice(0, 200) : 'request failed';
+}
+
+/**
+ * Delivers each notification to each active endpoint of its institution at least once (docs/notifications.md,
+ * "Webhooks"): a notification is queued for an endpoint once (the queue and the endpoint's cursor move in one
+ * transaction), attempted until the receiver answers 2xx, retried with backoff, and dead after the configured
+ * attempts. Attempts run beside the API's requests, a few at a time with a timeout each: a slow or failing receiver
+ * costs the API nothing but the connections it holds, and the projections never wait for a delivery.
+ */
+@Injectable()
+export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('webhooks');
+  readonly deliveries: WebhookDeliveries;
+  private readonly settings: NotificationConfig;
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly perEndpoint = new Map<string, number>();
+  private endpoints = new Map<string, WebhookEndpointRow>();
+  private wake: { at: number; timer: { cancel(): void } } | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private stopped = false;
+
+  constructor(
+    private readonly projections: ProjectionsService,
+    private readonly watch: NotificationWatch,
+    private readonly secrets: WebhookSecrets,
+    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(DISPATCH_TIMER) private readonly timer: DispatchTimer,
+  ) {
+    this.settings = config.notifications;
+    this.deliveries = new WebhookDeliveries(deliveriesFileFor(config));
+  }
+
+  onApplicationBootstrap(): void {
+    this.unsubscribe = this.watch.subscribe(() => this.pump());
+    this.pump();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    this.wake?.timer.cancel();
+    // Attempts under way end within their timeout; their outcome is recorded before the file closes.
+    await Promise.allSettled([...this.inFlight.values()]);
+    this.deliveries.close();
+  }
+
+  /** Queues what is new and starts what is due. Never throws: the next change or wake-up tries again. */
+  pump(): void {
+    if (this.stopped) return;
+    try {
+      this.enqueue();
+    } catch (error) {
+      // The read model is not served yet (starting, under repair): what is due still goes out.
+      this.logger.debug?.({ msg: 'notifications not readable yet', error: String(error) });
+    }
+    try {
+      this.dispatch();
+    } catch (error) {
+      this.logger.error({ msg: 'webhook dispatch failed', error: String(error) });
+    }
+  }
+
+  private enqueue(): void {
+    const db = this.projections.reader('notifications');
+    const endpoints = queryWebhookEndpoints(db);
+    this.endpoints = new Map(endpoints.map((e) => [e.endpointId, e]));
+    const now = this.clock().getTime();
+    for (const endpoint of endpoints) {
+      if (!endpoint.active) {
+        this.deliveries.cancel(endpoint.endpointId);
+        continue;
+      }
+      const kinds = new Set(JSON.parse(endpoint.kinds) as string[]);
+      let cursor = Math.max(this.deliveries.cursor(endpoint.endpointId) ?? 0, endpoint.afterSequence);
+      for (;;) {
+        const rows = queryNotifications(db, endpoint.institutionId, cursor, BATCH);
+        if (rows.length === 0) break;
+        cursor = rows.at(-1)!.sequence;
+        const items = rows
+          .filter((r) => kinds.size === 0 || kinds.has(r.kind))
+          .map((r) => ({
+            notificationId: r.notificationId,
+            sequence: r.sequence,
+            institutionId: r.institutionId,
+            kind: r.kind,
+            body: JSON.stringify(notificationBody(r)),
+          }));
+        this.deliveries.enqueue(endpoint.endpointId, cursor, items, now);
+        if (rows.length < BATCH) break;
+      }
+    }
+  }
+
+  private dispatch(): void {
+    const now = this.clock().getTime();
+    const busy = new Set(this.inFlight.keys());
+    const free = this.settings.concurrency - this.inFlight.size;
+    if (free > 0) {
+      for (const delivery of this.deliveries.due(now, free * 4, busy)) {
+        if (this.inFlight.size >= this.settings.concurrency) break;
+        if ((this.perEndpoint.get(delivery.endpointId) ?? 0) >= PER_ENDPOINT) continue;
+        this.start(delivery);
+        busy.add(keyOf(delivery));
+      }
+    }
+    const next = this.deliveries.nextDue(busy);
+    // Due now but held back (the concurrency limits): the attempts under way pump again as they end.
+    if (next === null || (next <= now && this.inFlight.size > 0)) return;
+    if (this.wake && this.wake.at === next) return;
+    this.wake?.timer.cancel();
+    const timer = this.timer.schedule(
+      () => {
+        this.wake = null;
+        this.pump();
+      },
+      Math.max(0, next - now),
+    );
+    this.wake = { at: next, timer };
+  }
+
+  private start(delivery: Delivery): void {
+    const key = keyOf(delivery);
+    this.perEndpoint.set(delivery.endpointId, (this.perEndpoint.get(delivery.endpointId) ?? 0) + 1);
+    const attempt = this.attempt(delivery)
+      .catch((error: unknown) =>
+        this.logger.error({ msg: 'webhook attempt not recorded', error: String(error) }),
+      )
+      .finally(() => {
+        this.inFlight.delete(key);
+        const left = (this.perEndpoint.get(delivery.endpointId) ?? 1) - 1;
+        if (left === 0) this.perEndpoint.delete(delivery.endpointId);
+        else this.perEndpoint.set(delivery.endpointId, left);
+        this.pump();
+      });
+    this.inFlight.set(key, attempt);
+  }
+
+  private async attempt(delivery: Delivery): Promise<void> {
+    const endpoint = this.endpoints.get(delivery.endpointId);
+    if (!endpoint?.active) {
+      this.deliveries.cancel(delivery.endpointId);
+      return;
+    }
+    const timestamp = Math.floor(this.clock().getTime() / 1000);
+    const secret = this.secrets.secretOf(endpoint.endpointId, endpoint.secretVersion);
+    let status: number | null = null;
+    let error: string;
+    try {
+      const response = await fetch(endpoint.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'CarePath-Webhooks/1',
+          'webhook-id': delivery.notificationId,
+          'webhook-timestamp': String(timestamp),
+          'webhook-signature': this.secrets.sign(secret, delivery.notificationId, timestamp, delivery.body),
+        },
+        body: delivery.body,
+        // A redirect is the receiver's misconfiguration to fix: following it would sign for another URL.
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.settings.timeoutMs),
+      });
+      status = response.status;
+      await response.body?.cancel().catch(() => undefined);
+      if (status >= 200 && status < 300) {
+        this.deliveries.succeeded(delivery, status, this.clock().toISOString());
+        return;
+      }
+      error = `HTTP ${status}`;
+    } catch (failure) {
+      error = failureOf(failure, this.settings.timeoutMs);
+    }
+    const attempts = delivery.attempts + 1;
+    const now = this.clock();
+    const next =
+      attempts >= this.settings.maxAttempts
+        ? null
+        : now.getTime() + backoffMs(attempts, this.settings, this.timer.random());
+    this.deliveries.failed(delivery, status, error, now.toISOString(), next);
+  }
+}
