@@ -17,6 +17,9 @@ import { FamilyDoctorReadsController } from './family-doctors-read/family-doctor
 import { PopulationController } from './population/population.controller';
 import { CalendarsController } from './calendars/calendars.controller';
 import { ProjectionsController } from './projections/projections.controller';
+import { ProcessManager, PROCESS_SCHEDULER, realProcessScheduler } from './processes/process-manager';
+import { processPortsProvider } from './processes/process-ports';
+import { ProcessesController } from './processes/processes.controller';
 import { AccessLog } from './audit/access-log';
 import { AccessGuard } from './auth/access.guard';
 import { JourneyAccess } from './auth/journey-access';
@@ -93,6 +96,7 @@ export class AppModule {
         NotificationsController,
         WebhooksController,
         ProjectionsController,
+        ProcessesController,
         AuditController,
         HealthController,
       ],
@@ -118,6 +122,10 @@ export class AppModule {
         GetJourneyHistoryHandler,
         GetJourneyTimelineHandler,
         ProjectionsService,
+        // The process manager (docs/architecture.md, "Processes"); the scheduler is a token so specs can fire it.
+        { provide: PROCESS_SCHEDULER, useValue: realProcessScheduler },
+        processPortsProvider,
+        ProcessManager,
         { provide: DISPATCH_TIMER, useValue: realDispatchTimer },
         NotificationWatch,
         NotificationStreams,

@@ -36,5 +36,7 @@ export * from './slot-pool/slot-pool.query';
 export * from './notifications/notification.model';
 export * from './notifications/notifications.projection';
 export * from './notifications/notifications.query';
+export * from './care-processes/care-processes.projection';
+export * from './care-processes/care-processes.query';
 
 export * from './projections.registry';

@@ -1,3 +1,4 @@
+import { careProcessesProjection } from './care-processes/care-processes.projection';
 import { familyDoctorProjection } from './family-doctor/family-doctor.projection';
 import { notificationsProjection } from './notifications/notifications.projection';
 import { localTreatmentProjection } from './local-treatment/local-treatment.projection';
@@ -15,4 +16,5 @@ export const ALL_PROJECTIONS = [
   familyDoctorProjection,
   slotPoolProjection,
   notificationsProjection,
+  careProcessesProjection,
 ];

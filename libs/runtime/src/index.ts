@@ -1,5 +1,6 @@
 export * from './config/app-config';
 export * from './config/auth-config';
+export * from './config/process-config';
 export * from './config/notification-config';
 export * from './config/holiday-calendar-file';
 export * from './store/open-event-store';

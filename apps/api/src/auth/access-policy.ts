@@ -169,6 +169,7 @@ export const POLICY: Readonly<Record<string, RoutePolicy>> = {
   'PUT /calendars/:calendarId/years/:year': { roles: ['admin', 'system'], scope: 'role' },
 
   'GET /projections': { roles: ['admin', 'auditor'], scope: 'role' },
+  'GET /processes': { roles: ['admin', 'auditor'], scope: 'role' },
   'POST /projections/:name/rebuild': { roles: ['admin'], scope: 'role' },
   'POST /projections/:name/resume': { roles: ['admin'], scope: 'role' },
 

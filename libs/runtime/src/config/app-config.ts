@@ -10,6 +10,7 @@ import {
 import { type AuthConfig, type EdgeConfig, loadAuthConfig, loadEdgeConfig } from './auth-config';
 import { loadContractPolicy, loadSlotReleasePolicy } from './family-doctor-config';
 import { loadNotificationConfig, type NotificationConfig } from './notification-config';
+import { loadProcessConfig, type ProcessConfig } from './process-config';
 
 /**
  * Everything CarePath reads from its environment, parsed once at start-up and validated: the API, the projector,
@@ -87,6 +88,8 @@ export interface AppConfig {
   readonly slotReleasePolicy: SlotReleasePolicy;
   /** Webhook deliveries and the notification stream (notification-config.ts; docs/notifications.md). */
   readonly notifications: NotificationConfig;
+  /** Referral deadlines, transfer proposals and follow-ups the API acts on (process-config.ts). */
+  readonly processes: ProcessConfig;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -194,5 +197,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
     contractPolicy: loadContractPolicy(env),
     slotReleasePolicy: loadSlotReleasePolicy(env),
     notifications: loadNotificationConfig(env),
+    processes: loadProcessConfig(env),
   };
 }

@@ -1,0 +1,423 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { DomainError, type InstitutionSnapshot, type SignedContractReference } from '@carepath/domain';
+import {
+  countDue,
+  dueActions,
+  nextDueMs,
+  type ProcessActionRow,
+  type ProcessKind,
+  type ProcessTiming,
+} from '@carepath/projections';
+import type { AppConfig } from '@carepath/runtime';
+import type Database from 'better-sqlite3';
+import { APP_CONFIG } from '../config/app-config.token';
+import { CLOCK, type Clock } from '../store/tokens';
+import {
+  DAY_MS,
+  type PlannedAct,
+  planExpiry,
+  planFollowUp,
+  planProposal,
+  planReminder,
+  PROCESS_NAMES,
+  PROCESS_OF,
+  type ProcessName,
+  type Skip,
+} from './process-plans';
+
+/** Schedules a pass; injectable so that specs fire it themselves instead of waiting (as the projection runner's). */
+export type ProcessScheduler = (run: () => void, delayMs: number) => { cancel(): void };
+export const PROCESS_SCHEDULER = Symbol('PROCESS_SCHEDULER');
+export const PROCESS_PORTS = Symbol('PROCESS_PORTS');
+
+export const realProcessScheduler: ProcessScheduler = (run, delayMs) => {
+  const timer = setTimeout(run, delayMs);
+  timer.unref();
+  return { cancel: () => clearTimeout(timer) };
+};
+
+/** Where the manager reads its timers, what it knows of institutions and contracts, and how it acts. */
+export interface ProcessPorts {
+  /** True when this process runs the projection itself (PROJECTIONS=in-process); false: apps/projector does. */
+  readonly inProcess: boolean;
+  /** The care-processes read model in service (in-process, or the file apps/projector keeps). */
+  reader(): Database.Database;
+  /** The projection's checkpoint as GET /projections reports it. */
+  checkpoint(): Promise<{ position: string; headPosition: string; lag: string; state: string }>;
+  /**
+   * Resolves once the projection has applied past `position` (each page applied wakes the manager); null when
+   * this process does not run the projection (external mode: the manager polls).
+   */
+  advancedPast(position: bigint): Promise<bigint> | null;
+  institutions(): readonly InstitutionSnapshot[];
+  contractOn(residentId: string, date: string): Promise<SignedContractReference | null>;
+  /** Appends through the one write path (system role, the key as Idempotency-Key); `replayed`: done before. */
+  act(
+    row: ProcessActionRow,
+    process: ProcessName,
+    plan: PlannedAct,
+    idempotencyKey: string,
+  ): Promise<{ replayed: boolean }>;
+}
+
+/**
+ * Refusals that mean the act is already done or no longer called for (someone decided the referral, the stay
+ * ended, the journey closed): the projection has not caught up with that yet. Not failures.
+ */
+const SETTLED = new Set<string>([
+  'REMINDER_ALREADY_SENT',
+  'REFERRAL_INVALID_TRANSITION',
+  'PROPOSAL_ALREADY_EXISTS',
+  'PROPOSAL_ALREADY_OPEN',
+  'DOWNWARD_REFERRAL_OPEN',
+  'FOLLOW_UP_ALREADY_OWED',
+  'JOURNEY_CLOSED',
+  'NOT_ADMITTED',
+]);
+
+/** Expiries before reminders: a referral past its deadline while the API was down is expired, not reminded. */
+const ORDER: readonly ProcessKind[] = [
+  'referral-expiry',
+  'referral-reminder',
+  'transfer-proposal',
+  'follow-up',
+];
+/** The longest one timer waits: a far due time is re-checked rather than trusted to one long timer. */
+const MAX_TIMER_MS = 15 * 60_000;
+/** In external mode no page wakes the manager: it looks for new rows this often. */
+const EXTERNAL_POLL_MS = 5_000;
+/** Backoff of a failed act: doubled per failure, at most this. */
+const RETRY_BASE_MS = 1_000;
+const RETRY_MAX_MS = 5 * 60_000;
+
+export interface ProcessError {
+  readonly message: string;
+  readonly code: string | null;
+  readonly actionId: string;
+  readonly at: string;
+}
+
+interface Counters {
+  acted: number;
+  /** Found done already by its idempotency key (a restart after an append not yet projected). */
+  replayed: number;
+  /** Refused as already done or no longer called for. */
+  settled: number;
+  failed: number;
+  lastError: ProcessError | null;
+  lastActedAt: string | null;
+  /** Rows due that cannot be acted on (no centre to propose to), by action id, with the reason. */
+  readonly skipped: Map<string, string>;
+}
+
+export interface ProcessStatus {
+  readonly name: ProcessName;
+  readonly enabled: boolean;
+  readonly actorId: string;
+  readonly checkpoint: { position: string; headPosition: string; lag: string; state: string } | null;
+  readonly dueNow: number;
+  readonly nextDueAt: string | null;
+  readonly acted: number;
+  readonly replayed: number;
+  readonly settled: number;
+  readonly skipped: number;
+  readonly lastSkipReason: string | null;
+  readonly failed: number;
+  readonly lastError: ProcessError | null;
+  readonly lastActedAt: string | null;
+}
+
+/**
+ * The process manager (docs/architecture.md, "Processes"): its timers are rows of the care-processes read model,
+ * derived from the log; it reads those due by the injected clock and acts through the one write path, as the
+ * system, with an idempotency key per act. Woken by each page the projection applies and by a timer set to the next
+ * due time; a pass never runs twice at once. Nothing it keeps in memory is needed for correctness: counters and the
+ * backoff of failed acts only.
+ */
+@Injectable()
+export class ProcessManager implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('processes');
+  private readonly counters = new Map<ProcessName, Counters>(
+    PROCESS_NAMES.map((name) => [
+      name,
+      {
+        acted: 0,
+        replayed: 0,
+        settled: 0,
+        failed: 0,
+        lastError: null,
+        lastActedAt: null,
+        skipped: new Map(),
+      },
+    ]),
+  );
+  /** Failed acts wait until this wall time (ms) before the next attempt, with their attempt count. */
+  private readonly backoff = new Map<string, { until: number; attempts: number }>();
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = true;
+  private timer: { cancel(): void } | null = null;
+  private poll: { cancel(): void } | null = null;
+  private readerError: string | null = null;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(PROCESS_SCHEDULER) private readonly schedule: ProcessScheduler,
+    @Inject(PROCESS_PORTS) private readonly ports: ProcessPorts,
+  ) {}
+
+  get enabled(): boolean {
+    return this.config.processes.enabled;
+  }
+
+  private get timing(): ProcessTiming {
+    return {
+      reminderFraction: this.config.processes.reminderFraction,
+      transferStableMs: this.config.processes.transferStableDays * DAY_MS,
+    };
+  }
+
+  onApplicationBootstrap(): void {
+    if (!this.enabled) return;
+    this.stopped = false;
+    this.followProjection(0n);
+    this.kick();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    this.timer?.cancel();
+    this.poll?.cancel();
+    await this.running;
+  }
+
+  /** Starts a pass now, or right after the one under way. */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.passes().finally(() => {
+      this.running = null;
+    });
+  }
+
+  /** Runs a pass (after the one under way, if any) and resolves when it is done: what a timer firing does. */
+  async runDue(): Promise<void> {
+    if (this.stopped) return;
+    if (this.running) this.again = true;
+    else this.kick();
+    await this.running;
+  }
+
+  private async passes(): Promise<void> {
+    do {
+      this.again = false;
+      try {
+        await this.pass();
+      } catch (error) {
+        // Never crash the app: a pass that could not read its timers is retried by the next wake-up.
+        this.readerError = error instanceof Error ? error.message : String(error);
+        this.logger.warn({ msg: 'process pass failed', error: this.readerError });
+        this.arm(RETRY_BASE_MS * 5);
+      }
+    } while (this.again && !this.stopped);
+  }
+
+  private async pass(): Promise<void> {
+    const db = this.ports.reader();
+    this.readerError = null;
+    const now = this.clock().getTime();
+    for (const kind of ORDER) {
+      for (const due of dueActions(db, kind, now, this.timing)) {
+        if (this.stopped) return;
+        await this.attempt(kind, due.row, due.dueMs, now);
+      }
+    }
+    const next = nextDueMs(db, ORDER, now, this.timing);
+    const retry = this.nextRetryDelay();
+    const untilNext = next === null ? null : Math.max(0, next - now);
+    const delays = [untilNext, retry].filter((d): d is number => d !== null);
+    if (delays.length > 0) this.arm(Math.min(MAX_TIMER_MS, ...delays));
+    else this.arm(null);
+  }
+
+  private async attempt(kind: ProcessKind, row: ProcessActionRow, dueMs: number, now: number): Promise<void> {
+    const process = PROCESS_OF[kind];
+    const counters = this.counters.get(process)!;
+    const waiting = this.backoff.get(row.actionId);
+    if (waiting && waiting.until > Date.now()) return;
+    let plan: PlannedAct | Skip;
+    try {
+      plan = await this.plan(kind, row, dueMs, now);
+    } catch (error) {
+      this.failed(counters, row, error);
+      return;
+    }
+    if ('skip' in plan) {
+      counters.skipped.set(row.actionId, plan.skip);
+      return;
+    }
+    counters.skipped.delete(row.actionId);
+    try {
+      const { replayed } = await this.ports.act(row, process, plan, `process:${kind}:${row.subjectId}`);
+      if (replayed) counters.replayed++;
+      else {
+        counters.acted++;
+        counters.lastActedAt = plan.occurredAt;
+      }
+      this.backoff.delete(row.actionId);
+    } catch (error) {
+      if (error instanceof DomainError && SETTLED.has(error.code)) {
+        counters.settled++;
+        this.backoff.delete(row.actionId);
+        return;
+      }
+      this.failed(counters, row, error);
+    }
+  }
+
+  private failed(counters: Counters, row: ProcessActionRow, error: unknown): void {
+    counters.failed++;
+    const code =
+      error instanceof DomainError
+        ? error.code
+        : typeof (error as { code?: unknown }).code === 'string'
+          ? String((error as { code: string }).code)
+          : null;
+    counters.lastError = {
+      message: error instanceof Error ? error.message : String(error),
+      code,
+      actionId: row.actionId,
+      at: this.clock().toISOString(),
+    };
+    const attempts = (this.backoff.get(row.actionId)?.attempts ?? 0) + 1;
+    const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (attempts - 1));
+    this.backoff.set(row.actionId, { until: Date.now() + delay, attempts });
+    this.logger.warn({ msg: 'process act failed; retried later', ...counters.lastError, retryInMs: delay });
+  }
+
+  private nextRetryDelay(): number | null {
+    let soonest: number | null = null;
+    const wall = Date.now();
+    for (const { until } of this.backoff.values()) {
+      const delay = Math.max(0, until - wall);
+      if (soonest === null || delay < soonest) soonest = delay;
+    }
+    return soonest;
+  }
+
+  private async plan(
+    kind: ProcessKind,
+    row: ProcessActionRow,
+    dueMs: number,
+    now: number,
+  ): Promise<PlannedAct | Skip> {
+    const offset = this.config.deadlinePolicy.utcOffsetMinutes;
+    switch (kind) {
+      case 'referral-reminder':
+        return planReminder(row, dueMs, now, offset);
+      case 'referral-expiry':
+        return planExpiry(row);
+      case 'transfer-proposal': {
+        const at = Math.min(dueMs, now);
+        const contract = await this.ports.contractOn(row.patientId, careDate(at, offset));
+        return planProposal(row, dueMs, now, offset, this.ports.institutions(), contract);
+      }
+      case 'follow-up': {
+        const contract = await this.ports.contractOn(row.patientId, row.startAt.slice(0, 10));
+        return planFollowUp(row, this.config.processes, offset, this.ports.institutions(), contract);
+      }
+    }
+  }
+
+  /** The next timer: `delayMs` from now (null: none due; external mode still polls for new rows). */
+  private arm(delayMs: number | null): void {
+    this.timer?.cancel();
+    this.timer = null;
+    if (this.stopped) return;
+    // External mode: no page wakes the manager, so it also looks for new rows every EXTERNAL_POLL_MS.
+    const delay = this.ports.inProcess ? delayMs : Math.min(delayMs ?? EXTERNAL_POLL_MS, EXTERNAL_POLL_MS);
+    if (delay === null) return;
+    this.timer = this.schedule(() => {
+      this.timer = null;
+      this.kick();
+    }, delay);
+  }
+
+  /** Each page the projection applies wakes the manager: new rows may be due at once (a discharge, say). */
+  private followProjection(after: bigint): void {
+    if (this.stopped) return;
+    // External mode: arm() polls instead.
+    const advanced = this.ports.inProcess ? this.ports.advancedPast(after) : null;
+    if (advanced === null) return;
+    advanced.then(
+      (position) => {
+        this.kick();
+        this.followProjection(position);
+      },
+      () => {
+        // Failed or stopped: look again later rather than spin; the timers still fire meanwhile.
+        this.poll = this.schedule(() => {
+          this.poll = null;
+          this.followProjection(after);
+        }, EXTERNAL_POLL_MS);
+      },
+    );
+  }
+
+  async status(): Promise<ProcessStatus[]> {
+    let checkpoint: ProcessStatus['checkpoint'] = null;
+    try {
+      checkpoint = await this.ports.checkpoint();
+    } catch {
+      checkpoint = null;
+    }
+    const now = this.clock().getTime();
+    let db: Database.Database | null = null;
+    try {
+      db = this.ports.reader();
+    } catch {
+      db = null;
+    }
+    return PROCESS_NAMES.map((name) => {
+      const kinds = ORDER.filter((k) => PROCESS_OF[k] === name);
+      const c = this.counters.get(name)!;
+      const next = db ? nextDueMs(db, kinds, now, this.timing) : null;
+      const lastSkip = [...c.skipped.values()].at(-1) ?? null;
+      return {
+        name,
+        enabled: this.enabled,
+        actorId: `process:${name}`,
+        checkpoint,
+        dueNow: db ? kinds.reduce((n, k) => n + countDue(db, k, now, this.timing), 0) : 0,
+        nextDueAt: next === null ? null : new Date(next).toISOString(),
+        acted: c.acted,
+        replayed: c.replayed,
+        settled: c.settled,
+        skipped: c.skipped.size,
+        lastSkipReason: lastSkip,
+        failed: c.failed,
+        lastError:
+          c.lastError ??
+          (this.readerError
+            ? { message: this.readerError, code: null, actionId: '', at: new Date(now).toISOString() }
+            : null),
+        lastActedAt: c.lastActedAt,
+      };
+    });
+  }
+}
+
+/** The calendar date on the care wall clock (a contract covers whole days there). */
+function careDate(ms: number, offsetMinutes: number): string {
+  return new Date(ms + offsetMinutes * 60_000).toISOString().slice(0, 10);
+}

@@ -1,0 +1,235 @@
+import {
+  entryOf,
+  type InstitutionSnapshot,
+  type OpenedJourneyState,
+  parseCareTime,
+  type ReferralRecord,
+} from '@carepath/domain';
+import { journeyProjection } from '../runtime/journey-projection';
+import { flag, integer, nullable, readModelTable, text, textOf } from '../runtime/read-model-table';
+
+/**
+ * What the process manager still owes a journey (docs/architecture.md, "Processes"). Each row is a timer derived
+ * from the log: it exists while the journey's state says the act is still to do, and disappears once the act (or
+ * a person) has changed that state. Nothing is held in memory: a restart, a rebuild or a correction gives the same
+ * rows. Rows carry the care times the timer counts from, not the moment it fires: the fraction and periods are
+ * configuration, applied by the query (care-processes.query.ts), so changing them needs no rebuild.
+ */
+export const PROCESS_KINDS = [
+  'referral-reminder',
+  'referral-expiry',
+  'transfer-proposal',
+  'follow-up',
+] as const;
+export type ProcessKind = (typeof PROCESS_KINDS)[number];
+
+export interface ProcessActionRow {
+  /** `<kind>:<subjectId>`: one pending act per subject and kind. */
+  readonly actionId: string;
+  readonly kind: ProcessKind;
+  readonly journeyId: string;
+  /** The referral (reminder, expiry), surgery (proposal) or admission (follow-up) the act is about. */
+  readonly subjectId: string;
+  readonly patientId: string;
+  readonly residenceRegion: string;
+  /** The institution the process acts for: the referring side of a referral, the hospital holding or ending the stay. */
+  readonly institutionId: string;
+  readonly institutionTier: string;
+  readonly institutionAllianceId: string | null;
+  /** The other side: the receiving institution of a referral; a rehab discharge's destination; else null. */
+  readonly counterpartId: string | null;
+  readonly counterpartAllianceId: string | null;
+  readonly priority: string | null;
+  /** Care time the timer counts from: the referral's request, the surgery, the discharge. */
+  readonly startAt: string;
+  readonly startMs: number;
+  /** The referral's decision deadline; null for the other kinds. */
+  readonly deadline: string | null;
+  readonly deadlineMs: number | null;
+  /** The stay (proposal, follow-up) or null. */
+  readonly admissionId: string | null;
+  /** A surgery was recorded in the stay (a follow-up's priority window). */
+  readonly afterSurgery: boolean;
+  /** The community centre that first referred the journey up, if one did (where the patient comes back down to). */
+  readonly referringCentreId: string | null;
+  readonly referringCentreAllianceId: string | null;
+}
+
+export const processActionsTable = readModelTable<ProcessActionRow>(
+  'process_actions',
+  {
+    actionId: text,
+    kind: textOf<ProcessKind>(),
+    journeyId: text,
+    subjectId: text,
+    patientId: text,
+    residenceRegion: text,
+    institutionId: text,
+    institutionTier: text,
+    institutionAllianceId: nullable(text),
+    counterpartId: nullable(text),
+    counterpartAllianceId: nullable(text),
+    priority: nullable(text),
+    startAt: text,
+    startMs: integer,
+    deadline: nullable(text),
+    deadlineMs: nullable(integer),
+    admissionId: nullable(text),
+    afterSurgery: flag,
+    referringCentreId: nullable(text),
+    referringCentreAllianceId: nullable(text),
+  },
+  {
+    primaryKey: ['actionId'],
+    indexes: {
+      process_actions_by_journey: ['journeyId'],
+      process_actions_by_kind: ['kind', 'startMs'],
+    },
+  },
+);
+
+const UNDECIDED = new Set(['requested', 'received']);
+const PENDING = new Set(['requested', 'received', 'accepted', 'in-progress']);
+
+/** The pending process acts of one journey, from its folded state. Pure: a rebuild derives the same rows. */
+export function deriveProcessActions(state: OpenedJourneyState, journeyId: string): ProcessActionRow[] {
+  if (state.status !== 'open') return [];
+  const referring = referringCentre(state);
+  const base = {
+    journeyId,
+    patientId: state.patientId,
+    residenceRegion: state.residenceRegion,
+    referringCentreId: referring?.institutionId ?? null,
+    referringCentreAllianceId: referring?.allianceId ?? null,
+  };
+  const rows: ProcessActionRow[] = [];
+  for (const referral of Object.values(state.referrals)) {
+    if (!UNDECIDED.has(referral.status)) continue;
+    const timed = timedReferral(referral);
+    if (!timed) continue;
+    const row = { ...base, ...timed };
+    if (referral.dueSoonAt === null)
+      rows.push({ ...row, kind: 'referral-reminder', actionId: `referral-reminder:${referral.referralId}` });
+    rows.push({ ...row, kind: 'referral-expiry', actionId: `referral-expiry:${referral.referralId}` });
+  }
+  const proposal = transferDue(state);
+  if (proposal) rows.push({ ...base, ...proposal });
+  const surgeryStays = new Set(Object.values(state.surgeries).map((s) => s.admissionId));
+  const owed = new Set(Object.values(state.followUps).map((f) => f.admissionId));
+  for (const admission of Object.values(state.admissions)) {
+    if (admission.status !== 'discharged' || admission.dischargedAt === null) continue;
+    if (admission.disposition !== 'home' && admission.disposition !== 'rehab') continue;
+    if (owed.has(admission.admissionId)) continue;
+    const startMs = safeMs(admission.dischargedAt);
+    if (startMs === null) continue;
+    rows.push({
+      ...base,
+      actionId: `follow-up:${admission.admissionId}`,
+      kind: 'follow-up',
+      subjectId: admission.admissionId,
+      ...acting(admission.institution),
+      counterpartId: admission.disposition === 'rehab' ? admission.destinationInstitutionId : null,
+      counterpartAllianceId: null,
+      priority: null,
+      startAt: admission.dischargedAt,
+      startMs,
+      deadline: null,
+      deadlineMs: null,
+      admissionId: admission.admissionId,
+      afterSurgery: surgeryStays.has(admission.admissionId),
+    });
+  }
+  return rows;
+}
+
+function timedReferral(referral: ReferralRecord) {
+  const startMs = safeMs(referral.requestedAt);
+  const deadlineMs = safeMs(referral.deadline);
+  if (startMs === null || deadlineMs === null) return null;
+  return {
+    subjectId: referral.referralId,
+    ...acting(referral.from),
+    counterpartId: referral.to.institutionId,
+    counterpartAllianceId: referral.to.allianceId,
+    priority: referral.priority,
+    startAt: referral.requestedAt,
+    startMs,
+    deadline: referral.deadline,
+    deadlineMs,
+    admissionId: null,
+    afterSurgery: false,
+  };
+}
+
+/**
+ * The stay's latest surgery, while the stay is open at a hospital (not a community centre), it has had no
+ * proposal for that surgery, none is open for the stay, and no downward referral is under way.
+ */
+function transferDue(state: OpenedJourneyState) {
+  const downward = Object.values(state.referrals).some(
+    (r) => r.direction === 'down' && PENDING.has(r.status),
+  );
+  if (downward) return null;
+  const latest = new Map<string, { surgeryId: string; occurredAt: string; ms: number }>();
+  for (const surgery of Object.values(state.surgeries)) {
+    const ms = safeMs(surgery.occurredAt);
+    if (ms === null) continue;
+    const known = latest.get(surgery.admissionId);
+    if (!known || ms > known.ms || (ms === known.ms && surgery.surgeryId > known.surgeryId))
+      latest.set(surgery.admissionId, { surgeryId: surgery.surgeryId, occurredAt: surgery.occurredAt, ms });
+  }
+  const proposals = Object.values(state.proposals);
+  for (const [admissionId, surgery] of [...latest].sort(([a], [b]) => a.localeCompare(b))) {
+    const admission = entryOf(state.admissions, admissionId);
+    if (!admission || admission.status === 'discharged' || admission.institution.tier === 'community')
+      continue;
+    const proposed = proposals.some(
+      (p) => p.surgeryId === surgery.surgeryId || (p.admissionId === admissionId && p.status === 'open'),
+    );
+    if (proposed) continue;
+    return {
+      actionId: `transfer-proposal:${surgery.surgeryId}`,
+      kind: 'transfer-proposal' as const,
+      subjectId: surgery.surgeryId,
+      ...acting(admission.institution),
+      counterpartId: null,
+      counterpartAllianceId: null,
+      priority: null,
+      startAt: surgery.occurredAt,
+      startMs: surgery.ms,
+      deadline: null,
+      deadlineMs: null,
+      admissionId,
+      afterSurgery: true,
+    };
+  }
+  return null;
+}
+
+const acting = (institution: InstitutionSnapshot) => ({
+  institutionId: institution.institutionId,
+  institutionTier: institution.tier,
+  institutionAllianceId: institution.allianceId,
+});
+
+/** The community centre whose upward referral began the journey's first climb. */
+function referringCentre(state: OpenedJourneyState): InstitutionSnapshot | null {
+  let first: { at: number; from: InstitutionSnapshot } | null = null;
+  for (const r of Object.values(state.referrals)) {
+    if (r.direction !== 'up' || r.from.tier !== 'community') continue;
+    const at = safeMs(r.requestedAt);
+    if (at !== null && (first === null || at < first.at)) first = { at, from: r.from };
+  }
+  return first?.from ?? null;
+}
+
+/** A care time a projection can count from; an unreadable one makes no timer (the journey needs repair first). */
+const safeMs = (value: string): number | null => parseCareTime(value);
+
+/** The process manager's timers, one table of pending acts (docs/architecture.md, "Processes"). */
+export const careProcessesProjection = journeyProjection({
+  name: 'care-processes',
+  version: 1,
+  tables: [processActionsTable],
+  derive: (state, journeyId) => [deriveProcessActions(state, journeyId)],
+});

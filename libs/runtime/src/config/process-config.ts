@@ -1,0 +1,68 @@
+/*
+ * The process manager's settings (docs/operations.md, "Processes"). The periods are read by the runner at every
+ * pass, not baked into the read model, so a change takes effect at the next start without a rebuild.
+ */
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export interface ProcessConfig {
+  /** PROCESSES `on` (default) or `off`: whether the API runs the processes at all. */
+  readonly enabled: boolean;
+  /** REFERRAL_REMINDER_FRACTION: share of the time to decision after which an undecided referral is reminded. */
+  readonly reminderFraction: number;
+  /** TRANSFER_STABLE_DAYS: days from surgery to the downward transfer proposal. */
+  readonly transferStableDays: number;
+  /** FOLLOW_UP_DAYS: days from discharge a follow-up is due by. */
+  readonly followUpDays: number;
+  /** FOLLOW_UP_PRIORITY_DAYS: the same after surgery in the stay, or for a resident in a key group. */
+  readonly followUpPriorityDays: number;
+}
+
+export const DEFAULT_PROCESS_CONFIG: ProcessConfig = {
+  enabled: true,
+  reminderFraction: 0.8,
+  transferStableDays: 3,
+  followUpDays: 14,
+  followUpPriorityDays: 7,
+};
+
+function number(
+  env: Env,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+  integer: boolean,
+): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+    throw new Error(
+      `Configuration ${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got "${raw}"`,
+    );
+  }
+  return value;
+}
+
+export function loadProcessConfig(env: Env): ProcessConfig {
+  const d = DEFAULT_PROCESS_CONFIG;
+  const switched = env.PROCESSES || 'on';
+  if (switched !== 'on' && switched !== 'off') {
+    throw new Error(`Configuration PROCESSES must be one of on, off, got "${switched}"`);
+  }
+  const config: ProcessConfig = {
+    enabled: switched === 'on',
+    // Above 0 (a reminder at the request is no reminder), below 1 (at the deadline the expiry acts instead).
+    reminderFraction: number(env, 'REFERRAL_REMINDER_FRACTION', d.reminderFraction, 0.01, 0.99, false),
+    transferStableDays: number(env, 'TRANSFER_STABLE_DAYS', d.transferStableDays, 0, 90, true),
+    followUpDays: number(env, 'FOLLOW_UP_DAYS', d.followUpDays, 1, 365, true),
+    followUpPriorityDays: number(env, 'FOLLOW_UP_PRIORITY_DAYS', d.followUpPriorityDays, 1, 365, true),
+  };
+  if (config.followUpPriorityDays > config.followUpDays) {
+    throw new Error(
+      `Configuration FOLLOW_UP_PRIORITY_DAYS (${config.followUpPriorityDays}) must not exceed FOLLOW_UP_DAYS (${config.followUpDays})`,
+    );
+  }
+  return config;
+}
