@@ -1,0 +1,288 @@
+import Database from 'better-sqlite3';
+import {
+  evolveJourney,
+  initialJourneyState,
+  type InstitutionSnapshot,
+  type JourneyEvent,
+  type OpenedJourneyState,
+} from '@carepath/domain';
+import {
+  deriveProcessActions,
+  type ProcessActionRow,
+  processActionsTable,
+} from './care-processes.projection';
+import { countDue, dueActions, nextDueMs, type ProcessTiming } from './care-processes.query';
+
+/*
+ * Given a journey's events, when the care-processes projection derives its rows, then each row is an act a process
+ * still owes the journey (docs/architecture.md, "Processes"); and the due query reads them by the clock it is given.
+ */
+const snapshot = (
+  institutionId: string,
+  tier: InstitutionSnapshot['tier'],
+  allianceId: string | null = 'CY-G1',
+): InstitutionSnapshot => ({ institutionId, tier, allianceId, regionCode: '110105' });
+const CHC = snapshot('CHC-CY-01', 'community');
+const HOSP = snapshot('HOSP-CY-01', 'tertiary');
+const OTHER = snapshot('SEC-HD-01', 'secondary', 'HD-G1');
+const at = (day: number, hour = 10) => `2026-03-0${day}T${String(hour).padStart(2, '0')}:00:00+08:00`;
+const ms = (iso: string) => Date.parse(iso);
+
+type Given = readonly [JourneyEvent, string];
+let seq = 0;
+function fold(events: readonly Given[]): OpenedJourneyState {
+  let state = initialJourneyState();
+  for (const [event, occurredAt] of events) {
+    state = evolveJourney(state, {
+      ...event,
+      id: `evt-${++seq}`,
+      metadata: {
+        occurredAt,
+        recordedAt: '2026-03-09T00:00:00.000Z',
+        actorId: 'spec',
+        actorRole: 'doctor',
+        institutionId: CHC.institutionId,
+        correlationId: 'c',
+        causationId: 'c',
+      },
+    });
+  }
+  return state as OpenedJourneyState;
+}
+
+const opened: Given = [
+  { type: 'JourneyOpened', data: { journeyId: 'j-1', patientId: 'pt-7f3a9c21', residenceRegion: '110105' } },
+  at(1, 9),
+];
+const derive = (...events: Given[]) => deriveProcessActions(fold([opened, ...events]), 'j-1');
+const kinds = (rows: readonly ProcessActionRow[]) => rows.map((r) => r.actionId).sort();
+
+const referral = (
+  referralId: string,
+  from: InstitutionSnapshot,
+  to: InstitutionSnapshot,
+  direction: 'up' | 'down' = 'up',
+): Given => [
+  {
+    type: direction === 'up' ? 'UpwardReferralRequested' : 'DownwardReferralRequested',
+    data: {
+      referralId,
+      from,
+      to,
+      department: 'cardiology',
+      priority: 'urgent',
+      setting: 'inpatient',
+      reasonCode: 'I21.4',
+      deadline: at(2),
+      redirectedFromReferralId: null,
+    },
+  },
+  at(1),
+];
+const accepted = (referralId: string): Given => [
+  { type: 'ReferralAccepted', data: { referralId } },
+  at(1, 11),
+];
+const admitted = (admissionId: string, institution: InstitutionSnapshot, day = 1): Given => [
+  {
+    type: 'PatientAdmitted',
+    data: { admissionId, institution, wardId: 'icu', bedId: '3', extraBed: false, referralId: null },
+  },
+  at(day, 13),
+];
+const surgery = (surgeryId: string, admissionId: string, day = 2, hour = 10): Given => [
+  {
+    type: 'SurgeryRecorded',
+    data: { surgeryId, admissionId, institutionId: HOSP.institutionId, procedureCode: '36.06' },
+  },
+  at(day, hour),
+];
+const discharged = (
+  admissionId: string,
+  institution: InstitutionSnapshot,
+  disposition: 'home' | 'rehab' | 'other-institution' | 'deceased',
+  destination: string | null = null,
+): Given => [
+  {
+    type: 'PatientDischarged',
+    data: {
+      admissionId,
+      institutionId: institution.institutionId,
+      disposition,
+      destinationInstitutionId: destination,
+    },
+  },
+  at(6),
+];
+
+describe('care-processes rows', () => {
+  describe('referral deadlines', () => {
+    it('owes an undecided referral its reminder and its expiry, counted from the request to the deadline', () => {
+      const rows = derive(referral('r-1', CHC, HOSP));
+      expect(kinds(rows)).toEqual(['referral-expiry:r-1', 'referral-reminder:r-1']);
+      expect(rows[0]).toMatchObject({
+        subjectId: 'r-1',
+        institutionId: CHC.institutionId,
+        institutionAllianceId: 'CY-G1',
+        counterpartId: HOSP.institutionId,
+        counterpartAllianceId: 'CY-G1',
+        startAt: at(1),
+        startMs: ms(at(1)),
+        deadline: at(2),
+        deadlineMs: ms(at(2)),
+        referringCentreId: CHC.institutionId,
+      });
+    });
+
+    it('drops the reminder once sent, and both once the referral is decided or expired', () => {
+      const reminded: Given = [
+        { type: 'ReferralDueSoon', data: { referralId: 'r-1', deadline: at(2) } },
+        at(1, 20),
+      ];
+      expect(kinds(derive(referral('r-1', CHC, HOSP), reminded))).toEqual(['referral-expiry:r-1']);
+      expect(derive(referral('r-1', CHC, HOSP), accepted('r-1'))).toEqual([]);
+      const expired: Given = [
+        { type: 'ReferralExpired', data: { referralId: 'r-1', deadline: at(2) } },
+        at(2),
+      ];
+      expect(derive(referral('r-1', CHC, HOSP), reminded, expired)).toEqual([]);
+    });
+
+    it('owes nothing on a closed journey', () => {
+      const rows = derive(referral('r-1', CHC, HOSP), [
+        { type: 'ReferralCancelled', data: { referralId: 'r-1', reason: 'patient-declined' } },
+        at(1, 12),
+      ]);
+      expect(rows).toEqual([]);
+    });
+  });
+
+  describe('downward transfer proposals', () => {
+    const stay = [referral('r-up', CHC, HOSP), accepted('r-up'), admitted('a-1', HOSP)];
+
+    it('owes a proposal for the latest surgery of a stay still open at a hospital', () => {
+      const rows = derive(...stay, surgery('s-1', 'a-1', 2), surgery('s-2', 'a-1', 3));
+      expect(kinds(rows)).toEqual(['transfer-proposal:s-2']);
+      expect(rows[0]).toMatchObject({
+        institutionId: HOSP.institutionId,
+        institutionTier: 'tertiary',
+        admissionId: 'a-1',
+        startAt: at(3),
+        afterSurgery: true,
+        referringCentreId: CHC.institutionId,
+      });
+    });
+
+    it('owes none once proposed, while a downward referral is under way, at a community centre, or after the stay', () => {
+      const proposed: Given = [
+        {
+          type: 'DownwardTransferProposed',
+          data: {
+            proposalId: 'p-1',
+            admissionId: 'a-1',
+            surgeryId: 's-1',
+            from: HOSP,
+            to: CHC,
+            basis: 'alliance-centre',
+            signedDoctorId: null,
+          },
+        },
+        at(5),
+      ];
+      expect(derive(...stay, surgery('s-1', 'a-1'), proposed)).toEqual([]);
+      expect(kinds(derive(...stay, surgery('s-1', 'a-1'), referral('r-down', HOSP, CHC, 'down')))).toEqual([
+        'referral-expiry:r-down',
+        'referral-reminder:r-down',
+      ]);
+      expect(
+        kinds(
+          derive(
+            ...stay,
+            surgery('s-1', 'a-1'),
+            discharged('a-1', HOSP, 'other-institution', OTHER.institutionId),
+          ),
+        ),
+      ).toEqual([]);
+    });
+  });
+
+  describe('discharge follow-ups', () => {
+    const stay = [admitted('a-1', HOSP)];
+
+    it('owes a follow-up at a discharge home or to rehab, from the discharge, noting surgery in the stay', () => {
+      const home = derive(...stay, surgery('s-1', 'a-1'), discharged('a-1', HOSP, 'home'));
+      expect(home).toEqual([
+        expect.objectContaining({
+          actionId: 'follow-up:a-1',
+          institutionId: HOSP.institutionId,
+          counterpartId: null,
+          startAt: at(6),
+          afterSurgery: true,
+        }),
+      ]);
+      expect(derive(...stay, discharged('a-1', HOSP, 'rehab', CHC.institutionId))).toEqual([
+        expect.objectContaining({ kind: 'follow-up', counterpartId: CHC.institutionId, afterSurgery: false }),
+      ]);
+    });
+
+    it('owes none for other discharges, nor once owed', () => {
+      expect(derive(...stay, discharged('a-1', HOSP, 'deceased'))).toEqual([]);
+      const owed: Given = [
+        {
+          type: 'FollowUpOwed',
+          data: {
+            followUpId: 'f-1',
+            admissionId: 'a-1',
+            dischargedAt: at(6),
+            owedBy: CHC,
+            signedDoctorId: null,
+            dueBy: '2026-03-20T10:00:00+08:00',
+            basis: 'standard',
+          },
+        },
+        at(6),
+      ];
+      expect(derive(...stay, discharged('a-1', HOSP, 'home'), owed)).toEqual([]);
+    });
+  });
+});
+
+describe('due process acts', () => {
+  const timing: ProcessTiming = { reminderFraction: 0.8, transferStableMs: 3 * 86_400_000 };
+  let db: Database.Database;
+  beforeEach(() => {
+    db = new Database(':memory:');
+    db.exec(processActionsTable.create);
+    const rows = deriveProcessActions(
+      fold([opened, referral('r-1', CHC, HOSP), admitted('a-1', HOSP), surgery('s-1', 'a-1', 2)]),
+      'j-1',
+    );
+    const insert = db.prepare(processActionsTable.insert);
+    for (const row of rows) insert.run(processActionsTable.encode(row));
+  });
+  afterEach(() => db.close());
+
+  it('finds a reminder due at the fraction of the time to decision, and not once the deadline has passed', () => {
+    // 24 h from 03-01 10:00: 80% is 03-02 05:12.
+    const reminder = ms('2026-03-02T05:12:00+08:00');
+    expect(dueActions(db, 'referral-reminder', reminder - 1, timing)).toEqual([]);
+    expect(dueActions(db, 'referral-reminder', reminder, timing)).toEqual([
+      expect.objectContaining({ dueMs: reminder, row: expect.objectContaining({ subjectId: 'r-1' }) }),
+    ]);
+    expect(countDue(db, 'referral-reminder', ms(at(2)), timing)).toBe(0);
+    expect(countDue(db, 'referral-expiry', ms(at(2)), timing)).toBe(1);
+    // Another fraction moves it without a rebuild.
+    expect(countDue(db, 'referral-reminder', reminder, { ...timing, reminderFraction: 0.9 })).toBe(0);
+  });
+
+  it('finds a proposal due after the stable period, and the next timer among all kinds', () => {
+    const proposal = ms(at(2)) + timing.transferStableMs;
+    expect(countDue(db, 'transfer-proposal', proposal - 1, timing)).toBe(0);
+    expect(countDue(db, 'transfer-proposal', proposal, timing)).toBe(1);
+    const kinds = ['referral-reminder', 'referral-expiry', 'transfer-proposal'] as const;
+    expect(nextDueMs(db, kinds, ms(at(1)), timing)).toBe(ms('2026-03-02T05:12:00+08:00'));
+    expect(nextDueMs(db, kinds, ms('2026-03-02T05:12:00+08:00'), timing)).toBe(ms(at(2)));
+    expect(nextDueMs(db, kinds, ms(at(2)), timing)).toBe(proposal);
+    expect(nextDueMs(db, kinds, proposal, timing)).toBeNull();
+  });
+});
