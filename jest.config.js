@@ -10,7 +10,13 @@ const moduleNameMapper = {
 const base = {
   rootDir: __dirname,
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }],
+    // @fastify/static (the console's files) requires content-disposition, published as ES modules only: Node loads
+    // it with require(), Jest's module system does not, so Jest compiles that one package to CommonJS.
+    '/node_modules/content-disposition/.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true }, isolatedModules: true }],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!content-disposition/)'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper,
 };
@@ -31,5 +37,7 @@ module.exports = {
       testMatch: ['<rootDir>/test/fault/**/*.spec.ts', '<rootDir>/test/docker/**/*.spec.ts'],
     },
     { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'] },
+    // The console in Debian's Chromium (playwright-core), against the real app: docs/console.md, "Tests".
+    { ...base, displayName: 'browser', testMatch: ['<rootDir>/test/browser/**/*.browser-spec.ts'] },
   ],
 };

@@ -2,10 +2,10 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Role, ROLES } from '@carepath/runtime';
+import { LOGIN_LINK_AUDIENCE, LOGIN_LINK_PURPOSE, type Role, ROLES } from '@carepath/runtime';
 import { POLICY, routeKey } from '../../apps/api/src/auth/access-policy';
 import { CHC, HOSP, openJourney, OTHER, referUp, seedAlliance } from '../support/fixtures';
-import { as, startTestApp, type TestApp } from '../support/test-app';
+import { as, startTestApp, type TestApp, token } from '../support/test-app';
 
 type Body = Record<string, any>;
 
@@ -47,6 +47,8 @@ const DECIDER_SCOPED = new Set([
   'POST /slot-blocks/:blockId/bookings/:bookingId/attended',
   'POST /slot-blocks/:blockId/bookings/:bookingId/no-show',
 ]);
+/** The console's sign-in at an identity provider: with the development issuer there is none to go to (404). */
+const OIDC_ONLY = new Set(['POST /console/auth/oidc/start', 'POST /console/auth/oidc/callback']);
 /** A slot session on 11 May 2026, booked inside its window after the priority period. */
 const SLOT_AT = (day: number, time = '10:00') => `2026-05-${String(day).padStart(2, '0')}T${time}:00+08:00`;
 const SLOT_BLOCK = {
@@ -633,12 +635,38 @@ describe('access matrix: every route x every role x own or other institution', (
     'GET /health': { own: HOSP, make: () => ({ path: '/health' }) },
     'GET /health/live': { own: HOSP, make: () => ({ path: '/health/live' }) },
     'GET /health/ready': { own: HOSP, make: () => ({ path: '/health/ready' }) },
+    'GET /console/auth/config': { own: HOSP, make: () => ({ path: '/console/auth/config' }) },
+    // Each request redeems a login link of its own: a link works once (docs/console.md, "Sign-in").
+    'POST /console/auth/sessions': {
+      own: HOSP,
+      make: () => ({
+        path: '/console/auth/sessions',
+        body: {
+          token: token({
+            sub: 'coord-matrix',
+            role: 'coordinator',
+            institutionId: HOSP,
+            audience: LOGIN_LINK_AUDIENCE,
+            ttlSeconds: 60,
+            extra: { purpose: LOGIN_LINK_PURPOSE },
+          }),
+        },
+      }),
+    },
+    'POST /console/auth/oidc/start': { own: HOSP, make: () => ({ path: '/console/auth/oidc/start' }) },
+    'POST /console/auth/oidc/callback': {
+      own: HOSP,
+      make: () => ({ path: '/console/auth/oidc/callback', body: { query: '?code=matrix&state=matrix' } }),
+    },
+    'POST /console/auth/logout': { own: HOSP, make: () => ({ path: '/console/auth/logout' }) },
+    'GET /console/auth/session': { own: HOSP, make: () => ({ path: '/console/auth/session' }) },
   };
 
   /** The answer the rules call for, derived from the table and the scoping rules, not from the app. */
   function expected(key: string, role: Role | null, side: 'own' | 'other'): number {
     const policy = POLICY[key]!;
     const success = key.startsWith('POST /projections') ? 202 : key.startsWith('POST') ? 201 : 200;
+    if (OIDC_ONLY.has(key)) return 404;
     if (policy.scope === 'public') return success;
     if (role === null) return 401;
     if (!policy.roles.includes(role)) return 403;

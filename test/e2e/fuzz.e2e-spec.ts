@@ -15,7 +15,8 @@ import {
   type RouteBase,
 } from '../support/bad-request-generator';
 import { CHC, HOSP, HOSP2, OTHER, openJourney, REGION, referUp, seedAlliance } from '../support/fixtures';
-import { as, startTestApp, type TestApp } from '../support/test-app';
+import { LOGIN_LINK_AUDIENCE, LOGIN_LINK_PURPOSE } from '@carepath/runtime';
+import { as, startTestApp, type TestApp, token } from '../support/test-app';
 
 /**
  * Property-based fuzzing of every route (issue 15, "The checks stay in CI"): thousands of generated bad requests
@@ -661,6 +662,24 @@ describe('fuzz: no generated bad request gets a 5xx, writes on refusal, or break
       'GET /health': {},
       'GET /health/live': {},
       'GET /health/ready': {},
+      // The console's sign-in (docs/console.md): a login link's token, spent by the first request that is valid.
+      'GET /console/auth/config': {},
+      'GET /console/auth/session': { headers: reader },
+      'POST /console/auth/sessions': {
+        body: {
+          token: token({
+            sub: 'coord-fuzz',
+            role: 'coordinator',
+            institutionId: HOSP,
+            audience: LOGIN_LINK_AUDIENCE,
+            ttlSeconds: 600,
+            extra: { purpose: LOGIN_LINK_PURPOSE },
+          }),
+        },
+      },
+      'POST /console/auth/oidc/start': {},
+      'POST /console/auth/oidc/callback': { body: { query: '?code=fuzz&state=fuzz' } },
+      'POST /console/auth/logout': {},
     };
     routes = await servedRoutes(t);
     await t.app.listen(0, '127.0.0.1');

@@ -26,6 +26,8 @@ import { JourneyAccess } from './auth/journey-access';
 import { RateLimiter } from './auth/rate-limiter';
 import { TokenVerifier } from './auth/token-verifier';
 import { AuditController } from './audit/audit.controller';
+import { ConsoleAuthController } from './console/console-auth.controller';
+import { ConsoleSignIn } from './console/console-sign-in';
 import { ProjectionsService } from './projections/projections.service';
 import { JourneyReader } from './journeys/journey.reader';
 import { AdmissionsController } from './journeys/admissions.controller';
@@ -99,6 +101,7 @@ export class AppModule {
         ProcessesController,
         AuditController,
         HealthController,
+        ConsoleAuthController,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ErrorFilter },
@@ -106,6 +109,7 @@ export class AppModule {
         // Who may do what (issue 17): the token, the rate budget, the role and the institution, before any handler.
         { provide: APP_GUARD, useClass: AccessGuard },
         TokenVerifier,
+        ConsoleSignIn,
         RateLimiter,
         JourneyAccess,
         HeavyWork,

@@ -6,6 +6,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppConfig } from '@carepath/runtime';
 import { AppModule } from './app.module';
 import { hardenEdge } from './auth/http-edge';
+import { serveConsole } from './console/console-edge';
 import { acceptJsonBodies, byteSize, DEFAULT_BODY_LIMITS } from './common/json-body';
 import { describeApi, serveApiDocs } from './common/openapi-document';
 import { createPino, PinoLoggerService } from './common/pino.logger';
@@ -51,6 +52,7 @@ export async function createApp(
   fastify.decorateRequest('actor', null);
   logRequests(fastify, logger);
   await hardenEdge(app, config.edge);
+  await serveConsole(app, config);
   acceptJsonBodies(fastify, { ...DEFAULT_BODY_LIMITS, bytes: byteSize(config.bodyLimit) });
   app.useGlobalPipes(
     new ValidationPipe({

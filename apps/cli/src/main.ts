@@ -11,12 +11,13 @@ import { CALENDAR } from './commands/calendar.command';
 import { CHECKPOINT } from './commands/checkpoint.command';
 import type { Command, CommandContext } from './commands/command';
 import { EXPORT } from './commands/export.command';
+import { LOGIN_LINK } from './commands/login-link.command';
 import { REBUILD } from './commands/rebuild.command';
 import { REPLAY } from './commands/replay.command';
 import { TOKEN } from './commands/token.command';
 import { VERIFY } from './commands/verify.command';
 
-const COMMANDS: readonly Command[] = [VERIFY, CHECKPOINT, REPLAY, EXPORT, REBUILD, TOKEN, CALENDAR];
+const COMMANDS: readonly Command[] = [VERIFY, CHECKPOINT, REPLAY, EXPORT, REBUILD, TOKEN, CALENDAR, LOGIN_LINK];
 
 const USAGE = `Usage: carepath <command> [options]: tools for auditors and operators (same environment as the API)
 

@@ -6,6 +6,8 @@ export * from './config/holiday-calendar-file';
 export * from './store/open-event-store';
 export * from './identity/actor';
 export * from './identity/dev-issuer';
+export * from './identity/login-link';
+export * from './config/console-config';
 export * from './audit/access-record';
 export * from './command-line/command-line';
 export * from './command-line/progress-bar';

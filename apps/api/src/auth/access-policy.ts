@@ -62,6 +62,15 @@ export const POLICY: Readonly<Record<string, RoutePolicy>> = {
   'GET /health/live': { roles: [], scope: 'public' },
   'GET /health/ready': { roles: [], scope: 'public' },
 
+  // The console's sign-in (docs/console.md): no token yet, so public, each attempt spending the client address's
+  // rate budget in the controller; the session read needs the session (or any bearer token).
+  'GET /console/auth/config': { roles: [], scope: 'public' },
+  'POST /console/auth/sessions': { roles: [], scope: 'public' },
+  'POST /console/auth/oidc/start': { roles: [], scope: 'public' },
+  'POST /console/auth/oidc/callback': { roles: [], scope: 'public' },
+  'POST /console/auth/logout': { roles: [], scope: 'public' },
+  'GET /console/auth/session': { roles: ROLES, scope: 'role' },
+
   'POST /institutions': { roles: ['admin', 'system'], scope: 'role' },
   'GET /institutions': { roles: ROLES, scope: 'role' },
   'GET /institutions/:institutionId': { roles: ROLES, scope: 'role' },

@@ -28,6 +28,30 @@ const API_HELMET: FastifyHelmetOptions = {
 };
 /** The OpenAPI pages run Swagger UI's scripts and styles: helmet's default policy, which allows its own. */
 const DOCS_HELMET = { ...API_HELMET, contentSecurityPolicy: {} };
+/**
+ * The console's pages (docs/console.md) run their own scripts and styles, from this origin only; they call the API
+ * on the same origin and may be framed by no one.
+ */
+const CONSOLE_HELMET: FastifyHelmetOptions = {
+  ...API_HELMET,
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: {
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      // ECharts and the timeline position elements through the style property, which CSP counts as inline style.
+      styleSrc: ["'self'", "'unsafe-inline'"],
+      imgSrc: ["'self'", 'data:', 'blob:'],
+      connectSrc: ["'self'"],
+      objectSrc: ["'none'"],
+      frameAncestors: ["'none'"],
+      baseUri: ["'none'"],
+      formAction: ["'self'"],
+    },
+  },
+};
+const isConsolePage = (path: string) =>
+  path === '/console' || (path.startsWith('/console/') && !path.startsWith('/console/auth/'));
 
 const isDocs = (path: string) => path === '/docs' || path.startsWith('/docs/');
 
@@ -41,6 +65,7 @@ export async function hardenEdge(app: NestFastifyApplication, edge: EdgeConfig):
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRoute', (route) => {
     if (isDocs(route.url)) route.config = { ...route.config, helmet: DOCS_HELMET };
+    else if (isConsolePage(route.url)) route.config = { ...route.config, helmet: CONSOLE_HELMET };
   });
   await app.register(helmet, API_HELMET);
   fastify.addHook('onRequest', (request, reply, done) => {

@@ -8,6 +8,7 @@ import {
   type SlotReleasePolicy,
 } from '@carepath/domain';
 import { type AuthConfig, type EdgeConfig, loadAuthConfig, loadEdgeConfig } from './auth-config';
+import { type ConsoleConfig, loadConsoleConfig } from './console-config';
 import { loadContractPolicy, loadSlotReleasePolicy } from './family-doctor-config';
 import { loadNotificationConfig, type NotificationConfig } from './notification-config';
 import { loadProcessConfig, type ProcessConfig } from './process-config';
@@ -86,6 +87,8 @@ export interface AppConfig {
   readonly contractPolicy: ContractPolicy;
   /** Specialist slot releases: window, priority, cancel cutoff (docs/family-doctors.md, "Release window and priority"). */
   readonly slotReleasePolicy: SlotReleasePolicy;
+  /** The coordinator console: its files, sessions and sign-in (console-config.ts; docs/console.md). */
+  readonly console: ConsoleConfig;
   /** Webhook deliveries and the notification stream (notification-config.ts; docs/notifications.md). */
   readonly notifications: NotificationConfig;
   /** Referral deadlines, transfer proposals and follow-ups the API acts on (process-config.ts). */
@@ -196,6 +199,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     projectionRetryMaxMs: int(env, 'PROJECTION_RETRY_MAX_MS', 30_000, 1),
     contractPolicy: loadContractPolicy(env),
     slotReleasePolicy: loadSlotReleasePolicy(env),
+    console: loadConsoleConfig(env),
     notifications: loadNotificationConfig(env),
     processes: loadProcessConfig(env),
   };

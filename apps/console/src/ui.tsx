@@ -1,0 +1,100 @@
+import type { ComponentChildren } from 'preact';
+import { useRef, useState } from 'preact/hooks';
+import { ApiError, newKey } from './api';
+import { useI18n } from './i18n';
+
+/** The API's own refusal: its message lines and code; a 409 offers to reload what moved underneath. */
+export function ErrorBox({ error, onReload }: { error: unknown; onReload?: () => void }) {
+  const { t } = useI18n();
+  if (!error) return null;
+  const api = error instanceof ApiError ? error : null;
+  const lines = api
+    ? Array.isArray(api.body.message)
+      ? api.body.message
+      : [api.body.message ?? api.message]
+    : [error instanceof Error ? error.message : t('error.network')];
+  return (
+    <div class="error" role="alert">
+      <strong>{api ? t('error.status', { status: api.status }) : t('error.network')}</strong>
+      {api?.body.code && <code class="code">{api.body.code}</code>}
+      <ul>
+        {lines.map((line) => (
+          <li key={line}>{line}</li>
+        ))}
+      </ul>
+      {api?.status === 409 && onReload && (
+        <button type="button" onClick={onReload}>
+          {t('error.reload')}
+        </button>
+      )}
+    </div>
+  );
+}
+
+/**
+ * One attempt at an action: the same Idempotency-Key until the API has answered it, so a double click or a retry
+ * after a lost answer is replayed by the API instead of recorded twice; a new key for the next attempt.
+ */
+export function useAction(onDone: () => void) {
+  const key = useRef(newKey());
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const run = async (act: (idempotencyKey: string) => Promise<unknown>) => {
+    if (busy) return;
+    setBusy(true);
+    setError(null);
+    try {
+      await act(key.current);
+      key.current = newKey();
+      onDone();
+    } catch (e) {
+      // The API answered: that attempt is over. No answer (network): the same key is kept for the retry.
+      if (e instanceof ApiError) key.current = newKey();
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { run, busy, error, clear: () => setError(null) };
+}
+
+export function Pager({
+  page,
+  pages,
+  onPage,
+  label,
+}: {
+  page: number;
+  pages: number;
+  onPage: (page: number) => void;
+  label: string;
+}) {
+  const { t } = useI18n();
+  if (pages <= 1) return null;
+  return (
+    <nav class="pager" aria-label={label}>
+      <button type="button" disabled={page <= 0} onClick={() => onPage(page - 1)}>
+        {t('pager.previous')}
+      </button>
+      <span>{t('pager.of', { page: page + 1, pages })}</span>
+      <button type="button" disabled={page >= pages - 1} onClick={() => onPage(page + 1)}>
+        {t('pager.next')}
+      </button>
+    </nav>
+  );
+}
+
+export function Field({ label, children }: { label: string; children: ComponentChildren }) {
+  return (
+    <label class="field">
+      <span>{label}</span>
+      {children}
+    </label>
+  );
+}
+
+/** Now as an RFC 3339 date-time in UTC+8, minutes precision: the care time a form proposes. */
+export function nowInShanghai(at = Date.now()): string {
+  const local = new Date(at + 8 * 3600_000).toISOString().slice(0, 16);
+  return `${local}:00+08:00`;
+}
