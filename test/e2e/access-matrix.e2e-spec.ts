@@ -65,6 +65,8 @@ interface Case {
   readonly path: string;
   readonly body?: Body;
   readonly headers?: Record<string, string>;
+  /** An event stream: the answer is read up to its first chunk (its status and headers), then closed. */
+  readonly stream?: boolean;
 }
 
 describe('access matrix: every route x every role x own or other institution', () => {
@@ -155,6 +157,33 @@ describe('access matrix: every route x every role x own or other institution', (
       'family-doctor',
     );
     return { blockId: blockId as string, bookingId: bookingId as string };
+  }
+
+  /** One webhook endpoint per institution (its admin registers it), for the routes that name one. */
+  const webhooks = new Map<string, string>();
+  const registerWebhook = async (institution: string) =>
+    (
+      await post(
+        '/webhooks',
+        institution,
+        { url: `http://127.0.0.1:9/matrix-${randomUUID().slice(0, 8)}` },
+        'admin',
+      )
+    ).webhookId as string;
+  async function webhookOf(institution: string): Promise<string> {
+    const known = webhooks.get(institution);
+    if (known) return known;
+    const webhookId = await registerWebhook(institution);
+    webhooks.set(institution, webhookId);
+    return webhookId;
+  }
+  /** An endpoint of `institution` that may be removed: one left over, or a new one (the limit is 10 each). */
+  async function spareWebhook(institution: string): Promise<string> {
+    const listed = await t.http().get('/webhooks').set(as(institution, 'admin')).expect(200);
+    const spare = (listed.body as { items: { webhookId: string }[] }).items.find(
+      (w) => w.webhookId !== webhooks.get(institution),
+    );
+    return spare?.webhookId ?? registerWebhook(institution);
   }
 
   /** The institution whose staff may act on the route (own), and a fresh request for it acting for `actor`. */
@@ -620,6 +649,29 @@ describe('access matrix: every route x every role x own or other institution', (
         body: { holidays: ['2030-01-01'], workingWeekendDays: [], source: 'access matrix' },
       }),
     },
+    // Notifications and webhooks are the acting institution's own, whichever it is (docs/notifications.md).
+    'GET /notifications': { own: HOSP, make: () => ({ path: '/notifications?limit=5' }) },
+    'GET /notifications/stream': { own: HOSP, make: () => ({ path: '/notifications/stream', stream: true }) },
+    'GET /webhooks': { own: HOSP, make: () => ({ path: '/webhooks' }) },
+    'POST /webhooks': {
+      own: HOSP,
+      make: () => ({
+        path: '/webhooks',
+        body: { url: `https://his.example/matrix-${randomUUID().slice(0, 8)}` },
+      }),
+    },
+    'GET /webhooks/:webhookId/deliveries': {
+      own: HOSP,
+      make: async (actor) => ({ path: `/webhooks/${await webhookOf(actor)}/deliveries` }),
+    },
+    'POST /webhooks/:webhookId/rotate-secret': {
+      own: HOSP,
+      make: async (actor) => ({ path: `/webhooks/${await webhookOf(actor)}/rotate-secret` }),
+    },
+    'DELETE /webhooks/:webhookId': {
+      own: HOSP,
+      make: async (actor) => ({ path: `/webhooks/${await spareWebhook(actor)}` }),
+    },
     'GET /projections': { own: HOSP, make: () => ({ path: '/projections' }) },
     'POST /projections/:name/rebuild': {
       own: HOSP,
@@ -690,7 +742,7 @@ describe('access matrix: every route x every role x own or other institution', (
     '%s',
     async (key) => {
       const scenario = SCENARIOS[key]!;
-      const method = key.split(' ')[0]!.toLowerCase() as 'get' | 'post' | 'put';
+      const method = key.split(' ')[0]!.toLowerCase() as 'get' | 'post' | 'put' | 'delete';
       const mismatches: string[] = [];
       const sides = [
         ['own', scenario.own],
@@ -703,6 +755,14 @@ describe('access matrix: every route x every role x own or other institution', (
           let req = t.http()[method](c.path);
           if (role !== null) req = req.set(as(institution, role, `${role}-${institution.toLowerCase()}`));
           if (c.headers) req = req.set(c.headers);
+          if (c.stream)
+            req = req.buffer(false).parse((res, done) => {
+              res.once('data', () => {
+                (res as unknown as { destroy(): void }).destroy();
+                done(null, null);
+              });
+              res.once('end', () => done(null, null));
+            });
           const res = await (c.body === undefined ? req : req.send(c.body));
           if (res.status !== want)
             mismatches.push(

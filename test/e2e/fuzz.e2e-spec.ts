@@ -93,6 +93,14 @@ function send(
       { host: '127.0.0.1', port, method: req.method, path: req.path, headers, agent },
       (res) => {
         answered = true;
+        // An accepted event stream never ends (GET /notifications/stream): its status and first chunk answer.
+        if (String(res.headers['content-type']).startsWith('text/event-stream')) {
+          res.once('data', () => {
+            resolve({ status: res.statusCode ?? 0, body: '' });
+            res.destroy();
+          });
+          return;
+        }
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () =>
@@ -268,6 +276,18 @@ describe('fuzz: no generated bad request gets a 5xx, writes on refusal, or break
       headers: as(institution, role),
       context: true,
     });
+    // A webhook endpoint of the hospital for the routes naming one, and one to remove.
+    const webhookAdmin = as(HOSP, 'admin', 'admin-hosp');
+    const webhookIds: string[] = [];
+    for (const path of ['/fuzz-kept', '/fuzz-removed']) {
+      const res = await t
+        .http()
+        .post('/webhooks')
+        .set(webhookAdmin)
+        .send({ url: `https://his.example${path}` })
+        .expect(201);
+      webhookIds.push((res.body as { webhookId: string }).webhookId);
+    }
     catalog = {
       'POST /institutions': {
         ...writeAs('HC-CY', 'admin'),
@@ -642,6 +662,31 @@ describe('fuzz: no generated bad request gets a 5xx, writes on refusal, or break
         params: { institutionId: [HOSP] },
         query: {},
         queryKeys: ['kind', 'limit', 'cursor'],
+      },
+      'GET /notifications': { headers: outpatientOffice, query: {}, queryKeys: ['since', 'limit'] },
+      'GET /notifications/stream': { headers: outpatientOffice, query: {}, queryKeys: ['since'] },
+      'GET /webhooks': { headers: outpatientOffice },
+      'POST /webhooks': {
+        headers: webhookAdmin,
+        context: true,
+        body: { url: 'https://his.example/fuzz', kinds: ['referral-requested'] },
+        optional: ['kinds'],
+      },
+      'GET /webhooks/:webhookId/deliveries': {
+        headers: outpatientOffice,
+        params: { webhookId: [webhookIds[0]!] },
+        query: {},
+        queryKeys: ['failing', 'before', 'limit'],
+      },
+      'POST /webhooks/:webhookId/rotate-secret': {
+        headers: webhookAdmin,
+        context: true,
+        params: { webhookId: [webhookIds[0]!] },
+      },
+      'DELETE /webhooks/:webhookId': {
+        headers: webhookAdmin,
+        context: true,
+        params: { webhookId: [webhookIds[1]!] },
       },
       'GET /projections': { headers: hospitalAdmin },
       'POST /projections/:name/rebuild': {

@@ -40,6 +40,8 @@ export class RegisterWebhookDto {
   })
   @IsString()
   @MaxLength(2048)
+  // Printable ASCII without spaces: a URL parser would drop a tab or a newline silently (IDN hosts in punycode).
+  @Matches(/^[\x21-\x7e]+$/, { message: 'url must be printable ASCII without spaces' })
   url!: string;
 
   @ApiPropertyOptional({
