@@ -18,9 +18,10 @@ const AT = (day: number, hour: number, minute = 0) =>
  * Worklists, the action-required list and patient search through the real app (issue 20, docs/worklists.md), on a
  * fake clock: "overdue" is the clock's now, and moving it moves the flags. The processes are off, so nothing but
  * this spec writes: what a process would write (an expiry with its escalation, a follow-up owed) is written here
- * through the app's one write path with the system role, as the process manager does.
+ * through the app's one write path with the system role, as the process manager does. Both stores: the read model
+ * follows the EventStoreDB adapter's subscription as it follows the embedded store.
  */
-describe('worklists (issue 20)', () => {
+describe.each(['sqlite', 'esdb'] as const)('worklists (issue 20, %s store)', (store) => {
   let t: TestApp;
   const clock = fakeClock(AT(2, 12));
   let patients = 0;
@@ -31,7 +32,7 @@ describe('worklists (issue 20)', () => {
     const overrides = Object.fromEntries(
       Object.entries(off).filter(([key]) => key === 'processes'),
     ) as Partial<AppConfig>;
-    t = await startTestApp(overrides, 'sqlite', { clock });
+    t = await startTestApp(overrides, store, { clock });
     await seedAlliance(t);
     await t
       .http()
