@@ -612,6 +612,14 @@ describe('access matrix: every route x every role x own or other institution', (
       own: HOSP,
       make: () => ({ path: `/analytics/referrals/downward-kpi?year=2026&institutionId=${HOSP}` }),
     },
+    'GET /analytics/referrals/transfer-proposals': {
+      own: HOSP,
+      make: () => ({ path: '/analytics/referrals/transfer-proposals?period=2026-03' }),
+    },
+    'GET /analytics/referrals/follow-ups': {
+      own: HOSP,
+      make: () => ({ path: '/analytics/referrals/follow-ups?period=2026-03' }),
+    },
     'GET /analytics/local-treatment': {
       own: HOSP,
       make: () => ({ path: '/analytics/local-treatment?period=2026-03&region=110105' }),

@@ -485,6 +485,16 @@ describe('fuzz: no generated bad request gets a 5xx, writes on refusal, or break
         ...period,
         queryKeys: [...period.queryKeys, 'direction', 'setting', 'institutionId', 'allianceId', 'unit'],
       },
+      'GET /analytics/referrals/transfer-proposals': {
+        headers: analyst,
+        ...period,
+        queryKeys: [...period.queryKeys, 'institutionId', 'allianceId', 'unit'],
+      },
+      'GET /analytics/referrals/follow-ups': {
+        headers: analyst,
+        ...period,
+        queryKeys: [...period.queryKeys, 'institutionId', 'allianceId', 'unit'],
+      },
       'GET /analytics/referrals/downward-kpi': {
         headers: analyst,
         query: { year: '2026' },

@@ -18,6 +18,7 @@ export * from './ward-occupancy/ward-occupancy.projection';
 export * from './ward-occupancy/ward-occupancy.query';
 export * from './referral-volume/referral-volume.projection';
 export * from './referral-volume/referral-volume.query';
+export * from './referral-volume/care-process-outcomes.query';
 export * from './local-treatment/local-treatment.projection';
 export * from './local-treatment/local-treatment.query';
 export * from './worklist/worklist.projection';

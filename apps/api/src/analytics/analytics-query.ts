@@ -1,5 +1,10 @@
 import {
+  type CareProcessFilter,
+  type FollowUpGroup,
   type HeldBedRule,
+  type ProposalGroup,
+  queryFollowUps,
+  queryTransferProposals,
   type OccupancyFilter,
   type OccupancyGroup,
   type Period,
@@ -42,6 +47,24 @@ export type AnalyticsQuery =
       readonly timeZone: string;
     }
   | {
+      readonly query: 'transfer-proposals';
+      readonly period: Period;
+      readonly filter: CareProcessFilter;
+      readonly groupBy: readonly ProposalGroup[];
+      readonly timeZone: string;
+      readonly unit: PeriodUnit;
+    }
+  | {
+      readonly query: 'follow-ups';
+      readonly period: Period;
+      readonly filter: CareProcessFilter;
+      readonly groupBy: readonly FollowUpGroup[];
+      readonly timeZone: string;
+      readonly unit: PeriodUnit;
+      /** Epoch ms overdue is judged at: now, or the asOf instant. */
+      readonly at: number;
+    }
+  | {
       readonly query: 'local-treatment';
       readonly period: Period;
       readonly groupBy: 'region' | 'alliance';
@@ -57,6 +80,8 @@ export function projectionOf(q: AnalyticsQuery): 'ward-occupancy' | 'referral-vo
       return 'ward-occupancy';
     case 'referral-volume':
     case 'downward-kpi':
+    case 'transfer-proposals':
+    case 'follow-ups':
       return 'referral-volume';
     case 'local-treatment':
       return 'local-treatment';
@@ -74,6 +99,17 @@ export function runAnalyticsQuery(db: Database.Database, q: AnalyticsQuery): unk
       return queryReferralVolume(db, q.period, q.filter, q.groupBy, { timeZone: q.timeZone, unit: q.unit });
     case 'downward-kpi':
       return queryDownwardTransferKpi(db, q.year, q.institutionId, q.timeZone);
+    case 'transfer-proposals':
+      return queryTransferProposals(db, q.period, q.filter, q.groupBy, {
+        timeZone: q.timeZone,
+        unit: q.unit,
+      });
+    case 'follow-ups':
+      return queryFollowUps(db, q.period, q.filter, q.groupBy, {
+        timeZone: q.timeZone,
+        unit: q.unit,
+        at: q.at,
+      });
     case 'local-treatment':
       return q.groupBy === 'region'
         ? queryLocalTreatmentByRegion(db, q.period, q.region, q.timeZone)

@@ -1,6 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { TRANSFER_DECLINE_REASONS } from '@carepath/domain';
 import {
   type DownwardTransferKpi,
+  FOLLOW_UP_GROUPS,
+  type FollowUpFigures,
+  type GroupedFigures,
+  PROPOSAL_GROUPS,
+  type TransferProposalFigures,
   type HeldBedRule,
   type LiveWardCensus,
   OCCUPANCY_GROUPS,
@@ -298,4 +304,114 @@ export class LocalTreatmentDto extends AsOfDto {
 
   @ApiProperty({ type: [LocalTreatmentRowDto] })
   rows!: LocalTreatmentRowDto[];
+}
+
+export class TransferProposalFiguresDto implements TransferProposalFigures {
+  @ApiProperty({ description: 'Proposals made in the period' })
+  made!: number;
+
+  @ApiProperty({ description: 'Accepted: each became a downward referral' })
+  accepted!: number;
+
+  @ApiProperty()
+  declined!: number;
+
+  @ApiProperty({
+    type: 'object',
+    properties: Object.fromEntries(TRANSFER_DECLINE_REASONS.map((r) => [r, { type: 'integer' }])),
+    description: 'Declined proposals by reason code',
+  })
+  declinedByReason!: Record<string, number>;
+
+  @ApiProperty({
+    description: 'Closed unanswered: the stay ended, or a downward referral was asked for otherwise',
+  })
+  lapsed!: number;
+
+  @ApiProperty({ description: 'Awaiting the holding hospital’s answer' })
+  open!: number;
+
+  @ApiProperty({ nullable: true, type: Number, description: 'accepted ÷ (accepted + declined) × 100' })
+  acceptanceRate!: number | null;
+}
+
+export class TransferProposalsRowDto implements GroupedFigures<TransferProposalFigures> {
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'string', nullable: true },
+    description: 'The value of each groupBy key',
+  })
+  group!: Record<string, string | null>;
+
+  @ApiProperty({ type: TransferProposalFiguresDto })
+  figures!: TransferProposalFiguresDto;
+}
+
+export class TransferProposalsDto extends AsOfDto {
+  @ApiProperty({ type: PeriodDto })
+  period!: PeriodDto;
+
+  @ApiProperty({ enum: PROPOSAL_GROUPS, isArray: true })
+  groupBy!: string[];
+
+  @ApiProperty({ nullable: true, type: String, description: 'The bucket size when grouping by period' })
+  unit!: string | null;
+
+  @ApiProperty({ type: [TransferProposalsRowDto], description: 'One per group' })
+  rows!: TransferProposalsRowDto[];
+}
+
+export class FollowUpFiguresDto implements FollowUpFigures {
+  @ApiProperty({ description: 'Follow-ups owed for discharges in the period' })
+  owed!: number;
+
+  @ApiProperty({ description: 'Done by the due date (a visit at the owing centre, or recorded by then)' })
+  doneInTime!: number;
+
+  @ApiProperty({ description: 'Recorded as done after the due date' })
+  doneLate!: number;
+
+  @ApiProperty({ description: 'Of those done, recorded by the centre rather than shown by a visit' })
+  doneRecorded!: number;
+
+  @ApiProperty({ description: 'Not done and past the due date at `at`' })
+  overdue!: number;
+
+  @ApiProperty({ description: 'Not done and not yet due at `at` (left out of the rate)' })
+  notYetDue!: number;
+
+  @ApiProperty({ nullable: true, type: Number, description: 'doneInTime ÷ (owed − notYetDue) × 100' })
+  completionRate!: number | null;
+}
+
+export class FollowUpsRowDto implements GroupedFigures<FollowUpFigures> {
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'string', nullable: true },
+    description: 'The value of each groupBy key',
+  })
+  group!: Record<string, string | null>;
+
+  @ApiProperty({ type: FollowUpFiguresDto })
+  figures!: FollowUpFiguresDto;
+}
+
+export class FollowUpsDto extends AsOfDto {
+  @ApiProperty({ type: PeriodDto })
+  period!: PeriodDto;
+
+  @ApiProperty({
+    format: 'date-time',
+    description: 'The instant overdue and not yet due are judged at (now, or asOf)',
+  })
+  at!: string;
+
+  @ApiProperty({ enum: FOLLOW_UP_GROUPS, isArray: true })
+  groupBy!: string[];
+
+  @ApiProperty({ nullable: true, type: String, description: 'The bucket size when grouping by period' })
+  unit!: string | null;
+
+  @ApiProperty({ type: [FollowUpsRowDto], description: 'One per group' })
+  rows!: FollowUpsRowDto[];
 }

@@ -11,6 +11,8 @@ import { HeavyWork } from '../work/heavy-work.service';
 import { type AnalyticsQuery, projectionOf } from './analytics-query';
 import {
   DownwardKpiDto,
+  FollowUpsDto,
+  TransferProposalsDto,
   LiveCensusDto,
   LocalTreatmentDto,
   ReferralVolumeDto,
@@ -19,6 +21,8 @@ import {
 import { respond } from './csv';
 import {
   DownwardKpiQueryDto,
+  FollowUpsQueryDto,
+  TransferProposalsQueryDto,
   LiveCensusQueryDto,
   LocalTreatmentQueryDto,
   ReferralVolumeQueryDto,
@@ -119,6 +123,72 @@ export class AnalyticsController {
       { period: p, groupBy, unit: groupBy.includes('period') ? unit : null, ...asOf },
       rows,
     );
+  }
+
+  @Get('analytics/referrals/transfer-proposals')
+  @ApiOkResponse({ type: TransferProposalsDto })
+  @ApiOperation({
+    summary:
+      'Downward transfer proposals made, accepted, declined by reason, lapsed and open, by institution, alliance, period',
+  })
+  async transferProposals(
+    @Query() q: TransferProposalsQueryDto,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) reply: HeaderReply,
+  ) {
+    const p = period(q);
+    const groupBy = q.groupBy ?? ['fromInstitution'];
+    const unit = q.unit ?? p.unit ?? 'month';
+    const { rows, asOf } = await this.read(
+      {
+        query: 'transfer-proposals',
+        period: p,
+        filter: { institutionId: q.institutionId, allianceId: q.allianceId },
+        groupBy,
+        timeZone: this.config.censusTimeZone,
+        unit,
+      },
+      q.asOf,
+    );
+    const meta = { period: p, groupBy, unit: groupBy.includes('period') ? unit : null, ...asOf };
+    return respond(accept, reply, q.format, meta, rows);
+  }
+
+  @Get('analytics/referrals/follow-ups')
+  @ApiOkResponse({ type: FollowUpsDto })
+  @ApiOperation({
+    summary: 'Discharge follow-ups owed, done in time, done late, overdue; the completion rate',
+  })
+  async followUps(
+    @Query() q: FollowUpsQueryDto,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) reply: HeaderReply,
+  ) {
+    const p = period(q);
+    const groupBy = q.groupBy ?? ['institution'];
+    const unit = q.unit ?? p.unit ?? 'month';
+    // Overdue is judged when the figure is reported: now, or the asOf instant of a replay.
+    const at = q.asOf ? Date.parse(q.asOf) : this.clock().getTime();
+    const { rows, asOf } = await this.read(
+      {
+        query: 'follow-ups',
+        period: p,
+        filter: { institutionId: q.institutionId, allianceId: q.allianceId },
+        groupBy,
+        timeZone: this.config.censusTimeZone,
+        unit,
+        at,
+      },
+      q.asOf,
+    );
+    const meta = {
+      period: p,
+      at: new Date(at).toISOString(),
+      groupBy,
+      unit: groupBy.includes('period') ? unit : null,
+      ...asOf,
+    };
+    return respond(accept, reply, q.format, meta, rows);
   }
 
   @Get('analytics/referrals/downward-kpi')

@@ -3,8 +3,12 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsArray, IsIn, IsOptional, IsString, Matches } from 'class-validator';
 import {
+  FOLLOW_UP_GROUPS,
+  type FollowUpGroup,
   OCCUPANCY_GROUPS,
   PERIOD_UNITS,
+  PROPOSAL_GROUPS,
+  type ProposalGroup,
   REFERRAL_GROUPS,
   type OccupancyGroup,
   type ReferralGroup,
@@ -34,6 +38,18 @@ const csvList = ({ value }: { value: unknown }) =>
         .map((v) => v.trim())
         .filter((v) => v.length > 0)
     : value;
+
+/** The bucket size when grouping by period. */
+const Unit = () =>
+  applyDecorators(
+    ApiPropertyOptional({
+      enum: PERIOD_UNITS,
+      description: 'Bucket size when grouping by period',
+      default: 'month',
+    }),
+    IsOptional(),
+    IsIn(PERIOD_UNITS, { message: `unit must be one of: ${PERIOD_UNITS.join(', ')}` }),
+  );
 
 export class PeriodQueryDto {
   @ApiPropertyOptional({ description: 'Year 2026, month 2026-03, ISO week 2026-W09 or day 2026-03-01' })
@@ -104,14 +120,35 @@ export class ReferralVolumeQueryDto extends PeriodQueryDto {
   })
   groupBy?: ReferralGroup[];
 
-  @ApiPropertyOptional({
-    enum: PERIOD_UNITS,
-    description: 'Bucket size when grouping by period',
-    default: 'month',
-  })
-  @IsOptional()
-  @IsIn(PERIOD_UNITS, { message: `unit must be one of: ${PERIOD_UNITS.join(', ')}` })
-  unit?: (typeof PERIOD_UNITS)[number];
+  @Unit() unit?: (typeof PERIOD_UNITS)[number];
+}
+
+/** A comma-separated groupBy over `groups`, refused naming them when it holds anything else. */
+const GroupBy = (groups: readonly string[], byDefault: string) =>
+  applyDecorators(
+    ApiPropertyOptional({ description: `Comma-separated: ${groups.join(', ')}`, default: byDefault }),
+    IsOptional(),
+    Transform(csvList),
+    IsArray(),
+    IsIn(groups, { each: true, message: `groupBy must be a comma-separated list of: ${groups.join(', ')}` }),
+  );
+
+/** The care processes' outcomes (docs/analytics.md, "Transfer proposals" and "Follow-up completion"). */
+class CareProcessQueryDto extends PeriodQueryDto {
+  @CodeFilter('institutionId', 'institution') institutionId?: string;
+  @CodeFilter('allianceId', 'alliance') allianceId?: string;
+
+  @Unit() unit?: (typeof PERIOD_UNITS)[number];
+}
+
+/** Downward transfer proposals made in the period. */
+export class TransferProposalsQueryDto extends CareProcessQueryDto {
+  @GroupBy(PROPOSAL_GROUPS, 'fromInstitution') groupBy?: ProposalGroup[];
+}
+
+/** Follow-ups owed for discharges in the period. */
+export class FollowUpsQueryDto extends CareProcessQueryDto {
+  @GroupBy(FOLLOW_UP_GROUPS, 'institution') groupBy?: FollowUpGroup[];
 }
 
 export class DownwardKpiQueryDto {

@@ -155,6 +155,11 @@ export const POLICY: Readonly<Record<string, RoutePolicy>> = {
   'GET /analytics/ward-occupancy/live': { roles: ['analyst', 'coordinator', 'admin'], scope: 'role' },
   'GET /analytics/referrals': { roles: ['analyst', 'coordinator', 'admin'], scope: 'role' },
   'GET /analytics/referrals/downward-kpi': { roles: ['analyst', 'coordinator', 'admin'], scope: 'role' },
+  'GET /analytics/referrals/transfer-proposals': {
+    roles: ['analyst', 'coordinator', 'admin'],
+    scope: 'role',
+  },
+  'GET /analytics/referrals/follow-ups': { roles: ['analyst', 'coordinator', 'admin'], scope: 'role' },
   'GET /analytics/local-treatment': { roles: ['analyst', 'coordinator', 'admin'], scope: 'role' },
   // Issue 19's reads (docs/analytics.md, "Family-doctor coverage", "Slot use"); a region's population is reference
   // data, recorded like an institution's registration.

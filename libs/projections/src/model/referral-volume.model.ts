@@ -1,3 +1,4 @@
+import { type OpenedJourneyState, TRANSFER_DECLINE_REASONS } from '@carepath/domain';
 import { effectiveFacts, type Fact } from './facts';
 
 /*
@@ -176,3 +177,170 @@ export function quantile(sorted: readonly number[], q: number): number | null {
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;
+
+/*
+ * Downward transfer proposals and discharge follow-ups, the care processes' outcomes counted beside the referrals
+ * (docs/analytics.md, "Transfer proposals" and "Follow-up completion"). One row each, from the journey's state (which
+ * already applies corrections and voids), so a void moves the figures exactly as a rebuild would.
+ */
+
+export const PROPOSAL_STATUSES = ['open', 'accepted', 'declined', 'lapsed'] as const;
+export type ProposalStatus = (typeof PROPOSAL_STATUSES)[number];
+
+export interface ProposalOutcomeRow {
+  readonly proposalId: string;
+  readonly journeyId: string;
+  readonly admissionId: string;
+  /** The hospital holding the stay, which answers the proposal. */
+  readonly fromInstitutionId: string;
+  readonly fromAllianceId: string | null;
+  /** The community centre the patient would go down to. */
+  readonly toInstitutionId: string;
+  readonly toAllianceId: string | null;
+  readonly basis: string;
+  readonly proposedAt: number;
+  readonly status: ProposalStatus;
+  readonly decidedAt: number | null;
+  readonly declineReason: string | null;
+  /** The downward referral an accepted proposal became. */
+  readonly referralId: string | null;
+}
+
+export function journeyTransferProposals(
+  state: OpenedJourneyState,
+  journeyId = state.journeyId,
+): ProposalOutcomeRow[] {
+  return Object.values(state.proposals ?? {}).map((p) => ({
+    proposalId: p.proposalId,
+    journeyId,
+    admissionId: p.admissionId,
+    fromInstitutionId: p.from.institutionId,
+    fromAllianceId: p.from.allianceId,
+    toInstitutionId: p.to.institutionId,
+    toAllianceId: p.to.allianceId,
+    basis: p.basis,
+    proposedAt: Date.parse(p.proposedAt),
+    status: p.status,
+    decidedAt: p.decidedAt === null ? null : Date.parse(p.decidedAt),
+    declineReason: p.declineReason,
+    referralId: p.referralId,
+  }));
+}
+
+export interface TransferProposalFigures {
+  readonly made: number;
+  readonly accepted: number;
+  readonly declined: number;
+  /** Declined proposals by TRANSFER_DECLINE_REASONS code. */
+  readonly declinedByReason: Readonly<Record<string, number>>;
+  /** Closed without an answer: the stay ended, or a downward referral was asked for otherwise. */
+  readonly lapsed: number;
+  /** Still awaiting the hospital's answer. */
+  readonly open: number;
+  /** accepted ÷ (accepted + declined) × 100: of the proposals answered, the share taken up. */
+  readonly acceptanceRate: number | null;
+}
+
+export function transferProposalFigures(rows: readonly ProposalOutcomeRow[]): TransferProposalFigures {
+  const declinedByReason: Record<string, number> = Object.fromEntries(
+    TRANSFER_DECLINE_REASONS.map((reason) => [reason, 0]),
+  );
+  const count: Record<ProposalStatus, number> = { open: 0, accepted: 0, declined: 0, lapsed: 0 };
+  for (const row of rows) {
+    count[row.status]++;
+    if (row.status === 'declined') {
+      const reason = row.declineReason ?? 'other';
+      declinedByReason[reason] = (declinedByReason[reason] ?? 0) + 1;
+    }
+  }
+  const answered = count.accepted + count.declined;
+  return {
+    made: rows.length,
+    accepted: count.accepted,
+    declined: count.declined,
+    declinedByReason,
+    lapsed: count.lapsed,
+    open: count.open,
+    acceptanceRate: answered > 0 ? round((count.accepted / answered) * 100) : null,
+  };
+}
+
+export interface FollowUpOutcomeRow {
+  readonly followUpId: string;
+  readonly journeyId: string;
+  readonly admissionId: string;
+  /** The community centre that owes it. */
+  readonly owedByInstitutionId: string;
+  readonly owedByAllianceId: string | null;
+  readonly basis: string;
+  readonly dischargedAt: number;
+  readonly dueBy: number;
+  readonly status: 'owed' | 'done';
+  readonly completedAt: number | null;
+  readonly completedBy: 'visit' | 'recorded' | null;
+}
+
+export function journeyFollowUps(
+  state: OpenedJourneyState,
+  journeyId = state.journeyId,
+): FollowUpOutcomeRow[] {
+  return Object.values(state.followUps ?? {}).map((f) => ({
+    followUpId: f.followUpId,
+    journeyId,
+    admissionId: f.admissionId,
+    owedByInstitutionId: f.owedBy.institutionId,
+    owedByAllianceId: f.owedBy.allianceId,
+    basis: f.basis,
+    dischargedAt: Date.parse(f.dischargedAt),
+    dueBy: Date.parse(f.dueBy),
+    status: f.status,
+    completedAt: f.completedAt === null ? null : Date.parse(f.completedAt),
+    completedBy: f.completedBy,
+  }));
+}
+
+export interface FollowUpFigures {
+  /** Follow-ups owed for discharges in the period. */
+  readonly owed: number;
+  /** Done by the due date: a visit at the owing centre in the window, or recorded as done by then. */
+  readonly doneInTime: number;
+  /** Recorded as done after the due date. */
+  readonly doneLate: number;
+  /** Of those done (in time or late), how many were recorded by the centre rather than shown by a visit. */
+  readonly doneRecorded: number;
+  /** Not done, and past the due date at the time of the answer. */
+  readonly overdue: number;
+  /** Not done, and not yet due: left out of the rate. */
+  readonly notYetDue: number;
+  /** doneInTime ÷ (owed − notYetDue) × 100; null when none has fallen due. */
+  readonly completionRate: number | null;
+}
+
+/** The figures of a set of follow-ups at the instant `at` (epoch ms), which decides overdue and not yet due. */
+export function followUpFigures(rows: readonly FollowUpOutcomeRow[], at: number): FollowUpFigures {
+  let doneInTime = 0;
+  let doneLate = 0;
+  let doneRecorded = 0;
+  let overdue = 0;
+  let notYetDue = 0;
+  for (const row of rows) {
+    // A follow-up done after `at` (a late entry replayed as of an earlier time) was not done then.
+    const done = row.status === 'done' && row.completedAt !== null && row.completedAt <= at;
+    if (done) {
+      if (row.completedAt <= row.dueBy) doneInTime++;
+      else doneLate++;
+      if (row.completedBy === 'recorded') doneRecorded++;
+    } else if (row.dueBy < at) overdue++;
+    else notYetDue++;
+  }
+  const fallenDue = rows.length - notYetDue;
+  return {
+    owed: rows.length,
+    doneInTime,
+    doneLate,
+    doneRecorded,
+    overdue,
+    notYetDue,
+    completionRate: fallenDue > 0 ? round((doneInTime / fallenDue) * 100) : null,
+  };
+}
