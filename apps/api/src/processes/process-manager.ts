@@ -28,6 +28,7 @@ import {
   PROCESS_NAMES,
   PROCESS_OF,
   type ProcessName,
+  processKey,
   type Skip,
 } from './process-plans';
 
@@ -63,7 +64,7 @@ export interface ProcessPorts {
     process: ProcessName,
     plan: PlannedAct,
     idempotencyKey: string,
-  ): Promise<{ replayed: boolean }>;
+  ): Promise<{ replayed: boolean; position: bigint }>;
 }
 
 /**
@@ -157,8 +158,14 @@ export class ProcessManager implements OnApplicationBootstrap, OnApplicationShut
       },
     ]),
   );
-  /** Failed acts wait until this wall time (ms) before the next attempt, with their attempt count. */
+  /** Failed acts wait until this time of the clock (ms) before the next attempt, with their attempt count. */
   private readonly backoff = new Map<string, { until: number; attempts: number }>();
+  /**
+   * Acts this process appended (or found appended) at a log position the read model has not reached yet: their rows
+   * are still there, and acting again would only be a replay. Forgotten once the checkpoint passes them; a restart
+   * forgets them all, and then the idempotency key answers.
+   */
+  private readonly awaitingProjection = new Map<string, bigint>();
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = true;
@@ -236,10 +243,14 @@ export class ProcessManager implements OnApplicationBootstrap, OnApplicationShut
     const db = this.ports.reader();
     this.readerError = null;
     const now = this.clock().getTime();
+    const checkpoint = checkpointOf(db);
+    for (const [actionId, position] of this.awaitingProjection)
+      if (position <= checkpoint) this.awaitingProjection.delete(actionId);
     for (const kind of ORDER) {
       for (const due of dueActions(db, kind, now, this.timing)) {
         if (this.stopped) return;
-        await this.attempt(kind, due.row, due.dueMs, now);
+        if (this.awaitingProjection.has(due.row.actionId)) continue;
+        await this.attempt(kind, due.row, due.dueMs, now, checkpoint);
       }
     }
     const next = nextDueMs(db, ORDER, now, this.timing);
@@ -250,11 +261,17 @@ export class ProcessManager implements OnApplicationBootstrap, OnApplicationShut
     else this.arm(null);
   }
 
-  private async attempt(kind: ProcessKind, row: ProcessActionRow, dueMs: number, now: number): Promise<void> {
+  private async attempt(
+    kind: ProcessKind,
+    row: ProcessActionRow,
+    dueMs: number,
+    now: number,
+    checkpoint: bigint,
+  ): Promise<void> {
     const process = PROCESS_OF[kind];
     const counters = this.counters.get(process)!;
     const waiting = this.backoff.get(row.actionId);
-    if (waiting && waiting.until > Date.now()) return;
+    if (waiting && waiting.until > now) return;
     let plan: PlannedAct | Skip;
     try {
       plan = await this.plan(kind, row, dueMs, now);
@@ -268,7 +285,8 @@ export class ProcessManager implements OnApplicationBootstrap, OnApplicationShut
     }
     counters.skipped.delete(row.actionId);
     try {
-      const { replayed } = await this.ports.act(row, process, plan, `process:${kind}:${row.subjectId}`);
+      const { replayed, position } = await this.ports.act(row, process, plan, processKey(row));
+      this.awaitingProjection.set(row.actionId, position);
       if (replayed) counters.replayed++;
       else {
         counters.acted++;
@@ -279,6 +297,8 @@ export class ProcessManager implements OnApplicationBootstrap, OnApplicationShut
       if (error instanceof DomainError && SETTLED.has(error.code)) {
         counters.settled++;
         this.backoff.delete(row.actionId);
+        // Its row goes once the read model applies what settled it: not asked again before the model moves.
+        this.awaitingProjection.set(row.actionId, checkpoint + 1n);
         return;
       }
       this.failed(counters, row, error);
@@ -301,15 +321,15 @@ export class ProcessManager implements OnApplicationBootstrap, OnApplicationShut
     };
     const attempts = (this.backoff.get(row.actionId)?.attempts ?? 0) + 1;
     const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (attempts - 1));
-    this.backoff.set(row.actionId, { until: Date.now() + delay, attempts });
+    this.backoff.set(row.actionId, { until: this.clock().getTime() + delay, attempts });
     this.logger.warn({ msg: 'process act failed; retried later', ...counters.lastError, retryInMs: delay });
   }
 
   private nextRetryDelay(): number | null {
     let soonest: number | null = null;
-    const wall = Date.now();
+    const now = this.clock().getTime();
     for (const { until } of this.backoff.values()) {
-      const delay = Math.max(0, until - wall);
+      const delay = Math.max(0, until - now);
       if (soonest === null || delay < soonest) soonest = delay;
     }
     return soonest;
@@ -415,6 +435,13 @@ export class ProcessManager implements OnApplicationBootstrap, OnApplicationShut
       };
     });
   }
+}
+
+/** The log position the read model has applied (the runner's checkpoint row, committed with the rows). */
+function checkpointOf(db: Database.Database): bigint {
+  const row = db.prepare('SELECT position FROM checkpoint WHERE id = 1').safeIntegers(true).get() as
+    { position: bigint } | undefined;
+  return row?.position ?? 0n;
 }
 
 /** The calendar date on the care wall clock (a contract covers whole days there). */

@@ -82,7 +82,7 @@ export const processPortsProvider: Provider = {
             missing: () => new Error(`journey ${row.journeyId} not found`),
           }),
         );
-        return { replayed: outcome.replayed };
+        return { replayed: outcome.replayed, position: outcome.position };
       },
     };
   },

@@ -1,0 +1,220 @@
+import Database from 'better-sqlite3';
+import { DomainError, type InstitutionSnapshot } from '@carepath/domain';
+import { type ProcessActionRow, processActionsTable } from '@carepath/projections';
+import { type AppConfig, DEFAULT_PROCESS_CONFIG, loadConfig } from '@carepath/runtime';
+import { fakeClock } from '../../../../test/support/fake-clock';
+import { ProcessManager, type ProcessPorts } from './process-manager';
+import type { PlannedAct, ProcessName } from './process-plans';
+
+/*
+ * The manager with a fake clock, a scheduler the spec fires itself, and ports over an in-memory read model: when
+ * does it act, how does it count, what does it arm next. Nothing sleeps.
+ */
+const HOSP: InstitutionSnapshot = {
+  institutionId: 'HOSP-CY-01',
+  tier: 'tertiary',
+  allianceId: 'CY-G1',
+  regionCode: '110105',
+};
+const CHC: InstitutionSnapshot = { ...HOSP, institutionId: 'CHC-CY-01', tier: 'community' };
+const REQUESTED = '2026-03-01T10:00:00+08:00';
+const DEADLINE = '2026-03-02T10:00:00+08:00';
+
+const referralRows = (referralId: string): ProcessActionRow[] =>
+  (['referral-reminder', 'referral-expiry'] as const).map((kind) => ({
+    actionId: `${kind}:${referralId}`,
+    kind,
+    journeyId: 'j-1',
+    subjectId: referralId,
+    patientId: 'pt-7f3a9c21',
+    residenceRegion: '110105',
+    institutionId: CHC.institutionId,
+    institutionTier: 'community',
+    institutionAllianceId: 'CY-G1',
+    counterpartId: HOSP.institutionId,
+    counterpartAllianceId: 'CY-G1',
+    priority: 'urgent',
+    startAt: REQUESTED,
+    startMs: Date.parse(REQUESTED),
+    deadline: DEADLINE,
+    deadlineMs: Date.parse(DEADLINE),
+    admissionId: null,
+    afterSurgery: false,
+    referringCentreId: CHC.institutionId,
+    referringCentreAllianceId: 'CY-G1',
+  }));
+
+interface Harness {
+  readonly manager: ProcessManager;
+  readonly clock: ReturnType<typeof fakeClock>;
+  readonly acts: { key: string; process: ProcessName; plan: PlannedAct }[];
+  /** Timers armed and not yet fired or cancelled, with their delay. */
+  readonly timers: { delayMs: number; fire: () => void; cancelled: boolean }[];
+  readonly db: Database.Database;
+  /** What `act` does next (default: append, i.e. resolve not replayed). */
+  behaviour: (key: string) => Promise<{ replayed: boolean }>;
+  /** The read model applies everything appended so far, and the wait for the next page resolves. */
+  pageApplied: () => void;
+}
+
+function harness(rows: ProcessActionRow[], enabled = true): Harness {
+  const db = new Database(':memory:');
+  db.exec(processActionsTable.create);
+  db.exec('CREATE TABLE checkpoint (id INTEGER PRIMARY KEY, position INTEGER NOT NULL)');
+  db.exec('INSERT INTO checkpoint (id, position) VALUES (1, 7)');
+  let head = 7n;
+  const insert = db.prepare(processActionsTable.insert);
+  for (const row of rows) insert.run(processActionsTable.encode(row));
+  const clock = fakeClock('2026-03-01T10:00:00+08:00');
+  const config: AppConfig = { ...loadConfig({}), processes: { ...DEFAULT_PROCESS_CONFIG, enabled } };
+  let page: (() => void) | null = null;
+  const h: Harness = {
+    clock,
+    db,
+    acts: [],
+    timers: [],
+    behaviour: () => Promise.resolve({ replayed: false }),
+    pageApplied: () => {
+      db.prepare('UPDATE checkpoint SET position = ?').run(head);
+      page?.();
+    },
+    manager: null as unknown as ProcessManager,
+  };
+  const ports: ProcessPorts = {
+    inProcess: true,
+    reader: () => db,
+    checkpoint: () => Promise.resolve({ position: '7', headPosition: '7', lag: '0', state: 'live' }),
+    advancedPast: (after) =>
+      new Promise((resolve) => {
+        page = () => resolve(after + 1n);
+      }),
+    institutions: () => [HOSP, CHC],
+    contractOn: () => Promise.resolve(null),
+    act: (_row, process, plan, key) => {
+      h.acts.push({ key, process, plan });
+      return h.behaviour(key).then(({ replayed }) => ({ replayed, position: ++head }));
+    },
+  };
+  const schedule = (fire: () => void, delayMs: number) => {
+    const timer = { delayMs, fire, cancelled: false };
+    h.timers.push(timer);
+    return { cancel: () => (timer.cancelled = true) };
+  };
+  (h as { manager: ProcessManager }).manager = new ProcessManager(config, clock, schedule, ports);
+  return h;
+}
+
+const armed = (h: Harness) => h.timers.filter((t) => !t.cancelled).map((t) => t.delayMs);
+const status = async (h: Harness) => (await h.manager.status()).find((s) => s.name === 'referral-deadlines')!;
+
+describe('process manager', () => {
+  it('arms a timer to the next due time by its clock, and acts when it fires, once per act', async () => {
+    const h = harness(referralRows('r-1'));
+    h.manager.onApplicationBootstrap();
+    await h.manager.runDue();
+    expect(h.acts).toEqual([]);
+    // The reminder is due at 80% of 24 h, at 05:12 the next day: a far timer is re-armed every 15 minutes at most.
+    expect(armed(h)).toEqual([15 * 60_000]);
+    h.clock.set('2026-03-02T05:00:00+08:00');
+    await h.manager.runDue();
+    expect(armed(h)).toEqual([12 * 60_000]);
+
+    h.clock.set('2026-03-02T05:12:00+08:00');
+    await h.manager.runDue();
+    expect(h.acts.map((a) => a.key)).toEqual(['process:referral-reminder:r-1']);
+    expect(h.acts[0]!.plan).toEqual({
+      command: { type: 'RemindReferral', data: { referralId: 'r-1' } },
+      occurredAt: '2026-03-02T05:12:00+08:00',
+    });
+    // Its row stays until the read model applies the event: no pass acts on it again before that.
+    await h.manager.runDue();
+    expect(h.acts).toHaveLength(1);
+    h.db.prepare("DELETE FROM process_actions WHERE kind = 'referral-reminder'").run();
+    h.pageApplied();
+    await h.manager.runDue();
+    expect(h.acts).toHaveLength(1);
+    // The next timer is the deadline, 4 h 48 min on (15 minutes at most at a time).
+    expect(armed(h)).toEqual([15 * 60_000]);
+    await h.manager.onApplicationShutdown();
+  });
+
+  it('expires rather than reminds a referral whose deadline passed while it was down', async () => {
+    const h = harness(referralRows('r-1'));
+    h.clock.set('2026-03-03T10:00:00+08:00');
+    h.manager.onApplicationBootstrap();
+    await h.manager.runDue();
+    expect(h.acts.map((a) => a.key)).toEqual(['process:referral-expiry:r-1']);
+    expect(h.acts[0]!.plan).toEqual({
+      command: { type: 'ExpireReferral', data: { referralId: 'r-1', escalateToAllianceId: 'CY-G1' } },
+      occurredAt: DEADLINE,
+    });
+    expect((await status(h)).acted).toBe(1);
+    await h.manager.onApplicationShutdown();
+  });
+
+  it('counts a replay and an "already done" refusal apart from failures', async () => {
+    const h = harness([...referralRows('r-1'), ...referralRows('r-2')]);
+    h.clock.set('2026-03-03T10:00:00+08:00');
+    h.behaviour = (key) =>
+      key.endsWith('r-1')
+        ? Promise.resolve({ replayed: true })
+        : Promise.reject(new DomainError('REFERRAL_INVALID_TRANSITION', 'accepted meanwhile'));
+    h.manager.onApplicationBootstrap();
+    await h.manager.runDue();
+    await h.manager.runDue();
+    expect(await status(h)).toMatchObject({ acted: 0, replayed: 1, settled: 1, failed: 0, lastError: null });
+    await h.manager.onApplicationShutdown();
+  });
+
+  it('logs and counts any other failure, keeps the app up, and retries it after a backoff', async () => {
+    const h = harness(referralRows('r-1'));
+    h.clock.set('2026-03-03T10:00:00+08:00');
+    h.behaviour = () => Promise.reject(Object.assign(new Error('store busy'), { code: 'STORE_BUSY' }));
+    h.manager.onApplicationBootstrap();
+    await h.manager.runDue();
+    expect(await status(h)).toMatchObject({
+      acted: 0,
+      failed: 1,
+      dueNow: 1,
+      lastError: { message: 'store busy', code: 'STORE_BUSY', actionId: 'referral-expiry:r-1' },
+    });
+    // Retried after the backoff (1 s), not at every pass before it.
+    expect(armed(h)).toEqual([1_000]);
+    await h.manager.runDue();
+    expect(h.acts).toHaveLength(1);
+    h.behaviour = () => Promise.resolve({ replayed: false });
+    h.clock.advance({ seconds: 1 });
+    const timer = h.timers.find((t) => !t.cancelled)!;
+    timer.fire();
+    await h.manager.runDue();
+    expect(h.acts).toHaveLength(2);
+    expect(await status(h)).toMatchObject({ acted: 1, failed: 1 });
+    await h.manager.onApplicationShutdown();
+  });
+
+  it('wakes on each page the read model applies, without a timer', async () => {
+    const h = harness([]);
+    h.clock.set('2026-03-03T10:00:00+08:00');
+    h.manager.onApplicationBootstrap();
+    await h.manager.runDue();
+    expect(armed(h)).toEqual([]);
+    // A discharge's follow-up row arrives with a page: due at once.
+    const insert = h.db.prepare(processActionsTable.insert);
+    const [expiry] = referralRows('r-9').filter((r) => r.kind === 'referral-expiry');
+    insert.run(processActionsTable.encode(expiry!));
+    h.pageApplied();
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await h.manager.runDue();
+    expect(h.acts.map((a) => a.key)).toEqual(['process:referral-expiry:r-9']);
+    await h.manager.onApplicationShutdown();
+  });
+
+  it('does nothing when PROCESSES=off', async () => {
+    const h = harness(referralRows('r-1'), false);
+    h.clock.set('2026-03-03T10:00:00+08:00');
+    h.manager.onApplicationBootstrap();
+    await h.manager.runDue();
+    expect(h.acts).toEqual([]);
+    expect(h.timers).toEqual([]);
+  });
+});
