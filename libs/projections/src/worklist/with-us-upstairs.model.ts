@@ -1,5 +1,6 @@
 import { careTimeMs, entryOf, type OpenedJourneyState, type ReferralRecord } from '@carepath/domain';
 import { currentStays } from '../model/journey-rows.model';
+import type { Placement } from '../model/ward-occupancy.model';
 
 /**
  * Continuity (issue 20, docs/worklists.md "With us upstairs"): the institution that referred its patient up keeps
@@ -45,6 +46,8 @@ export function withUsUpstairs(state: OpenedJourneyState, journeyId: string): Up
     const before = latest.get(r.from.institutionId);
     if (!before || ms(r.decidedAt) >= ms(before.decidedAt)) latest.set(r.from.institutionId, r);
   }
+  if (latest.size === 0) return [];
+  // Derived once: the stay fold is the costly part of a journey's rows.
   const stays = currentStays(state, journeyId);
   const rows: UpstairsRow[] = [];
   for (const [referrer, up] of latest) {
@@ -60,7 +63,7 @@ export function withUsUpstairs(state: OpenedJourneyState, journeyId: string): Up
       priority: up.priority,
       referredToInstitutionId: up.to.institutionId,
       acceptedAt: up.decidedAt!,
-      ...whereNow(state, journeyId, up, accepted),
+      ...whereNow(state, stays, up, accepted),
       returnReferralId: returning(state, referrer, accepted),
     });
   }
@@ -84,11 +87,11 @@ function cameBackDown(state: OpenedJourneyState, referrer: string, since: number
 
 function whereNow(
   state: OpenedJourneyState,
-  journeyId: string,
+  stays: readonly Placement[],
   up: ReferralRecord,
   since: number,
 ): Pick<UpstairsRow, 'whereInstitutionId' | 'admitted' | 'stayStatus' | 'wardId' | 'since'> {
-  const open = currentStays(state, journeyId).sort((a, b) => b.from - a.from)[0];
+  const open = [...stays].sort((a, b) => b.from - a.from)[0];
   if (open) {
     const admission = entryOf(state.admissions, open.admissionId);
     return {
