@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { LOGIN_LINK_AUDIENCE, LOGIN_LINK_PURPOSE, type Role, ROLES } from '@carepath/runtime';
 import { POLICY, routeKey } from '../../apps/api/src/auth/access-policy';
 import { CHC, HOSP, openJourney, OTHER, referUp, seedAlliance } from '../support/fixtures';
+import { writeAsProcess } from '../support/process-writes';
 import { as, startTestApp, type TestApp, token } from '../support/test-app';
 
 type Body = Record<string, any>;
@@ -116,6 +117,47 @@ describe('access matrix: every route x every role x own or other institution', (
     if (stage === 'admitted') return { id, referralId, admissionId: admissionId as string };
     await post(`/journeys/${id}/admissions/${admissionId}/leave`, HOSP, { holdBed: true, occurredAt: AT(2) });
     return { id, referralId, admissionId: admissionId as string };
+  }
+
+  /** CHC as the processes see it: the community centre a transfer goes down to and a follow-up is owed by. */
+  const centre = { institutionId: CHC, tier: 'community', allianceId: 'CY-G1', regionCode: '110105' };
+
+  /** Admitted at HOSP and operated, with the downward transfer proposal the process would make (docs/domain.md). */
+  async function proposed() {
+    const j = await journey('admitted');
+    const { surgeryId } = await post(`/journeys/${j.id}/surgeries`, HOSP, {
+      institutionId: HOSP,
+      procedureCode: '36.06',
+      occurredAt: AT(2),
+    });
+    const proposalId = randomUUID();
+    await writeAsProcess(t, j.id, HOSP, AT(5), {
+      type: 'ProposeDownwardTransfer',
+      data: { proposalId, surgeryId, to: centre, basis: 'alliance-centre', signedDoctorId: null },
+    });
+    return { id: j.id, proposalId };
+  }
+
+  /** Discharged home from HOSP, with the follow-up CHC owes as the process would record it. */
+  async function owed() {
+    const j = await journey('admitted');
+    await post(`/journeys/${j.id}/admissions/${j.admissionId}/discharge`, HOSP, {
+      disposition: 'home',
+      occurredAt: AT(10),
+    });
+    const followUpId = randomUUID();
+    await writeAsProcess(t, j.id, HOSP, AT(10), {
+      type: 'OweFollowUp',
+      data: {
+        followUpId,
+        admissionId: j.admissionId,
+        owedBy: centre,
+        signedDoctorId: null,
+        dueBy: AT(17),
+        basis: 'standard',
+      },
+    });
+    return { id: j.id, followUpId };
   }
 
   /** A resident signed at CHC from 1 June 2025 for a year, with the family doctor `doctorId`. */
@@ -367,6 +409,56 @@ describe('access matrix: every route x every role x own or other institution', (
         return {
           path: `/journeys/${j.id}/referrals/${j.referralId}/expire`,
           body: { occurredAt: AT(3, 12) },
+        };
+      },
+    },
+    'POST /journeys/:journeyId/referrals/:referralId/acknowledge': {
+      own: CHC,
+      make: async () => {
+        const j = await journey('referred');
+        await post(`/journeys/${j.id}/referrals/${j.referralId}/reject`, HOSP, {
+          reason: 'not-indicated',
+          occurredAt: AT(1, 11),
+        });
+        return {
+          path: `/journeys/${j.id}/referrals/${j.referralId}/acknowledge`,
+          body: { occurredAt: AT(3, 12) },
+        };
+      },
+    },
+    'POST /journeys/:journeyId/proposals/:proposalId/accept': {
+      own: HOSP,
+      make: async () => {
+        const j = await proposed();
+        return {
+          path: `/journeys/${j.id}/proposals/${j.proposalId}/accept`,
+          body: {
+            department: 'rehabilitation',
+            priority: 'routine',
+            setting: 'inpatient',
+            reasonCode: 'Z50.1',
+            occurredAt: AT(5, 11),
+          },
+        };
+      },
+    },
+    'POST /journeys/:journeyId/proposals/:proposalId/decline': {
+      own: HOSP,
+      make: async () => {
+        const j = await proposed();
+        return {
+          path: `/journeys/${j.id}/proposals/${j.proposalId}/decline`,
+          body: { reason: 'patient-declined', occurredAt: AT(5, 11) },
+        };
+      },
+    },
+    'POST /journeys/:journeyId/follow-ups/:followUpId/complete': {
+      own: CHC,
+      make: async () => {
+        const j = await owed();
+        return {
+          path: `/journeys/${j.id}/follow-ups/${j.followUpId}/complete`,
+          body: { occurredAt: AT(12) },
         };
       },
     },

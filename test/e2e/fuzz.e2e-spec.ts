@@ -34,6 +34,8 @@ import { as, startTestApp, type TestApp, token } from '../support/test-app';
 const SEED = Number(process.env.FUZZ_SEED ?? 15_2026);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 2_000);
 const T = '2026-03-02T10:00:00+08:00';
+/** An id no proposal, follow-up or visit of the seeded journeys has. */
+const FUZZ_SUBJECT = '5f0c1d2e-3a4b-4c5d-8e6f-7a8b9c0d1e2f';
 
 type Body = Record<string, any>;
 
@@ -414,6 +416,35 @@ describe('fuzz: no generated bad request gets a 5xx, writes on refusal, or break
         ...writeAs(HOSP, 'coordinator'),
         params: referral,
         body: { occurredAt: T },
+      },
+      // The care processes' human acts: the seeded referral is still open (422), no proposal or follow-up is seeded
+      // under these ids (404); the bodies' grammar is what is fuzzed.
+      'POST /journeys/:journeyId/referrals/:referralId/acknowledge': {
+        ...writeAs(CHC, 'coordinator'),
+        params: referral,
+        body: { occurredAt: T },
+      },
+      'POST /journeys/:journeyId/proposals/:proposalId/accept': {
+        ...writeAs(HOSP),
+        params: { journeyId: [upstairs], proposalId: [FUZZ_SUBJECT] },
+        body: {
+          department: 'rehabilitation',
+          priority: 'routine',
+          setting: 'inpatient',
+          reasonCode: 'Z50.1',
+          occurredAt: T,
+        },
+      },
+      'POST /journeys/:journeyId/proposals/:proposalId/decline': {
+        ...writeAs(HOSP),
+        params: { journeyId: [upstairs], proposalId: [FUZZ_SUBJECT] },
+        body: { reason: 'not-stable', occurredAt: T },
+      },
+      'POST /journeys/:journeyId/follow-ups/:followUpId/complete': {
+        ...writeAs(CHC, 'nurse'),
+        params: { journeyId: [home], followUpId: [FUZZ_SUBJECT] },
+        body: { visitId: FUZZ_SUBJECT, occurredAt: T },
+        optional: ['visitId'],
       },
       'POST /journeys/:journeyId/admissions': {
         ...writeAs(HOSP),

@@ -37,6 +37,9 @@ import { JourneysController } from './journeys/journeys.controller';
 import { PatientJourneysController } from './journeys/patient-journeys.controller';
 import { WorklistsController } from './worklists/worklists.controller';
 import { ReferralsController } from './journeys/referrals.controller';
+import { ReferralOutcomesController } from './journeys/referral-outcomes.controller';
+import { ProposalsController } from './journeys/proposals.controller';
+import { FollowUpsController } from './journeys/follow-ups.controller';
 import { CareStreamWrites } from './family-doctors/care-stream-writes';
 import { FamilyDoctorsController } from './family-doctors/family-doctors.controller';
 import { ResidentContracts } from './family-doctors/resident-contracts';
@@ -85,6 +88,9 @@ export class AppModule {
         JourneysController,
         PatientJourneysController,
         ReferralsController,
+        ReferralOutcomesController,
+        ProposalsController,
+        FollowUpsController,
         AdmissionsController,
         CorrectionsController,
         FamilyDoctorsController,

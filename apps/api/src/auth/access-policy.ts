@@ -98,6 +98,12 @@ export const POLICY: Readonly<Record<string, RoutePolicy>> = {
   [`POST ${J}/referrals/:referralId/complete`]: write(DECIDE),
   [`POST ${J}/referrals/:referralId/cancel`]: write(DECIDE),
   [`POST ${J}/referrals/:referralId/expire`]: write(['coordinator', 'system']),
+  // The care processes' human acts (docs/domain.md, "Care processes"): the referring side (or the escalation's
+  // alliance) acknowledges an outcome; the holding hospital answers a proposal; the owing centre records a follow-up.
+  [`POST ${J}/referrals/:referralId/acknowledge`]: write(['coordinator', 'doctor', 'family-doctor']),
+  [`POST ${J}/proposals/:proposalId/accept`]: write(DECIDE),
+  [`POST ${J}/proposals/:proposalId/decline`]: write(DECIDE),
+  [`POST ${J}/follow-ups/:followUpId/complete`]: write(CARE),
   [`POST ${J}/admissions`]: write(CARE),
   [`POST ${J}/admissions/:admissionId/leave`]: write(CARE),
   [`POST ${J}/admissions/:admissionId/return`]: write(CARE),
@@ -208,6 +214,10 @@ const FACT_ROUTE: Readonly<Record<string, string>> = {
   ReferralCompleted: `POST ${J}/referrals/:referralId/complete`,
   ReferralCancelled: `POST ${J}/referrals/:referralId/cancel`,
   ReferralExpired: `POST ${J}/referrals/:referralId/expire`,
+  ReferralOutcomeAcknowledged: `POST ${J}/referrals/:referralId/acknowledge`,
+  DownwardTransferProposalAccepted: `POST ${J}/proposals/:proposalId/accept`,
+  DownwardTransferProposalDeclined: `POST ${J}/proposals/:proposalId/decline`,
+  FollowUpCompleted: `POST ${J}/follow-ups/:followUpId/complete`,
   PatientAdmitted: `POST ${J}/admissions`,
   LeaveStarted: `POST ${J}/admissions/:admissionId/leave`,
   LeaveEnded: `POST ${J}/admissions/:admissionId/return`,

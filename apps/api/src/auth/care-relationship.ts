@@ -54,6 +54,15 @@ export function readBasis(reader: Reader, participants: ReadonlySet<string>): Re
 /** Commands that bring their own institution into a journey: a patient walks in, is admitted, or has rehab there. */
 const JOINING_COMMANDS: ReadonlySet<string> = new Set(['RecordVisit', 'AdmitPatient', 'RecordRehabSession']);
 
+/**
+ * An expired referral escalated to an alliance is put before the coordinators of its institutions, who need not take
+ * part in the journey: their acknowledgement goes to the decider, which checks the acting institution's alliance
+ * against the escalation's (docs/domain.md, "Acknowledging an outcome").
+ */
+const escalated = (state: JourneyState): boolean =>
+  state.status !== 'not-opened' &&
+  Object.values(state.referrals).some((referral) => referral.escalatedToAllianceId !== null);
+
 export interface Writer {
   readonly role: Role;
   readonly institutionId: string;
@@ -72,6 +81,7 @@ export function writeRefusal(
   amendedEventType?: string,
 ): string | null {
   if (state.status === 'not-opened' || JOINING_COMMANDS.has(kind)) return null;
+  if (kind === 'AcknowledgeReferral' && writer.role === 'coordinator' && escalated(state)) return null;
   if (!careInstitutions(state).has(writer.institutionId)) {
     return `Institution ${writer.institutionId} takes no part in this journey: it may record its own visit, admission or rehab session, nothing else`;
   }

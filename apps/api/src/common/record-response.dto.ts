@@ -43,6 +43,18 @@ export class JourneyStateDto {
   rehabSessions!: Record<string, unknown>;
 
   @ApiProperty({
+    ...BY_ID,
+    description: 'Downward transfer proposals by proposalId: open, accepted, declined or lapsed',
+  })
+  proposals!: Record<string, unknown>;
+
+  @ApiProperty({
+    ...BY_ID,
+    description: 'Follow-ups owed after a discharge by followUpId: owed or done, and how',
+  })
+  followUps!: Record<string, unknown>;
+
+  @ApiProperty({
     ...FACTS,
     description: 'Every fact in log order with its status (recorded, corrected, ...)',
   })

@@ -1,11 +1,5 @@
 import { Body, Controller, Param, Post, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import {
-  careDateOf,
-  familyDoctorContractDecider,
-  familyDoctorContractStreamId,
-  signedContractOn,
-} from '@carepath/domain';
 import { WritePath } from '@carepath/write-path';
 import { uuid } from '../common/params';
 import { Ctx, type RequestContext } from '../common/request-context';
@@ -14,8 +8,8 @@ import { HolidayCalendars } from '../reference/holiday-calendars';
 import { InstitutionDirectory } from '../reference/institution-directory';
 import { SlotBlocks } from '../slots/slot-blocks';
 import { CancelReferralDto, CareTimeDto, RejectReferralDto, RequestReferralDto } from './journey.dto';
-import { currentJourney } from './journey.reader';
 import { JourneyWriteHeaders, JourneyWrites } from './journey-writes';
+import { signedDoctorOn } from './signed-doctor';
 
 /** A decision on a referral that needs nothing but its care time. */
 type ReferralStep = 'ReceiveReferral' | 'AcceptReferral' | 'CompleteReferral' | 'ExpireReferral';
@@ -32,24 +26,6 @@ export class ReferralsController {
     private readonly writePath: WritePath,
     private readonly calendars: HolidayCalendars,
   ) {}
-
-  /**
-   * The family doctor a patient coming down is signed with on the day of the referral, if any: the gatekeeper
-   * they return to (docs/family-doctors.md). The journey's patient id is the resident's pseudonymous id.
-   */
-  private async signedDoctor(
-    journeyId: string,
-    occurredAt: string,
-  ): Promise<{ signedDoctor?: { doctorId: string; centreId: string } }> {
-    const { state: journey } = await currentJourney(this.writePath, journeyId);
-    if (journey.status === 'not-opened') return {};
-    const { state } = await this.writePath.current(
-      familyDoctorContractStreamId(journey.patientId),
-      familyDoctorContractDecider,
-    );
-    const contract = signedContractOn(state, careDateOf(occurredAt));
-    return contract ? { signedDoctor: { doctorId: contract.doctorId, centreId: contract.centreId } } : {};
-  }
 
   @Post()
   @ApiWritten()
@@ -75,7 +51,9 @@ export class ReferralsController {
         reasonCode: body.reasonCode,
         deadlinePolicy: await this.calendars.deadlinePolicy(),
         ...(await this.slots.referralBooking(journeyId, body)),
-        ...(body.direction === 'down' ? await this.signedDoctor(journeyId, body.occurredAt) : {}),
+        ...(body.direction === 'down'
+          ? await signedDoctorOn(this.writePath, journeyId, body.occurredAt)
+          : {}),
       },
     } as const;
     return this.writes.write(reply, ctx, journeyId, command, { inputs: { body }, created: { referralId } });
