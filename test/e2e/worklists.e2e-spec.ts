@@ -343,6 +343,57 @@ describe.each(['sqlite', 'esdb'] as const)('worklists (issue 20, %s store)', (st
       expect(await find(CHC2)).toBeUndefined();
     });
 
+    it('shows an open transfer proposal to the hospital that decides and the centre that waits, until declined', async () => {
+      clock.set(AT(9, 12));
+      const journeyId = await open();
+      const { admissionId } = await send(`/journeys/${journeyId}/admissions`, HOSP, {
+        institutionId: HOSP,
+        wardId: 'icu',
+        occurredAt: AT(9, 8),
+      });
+      const { surgeryId } = await send(`/journeys/${journeyId}/surgeries`, HOSP, {
+        institutionId: HOSP,
+        procedureCode: '36.10',
+        occurredAt: AT(9, 9),
+      });
+      const proposalId = '5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b';
+      await processWrites(journeyId, HOSP, AT(9, 10), {
+        type: 'ProposeDownwardTransfer',
+        data: {
+          proposalId,
+          surgeryId,
+          to: { institutionId: CHC, tier: 'community', allianceId: 'CY-G1', regionCode: REGION },
+          basis: 'alliance-centre',
+          signedDoctorId: null,
+        },
+      });
+      await caughtUp();
+      const item = async (institution: string) =>
+        (await actionRequired(institution)).find((i) => i.proposalId === proposalId);
+      expect(await item(HOSP)).toMatchObject({
+        kind: 'transfer-proposal',
+        admissionId,
+        at: AT(9, 10),
+        action: 'accept-or-decline',
+        clearedBy: `POST /journeys/${journeyId}/proposals/${proposalId}/{accept,decline}`,
+      });
+      expect(await item(CHC)).toMatchObject({ action: 'await-decision', clearedBy: null });
+      const proposed = async (institution: string, direction: string) =>
+        ((await worklist(institution, `?direction=${direction}`)).proposedDownwardTransfers as Body[]).map(
+          (p) => [p.proposalId, p.side],
+        );
+      expect(await proposed(HOSP, 'outgoing')).toEqual([[proposalId, 'outgoing']]);
+      expect(await proposed(CHC, 'incoming')).toEqual([[proposalId, 'incoming']]);
+      expect(await proposed(CHC, 'outgoing')).toEqual([]);
+
+      await send(`/journeys/${journeyId}/proposals/${proposalId}/decline`, HOSP, {
+        reason: 'not-stable',
+        occurredAt: AT(9, 11),
+      });
+      expect(await item(HOSP)).toBeUndefined();
+      expect(await item(CHC)).toBeUndefined();
+    });
+
     it('lists a follow-up once past due by the clock, and it shows among the follow-ups due before then', async () => {
       clock.set(AT(7, 12));
       const journeyId = await open();
