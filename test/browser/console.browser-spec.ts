@@ -332,6 +332,31 @@ describe('the coordinator console in Chromium', () => {
     await context.close();
   });
 
+  it("filters on the server, and takes a rejection from the hospital to the referrer's action-required list", async () => {
+    const hospital = await signIn('coord-zhao', 'coordinator', HOSP);
+    const incoming = hospital.page.locator('[data-section="incomingReferrals"]');
+    await incoming.locator(`tr[data-referral="${overdue.referralId}"]`).waitFor();
+    await hospital.page.getByTestId('filter-overdue').check();
+    // Overdue is a referral's and a follow-up's field: the beds are not served under that filter.
+    await hospital.page.locator('[data-section="inpatients"]').waitFor({ state: 'detached' });
+    expect(await incoming.locator('tbody tr').count()).toBe(1);
+    const row = incoming.locator(`tr[data-referral="${overdue.referralId}"]`);
+    await row.locator('[data-action="reject"]').click();
+    await row.getByLabel('拒绝原因').selectOption('not-indicated');
+    await row.getByRole('button', { name: '确认拒绝' }).click();
+    await row.waitFor({ state: 'detached' });
+    await hospital.context.close();
+
+    const centre = await signIn('fd-wang', 'family-doctor', CHC);
+    const item = centre.page.locator('[data-section="actionRequired"] li[data-kind="referral-rejected"]');
+    await item.waitFor();
+    expect(await item.textContent()).toContain('无转诊指征');
+    await centre.page.screenshot({ path: join(SHOTS, 'action-required.png'), fullPage: true });
+    await item.locator('[data-action="acknowledge"]').click();
+    await item.waitFor({ state: 'detached' });
+    await centre.context.close();
+  });
+
   it('gives an auditor the access log with filters and verifies the hash chain', async () => {
     const { context, page } = await signIn('auditor-sun', 'auditor', 'HC-CY');
     await page.goto(`${origin}/console/#/audit`);

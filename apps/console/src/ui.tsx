@@ -58,32 +58,6 @@ export function useAction(onDone: () => void) {
   return { run, busy, error, clear: () => setError(null) };
 }
 
-export function Pager({
-  page,
-  pages,
-  onPage,
-  label,
-}: {
-  page: number;
-  pages: number;
-  onPage: (page: number) => void;
-  label: string;
-}) {
-  const { t } = useI18n();
-  if (pages <= 1) return null;
-  return (
-    <nav class="pager" aria-label={label}>
-      <button type="button" disabled={page <= 0} onClick={() => onPage(page - 1)}>
-        {t('pager.previous')}
-      </button>
-      <span>{t('pager.of', { page: page + 1, pages })}</span>
-      <button type="button" disabled={page >= pages - 1} onClick={() => onPage(page + 1)}>
-        {t('pager.next')}
-      </button>
-    </nav>
-  );
-}
-
 export function Field({ label, children }: { label: string; children: ComponentChildren }) {
   return (
     <label class="field">
