@@ -251,6 +251,16 @@ describe('care processes on a journey (issue 20)', () => {
         .thenFails('NOT_REFERRING_SIDE');
     });
 
+    it('is still taken once the journey is closed', () => {
+      const closed = given(
+        { type: 'JourneyClosed', data: { journeyId: 'j-1' } },
+        on(CHC, '2026-03-02T18:00:00+08:00'),
+      );
+      journey([...opening, requested, rejected, closed])
+        .when(acknowledge(CHC))
+        .then(ack);
+    });
+
     it('refuses the receiving side, an open referral, and a second acknowledgement', () => {
       journey([...opening, requested, rejected])
         .when(acknowledge(HOSP))
@@ -703,6 +713,36 @@ describe('care processes on a journey (issue 20)', () => {
       // Recorded before the process owed it, the visit still counts: the window is the care time.
       const visitFirst = stateOf([...home, visitAt('v-2', CHC, '2026-03-11T09:00:00+08:00'), owed]);
       expect(visitFirst.followUps['f-1']).toMatchObject({ status: 'done', visitId: 'v-2' });
+    });
+
+    it('is owed and completed even when the journey was closed at the discharge', () => {
+      const closed = given(
+        { type: 'JourneyClosed', data: { journeyId: 'j-1' } },
+        on(HOSP, '2026-03-10T11:00:00+08:00'),
+      );
+      // Owed at the discharge, which comes before the closing in care time.
+      journey([...home, closed])
+        .when(owe())
+        .then([owedEvent]);
+      journey([...home, owed, closed])
+        .when(complete())
+        .then([{ type: 'FollowUpCompleted', data: { followUpId: 'f-1', visitId: null } }]);
+      // Nothing else is: a visit after the closing belongs to another journey.
+      journey([...home, owed, closed])
+        .when(
+          command(
+            'RecordVisit',
+            {
+              visitId: 'v-9',
+              institution: CHC,
+              visitType: 'outpatient',
+              diagnosisCode: 'Z09',
+              referralId: null,
+            },
+            on(CHC, '2026-03-12T09:00:00+08:00'),
+          ),
+        )
+        .thenFails('JOURNEY_CLOSED');
     });
 
     it('is owed again when its visit is voided, or corrected out of the window', () => {

@@ -37,7 +37,7 @@ import type {
   JourneyState,
 } from './journey.state';
 import { evolveJourney, initialJourneyState, unreadableFacts } from './journey.state';
-import { newConflict, stateBefore } from './journey.timeline';
+import { AFTER_CLOSING, newConflict, stateBefore } from './journey.timeline';
 
 type FactType = FactEntry['type'];
 import { computeDeadline } from './referral-deadline';
@@ -349,7 +349,7 @@ function decideAt(
   command: Exclude<JourneyCommand, { type: 'OpenJourney' | 'MarkEnteredInError' | 'CorrectEvent' }>,
   state: OpenedJourneyState,
 ): DecidedEvent<JourneyEvent>[] {
-  if (state.status === 'closed') {
+  if (state.status === 'closed' && !AFTER_CLOSING.includes(EVENT_OF[command.type])) {
     throw new DomainError('JOURNEY_CLOSED', 'This journey is closed.', { journeyId: state.journeyId });
   }
 

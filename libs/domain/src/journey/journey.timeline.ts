@@ -17,6 +17,16 @@ export interface TimelineConflict {
 
 const PENDING: readonly ReferralStatus[] = ['requested', 'received', 'accepted', 'in-progress'];
 
+/**
+ * What may still be recorded once the journey is closed: the follow-up owed after its last discharge (a journey is
+ * often closed at that discharge) and the acknowledgement of how one of its referrals ended (docs/domain.md, "Care
+ * processes"). Neither changes the care the journey holds.
+ */
+export const AFTER_CLOSING: readonly FactEntry['type'][] = [
+  'ReferralOutcomeAcknowledged',
+  'FollowUpCompleted',
+];
+
 /** Every impossibility in the timeline, one per fact at most, in care order. */
 export function timelineConflicts(facts: readonly FactEntry[]): TimelineConflict[] {
   const conflicts: TimelineConflict[] = [];
@@ -61,7 +71,7 @@ function factConflict(state: JourneyState, fact: FactEntry): DomainError | null 
       openedAt: state.openedAt,
     });
   }
-  if (state.status === 'closed') {
+  if (state.status === 'closed' && !AFTER_CLOSING.includes(fact.type)) {
     return new DomainError('JOURNEY_CLOSED', 'This happens after the journey was closed.', {
       eventId: fact.eventId,
       closedAt: state.closedAt,
