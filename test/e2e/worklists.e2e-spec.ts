@@ -1,10 +1,7 @@
-import { CommandBus } from '@nestjs/cqrs';
-import { type JourneyCommand, journeyDecider, journeyStreamId } from '@carepath/domain';
 import { type AppConfig, loadConfig } from '@carepath/runtime';
-import { WritePath } from '@carepath/write-path';
-import { WriteToStream } from '../../apps/api/src/store/write-to-stream.command';
 import { fakeClock } from '../support/fake-clock';
 import { CHC, HOSP, HOSP2, OTHER, REGION, seedAlliance } from '../support/fixtures';
+import { writeAsProcess } from '../support/process-writes';
 import { as, startTestApp, type TestApp } from '../support/test-app';
 
 type Body = Record<string, any>;
@@ -98,32 +95,6 @@ describe.each(['sqlite', 'esdb'] as const)('worklists (issue 20, %s store)', (st
     (await worklist(institution, '/action-required', role)).items as Body[];
   const ids = (rows: Body[] | undefined) => (rows ?? []).map((r) => r.referralId as string);
 
-  /** What a process writes, through the command bus to the write path, acting with the system role. */
-  const processWrites = async (
-    journeyId: string,
-    institutionId: string,
-    occurredAt: string,
-    command: { readonly type: JourneyCommand['type']; readonly data: object },
-  ) => {
-    const writePath = t.app.get(WritePath);
-    const metadata = writePath.metadata(
-      {
-        actorId: 'process:spec',
-        actorRole: 'system',
-        institutionId,
-        correlationId: 'spec',
-        causationId: 'spec',
-      },
-      occurredAt,
-    );
-    await t.app.get(CommandBus).execute(
-      new WriteToStream(journeyDecider, { ...command, metadata } as JourneyCommand, {
-        streamId: journeyStreamId(journeyId),
-        idempotency: null,
-        expectedRevision: null,
-      }),
-    );
-  };
   /** Waits until the worklist read model has applied everything written so far. */
   const caughtUp = () =>
     send('/journeys', CHC, {
@@ -321,7 +292,7 @@ describe.each(['sqlite', 'esdb'] as const)('worklists (issue 20, %s store)', (st
       clock.set(AT(6, 12));
       const journeyId = await open();
       const referralId = await refer(journeyId, { priority: 'green-channel', occurredAt: AT(6, 9) });
-      await processWrites(journeyId, HOSP, AT(6, 11), {
+      await writeAsProcess(t, journeyId, HOSP, AT(6, 11), {
         type: 'ExpireReferral',
         data: { referralId, escalateToAllianceId: 'CY-G1' },
       });
@@ -357,7 +328,7 @@ describe.each(['sqlite', 'esdb'] as const)('worklists (issue 20, %s store)', (st
         occurredAt: AT(9, 9),
       });
       const proposalId = '5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b';
-      await processWrites(journeyId, HOSP, AT(9, 10), {
+      await writeAsProcess(t, journeyId, HOSP, AT(9, 10), {
         type: 'ProposeDownwardTransfer',
         data: {
           proposalId,
@@ -407,7 +378,7 @@ describe.each(['sqlite', 'esdb'] as const)('worklists (issue 20, %s store)', (st
         occurredAt: AT(7, 10),
       });
       const followUpId = '0b7e6f9e-5c3a-4f4e-9a55-6f1c2d3e4a5b';
-      await processWrites(journeyId, CHC, AT(7, 10), {
+      await writeAsProcess(t, journeyId, CHC, AT(7, 10), {
         type: 'OweFollowUp',
         data: {
           followUpId,
