@@ -406,3 +406,96 @@ describe('notifications of the care processes', () => {
     expect(await kinds(OTHER, referralId)).toEqual([]);
   });
 });
+
+/*
+ * A restart: the event streams are ended by the shutdown, and the deliveries waiting for a receiver that is down go
+ * out once it is back, from the delivery file the new process opens (signed with the same secret: the key file
+ * stays).
+ */
+describe('notifications across a restart', () => {
+  let t: TestApp;
+  let receiver: Server;
+  let url = '';
+  let down = true;
+  const got: { id: string; ok: boolean; valid: boolean }[] = [];
+  let secret = '';
+
+  beforeAll(async () => {
+    const defaults = loadConfig({});
+    t = await startTestApp({
+      notifications: { ...defaults.notifications, retryBaseMs: 5, retryMaxMs: 20, maxAttempts: 1_000 },
+    });
+    await seedAlliance(t);
+    receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      req.on('end', () => {
+        got.push({
+          id: String(req.headers['webhook-id']),
+          ok: !down,
+          valid: verify(secret, req.headers, body),
+        });
+        res.writeHead(down ? 503 : 200).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/after-restart`;
+  });
+
+  afterAll(async () => {
+    await t.close();
+    await new Promise((resolve) => receiver.close(resolve));
+  });
+
+  it('ends open streams at shutdown, and delivers what was pending once the receiver is back', async () => {
+    const registered = await t.http().post('/webhooks').set(as(HOSP, 'admin')).send({ url }).expect(201);
+    secret = (registered.body as { secret: string }).secret;
+    const journeyId = await openJourney(t, { occurredAt: now(30) });
+    await referUp(t, journeyId, { occurredAt: now(20) });
+    await waitFor(
+      () => got.length,
+      (n) => n >= 2,
+      { what: 'two failed attempts' },
+    );
+
+    const server = t.app.getHttpServer() as Server;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    let opened!: () => void;
+    const open = new Promise<void>((resolve) => (opened = resolve));
+    const ended = new Promise<number>((resolve, reject) => {
+      const req = get(
+        { host: '127.0.0.1', port, path: '/notifications/stream', headers: as(HOSP, 'coordinator') },
+        (res) => {
+          // The stream's first line is sent as it opens.
+          res.once('data', () => opened());
+          res.on('data', () => undefined);
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on('error', reject);
+    });
+    await open;
+    const before = got.length;
+    t = await t.restart();
+    expect(await ended).toBe(200);
+
+    down = false;
+    const delivered = await waitFor(
+      () => got.slice(before).find((g) => g.ok),
+      (g) => g !== undefined,
+      { what: 'the pending delivery after the restart', timeoutMs: 15_000 },
+    );
+    expect(got.every((g) => g.valid)).toBe(true);
+    expect(new Set(got.map((g) => g.id))).toEqual(new Set([delivered!.id]));
+    const health = await waitFor(
+      async () =>
+        (await t.http().get('/webhooks').set(as(HOSP, 'coordinator')).expect(200)).body as {
+          items: { health: { delivered: number; pending: number; dead: number } }[];
+        },
+      (b) => b.items[0]?.health.delivered === 1,
+      { what: 'the health to show the delivery' },
+    );
+    expect(health.items[0]!.health).toMatchObject({ delivered: 1, pending: 0, dead: 0 });
+  });
+});

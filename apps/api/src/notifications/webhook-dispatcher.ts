@@ -53,7 +53,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   private readonly settings: NotificationConfig;
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly perEndpoint = new Map<string, number>();
-  private endpoints = new Map<string, WebhookEndpointRow>();
+  /** As the read model had them at the last pump; null until it could first be read (after a start). */
+  private endpoints: Map<string, WebhookEndpointRow> | null = null;
   private wake: { at: number; timer: { cancel(): void } } | null = null;
   private unsubscribe: (() => void) | null = null;
   private stopped = false;
@@ -132,6 +133,9 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   }
 
   private dispatch(): void {
+    // Until the endpoints are known no attempt starts: a queue left by the last run waits for the read model, whose
+    // first catch-up pumps again.
+    if (this.endpoints === null) return;
     const now = this.clock().getTime();
     const busy = new Set(this.inFlight.keys());
     const free = this.settings.concurrency - this.inFlight.size;
@@ -176,7 +180,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   }
 
   private async attempt(delivery: Delivery): Promise<void> {
-    const endpoint = this.endpoints.get(delivery.endpointId);
+    const endpoint = this.endpoints?.get(delivery.endpointId);
     if (!endpoint?.active) {
       this.deliveries.cancel(delivery.endpointId);
       return;
