@@ -42,10 +42,13 @@ describe('read-model tables', () => {
     expect(tables.map((t) => t.name).sort()).toEqual([
       'bed_counts',
       'current_stays',
+      'follow_up_outcomes',
       'follow_ups',
       'institutions',
       'open_referrals',
       'patient_journeys',
+      'process_actions',
+      'proposal_outcomes',
       'referral_outcomes',
       'referrals',
       'segments',
