@@ -773,6 +773,7 @@ describe('access matrix: every route x every role x own or other institution', (
       make: async (actor) => ({ path: `/webhooks/${await spareWebhook(actor)}` }),
     },
     'GET /projections': { own: HOSP, make: () => ({ path: '/projections' }) },
+    'GET /processes': { own: HOSP, make: () => ({ path: '/processes' }) },
     'POST /projections/:name/rebuild': {
       own: HOSP,
       make: () => ({ path: '/projections/local-treatment/rebuild?wait=true' }),

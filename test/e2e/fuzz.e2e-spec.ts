@@ -730,6 +730,7 @@ describe('fuzz: no generated bad request gets a 5xx, writes on refusal, or break
         params: { webhookId: [webhookIds[1]!] },
       },
       'GET /projections': { headers: hospitalAdmin },
+      'GET /processes': { headers: hospitalAdmin },
       'POST /projections/:name/rebuild': {
         headers: hospitalAdmin,
         params: { name: projections },
