@@ -5,7 +5,7 @@ import { loadConfig } from '@carepath/runtime';
 import { CHC, HOSP, HOSP2, OTHER, openJourney, referUp, seedAlliance } from '../support/fixtures';
 import { fakeClock } from '../support/fake-clock';
 import { processesOn, runProcesses } from '../support/processes';
-import { as, startTestApp, type TestApp } from '../support/test-app';
+import { as, startTestApp, type TestApp, type TestStore } from '../support/test-app';
 import { waitFor } from '../support/wait-for';
 
 /*
@@ -359,53 +359,56 @@ describe('notifications', () => {
  * The processes' acts as notifications: the reminder reaches the receiver, the expiry both sides, the escalation
  * every member of the alliance, on a clock the spec moves (and a webhook of the receiver gets the reminder).
  */
-describe('notifications of the care processes', () => {
-  const clock = fakeClock('2026-03-01T10:00:30+08:00');
-  let t: TestApp;
+describe.each<[TestStore]>([['sqlite'], ['esdb']])(
+  'notifications of the care processes (%s store)',
+  (store) => {
+    const clock = fakeClock('2026-03-01T10:00:30+08:00');
+    let t: TestApp;
 
-  beforeAll(async () => {
-    t = await startTestApp(processesOn(), 'sqlite', { clock });
-    await seedAlliance(t);
-  });
-  afterAll(async () => t.close());
+    beforeAll(async () => {
+      t = await startTestApp(processesOn(), store, { clock });
+      await seedAlliance(t);
+    });
+    afterAll(async () => t.close());
 
-  const kinds = async (institutionId: string, referralId: string) =>
-    (
-      (await t.http().get('/notifications?limit=500').set(as(institutionId, 'coordinator')).expect(200))
-        .body as { items: Notification[] }
-    ).items
-      .filter((n) => n.referralId === referralId)
-      .map((n) => n.kind);
+    const kinds = async (institutionId: string, referralId: string) =>
+      (
+        (await t.http().get('/notifications?limit=500').set(as(institutionId, 'coordinator')).expect(200))
+          .body as { items: Notification[] }
+      ).items
+        .filter((n) => n.referralId === referralId)
+        .map((n) => n.kind);
 
-  it('given an urgent referral left undecided, then due soon to the receiver, expired to both, escalated to the alliance', async () => {
-    const journeyId = await openJourney(t);
-    const referralId = await referUp(t, journeyId); // urgent at 10:00: deadline 24 h later, reminder at 80%
-    clock.set('2026-03-02T05:13:00+08:00');
-    await runProcesses(t);
-    await waitFor(
-      () => kinds(HOSP, referralId),
-      (k) => k.includes('referral-due-soon'),
-      { what: 'the reminder in the hospital feed' },
-    );
-    clock.set('2026-03-02T10:00:05+08:00');
-    await runProcesses(t);
-    await waitFor(
-      () => kinds(HOSP2, referralId),
-      (k) => k.includes('referral-escalated'),
-      { what: 'the escalation in the feed of another member of the alliance' },
-    );
-    expect(await kinds(HOSP, referralId)).toEqual([
-      'referral-requested',
-      'referral-due-soon',
-      'referral-expired',
-      'referral-escalated',
-    ]);
-    expect(await kinds(CHC, referralId)).toEqual(['referral-expired', 'referral-escalated']);
-    expect(await kinds(HOSP2, referralId)).toEqual(['referral-escalated']);
-    // Outside the alliance nobody hears of it.
-    expect(await kinds(OTHER, referralId)).toEqual([]);
-  });
-});
+    it('given an urgent referral left undecided, then due soon to the receiver, expired to both, escalated to the alliance', async () => {
+      const journeyId = await openJourney(t);
+      const referralId = await referUp(t, journeyId); // urgent at 10:00: deadline 24 h later, reminder at 80%
+      clock.set('2026-03-02T05:13:00+08:00');
+      await runProcesses(t);
+      await waitFor(
+        () => kinds(HOSP, referralId),
+        (k) => k.includes('referral-due-soon'),
+        { what: 'the reminder in the hospital feed' },
+      );
+      clock.set('2026-03-02T10:00:05+08:00');
+      await runProcesses(t);
+      await waitFor(
+        () => kinds(HOSP2, referralId),
+        (k) => k.includes('referral-escalated'),
+        { what: 'the escalation in the feed of another member of the alliance' },
+      );
+      expect(await kinds(HOSP, referralId)).toEqual([
+        'referral-requested',
+        'referral-due-soon',
+        'referral-expired',
+        'referral-escalated',
+      ]);
+      expect(await kinds(CHC, referralId)).toEqual(['referral-expired', 'referral-escalated']);
+      expect(await kinds(HOSP2, referralId)).toEqual(['referral-escalated']);
+      // Outside the alliance nobody hears of it.
+      expect(await kinds(OTHER, referralId)).toEqual([]);
+    });
+  },
+);
 
 /*
  * A restart: the event streams are ended by the shutdown, and the deliveries waiting for a receiver that is down go
