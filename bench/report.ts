@@ -133,6 +133,16 @@ const TARGETS: readonly Target[] = [
     goal: 200,
     atLeast: false,
   },
+  // Issue 21 asks for a small console and its measure; the goal is ours: a first screen a slow clinic line loads fast.
+  {
+    issue: 21,
+    what: "the console's first screen (page, entry script, style sheet), gzipped",
+    source: 'console',
+    path: 'firstLoad.gzipBytes',
+    unit: 'bytes',
+    goal: 100_000,
+    atLeast: false,
+  },
 ];
 
 const readable = (n: number): string =>

@@ -261,7 +261,7 @@ function CommunityShare({ period, target }: { period: string; target: number }) 
     if (!data) return null;
     return {
       tooltip: { trigger: 'axis' },
-      grid: { left: 48, right: 16, top: 24, bottom: 32 },
+      grid: { left: 48, right: 80, top: 24, bottom: 32 },
       xAxis: { type: 'category', data: data.rows.map((r) => r.allianceId), axisLabel: { interval: 0 } },
       yAxis: { type: 'value', name: '%', max: 100 },
       series: [
