@@ -70,6 +70,23 @@ export class WebhooksController {
     return endpoint;
   }
 
+  /** A command on one of the caller's own endpoints (404 for any other, whoever's it is). */
+  private async onEndpoint(
+    reply: HeaderReply,
+    ctx: RequestContext,
+    type: 'RotateWebhookSecret' | 'RemoveWebhookEndpoint',
+    webhookId: string,
+  ) {
+    await this.ownEndpoint(ctx, webhookId);
+    return this.streams.write(
+      reply,
+      ctx,
+      webhookEndpointsDecider,
+      { type, metadata: this.streams.metadata(ctx), data: { endpointId: webhookId } },
+      { streamId: webhookEndpointsStreamId(ctx.institutionId), fingerprint: { kind: type, webhookId } },
+    );
+  }
+
   @Post()
   @ApiCreatedResponse({
     type: WebhookWrittenDto,
@@ -118,17 +135,7 @@ export class WebhooksController {
     @Ctx() ctx: RequestContext,
     @Res({ passthrough: true }) reply: HeaderReply,
   ) {
-    await this.ownEndpoint(ctx, webhookId);
-    const result = await this.streams.write(
-      reply,
-      ctx,
-      webhookEndpointsDecider,
-      { type: 'RotateWebhookSecret', metadata: this.streams.metadata(ctx), data: { endpointId: webhookId } },
-      {
-        streamId: webhookEndpointsStreamId(ctx.institutionId),
-        fingerprint: { kind: 'RotateWebhookSecret', webhookId },
-      },
-    );
+    const result = await this.onEndpoint(reply, ctx, 'RotateWebhookSecret', webhookId);
     // Read back from the stream: a replayed rotation answers the version in force.
     const { secretVersion } = await this.ownEndpoint(ctx, webhookId);
     return {
@@ -148,21 +155,7 @@ export class WebhooksController {
     @Ctx() ctx: RequestContext,
     @Res({ passthrough: true }) reply: HeaderReply,
   ) {
-    await this.ownEndpoint(ctx, webhookId);
-    const result = await this.streams.write(
-      reply,
-      ctx,
-      webhookEndpointsDecider,
-      {
-        type: 'RemoveWebhookEndpoint',
-        metadata: this.streams.metadata(ctx),
-        data: { endpointId: webhookId },
-      },
-      {
-        streamId: webhookEndpointsStreamId(ctx.institutionId),
-        fingerprint: { kind: 'RemoveWebhookEndpoint', webhookId },
-      },
-    );
+    const result = await this.onEndpoint(reply, ctx, 'RemoveWebhookEndpoint', webhookId);
     return { webhookId, ...writeAnswer(result) };
   }
 

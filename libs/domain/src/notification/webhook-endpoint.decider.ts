@@ -147,29 +147,22 @@ export function evolveWebhookEndpoints(
         },
       };
     }
-    case 'WebhookSecretRotated': {
-      const endpoint = state.endpoints[event.data.endpointId];
-      if (!endpoint) return state;
-      return {
-        ...state,
-        endpoints: {
-          ...state.endpoints,
-          [endpoint.endpointId]: { ...endpoint, secretVersion: event.data.secretVersion },
-        },
-      };
-    }
-    case 'WebhookEndpointRemoved': {
-      const endpoint = state.endpoints[event.data.endpointId];
-      if (!endpoint) return state;
-      return {
-        ...state,
-        endpoints: {
-          ...state.endpoints,
-          [endpoint.endpointId]: { ...endpoint, removedAt: event.metadata.occurredAt },
-        },
-      };
-    }
+    case 'WebhookSecretRotated':
+      return changed(state, event.data.endpointId, { secretVersion: event.data.secretVersion });
+    case 'WebhookEndpointRemoved':
+      return changed(state, event.data.endpointId, { removedAt: event.metadata.occurredAt });
   }
+}
+
+/** The state with one endpoint changed (one it does not know: unchanged, as the decider never writes that). */
+function changed(
+  state: WebhookEndpointsState,
+  endpointId: string,
+  change: Partial<WebhookEndpoint>,
+): WebhookEndpointsState {
+  const endpoint = Object.hasOwn(state.endpoints, endpointId) ? state.endpoints[endpointId] : undefined;
+  if (!endpoint) return state;
+  return { ...state, endpoints: { ...state.endpoints, [endpointId]: { ...endpoint, ...change } } };
 }
 
 export const webhookEndpointsDecider: Decider<

@@ -9,10 +9,8 @@ import type { NotificationKind } from '@carepath/domain';
 
 export type Recipient = { readonly institutionId: string } | { readonly allianceId: string };
 
-/** A notification before it is addressed to institutions and numbered. */
-export interface NotificationDraft {
-  readonly kind: NotificationKind;
-  readonly recipients: readonly Recipient[];
+/** What a notification is about: ids and a due time, null where they do not apply to its kind. */
+export interface NotificationSubject {
   readonly journeyId: string | null;
   readonly referralId: string | null;
   readonly proposalId: string | null;
@@ -21,6 +19,12 @@ export interface NotificationDraft {
   readonly bookingId: string | null;
   /** The deadline or due date the notification is about, when it has one. */
   readonly dueAt: string | null;
+}
+
+/** A notification before it is addressed to institutions and numbered. */
+export interface NotificationDraft extends NotificationSubject {
+  readonly kind: NotificationKind;
+  readonly recipients: readonly Recipient[];
 }
 
 export interface ReferralParties {
@@ -56,7 +60,7 @@ export interface NotifiableEvent {
 
 const JOURNEY_PREFIX = 'journey-';
 
-const none = {
+const none: NotificationSubject = {
   journeyId: null,
   referralId: null,
   proposalId: null,
@@ -64,7 +68,7 @@ const none = {
   blockId: null,
   bookingId: null,
   dueAt: null,
-} as const;
+};
 
 type Data = Readonly<Record<string, unknown>>;
 const str = (data: Data, field: string): string => {

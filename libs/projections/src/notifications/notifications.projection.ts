@@ -12,23 +12,21 @@ import { guard, INSTITUTION_PREFIX, JOURNEY_PREFIX } from '../runtime/journey-fo
 import type { ProjectionDefinition, ProjectionWriter } from '../runtime/projection';
 import { flag, integer, nullable, readModelTable, text, textOf } from '../runtime/read-model-table';
 import { institutionsTable } from '../ward-occupancy/ward-occupancy.projection';
-import { type NotificationFacts, notificationsOf, type Recipient } from './notification.model';
+import {
+  type NotificationFacts,
+  notificationsOf,
+  type NotificationSubject,
+  type Recipient,
+} from './notification.model';
 
 /** One notification to one institution: ids and codes only (docs/notifications.md). */
-export interface NotificationRow {
+export interface NotificationRow extends NotificationSubject {
   /** Derived from the event's id and the recipient: the same on every replay and rebuild. */
   readonly notificationId: string;
   /** The order notifications were projected in, per store: the feed's cursor. */
   readonly sequence: number;
   readonly institutionId: string;
   readonly kind: NotificationKind;
-  readonly journeyId: string | null;
-  readonly referralId: string | null;
-  readonly proposalId: string | null;
-  readonly followUpId: string | null;
-  readonly blockId: string | null;
-  readonly bookingId: string | null;
-  readonly dueAt: string | null;
   readonly eventId: string;
   readonly eventType: string;
   readonly occurredAt: string;
