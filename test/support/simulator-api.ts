@@ -1,13 +1,14 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { EventStore } from '@carepath/event-store';
-import type { AppConfig } from '@carepath/runtime';
+import { type AppConfig, DEFAULT_PROCESS_CONFIG } from '@carepath/runtime';
 import { APP_CONFIG } from '../../apps/api/src/config/app-config.token';
 import { ProjectionsService } from '../../apps/api/src/projections/projections.service';
 import { EVENT_STORE } from '../../apps/api/src/store/tokens';
 import type { GroundTruth } from '../../apps/simulator/src/ground-truth';
 import { HttpCommandSink } from '../../apps/simulator/src/http-command-sink';
 import { compareWithTruth, configuredCensus } from '../../apps/simulator/src/oracle-comparison';
+import { processesSettled } from '../../apps/simulator/src/processes-settled';
 import type { Plan } from '../../apps/simulator/src/simulation.plan';
 import { SimulationRunner } from '../../apps/simulator/src/simulation.runner';
 import { startTestApp, type TestApp, token } from './test-app';
@@ -31,7 +32,10 @@ export interface SimulatorApi {
 }
 
 export async function startSimulatorApi(overrides: Partial<AppConfig> = {}): Promise<SimulatorApi> {
-  const t = await startTestApp(overrides);
+  return listening(await startTestApp(overrides));
+}
+
+async function listening(t: TestApp): Promise<SimulatorApi> {
   await t.app.listen(0, '127.0.0.1');
   const { port } = (t.app.getHttpServer() as Server).address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
@@ -56,8 +60,27 @@ export async function startSimulatorApi(overrides: Partial<AppConfig> = {}): Pro
 }
 
 /**
- * The app for the specs of the enclosing block: started before them, sent the whole `plan` over HTTP (the runner
- * stops at the first refused command) and waited on until its projections have applied it; closed after them.
+ * Restarts the app (its care processes off while the plan was recorded) on the same files with the processes on,
+ * and waits until they have nothing left to do and every projection has applied what they wrote.
+ */
+export async function letProcessesAct(api: SimulatorApi): Promise<SimulatorApi> {
+  const acting = await listening(
+    await api.t.restart({ processes: { ...DEFAULT_PROCESS_CONFIG, enabled: true } }),
+  );
+  await processesSettled(
+    acting.url,
+    token({ sub: 'carepath-oracle', role: 'auditor', institutionId: 'SIM-HC' }),
+  );
+  await acting.caughtUp();
+  return acting;
+}
+
+/**
+ * The app for the specs of the enclosing block: started before them with its care processes off (the test app's
+ * default), sent the whole `plan` over HTTP (the runner stops at the first refused command) and waited on until its
+ * projections have applied it; then restarted on the same files with the processes on, and waited on until they
+ * have nothing left to do and the projections have applied what they wrote (as `npm run simulate:oracle` does,
+ * apps/simulator/src/oracle-run.ts says why); closed after them.
  */
 export function withSimulatedPlan(plan: Plan, overrides: Partial<AppConfig> = {}): () => SimulatorApi {
   let api: SimulatorApi | undefined;
@@ -65,7 +88,8 @@ export function withSimulatedPlan(plan: Plan, overrides: Partial<AppConfig> = {}
     api = await startSimulatorApi(overrides);
     await new SimulationRunner(api.sink).run(plan);
     await api.caughtUp();
-  }, 120_000);
+    api = await letProcessesAct(api);
+  }, 180_000);
   afterAll(async () => api?.close());
   return () => api!;
 }

@@ -25,8 +25,11 @@ export interface TestApp {
   /** A GET of a journey's record as a doctor of `institution` treating the patient (reads are logged). */
   readonly read: (path: string, institution?: string) => request.Test;
   readonly databaseFile: string;
-  /** Closes the app and starts a new one on the same file, as a process restart would. */
-  restart(): Promise<TestApp>;
+  /**
+   * Closes the app and starts a new one on the same file, as a process restart would; `more` changes its
+   * configuration from then on (as an operator restarting with another environment).
+   */
+  restart(more?: Partial<AppConfig>): Promise<TestApp>;
   close(): Promise<void>;
 }
 
@@ -92,9 +95,9 @@ async function start(
     read: (path, institution = 'CHC-CY-01') =>
       request(server).get(path).set(as(institution)).set('X-Access-Reason', 'treatment'),
     databaseFile: config.databaseFile,
-    restart: async () => {
+    restart: async (more = {}) => {
       await close();
-      return start(overrides, folder, options, double);
+      return start({ ...overrides, ...more }, folder, options, double);
     },
     close: async () => {
       await close();

@@ -141,7 +141,7 @@ const JOURNEYS: PlannedJourney[] = [
       stay('upstairs', 'HOSP/surgery', at('30T10:00:00'), null),
     ],
   ),
-  // Requested on the last afternoon, received, not yet decided: pending.
+  // Requested on the last afternoon, received, not yet decided: the deadline process expires it (issue 20).
   journey('pt-pending-up', [referral('up', at('31T14:00:00'), null, null)], []),
   // Accepted, then cancelled by the patient: accepted for the acceptance rate, counted as cancelled.
   journey(
@@ -213,10 +213,10 @@ describe('ground truth: referrals as they stand at the end of the period', () =>
   const { referrals } = groundTruth(PLAN);
   const none = { rejected: 0, redirected: 0, expired: 0 };
 
-  it('counts the undecided as pending and the accepted whose care is not over as accepted', () => {
+  it('counts the undecided as expired by the deadline process and the accepted whose care is not over as accepted', () => {
     expect(referrals.byDirection.up).toEqual({
       total: 4,
-      outcomes: { ...none, pending: 1, accepted: 1, cancelled: 1, completed: 1 },
+      outcomes: { ...none, expired: 1, pending: 0, accepted: 1, cancelled: 1, completed: 1 },
       // Completed, still accepted and cancelled after acceptance: 3 of 3 decided.
       accepted: 3,
       acceptanceRate: 100,
@@ -225,7 +225,7 @@ describe('ground truth: referrals as they stand at the end of the period', () =>
     });
     expect(referrals.byDirection.down).toEqual({
       total: 3,
-      outcomes: { ...none, pending: 1, accepted: 1, cancelled: 0, completed: 1 },
+      outcomes: { ...none, expired: 1, pending: 0, accepted: 1, cancelled: 0, completed: 1 },
       accepted: 2,
       acceptanceRate: 100,
       timeToDecisionHours: { median: 2, p90: 2 },

@@ -16,6 +16,14 @@ import {
   UTC8,
 } from './simulation.plan';
 import { type FamilyDoctorTruth, familyDoctorTruth } from './family-doctor.truth';
+import {
+  expiryTruth,
+  type ExpiryTruth,
+  followUpTruth,
+  type FollowUpTruth,
+  leftToExpire,
+  plannedFollowUps,
+} from './care-process.truth';
 
 /*
  * What the simulator knows to be true, computed from its plan alone with its own arithmetic (CarePath's read-model
@@ -23,7 +31,8 @@ import { type FamilyDoctorTruth, familyDoctorTruth } from './family-doctor.truth
  * in care, so mistakes that were corrected count with their corrected values and entries made in error do not
  * count at all. The formulas and choices are docs/analytics.md's, the rules as CarePath states them: a referral
  * counts in the month it was requested, a redirect is its first request's outcome plus a new request, a referral's
- * outcome is where it stands at the end of the period (the plan holds no care after it), a patient away from a
+ * outcome is where it stands at the end of the period (the plan holds no care after it) once CarePath's care
+ * processes have acted on it (an undecided one expired at its deadline, care-process.truth.ts), a patient away from a
  * held bed is counted where they physically are (held-bed rule `physical`, the default) or, under `held-bed`, at
  * the held bed and nowhere else, a month's figures are in Beijing time.
  */
@@ -132,6 +141,10 @@ export interface GroundTruth {
   };
   /** Family-doctor coverage and slot use (issue 19); empty for a preset without family doctors. */
   readonly familyDoctors: FamilyDoctorTruth;
+  /** The referrals the deadline process expired, at their deadlines (issue 20). */
+  readonly expiries: ExpiryTruth;
+  /** The follow-ups owed at discharges home or to rehab, and how they were done (issue 20). */
+  readonly followUps: FollowUpTruth;
 }
 
 /** Percent with 2 decimals, rounding half up, from integers (no floating division before the rounding). */
@@ -283,14 +296,15 @@ function referralTruth(
   institution: (id: string) => PlannedInstitution,
 ): GroundTruth['referrals'] {
   const requests: Request[] = plan.journeys.flatMap((j) =>
-    j.referrals.map((r) => ({
+    j.referrals.map((r): Request => ({
       direction: r.direction,
       from: institution(r.from),
       to: institution(r.to),
       priority: r.priority,
       setting: r.setting,
       month: monthOf(r.requestedAt),
-      outcome: outcomeOf(r),
+      // Undecided once the period is recorded: expired by the deadline process, not pending.
+      outcome: leftToExpire(j, r) ? 'expired' : outcomeOf(r),
       everAccepted: r.decision?.kind === 'accepted',
       decisionMinutes: r.decision ? (r.decision.at - r.requestedAt) / 60_000 : null,
     })),
@@ -477,6 +491,8 @@ export function groundTruth(plan: Plan, heldBedRule: HeldBedRule = 'physical'): 
     wards: wardTruth(plan, heldBedRule),
     localTreatment: localTreatmentTruth(plan, institution),
     familyDoctors: familyDoctorTruth(plan, ratio),
+    expiries: expiryTruth(plan),
+    followUps: followUpTruth(plan),
   };
 }
 
@@ -515,7 +531,18 @@ export function summary(plan: Plan, truth: GroundTruth): string[] {
       `entered in error: ${n(visits, (v) => v.duplicated)} duplicate visits, ${n(referralList, (r) => r.wrongTargetFirst)} requests, ` +
       `${n(referralList, (r) => r.decision?.kind === 'accepted' && r.decision.rejectedInErrorFirst)} rejections, ` +
       `${n(stays, (s) => s.wrongWardFirst)} admissions, ${n(stays, (s) => s.wrongDischargeAt !== null)} discharges`,
+    ...careProcessSummary(plan),
     ...familyDoctorSummary(plan, truth),
+  ];
+}
+
+/** What the care processes do once the plan is recorded: expiries and follow-ups (issue 20). */
+function careProcessSummary(plan: Plan): string[] {
+  const expired = plan.journeys.reduce((n, j) => n + j.referrals.filter((r) => leftToExpire(j, r)).length, 0);
+  const followUps = plannedFollowUps(plan);
+  const done = followUps.filter((f) => f.done).length;
+  return [
+    `care processes: ${expired} referrals expired at their deadlines; ${followUps.length} follow-ups owed, ${done} done in time by a visit (${percent(done, followUps.length) ?? '-'}%), ${followUps.length - done} overdue`,
   ];
 }
 

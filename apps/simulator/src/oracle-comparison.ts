@@ -1,6 +1,9 @@
 import Database from 'better-sqlite3';
 import {
   parsePeriod,
+  queryFollowUps,
+  referralsTable,
+  type FollowUpGroup,
   queryLocalTreatmentByAlliance,
   queryDownwardTransferKpi,
   queryLocalTreatmentByRegion,
@@ -25,7 +28,9 @@ import type {
   RegionRates,
   WardMonth,
 } from './ground-truth';
+import type { ExpiryTruth, FollowUpCell, FollowUpTruth } from './care-process.truth';
 import { nextMonth } from './simulation.plan';
+import { iso } from './simulation.script';
 import { type CoverageFigures, coverageDay, type FamilyDoctorTruth } from './family-doctor.truth';
 
 /*
@@ -150,6 +155,55 @@ export function observe(read: ReadModels, months: readonly string[], census: Cen
     wards,
     localTreatment: { regions, alliances },
     familyDoctors: observeFamilyDoctors(read, window, coverageDay(months)),
+    expiries: observeExpiries(read('referral-volume')),
+    followUps: observeFollowUps(read('referral-volume'), window, census.timeZone),
+  };
+}
+
+/**
+ * The expired referrals of the referral-volume read model by direction and the care time they ended at (its
+ * referrals table: no analytics route lists single referrals), to meet the truth's expiries at their deadlines.
+ */
+function observeExpiries(db: Database.Database): ExpiryTruth {
+  const expiries: Partial<Record<'up' | 'down', Record<string, number>>> = {};
+  const rows = db.prepare(`SELECT * FROM referrals WHERE outcome = 'expired'`).all();
+  for (const row of rows.map((r) => referralsTable.read(r))) {
+    const at = row.closedAt === null ? 'never' : iso(row.closedAt);
+    const times = (expiries[row.direction] ??= {});
+    times[at] = (times[at] ?? 0) + 1;
+  }
+  return expiries;
+}
+
+/** Follow-up completion as GET /analytics/referrals/follow-ups serves it, now (every due date of a plan is past). */
+function observeFollowUps(
+  db: Database.Database,
+  window: ReturnType<typeof parsePeriod>,
+  timeZone: string,
+): FollowUpTruth {
+  const at = Date.now();
+  const query = (...groupBy: FollowUpGroup[]) =>
+    queryFollowUps(db, window, {}, groupBy, { timeZone, unit: 'month', at });
+  const figures = (f: FollowUpCell): FollowUpCell => ({
+    owed: f.owed,
+    doneInTime: f.doneInTime,
+    doneLate: f.doneLate,
+    doneRecorded: f.doneRecorded,
+    overdue: f.overdue,
+    notYetDue: f.notYetDue,
+    completionRate: f.completionRate,
+  });
+  const byInstitution: Record<string, Record<string, FollowUpCell>> = {};
+  for (const { group, figures: f } of query('institution', 'period'))
+    (byInstitution[group.owedByInstitutionId ?? 'null'] ??= {})[group.period ?? 'null'] = figures(f);
+  return {
+    byInstitution,
+    byBasis: Object.fromEntries(
+      query('basis').map(({ group, figures: f }): [string, FollowUpCell] => [
+        group.basis ?? 'null',
+        figures(f),
+      ]),
+    ),
   };
 }
 

@@ -13,6 +13,7 @@ import { type ApiProcessOptions, startApiProcess } from './api-process';
 import type { GroundTruth } from './ground-truth';
 import { HttpCommandSink } from './http-command-sink';
 import { compareServedWithTruth, configuredCensus, ORACLE_READ_MODELS } from './oracle-comparison';
+import { type ProcessActs, processesSettled } from './processes-settled';
 import { devToken, SIMULATOR } from './service-account';
 import type { Plan } from './simulation.plan';
 import { SimulationRunner } from './simulation.runner';
@@ -26,9 +27,13 @@ export interface OracleReport {
   /** Differences with the truth in the read models the API left, then after the lib rebuilt them from the log. */
   readonly live: readonly string[];
   readonly rebuilt: readonly string[];
+  /** Acts the care processes appended once let act, by process. */
+  readonly acts: ProcessActs;
   readonly ms: {
     readonly start: number;
     readonly run: number;
+    /** The API restarted with its processes on, until they had nothing left to do. */
+    readonly processes: number;
     readonly live: number;
     readonly rebuild: number;
   };
@@ -41,10 +46,18 @@ export interface OracleOptions extends Pick<ApiProcessOptions, 'build' | 'env'> 
 
 /**
  * The oracle's run: the built API in a child process on a fresh embedded log (so the log holds this plan alone),
- * configured for the truth's census, takes the whole plan over HTTP; once its projections have applied the log it
- * is stopped, and the read models it left are read through the projections' own query functions and compared with
- * the truth. Then the lib rebuilds those read models from the log, as apps/projector does, and they are compared
- * again. The census of both readings is that of loadConfig, as the API read it.
+ * configured for the truth's census, takes the whole plan over HTTP with its care processes off; once its
+ * projections have applied the log it is stopped and started again on the same files with the processes on, which
+ * then act on what the plan left them (expiries, follow-ups, proposals) until they have nothing left to do. It is
+ * stopped again, and the read models it left are read through the projections' own query functions and compared
+ * with the truth. Then the lib rebuilds those read models from the log, as apps/projector does, and they are
+ * compared again. The census of both readings is that of loadConfig, as the API read it.
+ *
+ * Why off, then on: the plan writes months of care in seconds, each command at its care time, long past. Processes
+ * running meanwhile would find every timer run out at once and act before the plan's own later commands (expire a
+ * referral the plan accepts a minute later, owe a follow-up before the visit that does it is recorded), so what
+ * they did would depend on how fast the run went. With the plan recorded first, each acts on the finished record,
+ * at the care time its rule gives (an expiry at the deadline, a follow-up at the discharge), as it would have live.
  */
 export async function runOracle(
   plan: Plan,
@@ -67,29 +80,38 @@ export async function runOracle(
     ...options.env,
   };
   const config = loadConfig({ ...process.env, ...env });
-  const ms = { start: 0, run: 0, live: 0, rebuild: 0 };
+  const ms = { start: 0, run: 0, processes: 0, live: 0, rebuild: 0 };
+  const build = options.build !== undefined ? { build: options.build } : {};
+  let acts: ProcessActs = {};
   let started = Date.now();
   try {
     const system = devToken(config, SIMULATOR);
-    const api = await startApiProcess({
-      env,
-      ...(options.build !== undefined ? { build: options.build } : {}),
-    });
+    // An auditor of the health commission may read the projections' and processes' status; nothing more.
+    const auditor = devToken(config, { sub: 'carepath-oracle', role: 'auditor', institutionId: 'SIM-HC' });
+    const api = await startApiProcess({ env: { ...env, PROCESSES: 'off' }, ...build });
     ms.start = Date.now() - started;
     const runner = new SimulationRunner(new HttpCommandSink(api.url, system), options.concurrency);
     try {
       started = Date.now();
       await runner.run(plan, options.onProgress);
       ms.run = Date.now() - started;
-      started = Date.now();
-      // An auditor of the health commission may read the projections' status; nothing more.
-      const auditor = devToken(config, { sub: 'carepath-oracle', role: 'auditor', institutionId: 'SIM-HC' });
       await projectionsCaughtUp(api.url, auditor);
     } catch (error) {
       throw api.explain(error);
     } finally {
       await api.stop();
     }
+    started = Date.now();
+    const acting = await startApiProcess({ env: { ...env, PROCESSES: 'on' }, ...build });
+    try {
+      acts = await processesSettled(acting.url, auditor);
+      ms.processes = Date.now() - started;
+    } catch (error) {
+      throw acting.explain(error);
+    } finally {
+      await acting.stop();
+    }
+    started = Date.now();
     const quiet = { log: () => undefined, warn: () => undefined, error: (m: object) => console.error(m) };
     const store = openEventStore(config, quiet);
     const files = new ReadModelFiles(config.readModelDir);
@@ -115,6 +137,7 @@ export async function runOracle(
         logBytes: fileSize(config.databaseFile) + fileSize(`${config.databaseFile}-wal`),
         live,
         rebuilt,
+        acts,
         ms,
       };
     } finally {

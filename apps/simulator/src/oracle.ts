@@ -7,8 +7,9 @@ import { makePlan } from './simulation.plan';
 
 /**
  * npm run simulate:oracle -- --preset chaoyang-2023 --scale 0.02 --seed 7 [--held-bed-rule held-bed] [--late-share 0.1]
- * Runs the simulation over HTTP into the built API (dist/) started on a temporary database, waits for its
- * projections, stops it, compares every figure of the ground truth with what the read models it left report,
+ * Runs the simulation over HTTP into the built API (dist/) started on a temporary database with its care processes
+ * off, waits for its projections, restarts it with the processes on until they have nothing left to do (see
+ * runOracle), stops it, compares every figure of the ground truth with what the read models it left report,
  * rebuilds them from the log and compares again. The API counts a patient away from a held bed by the rule
  * given (HELD_BED_RULE; default `physical`), and the truth is computed for the same rule. Exit status 1 on any
  * difference, 2 on bad usage.
@@ -35,6 +36,10 @@ async function main(argv: readonly string[]): Promise<number> {
   // What the log holds after the run: the figures docs/scaling.md sizes a province from.
   console.log(
     `  log: ${events} events (${(events / plan.journeys.length).toFixed(2)} per journey, ${(events / commands).toFixed(2)} per command), ${(logBytes / 2 ** 20).toFixed(1)} MB on disk (${Math.round(logBytes / events)} bytes per event)`,
+  );
+  const acts = Object.entries(report.acts).map(([name, n]) => `${name} ${n}`);
+  console.log(
+    `  processes, restarted on once the plan was recorded: ${acts.join(', ')} acts in ${seconds(ms.processes)} s, nothing left due`,
   );
   const figures = figureCount(truth);
   console.log(

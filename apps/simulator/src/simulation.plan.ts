@@ -1,3 +1,4 @@
+import { followUpOwed, referralDeadline } from './care-rules';
 import { type FamilyDoctorPlan, type FamilyDoctorPreset, planFamilyDoctors } from './family-doctor.plan';
 
 /*
@@ -178,7 +179,10 @@ export interface PlannedReferral {
   readonly redirectedFrom: string | null;
   readonly receivedAt: number | null;
   readonly decision: Decision | null;
-  /** Completed by the receiver; cancelled or expired by the requester. */
+  /**
+   * Completed by the receiver; cancelled by the requester; expired: nobody decided by the deadline, and CarePath's
+   * deadline process expires it then (`at` is the deadline, care-rules.ts; the script sends nothing for it).
+   */
   readonly end: { readonly kind: 'completed' | 'cancelled' | 'expired'; readonly at: number } | null;
   /** Requested first to this institution by mistake, and entered in error just before the real request. */
   readonly wrongTargetFirst: string | null;
@@ -305,6 +309,8 @@ class PlanBuilder {
   private readonly rand: () => number;
   /** Draws late entries apart from the care drawn with `rand`, so the share changes when facts are entered only. */
   private readonly lateRand: () => number;
+  /** Draws the follow-up visits after discharges (issue 20) apart, so the rest of the plan is drawn as before. */
+  private readonly followRand: () => number;
   readonly institutions: PlannedInstitution[] = [];
   private readonly start: number;
   private readonly end: number;
@@ -317,6 +323,7 @@ class PlanBuilder {
   ) {
     this.rand = generator(seed);
     this.lateRand = generator((seed ^ 0x5bd1e995) >>> 0);
+    this.followRand = generator((seed ^ 0x27d4eb2f) >>> 0);
     this.start = Date.parse(`${preset.from}T00:00:00+08:00`);
     this.end = Date.parse(`${preset.to}T00:00:00+08:00`);
     const alliances = preset.hospitals;
@@ -574,15 +581,6 @@ class PlanBuilder {
   }
 
   /**
-   * Past the decision deadline whatever the day of the week and the holidays (docs/holidays.md): 2 working days
-   * span at most 11 calendar days (a request on Saturday 14 February 2026, a make-up working day, is due on
-   * Wednesday 25 after nine days off), so an expiry earlier than 12 days could be refused as not overdue.
-   */
-  private expiryDelay(priority: Priority): number {
-    return priority === 'green-channel' ? 3 * HOUR : priority === 'urgent' ? 25 * HOUR : 12 * DAY;
-  }
-
-  /**
    * The care an accepted referral leads to from `acceptedAt` on (for a transfer down: once the patient has left
    * the hospital): an admission (inpatient) or a visit on the referral (outpatient); then it is completed.
    */
@@ -639,10 +637,47 @@ class PlanBuilder {
    * half of the time an hour after its last care when nothing of it is still open and that is inside the period.
    */
   private close(draft: Draft): PlannedJourney {
-    const journey = this.enteredLate(untilEnd(withinOpening(draft), this.end));
+    const journey = this.enteredLate(untilEnd(withinOpening(this.withFollowUps(draft)), this.end));
     const closing = this.chance(0.5) ? Math.max(...allTimes(journey)) + HOUR : null;
-    const closable = closing !== null && closing < this.end && !stillOpen(journey);
+    // A referral nobody decided is expired by CarePath's deadline process, which the simulator lets act only once
+    // the whole plan is recorded (docs/operations.md, "The simulator"): closed before that, the journey would
+    // refuse the expiry, so it stays open.
+    const leftToExpire = journey.referrals.some((r) => r.end?.kind === 'expired');
+    const closable = closing !== null && closing < this.end && !stillOpen(journey) && !leftToExpire;
     return { ...journey, closedAt: closable ? closing : null };
+  }
+
+  /**
+   * The visits that answer the follow-up owed at each discharge home or to rehab (issue 20), at the centre that
+   * owes it (care-rules.ts): for 45% of discharges in the window, a few of them exactly on the due date (the window
+   * is inclusive); for 20% too late, one to ten days after it; none for the others. A patient with another visit
+   * there in the window (a follow-up visit drawn with the journey) is followed up as well.
+   */
+  private withFollowUps(draft: Draft): Draft {
+    const visits = [...draft.visits];
+    for (const s of draft.stays) {
+      if (s.dischargedAt === null) continue;
+      const owed = followUpOwed(draft, s, s.dischargedAt, this.institutions, null);
+      const draw = this.followRand();
+      if (owed === null || draw >= 0.65) continue;
+      const window = owed.dueBy - s.dischargedAt;
+      const at =
+        draw < 0.05
+          ? owed.dueBy
+          : draw < 0.45
+            ? s.dischargedAt + HOUR + Math.floor((this.followRand() * (window - HOUR)) / MINUTE) * MINUTE
+            : owed.dueBy + (1 + Math.floor(this.followRand() * 10)) * DAY;
+      visits.push({
+        institutionId: owed.owedBy.institutionId,
+        visitType: 'outpatient',
+        at,
+        referral: null,
+        recordedAs: null,
+        duplicated: false,
+        lateBy: 0,
+      });
+    }
+    return { ...draft, visits };
   }
 
   /**
@@ -807,7 +842,7 @@ class PlanBuilder {
         referrals.push({
           ...base,
           decision: null,
-          end: { kind: 'expired', at: requestedAt + this.expiryDelay(priority) },
+          end: { kind: 'expired', at: referralDeadline(requestedAt, priority) },
         });
         break;
     }
@@ -905,7 +940,7 @@ class PlanBuilder {
         });
         break;
       case 'expired': {
-        const at = requestedAt + this.expiryDelay(priority);
+        const at = referralDeadline(requestedAt, priority);
         referrals.push({ ...base, decision: null, end: { kind: 'expired', at } });
         endedAt = at;
         break;

@@ -319,7 +319,8 @@ function scriptReferral(
         );
         break;
       case 'expired':
-        add(end.at, from, ofReferral('expire', { occurredAt: iso(end.at) }));
+        // Left undecided: CarePath's deadline process expires it at its deadline, through the write path, once the
+        // plan is recorded and the API restarted with its processes on (docs/operations.md, "The simulator").
         break;
     }
   }
