@@ -1,4 +1,4 @@
-import { CHC, HOSP, openJourney, referUp, seedAlliance } from '../support/fixtures';
+import { CHC, HOSP, openJourney, REGION, referUp, seedAlliance } from '../support/fixtures';
 import { fakeClock } from '../support/fake-clock';
 import { processesOn, runProcesses } from '../support/processes';
 import { as, asReaderOf, startTestApp, type TestApp, type TestStore } from '../support/test-app';
@@ -199,5 +199,87 @@ describe.each<[TestStore]>([['sqlite'], ['esdb']])('care processes on the real a
     expect(byName['discharge-follow-ups']!.acted).toBe(1);
     expect(byName['referral-deadlines']!.checkpoint).toMatchObject({ lag: '0' });
     await t.http().get('/processes').set(as(CHC, 'coordinator')).expect(403);
+  });
+
+  it('proposes to the signed family doctor’s centre, and owes a key-group resident’s follow-up within the priority days', async () => {
+    const CHC2 = 'CHC-CY-02';
+    const resident = 'pt-signed01';
+    clock.set('2026-03-11T08:00:00+08:00');
+    await t
+      .http()
+      .post('/institutions')
+      .set(as('HC-CY', 'admin', 'registrar-1'))
+      .send({
+        institutionId: CHC2,
+        name: 'Jinsong Community Health Centre',
+        tier: 'community',
+        allianceId: 'CY-G1',
+        regionCode: REGION,
+        occurredAt: '2026-01-01T00:00:00+08:00',
+      })
+      .expect(201);
+    await t
+      .http()
+      .post('/family-doctors/contracts')
+      .set(as(CHC2, 'family-doctor', 'fd-zhao'))
+      .send({
+        residentId: resident,
+        residenceRegion: REGION,
+        centreId: CHC2,
+        startDate: '2025-06-01',
+        keyGroups: ['hypertension'],
+        occurredAt: '2025-06-01T09:00:00+08:00',
+      })
+      .expect(201);
+
+    // A stay with surgery at the hospital: the proposal goes to the centre of the doctor the patient is signed with.
+    const operated = await openJourney(t, { patientId: resident, occurredAt: '2026-03-11T07:00:00+08:00' });
+    const stay = await post(`/journeys/${operated}/admissions`, HOSP, {
+      institutionId: HOSP,
+      wardId: 'cardio-surg',
+      bedId: '2',
+      occurredAt: '2026-03-11T07:30:00+08:00',
+    });
+    await post(`/journeys/${operated}/surgeries`, HOSP, {
+      institutionId: HOSP,
+      procedureCode: '36.06',
+      occurredAt: '2026-03-11T07:45:00+08:00',
+    });
+    clock.set('2026-03-14T08:00:00+08:00');
+    await runProcesses(t);
+    expect(await ofType(operated, 'DownwardTransferProposed')).toEqual([
+      expect.objectContaining({
+        data: expect.objectContaining({
+          admissionId: stay.admissionId,
+          to: expect.objectContaining({ institutionId: CHC2 }),
+          basis: 'signed-doctor',
+          signedDoctorId: 'fd-zhao',
+        }),
+      }),
+    ]);
+
+    // A stay without surgery, discharged home: the resident is in a key group, so the priority days apply.
+    const medical = await openJourney(t, { patientId: resident, occurredAt: '2026-03-14T07:00:00+08:00' });
+    const ward = await post(`/journeys/${medical}/admissions`, HOSP, {
+      institutionId: HOSP,
+      wardId: 'icu',
+      bedId: '1',
+      occurredAt: '2026-03-14T07:10:00+08:00',
+    });
+    await post(`/journeys/${medical}/admissions/${ward.admissionId as string}/discharge`, HOSP, {
+      disposition: 'home',
+      occurredAt: '2026-03-14T07:50:00+08:00',
+    });
+    await runProcesses(t);
+    expect(await ofType(medical, 'FollowUpOwed')).toEqual([
+      expect.objectContaining({
+        data: expect.objectContaining({
+          owedBy: expect.objectContaining({ institutionId: CHC2 }),
+          signedDoctorId: 'fd-zhao',
+          basis: 'key-group',
+          dueBy: '2026-03-21T07:50:00+08:00',
+        }),
+      }),
+    ]);
   });
 });
