@@ -74,7 +74,7 @@ async function start(
     // Specs send hundreds of requests as one actor; the rate-limit spec sets its own budget.
     edge: { ...defaults.edge, rateLimit: { requests: 1e6, systemRequests: 1e6, windowSeconds: 60 } },
     // Specs record care months ago: running processes would expire their referrals at once. Specs of processes
-    // turn them on (`processes: { ...DEFAULT_PROCESS_CONFIG }`) with a fake clock.
+    // turn them on (processesOn() in test/support/processes.ts) with a fake clock.
     processes: { ...defaults.processes, enabled: false },
     ...overrides,
   };

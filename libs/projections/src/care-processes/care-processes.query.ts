@@ -41,13 +41,16 @@ const params = (timing: ProcessTiming, now: number) => ({
   now,
 });
 
-/** Rows of `kind` due by `now`, earliest first (then by id, so every run takes them in the same order). */
+/**
+ * Rows of `kind` due by `now`, earliest first (then by id, so every run takes them in the same order); all of them
+ * by default (`limit` -1): a limit would let rows that cannot be acted on (skipped) hold back the ones after them.
+ */
 export function dueActions(
   db: Database.Database,
   kind: ProcessKind,
   now: number,
   timing: ProcessTiming,
-  limit = 500,
+  limit = -1,
 ): DueAction[] {
   const { due, extra } = dueSql(kind);
   return (
