@@ -193,4 +193,55 @@ describe('webhook dispatcher', () => {
     expect(backoffMs(10, settings, 0.5)).toBe(1500);
     expect(backoffMs(3, settings, 0)).toBe(0);
   });
+
+  it('given a receiver that never answers, then at most two attempts hold a connection to it, each cut at the timeout', async () => {
+    const held: import('node:http').ServerResponse[] = [];
+    const silent = createServer((_req, res) => void held.push(res));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const slow = new WebhookDispatcher(
+      { reader: () => db } as unknown as ProjectionsService,
+      { subscribe: () => () => undefined } as unknown as NotificationWatch,
+      new WebhookSecrets(config),
+      { ...config, notifications: { ...config.notifications, timeoutMs: 300 } },
+      () => new Date(now),
+      timer,
+    );
+    try {
+      db.prepare(webhookEndpointsTable.insert).run(
+        webhookEndpointsTable.encode({
+          endpointId: 'ep-silent',
+          institutionId: 'CHC-CY-01',
+          url: `http://127.0.0.1:${(silent.address() as AddressInfo).port}/`,
+          kinds: '[]',
+          secretVersion: 1,
+          active: true,
+          afterSequence: 0,
+        }),
+      );
+      for (const sequence of [10, 11, 12, 13])
+        db.prepare(notificationsTable.insert).run(
+          notificationsTable.encode({ ...notification(sequence), institutionId: 'CHC-CY-01' }),
+        );
+      // pump() returns at once: the attempts run beside it.
+      slow.pump();
+      await waitFor(
+        () => held.length,
+        (n) => n === 2,
+        { what: 'two attempts held' },
+      );
+      slow.pump();
+      expect(held).toHaveLength(2);
+      const cut = await waitFor(
+        () => slow.deliveries.health('ep-silent'),
+        (h) => h.consecutiveFailures >= 2,
+        { what: 'the attempts cut at the timeout' },
+      );
+      expect(cut.lastError).toBe('no answer within 300 ms');
+    } finally {
+      await slow.beforeApplicationShutdown();
+      for (const res of held) res.destroy();
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
 });

@@ -32,11 +32,15 @@ export function backoffMs(attempt: number, settings: NotificationConfig, random:
 
 /** What a failed attempt tells its owner: a status, a timeout or a network code, never a body or a secret. */
 function failureOf(error: unknown, timeoutMs: number): string {
-  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'))
-    return `no answer within ${timeoutMs} ms`;
-  const cause = (error as { cause?: { code?: unknown } }).cause;
+  // Duck-typed: fetch's timeout is a DOMException, not always an Error of this realm.
+  const { name, message, cause } = (error ?? {}) as {
+    name?: unknown;
+    message?: unknown;
+    cause?: { code?: unknown };
+  };
+  if (name === 'TimeoutError' || name === 'AbortError') return `no answer within ${timeoutMs} ms`;
   if (typeof cause?.code === 'string') return cause.code;
-  return error instanceof Error ? error.message.slice(0, 200) : 'request failed';
+  return typeof message === 'string' ? message.slice(0, 200) : 'request failed';
 }
 
 /**
