@@ -209,6 +209,41 @@ describe('process manager', () => {
     await h.manager.onApplicationShutdown();
   });
 
+  it('counts a proposal it cannot make as skipped, with the reason, and acts on the rest', async () => {
+    const [expiry] = referralRows('r-1').filter((r) => r.kind === 'referral-expiry');
+    const orphan: ProcessActionRow = {
+      ...expiry!,
+      actionId: 'transfer-proposal:s-1',
+      kind: 'transfer-proposal',
+      subjectId: 's-1',
+      institutionId: 'HOSP-XX-01',
+      institutionTier: 'tertiary',
+      // A hospital in no alliance, a patient with no family doctor: no community centre to propose to.
+      institutionAllianceId: null,
+      referringCentreId: null,
+      startAt: REQUESTED,
+      startMs: Date.parse(REQUESTED),
+      deadline: null,
+      deadlineMs: null,
+      admissionId: 'a-1',
+      afterSurgery: true,
+    };
+    const h = harness([orphan, expiry!]);
+    h.clock.set('2026-03-05T10:00:00+08:00');
+    h.manager.onApplicationBootstrap();
+    await h.manager.runDue();
+    expect(h.acts.map((a) => a.key)).toEqual(['process:referral-expiry:r-1']);
+    const proposals = (await h.manager.status()).find((s) => s.name === 'transfer-proposals')!;
+    expect(proposals).toMatchObject({
+      acted: 0,
+      failed: 0,
+      skipped: 1,
+      dueNow: 1,
+      lastSkipReason: expect.stringContaining('no community centre'),
+    });
+    await h.manager.onApplicationShutdown();
+  });
+
   it('does nothing when PROCESSES=off', async () => {
     const h = harness(referralRows('r-1'), false);
     h.clock.set('2026-03-03T10:00:00+08:00');
