@@ -63,6 +63,9 @@ export function startApiProcess(
       cwd: ROOT,
       env: {
         ...process.env,
+        // As in startTestApp: specs record care months ago, which running processes would expire at once while the
+        // spec still acts on it. A spec of processes passes PROCESSES=on.
+        PROCESSES: 'off',
         ...env,
         // tsconfig-paths maps @carepath/* under the build rather than the sources.
         TS_NODE_BASEURL: build,
