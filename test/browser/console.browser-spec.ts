@@ -31,6 +31,19 @@ const HOUR = 3_600_000;
 const careTime = (hoursAgo: number) =>
   `${new Date(Date.now() - hoursAgo * HOUR + 8 * HOUR).toISOString().slice(0, 19)}+08:00`;
 
+/** Form controls with no accessible name (a label, aria-label or aria-labelledby): there should be none. */
+const unlabelled = (page: Page) =>
+  page.evaluate(() =>
+    [...(globalThis as any).document.querySelectorAll('input, select, textarea, button')]
+      .filter((el: any) => !(el.labels?.length > 0 || el.getAttribute('aria-label') || el.textContent.trim()))
+      .map((el: any) => el.outerHTML.slice(0, 80)),
+  );
+/** Whether the page is wider than its window: a layout that long names or small screens break. */
+const overflows = (page: Page) =>
+  page.evaluate(
+    () => (globalThis as any).document.documentElement.scrollWidth > (globalThis as any).innerWidth,
+  );
+
 describe('the coordinator console in Chromium', () => {
   let t: TestApp;
   let origin: string;
@@ -236,6 +249,22 @@ describe('the coordinator console in Chromium', () => {
     await page.locator('[data-section="inpatients"] .empty').waitFor();
     await page.getByTestId('filter-text').fill('');
     await page.screenshot({ path: join(SHOTS, 'worklist.png'), fullPage: true });
+    expect(await unlabelled(page)).toEqual([]);
+    expect(await overflows(page)).toBe(false);
+    await page.setViewportSize({ width: 820, height: 1180 });
+    expect(await overflows(page)).toBe(false);
+    await page.setViewportSize({ width: 1280, height: 800 });
+    // The keyboard reaches the actions: focus moves through the filters to the rows' buttons.
+    await page.getByTestId('filter-text').focus();
+    for (
+      let i = 0;
+      i < 40 && !(await page.evaluate(() => (globalThis as any).document.activeElement?.dataset?.action));
+      i++
+    )
+      await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => (globalThis as any).document.activeElement?.dataset?.action)).toBe(
+      'receive',
+    );
 
     await onTime.locator('[data-action="accept"]').dblclick();
     await onTime.waitFor({ state: 'detached' });
@@ -256,6 +285,7 @@ describe('the coordinator console in Chromium', () => {
     expect(await page.getByTestId('referral-status').first().textContent()).toBe('已接收');
     await page.getByTestId('admit-form').waitFor();
     await page.screenshot({ path: join(SHOTS, 'journey.png'), fullPage: true });
+    expect(await unlabelled(page)).toEqual([]);
 
     // Admit from the journey: the timeline gains a stay and the worklist an inpatient.
     await page.getByTestId('admit-form').getByLabel('床号').fill('7');
@@ -318,6 +348,7 @@ describe('the coordinator console in Chromium', () => {
     expect(download.type).toContain('text/csv');
     expect(download.text.split('\r\n')[0]).toContain('group.direction');
     await page.screenshot({ path: join(SHOTS, 'dashboards.png'), fullPage: true });
+    expect(await unlabelled(page)).toEqual([]);
     await context.close();
   });
 
