@@ -426,7 +426,13 @@ describe('notifications across a restart', () => {
   beforeAll(async () => {
     const defaults = loadConfig({});
     t = await startTestApp({
-      notifications: { ...defaults.notifications, retryBaseMs: 5, retryMaxMs: 20, maxAttempts: 1_000 },
+      notifications: {
+        ...defaults.notifications,
+        retryBaseMs: 5,
+        retryMaxMs: 20,
+        maxAttempts: 1_000,
+        heartbeatMs: 100,
+      },
     });
     await seedAlliance(t);
     receiver = createServer((req, res) => {
@@ -464,6 +470,7 @@ describe('notifications across a restart', () => {
     const server = t.app.getHttpServer() as Server;
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as AddressInfo).port;
+    let streamed = '';
     let opened!: () => void;
     const open = new Promise<void>((resolve) => (opened = resolve));
     const ended = new Promise<number>((resolve, reject) => {
@@ -472,13 +479,19 @@ describe('notifications across a restart', () => {
         (res) => {
           // The stream's first line is sent as it opens.
           res.once('data', () => opened());
-          res.on('data', () => undefined);
+          res.on('data', (chunk: Buffer) => (streamed += chunk.toString('utf8')));
           res.on('end', () => resolve(res.statusCode ?? 0));
         },
       );
       req.on('error', reject);
     });
     await open;
+    // An idle stream says it is alive.
+    await waitFor(
+      () => streamed,
+      (text) => text.includes(': heartbeat'),
+      { what: 'a heartbeat' },
+    );
     const before = got.length;
     t = await t.restart();
     expect(await ended).toBe(200);
