@@ -318,6 +318,8 @@ describe('the coordinator console in Chromium', () => {
 
   it('draws the dashboards from the analytics routes, with data in the series and a CSV per chart', async () => {
     const { context, page } = await signIn('analyst-qian', 'analyst', HOSP);
+    // An analyst has no worklist: the console opens on the first screen the role may use.
+    await page.getByRole('heading', { name: '统计看板' }).waitFor();
     expect(await page.getByRole('link', { name: '工作清单' }).count()).toBe(0);
     await page.goto(`${origin}/console/#/dashboards`);
     const referrals = page.getByTestId('echarts-referrals');

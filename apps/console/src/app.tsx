@@ -38,13 +38,30 @@ export function App() {
   const [session, setSession] = useState<Session | null | undefined>(undefined);
   const [institutions, setInstitutions] = useState<Institution[]>([]);
   const [path, setPath] = useState(route);
+  const tabs = session
+    ? [
+        {
+          id: 'worklist',
+          label: t('nav.worklist'),
+          show: allowed(session, 'GET', '/worklists/:institutionId'),
+        },
+        {
+          id: 'dashboards',
+          label: t('nav.dashboards'),
+          show: allowed(session, 'GET', '/analytics/referrals'),
+        },
+        { id: 'audit', label: t('nav.audit'), show: allowed(session, 'GET', '/audit/access') },
+      ].filter((tab) => tab.show)
+    : [];
+  // Without a screen named in the address, a person lands on the first their role may use (an analyst: dashboards).
+  const current = path[0] ?? tabs[0]?.id ?? 'worklist';
   // ECharts is most of the bundle: it loads with the dashboards, not with the worklist (bench/console.bench.ts).
   const [Dashboards, setDashboards] = useState<(() => preact.JSX.Element) | null>(null);
   useEffect(() => {
-    if (path[0] === 'dashboards' && !Dashboards) {
+    if (current === 'dashboards' && !Dashboards) {
       void import('./screens/dashboards').then((m) => setDashboards(() => m.DashboardsScreen));
     }
-  }, [path[0]]);
+  }, [current]);
 
   useEffect(() => {
     document.documentElement.lang = lang;
@@ -86,31 +103,24 @@ export function App() {
 
   let screen;
   if (session === undefined) screen = <p class="loading">{t('app.loading')}</p>;
-  else if (session === null) screen = <LoginScreen onSignedIn={loadSession} />;
+  else if (session === null)
+    screen = (
+      <LoginScreen
+        onSignedIn={async () => {
+          setPath(route());
+          await loadSession();
+        }}
+      />
+    );
   else {
-    const [name, id] = path;
+    const [, id] = path;
+    const name = current;
     if (name === 'journey' && id) screen = <JourneyScreen journeyId={id} key={id} />;
     else if (name === 'dashboards')
       screen = Dashboards ? <Dashboards /> : <p class="loading">{t('app.loading')}</p>;
     else if (name === 'audit') screen = <AuditScreen />;
     else screen = <WorklistScreen />;
   }
-  const current = path[0] ?? 'worklist';
-  const tabs = session
-    ? [
-        {
-          id: 'worklist',
-          label: t('nav.worklist'),
-          show: allowed(session, 'GET', '/worklists/:institutionId'),
-        },
-        {
-          id: 'dashboards',
-          label: t('nav.dashboards'),
-          show: allowed(session, 'GET', '/analytics/referrals'),
-        },
-        { id: 'audit', label: t('nav.audit'), show: allowed(session, 'GET', '/audit/access') },
-      ].filter((tab) => tab.show)
-    : [];
 
   return (
     <I18n.Provider value={{ lang, t }}>

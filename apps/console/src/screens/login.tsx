@@ -19,7 +19,8 @@ export function LoginScreen({ onSignedIn }: { onSignedIn: () => Promise<void> })
     setBusy(true);
     try {
       await post(path, body);
-      history.replaceState(null, '', `${location.pathname}#/worklist`);
+      // The first screen the role may use opens (app.tsx); the link's token leaves the address bar.
+      history.replaceState(null, '', location.pathname);
       await onSignedIn();
     } catch (e) {
       setError(e);
