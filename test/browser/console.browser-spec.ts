@@ -291,6 +291,29 @@ describe('the coordinator console in Chromium', () => {
     await page.getByTestId('admit-form').getByLabel('床号').fill('7');
     await page.getByTestId('admit-form').getByRole('button', { name: '保存' }).click();
     await page.locator(`.lane[data-lane="${HOSP}"] .bar.stay`).waitFor();
+
+    // The API's own refusals: a bad field is shown with its message, and a journey changed meanwhile (409) offers
+    // a reload that brings the other write in.
+    const visit = page.getByTestId('visit-form');
+    await visit.getByLabel('诊断编码（ICD-10）').fill('flu');
+    await visit.getByRole('button', { name: '保存' }).click();
+    await visit.getByRole('alert').waitFor();
+    expect(await visit.getByRole('alert').textContent()).toContain('diagnosisCode must match');
+    await post(`/journeys/${urgent.journeyId}/visits`, as(HOSP, 'doctor', 'dr-li'), {
+      institutionId: HOSP,
+      visitType: 'outpatient',
+      diagnosisCode: 'I20.0',
+      occurredAt: careTime(0.1),
+    });
+    await visit.getByLabel('诊断编码（ICD-10）').fill('I20.9');
+    await visit.getByRole('button', { name: '保存' }).click();
+    await visit.getByText('REVISION_CONFLICT').waitFor();
+    const visits = () => page.locator('.lane .mark.visit').count();
+    expect(await visits()).toBe(1);
+    await visit.getByRole('button', { name: '数据已被他人更新，重新加载' }).click();
+    await page.waitForFunction(
+      () => (globalThis as any).document.querySelectorAll('.lane .mark.visit').length === 2,
+    );
     await page.goto(`${origin}/console/#/worklist`);
     await page.locator('[data-section="inpatients"] tbody tr').nth(1).waitFor();
     // The reason was asked once for this journey: opening it again goes straight to the timeline.
