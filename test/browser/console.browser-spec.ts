@@ -410,6 +410,12 @@ describe('the coordinator console in Chromium', () => {
     await centre.page.screenshot({ path: join(SHOTS, 'action-required.png'), fullPage: true });
     await item.locator('[data-action="acknowledge"]').click();
     await item.waitFor({ state: 'detached' });
+    // The centre finds its patient's journey by the pseudonymous id (the search is logged with the reason given).
+    const search = centre.page.getByTestId('patient-search');
+    await search.getByLabel('患者编号（化名）').fill('pt-0a11c3');
+    await search.getByRole('button', { name: '查找' }).click();
+    await search.locator(`a[href="#/journey/${urgent.journeyId}"]`).waitFor();
+    expect(await search.locator('li').count()).toBe(1);
     await centre.context.close();
   });
 

@@ -266,6 +266,10 @@ export const zhCN = {
   'decline.other': '其他',
   'setting.inpatient': '住院',
   'setting.outpatient': '门诊',
+  'search.title': '按患者编号查找就医旅程',
+  'search.patientId': '患者编号（化名）',
+  'search.find': '查找',
+  'search.none': '没有您可查阅的旅程',
 } as const;
 
 export type MessageKey = keyof typeof zhCN;
@@ -534,4 +538,8 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'decline.other': 'Other',
   'setting.inpatient': 'Inpatient',
   'setting.outpatient': 'Outpatient',
+  'search.title': "Find a patient's journeys",
+  'search.patientId': 'Patient id (pseudonymous)',
+  'search.find': 'Find',
+  'search.none': 'No journey you may read',
 };

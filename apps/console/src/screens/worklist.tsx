@@ -5,6 +5,7 @@ import { codeLabel, duration, formatDateTime, useI18n } from '../i18n';
 import type { MessageKey } from '../strings';
 import { ErrorBox, Field, nowInShanghai, useAction } from '../ui';
 import { ReferralActions } from './actions';
+import { PatientSearch } from './patient-search';
 
 export interface WorklistReferral {
   readonly referralId: string;
@@ -242,6 +243,7 @@ export function WorklistScreen() {
       {session.allowedRoutes.includes('GET /worklists/:institutionId/action-required') && (
         <ActionRequired base={base} version={actionsVersion} now={now} onChanged={() => void load()} />
       )}
+      {allowed(session, 'GET', '/journeys') && <PatientSearch />}
       {!worklist && !error && <p class="loading">{t('app.loading')}</p>}
       {worklist &&
         SECTIONS.filter((section) => Array.isArray(worklist[section.id])).map((section) => {
