@@ -38,6 +38,7 @@ const referralRows = (referralId: string): ProcessActionRow[] =>
     startMs: Date.parse(REQUESTED),
     deadline: DEADLINE,
     deadlineMs: Date.parse(DEADLINE),
+    recordedMs: null,
     admissionId: null,
     afterSurgery: false,
     referringCentreId: CHC.institutionId,

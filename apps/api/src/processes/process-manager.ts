@@ -188,6 +188,7 @@ export class ProcessManager implements OnApplicationBootstrap, OnApplicationShut
     return {
       reminderFraction: this.config.processes.reminderFraction,
       transferStableMs: this.config.processes.transferStableDays * DAY_MS,
+      lateEntryGraceMs: this.config.processes.lateEntryGraceMinutes * 60_000,
     };
   }
 

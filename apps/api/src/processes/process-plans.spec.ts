@@ -35,6 +35,7 @@ const row = (overrides: Partial<ProcessActionRow>): ProcessActionRow => ({
   startMs: Date.parse('2026-03-02T10:00:00+08:00'),
   deadline: null,
   deadlineMs: null,
+  recordedMs: null,
   admissionId: 'a-1',
   afterSurgery: true,
   referringCentreId: null,

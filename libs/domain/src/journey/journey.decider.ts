@@ -293,6 +293,7 @@ function withChanges(
         type: event.type,
         occurredAt: event.occurredAt ?? metadata.occurredAt,
         recordedBy: metadata.institutionId,
+        recordedAt: metadata.recordedAt,
         data: event.data,
         status: 'as-recorded',
       });

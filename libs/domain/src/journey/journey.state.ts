@@ -36,6 +36,11 @@ export interface ReferralRecord {
   readonly reasonCode: string;
   readonly status: ReferralStatus;
   readonly requestedAt: string;
+  /**
+   * When the request was recorded: a referral entered after its deadline had passed is given time for its decision
+   * to be entered too before a process expires it (docs/operations.md, "Processes").
+   */
+  readonly requestRecordedAt: string;
   readonly deadline: string;
   /** Care time of the receiving side's accept or reject. */
   readonly decidedAt: string | null;
@@ -152,6 +157,8 @@ export interface FactEntry {
   readonly occurredAt: string;
   /** The institution that recorded it: only it may correct or void it. */
   readonly recordedBy: string;
+  /** When it was recorded (a late entry is recorded long after it happened in care). */
+  readonly recordedAt: string;
   readonly data: IdRecord<unknown>;
   readonly status: 'as-recorded' | 'corrected' | 'entered-in-error' | 'unreadable';
 }
@@ -202,6 +209,7 @@ export function evolveJourney(state: JourneyState, event: RecordedDomainEvent<Jo
         type: event.type,
         occurredAt: event.metadata.occurredAt,
         recordedBy: event.metadata.institutionId,
+        recordedAt: event.metadata.recordedAt,
         data: event.data,
         status: parseCareTime(event.metadata.occurredAt) === null ? 'unreadable' : 'as-recorded',
       };
@@ -406,6 +414,7 @@ function applyFact(state: JourneyState, fact: FactEntry, facts: readonly FactEnt
         reasonCode: d.reasonCode,
         status: 'requested',
         requestedAt: at,
+        requestRecordedAt: fact.recordedAt,
         deadline: d.deadline,
         decidedAt: null,
         updatedAt: at,

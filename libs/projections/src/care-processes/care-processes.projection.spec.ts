@@ -30,7 +30,8 @@ const ms = (iso: string) => Date.parse(iso);
 
 type Given = readonly [JourneyEvent, string];
 let seq = 0;
-function fold(events: readonly Given[]): OpenedJourneyState {
+/** Events recorded as they happen, unless `recordedAt` says when they were entered (a late entry). */
+function fold(events: readonly Given[], recordedAt?: string): OpenedJourneyState {
   let state = initialJourneyState();
   for (const [event, occurredAt] of events) {
     state = evolveJourney(state, {
@@ -38,7 +39,7 @@ function fold(events: readonly Given[]): OpenedJourneyState {
       id: `evt-${++seq}`,
       metadata: {
         occurredAt,
-        recordedAt: '2026-03-09T00:00:00.000Z',
+        recordedAt: recordedAt ?? new Date(occurredAt).toISOString(),
         actorId: 'spec',
         actorRole: 'doctor',
         institutionId: CHC.institutionId,
@@ -248,7 +249,11 @@ describe('care-processes rows', () => {
 });
 
 describe('due process acts', () => {
-  const timing: ProcessTiming = { reminderFraction: 0.8, transferStableMs: 3 * 86_400_000 };
+  const timing: ProcessTiming = {
+    reminderFraction: 0.8,
+    transferStableMs: 3 * 86_400_000,
+    lateEntryGraceMs: 3_600_000,
+  };
   let db: Database.Database;
   beforeEach(() => {
     db = new Database(':memory:');
@@ -284,5 +289,22 @@ describe('due process acts', () => {
     expect(nextDueMs(db, kinds, ms('2026-03-02T05:12:00+08:00'), timing)).toBe(ms(at(2)));
     expect(nextDueMs(db, kinds, ms(at(2)), timing)).toBe(proposal);
     expect(nextDueMs(db, kinds, proposal, timing)).toBeNull();
+  });
+
+  it('gives a referral entered after its deadline the grace period from its entry before it expires', () => {
+    // Entered on 03-09 00:00Z, a week past its 03-02 deadline: with an hour's grace it expires at 01:00Z, not at once,
+    // so the decision typed in next is not refused; the expiry's care time is still the deadline (process-plans.ts).
+    const recorded = '2026-03-09T00:00:00.000Z';
+    const late = new Database(':memory:');
+    late.exec(processActionsTable.create);
+    const insert = late.prepare(processActionsTable.insert);
+    for (const row of deriveProcessActions(fold([opened, referral('r-9', CHC, HOSP)], recorded), 'j-9'))
+      insert.run(processActionsTable.encode(row));
+    expect(countDue(late, 'referral-expiry', ms(recorded), timing)).toBe(0);
+    expect(dueActions(late, 'referral-expiry', ms(recorded) + 3_600_000, timing)).toEqual([
+      expect.objectContaining({ dueMs: ms(recorded) + 3_600_000 }),
+    ]);
+    expect(nextDueMs(late, ['referral-expiry'], ms(recorded), timing)).toBe(ms(recorded) + 3_600_000);
+    late.close();
   });
 });

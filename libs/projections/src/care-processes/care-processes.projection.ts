@@ -46,6 +46,11 @@ export interface ProcessActionRow {
   /** The referral's decision deadline; null for the other kinds. */
   readonly deadline: string | null;
   readonly deadlineMs: number | null;
+  /**
+   * When a referral's request was recorded (epoch ms), null for the other kinds: an expiry waits a grace period
+   * after it, so that a referral entered after its deadline can have its decision entered too (care-processes.query.ts).
+   */
+  readonly recordedMs: number | null;
   /** The stay (proposal, follow-up) or null. */
   readonly admissionId: string | null;
   /** A surgery was recorded in the stay (a follow-up's priority window). */
@@ -74,6 +79,7 @@ export const processActionsTable = readModelTable<ProcessActionRow>(
     startMs: integer,
     deadline: nullable(text),
     deadlineMs: nullable(integer),
+    recordedMs: nullable(integer),
     admissionId: nullable(text),
     afterSurgery: flag,
     referringCentreId: nullable(text),
@@ -135,6 +141,7 @@ export function deriveProcessActions(state: OpenedJourneyState, journeyId: strin
       startMs,
       deadline: null,
       deadlineMs: null,
+      recordedMs: null,
       admissionId: admission.admissionId,
       afterSurgery: surgeryStays.has(admission.admissionId),
     });
@@ -156,6 +163,7 @@ function timedReferral(referral: ReferralRecord) {
     startMs,
     deadline: referral.deadline,
     deadlineMs,
+    recordedMs: safeMs(referral.requestRecordedAt),
     admissionId: null,
     afterSurgery: false,
   };
@@ -199,6 +207,7 @@ function transferDue(state: OpenedJourneyState) {
       startMs: surgery.ms,
       deadline: null,
       deadlineMs: null,
+      recordedMs: null,
       admissionId,
       afterSurgery: true,
     };
@@ -229,7 +238,8 @@ const safeMs = (value: string): number | null => parseCareTime(value);
 /** The process manager's timers, one table of pending acts (docs/architecture.md, "Processes"). */
 export const careProcessesProjection = journeyProjection({
   name: 'care-processes',
-  version: 1,
+  // 2: rows carry when a referral's request was recorded (recordedMs), for the late-entry grace of its expiry.
+  version: 2,
   tables: [processActionsTable],
   derive: (state, journeyId) => [deriveProcessActions(state, journeyId)],
 });

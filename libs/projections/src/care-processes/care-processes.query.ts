@@ -7,6 +7,8 @@ export interface ProcessTiming {
   readonly reminderFraction: number;
   /** From surgery to the transfer proposal, in ms. */
   readonly transferStableMs: number;
+  /** The least time between recording a referral's request and its expiry by a process, in ms. */
+  readonly lateEntryGraceMs: number;
 }
 
 /** A pending act and when it falls due (epoch ms): the care time the act is recorded at. */
@@ -27,7 +29,10 @@ function dueSql(kind: ProcessKind): { readonly due: string; readonly extra: stri
         extra: 'AND deadline_ms > @now',
       };
     case 'referral-expiry':
-      return { due: 'deadline_ms', extra: '' };
+      // A request entered after its deadline had passed (a late entry, history typed in from paper) is not expired
+      // the moment it is recorded: its decision may be the next thing entered. Live requests, recorded as they are
+      // made, have deadlines hours or days away and are expired at the deadline.
+      return { due: 'MAX(deadline_ms, COALESCE(recorded_ms, 0) + @grace)', extra: '' };
     case 'transfer-proposal':
       return { due: 'start_ms + @stable', extra: '' };
     case 'follow-up':
@@ -38,6 +43,7 @@ function dueSql(kind: ProcessKind): { readonly due: string; readonly extra: stri
 const params = (timing: ProcessTiming, now: number) => ({
   fraction: timing.reminderFraction,
   stable: timing.transferStableMs,
+  grace: timing.lateEntryGraceMs,
   now,
 });
 

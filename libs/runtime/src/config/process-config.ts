@@ -16,6 +16,11 @@ export interface ProcessConfig {
   readonly followUpDays: number;
   /** FOLLOW_UP_PRIORITY_DAYS: the same after surgery in the stay, or for a resident in a key group. */
   readonly followUpPriorityDays: number;
+  /**
+   * REFERRAL_LATE_ENTRY_GRACE_MINUTES: the least time between recording a referral's request and its expiry by the
+   * process. Only a request entered late (after or just before its deadline) waits for it.
+   */
+  readonly lateEntryGraceMinutes: number;
 }
 
 export const DEFAULT_PROCESS_CONFIG: ProcessConfig = {
@@ -24,6 +29,7 @@ export const DEFAULT_PROCESS_CONFIG: ProcessConfig = {
   transferStableDays: 3,
   followUpDays: 14,
   followUpPriorityDays: 7,
+  lateEntryGraceMinutes: 60,
 };
 
 function number(
@@ -58,6 +64,14 @@ export function loadProcessConfig(env: Env): ProcessConfig {
     transferStableDays: number(env, 'TRANSFER_STABLE_DAYS', d.transferStableDays, 0, 90, true),
     followUpDays: number(env, 'FOLLOW_UP_DAYS', d.followUpDays, 1, 365, true),
     followUpPriorityDays: number(env, 'FOLLOW_UP_PRIORITY_DAYS', d.followUpPriorityDays, 1, 365, true),
+    lateEntryGraceMinutes: number(
+      env,
+      'REFERRAL_LATE_ENTRY_GRACE_MINUTES',
+      d.lateEntryGraceMinutes,
+      0,
+      7 * 24 * 60,
+      true,
+    ),
   };
   if (config.followUpPriorityDays > config.followUpDays) {
     throw new Error(
