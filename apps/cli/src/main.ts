@@ -17,7 +17,16 @@ import { REPLAY } from './commands/replay.command';
 import { TOKEN } from './commands/token.command';
 import { VERIFY } from './commands/verify.command';
 
-const COMMANDS: readonly Command[] = [VERIFY, CHECKPOINT, REPLAY, EXPORT, REBUILD, TOKEN, CALENDAR, LOGIN_LINK];
+const COMMANDS: readonly Command[] = [
+  VERIFY,
+  CHECKPOINT,
+  REPLAY,
+  EXPORT,
+  REBUILD,
+  TOKEN,
+  CALENDAR,
+  LOGIN_LINK,
+];
 
 const USAGE = `Usage: carepath <command> [options]: tools for auditors and operators (same environment as the API)
 
