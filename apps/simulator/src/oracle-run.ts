@@ -13,7 +13,7 @@ import { type ApiProcessOptions, startApiProcess } from './api-process';
 import type { GroundTruth } from './ground-truth';
 import { HttpCommandSink } from './http-command-sink';
 import { compareServedWithTruth, configuredCensus, ORACLE_READ_MODELS } from './oracle-comparison';
-import { type ProcessActs, processesSettled } from './processes-settled';
+import { ACTING_ENV, type ProcessActs, processesSettled } from './processes-settled';
 import { devToken, SIMULATOR } from './service-account';
 import type { Plan } from './simulation.plan';
 import { SimulationRunner } from './simulation.runner';
@@ -102,7 +102,7 @@ export async function runOracle(
       await api.stop();
     }
     started = Date.now();
-    const acting = await startApiProcess({ env: { ...env, PROCESSES: 'on' }, ...build });
+    const acting = await startApiProcess({ env: { ...env, ...ACTING_ENV }, ...build });
     try {
       acts = await processesSettled(acting.url, auditor);
       ms.processes = Date.now() - started;

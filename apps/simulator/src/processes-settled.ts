@@ -67,3 +67,13 @@ export async function processesSettled(url: string, token: string, quietMs = 120
     await delay(100);
   }
 }
+
+/**
+ * The API's environment once the plan is recorded: processes on, and no late-entry grace (docs/operations.md,
+ * "Processes"): the whole plan was entered minutes ago with care times long past, and every decision it has is
+ * recorded, so the processes may expire what is left undecided at once rather than an hour after its entry.
+ */
+export const ACTING_ENV: Readonly<Record<string, string>> = {
+  PROCESSES: 'on',
+  REFERRAL_LATE_ENTRY_GRACE_MINUTES: '0',
+};
