@@ -31,12 +31,15 @@ function Card({
   error,
   children,
   testId,
+  empty = false,
 }: {
   title: string;
   csv: readonly { href: string; label?: string }[];
   error: unknown;
   children: preact.ComponentChildren;
   testId: string;
+  /** The API answered no rows for the period: say so rather than draw empty axes. */
+  empty?: boolean;
 }) {
   const { t } = useI18n();
   return (
@@ -50,7 +53,7 @@ function Card({
         ))}
       </div>
       <ErrorBox error={error} />
-      {children}
+      {empty ? <p class="empty">{t('dash.noData')}</p> : children}
     </section>
   );
 }
@@ -132,6 +135,13 @@ export function DashboardsScreen() {
         <CommunityShare period={period} target={target} />
         {fd && <Coverage period={period} />}
         {fd && <SlotUse period={period} institutionId={institutionId} />}
+        {PROCESS_CHARTS.filter((c) => allowed(session, 'GET', c.path)).map((c) => (
+          <Outcomes
+            key={c.testId}
+            {...c}
+            params={{ period, groupBy: c.by, institutionId: institutionId || undefined }}
+          />
+        ))}
       </div>
     </section>
   );
@@ -176,6 +186,7 @@ function WardOccupancy({ period, institutionId }: { period: string; institutionI
   return (
     <Card
       title={t('dash.wardOccupancy')}
+      empty={data?.every((answer) => answer.rows.length === 0)}
       testId="chart-ward-occupancy"
       error={error}
       csv={[{ href: csvHref('/analytics/ward-occupancy', { ...params(period), groupBy: 'ward' }) }]}
@@ -238,6 +249,7 @@ function ReferralVolume({ period, institutionId }: { period: string; institution
   return (
     <Card
       title={t('dash.referralVolume')}
+      empty={data?.rows.length === 0}
       testId="chart-referrals"
       error={error}
       csv={[{ href: csvHref('/analytics/referrals', params) }]}
@@ -281,6 +293,7 @@ function CommunityShare({ period, target }: { period: string; target: number }) 
   return (
     <Card
       title={t('dash.communityShare')}
+      empty={data?.rows.length === 0}
       testId="chart-community"
       error={error}
       csv={[{ href: csvHref('/analytics/local-treatment', params) }]}
@@ -289,6 +302,14 @@ function CommunityShare({ period, target }: { period: string; target: number }) 
     </Card>
   );
 }
+
+/** The frame of the charts by institution: tooltip, legend below, institution names that wrap under the bars. */
+const byInstitution = (names: string[], right = 16) => ({
+  tooltip: { trigger: 'axis' },
+  legend: { bottom: 0 },
+  grid: { left: 48, right, top: 24, bottom: 56 },
+  xAxis: { type: 'category', data: names, axisLabel: { interval: 0, width: 120, overflow: 'break' } },
+});
 
 type RatioRow = Record<string, unknown>;
 
@@ -320,14 +341,7 @@ function RateBars({
   const option = useMemo<ChartOption | null>(() => {
     if (!data) return null;
     return {
-      tooltip: { trigger: 'axis' },
-      legend: { bottom: 0 },
-      grid: { left: 48, right: 16, top: 24, bottom: 56 },
-      xAxis: {
-        type: 'category',
-        data: data.rows.map((r) => directory.name(String(r[by]))),
-        axisLabel: { interval: 0, width: 120, overflow: 'break' },
-      },
+      ...byInstitution(data.rows.map((r) => directory.name(String(r[by])))),
       yAxis: { type: 'value', name: '%' },
       series: figures.map(([field, label]) => ({
         name: t(label),
@@ -337,7 +351,13 @@ function RateBars({
     };
   }, [data, directory, t]);
   return (
-    <Card title={t(title)} testId={`chart-${testId}`} error={error} csv={[{ href: csvHref(path, params) }]}>
+    <Card
+      title={t(title)}
+      testId={`chart-${testId}`}
+      error={error}
+      csv={[{ href: csvHref(path, params) }]}
+      empty={data?.rows.length === 0}
+    >
       {option && <Chart option={option} summary={t(title)} testId={`echarts-${testId}`} />}
     </Card>
   );
@@ -370,3 +390,94 @@ const SlotUse = ({ period, institutionId }: { period: string; institutionId: str
     ]}
   />
 );
+
+/** Issue 20's process outcomes: follow-ups by the owing centre, transfer proposals by the proposing hospital. */
+const PROCESS_CHARTS = [
+  {
+    title: 'dash.followUps',
+    testId: 'follow-ups',
+    path: '/analytics/referrals/follow-ups',
+    by: 'institution',
+    stacks: [
+      ['doneInTime', 'dash.doneInTime'],
+      ['doneLate', 'dash.doneLate'],
+      ['overdue', 'dash.overdue'],
+      ['notYetDue', 'dash.notYetDue'],
+    ],
+    rate: ['completionRate', 'dash.completionRate'],
+  },
+  {
+    title: 'dash.proposals',
+    testId: 'proposals',
+    path: '/analytics/referrals/transfer-proposals',
+    by: 'fromInstitution',
+    stacks: [
+      ['accepted', 'dash.accepted'],
+      ['declined', 'dash.declined'],
+      ['lapsed', 'dash.lapsed'],
+      ['open', 'dash.open'],
+    ],
+    rate: ['acceptanceRate', 'dash.acceptanceRate'],
+  },
+] as const satisfies readonly Omit<OutcomesProps, 'params'>[];
+
+interface OutcomesProps {
+  readonly title: MessageKey;
+  readonly testId: string;
+  readonly path: string;
+  readonly params: Record<string, string | undefined>;
+  readonly by: string;
+  readonly stacks: readonly (readonly [field: string, label: MessageKey])[];
+  readonly rate: readonly [field: string, label: MessageKey];
+}
+
+/**
+ * What became of the care processes' acts (docs/analytics.md): counts stacked by outcome per institution, and the
+ * rate the API computes from them on a second axis.
+ */
+function Outcomes({ title, testId, path, params, by, stacks, rate }: OutcomesProps) {
+  const { t } = useI18n();
+  const directory = useDirectory();
+  const { data, error } = useRows(
+    () =>
+      get<{ rows: { group: Record<string, string | null>; figures: Record<string, number | null> }[] }>(
+        `${path}${query(params)}`,
+      ),
+    [query(params)],
+  );
+  const option = useMemo<ChartOption | null>(() => {
+    if (!data) return null;
+    return {
+      ...byInstitution(
+        data.rows.map((r) => directory.name(r.group[by] ?? null)),
+        48,
+      ),
+      yAxis: [{ type: 'value' }, { type: 'value', name: '%', max: 100, splitLine: { show: false } }],
+      series: [
+        ...stacks.map(([field, label]) => ({
+          name: t(label),
+          type: 'bar',
+          stack: 'n',
+          data: data.rows.map((r) => r.figures[field] ?? 0),
+        })),
+        {
+          name: t(rate[1]),
+          type: 'line',
+          yAxisIndex: 1,
+          data: data.rows.map((r) => r.figures[rate[0]] ?? null),
+        },
+      ],
+    };
+  }, [data, directory, t]);
+  return (
+    <Card
+      title={t(title)}
+      testId={`chart-${testId}`}
+      error={error}
+      csv={[{ href: csvHref(path, params) }]}
+      empty={data?.rows.length === 0}
+    >
+      {option && <Chart option={option} summary={t(title)} testId={`echarts-${testId}`} />}
+    </Card>
+  );
+}
