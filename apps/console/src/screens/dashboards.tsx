@@ -303,6 +303,38 @@ function CommunityShare({ period, target }: { period: string; target: number }) 
   );
 }
 
+/** A chart of one analytics route: its card, its CSV link (the same query), and the chart once the rows are in. */
+function RouteChart({
+  title,
+  testId,
+  path,
+  params,
+  error,
+  option,
+  empty,
+}: {
+  title: MessageKey;
+  testId: string;
+  path: string;
+  params: Record<string, string | undefined>;
+  error: unknown;
+  option: ChartOption | null;
+  empty: boolean;
+}) {
+  const { t } = useI18n();
+  return (
+    <Card
+      title={t(title)}
+      testId={`chart-${testId}`}
+      error={error}
+      csv={[{ href: csvHref(path, params) }]}
+      empty={empty}
+    >
+      {option && <Chart option={option} summary={t(title)} testId={`echarts-${testId}`} />}
+    </Card>
+  );
+}
+
 /** The frame of the charts by institution: tooltip, legend below, institution names that wrap under the bars. */
 const byInstitution = (names: string[], right = 16) => ({
   tooltip: { trigger: 'axis' },
@@ -350,17 +382,7 @@ function RateBars({
       })),
     };
   }, [data, directory, t]);
-  return (
-    <Card
-      title={t(title)}
-      testId={`chart-${testId}`}
-      error={error}
-      csv={[{ href: csvHref(path, params) }]}
-      empty={data?.rows.length === 0}
-    >
-      {option && <Chart option={option} summary={t(title)} testId={`echarts-${testId}`} />}
-    </Card>
-  );
+  return <RouteChart {...{ title, testId, path, params, error, option }} empty={data?.rows.length === 0} />;
 }
 
 const Coverage = ({ period }: { period: string }) => (
@@ -469,15 +491,5 @@ function Outcomes({ title, testId, path, params, by, stacks, rate }: OutcomesPro
       ],
     };
   }, [data, directory, t]);
-  return (
-    <Card
-      title={t(title)}
-      testId={`chart-${testId}`}
-      error={error}
-      csv={[{ href: csvHref(path, params) }]}
-      empty={data?.rows.length === 0}
-    >
-      {option && <Chart option={option} summary={t(title)} testId={`echarts-${testId}`} />}
-    </Card>
-  );
+  return <RouteChart {...{ title, testId, path, params, error, option }} empty={data?.rows.length === 0} />;
 }
