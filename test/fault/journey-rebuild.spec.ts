@@ -162,7 +162,14 @@ describe('journey rebuild in a worker thread', () => {
     }
     const statuses = await rebuilt;
 
-    expect(statuses.map((s) => s.position)).toEqual(ALL_PROJECTIONS.map(() => head.toString()));
+    // The workers' projections stop at the head they found; the others are rebuilt by runners, which follow the log
+    // as it grows (rebuildTogether), so they may have taken some of the new journeys already, never less than that head.
+    const workers = ALL_PROJECTIONS.map((d) => isJourneyProjection(d));
+    expect(statuses.filter((_, i) => workers[i]).map((s) => s.position)).toEqual(
+      ALL_PROJECTIONS.filter((_, i) => workers[i]).map(() => head.toString()),
+    );
+    for (const status of statuses.filter((_, i) => !workers[i]))
+      expect(BigInt(status.position)).toBeGreaterThanOrEqual(head);
     const expected = await builtByRunners(ALL_PROJECTIONS);
     const end = await store.headPosition();
     for (const definition of ALL_PROJECTIONS) {
