@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { leftToExpire, plannedFollowUps } from '../../apps/simulator/src/care-process.truth';
 import { groundTruth, type HeldBedRule } from '../../apps/simulator/src/ground-truth';
 import { differences } from '../../apps/simulator/src/oracle-comparison';
 import { runOracle } from '../../apps/simulator/src/oracle-run';
@@ -22,7 +23,9 @@ import { withSimulatedPlan } from '../support/simulator-api';
  * The simulator as an oracle (issue 6): it knows what it generated, computes the figures from its plan with its
  * own arithmetic, and every projection must report exactly those figures, live and after a rebuild. It drives the
  * app over HTTP, as it drives any API. The app counts a patient away from a held bed by the configured rule
- * (HELD_BED_RULE, here an override of the test app's config), and the truth is computed for the same rule.
+ * (HELD_BED_RULE, here an override of the test app's config), and the truth is computed for the same rule. The
+ * plan is recorded with the care processes off, then the app restarts with them on and they act on it until nothing
+ * is due (expiries at the deadline, follow-ups owed), as `npm run simulate:oracle` does (oracle-run.ts says why).
  */
 const CONFIGS: readonly (readonly [string, number, number, HeldBedRule])[] = [
   ['chaoyang-2023', 0.0005, 1, 'physical'],
@@ -227,71 +230,92 @@ const FEATURES = [
   'rejection entered in error',
   'admission to the wrong ward entered in error',
   'discharge entered in error',
+  'referral expired by the deadline process',
+  'follow-up done by a visit at the owing centre',
+  'follow-up done by a visit on its due date',
+  'follow-up overdue after a visit too late',
+  'follow-up overdue with no visit',
+  'follow-up after surgery',
 ] as const;
 
 function features(plan: Plan): string[] {
   const byId = new Map(plan.institutions.map((i) => [i.institutionId, i]));
-  return plan.journeys.flatMap((j) => {
-    const found: string[] = [`journey ${j.shape}`];
-    for (const r of j.referrals) {
-      const d = r.decision;
-      const end = r.end?.kind;
-      found.push(`priority ${r.priority}`);
-      if (byId.get(r.from)!.allianceId !== byId.get(r.to)!.allianceId) found.push('cross-alliance referral');
-      if (d?.kind === 'accepted' && end === 'completed') {
-        found.push(
-          r.setting === 'inpatient'
-            ? `${r.direction} accepted and admitted`
-            : `${r.direction} outpatient, completed without admission`,
-        );
-      }
-      if (d?.kind === 'rejected') found.push(`${r.direction} rejected`);
-      if (d?.kind === 'redirected') found.push(`${r.direction} redirected within the alliance`);
-      if (end === 'cancelled')
-        found.push(`${r.direction} cancelled ${d ? 'after acceptance' : 'before a decision'}`);
-      if (end === 'expired') found.push(`${r.direction} expired`);
-      if (!d && !end) found.push(`${r.direction} pending at the end of the period`);
-      if (d?.kind === 'accepted' && !end) {
-        found.push(`${r.direction} accepted, its care not over at the end of the period`);
-      }
-      if (r.wrongTargetFirst) found.push('wrong referral target entered in error');
-      if (d?.kind === 'accepted' && d.rejectedInErrorFirst) found.push('rejection entered in error');
-    }
-    for (const s of j.stays) {
-      if (s.leave) found.push('held bed on leave');
-      if (s.leave && s.leave.to === null) found.push('away from a held bed at the end of the period');
-      if (s.moves.length > 0) found.push('ward move');
-      // The census instant itself: which night such a stay belongs to is what the census dates by local date.
-      if ((s.admittedAt + 8 * 3_600_000) % DAY === 0) found.push('stay admitted exactly at midnight');
-      const out = s.dischargedAt;
-      if (out === null) {
-        found.push('stay still open at the end of the period');
-      } else {
-        if (localDay(s.admittedAt) === localDay(out)) found.push('same-day stay');
-        if ((out + 8 * 3_600_000) % DAY === 0) found.push('stay ended exactly at midnight');
-        if (
-          new Date(s.admittedAt + 8 * 3_600_000).getUTCMonth() !== new Date(out + 8 * 3_600_000).getUTCMonth()
-        ) {
-          found.push('stay across a month end');
-        }
-      }
-      if (s.lateDischargeBy > 0) found.push('late discharge');
-      if (s.recordedAdmittedAt !== null) found.push('corrected admission time');
-      if (s.recordedDischargedAt !== null) found.push('corrected discharge time');
-      if (s.recordedLeave) found.push('corrected leave time');
-      if (s.wrongWardFirst) found.push('admission to the wrong ward entered in error');
-      if (s.wrongDischargeAt !== null) found.push('discharge entered in error');
-    }
-    const opened = j.visits[0]!.at;
-    for (const v of j.visits) {
-      if (v.institutionId === OUTSIDE_HOSPITAL) found.push('visit outside the region');
-      if (v.lateBy > 0 && v.at < opened) found.push('late visit recorded before the rest of its journey');
-      if (v.recordedAs && v.recordedAs.visitType !== v.visitType) found.push('corrected visit type');
-      if (v.recordedAs && v.recordedAs.at !== v.at && v.at - v.recordedAs.at < 30 * DAY) {
-        found.push('corrected visit date');
-      }
-      if (v.duplicated) found.push('duplicate visit entered in error');
-    }
-    return found;
+  const byPatient = new Map(plan.journeys.map((j) => [j.patientId, j]));
+  const followUps = plannedFollowUps(plan).map((f) => {
+    const there = byPatient.get(f.patientId)!.visits.filter((v) => v.institutionId === f.owedBy);
+    if (there.some((v) => v.at === f.dueBy)) return 'follow-up done by a visit on its due date';
+    if (f.done) return 'follow-up done by a visit at the owing centre';
+    return there.some((v) => v.at > f.dueBy)
+      ? 'follow-up overdue after a visit too late'
+      : 'follow-up overdue with no visit';
   });
+  const afterSurgery = plannedFollowUps(plan).some((f) => f.basis === 'after-surgery');
+  return [...followUps, ...(afterSurgery ? ['follow-up after surgery'] : [])].concat(
+    plan.journeys.flatMap((j) => {
+      const found: string[] = [`journey ${j.shape}`];
+      for (const r of j.referrals) {
+        const d = r.decision;
+        const end = r.end?.kind;
+        found.push(`priority ${r.priority}`);
+        if (byId.get(r.from)!.allianceId !== byId.get(r.to)!.allianceId)
+          found.push('cross-alliance referral');
+        if (d?.kind === 'accepted' && end === 'completed') {
+          found.push(
+            r.setting === 'inpatient'
+              ? `${r.direction} accepted and admitted`
+              : `${r.direction} outpatient, completed without admission`,
+          );
+        }
+        if (d?.kind === 'rejected') found.push(`${r.direction} rejected`);
+        if (d?.kind === 'redirected') found.push(`${r.direction} redirected within the alliance`);
+        if (end === 'cancelled')
+          found.push(`${r.direction} cancelled ${d ? 'after acceptance' : 'before a decision'}`);
+        if (end === 'expired') found.push(`${r.direction} expired`);
+        if (leftToExpire(j, r)) found.push('referral expired by the deadline process');
+        if (!d && !end) found.push(`${r.direction} pending at the end of the period`);
+        if (d?.kind === 'accepted' && !end) {
+          found.push(`${r.direction} accepted, its care not over at the end of the period`);
+        }
+        if (r.wrongTargetFirst) found.push('wrong referral target entered in error');
+        if (d?.kind === 'accepted' && d.rejectedInErrorFirst) found.push('rejection entered in error');
+      }
+      for (const s of j.stays) {
+        if (s.leave) found.push('held bed on leave');
+        if (s.leave && s.leave.to === null) found.push('away from a held bed at the end of the period');
+        if (s.moves.length > 0) found.push('ward move');
+        // The census instant itself: which night such a stay belongs to is what the census dates by local date.
+        if ((s.admittedAt + 8 * 3_600_000) % DAY === 0) found.push('stay admitted exactly at midnight');
+        const out = s.dischargedAt;
+        if (out === null) {
+          found.push('stay still open at the end of the period');
+        } else {
+          if (localDay(s.admittedAt) === localDay(out)) found.push('same-day stay');
+          if ((out + 8 * 3_600_000) % DAY === 0) found.push('stay ended exactly at midnight');
+          if (
+            new Date(s.admittedAt + 8 * 3_600_000).getUTCMonth() !==
+            new Date(out + 8 * 3_600_000).getUTCMonth()
+          ) {
+            found.push('stay across a month end');
+          }
+        }
+        if (s.lateDischargeBy > 0) found.push('late discharge');
+        if (s.recordedAdmittedAt !== null) found.push('corrected admission time');
+        if (s.recordedDischargedAt !== null) found.push('corrected discharge time');
+        if (s.recordedLeave) found.push('corrected leave time');
+        if (s.wrongWardFirst) found.push('admission to the wrong ward entered in error');
+        if (s.wrongDischargeAt !== null) found.push('discharge entered in error');
+      }
+      const opened = j.visits[0]!.at;
+      for (const v of j.visits) {
+        if (v.institutionId === OUTSIDE_HOSPITAL) found.push('visit outside the region');
+        if (v.lateBy > 0 && v.at < opened) found.push('late visit recorded before the rest of its journey');
+        if (v.recordedAs && v.recordedAs.visitType !== v.visitType) found.push('corrected visit type');
+        if (v.recordedAs && v.recordedAs.at !== v.at && v.at - v.recordedAs.at < 30 * DAY) {
+          found.push('corrected visit date');
+        }
+        if (v.duplicated) found.push('duplicate visit entered in error');
+      }
+      return found;
+    }),
+  );
 }
