@@ -1,12 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { CHC, HOSP, OTHER, REGION, referUp, openJourney, seedAlliance } from '../support/fixtures';
+import {
+  CHC,
+  HOSP,
+  OTHER,
+  REGION,
+  referUp,
+  openJourney,
+  seedAlliance,
+  CHC2,
+  seedSecondCentre,
+} from '../support/fixtures';
 import { writeAsProcess } from '../support/process-writes';
 import { as, startTestApp, type TestApp } from '../support/test-app';
 
 type Body = Record<string, any>;
 
 /** A second community centre of the alliance CY-G1: a coordinator there sees escalations to the alliance. */
-const CHC2 = 'CHC-CY-02';
 const snapshot = (institutionId: string) => ({
   institutionId,
   tier: institutionId.startsWith('CHC') ? 'community' : 'tertiary',
@@ -26,19 +35,7 @@ describe('care processes: the human acts', () => {
   beforeAll(async () => {
     t = await startTestApp();
     await seedAlliance(t);
-    await t
-      .http()
-      .post('/institutions')
-      .set(as('HC-CY', 'admin'))
-      .send({
-        institutionId: CHC2,
-        name: 'Jinsong Community Health Centre',
-        tier: 'community',
-        allianceId: 'CY-G1',
-        regionCode: REGION,
-        occurredAt: '2026-01-01T00:00:00+08:00',
-      })
-      .expect(201);
+    await seedSecondCentre(t);
   });
   afterAll(() => t.close());
 

@@ -1,4 +1,13 @@
-import { CHC, HOSP, openJourney, REGION, referUp, seedAlliance } from '../support/fixtures';
+import {
+  CHC,
+  HOSP,
+  openJourney,
+  REGION,
+  referUp,
+  seedAlliance,
+  CHC2,
+  seedSecondCentre,
+} from '../support/fixtures';
 import { fakeClock } from '../support/fake-clock';
 import { processesOn, runProcesses } from '../support/processes';
 import { as, asReaderOf, startTestApp, type TestApp, type TestStore } from '../support/test-app';
@@ -202,22 +211,9 @@ describe.each<[TestStore]>([['sqlite'], ['esdb']])('care processes on the real a
   });
 
   it('proposes to the signed family doctor’s centre, and owes a key-group resident’s follow-up within the priority days', async () => {
-    const CHC2 = 'CHC-CY-02';
     const resident = 'pt-signed01';
     clock.set('2026-03-11T08:00:00+08:00');
-    await t
-      .http()
-      .post('/institutions')
-      .set(as('HC-CY', 'admin', 'registrar-1'))
-      .send({
-        institutionId: CHC2,
-        name: 'Jinsong Community Health Centre',
-        tier: 'community',
-        allianceId: 'CY-G1',
-        regionCode: REGION,
-        occurredAt: '2026-01-01T00:00:00+08:00',
-      })
-      .expect(201);
+    await seedSecondCentre(t);
     await t
       .http()
       .post('/family-doctors/contracts')

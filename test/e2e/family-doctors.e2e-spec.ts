@@ -1,11 +1,10 @@
 import { loadConfig } from '@carepath/runtime';
-import { CHC, HOSP, REGION, seedAlliance } from '../support/fixtures';
+import { CHC, HOSP, REGION, seedAlliance, CHC2, seedSecondCentre } from '../support/fixtures';
 import { as, startTestApp, type TestApp } from '../support/test-app';
 
 type Body = Record<string, any>;
 
 /** A second community centre of the alliance, for transfers. */
-const CHC2 = 'CHC-CY-02';
 const FD = as(CHC, 'family-doctor', 'fd-wang');
 
 /**
@@ -18,19 +17,7 @@ describe('family-doctor contracts', () => {
   beforeAll(async () => {
     t = await startTestApp();
     await seedAlliance(t);
-    await t
-      .http()
-      .post('/institutions')
-      .set(as('HC-CY', 'admin'))
-      .send({
-        institutionId: CHC2,
-        name: 'Jinsong Community Health Centre',
-        tier: 'community',
-        allianceId: 'CY-G1',
-        regionCode: REGION,
-        occurredAt: '2026-01-01T00:00:00+08:00',
-      })
-      .expect(201);
+    await seedSecondCentre(t);
   });
   afterAll(() => t.close());
 

@@ -1,13 +1,12 @@
 import { type AppConfig, loadConfig } from '@carepath/runtime';
 import { fakeClock } from '../support/fake-clock';
-import { CHC, HOSP, HOSP2, OTHER, REGION, seedAlliance } from '../support/fixtures';
+import { CHC, HOSP, HOSP2, OTHER, REGION, seedAlliance, CHC2, seedSecondCentre } from '../support/fixtures';
 import { writeAsProcess } from '../support/process-writes';
 import { as, startTestApp, type TestApp } from '../support/test-app';
 
 type Body = Record<string, any>;
 
 /** A second community centre of the alliance CY-G1: its coordinators see escalations to the alliance. */
-const CHC2 = 'CHC-CY-02';
 const AT = (day: number, hour: number, minute = 0) =>
   `2026-03-${String(day).padStart(2, '0')}T${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}:00+08:00`;
 
@@ -31,19 +30,7 @@ describe.each(['sqlite', 'esdb'] as const)('worklists (issue 20, %s store)', (st
     ) as Partial<AppConfig>;
     t = await startTestApp(overrides, store, { clock });
     await seedAlliance(t);
-    await t
-      .http()
-      .post('/institutions')
-      .set(as('HC-CY', 'admin'))
-      .send({
-        institutionId: CHC2,
-        name: 'Jinsong Community Health Centre',
-        tier: 'community',
-        allianceId: 'CY-G1',
-        regionCode: REGION,
-        occurredAt: '2026-01-01T00:00:00+08:00',
-      })
-      .expect(201);
+    await seedSecondCentre(t);
   }, 60_000);
   afterAll(() => t.close());
 

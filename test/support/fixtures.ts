@@ -8,6 +8,8 @@ export const CHC = 'CHC-CY-01';
 export const HOSP = 'HOSP-CY-01';
 export const HOSP2 = 'HOSP-CY-02';
 export const OTHER = 'SEC-HD-01';
+/** A second community centre of the alliance (seedSecondCentre): another family doctor's, another place to go home to. */
+export const CHC2 = 'CHC-CY-02';
 export const REGION = '110105';
 
 export async function seedAlliance(t: TestApp): Promise<void> {
@@ -106,4 +108,21 @@ export async function referUp(
     })
     .expect(201);
   return (res.body as { referralId: string }).referralId;
+}
+
+/** Registers CHC2, a second community centre of the alliance, as the health commission's registrar does. */
+export async function seedSecondCentre(t: TestApp): Promise<void> {
+  await t
+    .http()
+    .post('/institutions')
+    .set(as('HC-CY', 'admin', 'registrar-1'))
+    .send({
+      institutionId: CHC2,
+      name: 'Jinsong Community Health Centre',
+      tier: 'community',
+      allianceId: 'CY-G1',
+      regionCode: REGION,
+      occurredAt: '2026-01-01T00:00:00+08:00',
+    })
+    .expect(201);
 }
