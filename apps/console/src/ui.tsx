@@ -48,8 +48,9 @@ export function useAction(onDone: () => void) {
       key.current = newKey();
       onDone();
     } catch (e) {
-      // The API answered: that attempt is over. No answer (network): the same key is kept for the retry.
-      if (e instanceof ApiError) key.current = newKey();
+      // A refusal (4xx) ends the attempt: nothing was written. No answer, or a 5xx (a write that landed but whose
+      // read models were slow to show it answers 503), keeps the key, so the retry is replayed, not written twice.
+      if (e instanceof ApiError && e.status < 500) key.current = newKey();
       setError(e);
     } finally {
       setBusy(false);
