@@ -283,6 +283,13 @@ export const zhCN = {
   'dash.open': '待答复',
   'dash.acceptanceRate': '采纳率 %',
   'dash.noData': '本统计期没有数据',
+  'journey.processes': '后续照护（下转建议与出院随访）',
+  'proposalStatus.open': '待答复',
+  'proposalStatus.accepted': '已采纳',
+  'proposalStatus.declined': '未采纳',
+  'proposalStatus.lapsed': '已失效',
+  'followUpStatus.owed': '待随访',
+  'followUpStatus.done': '已随访',
 } as const;
 
 export type MessageKey = keyof typeof zhCN;
@@ -568,4 +575,11 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'dash.open': 'Open',
   'dash.acceptanceRate': 'Acceptance rate %',
   'dash.noData': 'No data for this period',
+  'journey.processes': 'Care after the stay (transfer proposals, follow-ups)',
+  'proposalStatus.open': 'open',
+  'proposalStatus.accepted': 'accepted',
+  'proposalStatus.declined': 'declined',
+  'proposalStatus.lapsed': 'lapsed',
+  'followUpStatus.owed': 'owed',
+  'followUpStatus.done': 'done',
 };

@@ -39,6 +39,31 @@ interface JourneyState {
         }
       >
     >;
+    readonly proposals?: Readonly<
+      Record<
+        string,
+        {
+          readonly proposalId: string;
+          readonly from: { readonly institutionId: string };
+          readonly to: { readonly institutionId: string };
+          readonly proposedAt: string;
+          readonly status: string;
+          readonly declineReason: string | null;
+        }
+      >
+    >;
+    readonly followUps?: Readonly<
+      Record<
+        string,
+        {
+          readonly followUpId: string;
+          readonly owedBy: { readonly institutionId: string };
+          readonly dischargedAt: string;
+          readonly dueBy: string;
+          readonly status: string;
+        }
+      >
+    >;
     readonly admissions: Readonly<
       Record<
         string,
@@ -189,6 +214,7 @@ export function JourneyScreen({ journeyId }: { journeyId: string }) {
           )}
         </div>
       )}
+      {journey && <CareProcesses state={journey.state} />}
       {history.length > 0 && <History events={history} />}
     </section>
   );
@@ -286,6 +312,38 @@ function History({ events }: { events: HistoryEvent[] }) {
           </tbody>
         </table>
       </div>
+    </section>
+  );
+}
+
+/** Issue 20's processes on this journey: downward transfers proposed after surgery, follow-ups owed after discharge. */
+function CareProcesses({ state }: { state: JourneyState['state'] }) {
+  const { t, lang } = useI18n();
+  const directory = useDirectory();
+  const proposals = Object.values(state.proposals ?? {});
+  const followUps = Object.values(state.followUps ?? {});
+  if (proposals.length === 0 && followUps.length === 0) return null;
+  return (
+    <section class="panel" aria-labelledby="processes-title" data-testid="care-processes">
+      <h3 id="processes-title">{t('journey.processes')}</h3>
+      <ul class="items">
+        {proposals.map((p) => (
+          <li key={p.proposalId}>
+            <strong>{t('worklist.proposed')}</strong> ·{' '}
+            <span class="name">{directory.name(p.from.institutionId)}</span> →{' '}
+            <span class="name">{directory.name(p.to.institutionId)}</span> ·{' '}
+            {formatDateTime(lang, p.proposedAt)} · {codeLabel(t, 'proposalStatus', p.status)}
+            {p.declineReason && ` · ${codeLabel(t, 'decline', p.declineReason)}`}
+          </li>
+        ))}
+        {followUps.map((f) => (
+          <li key={f.followUpId}>
+            <strong>{t('worklist.followUps')}</strong> ·{' '}
+            <span class="name">{directory.name(f.owedBy.institutionId)}</span> · {t('col.dueBy')}{' '}
+            {formatDateTime(lang, f.dueBy)} · {codeLabel(t, 'followUpStatus', f.status)}
+          </li>
+        ))}
+      </ul>
     </section>
   );
 }
