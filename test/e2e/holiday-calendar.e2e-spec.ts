@@ -137,6 +137,14 @@ describe('holiday calendar', () => {
     expect(loaded.body.yearsCovered).toContain(2022);
     const again = await t.http().put('/calendars/CN/years/2022').set(ops).send(YEAR_2022).expect(200);
     expect(again.body).toMatchObject({ unchanged: true, eventIds: [], revision: loaded.body.revision });
+    // The same arrangement with an implausible date is refused, not answered "unchanged" (found by the fuzz spec).
+    const odd = await t
+      .http()
+      .put('/calendars/CN/years/2022')
+      .set(ops)
+      .send({ ...YEAR_2022, occurredAt: '1970-01-01T00:00:00.004Z' })
+      .expect(400);
+    expect(JSON.stringify(odd.body)).toContain('occurredAt');
 
     // Thursday 29 December: Friday 30 counts; 31 December to 2 January are off; Tuesday 3 January 2023 is the second.
     const accepted = await refer(journeyId, '2022-12-29T10:00:00+08:00').expect(201);

@@ -70,6 +70,8 @@ export class CalendarsController {
     if (!YEAR.test(yearParam)) throw new FieldException('year', 'must be a year such as 2027');
     const year = Number(yearParam);
     const { occurredAt, ...arrangement } = body;
+    // Checked before the unchanged answer too: an implausible date is refused whatever the log already holds.
+    if (occurredAt !== undefined) this.streams.checkCareTime('occurredAt', occurredAt);
     // Loading the same file again is normal (a December rerun, a second operator): it changes nothing.
     const held = await this.calendars.current(calendarId);
     if (held.revision >= 0n && (await this.calendars.holds(calendarId, { year, ...arrangement }))) {
