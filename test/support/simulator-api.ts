@@ -65,7 +65,10 @@ async function listening(t: TestApp): Promise<SimulatorApi> {
  */
 export async function letProcessesAct(api: SimulatorApi): Promise<SimulatorApi> {
   const acting = await listening(
-    await api.t.restart({ processes: { ...DEFAULT_PROCESS_CONFIG, enabled: true } }),
+    // No late-entry grace, as ACTING_ENV (apps/simulator/src/processes-settled.ts) says why.
+    await api.t.restart({
+      processes: { ...DEFAULT_PROCESS_CONFIG, enabled: true, lateEntryGraceMinutes: 0 },
+    }),
   );
   await processesSettled(
     acting.url,

@@ -1,5 +1,11 @@
 import { referralDeadline } from './care-rules';
-import { expiryTruth, followUpTruth, plannedFollowUps } from './care-process.truth';
+import {
+  expiryTruth,
+  followUpTruth,
+  plannedFollowUps,
+  plannedProposals,
+  proposalTruth,
+} from './care-process.truth';
 import type { FamilyDoctorPlan, PlannedContract } from './family-doctor.plan';
 import { groundTruth } from './ground-truth';
 import {
@@ -291,6 +297,93 @@ describe('ground truth: follow-ups owed at discharges home or to rehab', () => {
       doneInTime: 2,
       overdue: 1,
       completionRate: 66.67,
+    });
+  });
+});
+
+describe('ground truth: downward transfer proposals after surgery', () => {
+  const surgery = at('2023-12-10T09:00:00');
+  const open = (institutionId: string) => ({
+    ...stay(institutionId, 0, { surgeryAt: surgery }),
+    dischargedAt: null,
+  });
+  const downAccepted: PlannedReferral = {
+    ...referral(at('2023-12-12T09:00:00'), 'routine', {
+      kind: 'accepted',
+      at: at('2023-12-12T12:00:00'),
+      rejectedInErrorFirst: false,
+    }),
+    direction: 'down',
+    from: 'HOSP',
+    to: 'CHC-B',
+  };
+  const downUndecided: PlannedReferral = { ...downAccepted, decision: null };
+  const journeys = [
+    // Still in hospital after surgery, referred up from CHC-A: proposed to it, three days after the surgery.
+    journey('pt-upstairs', {
+      referrals: [
+        referral(at('2023-12-08T09:00:00'), 'urgent', {
+          kind: 'accepted',
+          at: at('2023-12-08T10:00:00'),
+          rejectedInErrorFirst: false,
+        }),
+      ],
+      stays: [open('HOSP')],
+    }),
+    // No centre in the journey: HOSP-2's alliance centre in the patient's region.
+    journey('pt-alliance', { stays: [open('HOSP-2')] }),
+    // A downward referral left undecided is expired first; then the proposal comes.
+    journey('pt-expired-down', { referrals: [downUndecided], stays: [open('HOSP')] }),
+    // Requested after the proposal in care time (and expired): the proposal lapses, as the fold says.
+    journey('pt-lapsed', {
+      referrals: [{ ...downUndecided, requestedAt: at('2023-12-14T09:00:00') }],
+      stays: [open('HOSP')],
+    }),
+    // One accepted and not over is under way: no proposal. Nor in a closed journey, nor for a community stay.
+    journey('pt-down', { referrals: [downAccepted], stays: [open('HOSP')] }),
+    journey('pt-closed', { stays: [open('HOSP')], closedAt: at('2023-12-20T09:00:00') }),
+    journey('pt-centre', { stays: [open('CHC-B')] }),
+  ];
+
+  it('proposes once per open stay after surgery with no downward referral under way, to the alliance centre', () => {
+    expect(
+      plannedProposals(plan(journeys)).map((p) => [
+        p.patientId,
+        p.from,
+        p.to,
+        p.basis,
+        p.proposedAt,
+        p.lapsed,
+      ]),
+    ).toEqual([
+      ['pt-upstairs', 'HOSP', 'CHC-A', 'alliance-centre', surgery + 3 * DAY, false],
+      ['pt-alliance', 'HOSP-2', 'CHC-9', 'alliance-centre', surgery + 3 * DAY, false],
+      ['pt-expired-down', 'HOSP', 'CHC-A', 'alliance-centre', surgery + 3 * DAY, false],
+      ['pt-lapsed', 'HOSP', 'CHC-A', 'alliance-centre', surgery + 3 * DAY, true],
+    ]);
+  });
+
+  it('counts them open or lapsed, none answered, per hospital and month and per centre', () => {
+    const truth = proposalTruth(plan(journeys));
+    const reasons = {
+      'not-stable': 0,
+      'needs-specialist-care': 0,
+      'patient-declined': 0,
+      'community-capacity': 0,
+      other: 0,
+    };
+    const made = (open: number, lapsed = 0) => ({
+      made: open + lapsed,
+      accepted: 0,
+      declined: 0,
+      declinedByReason: reasons,
+      lapsed,
+      open,
+      acceptanceRate: null,
+    });
+    expect(truth).toEqual({
+      byFromInstitution: { HOSP: { '2023-12': made(2, 1) }, 'HOSP-2': { '2023-12': made(1) } },
+      byToInstitution: { 'CHC-A': made(2, 1), 'CHC-9': made(1) },
     });
   });
 });

@@ -1,5 +1,7 @@
-import type { FollowUpFigures } from '@carepath/projections';
+import { TRANSFER_DECLINE_REASONS } from '@carepath/domain';
+import type { FollowUpFigures, TransferProposalFigures } from '@carepath/projections';
 import {
+  allianceCentre,
   contractOn,
   DEFAULT_FOLLOW_UP_DAYS,
   type FollowUpBasis,
@@ -8,6 +10,7 @@ import {
   referralDeadline,
 } from './care-rules';
 import {
+  DAY,
   localDay,
   monthOfDay,
   type Plan,
@@ -26,7 +29,11 @@ import { iso } from './simulation.script';
  * - every discharge home or to rehab in a journey left open owes one follow-up, done when the plan has a visit at
  *   the owing centre from the discharge to the due date (both included), overdue otherwise. A journey the plan
  *   closed owes none: it was closed before the processes acted, and a closed journey takes no more acts (and no
- *   visit that could answer one).
+ *   visit that could answer one);
+ * - every stay still open at a hospital after surgery, in an open journey with no downward referral under way (an
+ *   undecided one is expired first), gets one downward transfer proposal, TRANSFER_STABLE_DAYS (3) after the
+ *   surgery, to the signed family doctor's centre or the hospital's alliance centre (care-rules.ts); nobody answers
+ *   it, so it stays open, unless a downward referral of the journey was requested after it in care time (lapsed).
  */
 
 /** Expiries by direction, then by care time (ISO, +08:00) → how many referrals were expired at that instant. */
@@ -133,5 +140,100 @@ export function followUpTruth(plan: Plan, days: FollowUpDays = DEFAULT_FOLLOW_UP
       ]),
     ),
     byBasis: Object.fromEntries(Object.entries(byBasis).map(([basis, fs]) => [basis, cell(fs)])),
+  };
+}
+
+/** TRANSFER_STABLE_DAYS as the API has it by default (the oracle runs it so). */
+export const TRANSFER_STABLE_DAYS = 3;
+
+/** A proposal the transfer process makes, from the plan. */
+export interface PlannedProposal {
+  readonly patientId: string;
+  readonly from: string;
+  readonly to: string;
+  readonly basis: 'signed-doctor' | 'alliance-centre';
+  readonly proposedAt: number;
+  /**
+   * Lapsed: a downward referral of the journey was requested (by other means) after it, in care time; the
+   * process proposed on the record as it stood, that referral expired. Open otherwise: nobody answers it.
+   */
+  readonly lapsed: boolean;
+}
+
+export function plannedProposals(plan: Plan): PlannedProposal[] {
+  const contracts = plan.familyDoctors?.contracts ?? [];
+  const tier = new Map(plan.institutions.map((i) => [i.institutionId, i.tier]));
+  return plan.journeys.flatMap((j) => {
+    if (j.closedAt !== null) return [];
+    // Accepted and not over: under way. Undecided ones are expired by then, the others ended.
+    if (j.referrals.some((r) => r.direction === 'down' && r.end === null && r.decision?.kind === 'accepted'))
+      return [];
+    return j.stays.flatMap((s) => {
+      if (s.dischargedAt !== null || s.surgeryAt === null || tier.get(s.institutionId) === 'community')
+        return [];
+      const proposedAt = s.surgeryAt + TRANSFER_STABLE_DAYS * DAY;
+      const date = new Date(proposedAt + UTC8).toISOString().slice(0, 10);
+      const contract = contractOn(contracts, j.patientId, date);
+      const signed = contract
+        ? plan.institutions.find((i) => i.institutionId === contract.centreId && i.tier === 'community')
+        : undefined;
+      const to = signed ?? allianceCentre(j, s.institutionId, plan.institutions);
+      if (!to) return [];
+      return [
+        {
+          patientId: j.patientId,
+          from: s.institutionId,
+          to: to.institutionId,
+          basis: signed ? ('signed-doctor' as const) : ('alliance-centre' as const),
+          proposedAt,
+          lapsed: j.referrals.some(
+            (r) => r.direction === 'down' && r.redirectedFrom === null && r.requestedAt > proposedAt,
+          ),
+        },
+      ];
+    });
+  });
+}
+
+/** Proposals made in the plan's months (the figures' window), as the analytics count them; none answered. */
+export interface ProposalTruth {
+  /** Holding hospital → month proposed ("YYYY-MM", Beijing) → figures. */
+  readonly byFromInstitution: Readonly<Record<string, Readonly<Record<string, TransferProposalFigures>>>>;
+  /** Proposed centre → figures over the months. */
+  readonly byToInstitution: Readonly<Record<string, TransferProposalFigures>>;
+}
+
+function proposalCell(proposals: readonly PlannedProposal[]): TransferProposalFigures {
+  const lapsed = proposals.filter((p) => p.lapsed).length;
+  return {
+    made: proposals.length,
+    accepted: 0,
+    declined: 0,
+    // The decline codes give the figures their shape (each at 0: nobody declines).
+    declinedByReason: Object.fromEntries(TRANSFER_DECLINE_REASONS.map((reason) => [reason, 0])),
+    lapsed,
+    open: proposals.length - lapsed,
+    acceptanceRate: null,
+  };
+}
+
+export function proposalTruth(plan: Plan): ProposalTruth {
+  const months = new Set(plan.months);
+  const byFrom: Record<string, Record<string, PlannedProposal[]>> = {};
+  const byTo: Record<string, PlannedProposal[]> = {};
+  for (const p of plannedProposals(plan)) {
+    const month = monthOfDay(localDay(p.proposedAt));
+    if (!months.has(month)) continue;
+    ((byFrom[p.from] ??= {})[month] ??= []).push(p);
+    (byTo[p.to] ??= []).push(p);
+  }
+  return {
+    byFromInstitution: Object.fromEntries(
+      Object.entries(byFrom).map(([id, ms]) => [
+        id,
+        Object.fromEntries(Object.entries(ms).map(([m, ps]) => [m, proposalCell(ps)])),
+      ]),
+    ),
+    byToInstitution: Object.fromEntries(Object.entries(byTo).map(([id, ps]) => [id, proposalCell(ps)])),
   };
 }

@@ -100,6 +100,30 @@ function referringCentre(j: FollowUpJourney, community: (id: string) => PlannedI
   return up[0]?.from ?? null;
 }
 
+/**
+ * A community centre of the alliance of `institutionId`, the same on every run: the centre that referred the
+ * journey up when it is one of them, then one in the patient's region, then the first by id.
+ */
+export function allianceCentre(
+  j: FollowUpJourney,
+  institutionId: string,
+  institutions: readonly PlannedInstitution[],
+): PlannedInstitution | null {
+  const allianceId = institutions.find((i) => i.institutionId === institutionId)?.allianceId;
+  const centres = institutions
+    .filter((i) => i.tier === 'community' && i.allianceId === allianceId)
+    .sort((a, b) => (a.institutionId < b.institutionId ? -1 : a.institutionId > b.institutionId ? 1 : 0));
+  const referring = referringCentre(j, (id) =>
+    institutions.find((i) => i.institutionId === id && i.tier === 'community'),
+  );
+  return (
+    centres.find((c) => c.institutionId === referring) ??
+    centres.find((c) => c.regionCode === j.residenceRegion) ??
+    centres[0] ??
+    null
+  );
+}
+
 /** The contract the resident has on `date` (YYYY-MM-DD, Beijing), for its one-year term. */
 export function contractOn(
   contracts: readonly PlannedContract[],
@@ -118,8 +142,8 @@ export function contractOn(
 /**
  * The follow-up a discharge home or to rehab owes, or null when no community centre can owe it. Owed by the
  * signed family doctor's centre; else the rehab destination when it is a community centre, the discharging
- * institution when it is one, the centre that referred the journey up; else a centre of the discharging
- * institution's alliance: one of the patient's region, then the first by id. Due `priority` days after a stay with surgery or for a signed key-group resident, else `standard`.
+ * institution when it is one, the centre that referred the journey up; else the discharging institution's
+ * alliance centre (allianceCentre). Due `priority` days after a stay with surgery or for a signed key-group resident, else `standard`.
  */
 export function followUpOwed(
   j: FollowUpJourney,
@@ -131,18 +155,12 @@ export function followUpOwed(
 ): OwedFollowUp | null {
   const community = (id: string | null) =>
     id === null ? undefined : institutions.find((i) => i.institutionId === id && i.tier === 'community');
-  const referring = referringCentre(j, community);
-  const discharging = institutions.find((i) => i.institutionId === s.institutionId);
-  const inAlliance = institutions
-    .filter((i) => i.tier === 'community' && i.allianceId === discharging?.allianceId)
-    .sort((a, b) => (a.institutionId < b.institutionId ? -1 : a.institutionId > b.institutionId ? 1 : 0));
   const owedBy =
     (contract ? community(contract.centreId) : undefined) ??
     community(s.disposition === 'rehab' ? s.destination : null) ??
     community(s.institutionId) ??
-    community(referring) ??
-    inAlliance.find((c) => c.regionCode === j.residenceRegion) ??
-    inAlliance[0];
+    community(referringCentre(j, community)) ??
+    allianceCentre(j, s.institutionId, institutions);
   if (!owedBy) return null;
   const basis: FollowUpBasis =
     s.surgeryAt !== null

@@ -23,6 +23,9 @@ import {
   type FollowUpTruth,
   leftToExpire,
   plannedFollowUps,
+  plannedProposals,
+  type ProposalTruth,
+  proposalTruth,
 } from './care-process.truth';
 
 /*
@@ -145,6 +148,8 @@ export interface GroundTruth {
   readonly expiries: ExpiryTruth;
   /** The follow-ups owed at discharges home or to rehab, and how they were done (issue 20). */
   readonly followUps: FollowUpTruth;
+  /** The downward transfer proposals the transfer process made, all left open (issue 20). */
+  readonly proposals: ProposalTruth;
 }
 
 /** Percent with 2 decimals, rounding half up, from integers (no floating division before the rounding). */
@@ -493,6 +498,7 @@ export function groundTruth(plan: Plan, heldBedRule: HeldBedRule = 'physical'): 
     familyDoctors: familyDoctorTruth(plan, ratio),
     expiries: expiryTruth(plan),
     followUps: followUpTruth(plan),
+    proposals: proposalTruth(plan),
   };
 }
 
@@ -542,7 +548,7 @@ function careProcessSummary(plan: Plan): string[] {
   const followUps = plannedFollowUps(plan);
   const done = followUps.filter((f) => f.done).length;
   return [
-    `care processes: ${expired} referrals expired at their deadlines; ${followUps.length} follow-ups owed, ${done} done in time by a visit (${percent(done, followUps.length) ?? '-'}%), ${followUps.length - done} overdue`,
+    `care processes: ${expired} referrals expired at their deadlines; ${followUps.length} follow-ups owed, ${done} done in time by a visit (${percent(done, followUps.length) ?? '-'}%), ${followUps.length - done} overdue; ${plannedProposals(plan).length} downward transfers proposed`,
   ];
 }
 

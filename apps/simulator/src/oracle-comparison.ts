@@ -2,6 +2,8 @@ import Database from 'better-sqlite3';
 import {
   parsePeriod,
   queryFollowUps,
+  queryTransferProposals,
+  type TransferProposalFigures,
   referralsTable,
   type FollowUpGroup,
   queryLocalTreatmentByAlliance,
@@ -28,7 +30,7 @@ import type {
   RegionRates,
   WardMonth,
 } from './ground-truth';
-import type { ExpiryTruth, FollowUpCell, FollowUpTruth } from './care-process.truth';
+import type { ExpiryTruth, FollowUpCell, FollowUpTruth, ProposalTruth } from './care-process.truth';
 import { nextMonth } from './simulation.plan';
 import { iso } from './simulation.script';
 import { type CoverageFigures, coverageDay, type FamilyDoctorTruth } from './family-doctor.truth';
@@ -157,6 +159,7 @@ export function observe(read: ReadModels, months: readonly string[], census: Cen
     familyDoctors: observeFamilyDoctors(read, window, coverageDay(months)),
     expiries: observeExpiries(read('referral-volume')),
     followUps: observeFollowUps(read('referral-volume'), window, census.timeZone),
+    proposals: observeProposals(read('referral-volume'), window, census.timeZone),
   };
 }
 
@@ -201,6 +204,32 @@ function observeFollowUps(
     byBasis: Object.fromEntries(
       query('basis').map(({ group, figures: f }): [string, FollowUpCell] => [
         group.basis ?? 'null',
+        figures(f),
+      ]),
+    ),
+  };
+}
+
+/** Transfer proposals as GET /analytics/referrals/transfer-proposals serves them, made in the months. */
+function observeProposals(
+  db: Database.Database,
+  window: ReturnType<typeof parsePeriod>,
+  timeZone: string,
+): ProposalTruth {
+  const query = (...groupBy: ('fromInstitution' | 'toInstitution' | 'period')[]) =>
+    queryTransferProposals(db, window, {}, groupBy, { timeZone, unit: 'month' });
+  const figures = (f: TransferProposalFigures): TransferProposalFigures => ({
+    ...f,
+    declinedByReason: { ...f.declinedByReason },
+  });
+  const byFromInstitution: Record<string, Record<string, TransferProposalFigures>> = {};
+  for (const { group, figures: f } of query('fromInstitution', 'period'))
+    (byFromInstitution[group.fromInstitutionId ?? 'null'] ??= {})[group.period ?? 'null'] = figures(f);
+  return {
+    byFromInstitution,
+    byToInstitution: Object.fromEntries(
+      query('toInstitution').map(({ group, figures: f }): [string, TransferProposalFigures] => [
+        group.toInstitutionId ?? 'null',
         figures(f),
       ]),
     ),
