@@ -247,12 +247,25 @@ export class AnalyticsController {
     query: AnalyticsQuery,
     asOf: string | undefined,
   ): Promise<{ rows: unknown[]; asOf: { asOf?: string; asOfPosition?: string } }> {
-    if (!asOf)
-      return {
-        rows: await this.work.analytics(this.projections.reader(projectionOf(query)), query),
-        asOf: {},
-      };
+    if (!asOf) return { rows: await this.inService(query), asOf: {} };
     const { position, rows } = await this.work.analyticsAsOf(query, asOf);
     return { rows, asOf: { asOf, asOfPosition: position.toString() } };
+  }
+
+  /**
+   * The query on the generation in service. The thread opens the file by its name, after this thread picked it: a
+   * rebuild that puts a new generation in service in between removes that file, and the thread cannot open it. The
+   * query then runs once more on the generation now in service, which holds at least what the old one did.
+   */
+  private async inService(query: AnalyticsQuery): Promise<unknown[]> {
+    const projection = projectionOf(query);
+    const picked = this.projections.reader(projection);
+    try {
+      return await this.work.analytics(picked, query);
+    } catch (error) {
+      const now = this.projections.reader(projection);
+      if (now.name === picked.name) throw error;
+      return this.work.analytics(now, query);
+    }
   }
 }
