@@ -26,6 +26,7 @@ async function main(argv: readonly string[]): Promise<number> {
     (definition) =>
       new ProjectionRunner(store, definition, files, {
         ...BATCH_RUNNER_OPTIONS,
+        foldCacheBytes: config.foldCacheBytes,
         logger: { log: (m) => logger.log(m), error: (m) => logger.error(m) },
       }),
   );

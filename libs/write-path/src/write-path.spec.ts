@@ -1,5 +1,5 @@
 import { type CommandMetadata, type Decider, DomainError, type DomainEvent } from '@carepath/domain';
-import { SqliteEventStore, WrongExpectedRevisionError } from '@carepath/event-store';
+import { foldWeight, SqliteEventStore, WrongExpectedRevisionError } from '@carepath/event-store';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,7 @@ const counter: Decider<Add, Added, number> = {
 };
 
 const NOW = new Date('2026-06-01T08:00:00Z');
+const CACHE = { entries: 100, bytes: 1 << 20 };
 const WINDOW = { careTimeNotBeforeMs: Date.parse('2000-01-01T00:00:00Z'), futureSkewMs: 300_000 };
 const ACTOR = {
   actorId: 'u1',
@@ -44,7 +45,7 @@ describe('WritePath', () => {
   beforeEach(() => {
     folder = mkdtempSync(join(tmpdir(), 'carepath-write-path-'));
     store = SqliteEventStore.open({ filename: join(folder, 'events.db') });
-    path = new WritePath(store, () => NOW, WINDOW, 100);
+    path = new WritePath(store, () => NOW, WINDOW, CACHE);
   });
   afterEach(async () => {
     await store.close();
@@ -68,7 +69,7 @@ describe('WritePath', () => {
 
   it('given another writer appended behind the cache, then the next decision sees its events', async () => {
     await path.handle(counter, add(4), plain);
-    const other = new WritePath(store, () => NOW, WINDOW, 100);
+    const other = new WritePath(store, () => NOW, WINDOW, CACHE);
     await other.handle(counter, add(5), plain);
     await expect(path.handle(counter, add(2), plain)).rejects.toThrow('over ten');
     expect((await path.current('counter-1', counter)).state).toBe(9);
@@ -92,7 +93,7 @@ describe('WritePath', () => {
     const idempotency = { key: 'k-1', requestHash: hashRequest({ amount: 2 }) };
     const first = await path.handle(counter, add(2), { ...plain, idempotency });
     // A cold cache (another process, or a restart) finds the answer in the stream too.
-    const cold = new WritePath(store, () => NOW, WINDOW, 0);
+    const cold = new WritePath(store, () => NOW, WINDOW);
     const again = await cold.handle(counter, add(2), { ...plain, idempotency });
     expect(again).toEqual({ ...first, replayed: true, events: first.events });
     expect(await store.readStream('counter-1')).toHaveLength(1);
@@ -117,7 +118,7 @@ describe('WritePath', () => {
   });
 
   it('reads only what was appended since a kept fold, and the whole stream again once its fold is evicted', async () => {
-    const small = new WritePath(store, () => NOW, WINDOW, 1);
+    const small = new WritePath(store, () => NOW, WINDOW, { entries: 1, bytes: 1 << 20 });
     await small.handle(counter, add(3), plain);
     await small.current('counter-1', counter);
     const reads = jest.spyOn(store, 'readStream');
@@ -127,6 +128,22 @@ describe('WritePath', () => {
     await small.handle(counter, add(1), { ...plain, streamId: 'counter-2' });
     await small.current('counter-2', counter);
     expect((await small.current('counter-1', counter)).state).toBe(3);
+    expect(reads.mock.calls.at(-1)).toEqual(['counter-1', {}]);
+    reads.mockRestore();
+  });
+
+  it('keeps folds within its byte budget: a stream longer than the budget is read whole on every write', async () => {
+    // Two events fit in the budget; the third pushes the stream's fold out (foldWeight).
+    const light = new WritePath(store, () => NOW, WINDOW, { entries: 100, bytes: foldWeight(2) });
+    await light.handle(counter, add(1), plain);
+    await light.handle(counter, add(1), plain);
+    await light.current('counter-1', counter);
+    const reads = jest.spyOn(store, 'readStream');
+    await light.current('counter-1', counter);
+    expect(reads.mock.calls.at(-1)).toEqual(['counter-1', { fromRevision: 2n }]);
+    await light.handle(counter, add(1), plain);
+    await light.current('counter-1', counter);
+    expect((await light.current('counter-1', counter)).state).toBe(3);
     expect(reads.mock.calls.at(-1)).toEqual(['counter-1', {}]);
     reads.mockRestore();
   });

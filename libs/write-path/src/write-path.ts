@@ -7,6 +7,7 @@ import {
 import {
   type EventStore,
   type EventToAppend,
+  FoldCache,
   type StoredEvent,
   WrongExpectedRevisionError,
 } from '@carepath/event-store';
@@ -73,15 +74,17 @@ export class WritePath {
    * appended to it, in this process or another. It saves reading and folding a long journey twice per write (the
    * access check, then the decision) and again on the next write.
    */
-  private readonly folds = new Map<string, FoldedStream<unknown>>();
+  private readonly folds: FoldCache<FoldedStream<unknown>>;
 
   constructor(
     private readonly store: EventStore,
     private readonly clock: () => Date,
     private readonly window: CareWindow,
-    /** How many folded streams to keep (0: none). */
-    private readonly cacheSize = 0,
-  ) {}
+    /** How many folded streams to keep (0: none), and their weight at most (see FoldCache). */
+    cache: { readonly entries: number; readonly bytes: number } = { entries: 0, bytes: 0 },
+  ) {
+    this.folds = new FoldCache(cache.bytes, cache.entries);
+  }
 
   /** A command's metadata: its care time (an administrative act is done now) and when it is recorded. */
   metadata(actor: Actor, occurredAt?: string): CommandMetadata {
@@ -144,14 +147,8 @@ export class WritePath {
   }
 
   private remember(streamId: string, folded: FoldedStream<unknown>): void {
-    if (this.cacheSize <= 0 || folded.revision === 'no-stream') return;
-    // A Map iterates in insertion order: deleting and setting again makes this the most recent.
-    this.folds.delete(streamId);
-    this.folds.set(streamId, folded);
-    if (this.folds.size > this.cacheSize) {
-      const oldest = this.folds.keys().next();
-      if (!oldest.done) this.folds.delete(oldest.value);
-    }
+    if (folded.revision === 'no-stream') return;
+    this.folds.set(streamId, folded, Number(folded.revision) + 1);
   }
 
   async handle<Command extends { readonly metadata: CommandMetadata }, Event extends DomainEvent, State>(

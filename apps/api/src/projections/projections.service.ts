@@ -72,6 +72,7 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
             // once per page (docs/benchmarks.md, "Projections": "The API rebuilds in batches too").
             rebuildCommitEvery: API_REBUILD_COMMIT_EVERY,
             retry: { baseMs: config.projectionRetryBaseMs, maxMs: config.projectionRetryMaxMs },
+            foldCacheBytes: config.foldCacheBytes,
             logger: { log: (m) => this.logger.log(m), error: (m) => this.logger.error(m) },
           }),
         );

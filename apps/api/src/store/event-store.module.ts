@@ -19,7 +19,7 @@ import { WriteToStreamHandler } from './write-to-stream.command';
       provide: WritePath,
       inject: [EVENT_STORE, CLOCK, APP_CONFIG],
       useFactory: (store: EventStore, clock: Clock, config: AppConfig) =>
-        new WritePath(store, clock, config, config.recentFolds),
+        new WritePath(store, clock, config, { entries: config.recentFolds, bytes: config.foldCacheBytes }),
     },
     WriteToStreamHandler,
   ],

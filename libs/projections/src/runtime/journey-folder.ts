@@ -8,7 +8,7 @@ import {
   type RecordedDomainEvent,
   unreadableFacts,
 } from '@carepath/domain';
-import type { StoredEvent } from '@carepath/event-store';
+import { FoldCache, type StoredEvent } from '@carepath/event-store';
 import { ProjectionEventError } from './projection';
 
 export const JOURNEY_PREFIX = 'journey-';
@@ -28,8 +28,12 @@ export type JourneyWrite = (
 
 const KNOWN_TYPES = new Set<string>(JOURNEY_EVENT_TYPES);
 
-/** Journey states kept in memory between pages; a miss re-reads the journey's stream from the log. */
-const CACHE_LIMIT = 20_000;
+/**
+ * Journey states kept in memory between pages, by default; a miss re-reads the journey's stream from the log. The
+ * folders of the projections running together hold the same state objects (the fold memo below), so the budget is
+ * paid about once per thread, not once per projection.
+ */
+export const DEFAULT_FOLD_CACHE_BYTES = 16 * 1024 * 1024;
 
 interface Folded {
   state: JourneyState;
@@ -48,7 +52,7 @@ interface Folded {
  * what tells a cache miss how far its rows go without storing any bookkeeping per journey.
  */
 export class JourneyFolder {
-  private readonly cache = new Map<string, Folded>();
+  private readonly cache: FoldCache<Folded>;
   /** Journeys `prepare` read back from the log for the coming page (closed ones are never cached). */
   private readonly loaded = new Map<string, Folded>();
   /** Taken in since the last flush: each open journey's folded state, and whether it had rows before. */
@@ -62,7 +66,10 @@ export class JourneyFolder {
     /** Fold results shared with other folders of this thread reading the same pages; null when there are none. */
     private readonly memo: FoldMemo | null,
     private readonly readStream: (streamId: string) => Promise<readonly StoredEvent[]>,
-  ) {}
+    cacheBytes = DEFAULT_FOLD_CACHE_BYTES,
+  ) {
+    this.cache = new FoldCache(cacheBytes);
+  }
 
   /**
    * The runner hands over only events after its checkpoint, and the checkpoint commits with the rows: every earlier
@@ -144,12 +151,10 @@ export class JourneyFolder {
   }
 
   private remember(journeyId: string, folded: Folded): void {
-    this.cache.delete(journeyId);
     // A closed journey rarely changes again (a late correction at most): re-reading it then is cheaper than
     // holding every closed journey of a rebuild in memory.
-    if (folded.state.status === 'closed') return;
-    this.cache.set(journeyId, folded);
-    if (this.cache.size > CACHE_LIMIT) this.cache.delete(this.cache.keys().next().value!);
+    if (folded.state.status === 'closed') this.cache.delete(journeyId);
+    else this.cache.set(journeyId, folded, folded.revision + 1);
   }
 }
 

@@ -135,7 +135,11 @@ export function journeyProjection<const T extends readonly JourneyTable[]>(
     open(db, context): ProjectionWriter {
       const rows = journeyRowsWriter(db, journey);
       const institution = spec.institutions?.(db);
-      const folder = new JourneyFolder(memoFor(context.store), (streamId) => context.readStream(streamId));
+      const folder = new JourneyFolder(
+        memoFor(context.store),
+        (streamId) => context.readStream(streamId),
+        context.foldCacheBytes,
+      );
       const write: JourneyWrite = (journeyId, state, fresh) =>
         rows.replace(journeyId, state ? journey.derive(state, journeyId) : null, fresh);
       const institutionEvents: StoredEvent[] = [];

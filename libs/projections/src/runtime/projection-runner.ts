@@ -254,6 +254,8 @@ export interface RunnerOptions {
    * (default true): see `rebuild`.
    */
   readonly rebuildInWorker?: boolean;
+  /** Byte budget of the folded states a journey projection keeps between pages (default 16 MB). */
+  readonly foldCacheBytes?: number;
 }
 
 export interface RebuildRequest {
@@ -807,6 +809,7 @@ export class ProjectionRunner {
     const writer = this.definition.open(db, {
       readStream: (streamId) => this.store.readStream(streamId),
       store: this.store,
+      foldCacheBytes: this.options.foldCacheBytes,
     });
     const saveCheckpoint = db.prepare('UPDATE checkpoint SET position = ?, events = events + ? WHERE id = 1');
     const checkpoint = this.readCheckpoint(db);

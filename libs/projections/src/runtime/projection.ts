@@ -21,6 +21,8 @@ export interface ProjectionContext {
   readStream(streamId: string): Promise<readonly StoredEvent[]>;
   /** Identifies the log: in-memory results may be shared only between projections of the same store. */
   readonly store: object;
+  /** Byte budget of folded states kept between pages, for projections that fold streams (default: their own). */
+  readonly foldCacheBytes?: number;
 }
 
 export interface ProjectionWriter {

@@ -41,6 +41,11 @@ export interface AppConfig {
   readonly careTimeNotBeforeMs: number;
   /** Streams the write path keeps folded between writes (RECENT_FOLDS; 0 turns the cache off). */
   readonly recentFolds: number;
+  /**
+   * Byte budget of each cache of folded streams: the write path's, and each journey projection's (FOLD_CACHE_MB,
+   * default 16). Folded states are weighed by the events folded into them (FoldCache), so long journeys count.
+   */
+  readonly foldCacheBytes: number;
   readonly logJson: boolean;
   /** Folder of the read-model files (one SQLite file per projection generation). */
   readonly readModelDir: string;
@@ -172,6 +177,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     futureSkewMs: int(env, 'OCCURRED_AT_MAX_FUTURE_SKEW_SECONDS', 300) * 1000,
     careTimeNotBeforeMs: careTimeSetting(env, 'CARE_TIME_NOT_BEFORE', '2000-01-01T00:00:00Z'),
     recentFolds: int(env, 'RECENT_FOLDS', 10_000),
+    foldCacheBytes: int(env, 'FOLD_CACHE_MB', 16) * 1024 * 1024,
     logJson: (env.LOG_FORMAT ?? 'json') === 'json',
     readModelDir: env.READ_MODEL_DIR ?? join(dirname(env.DATABASE_FILE ?? 'data/carepath.db'), 'read-models'),
     projections: oneOf(env, 'PROJECTIONS', ['in-process', 'external'] as const, 'in-process'),
