@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { AppConfig } from '@carepath/runtime';
 import { APP_CONFIG } from './config/app-config.token';
@@ -58,7 +58,6 @@ import { WebhooksController } from './notifications/webhooks.controller';
 import { CLOCK, type Clock } from './store/tokens';
 import { StreamWrites } from './store/stream-writes';
 import { HeavyWork } from './work/heavy-work.service';
-import { RetryAfterInterceptor } from './work/retry-after.interceptor';
 
 @Module({})
 export class AppModule {
@@ -111,7 +110,6 @@ export class AppModule {
       ],
       providers: [
         { provide: APP_FILTER, useClass: ErrorFilter },
-        { provide: APP_INTERCEPTOR, useClass: RetryAfterInterceptor },
         // Who may do what (issue 17): the token, the rate budget, the role and the institution, before any handler.
         { provide: APP_GUARD, useClass: AccessGuard },
         TokenVerifier,

@@ -23,6 +23,7 @@ import { withoutPaths } from '../health/health-report';
 import { ProjectionsService } from '../projections/projections.service';
 import { FieldException, IdempotencyKeyReusedException, RevisionConflictException } from './http-errors';
 import { notJson } from './json-body';
+import { WorkUnavailableException } from '../work/work-unavailable.exception';
 
 /** Domain codes that mean "no such thing in this journey": 404 rather than 422. */
 const NOT_FOUND_CODES = new Set([
@@ -142,6 +143,8 @@ export class ErrorFilter implements ExceptionFilter {
         const current = (body as { currentRevision: number | null }).currentRevision;
         if (current !== null) headers.ETag = `"${current}"`;
       }
+      if (exception instanceof WorkUnavailableException)
+        headers['Retry-After'] = String(exception.retryAfterSeconds);
       return { status, body, headers };
     }
     return {
