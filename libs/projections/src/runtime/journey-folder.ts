@@ -28,12 +28,28 @@ export type JourneyWrite = (
 
 const KNOWN_TYPES = new Set<string>(JOURNEY_EVENT_TYPES);
 
-/**
- * Journey states kept in memory between pages, by default; a miss re-reads the journey's stream from the log. The
- * folders of the projections running together hold the same state objects (the fold memo below), so the budget is
- * paid about once per thread, not once per projection.
- */
+/** Byte budget of the journey states kept in memory between pages, by default; a miss re-reads the log. */
 export const DEFAULT_FOLD_CACHE_BYTES = 16 * 1024 * 1024;
+
+/** Folded journeys by folder and journey: see `foldCacheFor`. */
+export type JourneyFoldCache = FoldCache<Folded>;
+
+const foldCaches = new WeakMap<object, JourneyFoldCache>();
+let folders = 0;
+
+/**
+ * The one cache of folded journeys that every journey projection reading `store` in this thread shares, so the
+ * budget bounds the thread, not each projection: with a cache per projection the API held several budgets' worth.
+ * Each folder keeps its own entries in it (projections may stand at different positions of a journey).
+ */
+export function foldCacheFor(store: object, bytes = DEFAULT_FOLD_CACHE_BYTES): JourneyFoldCache {
+  let cache = foldCaches.get(store);
+  if (!cache) {
+    cache = new FoldCache(bytes);
+    foldCaches.set(store, cache);
+  }
+  return cache;
+}
 
 interface Folded {
   state: JourneyState;
@@ -52,7 +68,8 @@ interface Folded {
  * what tells a cache miss how far its rows go without storing any bookkeeping per journey.
  */
 export class JourneyFolder {
-  private readonly cache: FoldCache<Folded>;
+  /** This folder's entries in a cache it may share with others: its keys start with this prefix. */
+  private readonly prefix = `${++folders}:`;
   /** Journeys `prepare` read back from the log for the coming page (closed ones are never cached). */
   private readonly loaded = new Map<string, Folded>();
   /** Taken in since the last flush: each open journey's folded state, and whether it had rows before. */
@@ -66,10 +83,8 @@ export class JourneyFolder {
     /** Fold results shared with other folders of this thread reading the same pages; null when there are none. */
     private readonly memo: FoldMemo | null,
     private readonly readStream: (streamId: string) => Promise<readonly StoredEvent[]>,
-    cacheBytes = DEFAULT_FOLD_CACHE_BYTES,
-  ) {
-    this.cache = new FoldCache(cacheBytes);
-  }
+    private readonly cache: JourneyFoldCache = new FoldCache(DEFAULT_FOLD_CACHE_BYTES),
+  ) {}
 
   /**
    * The runner hands over only events after its checkpoint, and the checkpoint commits with the rows: every earlier
@@ -142,19 +157,23 @@ export class JourneyFolder {
     this.loaded.clear();
     this.dirty.clear();
     // The cache may have run ahead of rolled-back rows: forget those journeys; a miss re-reads the log.
-    for (const journeyId of this.written) this.cache.delete(journeyId);
+    for (const journeyId of this.written) this.cache.delete(this.prefix + journeyId);
     this.written = [];
   }
 
   private current(journeyId: string): Folded | undefined {
-    return this.dirty.get(journeyId)?.folded ?? this.loaded.get(journeyId) ?? this.cache.get(journeyId);
+    return (
+      this.dirty.get(journeyId)?.folded ??
+      this.loaded.get(journeyId) ??
+      this.cache.get(this.prefix + journeyId)
+    );
   }
 
   private remember(journeyId: string, folded: Folded): void {
     // A closed journey rarely changes again (a late correction at most): re-reading it then is cheaper than
     // holding every closed journey of a rebuild in memory.
-    if (folded.state.status === 'closed') this.cache.delete(journeyId);
-    else this.cache.set(journeyId, folded, folded.revision + 1);
+    if (folded.state.status === 'closed') this.cache.delete(this.prefix + journeyId);
+    else this.cache.set(this.prefix + journeyId, folded, folded.revision + 1);
   }
 }
 

@@ -5,6 +5,7 @@ import {
   guard,
   INSTITUTION_PREFIX,
   JOURNEY_PREFIX,
+  foldCacheFor,
   JourneyFolder,
   type JourneyWrite,
   memoFor,
@@ -138,7 +139,7 @@ export function journeyProjection<const T extends readonly JourneyTable[]>(
       const folder = new JourneyFolder(
         memoFor(context.store),
         (streamId) => context.readStream(streamId),
-        context.foldCacheBytes,
+        foldCacheFor(context.store, context.foldCacheBytes),
       );
       const write: JourneyWrite = (journeyId, state, fresh) =>
         rows.replace(journeyId, state ? journey.derive(state, journeyId) : null, fresh);

@@ -254,7 +254,7 @@ export interface RunnerOptions {
    * (default true): see `rebuild`.
    */
   readonly rebuildInWorker?: boolean;
-  /** Byte budget of the folded states a journey projection keeps between pages (default 16 MB). */
+  /** Byte budget of the folded states the journey projections of this thread share between pages (default 16 MB). */
   readonly foldCacheBytes?: number;
 }
 

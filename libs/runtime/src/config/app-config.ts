@@ -42,8 +42,8 @@ export interface AppConfig {
   /** Streams the write path keeps folded between writes (RECENT_FOLDS; 0 turns the cache off). */
   readonly recentFolds: number;
   /**
-   * Byte budget of each cache of folded streams: the write path's, and each journey projection's (FOLD_CACHE_MB,
-   * default 16). Folded states are weighed by the events folded into them (FoldCache), so long journeys count.
+   * Byte budget of each cache of folded streams: the write path's, and the one the journey projections of a process
+   * share (FOLD_CACHE_MB, default 16). Folded states are weighed by the events folded into them (FoldCache), so long journeys count.
    */
   readonly foldCacheBytes: number;
   readonly logJson: boolean;
