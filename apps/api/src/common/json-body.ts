@@ -60,6 +60,9 @@ export const tooLarge = (limit: number) =>
     HttpStatus.PAYLOAD_TOO_LARGE,
   );
 
+/** Decoding without `stream` keeps no state between calls, so one decoder serves every request. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
 /** `64kb`, `1mb` or a number of bytes, as BODY_LIMIT is written. */
 export function byteSize(value: string): number {
   const m = /^(\d+)\s*(b|kb|mb)?$/i.exec(value.trim());
@@ -89,7 +92,7 @@ export function parseJsonBody(
   const decoded = decode(raw, headers.contentEncoding, limits.bytes);
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(decoded);
+    text = UTF8.decode(decoded);
   } catch {
     throw bad('body is not valid UTF-8');
   }
@@ -133,27 +136,54 @@ export function checkQueryKeys(query: unknown): void {
   }
 }
 
-/** Iterative, so a body nested 20,000 deep costs a loop, not the stack. */
+/** Where a value sits in the body, kept as links to its parent: the path is spelled out only for an error. */
+interface Place {
+  readonly parent: Place | null;
+  readonly key: string | number;
+}
+
+function pathOf(place: Place): string {
+  const keys: (string | number)[] = [];
+  for (let at: Place | null = place; at; at = at.parent) keys.push(at.key);
+  let path = '';
+  for (let i = keys.length - 1; i >= 0; i--) {
+    const key = keys[i]!;
+    path = typeof key === 'number' ? `${path}[${key}]` : path ? `${path}.${key}` : key;
+  }
+  return path;
+}
+
+/**
+ * Iterative, so a body nested 20,000 deep costs a loop, not the stack. Paths are built only for an error: spelled
+ * out for every key, they were most of what a request's body check allocated.
+ */
 function checkShape(body: unknown, limits: BodyLimits): void {
-  const pending: { value: unknown; depth: number; path: string }[] = [{ value: body, depth: 0, path: '' }];
+  const pending: { value: unknown; depth: number; place: Place | null }[] = [
+    { value: body, depth: 0, place: null },
+  ];
   let entries = 0;
   while (pending.length > 0) {
-    const { value, depth, path } = pending.pop()!;
+    const { value, depth, place } = pending.pop()!;
     if (value === null || typeof value !== 'object') continue;
     if (depth >= limits.depth) throw bad(`body is nested deeper than ${limits.depth} levels`);
     if (Array.isArray(value)) {
       entries += value.length;
       if (entries > limits.entries) throw bad(`body has more than ${limits.entries} keys and items`);
-      value.forEach((item, i) => pending.push({ value: item, depth: depth + 1, path: `${path}[${i}]` }));
+      value.forEach((item, i) => {
+        if (item !== null && typeof item === 'object')
+          pending.push({ value: item, depth: depth + 1, place: { parent: place, key: i } });
+      });
       continue;
     }
     const keys = Object.keys(value);
     entries += keys.length;
     if (entries > limits.entries) throw bad(`body has more than ${limits.entries} keys and items`);
     for (const key of keys) {
-      const at = path ? `${path}.${key}` : key;
-      if (PROTOTYPE_NAMES.has(key)) throw bad(`property ${at} should not exist`);
-      pending.push({ value: (value as Record<string, unknown>)[key], depth: depth + 1, path: at });
+      if (PROTOTYPE_NAMES.has(key)) throw bad(`property ${pathOf({ parent: place, key })} should not exist`);
+      const child = (value as Record<string, unknown>)[key];
+      // Only objects and arrays are looked into: a scalar has no keys and no depth of its own.
+      if (child !== null && typeof child === 'object')
+        pending.push({ value: child, depth: depth + 1, place: { parent: place, key } });
     }
   }
 }
