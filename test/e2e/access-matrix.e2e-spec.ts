@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LOGIN_LINK_AUDIENCE, LOGIN_LINK_PURPOSE, type Role, ROLES } from '@carepath/runtime';
 import { POLICY, routeKey } from '../../apps/api/src/auth/access-policy';
-import { CHC, HOSP, openJourney, OTHER, referUp, seedAlliance } from '../support/fixtures';
-import { writeAsProcess } from '../support/process-writes';
+import { bodies, CHC, HOSP, openJourney, OTHER, referUp, seedAlliance } from '../support/fixtures';
+import { oweFollowUpAtCentre, proposeTransferToCentre } from '../support/process-fixtures';
 import { as, startTestApp, type TestApp, token } from '../support/test-app';
 
 type Body = Record<string, any>;
@@ -119,9 +119,6 @@ describe('access matrix: every route x every role x own or other institution', (
     return { id, referralId, admissionId: admissionId as string };
   }
 
-  /** CHC as the processes see it: the community centre a transfer goes down to and a follow-up is owed by. */
-  const centre = { institutionId: CHC, tier: 'community', allianceId: 'CY-G1', regionCode: '110105' };
-
   /** Admitted at HOSP and operated, with the downward transfer proposal the process would make (docs/domain.md). */
   async function proposed() {
     const j = await journey('admitted');
@@ -130,12 +127,7 @@ describe('access matrix: every route x every role x own or other institution', (
       procedureCode: '36.06',
       occurredAt: AT(2),
     });
-    const proposalId = randomUUID();
-    await writeAsProcess(t, j.id, HOSP, AT(5), {
-      type: 'ProposeDownwardTransfer',
-      data: { proposalId, surgeryId, to: centre, basis: 'alliance-centre', signedDoctorId: null },
-    });
-    return { id: j.id, proposalId };
+    return { journeyId: j.id, proposalId: await proposeTransferToCentre(t, j.id, HOSP, AT(5), surgeryId) };
   }
 
   /** Discharged home from HOSP, with the follow-up CHC owes as the process would record it. */
@@ -145,19 +137,8 @@ describe('access matrix: every route x every role x own or other institution', (
       disposition: 'home',
       occurredAt: AT(10),
     });
-    const followUpId = randomUUID();
-    await writeAsProcess(t, j.id, HOSP, AT(10), {
-      type: 'OweFollowUp',
-      data: {
-        followUpId,
-        admissionId: j.admissionId,
-        owedBy: centre,
-        signedDoctorId: null,
-        dueBy: AT(17),
-        basis: 'standard',
-      },
-    });
-    return { id: j.id, followUpId };
+    const admission = { admissionId: j.admissionId!, dueBy: AT(17) };
+    return { journeyId: j.id, followUpId: await oweFollowUpAtCentre(t, j.id, HOSP, AT(10), admission) };
   }
 
   /** A resident signed at CHC from 1 June 2025 for a year, with the family doctor `doctorId`. */
@@ -229,7 +210,216 @@ describe('access matrix: every route x every role x own or other institution', (
   }
 
   /** The institution whose staff may act on the route (own), and a fresh request for it acting for `actor`. */
-  const SCENARIOS: Record<string, { own: string; make: (actor: string) => Case | Promise<Case> }> = {
+  type Scenario = { own: string; make: (actor: string) => Case | Promise<Case> };
+  type Ids = Record<string, string | undefined>;
+  /** A request that is the same for every actor and every time it is made. */
+  const same = (own: string, path: string, body?: Body): Scenario => ({ own, make: () => ({ path, body }) });
+  /**
+   * A request on the route's own path, its parameters filled in from what `setup` made for it afresh; a read of a
+   * journey gives treatment as its reason.
+   */
+  const after =
+    (own: string, setup: (actor: string) => Promise<Ids>, body?: (ids: Ids, actor: string) => Body) =>
+    (key: string): Scenario => ({
+      own,
+      make: async (actor) => {
+        const ids = await setup(actor);
+        const path = key.slice(key.indexOf(' ') + 1).replace(/:(\w+)/g, (_, name: string) => {
+          const id = ids[name];
+          if (id === undefined) throw new Error(`${key}: the scenario made no ${name}`);
+          return id;
+        });
+        const headers = key.startsWith('GET /journeys/') ? { 'X-Access-Reason': 'treatment' } : undefined;
+        return { path, body: body?.(ids, actor), headers };
+      },
+    });
+  /** On a fresh journey at `stage`, with a body fixed or made for the actor. */
+  const onJourney = (
+    own: string,
+    stage: Parameters<typeof journey>[0],
+    body?: Body | ((actor: string) => Body),
+  ) =>
+    after(
+      own,
+      async () => {
+        const { id, ...ids } = await journey(stage);
+        return { journeyId: id, ...ids };
+      },
+      body === undefined ? undefined : (_, actor) => (typeof body === 'function' ? body(actor) : body),
+    );
+  /** On a fresh journey with a visit recorded at CHC: `eventId` is the visit's event. */
+  const onVisit = (body: Body) =>
+    after(
+      CHC,
+      async () => {
+        const { id } = await journey('opened');
+        const { eventIds } = await post(`/journeys/${id}/visits`, CHC, bodies.visit(CHC, AT(1, 13)));
+        return { journeyId: id, eventId: eventIds[0] as string };
+      },
+      () => body,
+    );
+  /** On a fresh contract at CHC, which the body names. */
+  const onContract = (body: Body) =>
+    after(
+      CHC,
+      () => contract(),
+      ({ contractId }) => ({ contractId, ...body }),
+    );
+  /** On a fresh booking by CHC of a slot at HOSP. */
+  const onBooking = (own: string, body: Body) =>
+    after(
+      own,
+      () => slots(true),
+      () => body,
+    );
+  /** A referral decided at HOSP an hour after it was asked for. */
+  const DECIDED = { occurredAt: AT(1, 11) };
+  const REJECTED = { reason: 'not-indicated', ...DECIDED };
+
+  /** The routes whose request needs something made first, which the route's path names. */
+  const AFTER: Record<string, (key: string) => Scenario> = {
+    'POST /institutions/:institutionId/events/:eventId/entered-in-error': after(
+      HOSP,
+      async () => {
+        const ward = {
+          wardId: `w-${randomUUID().slice(0, 8)}`,
+          specialty: 'general',
+          openBeds: 1,
+          occurredAt: AT(1),
+        };
+        const { eventIds } = await post(`/institutions/${HOSP}/wards`, HOSP, ward, 'admin');
+        return { institutionId: HOSP, eventId: eventIds[0] as string };
+      },
+      () => ({ reason: 'wrong-entry' }),
+    ),
+    'GET /journeys/:journeyId': onJourney(CHC, 'opened'),
+    'GET /journeys/:journeyId/timeline': onJourney(CHC, 'opened'),
+    'GET /journeys/:journeyId/events': onJourney(CHC, 'opened'),
+    'POST /journeys/:journeyId/visits': onJourney(CHC, 'opened', (actor) => bodies.visit(actor, AT(1, 13))),
+    'POST /journeys/:journeyId/referrals': onJourney(CHC, 'opened', bodies.referUp({ reasonCode: 'I10' })),
+    'POST /journeys/:journeyId/referrals/:referralId/receive': onJourney(HOSP, 'referred', DECIDED),
+    'POST /journeys/:journeyId/referrals/:referralId/accept': onJourney(HOSP, 'referred', DECIDED),
+    'POST /journeys/:journeyId/referrals/:referralId/reject': onJourney(HOSP, 'referred', REJECTED),
+    'POST /journeys/:journeyId/referrals/:referralId/complete': onJourney(HOSP, 'accepted', {
+      occurredAt: AT(1, 12),
+    }),
+    'POST /journeys/:journeyId/referrals/:referralId/cancel': onJourney(CHC, 'referred', {
+      reason: 'patient-declined',
+      occurredAt: AT(1, 11),
+    }),
+    'POST /journeys/:journeyId/referrals/:referralId/expire': onJourney(HOSP, 'referred', {
+      occurredAt: AT(3, 12),
+    }),
+    'POST /journeys/:journeyId/referrals/:referralId/acknowledge': after(
+      CHC,
+      async () => {
+        const { id, referralId } = await journey('referred');
+        await post(`/journeys/${id}/referrals/${referralId}/reject`, HOSP, REJECTED);
+        return { journeyId: id, referralId };
+      },
+      () => ({ occurredAt: AT(3, 12) }),
+    ),
+    'POST /journeys/:journeyId/proposals/:proposalId/accept': after(HOSP, proposed, () => ({
+      department: 'rehabilitation',
+      priority: 'routine',
+      setting: 'inpatient',
+      reasonCode: 'Z50.1',
+      occurredAt: AT(5, 11),
+    })),
+    'POST /journeys/:journeyId/proposals/:proposalId/decline': after(HOSP, proposed, () => ({
+      reason: 'patient-declined',
+      occurredAt: AT(5, 11),
+    })),
+    'POST /journeys/:journeyId/follow-ups/:followUpId/complete': after(CHC, owed, () => ({
+      occurredAt: AT(12),
+    })),
+    'POST /journeys/:journeyId/admissions': onJourney(HOSP, 'accepted', (actor) => ({
+      institutionId: actor,
+      wardId: WARD[actor],
+      occurredAt: AT(1, 12),
+    })),
+    'POST /journeys/:journeyId/admissions/:admissionId/leave': onJourney(HOSP, 'admitted', {
+      holdBed: true,
+      occurredAt: AT(2),
+    }),
+    'POST /journeys/:journeyId/admissions/:admissionId/return': onJourney(HOSP, 'on-leave', {
+      occurredAt: AT(3),
+    }),
+    'POST /journeys/:journeyId/admissions/:admissionId/move': onJourney(HOSP, 'admitted', {
+      toWardId: 'icu2',
+      occurredAt: AT(2),
+    }),
+    'POST /journeys/:journeyId/admissions/:admissionId/discharge': onJourney(HOSP, 'admitted', {
+      disposition: 'home',
+      occurredAt: AT(3),
+    }),
+    'POST /journeys/:journeyId/surgeries': onJourney(HOSP, 'admitted', {
+      institutionId: HOSP,
+      procedureCode: '36.06',
+      occurredAt: AT(2),
+    }),
+    'POST /journeys/:journeyId/rehab-sessions': onJourney(CHC, 'opened', (actor) => ({
+      institutionId: actor,
+      therapyCode: 'rehab-1',
+      occurredAt: AT(1, 14),
+    })),
+    'POST /journeys/:journeyId/close': onJourney(CHC, 'opened', { occurredAt: AT(1, 15) }),
+    'POST /journeys/:journeyId/events/:eventId/entered-in-error': onVisit({ reason: 'duplicate-entry' }),
+    'POST /journeys/:journeyId/events/:eventId/corrections': onVisit({
+      targetType: 'VisitRecorded',
+      occurredAt: AT(1, 14),
+    }),
+    'POST /family-doctors/contracts/:residentId/renew': onContract({
+      occurredAt: '2026-04-01T09:00:00+08:00',
+    }),
+    'POST /family-doctors/contracts/:residentId/transfer': onContract({
+      toDoctorId: 'fd-new',
+      toCentreId: CHC,
+      occurredAt: AT(1),
+    }),
+    'POST /family-doctors/contracts/:residentId/key-groups': onContract({
+      keyGroups: ['type-2-diabetes'],
+      occurredAt: AT(1),
+    }),
+    'POST /family-doctors/contracts/:residentId/end': onContract({ reason: 'moved-away', occurredAt: AT(1) }),
+    'GET /family-doctors/residents/:residentId': after(CHC, () => contract()),
+    'POST /slot-blocks/:blockId/releases': after(
+      HOSP,
+      async () => ({
+        blockId: (await post('/slot-blocks', HOSP, SLOT_BLOCK, 'coordinator')).blockId as string,
+      }),
+      () => ({ count: 5, occurredAt: SLOT_AT(1, '11:00') }),
+    ),
+    'POST /slot-blocks/:blockId/bookings': after(
+      CHC,
+      async (actor) => {
+        const [{ blockId }, { residentId }] = await Promise.all([
+          slots(false),
+          contract(`family-doctor-${actor.toLowerCase()}`),
+        ]);
+        return { blockId, residentId };
+      },
+      ({ residentId }, actor) => ({
+        residentId,
+        doctorId: `family-doctor-${actor.toLowerCase()}`,
+        occurredAt: SLOT_AT(9),
+      }),
+    ),
+    'POST /slot-blocks/:blockId/bookings/:bookingId/cancel': onBooking(CHC, {
+      reason: 'patient-declined',
+      occurredAt: SLOT_AT(9, '12:00'),
+    }),
+    'POST /slot-blocks/:blockId/bookings/:bookingId/attended': onBooking(HOSP, {
+      occurredAt: SLOT_AT(11, '09:00'),
+    }),
+    'POST /slot-blocks/:blockId/bookings/:bookingId/no-show': onBooking(HOSP, {
+      occurredAt: SLOT_AT(11, '12:00'),
+    }),
+    'GET /slot-blocks/:blockId': after(HOSP, () => slots(false)),
+  };
+
+  const SCENARIOS: Record<string, Scenario> = {
+    ...Object.fromEntries(Object.entries(AFTER).map(([key, scenario]) => [key, scenario(key)])),
     'POST /institutions': {
       own: 'HC-CY',
       make: () => ({
@@ -244,28 +434,9 @@ describe('access matrix: every route x every role x own or other institution', (
         },
       }),
     },
-    'GET /institutions': { own: CHC, make: () => ({ path: '/institutions' }) },
-    'GET /institutions/:institutionId': { own: CHC, make: () => ({ path: `/institutions/${HOSP}` }) },
-    'GET /institutions/:institutionId/events': {
-      own: HOSP,
-      make: () => ({ path: `/institutions/${HOSP}/events` }),
-    },
-    'POST /institutions/:institutionId/events/:eventId/entered-in-error': {
-      own: HOSP,
-      make: async () => {
-        const wardId = `w-${randomUUID().slice(0, 8)}`;
-        const { eventIds } = await post(
-          `/institutions/${HOSP}/wards`,
-          HOSP,
-          { wardId, specialty: 'general', openBeds: 1, occurredAt: AT(1) },
-          'admin',
-        );
-        return {
-          path: `/institutions/${HOSP}/events/${eventIds[0]}/entered-in-error`,
-          body: { reason: 'wrong-entry' },
-        };
-      },
-    },
+    'GET /institutions': same(CHC, '/institutions'),
+    'GET /institutions/:institutionId': same(CHC, `/institutions/${HOSP}`),
+    'GET /institutions/:institutionId/events': same(HOSP, `/institutions/${HOSP}/events`),
     'POST /institutions/:institutionId/wards': {
       own: HOSP,
       make: () => ({
@@ -289,14 +460,12 @@ describe('access matrix: every route x every role x own or other institution', (
       own: CHC,
       make: (actor) => ({
         path: '/journeys',
-        body: {
+        body: bodies.openJourney({
           patientId: `pt-${randomUUID().slice(0, 8)}`,
-          residenceRegion: '110105',
           institutionId: actor,
-          visitType: 'outpatient',
           diagnosisCode: 'I10',
           occurredAt: AT(1, 9),
-        },
+        }),
       }),
     },
     // Patient search answers 200 on either side: a journey outside the care relationship is left out, not refused.
@@ -306,257 +475,6 @@ describe('access matrix: every route x every role x own or other institution', (
         const patientId = `pt-${randomUUID().slice(0, 8)}`;
         await openJourney(t, { patientId });
         return { path: `/journeys?patientId=${patientId}`, headers: { 'X-Access-Reason': 'treatment' } };
-      },
-    },
-    'GET /journeys/:journeyId': {
-      own: CHC,
-      make: async () => ({
-        path: `/journeys/${(await journey('opened')).id}`,
-        headers: { 'X-Access-Reason': 'treatment' },
-      }),
-    },
-    'GET /journeys/:journeyId/timeline': {
-      own: CHC,
-      make: async () => ({
-        path: `/journeys/${(await journey('opened')).id}/timeline`,
-        headers: { 'X-Access-Reason': 'treatment' },
-      }),
-    },
-    'GET /journeys/:journeyId/events': {
-      own: CHC,
-      make: async () => ({
-        path: `/journeys/${(await journey('opened')).id}/events`,
-        headers: { 'X-Access-Reason': 'treatment' },
-      }),
-    },
-    'POST /journeys/:journeyId/visits': {
-      own: CHC,
-      make: async (actor) => ({
-        path: `/journeys/${(await journey('opened')).id}/visits`,
-        body: { institutionId: actor, visitType: 'outpatient', diagnosisCode: 'I10', occurredAt: AT(1, 13) },
-      }),
-    },
-    'POST /journeys/:journeyId/referrals': {
-      own: CHC,
-      make: async () => ({
-        path: `/journeys/${(await journey('opened')).id}/referrals`,
-        body: {
-          direction: 'up',
-          fromInstitutionId: CHC,
-          toInstitutionId: HOSP,
-          department: 'cardiology',
-          priority: 'urgent',
-          setting: 'inpatient',
-          reasonCode: 'I10',
-          occurredAt: AT(1, 10),
-        },
-      }),
-    },
-    'POST /journeys/:journeyId/referrals/:referralId/receive': {
-      own: HOSP,
-      make: async () => {
-        const j = await journey('referred');
-        return {
-          path: `/journeys/${j.id}/referrals/${j.referralId}/receive`,
-          body: { occurredAt: AT(1, 11) },
-        };
-      },
-    },
-    'POST /journeys/:journeyId/referrals/:referralId/accept': {
-      own: HOSP,
-      make: async () => {
-        const j = await journey('referred');
-        return {
-          path: `/journeys/${j.id}/referrals/${j.referralId}/accept`,
-          body: { occurredAt: AT(1, 11) },
-        };
-      },
-    },
-    'POST /journeys/:journeyId/referrals/:referralId/reject': {
-      own: HOSP,
-      make: async () => {
-        const j = await journey('referred');
-        return {
-          path: `/journeys/${j.id}/referrals/${j.referralId}/reject`,
-          body: { reason: 'not-indicated', occurredAt: AT(1, 11) },
-        };
-      },
-    },
-    'POST /journeys/:journeyId/referrals/:referralId/complete': {
-      own: HOSP,
-      make: async () => {
-        const j = await journey('accepted');
-        return {
-          path: `/journeys/${j.id}/referrals/${j.referralId}/complete`,
-          body: { occurredAt: AT(1, 12) },
-        };
-      },
-    },
-    'POST /journeys/:journeyId/referrals/:referralId/cancel': {
-      own: CHC,
-      make: async () => {
-        const j = await journey('referred');
-        return {
-          path: `/journeys/${j.id}/referrals/${j.referralId}/cancel`,
-          body: { reason: 'patient-declined', occurredAt: AT(1, 11) },
-        };
-      },
-    },
-    'POST /journeys/:journeyId/referrals/:referralId/expire': {
-      own: HOSP,
-      make: async () => {
-        const j = await journey('referred');
-        return {
-          path: `/journeys/${j.id}/referrals/${j.referralId}/expire`,
-          body: { occurredAt: AT(3, 12) },
-        };
-      },
-    },
-    'POST /journeys/:journeyId/referrals/:referralId/acknowledge': {
-      own: CHC,
-      make: async () => {
-        const j = await journey('referred');
-        await post(`/journeys/${j.id}/referrals/${j.referralId}/reject`, HOSP, {
-          reason: 'not-indicated',
-          occurredAt: AT(1, 11),
-        });
-        return {
-          path: `/journeys/${j.id}/referrals/${j.referralId}/acknowledge`,
-          body: { occurredAt: AT(3, 12) },
-        };
-      },
-    },
-    'POST /journeys/:journeyId/proposals/:proposalId/accept': {
-      own: HOSP,
-      make: async () => {
-        const j = await proposed();
-        return {
-          path: `/journeys/${j.id}/proposals/${j.proposalId}/accept`,
-          body: {
-            department: 'rehabilitation',
-            priority: 'routine',
-            setting: 'inpatient',
-            reasonCode: 'Z50.1',
-            occurredAt: AT(5, 11),
-          },
-        };
-      },
-    },
-    'POST /journeys/:journeyId/proposals/:proposalId/decline': {
-      own: HOSP,
-      make: async () => {
-        const j = await proposed();
-        return {
-          path: `/journeys/${j.id}/proposals/${j.proposalId}/decline`,
-          body: { reason: 'patient-declined', occurredAt: AT(5, 11) },
-        };
-      },
-    },
-    'POST /journeys/:journeyId/follow-ups/:followUpId/complete': {
-      own: CHC,
-      make: async () => {
-        const j = await owed();
-        return {
-          path: `/journeys/${j.id}/follow-ups/${j.followUpId}/complete`,
-          body: { occurredAt: AT(12) },
-        };
-      },
-    },
-    'POST /journeys/:journeyId/admissions': {
-      own: HOSP,
-      make: async (actor) => ({
-        path: `/journeys/${(await journey('accepted')).id}/admissions`,
-        body: { institutionId: actor, wardId: WARD[actor], occurredAt: AT(1, 12) },
-      }),
-    },
-    'POST /journeys/:journeyId/admissions/:admissionId/leave': {
-      own: HOSP,
-      make: async () => {
-        const j = await journey('admitted');
-        return {
-          path: `/journeys/${j.id}/admissions/${j.admissionId}/leave`,
-          body: { holdBed: true, occurredAt: AT(2) },
-        };
-      },
-    },
-    'POST /journeys/:journeyId/admissions/:admissionId/return': {
-      own: HOSP,
-      make: async () => {
-        const j = await journey('on-leave');
-        return { path: `/journeys/${j.id}/admissions/${j.admissionId}/return`, body: { occurredAt: AT(3) } };
-      },
-    },
-    'POST /journeys/:journeyId/admissions/:admissionId/move': {
-      own: HOSP,
-      make: async () => {
-        const j = await journey('admitted');
-        return {
-          path: `/journeys/${j.id}/admissions/${j.admissionId}/move`,
-          body: { toWardId: 'icu2', occurredAt: AT(2) },
-        };
-      },
-    },
-    'POST /journeys/:journeyId/admissions/:admissionId/discharge': {
-      own: HOSP,
-      make: async () => {
-        const j = await journey('admitted');
-        return {
-          path: `/journeys/${j.id}/admissions/${j.admissionId}/discharge`,
-          body: { disposition: 'home', occurredAt: AT(3) },
-        };
-      },
-    },
-    'POST /journeys/:journeyId/surgeries': {
-      own: HOSP,
-      make: async () => ({
-        path: `/journeys/${(await journey('admitted')).id}/surgeries`,
-        body: { institutionId: HOSP, procedureCode: '36.06', occurredAt: AT(2) },
-      }),
-    },
-    'POST /journeys/:journeyId/rehab-sessions': {
-      own: CHC,
-      make: async (actor) => ({
-        path: `/journeys/${(await journey('opened')).id}/rehab-sessions`,
-        body: { institutionId: actor, therapyCode: 'rehab-1', occurredAt: AT(1, 14) },
-      }),
-    },
-    'POST /journeys/:journeyId/close': {
-      own: CHC,
-      make: async () => ({
-        path: `/journeys/${(await journey('opened')).id}/close`,
-        body: { occurredAt: AT(1, 15) },
-      }),
-    },
-    'POST /journeys/:journeyId/events/:eventId/entered-in-error': {
-      own: CHC,
-      make: async () => {
-        const { id } = await journey('opened');
-        const { eventIds } = await post(`/journeys/${id}/visits`, CHC, {
-          institutionId: CHC,
-          visitType: 'outpatient',
-          diagnosisCode: 'I10',
-          occurredAt: AT(1, 13),
-        });
-        return {
-          path: `/journeys/${id}/events/${eventIds[0]}/entered-in-error`,
-          body: { reason: 'duplicate-entry' },
-        };
-      },
-    },
-    'POST /journeys/:journeyId/events/:eventId/corrections': {
-      own: CHC,
-      make: async () => {
-        const { id } = await journey('opened');
-        const { eventIds } = await post(`/journeys/${id}/visits`, CHC, {
-          institutionId: CHC,
-          visitType: 'outpatient',
-          diagnosisCode: 'I10',
-          occurredAt: AT(1, 13),
-        });
-        return {
-          path: `/journeys/${id}/events/${eventIds[0]}/corrections`,
-          body: { targetType: 'VisitRecorded', occurredAt: AT(1, 14) },
-        };
       },
     },
     'POST /family-doctors/contracts': {
@@ -575,152 +493,24 @@ describe('access matrix: every route x every role x own or other institution', (
         },
       }),
     },
-    'POST /family-doctors/contracts/:residentId/renew': {
-      own: CHC,
-      make: async () => {
-        const c = await contract();
-        return {
-          path: `/family-doctors/contracts/${c.residentId}/renew`,
-          body: { contractId: c.contractId, occurredAt: '2026-04-01T09:00:00+08:00' },
-        };
-      },
-    },
-    'POST /family-doctors/contracts/:residentId/transfer': {
-      own: CHC,
-      make: async () => {
-        const c = await contract();
-        return {
-          path: `/family-doctors/contracts/${c.residentId}/transfer`,
-          body: { contractId: c.contractId, toDoctorId: 'fd-new', toCentreId: CHC, occurredAt: AT(1) },
-        };
-      },
-    },
-    'POST /family-doctors/contracts/:residentId/key-groups': {
-      own: CHC,
-      make: async () => {
-        const c = await contract();
-        return {
-          path: `/family-doctors/contracts/${c.residentId}/key-groups`,
-          body: { contractId: c.contractId, keyGroups: ['type-2-diabetes'], occurredAt: AT(1) },
-        };
-      },
-    },
-    'POST /family-doctors/contracts/:residentId/end': {
-      own: CHC,
-      make: async () => {
-        const c = await contract();
-        return {
-          path: `/family-doctors/contracts/${c.residentId}/end`,
-          body: { contractId: c.contractId, reason: 'moved-away', occurredAt: AT(1) },
-        };
-      },
-    },
-    'GET /family-doctors/residents/:residentId': {
-      own: CHC,
-      make: async () => ({ path: `/family-doctors/residents/${(await contract()).residentId}` }),
-    },
-    'POST /slot-blocks': {
-      own: HOSP,
-      make: () => ({
-        path: '/slot-blocks',
-        body: SLOT_BLOCK,
-      }),
-    },
-    'POST /slot-blocks/:blockId/releases': {
-      own: HOSP,
-      make: async () => {
-        const { blockId } = await post('/slot-blocks', HOSP, SLOT_BLOCK, 'coordinator');
-        return {
-          path: `/slot-blocks/${blockId}/releases`,
-          body: { count: 5, occurredAt: SLOT_AT(1, '11:00') },
-        };
-      },
-    },
-    'POST /slot-blocks/:blockId/bookings': {
-      own: CHC,
-      make: async (actor) => {
-        const [{ blockId }, { residentId }] = await Promise.all([
-          slots(false),
-          contract(`family-doctor-${actor.toLowerCase()}`),
-        ]);
-        return {
-          path: `/slot-blocks/${blockId}/bookings`,
-          body: { residentId, doctorId: `family-doctor-${actor.toLowerCase()}`, occurredAt: SLOT_AT(9) },
-        };
-      },
-    },
-    'POST /slot-blocks/:blockId/bookings/:bookingId/cancel': {
-      own: CHC,
-      make: async () => {
-        const { blockId, bookingId } = await slots(true);
-        return {
-          path: `/slot-blocks/${blockId}/bookings/${bookingId}/cancel`,
-          body: { reason: 'patient-declined', occurredAt: SLOT_AT(9, '12:00') },
-        };
-      },
-    },
-    'POST /slot-blocks/:blockId/bookings/:bookingId/attended': {
-      own: HOSP,
-      make: async () => {
-        const { blockId, bookingId } = await slots(true);
-        return {
-          path: `/slot-blocks/${blockId}/bookings/${bookingId}/attended`,
-          body: { occurredAt: SLOT_AT(11, '09:00') },
-        };
-      },
-    },
-    'POST /slot-blocks/:blockId/bookings/:bookingId/no-show': {
-      own: HOSP,
-      make: async () => {
-        const { blockId, bookingId } = await slots(true);
-        return {
-          path: `/slot-blocks/${blockId}/bookings/${bookingId}/no-show`,
-          body: { occurredAt: SLOT_AT(11, '12:00') },
-        };
-      },
-    },
-    'GET /slot-blocks/:blockId': {
-      own: HOSP,
-      make: async () => ({ path: `/slot-blocks/${(await slots(false)).blockId}` }),
-    },
-    'GET /worklists/:institutionId': { own: HOSP, make: () => ({ path: `/worklists/${HOSP}` }) },
-    'GET /worklists/:institutionId/action-required': {
-      own: HOSP,
-      make: () => ({ path: `/worklists/${HOSP}/action-required` }),
-    },
-    'GET /analytics/ward-occupancy': {
-      own: HOSP,
-      make: () => ({ path: '/analytics/ward-occupancy?period=2026-03' }),
-    },
-    'GET /analytics/ward-occupancy/live': {
-      own: HOSP,
-      make: () => ({ path: `/analytics/ward-occupancy/live?institutionId=${HOSP}` }),
-    },
-    'GET /analytics/referrals': {
-      own: HOSP,
-      make: () => ({ path: '/analytics/referrals?period=2026-03' }),
-    },
-    'GET /analytics/referrals/downward-kpi': {
-      own: HOSP,
-      make: () => ({ path: `/analytics/referrals/downward-kpi?year=2026&institutionId=${HOSP}` }),
-    },
-    'GET /analytics/referrals/transfer-proposals': {
-      own: HOSP,
-      make: () => ({ path: '/analytics/referrals/transfer-proposals?period=2026-03' }),
-    },
-    'GET /analytics/referrals/follow-ups': {
-      own: HOSP,
-      make: () => ({ path: '/analytics/referrals/follow-ups?period=2026-03' }),
-    },
-    'GET /analytics/local-treatment': {
-      own: HOSP,
-      make: () => ({ path: '/analytics/local-treatment?period=2026-03&region=110105' }),
-    },
-    'GET /analytics/family-doctor-coverage': {
-      own: HOSP,
-      make: () => ({ path: '/analytics/family-doctor-coverage?period=2026-03' }),
-    },
-    'GET /analytics/slot-use': { own: HOSP, make: () => ({ path: '/analytics/slot-use?period=2026-05' }) },
+    'POST /slot-blocks': same(HOSP, '/slot-blocks', SLOT_BLOCK),
+    'GET /worklists/:institutionId': same(HOSP, `/worklists/${HOSP}`),
+    'GET /worklists/:institutionId/action-required': same(HOSP, `/worklists/${HOSP}/action-required`),
+    'GET /analytics/ward-occupancy': same(HOSP, '/analytics/ward-occupancy?period=2026-03'),
+    'GET /analytics/ward-occupancy/live': same(HOSP, `/analytics/ward-occupancy/live?institutionId=${HOSP}`),
+    'GET /analytics/referrals': same(HOSP, '/analytics/referrals?period=2026-03'),
+    'GET /analytics/referrals/downward-kpi': same(
+      HOSP,
+      `/analytics/referrals/downward-kpi?year=2026&institutionId=${HOSP}`,
+    ),
+    'GET /analytics/referrals/transfer-proposals': same(
+      HOSP,
+      '/analytics/referrals/transfer-proposals?period=2026-03',
+    ),
+    'GET /analytics/referrals/follow-ups': same(HOSP, '/analytics/referrals/follow-ups?period=2026-03'),
+    'GET /analytics/local-treatment': same(HOSP, '/analytics/local-treatment?period=2026-03&region=110105'),
+    'GET /analytics/family-doctor-coverage': same(HOSP, '/analytics/family-doctor-coverage?period=2026-03'),
+    'GET /analytics/slot-use': same(HOSP, '/analytics/slot-use?period=2026-05'),
     // A family doctor reads their own panel (the matrix's actor id); a coordinator that of its centre.
     'GET /family-doctors/:doctorId/panel': {
       own: CHC,
@@ -732,27 +522,24 @@ describe('access matrix: every route x every role x own or other institution', (
         path: `/family-doctors/family-doctor-${actor.toLowerCase()}/bookings?from=2026-05-01&to=2026-06-01`,
       }),
     },
-    'GET /slots/available': { own: CHC, make: () => ({ path: '/slots/available?date=2026-05-11' }) },
-    'POST /regions/:regionCode/population': {
-      own: HOSP,
-      make: () => ({
-        path: '/regions/110105/population',
-        body: { effectiveOn: '2026-01-01', residents: 10, keyGroupResidents: 2, source: 'access matrix' },
-      }),
-    },
-    'GET /calendars/:calendarId': { own: HOSP, make: () => ({ path: '/calendars/CN' }) },
+    'GET /slots/available': same(CHC, '/slots/available?date=2026-05-11'),
+    'POST /regions/:regionCode/population': same(HOSP, '/regions/110105/population', {
+      effectiveOn: '2026-01-01',
+      residents: 10,
+      keyGroupResidents: 2,
+      source: 'access matrix',
+    }),
+    'GET /calendars/:calendarId': same(HOSP, '/calendars/CN'),
     // The first allowed request records 2030; the same arrangement again is answered 200 unchanged.
-    'PUT /calendars/:calendarId/years/:year': {
-      own: HOSP,
-      make: () => ({
-        path: '/calendars/CN/years/2030',
-        body: { holidays: ['2030-01-01'], workingWeekendDays: [], source: 'access matrix' },
-      }),
-    },
+    'PUT /calendars/:calendarId/years/:year': same(HOSP, '/calendars/CN/years/2030', {
+      holidays: ['2030-01-01'],
+      workingWeekendDays: [],
+      source: 'access matrix',
+    }),
     // Notifications and webhooks are the acting institution's own, whichever it is (docs/notifications.md).
-    'GET /notifications': { own: HOSP, make: () => ({ path: '/notifications?limit=5' }) },
+    'GET /notifications': same(HOSP, '/notifications?limit=5'),
     'GET /notifications/stream': { own: HOSP, make: () => ({ path: '/notifications/stream', stream: true }) },
-    'GET /webhooks': { own: HOSP, make: () => ({ path: '/webhooks' }) },
+    'GET /webhooks': same(HOSP, '/webhooks'),
     'POST /webhooks': {
       own: HOSP,
       make: () => ({
@@ -772,23 +559,17 @@ describe('access matrix: every route x every role x own or other institution', (
       own: HOSP,
       make: async (actor) => ({ path: `/webhooks/${await spareWebhook(actor)}` }),
     },
-    'GET /projections': { own: HOSP, make: () => ({ path: '/projections' }) },
-    'GET /processes': { own: HOSP, make: () => ({ path: '/processes' }) },
-    'POST /projections/:name/rebuild': {
-      own: HOSP,
-      make: () => ({ path: '/projections/local-treatment/rebuild?wait=true' }),
-    },
-    'POST /projections/:name/resume': {
-      own: HOSP,
-      make: () => ({ path: '/projections/local-treatment/resume' }),
-    },
-    'GET /audit/verify': { own: HOSP, make: () => ({ path: '/audit/verify' }) },
-    'GET /audit/access': { own: HOSP, make: () => ({ path: '/audit/access?limit=5' }) },
-    'GET /audit/checkpoint': { own: HOSP, make: () => ({ path: '/audit/checkpoint' }) },
-    'GET /health': { own: HOSP, make: () => ({ path: '/health' }) },
-    'GET /health/live': { own: HOSP, make: () => ({ path: '/health/live' }) },
-    'GET /health/ready': { own: HOSP, make: () => ({ path: '/health/ready' }) },
-    'GET /console/auth/config': { own: HOSP, make: () => ({ path: '/console/auth/config' }) },
+    'GET /projections': same(HOSP, '/projections'),
+    'GET /processes': same(HOSP, '/processes'),
+    'POST /projections/:name/rebuild': same(HOSP, '/projections/local-treatment/rebuild?wait=true'),
+    'POST /projections/:name/resume': same(HOSP, '/projections/local-treatment/resume'),
+    'GET /audit/verify': same(HOSP, '/audit/verify'),
+    'GET /audit/access': same(HOSP, '/audit/access?limit=5'),
+    'GET /audit/checkpoint': same(HOSP, '/audit/checkpoint'),
+    'GET /health': same(HOSP, '/health'),
+    'GET /health/live': same(HOSP, '/health/live'),
+    'GET /health/ready': same(HOSP, '/health/ready'),
+    'GET /console/auth/config': same(HOSP, '/console/auth/config'),
     // Each request redeems a login link of its own: a link works once (docs/console.md, "Sign-in").
     'POST /console/auth/sessions': {
       own: HOSP,
@@ -806,13 +587,12 @@ describe('access matrix: every route x every role x own or other institution', (
         },
       }),
     },
-    'POST /console/auth/oidc/start': { own: HOSP, make: () => ({ path: '/console/auth/oidc/start' }) },
-    'POST /console/auth/oidc/callback': {
-      own: HOSP,
-      make: () => ({ path: '/console/auth/oidc/callback', body: { query: '?code=matrix&state=matrix' } }),
-    },
-    'POST /console/auth/logout': { own: HOSP, make: () => ({ path: '/console/auth/logout' }) },
-    'GET /console/auth/session': { own: HOSP, make: () => ({ path: '/console/auth/session' }) },
+    'POST /console/auth/oidc/start': same(HOSP, '/console/auth/oidc/start'),
+    'POST /console/auth/oidc/callback': same(HOSP, '/console/auth/oidc/callback', {
+      query: '?code=matrix&state=matrix',
+    }),
+    'POST /console/auth/logout': same(HOSP, '/console/auth/logout'),
+    'GET /console/auth/session': same(HOSP, '/console/auth/session'),
   };
 
   /** The answer the rules call for, derived from the table and the scoping rules, not from the app. */
@@ -914,36 +694,29 @@ describe('cross-institution sweep', () => {
       const centre = centres[n % centres.length]!;
       const hospital = hospitals[n % 2]!;
       const takingPart = new Set([centre]);
-      const opened = await send('/journeys', centre, {
-        patientId: `pt-sweep${String(n).padStart(4, '0')}`,
-        residenceRegion: '110105',
-        institutionId: centre,
-        visitType: 'outpatient',
-        diagnosisCode: 'I10',
-        occurredAt: AT(1, 9),
-      });
+      const opened = await send(
+        '/journeys',
+        centre,
+        bodies.openJourney({
+          patientId: `pt-sweep${String(n).padStart(4, '0')}`,
+          institutionId: centre,
+          diagnosisCode: 'I10',
+          occurredAt: AT(1, 9),
+        }),
+      );
       const id = (opened.body as Body).journeyId as string;
       if (n % 3 !== 0) {
-        await send(`/journeys/${id}/referrals`, centre, {
-          direction: 'up',
-          fromInstitutionId: centre,
-          toInstitutionId: hospital,
-          department: 'cardiology',
-          priority: 'routine',
-          setting: 'outpatient',
-          reasonCode: 'I10',
-          occurredAt: AT(1, 10),
-        });
+        const referral = { fromInstitutionId: centre, toInstitutionId: hospital, priority: 'routine' };
+        await send(
+          `/journeys/${id}/referrals`,
+          centre,
+          bodies.referUp({ ...referral, setting: 'outpatient', reasonCode: 'I10', occurredAt: AT(1, 10) }),
+        );
         takingPart.add(hospital);
       }
       if (n % 4 === 0) {
         const third = centres[(n + 1) % centres.length]!;
-        await send(`/journeys/${id}/visits`, third, {
-          institutionId: third,
-          visitType: 'outpatient',
-          diagnosisCode: 'I10',
-          occurredAt: AT(2, 9),
-        });
+        await send(`/journeys/${id}/visits`, third, bodies.visit(third, AT(2, 9)));
         takingPart.add(third);
       }
       journeys.push({ id, takingPart });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { as, asReaderOf, startTestApp, type TestApp, token } from '../support/test-app';
-import { CHC, HOSP, HOSP2, OTHER, openJourney, REGION, referUp, seedAlliance } from '../support/fixtures';
+import { bodies, CHC, HOSP, HOSP2, openJourney, OTHER, referUp, seedAlliance } from '../support/fixtures';
 
 type Body = Record<string, any>;
 
@@ -18,14 +18,7 @@ describe('Bad input gets a clear answer and writes nothing', () => {
   const eventCount = async (id = journeyId) =>
     ((await t.read(`/journeys/${id}/events`).expect(200)).body as Body).events.length as number;
 
-  const validOpen = {
-    patientId: 'pt-7f3a9c21',
-    residenceRegion: REGION,
-    institutionId: CHC,
-    visitType: 'outpatient',
-    diagnosisCode: 'I21.4',
-    occurredAt: '2026-03-01T09:00:00+08:00',
-  };
+  const validOpen = bodies.openJourney();
 
   describe('every field of "open a journey" wrong in turn is a 400 naming that field', () => {
     const cases: [string, unknown][] = [
@@ -80,16 +73,7 @@ describe('Bad input gets a clear answer and writes nothing', () => {
   });
 
   describe('every field of a referral request wrong in turn', () => {
-    const valid = {
-      direction: 'up',
-      fromInstitutionId: CHC,
-      toInstitutionId: HOSP,
-      department: 'cardiology',
-      priority: 'urgent',
-      setting: 'inpatient',
-      reasonCode: 'I21.4',
-      occurredAt: '2026-03-01T10:00:00+08:00',
-    };
+    const valid = bodies.referUp();
     it.each([
       ['direction', 'sideways'],
       ['fromInstitutionId', ''],
@@ -119,12 +103,7 @@ describe('Bad input gets a clear answer and writes nothing', () => {
         .http()
         .post(`/journeys/${journeyId}/visits`)
         .set({ 'X-Actor-Id': 'dr-1', 'X-Actor-Role': 'doctor', 'X-Institution-Id': CHC })
-        .send({
-          institutionId: CHC,
-          visitType: 'outpatient',
-          diagnosisCode: 'I10',
-          occurredAt: '2026-03-02T09:00:00+08:00',
-        })
+        .send(bodies.visit(CHC, '2026-03-02T09:00:00+08:00'))
         .expect(401);
       expect(res.headers['www-authenticate']).toMatch(/^Bearer /);
       expect(res.body.code).toBe('TOKEN_MISSING');
@@ -195,12 +174,7 @@ describe('Bad input gets a clear answer and writes nothing', () => {
         .http()
         .post(`/journeys/${randomUUID()}/visits`)
         .set(as(CHC))
-        .send({
-          institutionId: CHC,
-          visitType: 'outpatient',
-          diagnosisCode: 'I10',
-          occurredAt: '2026-03-02T09:00:00+08:00',
-        })
+        .send(bodies.visit(CHC, '2026-03-02T09:00:00+08:00'))
         .expect(404);
     });
 
@@ -255,6 +229,17 @@ describe('Bad input gets a clear answer and writes nothing', () => {
       expect(res.body.code).toBe(code);
       expect(await eventCount(id)).toBe(before);
     };
+    /** A routine outpatient referral of the shared journey, asked for by `from`. */
+    const referral = (direction: string, from: string, to: string) =>
+      bodies.referUp({
+        direction,
+        fromInstitutionId: from,
+        toInstitutionId: to,
+        department: 'x',
+        priority: 'routine',
+        setting: 'outpatient',
+        reasonCode: 'I10',
+      });
 
     it('an upward referral to a lower or equal tier', async () => {
       // The hospital takes part in the journey (a visit there), so its request reaches the decider.
@@ -262,86 +247,57 @@ describe('Bad input gets a clear answer and writes nothing', () => {
         .http()
         .post(`/journeys/${journeyId}/visits`)
         .set(as(HOSP))
-        .send({
-          institutionId: HOSP,
-          visitType: 'outpatient',
-          diagnosisCode: 'I10',
-          occurredAt: '2026-03-01T09:30:00+08:00',
-        })
+        .send(bodies.visit(HOSP, '2026-03-01T09:30:00+08:00'))
         .expect(201);
-      await expect422(
-        `/journeys/${journeyId}/referrals`,
-        HOSP,
-        {
-          direction: 'up',
-          fromInstitutionId: HOSP,
-          toInstitutionId: HOSP2,
-          department: 'x',
-          priority: 'routine',
-          setting: 'outpatient',
-          reasonCode: 'I10',
-          occurredAt: '2026-03-01T10:00:00+08:00',
-        },
-        'REFERRAL_TIER_MISMATCH',
-      );
+      const path = `/journeys/${journeyId}/referrals`;
+      await expect422(path, HOSP, referral('up', HOSP, HOSP2), 'REFERRAL_TIER_MISMATCH');
     });
 
     it('a downward referral to a higher tier', async () => {
-      await expect422(
-        `/journeys/${journeyId}/referrals`,
-        CHC,
-        {
-          direction: 'down',
-          fromInstitutionId: CHC,
-          toInstitutionId: HOSP,
-          department: 'x',
-          priority: 'routine',
-          setting: 'outpatient',
-          reasonCode: 'I10',
-          occurredAt: '2026-03-01T10:00:00+08:00',
-        },
-        'REFERRAL_TIER_MISMATCH',
-      );
+      const path = `/journeys/${journeyId}/referrals`;
+      await expect422(path, CHC, referral('down', CHC, HOSP), 'REFERRAL_TIER_MISMATCH');
     });
 
-    it('accepting a cancelled referral', async () => {
-      const id = await openJourney(t, { patientId: 'pt-cancelled1' });
-      const referral = await referUp(t, id);
-      await t
-        .http()
-        .post(`/journeys/${id}/referrals/${referral}/cancel`)
-        .set(as(CHC))
-        .send({ reason: 'patient-recovered', occurredAt: '2026-03-01T10:10:00+08:00' })
-        .expect(201);
+    // Each on a journey of its own, referred up from CHC to HOSP (and cancelled by CHC first where it says so).
+    it.each([
+      {
+        name: 'accepting a cancelled referral',
+        patientId: 'pt-cancelled1',
+        cancelled: true,
+        action: 'accept',
+        by: HOSP,
+        code: 'REFERRAL_INVALID_TRANSITION',
+      },
+      {
+        name: 'accepting on behalf of another institution',
+        patientId: 'pt-wrongside1',
+        action: 'accept',
+        by: CHC,
+        code: 'REFERRAL_WRONG_SIDE',
+      },
+      {
+        name: 'a redirect outside the alliance',
+        patientId: 'pt-redirect01',
+        action: 'reject',
+        by: HOSP,
+        body: { reason: 'capacity-full', redirectToInstitutionId: OTHER },
+        code: 'REDIRECT_OUTSIDE_ALLIANCE',
+      },
+    ])('$name', async ({ patientId, cancelled, action, by, body, code }) => {
+      const id = await openJourney(t, { patientId });
+      const path = `/journeys/${id}/referrals/${await referUp(t, id)}`;
+      if (cancelled)
+        await t
+          .http()
+          .post(`${path}/cancel`)
+          .set(as(CHC))
+          .send({ reason: 'patient-recovered', occurredAt: '2026-03-01T10:10:00+08:00' })
+          .expect(201);
       await expect422(
-        `/journeys/${id}/referrals/${referral}/accept`,
-        HOSP,
-        { occurredAt: '2026-03-01T10:20:00+08:00' },
-        'REFERRAL_INVALID_TRANSITION',
-        id,
-      );
-    });
-
-    it('accepting on behalf of another institution', async () => {
-      const id = await openJourney(t, { patientId: 'pt-wrongside1' });
-      const referral = await referUp(t, id);
-      await expect422(
-        `/journeys/${id}/referrals/${referral}/accept`,
-        CHC,
-        { occurredAt: '2026-03-01T10:20:00+08:00' },
-        'REFERRAL_WRONG_SIDE',
-        id,
-      );
-    });
-
-    it('a redirect outside the alliance', async () => {
-      const id = await openJourney(t, { patientId: 'pt-redirect01' });
-      const referral = await referUp(t, id);
-      await expect422(
-        `/journeys/${id}/referrals/${referral}/reject`,
-        HOSP,
-        { reason: 'capacity-full', redirectToInstitutionId: OTHER, occurredAt: '2026-03-01T10:20:00+08:00' },
-        'REDIRECT_OUTSIDE_ALLIANCE',
+        `${path}/${action}`,
+        by,
+        { ...body, occurredAt: '2026-03-01T10:20:00+08:00' },
+        code,
         id,
       );
     });
@@ -349,8 +305,9 @@ describe('Bad input gets a clear answer and writes nothing', () => {
     it('expiring a referral before its deadline', async () => {
       const id = await openJourney(t, { patientId: 'pt-expire001' });
       const referral = await referUp(t, id, { priority: 'urgent' });
+      const expire = `/journeys/${id}/referrals/${referral}/expire`;
       await expect422(
-        `/journeys/${id}/referrals/${referral}/expire`,
+        expire,
         HOSP,
         { occurredAt: '2026-03-01T12:00:00+08:00' },
         'REFERRAL_NOT_OVERDUE',
@@ -359,7 +316,7 @@ describe('Bad input gets a clear answer and writes nothing', () => {
       );
       await t
         .http()
-        .post(`/journeys/${id}/referrals/${referral}/expire`)
+        .post(expire)
         .set(as(HOSP, 'coordinator'))
         .send({ occurredAt: '2026-03-02T10:00:01+08:00' })
         .expect(201);
@@ -369,11 +326,13 @@ describe('Bad input gets a clear answer and writes nothing', () => {
       const id = await openJourney(t, { patientId: 'pt-rules0001' });
       // Referred up, the hospital takes part in the journey; its refused commands reach the decider.
       await referUp(t, id);
+      const surgery = (occurredAt: string) => ({ institutionId: HOSP, procedureCode: '36.06', occurredAt });
+      const noAdmission = 'SURGERY_WITHOUT_ADMISSION';
       await expect422(
         `/journeys/${id}/surgeries`,
         HOSP,
-        { institutionId: HOSP, procedureCode: '36.06', occurredAt: '2026-03-02T10:00:00+08:00' },
-        'SURGERY_WITHOUT_ADMISSION',
+        surgery('2026-03-02T10:00:00+08:00'),
+        noAdmission,
         id,
       );
       const admitted = await t
@@ -382,33 +341,24 @@ describe('Bad input gets a clear answer and writes nothing', () => {
         .set(as(CHC))
         .send({ institutionId: CHC, wardId: 'rehab', occurredAt: '2026-03-02T10:00:00+08:00' })
         .expect(201);
-      await expect422(
-        `/journeys/${id}/admissions`,
-        HOSP,
-        { institutionId: HOSP, wardId: 'icu', occurredAt: '2026-03-02T11:00:00+08:00' },
-        'ALREADY_ADMITTED',
-        id,
-      );
+      const secondBed = { institutionId: HOSP, wardId: 'icu', occurredAt: '2026-03-02T11:00:00+08:00' };
+      await expect422(`/journeys/${id}/admissions`, HOSP, secondBed, 'ALREADY_ADMITTED', id);
       await expect422(
         `/journeys/${id}/surgeries`,
         HOSP,
-        { institutionId: HOSP, procedureCode: '36.06', occurredAt: '2026-03-02T12:00:00+08:00' },
-        'SURGERY_WITHOUT_ADMISSION',
+        surgery('2026-03-02T12:00:00+08:00'),
+        noAdmission,
         id,
       );
+      const discharge = `/journeys/${id}/admissions/${admitted.body.admissionId}/discharge`;
       await t
         .http()
-        .post(`/journeys/${id}/admissions/${admitted.body.admissionId}/discharge`)
+        .post(discharge)
         .set(as(CHC))
         .send({ disposition: 'home', occurredAt: '2026-03-03T10:00:00+08:00' })
         .expect(201);
-      await expect422(
-        `/journeys/${id}/admissions/${admitted.body.admissionId}/discharge`,
-        CHC,
-        { disposition: 'home', occurredAt: '2026-03-03T11:00:00+08:00' },
-        'NOT_ADMITTED',
-        id,
-      );
+      const again = { disposition: 'home', occurredAt: '2026-03-03T11:00:00+08:00' };
+      await expect422(discharge, CHC, again, 'NOT_ADMITTED', id);
     });
   });
 

@@ -1,6 +1,6 @@
 import type { EventStore } from '@carepath/event-store';
 import { EVENT_STORE } from '../../apps/api/src/store/tokens';
-import { CHC, HOSP, HOSP2, openJourney, seedAlliance } from '../support/fixtures';
+import { bodies, CHC, HOSP, HOSP2, openJourney, seedAlliance } from '../support/fixtures';
 import { as, startTestApp, type TestApp } from '../support/test-app';
 
 type Body = Record<string, any>;
@@ -24,35 +24,30 @@ describe('Care time is the truth', () => {
     t.http().post(`/journeys/${journeyId}${path}`).set(as(institution)).send(body);
   // Journey streams only: reads are recorded in the access log, which moves the log's head.
   const head = () => t.app.get<EventStore>(EVENT_STORE).headPosition({ streamPrefixes: ['journey-'] });
+  /** An admission of the journey to `wardId` at `institution`; `more` adds to its body (a discharge with it). */
+  const admission = (institution: string, wardId: string, occurredAt: string, more: Body = {}) =>
+    post('/admissions', institution, { institutionId: institution, wardId, occurredAt, ...more });
   const state = async () => ((await t.read(`/journeys/${journeyId}`, HOSP).expect(200)).body as Body).state;
 
   it('an ICU stay, then typed in after the discharge: a surgery, a ward move and a rehab session inside it', async () => {
     journeyId = await openJourney(t, { occurredAt: '2026-04-01T09:00:00+08:00' });
-    const admitted = await post('/admissions', HOSP, {
-      institutionId: HOSP,
-      wardId: 'icu',
-      occurredAt: '2026-04-21T10:00:00+08:00',
-    }).expect(201);
+    const admitted = await admission(HOSP, 'icu', '2026-04-21T10:00:00+08:00').expect(201);
     icu = (admitted.body as Body).admissionId as string;
-    await post(`/admissions/${icu}/discharge`, HOSP, {
-      disposition: 'home',
-      occurredAt: '2026-04-24T10:00:00+08:00',
-    }).expect(201);
+    const discharged = { disposition: 'home', occurredAt: '2026-04-24T10:00:00+08:00' };
+    await post(`/admissions/${icu}/discharge`, HOSP, discharged).expect(201);
 
-    await post('/surgeries', HOSP, {
-      institutionId: HOSP,
-      procedureCode: '36.06',
-      occurredAt: '2026-04-22T09:00:00+08:00',
-    }).expect(201);
-    await post(`/admissions/${icu}/move`, HOSP, {
-      toWardId: 'cardio-surg',
-      occurredAt: '2026-04-23T12:00:00+08:00',
-    }).expect(201);
-    await post('/rehab-sessions', HOSP, {
-      institutionId: HOSP,
-      therapyCode: 'pt-1',
-      occurredAt: '2026-04-23T09:00:00+08:00',
-    }).expect(201);
+    const typedIn: [string, Body][] = [
+      [
+        '/surgeries',
+        { institutionId: HOSP, procedureCode: '36.06', occurredAt: '2026-04-22T09:00:00+08:00' },
+      ],
+      [`/admissions/${icu}/move`, { toWardId: 'cardio-surg', occurredAt: '2026-04-23T12:00:00+08:00' }],
+      [
+        '/rehab-sessions',
+        { institutionId: HOSP, therapyCode: 'pt-1', occurredAt: '2026-04-23T09:00:00+08:00' },
+      ],
+    ];
+    for (const [path, body] of typedIn) await post(path, HOSP, body).expect(201);
 
     const s = await state();
     expect(Object.values(s.surgeries as Body)).toEqual([expect.objectContaining({ admissionId: icu })]);
@@ -61,22 +56,11 @@ describe('Care time is the truth', () => {
   });
 
   it('after a readmission, an earlier stay elsewhere that overlaps nothing is recorded whole', async () => {
-    await post('/admissions', HOSP, {
-      institutionId: HOSP,
-      wardId: 'icu',
-      occurredAt: '2026-04-26T10:00:00+08:00',
-    }).expect(201);
+    await admission(HOSP, 'icu', '2026-04-26T10:00:00+08:00').expect(201);
     // Its discharge unknown, a stay from 15 Apr would still be running on 21 Apr: refused, naming the conflict.
-    const open = await post('/admissions', HOSP2, {
-      institutionId: HOSP2,
-      wardId: 'cardio-surg',
-      occurredAt: '2026-04-15T10:00:00+08:00',
-    }).expect(422);
+    const open = await admission(HOSP2, 'cardio-surg', '2026-04-15T10:00:00+08:00').expect(422);
     expect(open.body).toMatchObject({ code: 'ALREADY_ADMITTED' });
-    const whole = await post('/admissions', HOSP2, {
-      institutionId: HOSP2,
-      wardId: 'cardio-surg',
-      occurredAt: '2026-04-15T10:00:00+08:00',
+    const whole = await admission(HOSP2, 'cardio-surg', '2026-04-15T10:00:00+08:00', {
       discharge: { disposition: 'home', occurredAt: '2026-04-18T10:00:00+08:00' },
     }).expect(201);
     expect((whole.body as Body).events.map((e: Body) => e.type)).toEqual([
@@ -89,16 +73,16 @@ describe('Care time is the truth', () => {
   });
 
   it('refuses what cannot have happened with a code naming the conflict, and writes nothing', async () => {
-    const referral = await post('/referrals', CHC, {
-      direction: 'up',
-      fromInstitutionId: CHC,
-      toInstitutionId: HOSP2,
-      department: 'cardiology',
-      priority: 'routine',
-      setting: 'outpatient',
-      reasonCode: 'I21.4',
-      occurredAt: '2026-04-27T10:00:00+08:00',
-    }).expect(201);
+    const referral = await post(
+      '/referrals',
+      CHC,
+      bodies.referUp({
+        toInstitutionId: HOSP2,
+        priority: 'routine',
+        setting: 'outpatient',
+        occurredAt: '2026-04-27T10:00:00+08:00',
+      }),
+    ).expect(201);
     const referralId = (referral.body as Body).referralId as string;
     const before = await head();
     const early = await post(`/referrals/${referralId}/accept`, HOSP2, {

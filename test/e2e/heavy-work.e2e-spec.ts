@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { type EventStore } from '@carepath/event-store';
 import { EVENT_STORE } from '../../apps/api/src/store/tokens';
 import { HeavyWork } from '../../apps/api/src/work/heavy-work.service';
-import { CHC, HOSP, openJourney, referUp, seedAlliance } from '../support/fixtures';
+import { bodies, CHC, HOSP, openJourney, referUp, seedAlliance } from '../support/fixtures';
 import { generateJourney, institutionStreams } from '../support/journey-generator';
 import { as, startTestApp, type TestApp, asReaderOf } from '../support/test-app';
 
@@ -27,16 +27,7 @@ describe('heavy reads in worker threads', () => {
       .post(`/journeys/${journeyId}/referrals`)
       .set(as(CHC))
       .set('X-Consistency', 'projected')
-      .send({
-        direction: 'up',
-        fromInstitutionId: CHC,
-        toInstitutionId: HOSP,
-        department: 'cardiology',
-        priority: 'urgent',
-        setting: 'inpatient',
-        reasonCode: 'I21.4',
-        occurredAt: '2026-03-01T10:00:00+08:00',
-      })
+      .send(bodies.referUp())
       .expect(201);
     const history = (await t.read(`/journeys/${journeyId}/events`).expect(200)).body as Body;
     referralRecordedAt = history.events.find((e: Body) => e.id === referral.body.eventIds[0]).metadata
@@ -58,12 +49,7 @@ describe('heavy reads in worker threads', () => {
       .http()
       .post(`/journeys/${journeyId}/visits`)
       .set(as(CHC))
-      .send({
-        institutionId: CHC,
-        visitType: 'outpatient',
-        diagnosisCode: 'I21.4',
-        occurredAt: '2026-03-02T09:00:00+08:00',
-      })
+      .send(bodies.visit(CHC, '2026-03-02T09:00:00+08:00', { diagnosisCode: 'I21.4' }))
       .expect(201);
     const before = threads();
     const asOf = encodeURIComponent(referralRecordedAt);
@@ -172,14 +158,8 @@ describe('a write lock held by another process', () => {
     const other = new Database(t.databaseFile);
     other.exec('BEGIN IMMEDIATE');
     try {
-      const refused = await t.http().post('/journeys').set(as(CHC)).send({
-        patientId: 'pt-busy00001',
-        residenceRegion: '110105',
-        institutionId: CHC,
-        visitType: 'outpatient',
-        diagnosisCode: 'I21.4',
-        occurredAt: '2026-03-01T09:00:00+08:00',
-      });
+      const busy = bodies.openJourney({ patientId: 'pt-busy00001' });
+      const refused = await t.http().post('/journeys').set(as(CHC)).send(busy);
       expect(refused.status).toBe(503);
       expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
       expect(refused.body).toMatchObject({ code: 'STORE_BUSY' });

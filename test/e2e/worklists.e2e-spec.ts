@@ -1,6 +1,7 @@
 import { type AppConfig, loadConfig } from '@carepath/runtime';
 import { fakeClock } from '../support/fake-clock';
-import { CHC, HOSP, HOSP2, OTHER, REGION, seedAlliance, CHC2, seedSecondCentre } from '../support/fixtures';
+import { bodies, CHC, CHC2, HOSP, HOSP2, OTHER, seedAlliance, seedSecondCentre } from '../support/fixtures';
+import { oweFollowUpAtCentre, proposeTransferToCentre } from '../support/process-fixtures';
 import { writeAsProcess } from '../support/process-writes';
 import { as, startTestApp, type TestApp } from '../support/test-app';
 
@@ -46,29 +47,16 @@ describe.each(['sqlite', 'esdb'] as const)('worklists (issue 20, %s store)', (st
         .expect(201)
     ).body as Body;
   const open = async (institution = CHC, patientId = `pt-wl${String(++patients).padStart(6, '0')}`) => {
-    const { journeyId } = await send('/journeys', institution, {
-      patientId,
-      residenceRegion: REGION,
-      institutionId: institution,
-      visitType: 'outpatient',
-      diagnosisCode: 'I21.4',
-      occurredAt: AT(2, 8),
-    });
-    return journeyId as string;
+    const body = bodies.openJourney({ patientId, institutionId: institution, occurredAt: AT(2, 8) });
+    return (await send('/journeys', institution, body)).journeyId as string;
   };
   const refer = async (journeyId: string, over: Body = {}, from = CHC, to = HOSP): Promise<string> =>
     (
-      await send(`/journeys/${journeyId}/referrals`, from, {
-        direction: 'up',
-        fromInstitutionId: from,
-        toInstitutionId: to,
-        department: 'cardiology',
-        priority: 'urgent',
-        setting: 'inpatient',
-        reasonCode: 'I21.4',
-        occurredAt: AT(2, 9),
-        ...over,
-      })
+      await send(
+        `/journeys/${journeyId}/referrals`,
+        from,
+        bodies.referUp({ fromInstitutionId: from, toInstitutionId: to, occurredAt: AT(2, 9), ...over }),
+      )
     ).referralId as string;
   const worklist = async (institution: string, query = '', role = 'coordinator', status = 200) =>
     (
@@ -80,18 +68,23 @@ describe.each(['sqlite', 'esdb'] as const)('worklists (issue 20, %s store)', (st
     ).body as Body;
   const actionRequired = async (institution: string, role = 'coordinator') =>
     (await worklist(institution, '/action-required', role)).items as Body[];
+  /** Admits the journey's patient at `institution` (the body names the ward); answers the admission's id. */
+  const admit = async (journeyId: string, institution: string, body: Body) =>
+    (await send(`/journeys/${journeyId}/admissions`, institution, { institutionId: institution, ...body }))
+      .admissionId as string;
   const ids = (rows: Body[] | undefined) => (rows ?? []).map((r) => r.referralId as string);
 
   /** Waits until the worklist read model has applied everything written so far. */
   const caughtUp = () =>
-    send('/journeys', CHC, {
-      patientId: `pt-sync${String(++patients).padStart(5, '0')}`,
-      residenceRegion: REGION,
-      institutionId: CHC,
-      visitType: 'outpatient',
-      diagnosisCode: 'Z00.0',
-      occurredAt: AT(2, 8),
-    });
+    send(
+      '/journeys',
+      CHC,
+      bodies.openJourney({
+        patientId: `pt-sync${String(++patients).padStart(5, '0')}`,
+        diagnosisCode: 'Z00.0',
+        occurredAt: AT(2, 8),
+      }),
+    );
 
   describe('filters, order and paging', () => {
     const made: Record<string, string> = {};
@@ -210,12 +203,7 @@ describe.each(['sqlite', 'esdb'] as const)('worklists (issue 20, %s store)', (st
         }),
       ]);
 
-      const { admissionId } = await send(`/journeys/${journeyId}/admissions`, HOSP, {
-        institutionId: HOSP,
-        wardId: 'icu',
-        referralId,
-        occurredAt: AT(4, 11),
-      });
+      const admissionId = await admit(journeyId, HOSP, { wardId: 'icu', referralId, occurredAt: AT(4, 11) });
       expect(await upstairs()).toEqual([
         expect.objectContaining({
           whereInstitutionId: HOSP,
@@ -225,16 +213,19 @@ describe.each(['sqlite', 'esdb'] as const)('worklists (issue 20, %s store)', (st
         }),
       ]);
 
-      const { referralId: down } = await send(`/journeys/${journeyId}/referrals`, HOSP, {
-        direction: 'down',
-        fromInstitutionId: HOSP,
-        toInstitutionId: CHC,
-        department: 'rehabilitation',
-        priority: 'routine',
-        setting: 'inpatient',
-        reasonCode: 'Z50.1',
-        occurredAt: AT(4, 11, 30),
-      });
+      const { referralId: down } = await send(
+        `/journeys/${journeyId}/referrals`,
+        HOSP,
+        bodies.referUp({
+          direction: 'down',
+          fromInstitutionId: HOSP,
+          toInstitutionId: CHC,
+          department: 'rehabilitation',
+          priority: 'routine',
+          reasonCode: 'Z50.1',
+          occurredAt: AT(4, 11, 30),
+        }),
+      );
       expect(await upstairs()).toEqual([expect.objectContaining({ returnReferralId: down })]);
 
       await send(`/journeys/${journeyId}/referrals/${down}/accept`, CHC, { occurredAt: AT(4, 11, 45) });
@@ -304,27 +295,11 @@ describe.each(['sqlite', 'esdb'] as const)('worklists (issue 20, %s store)', (st
     it('shows an open transfer proposal to the hospital that decides and the centre that waits, until declined', async () => {
       clock.set(AT(9, 12));
       const journeyId = await open();
-      const { admissionId } = await send(`/journeys/${journeyId}/admissions`, HOSP, {
-        institutionId: HOSP,
-        wardId: 'icu',
-        occurredAt: AT(9, 8),
-      });
-      const { surgeryId } = await send(`/journeys/${journeyId}/surgeries`, HOSP, {
-        institutionId: HOSP,
-        procedureCode: '36.10',
-        occurredAt: AT(9, 9),
-      });
+      const admissionId = await admit(journeyId, HOSP, { wardId: 'icu', occurredAt: AT(9, 8) });
+      const surgery = { institutionId: HOSP, procedureCode: '36.10', occurredAt: AT(9, 9) };
+      const { surgeryId } = await send(`/journeys/${journeyId}/surgeries`, HOSP, surgery);
       const proposalId = '5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b';
-      await writeAsProcess(t, journeyId, HOSP, AT(9, 10), {
-        type: 'ProposeDownwardTransfer',
-        data: {
-          proposalId,
-          surgeryId,
-          to: { institutionId: CHC, tier: 'community', allianceId: 'CY-G1', regionCode: REGION },
-          basis: 'alliance-centre',
-          signedDoctorId: null,
-        },
-      });
+      await proposeTransferToCentre(t, journeyId, HOSP, AT(9, 10), surgeryId as string, proposalId);
       await caughtUp();
       const item = async (institution: string) =>
         (await actionRequired(institution)).find((i) => i.proposalId === proposalId);
@@ -355,27 +330,12 @@ describe.each(['sqlite', 'esdb'] as const)('worklists (issue 20, %s store)', (st
     it('lists a follow-up once past due by the clock, and it shows among the follow-ups due before then', async () => {
       clock.set(AT(7, 12));
       const journeyId = await open();
-      const { admissionId } = await send(`/journeys/${journeyId}/admissions`, CHC, {
-        institutionId: CHC,
-        wardId: 'rehab',
-        occurredAt: AT(7, 9),
-      });
-      await send(`/journeys/${journeyId}/admissions/${admissionId}/discharge`, CHC, {
-        disposition: 'home',
-        occurredAt: AT(7, 10),
-      });
+      const admissionId = await admit(journeyId, CHC, { wardId: 'rehab', occurredAt: AT(7, 9) });
+      const home = { disposition: 'home', occurredAt: AT(7, 10) };
+      await send(`/journeys/${journeyId}/admissions/${admissionId}/discharge`, CHC, home);
       const followUpId = '0b7e6f9e-5c3a-4f4e-9a55-6f1c2d3e4a5b';
-      await writeAsProcess(t, journeyId, CHC, AT(7, 10), {
-        type: 'OweFollowUp',
-        data: {
-          followUpId,
-          admissionId,
-          owedBy: { institutionId: CHC, tier: 'community', allianceId: 'CY-G1', regionCode: REGION },
-          signedDoctorId: null,
-          dueBy: AT(14, 10),
-          basis: 'standard',
-        },
-      });
+      const owed = { admissionId, dueBy: AT(14, 10) };
+      await oweFollowUpAtCentre(t, journeyId, CHC, AT(7, 10), owed, followUpId);
       await caughtUp();
       const due = (await worklist(CHC, '?section=followUpsDue')).followUpsDue as Body[];
       expect(due.find((f) => f.followUpId === followUpId)).toMatchObject({

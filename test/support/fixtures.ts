@@ -68,21 +68,53 @@ export async function seedAlliance(t: TestApp): Promise<void> {
   }
 }
 
+/** CHC as the care processes name a party: the community centre a transfer goes down to, a follow-up is owed by. */
+export const CENTRE_PARTY = {
+  institutionId: CHC,
+  tier: 'community',
+  allianceId: 'CY-G1',
+  regionCode: REGION,
+} as const;
+
+type Body = Record<string, unknown>;
+
+/** "Open a journey" at CHC for a patient with a myocardial infarction, on 1 March 2026. */
+const OPEN_JOURNEY = {
+  patientId: 'pt-7f3a9c21',
+  residenceRegion: REGION,
+  institutionId: CHC,
+  visitType: 'outpatient',
+  diagnosisCode: 'I21.4',
+  occurredAt: '2026-03-01T09:00:00+08:00',
+};
+/** Its urgent upward referral from CHC to HOSP's cardiology, an hour later. */
+const REFER_UP = {
+  direction: 'up',
+  fromInstitutionId: CHC,
+  toInstitutionId: HOSP,
+  department: 'cardiology',
+  priority: 'urgent',
+  setting: 'inpatient',
+  reasonCode: 'I21.4',
+  occurredAt: '2026-03-01T10:00:00+08:00',
+};
+
+/** Request bodies as the fixtures send them, a field or two changed by `overrides`. */
+export const bodies = {
+  openJourney: (overrides: Body = {}): Body => ({ ...OPEN_JOURNEY, ...overrides }),
+  referUp: (overrides: Body = {}): Body => ({ ...REFER_UP, ...overrides }),
+  /** An outpatient visit at `institutionId`. */
+  visit: (institutionId: string, occurredAt: string, overrides: Body = {}): Body => ({
+    institutionId,
+    visitType: 'outpatient',
+    diagnosisCode: 'I10',
+    occurredAt,
+    ...overrides,
+  }),
+};
+
 export async function openJourney(t: TestApp, overrides: Record<string, unknown> = {}): Promise<string> {
-  const res = await t
-    .http()
-    .post('/journeys')
-    .set(as(CHC))
-    .send({
-      patientId: 'pt-7f3a9c21',
-      residenceRegion: REGION,
-      institutionId: CHC,
-      visitType: 'outpatient',
-      diagnosisCode: 'I21.4',
-      occurredAt: '2026-03-01T09:00:00+08:00',
-      ...overrides,
-    })
-    .expect(201);
+  const res = await t.http().post('/journeys').set(as(CHC)).send(bodies.openJourney(overrides)).expect(201);
   return (res.body as { journeyId: string }).journeyId;
 }
 
@@ -95,17 +127,7 @@ export async function referUp(
     .http()
     .post(`/journeys/${journeyId}/referrals`)
     .set(as(CHC))
-    .send({
-      direction: 'up',
-      fromInstitutionId: CHC,
-      toInstitutionId: HOSP,
-      department: 'cardiology',
-      priority: 'urgent',
-      setting: 'inpatient',
-      reasonCode: 'I21.4',
-      occurredAt: '2026-03-01T10:00:00+08:00',
-      ...overrides,
-    })
+    .send(bodies.referUp(overrides))
     .expect(201);
   return (res.body as { referralId: string }).referralId;
 }
