@@ -1,4 +1,4 @@
-import { BadRequestException, ParseUUIDPipe, type PipeTransform } from '@nestjs/common';
+import { BadRequestException, Param, ParseUUIDPipe, type PipeTransform } from '@nestjs/common';
 import { CODE_ID } from '@carepath/runtime';
 
 const bad = (message: string) =>
@@ -7,6 +7,9 @@ const bad = (message: string) =>
 /** 400 naming the path parameter, like the body's field errors. */
 export const uuid = (name: string) =>
   new ParseUUIDPipe({ exceptionFactory: () => bad(`${name} must be a UUID`) });
+
+/** The path parameter `name`, a UUID (else the 400 of `uuid`). */
+export const UuidParam = (name: string) => Param(name, uuid(name));
 
 export const code = (name: string): PipeTransform<string, string> => ({
   transform: (value: string) => {

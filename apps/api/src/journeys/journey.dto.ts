@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsObject, IsOptional, IsUUID, ValidateIf, ValidateNested } from 'class-validator';
@@ -29,7 +30,28 @@ import {
   REGION_CODE,
 } from '../common/validation';
 
-const oneOf = (values: readonly string[]) => ({ message: `$property must be one of: ${values.join(', ')}` });
+/** One of `values`, refused with the list. */
+const OneOf = (values: readonly string[], description?: string) =>
+  applyDecorators(
+    ApiProperty({ enum: values, ...(description === undefined ? {} : { description }) }),
+    IsIn(values, { message: `$property must be one of: ${values.join(', ')}` }),
+  );
+
+/** The accepted referral a visit or an admission answers, if any. */
+const AnsweredReferral = (what: string) =>
+  applyDecorators(
+    ApiPropertyOptional({ format: 'uuid', description: `Accepted referral this ${what} answers` }),
+    IsOptional(),
+    IsUUID('all', { message: '$property must be a UUID' }),
+  );
+
+/** An outpatient upward referral names both the slot block and the slot booked, or neither. */
+const SlotOfBooking = (description: string) =>
+  applyDecorators(
+    ApiPropertyOptional({ format: 'uuid', description }),
+    ValidateIf((o: RequestReferralDto) => o.slotBlockId !== undefined || o.slotBookingId !== undefined),
+    IsUUID('all', { message: '$property must be a UUID (slotBlockId and slotBookingId go together)' }),
+  );
 
 /** Every journey command says when it happened in care. */
 export class CareTimeDto {
@@ -47,8 +69,7 @@ export class OpenJourneyDto extends CareTimeDto {
   @CodeId('Institution of the first visit', { example: 'CHC-CY-01' })
   institutionId!: string;
 
-  @ApiProperty({ enum: VISIT_TYPES })
-  @IsIn(VISIT_TYPES, oneOf(VISIT_TYPES))
+  @OneOf(VISIT_TYPES)
   visitType!: VisitType;
 
   @Pattern(ICD10, 'ICD-10 diagnosis code', 'I21.4')
@@ -59,25 +80,18 @@ export class RecordVisitDto extends CareTimeDto {
   @CodeId('Institution of the visit', { example: 'HOSP-CY-01' })
   institutionId!: string;
 
-  @ApiProperty({ enum: VISIT_TYPES })
-  @IsIn(VISIT_TYPES, oneOf(VISIT_TYPES))
+  @OneOf(VISIT_TYPES)
   visitType!: VisitType;
 
   @Pattern(ICD10, 'ICD-10 diagnosis code', 'I21.4')
   diagnosisCode!: string;
 
-  @ApiPropertyOptional({ format: 'uuid', description: 'Accepted referral this visit answers' })
-  @IsOptional()
-  @IsUUID('all', { message: '$property must be a UUID' })
+  @AnsweredReferral('visit')
   referralId?: string;
 }
 
 export class RequestReferralDto extends CareTimeDto {
-  @ApiProperty({
-    enum: ['up', 'down'],
-    description: 'up = 上转 to a higher tier, down = 下转 to a lower tier',
-  })
-  @IsIn(['up', 'down'], oneOf(['up', 'down']))
+  @OneOf(['up', 'down'], 'up = 上转 to a higher tier, down = 下转 to a lower tier')
   direction!: 'up' | 'down';
 
   @CodeId('Referring institution (must be the acting institution)', { example: 'CHC-CY-01' })
@@ -89,34 +103,24 @@ export class RequestReferralDto extends CareTimeDto {
   @CodeId('Receiving department code', { example: 'cardiology' })
   department!: string;
 
-  @ApiProperty({ enum: REFERRAL_PRIORITIES })
-  @IsIn(REFERRAL_PRIORITIES, oneOf(REFERRAL_PRIORITIES))
+  @OneOf(REFERRAL_PRIORITIES)
   priority!: ReferralPriority;
 
-  @ApiProperty({ enum: REFERRAL_SETTINGS })
-  @IsIn(REFERRAL_SETTINGS, oneOf(REFERRAL_SETTINGS))
+  @OneOf(REFERRAL_SETTINGS)
   setting!: ReferralSetting;
 
   @Pattern(CLINICAL_CODE, 'reason code (ICD-10 or local code)', 'I21.4')
   reasonCode!: string;
 
-  @ApiPropertyOptional({
-    format: 'uuid',
-    description: 'Outpatient upward referral: the slot block of its booking',
-  })
-  @ValidateIf((o: RequestReferralDto) => o.slotBlockId !== undefined || o.slotBookingId !== undefined)
-  @IsUUID('all', { message: '$property must be a UUID (slotBlockId and slotBookingId go together)' })
+  @SlotOfBooking('Outpatient upward referral: the slot block of its booking')
   slotBlockId?: string;
 
-  @ApiPropertyOptional({ format: 'uuid', description: 'Outpatient upward referral: the slot booked for it' })
-  @ValidateIf((o: RequestReferralDto) => o.slotBlockId !== undefined || o.slotBookingId !== undefined)
-  @IsUUID('all', { message: '$property must be a UUID (slotBlockId and slotBookingId go together)' })
+  @SlotOfBooking('Outpatient upward referral: the slot booked for it')
   slotBookingId?: string;
 }
 
 export class RejectReferralDto extends CareTimeDto {
-  @ApiProperty({ enum: REJECTION_REASONS })
-  @IsIn(REJECTION_REASONS, oneOf(REJECTION_REASONS))
+  @OneOf(REJECTION_REASONS)
   reason!: RejectionReason;
 
   @CodeId('Redirect to another institution of the same alliance (capacity-full only)', { optional: true })
@@ -124,15 +128,13 @@ export class RejectReferralDto extends CareTimeDto {
 }
 
 export class CancelReferralDto extends CareTimeDto {
-  @ApiProperty({ enum: CANCELLATION_REASONS })
-  @IsIn(CANCELLATION_REASONS, oneOf(CANCELLATION_REASONS))
+  @OneOf(CANCELLATION_REASONS)
   reason!: CancellationReason;
 }
 
 /** The discharge of a whole past stay recorded in one request (docs/care-time.md, late entries). */
 export class StayDischargeDto extends CareTimeDto {
-  @ApiProperty({ enum: DISCHARGE_DISPOSITIONS })
-  @IsIn(DISCHARGE_DISPOSITIONS, oneOf(DISCHARGE_DISPOSITIONS))
+  @OneOf(DISCHARGE_DISPOSITIONS)
   disposition!: DischargeDisposition;
 
   @CodeId('Destination institution (disposition other-institution)', { optional: true })
@@ -149,9 +151,7 @@ export class AdmitPatientDto extends CareTimeDto {
   @CodeId('Bed, when assigned', { optional: true, example: '12' })
   bedId?: string;
 
-  @ApiPropertyOptional({ format: 'uuid', description: 'Accepted referral this admission answers' })
-  @IsOptional()
-  @IsUUID('all', { message: '$property must be a UUID' })
+  @AnsweredReferral('admission')
   referralId?: string;
 
   @ApiPropertyOptional({
@@ -199,24 +199,16 @@ export class RecordRehabSessionDto extends CareTimeDto {
   therapyCode!: string;
 }
 
-export class DischargePatientDto extends CareTimeDto {
-  @ApiProperty({ enum: DISCHARGE_DISPOSITIONS })
-  @IsIn(DISCHARGE_DISPOSITIONS, oneOf(DISCHARGE_DISPOSITIONS))
-  disposition!: DischargeDisposition;
-
-  @CodeId('Destination institution (disposition other-institution)', { optional: true })
-  destinationInstitutionId?: string;
-}
+/** A discharge now says what the discharge of a past stay says. */
+export class DischargePatientDto extends StayDischargeDto {}
 
 export class MarkEnteredInErrorDto {
-  @ApiProperty({ enum: ERROR_REASONS })
-  @IsIn(ERROR_REASONS, oneOf(ERROR_REASONS))
+  @OneOf(ERROR_REASONS)
   reason!: EnteredInErrorReason;
 }
 
 export class CorrectEventDto {
-  @ApiProperty({ enum: CORRECTABLE_EVENT_TYPES, description: 'Type of the event being corrected' })
-  @IsIn(CORRECTABLE_EVENT_TYPES, oneOf(CORRECTABLE_EVENT_TYPES))
+  @OneOf(CORRECTABLE_EVENT_TYPES, 'Type of the event being corrected')
   targetType!: CorrectableEventType;
 
   @OccurredAt('Corrected care time of the original event')

@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { DATE_TIME, OR_NULL, UUID } from '../common/api-property-options';
 import { PseudonymousId } from '../common/validation';
 
 export class PatientJourneysQueryDto {
@@ -7,23 +8,13 @@ export class PatientJourneysQueryDto {
 }
 
 export class PatientJourneyDto {
-  @ApiProperty({ format: 'uuid' })
-  journeyId!: string;
-
+  @ApiProperty(UUID) journeyId!: string;
   @ApiProperty({ example: 4, description: 'The journey’s revision now (the ETag of GET /journeys/:id)' })
   revision!: number;
-
-  @ApiProperty({ enum: ['open', 'closed'] })
-  status!: 'open' | 'closed';
-
-  @ApiProperty({ example: '110105' })
-  residenceRegion!: string;
-
-  @ApiProperty({ format: 'date-time' })
-  openedAt!: string;
-
-  @ApiProperty({ format: 'date-time', nullable: true, type: String })
-  closedAt!: string | null;
+  @ApiProperty({ enum: ['open', 'closed'] }) status!: 'open' | 'closed';
+  @ApiProperty({ example: '110105' }) residenceRegion!: string;
+  @ApiProperty(DATE_TIME) openedAt!: string;
+  @ApiProperty({ ...DATE_TIME, ...OR_NULL }) closedAt!: string | null;
 
   @ApiProperty({
     enum: ['care-relationship', 'audit', 'break-glass'],
@@ -33,8 +24,7 @@ export class PatientJourneyDto {
 }
 
 export class PatientJourneysDto {
-  @ApiProperty({ example: 'pt-7f3a9c21' })
-  patientId!: string;
+  @ApiProperty({ example: 'pt-7f3a9c21' }) patientId!: string;
 
   @ApiProperty({
     type: [PatientJourneyDto],

@@ -1,11 +1,9 @@
-import { Body, Controller, Param, Post, Res } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { uuid } from '../common/params';
-import { Ctx, type RequestContext } from '../common/request-context';
-import { ApiWritten, type HeaderReply, type WriteResponse } from '../common/write-response';
+import { Controller } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import type { WriteResponse } from '../common/write-response';
 import { InstitutionDirectory } from '../reference/institution-directory';
-import { CareTimeDto } from './journey.dto';
 import { JourneyWriteHeaders, JourneyWrites } from './journey-writes';
+import { type ReferralStepArgs, ReferralStepRoute } from './referral-step-route';
 
 /**
  * The referring side has seen a rejected or expired referral and acted on it, so it leaves the action-required
@@ -20,18 +18,11 @@ export class ReferralOutcomesController {
     private readonly institutions: InstitutionDirectory,
   ) {}
 
-  @Post(':referralId/acknowledge')
-  @ApiWritten()
-  @ApiOperation({
-    summary: 'Acknowledge a rejected or expired referral (the referring side, or the escalation’s alliance)',
-  })
-  async acknowledge(
-    @Param('journeyId', uuid('journeyId')) journeyId: string,
-    @Param('referralId', uuid('referralId')) referralId: string,
-    @Ctx() ctx: RequestContext,
-    @Body() body: CareTimeDto,
-    @Res({ passthrough: true }) reply: HeaderReply,
-  ): Promise<WriteResponse> {
+  @ReferralStepRoute(
+    'acknowledge',
+    'Acknowledge a rejected or expired referral (the referring side, or the escalation’s alliance)',
+  )
+  async acknowledge(...[journeyId, referralId, ctx, body, reply]: ReferralStepArgs): Promise<WriteResponse> {
     // The acting institution's alliance as the directory has it now: the decider compares it with the escalation's.
     const { state: acting } = await this.institutions.find(ctx.institutionId);
     const command = {

@@ -1,14 +1,16 @@
-import { Body, Controller, Param, Post, Res } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Res } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import { WritePath } from '@carepath/write-path';
-import { uuid } from '../common/params';
+import { UuidParam } from '../common/params';
 import { Ctx, type RequestContext } from '../common/request-context';
-import { ApiWritten, type HeaderReply, type WriteResponse } from '../common/write-response';
+import { type HeaderReply, type WriteResponse } from '../common/write-response';
+import { WriteRoute } from '../common/write-route';
 import { HolidayCalendars } from '../reference/holiday-calendars';
 import { InstitutionDirectory } from '../reference/institution-directory';
 import { SlotBlocks } from '../slots/slot-blocks';
-import { CancelReferralDto, CareTimeDto, RejectReferralDto, RequestReferralDto } from './journey.dto';
+import { CancelReferralDto, RejectReferralDto, RequestReferralDto } from './journey.dto';
 import { JourneyWriteHeaders, JourneyWrites } from './journey-writes';
+import { type ReferralStepArgs, ReferralStepRoute } from './referral-step-route';
 import { signedDoctorOn } from './signed-doctor';
 
 /** A decision on a referral that needs nothing but its care time. */
@@ -27,11 +29,9 @@ export class ReferralsController {
     private readonly calendars: HolidayCalendars,
   ) {}
 
-  @Post()
-  @ApiWritten()
-  @ApiOperation({ summary: 'Request a referral: up (上转) or down (下转)' })
+  @WriteRoute('', 'Request a referral: up (上转) or down (下转)')
   async request(
-    @Param('journeyId', uuid('journeyId')) journeyId: string,
+    @UuidParam('journeyId') journeyId: string,
     @Ctx() ctx: RequestContext,
     @Body() body: RequestReferralDto,
     @Res({ passthrough: true }) reply: HeaderReply,
@@ -59,38 +59,23 @@ export class ReferralsController {
     return this.writes.write(reply, ctx, journeyId, command, { inputs: { body }, created: { referralId } });
   }
 
-  @Post(':referralId/receive')
-  @ApiWritten()
-  @ApiOperation({ summary: 'Receiving institution acknowledges the referral' })
-  receive(
-    @Param('journeyId', uuid('journeyId')) journeyId: string,
-    @Param('referralId', uuid('referralId')) referralId: string,
-    @Ctx() ctx: RequestContext,
-    @Body() body: CareTimeDto,
-    @Res({ passthrough: true }) reply: HeaderReply,
-  ): Promise<WriteResponse> {
-    return this.step('ReceiveReferral', reply, ctx, journeyId, referralId, body);
+  @ReferralStepRoute('receive', 'Receiving institution acknowledges the referral')
+  receive(...args: ReferralStepArgs): Promise<WriteResponse> {
+    return this.step('ReceiveReferral', ...args);
   }
 
-  @Post(':referralId/accept')
-  @ApiWritten()
-  @ApiOperation({ summary: 'Receiving institution accepts' })
-  accept(
-    @Param('journeyId', uuid('journeyId')) journeyId: string,
-    @Param('referralId', uuid('referralId')) referralId: string,
-    @Ctx() ctx: RequestContext,
-    @Body() body: CareTimeDto,
-    @Res({ passthrough: true }) reply: HeaderReply,
-  ): Promise<WriteResponse> {
-    return this.step('AcceptReferral', reply, ctx, journeyId, referralId, body);
+  @ReferralStepRoute('accept', 'Receiving institution accepts')
+  accept(...args: ReferralStepArgs): Promise<WriteResponse> {
+    return this.step('AcceptReferral', ...args);
   }
 
-  @Post(':referralId/reject')
-  @ApiWritten()
-  @ApiOperation({ summary: 'Receiving institution rejects; capacity-full may redirect within the alliance' })
+  @WriteRoute(
+    ':referralId/reject',
+    'Receiving institution rejects; capacity-full may redirect within the alliance',
+  )
   async reject(
-    @Param('journeyId', uuid('journeyId')) journeyId: string,
-    @Param('referralId', uuid('referralId')) referralId: string,
+    @UuidParam('journeyId') journeyId: string,
+    @UuidParam('referralId') referralId: string,
     @Ctx() ctx: RequestContext,
     @Body() body: RejectReferralDto,
     @Res({ passthrough: true }) reply: HeaderReply,
@@ -116,25 +101,15 @@ export class ReferralsController {
     });
   }
 
-  @Post(':referralId/complete')
-  @ApiWritten()
-  @ApiOperation({ summary: 'Receiving institution completes the referral' })
-  complete(
-    @Param('journeyId', uuid('journeyId')) journeyId: string,
-    @Param('referralId', uuid('referralId')) referralId: string,
-    @Ctx() ctx: RequestContext,
-    @Body() body: CareTimeDto,
-    @Res({ passthrough: true }) reply: HeaderReply,
-  ): Promise<WriteResponse> {
-    return this.step('CompleteReferral', reply, ctx, journeyId, referralId, body);
+  @ReferralStepRoute('complete', 'Receiving institution completes the referral')
+  complete(...args: ReferralStepArgs): Promise<WriteResponse> {
+    return this.step('CompleteReferral', ...args);
   }
 
-  @Post(':referralId/cancel')
-  @ApiWritten()
-  @ApiOperation({ summary: 'Requesting institution cancels' })
+  @WriteRoute(':referralId/cancel', 'Requesting institution cancels')
   cancel(
-    @Param('journeyId', uuid('journeyId')) journeyId: string,
-    @Param('referralId', uuid('referralId')) referralId: string,
+    @UuidParam('journeyId') journeyId: string,
+    @UuidParam('referralId') referralId: string,
     @Ctx() ctx: RequestContext,
     @Body() body: CancelReferralDto,
     @Res({ passthrough: true }) reply: HeaderReply,
@@ -147,26 +122,14 @@ export class ReferralsController {
     return this.writes.write(reply, ctx, journeyId, command, { inputs: { referralId, body } });
   }
 
-  @Post(':referralId/expire')
-  @ApiWritten()
-  @ApiOperation({ summary: 'Mark a referral past its decision deadline as expired' })
-  expire(
-    @Param('journeyId', uuid('journeyId')) journeyId: string,
-    @Param('referralId', uuid('referralId')) referralId: string,
-    @Ctx() ctx: RequestContext,
-    @Body() body: CareTimeDto,
-    @Res({ passthrough: true }) reply: HeaderReply,
-  ): Promise<WriteResponse> {
-    return this.step('ExpireReferral', reply, ctx, journeyId, referralId, body);
+  @ReferralStepRoute('expire', 'Mark a referral past its decision deadline as expired')
+  expire(...args: ReferralStepArgs): Promise<WriteResponse> {
+    return this.step('ExpireReferral', ...args);
   }
 
   private step(
     type: ReferralStep,
-    reply: HeaderReply,
-    ctx: RequestContext,
-    journeyId: string,
-    referralId: string,
-    body: CareTimeDto,
+    ...[journeyId, referralId, ctx, body, reply]: ReferralStepArgs
   ): Promise<WriteResponse> {
     const command = { type, metadata: this.writes.metadata(ctx, body.occurredAt), data: { referralId } };
     return this.writes.write(reply, ctx, journeyId, command, {

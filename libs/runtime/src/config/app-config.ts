@@ -9,6 +9,7 @@ import {
 } from '@carepath/domain';
 import { type AuthConfig, type EdgeConfig, loadAuthConfig, loadEdgeConfig } from './auth-config';
 import { type ConsoleConfig, loadConsoleConfig } from './console-config';
+import { type Env, numberSetting, oneOf } from './env-settings';
 import { loadContractPolicy, loadSlotReleasePolicy } from './family-doctor-config';
 import { loadNotificationConfig, type NotificationConfig } from './notification-config';
 import { loadProcessConfig, type ProcessConfig } from './process-config';
@@ -100,27 +101,6 @@ export interface AppConfig {
   readonly processes: ProcessConfig;
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
-
-function int(env: Env, name: string, fallback: number, min = 0): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) {
-    throw new Error(`Configuration ${name} must be an integer >= ${min}, got "${raw}"`);
-  }
-  return value;
-}
-
-function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!(values as readonly string[]).includes(raw)) {
-    throw new Error(`Configuration ${name} must be one of ${values.join(', ')}, got "${raw}"`);
-  }
-  return raw as T;
-}
-
 function connectionString(env: Env): string | null {
   const value = env.EVENTSTORE_CONNECTION_STRING;
   if (env.EVENT_STORE === 'esdb' && !value) {
@@ -160,7 +140,7 @@ function holidayCalendar(env: Env): AppConfig['holidayCalendar'] {
 
 export function loadConfig(env: Env = process.env): AppConfig {
   return {
-    port: int(env, 'PORT', 3000),
+    port: numberSetting(env, 'PORT', 3000),
     host: env.HOST ?? '127.0.0.1',
     eventStore: oneOf(env, 'EVENT_STORE', ['sqlite', 'esdb'] as const, 'sqlite'),
     eventStoreConnectionString: connectionString(env),
@@ -168,41 +148,41 @@ export function loadConfig(env: Env = process.env): AppConfig {
     bodyLimit: env.BODY_LIMIT ?? '64kb',
     // Defaults (docs/domain.md, "Referral workflow states"): green channel 2 h, urgent 24 h, routine 2 working days.
     deadlinePolicy: {
-      greenChannelMinutes: int(env, 'REFERRAL_DEADLINE_GREEN_CHANNEL_MINUTES', 120, 1),
-      urgentMinutes: int(env, 'REFERRAL_DEADLINE_URGENT_MINUTES', 24 * 60, 1),
-      routineWorkingDays: int(env, 'REFERRAL_DEADLINE_ROUTINE_WORKING_DAYS', 2, 1),
-      utcOffsetMinutes: int(env, 'CARE_UTC_OFFSET_MINUTES', 480, -720),
+      greenChannelMinutes: numberSetting(env, 'REFERRAL_DEADLINE_GREEN_CHANNEL_MINUTES', 120, 1),
+      urgentMinutes: numberSetting(env, 'REFERRAL_DEADLINE_URGENT_MINUTES', 24 * 60, 1),
+      routineWorkingDays: numberSetting(env, 'REFERRAL_DEADLINE_ROUTINE_WORKING_DAYS', 2, 1),
+      utcOffsetMinutes: numberSetting(env, 'CARE_UTC_OFFSET_MINUTES', 480, -720),
     },
     holidayCalendar: holidayCalendar(env),
-    futureSkewMs: int(env, 'OCCURRED_AT_MAX_FUTURE_SKEW_SECONDS', 300) * 1000,
+    futureSkewMs: numberSetting(env, 'OCCURRED_AT_MAX_FUTURE_SKEW_SECONDS', 300) * 1000,
     careTimeNotBeforeMs: careTimeSetting(env, 'CARE_TIME_NOT_BEFORE', '2000-01-01T00:00:00Z'),
-    recentFolds: int(env, 'RECENT_FOLDS', 10_000),
-    foldCacheBytes: int(env, 'FOLD_CACHE_MB', 16) * 1024 * 1024,
+    recentFolds: numberSetting(env, 'RECENT_FOLDS', 10_000),
+    foldCacheBytes: numberSetting(env, 'FOLD_CACHE_MB', 16) * 1024 * 1024,
     logJson: (env.LOG_FORMAT ?? 'json') === 'json',
     readModelDir: env.READ_MODEL_DIR ?? join(dirname(env.DATABASE_FILE ?? 'data/carepath.db'), 'read-models'),
     projections: oneOf(env, 'PROJECTIONS', ['in-process', 'external'] as const, 'in-process'),
     censusTimeZone: timeZone(env.CENSUS_TIME_ZONE ?? 'Asia/Shanghai'),
     heldBedRule: oneOf(env, 'HELD_BED_RULE', ['physical', 'held-bed'] as const, 'physical'),
-    projectedWaitMs: int(env, 'PROJECTED_WAIT_MS', 5000, 1),
+    projectedWaitMs: numberSetting(env, 'PROJECTED_WAIT_MS', 5000, 1),
     auditSigningKeyFile: env.AUDIT_SIGNING_KEY_FILE || null,
-    storeBusyBudgetMs: int(env, 'STORE_BUSY_BUDGET_MS', 5000),
+    storeBusyBudgetMs: numberSetting(env, 'STORE_BUSY_BUDGET_MS', 5000),
     // One core is left to the request loop: heavy reads then slow each other down, never the writes.
     workPool: {
-      size: int(env, 'WORK_POOL_SIZE', Math.max(1, Math.min(4, availableParallelism() - 1)), 1),
-      queueLimit: int(env, 'WORK_QUEUE_LIMIT', 32),
+      size: numberSetting(env, 'WORK_POOL_SIZE', Math.max(1, Math.min(4, availableParallelism() - 1)), 1),
+      queueLimit: numberSetting(env, 'WORK_QUEUE_LIMIT', 32),
     },
     workBudgetMs: {
-      verify: int(env, 'WORK_BUDGET_VERIFY_MS', 120_000, 1),
-      asOf: int(env, 'WORK_BUDGET_AS_OF_MS', 30_000, 1),
-      analytics: int(env, 'WORK_BUDGET_ANALYTICS_MS', 15_000, 1),
-      rebuild: int(env, 'WORK_BUDGET_REBUILD_MS', 3_600_000, 1),
+      verify: numberSetting(env, 'WORK_BUDGET_VERIFY_MS', 120_000, 1),
+      asOf: numberSetting(env, 'WORK_BUDGET_AS_OF_MS', 30_000, 1),
+      analytics: numberSetting(env, 'WORK_BUDGET_ANALYTICS_MS', 15_000, 1),
+      rebuild: numberSetting(env, 'WORK_BUDGET_REBUILD_MS', 3_600_000, 1),
     },
-    readyMaxProjectionLag: int(env, 'READY_MAX_PROJECTION_LAG', 10_000),
-    readyProbeTimeoutMs: int(env, 'READY_PROBE_TIMEOUT_MS', 2000, 1),
+    readyMaxProjectionLag: numberSetting(env, 'READY_MAX_PROJECTION_LAG', 10_000),
+    readyProbeTimeoutMs: numberSetting(env, 'READY_PROBE_TIMEOUT_MS', 2000, 1),
     auth: loadAuthConfig(env),
     edge: loadEdgeConfig(env),
-    projectionRetryBaseMs: int(env, 'PROJECTION_RETRY_BASE_MS', 250, 1),
-    projectionRetryMaxMs: int(env, 'PROJECTION_RETRY_MAX_MS', 30_000, 1),
+    projectionRetryBaseMs: numberSetting(env, 'PROJECTION_RETRY_BASE_MS', 250, 1),
+    projectionRetryMaxMs: numberSetting(env, 'PROJECTION_RETRY_MAX_MS', 30_000, 1),
     contractPolicy: loadContractPolicy(env),
     slotReleasePolicy: loadSlotReleasePolicy(env),
     console: loadConsoleConfig(env),

@@ -1,4 +1,5 @@
 import { DEFAULT_AUDIENCE, DEV_ISSUER } from '../identity/dev-issuer';
+import { type Env, numberSetting } from './env-settings';
 
 /** Never `none`, never HS* (a shared secret would let anyone holding the public JWKS mint tokens). */
 export const ALLOWED_ALGORITHMS = ['EdDSA', 'ES256', 'RS256', 'PS256'] as const;
@@ -44,18 +45,6 @@ export interface EdgeConfig {
   };
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
-
-function seconds(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`Configuration ${name} must be an integer from ${min} to ${max}, got "${raw}"`);
-  }
-  return value;
-}
-
 function httpsUrl(env: Env, name: string): string {
   const raw = env[name];
   if (!raw) throw new Error(`Configuration ${name} is required when AUTH_ISSUER is set`);
@@ -75,7 +64,7 @@ function httpsUrl(env: Env, name: string): string {
 export function loadAuthConfig(env: Env): AuthConfig {
   const common = {
     algorithms: ALLOWED_ALGORITHMS,
-    clockToleranceSeconds: seconds(env, 'AUTH_CLOCK_TOLERANCE_SECONDS', 30, 0, 300),
+    clockToleranceSeconds: numberSetting(env, 'AUTH_CLOCK_TOLERANCE_SECONDS', 30, 0, 300),
     roleClaim: env.AUTH_ROLE_CLAIM || 'role',
     institutionClaim: env.AUTH_INSTITUTION_CLAIM || 'institution_id',
   };
@@ -113,9 +102,9 @@ export function loadEdgeConfig(env: Env): EdgeConfig {
   return {
     corsAllowedOrigins: origins,
     rateLimit: {
-      requests: seconds(env, 'RATE_LIMIT_REQUESTS', 1200, 1, 10_000_000),
-      systemRequests: seconds(env, 'RATE_LIMIT_SYSTEM_REQUESTS', 120_000, 1, 10_000_000),
-      windowSeconds: seconds(env, 'RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400),
+      requests: numberSetting(env, 'RATE_LIMIT_REQUESTS', 1200, 1, 10_000_000),
+      systemRequests: numberSetting(env, 'RATE_LIMIT_SYSTEM_REQUESTS', 120_000, 1, 10_000_000),
+      windowSeconds: numberSetting(env, 'RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400),
     },
   };
 }

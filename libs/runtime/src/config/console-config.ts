@@ -1,3 +1,5 @@
+import { type Env, numberSetting } from './env-settings';
+
 /**
  * The coordinator console (issue 21; docs/console.md): where its built files are, how long a sign-in lasts, and,
  * with an identity provider (AUTH_ISSUER), the console's OpenID Connect client.
@@ -20,18 +22,6 @@ export interface ConsoleConfig {
     readonly clientSecret: string | null;
     readonly scopes: string;
   } | null;
-}
-
-type Env = Readonly<Record<string, string | undefined>>;
-
-function bounded(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`Configuration ${name} must be an integer from ${min} to ${max}, got "${raw}"`);
-  }
-  return value;
 }
 
 function publicUrl(env: Env): string | null {
@@ -66,9 +56,9 @@ export function loadConsoleConfig(env: Env): ConsoleConfig {
   }
   return {
     dir: env.CONSOLE_DIR || 'dist/console',
-    sessionIdleMinutes: bounded(env, 'CONSOLE_SESSION_IDLE_MINUTES', 30, 1, 24 * 60),
-    sessionMaxHours: bounded(env, 'CONSOLE_SESSION_MAX_HOURS', 8, 1, 24),
-    loginLinkSeconds: bounded(env, 'CONSOLE_LOGIN_LINK_SECONDS', 300, 10, 3600),
+    sessionIdleMinutes: numberSetting(env, 'CONSOLE_SESSION_IDLE_MINUTES', 30, 1, 24 * 60),
+    sessionMaxHours: numberSetting(env, 'CONSOLE_SESSION_MAX_HOURS', 8, 1, 24),
+    loginLinkSeconds: numberSetting(env, 'CONSOLE_LOGIN_LINK_SECONDS', 300, 10, 3600),
     publicUrl: url,
     oidc:
       env.AUTH_ISSUER && clientId

@@ -7,6 +7,7 @@ import {
   type PriorityRule,
   type SlotReleasePolicy,
 } from '@carepath/domain';
+import { type Env, numberSetting, oneOf } from './env-settings';
 
 /*
  * Family-doctor contracts and specialist slot releases, as configured (docs/family-doctors.md, "Contracts" and
@@ -14,29 +15,15 @@ import {
  * start-up here rather than every renewal or release later.
  */
 
-type Env = Readonly<Record<string, string | undefined>>;
-
-function number(env: Env, name: string, fallback: number, max: number, integer: boolean): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0 || value > max || (integer && !Number.isInteger(value))) {
-    throw new Error(
-      `Configuration ${name} must be ${integer ? 'an integer' : 'a number'} from 0 to ${max}, got "${raw}"`,
-    );
-  }
-  return value;
-}
-
 /** CONTRACT_RENEWAL_WINDOW_DAYS: renewal opens this many days before expiry (default 90). */
 export function loadContractPolicy(env: Env): ContractPolicy {
   return {
-    renewalWindowDays: number(
+    renewalWindowDays: numberSetting(
       env,
       'CONTRACT_RENEWAL_WINDOW_DAYS',
       DEFAULT_CONTRACT_POLICY.renewalWindowDays,
+      0,
       366,
-      true,
     ),
   };
 }
@@ -49,31 +36,33 @@ export function loadContractPolicy(env: Env): ContractPolicy {
 export function loadSlotReleasePolicy(env: Env): SlotReleasePolicy {
   const defaults = DEFAULT_SLOT_RELEASE_POLICY;
   const share = defaults.priority.mode === 'share' ? defaults.priority : null;
-  const mode = env.SLOT_PRIORITY_MODE || defaults.priority.mode;
-  let priority: PriorityRule;
-  if (mode === 'share') {
-    priority = {
-      mode,
-      sharePercent: number(env, 'SLOT_PRIORITY_SHARE_PERCENT', share?.sharePercent ?? 50, 100, false),
-      lapseHoursBeforeStart: number(
-        env,
-        'SLOT_PRIORITY_LAPSE_HOURS',
-        share?.lapseHoursBeforeStart ?? 48,
-        720,
-        false,
-      ),
-    };
-  } else if (mode === 'head-start') {
-    priority = { mode, hours: number(env, 'SLOT_PRIORITY_HEAD_START_HOURS', 24, 720, false) };
-  } else {
-    throw new Error(`Configuration SLOT_PRIORITY_MODE must be one of share, head-start, got "${mode}"`);
-  }
+  const mode = oneOf(env, 'SLOT_PRIORITY_MODE', ['share', 'head-start'] as const, defaults.priority.mode);
+  const priority: PriorityRule =
+    mode === 'share'
+      ? {
+          mode,
+          sharePercent: numberSetting(
+            env,
+            'SLOT_PRIORITY_SHARE_PERCENT',
+            share?.sharePercent ?? 50,
+            0,
+            100,
+            false,
+          ),
+          lapseHoursBeforeStart: hours(env, 'SLOT_PRIORITY_LAPSE_HOURS', share?.lapseHoursBeforeStart ?? 48),
+        }
+      : { mode, hours: hours(env, 'SLOT_PRIORITY_HEAD_START_HOURS', 24) };
   return {
-    bookingWindowDays: number(env, 'SLOT_BOOKING_WINDOW_DAYS', defaults.bookingWindowDays, 30, true),
+    bookingWindowDays: numberSetting(env, 'SLOT_BOOKING_WINDOW_DAYS', defaults.bookingWindowDays, 0, 30),
     priority,
     priorityKeyGroups: keyGroups(env, defaults.priorityKeyGroups),
-    cancelCutoffHours: number(env, 'SLOT_CANCEL_CUTOFF_HOURS', defaults.cancelCutoffHours, 720, false),
+    cancelCutoffHours: hours(env, 'SLOT_CANCEL_CUTOFF_HOURS', defaults.cancelCutoffHours),
   };
+}
+
+/** Hours of a slot release rule: up to 30 days, fractions allowed. */
+function hours(env: Env, name: string, fallback: number): number {
+  return numberSetting(env, name, fallback, 0, 720, false);
 }
 
 function keyGroups(env: Env, fallback: readonly KeyGroup[]): readonly KeyGroup[] {

@@ -1,9 +1,9 @@
+import { type Env, numberSetting } from './env-settings';
+
 /*
  * Webhook deliveries and the notification stream, as configured (docs/notifications.md; docs/operations.md lists
  * the settings). A value out of range stops the start-up naming the setting.
  */
-
-type Env = Readonly<Record<string, string | undefined>>;
 
 export interface NotificationConfig {
   /** WEBHOOK_ALLOW_HTTP: http:// endpoints anywhere (default: https only, http for localhost). */
@@ -21,29 +21,19 @@ export interface NotificationConfig {
   readonly heartbeatMs: number;
 }
 
-function setting(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`Configuration ${name} must be an integer from ${min} to ${max}, got "${raw}"`);
-  }
-  return value;
-}
-
 export function loadNotificationConfig(env: Env): NotificationConfig {
   const allow = env.WEBHOOK_ALLOW_HTTP ?? 'false';
   if (allow !== 'true' && allow !== 'false') {
     throw new Error(`Configuration WEBHOOK_ALLOW_HTTP must be true or false, got "${allow}"`);
   }
-  const retryBaseMs = setting(env, 'WEBHOOK_RETRY_BASE_MS', 5_000, 1, 3_600_000);
+  const retryBaseMs = numberSetting(env, 'WEBHOOK_RETRY_BASE_MS', 5_000, 1, 3_600_000);
   return {
     allowHttp: allow === 'true',
-    maxAttempts: setting(env, 'WEBHOOK_MAX_ATTEMPTS', 8, 1, 50),
+    maxAttempts: numberSetting(env, 'WEBHOOK_MAX_ATTEMPTS', 8, 1, 50),
     retryBaseMs,
-    retryMaxMs: setting(env, 'WEBHOOK_RETRY_MAX_MS', 3_600_000, retryBaseMs, 86_400_000),
-    timeoutMs: setting(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
-    concurrency: setting(env, 'WEBHOOK_CONCURRENCY', 8, 1, 256),
-    heartbeatMs: setting(env, 'NOTIFICATION_HEARTBEAT_MS', 15_000, 100, 300_000),
+    retryMaxMs: numberSetting(env, 'WEBHOOK_RETRY_MAX_MS', 3_600_000, retryBaseMs, 86_400_000),
+    timeoutMs: numberSetting(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
+    concurrency: numberSetting(env, 'WEBHOOK_CONCURRENCY', 8, 1, 256),
+    heartbeatMs: numberSetting(env, 'NOTIFICATION_HEARTBEAT_MS', 15_000, 100, 300_000),
   };
 }

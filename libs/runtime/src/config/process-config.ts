@@ -1,9 +1,9 @@
+import { type Env, numberSetting, oneOf } from './env-settings';
+
 /*
  * The process manager's settings (docs/operations.md, "Processes"). The periods are read by the runner at every
  * pass, not baked into the read model, so a change takes effect at the next start without a rebuild.
  */
-
-type Env = Readonly<Record<string, string | undefined>>;
 
 export interface ProcessConfig {
   /** PROCESSES `on` (default) or `off`: whether the API runs the processes at all. */
@@ -32,45 +32,22 @@ export const DEFAULT_PROCESS_CONFIG: ProcessConfig = {
   lateEntryGraceMinutes: 60,
 };
 
-function number(
-  env: Env,
-  name: string,
-  fallback: number,
-  min: number,
-  max: number,
-  integer: boolean,
-): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
-    throw new Error(
-      `Configuration ${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got "${raw}"`,
-    );
-  }
-  return value;
-}
-
 export function loadProcessConfig(env: Env): ProcessConfig {
   const d = DEFAULT_PROCESS_CONFIG;
-  const switched = env.PROCESSES || 'on';
-  if (switched !== 'on' && switched !== 'off') {
-    throw new Error(`Configuration PROCESSES must be one of on, off, got "${switched}"`);
-  }
+  const switched = oneOf(env, 'PROCESSES', ['on', 'off'] as const, 'on');
   const config: ProcessConfig = {
     enabled: switched === 'on',
     // Above 0 (a reminder at the request is no reminder), below 1 (at the deadline the expiry acts instead).
-    reminderFraction: number(env, 'REFERRAL_REMINDER_FRACTION', d.reminderFraction, 0.01, 0.99, false),
-    transferStableDays: number(env, 'TRANSFER_STABLE_DAYS', d.transferStableDays, 0, 90, true),
-    followUpDays: number(env, 'FOLLOW_UP_DAYS', d.followUpDays, 1, 365, true),
-    followUpPriorityDays: number(env, 'FOLLOW_UP_PRIORITY_DAYS', d.followUpPriorityDays, 1, 365, true),
-    lateEntryGraceMinutes: number(
+    reminderFraction: numberSetting(env, 'REFERRAL_REMINDER_FRACTION', d.reminderFraction, 0.01, 0.99, false),
+    transferStableDays: numberSetting(env, 'TRANSFER_STABLE_DAYS', d.transferStableDays, 0, 90),
+    followUpDays: numberSetting(env, 'FOLLOW_UP_DAYS', d.followUpDays, 1, 365),
+    followUpPriorityDays: numberSetting(env, 'FOLLOW_UP_PRIORITY_DAYS', d.followUpPriorityDays, 1, 365),
+    lateEntryGraceMinutes: numberSetting(
       env,
       'REFERRAL_LATE_ENTRY_GRACE_MINUTES',
       d.lateEntryGraceMinutes,
       0,
       7 * 24 * 60,
-      true,
     ),
   };
   if (config.followUpPriorityDays > config.followUpDays) {
