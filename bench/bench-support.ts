@@ -3,8 +3,8 @@
  * result (bench/results/<name>.json, holding the figures and the Markdown table printed for them, which
  * `npm run bench:report` copies into docs/benchmarks.md so every number there comes from a run).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 
@@ -20,6 +20,21 @@ export const now = (): number => Number(process.hrtime.bigint()) / 1e6;
 export const log = (message: string): void => {
   process.stderr.write(`${message}\n`);
 };
+
+export const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
+
+/**
+ * When the bench exits, crashed or stopped (Ctrl-C) too, kills the servers it started and removes its folder: none
+ * may be left holding a port or files.
+ */
+export function cleanUpOnExit(children: ReadonlySet<ChildProcess>, folder: string): void {
+  process.on('exit', () => {
+    children.forEach((child) => child.kill('SIGKILL'));
+    rmSync(folder, { recursive: true, force: true });
+  });
+  process.once('SIGINT', () => process.exit(130));
+  process.once('SIGTERM', () => process.exit(143));
+}
 
 export interface Machine {
   readonly cpus: number;

@@ -24,10 +24,11 @@ import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { Agent, request as httpRequest } from 'node:http';
+import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { benchArgs, fmt, log, now, quantile, ratio, saveResult } from './bench-support';
+import { benchArgs, cleanUpOnExit, fmt, log, now, ratio, saveResult, sleep } from './bench-support';
+import { latencySummary, openLoop, postOnce } from './open-loop';
 import { devKeyFileFor, freePort, loadOrCreateDevKey, signDevToken } from '@carepath/runtime';
 
 const args = benchArgs();
@@ -131,16 +132,8 @@ function recordVisits(pool: readonly string[], acked: AckedVisit[]): Command {
   };
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
-
 const children = new Set<ChildProcess>();
-// A crash or Ctrl-C of the bench itself must not leave a server holding a port, nor its files behind.
-process.on('exit', () => {
-  children.forEach((child) => child.kill('SIGKILL'));
-  rmSync(FOLDER, { recursive: true, force: true });
-});
-process.once('SIGINT', () => process.exit(130));
-process.once('SIGTERM', () => process.exit(143));
+cleanUpOnExit(children, FOLDER);
 
 interface Server {
   readonly name: string;
@@ -393,93 +386,58 @@ async function paced(
   const total = Math.round(rate * seconds);
   const latencies: number[] = [];
   const statusCodes: Record<string, number> = {};
-  let sent = 0;
   let ok = 0;
   let non2xx = 0;
   let errors = 0;
   let timeouts = 0;
-  let inFlight = 0;
-  const started = now();
-  let finished = started;
-  await new Promise<void>((done) => {
-    let issuing = true;
-    const settled = (): void => {
-      inFlight--;
-      finished = now();
-      if (!issuing && inFlight === 0) done();
-    };
-    const fire = (due: number): void => {
-      const { path, body } = command.next();
-      let over = false;
-      inFlight++;
-      sent++;
-      const req = httpRequest(
-        {
-          host: HOST,
-          port,
-          path,
-          method: 'POST',
-          agent,
-          headers: { ...HEADERS, 'content-length': Buffer.byteLength(body) },
-          timeout: 10_000,
-        },
-        (res) => {
-          // The answer is read only when the command checks its writes; otherwise it is drained unread.
-          let answer = '';
-          if (acknowledged) {
-            res.setEncoding('utf8');
-            res.on('data', (chunk: string) => (answer += chunk));
-          } else res.resume();
-          res.once('close', () => {
-            if (over) return;
-            over = true;
-            const status = res.statusCode ?? 0;
-            if (!res.complete) errors++;
-            else {
-              statusCodes[status] = (statusCodes[status] ?? 0) + 1;
-              if (status >= 200 && status < 300) {
-                ok++;
-                latencies.push(now() - due);
-                acknowledged?.(answer);
-              } else non2xx++;
-            }
-            settled();
-          });
-        },
-      );
-      req.once('timeout', () => {
-        timeouts++;
-        req.destroy(new Error('timeout'));
-      });
-      req.once('error', () => {
-        if (over) return;
-        over = true;
+  const { started, finished, sent } = await openLoop(rate, total, (due, settled) => {
+    const { path, body } = command.next();
+    // The answer is read only when the command checks its writes; otherwise it is drained unread.
+    let answer = '';
+    postOnce({
+      agent,
+      host: HOST,
+      port,
+      path,
+      body,
+      headers: HEADERS,
+      timeoutMs: 10_000,
+      answer: (res) => {
+        if (acknowledged) {
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (answer += chunk));
+        } else res.resume();
+      },
+      closed: (res) => {
+        const status = res.statusCode ?? 0;
+        if (!res.complete) errors++;
+        else {
+          statusCodes[status] = (statusCodes[status] ?? 0) + 1;
+          if (status >= 200 && status < 300) {
+            ok++;
+            latencies.push(now() - due);
+            acknowledged?.(answer);
+          } else non2xx++;
+        }
+        settled();
+      },
+      failed: () => {
         errors++;
         settled();
-      });
-      req.end(body);
-    };
-    const timer = setInterval(() => {
-      const due = Math.min(total, Math.floor(((now() - started) / 1000) * rate));
-      while (sent < due) fire(started + (sent * 1000) / rate);
-      if (sent >= total) {
-        clearInterval(timer);
-        issuing = false;
-        if (inFlight === 0) done();
-      }
-    }, 1);
+      },
+      timedOut: () => timeouts++,
+    });
   });
   agent.destroy();
-  latencies.sort((a, b) => a - b);
-  const round = (ms: number): number => Math.round(ms * 100) / 100;
+  const { p50, p99, max } = latencySummary(latencies);
   return {
     shape,
     seconds: (finished - started) / 1000,
     rate: (ok / (finished - started)) * 1000,
     ok,
-    p50: round(quantile(latencies, 0.5)),
-    p99: round(quantile(latencies, 0.99)),
-    max: round(latencies.at(-1) ?? Number.NaN),
+    p50,
+    p99,
+    max,
     non2xx,
     conflicts: statusCodes[409] ?? 0,
     errors,

@@ -9,13 +9,14 @@
  */
 import Database from 'better-sqlite3';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { Agent, request as httpRequest } from 'node:http';
+import { mkdtempSync } from 'node:fs';
+import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SqliteEventStore } from '@carepath/event-store';
 import { GEN_CHC, generateJourney, institutionStreams } from '../test/support/journey-generator';
-import { benchArgs, fmt, log, now, quantile, ratio, saveResult } from './bench-support';
+import { benchArgs, cleanUpOnExit, fmt, log, now, ratio, saveResult, sleep } from './bench-support';
+import { latencySummary, openLoop, postOnce } from './open-loop';
 import { devKeyFileFor, freePort, loadOrCreateDevKey, signDevToken } from '@carepath/runtime';
 
 const args = benchArgs();
@@ -54,14 +55,8 @@ const journeyBody = (): string =>
     occurredAt: OCCURRED_AT,
   });
 
-const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 const children = new Set<ChildProcess>();
-process.on('exit', () => {
-  children.forEach((child) => child.kill('SIGKILL'));
-  rmSync(FOLDER, { recursive: true, force: true });
-});
-process.once('SIGINT', () => process.exit(130));
-process.once('SIGTERM', () => process.exit(143));
+cleanUpOnExit(children, FOLDER);
 
 /** The log an older, busier CarePath would hold: generated journeys written straight into the file. */
 async function seed(file: string): Promise<{ events: number; asOf: string; journeyIds: string[] }> {
@@ -163,70 +158,36 @@ async function pacedWrites(port: number, rate: number, seconds: number): Promise
   const total = Math.round(rate * seconds);
   const latencies: number[] = [];
   const statusCodes: Record<string, number> = {};
-  let sent = 0;
   let ok = 0;
   let failed = 0;
-  let inFlight = 0;
-  const started = now();
-  await new Promise<void>((done) => {
-    let issuing = true;
-    const settled = (): void => {
-      inFlight--;
-      if (!issuing && inFlight === 0) done();
-    };
-    const fire = (due: number): void => {
-      const body = journeyBody();
-      inFlight++;
-      sent++;
-      let over = false;
-      const req = httpRequest(
-        {
-          host: HOST,
-          port,
-          path: '/journeys',
-          method: 'POST',
-          agent,
-          headers: { ...HEADERS, 'content-length': Buffer.byteLength(body) },
-          timeout: 60_000,
-        },
-        (res) => {
-          res.resume();
-          res.once('close', () => {
-            if (over) return;
-            over = true;
-            const status = res.statusCode ?? 0;
-            statusCodes[status] = (statusCodes[status] ?? 0) + 1;
-            if (status === 201) {
-              ok++;
-              latencies.push(now() - due);
-            } else failed++;
-            settled();
-          });
-        },
-      );
-      req.once('timeout', () => req.destroy(new Error('timeout')));
-      req.once('error', () => {
-        if (over) return;
-        over = true;
+  const { sent } = await openLoop(rate, total, (due, settled) =>
+    postOnce({
+      agent,
+      host: HOST,
+      port,
+      path: '/journeys',
+      body: journeyBody(),
+      headers: HEADERS,
+      timeoutMs: 60_000,
+      answer: (res) => res.resume(),
+      closed: (res) => {
+        const status = res.statusCode ?? 0;
+        statusCodes[status] = (statusCodes[status] ?? 0) + 1;
+        if (status === 201) {
+          ok++;
+          latencies.push(now() - due);
+        } else failed++;
+        settled();
+      },
+      failed: () => {
         failed++;
         statusCodes.error = (statusCodes.error ?? 0) + 1;
         settled();
-      });
-      req.end(body);
-    };
-    const timer = setInterval(() => {
-      const due = Math.min(total, Math.floor(((now() - started) / 1000) * rate));
-      while (sent < due) fire(started + (sent * 1000) / rate);
-      if (sent >= total) {
-        clearInterval(timer);
-        issuing = false;
-        if (inFlight === 0) done();
-      }
-    }, 1);
-  });
+      },
+    }),
+  );
   agent.destroy();
-  latencies.sort((a, b) => a - b);
-  const round = (ms: number): number => Math.round(ms * 100) / 100;
+  const { p50, p99, max } = latencySummary(latencies);
   return {
     rate,
     seconds,
@@ -234,9 +195,9 @@ async function pacedWrites(port: number, rate: number, seconds: number): Promise
     ok,
     failed,
     statusCodes,
-    p50: round(quantile(latencies, 0.5)),
-    p99: round(quantile(latencies, 0.99)),
-    max: round(latencies.at(-1) ?? Number.NaN),
+    p50,
+    p99,
+    max,
   };
 }
 

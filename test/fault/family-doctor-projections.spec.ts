@@ -1,24 +1,20 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   COVERAGE_KEY_GROUPS,
   type FamilyDoctorContractState,
   inCoverageKeyGroup,
   signedContractOn,
 } from '@carepath/domain';
-import { SqliteEventStore, type StoredEvent } from '@carepath/event-store';
+import type { SqliteEventStore, StoredEvent } from '@carepath/event-store';
 import {
   dumpReadModel,
   familyDoctorProjection,
   type ProjectionDefinition,
-  ProjectionRunner,
   queryCoverage,
   querySlotUse,
-  ReadModelFiles,
   slotPoolProjection,
 } from '@carepath/projections';
 import { contractStream, FD_REGION, familyDoctorLog } from '../support/family-doctor-generator';
+import { RunnerHarness } from '../support/projection-harness';
 
 /*
  * The family-doctor and slot-pool read models under the runner's contract (test/fault/projection-runner.spec.ts):
@@ -29,22 +25,14 @@ const RESIDENTS = 90;
 const BLOCKS = 12;
 
 describe('family-doctor and slot-pool projections', () => {
-  let folder: string;
+  const harness = new RunnerHarness();
   let store: SqliteEventStore;
-  const runners: ProjectionRunner[] = [];
-  const run = async (definition: ProjectionDefinition, dir: string, pageSize: number) => {
-    const runner = new ProjectionRunner(store, definition, new ReadModelFiles(join(folder, dir)), {
-      pageSize,
-    });
-    runners.push(runner);
-    await runner.start();
-    await runner.waitFor(await store.headPosition());
-    return runner;
-  };
+  const run = (definition: ProjectionDefinition, dir: string, pageSize: number) =>
+    harness.caughtUpIn(dir, definition, { pageSize });
 
   beforeAll(async () => {
-    folder = mkdtempSync(join(tmpdir(), 'carepath-fd-'));
-    store = SqliteEventStore.open({ filename: join(folder, 'events.db') });
+    harness.open('carepath-fd-');
+    store = harness.store;
     const streams = familyDoctorLog(RESIDENTS, BLOCKS);
     // Each stream in two appends, interleaved, so that pages cut streams in the middle as they would live.
     for (const { streamId, events } of streams)
@@ -62,11 +50,7 @@ describe('family-doctor and slot-pool projections', () => {
       after = page.lastPosition;
     }
   };
-  afterAll(async () => {
-    for (const r of runners.splice(0)) await r.stop();
-    await store.close();
-    rmSync(folder, { recursive: true, force: true });
-  });
+  afterAll(() => harness.close());
 
   it.each([familyDoctorProjection, slotPoolProjection])(
     '$name: small live pages equal one rebuild in a single page, and again after a restart',

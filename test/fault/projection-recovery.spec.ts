@@ -1,37 +1,27 @@
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import {
-  type EventStore,
-  SqliteEventStore,
-  type StoredEvent,
-  type SubscribeOptions,
-  type SubscriptionHandler,
-} from '@carepath/event-store';
+import type { EventStore, SqliteEventStore, StoredEvent } from '@carepath/event-store';
 import {
   dumpReadModel,
   failureKind,
   type ProjectionDefinition,
   ProjectionEventError,
-  ProjectionRunner,
+  type ProjectionRunner,
   ProjectionUnavailableError,
   ReadModelFiles,
   type RetryScheduler,
   type RunnerOptions,
   wardOccupancyProjection,
 } from '@carepath/projections';
-import { generateJourney, institutionStreams } from '../support/journey-generator';
+import { generateJourney } from '../support/journey-generator';
+import {
+  interceptPages,
+  RunnerHarness,
+  seedJourneys as seed,
+  wrapWriter,
+} from '../support/projection-harness';
 import { waitFor } from '../support/wait-for';
-
-async function seed(store: SqliteEventStore, from: number, to: number): Promise<void> {
-  for (const { streamId, events } of from === 0 ? institutionStreams() : [])
-    await store.append(streamId, events, { expectedRevision: 'no-stream' });
-  for (let i = from; i < to; i++) {
-    const { streamId, events } = generateJourney(i);
-    await store.append(streamId, events, { expectedRevision: 'no-stream' });
-  }
-}
 
 /** Retries as the runner schedules them, fired by the spec: time passes when the spec says so, never by waiting. */
 class ManualScheduler {
@@ -56,29 +46,25 @@ class ManualScheduler {
 }
 
 describe('projection runner: transient failures retried with backoff, event failures kept, damaged files rebuilt', () => {
-  let folder: string;
+  const harness = new RunnerHarness();
   let store: SqliteEventStore;
   let files: ReadModelFiles;
   let scheduler: ManualScheduler;
-  const runners: ProjectionRunner[] = [];
+  let scratches = 0;
 
-  const runOn = async (
+  const runOn = (
     source: EventStore,
     definition: ProjectionDefinition = wardOccupancyProjection,
     options: RunnerOptions = {},
     dir = files,
-  ) => {
-    const runner = new ProjectionRunner(source, definition, dir, {
+  ) =>
+    harness.start(source, definition, dir, {
       pageSize: 50,
       retry: { baseMs: 100, maxMs: 300 },
       schedule: scheduler.schedule,
       ...options,
     });
-    runners.push(runner);
-    await runner.start();
-    return runner;
-  };
-  const caughtUp = async (runner: ProjectionRunner) => runner.waitFor(await store.headPosition());
+  const caughtUp = (runner: ProjectionRunner) => harness.caughtUp(runner);
   const state = (runner: ProjectionRunner, wanted: string) =>
     waitFor(
       () => runner.status().state,
@@ -87,25 +73,37 @@ describe('projection runner: transient failures retried with backoff, event fail
       { what: `state ${wanted}`, timeoutMs: 20_000 },
     );
   const fromZero = async () => {
-    const scratch = new ReadModelFiles(join(folder, `scratch-${runners.length}`));
+    const scratch = new ReadModelFiles(join(harness.folder, `scratch-${scratches++}`));
     const runner = await runOn(store, wardOccupancyProjection, { pageSize: 500 }, scratch);
     await caughtUp(runner);
     return dumpReadModel(runner.reader());
   };
 
+  /** A runner caught up, then a table dropped from the file it serves, behind its back. */
+  const dropInService = async (table: string) => {
+    const runner = await runOn(store);
+    await caughtUp(runner);
+    const { generation } = runner.status();
+    const other = new Database(files.fileOf('ward-occupancy', generation));
+    other.exec(`DROP TABLE ${table}`);
+    other.close();
+    return { runner, generation };
+  };
+  const attempt = (runner: ProjectionRunner, n: number, what: string) =>
+    waitFor(
+      () => runner.status().retry?.attempt,
+      (a) => a === n,
+      { what },
+    );
+
   beforeEach(async () => {
-    folder = mkdtempSync(join(tmpdir(), 'carepath-recovery-'));
-    store = SqliteEventStore.open({ filename: join(folder, 'events.db') });
-    files = new ReadModelFiles(join(folder, 'read-models'));
+    harness.open('carepath-recovery-');
+    store = harness.store;
+    files = new ReadModelFiles(join(harness.folder, 'read-models'));
     scheduler = new ManualScheduler();
     await seed(store, 0, 40);
   });
-  afterEach(async () => {
-    for (const r of runners.splice(0)) await r.stop();
-    files.close();
-    await store.close();
-    rmSync(folder, { recursive: true, force: true });
-  });
+  afterEach(() => harness.close(files));
 
   it('classifies failures by their code, through the causes an event error wraps', () => {
     const sqlite = (code: string, message = code) => new Database.SqliteError(message, code);
@@ -144,17 +142,9 @@ describe('projection runner: transient failures retried with backoff, event fail
     expect(runner.reader()).toBe(db);
 
     scheduler.fire();
-    await waitFor(
-      () => runner.status().retry?.attempt,
-      (a) => a === 2,
-      { what: 'second attempt' },
-    );
+    await attempt(runner, 2, 'second attempt');
     scheduler.fire();
-    await waitFor(
-      () => runner.status().retry?.attempt,
-      (a) => a === 3,
-      { what: 'third attempt' },
-    );
+    await attempt(runner, 3, 'third attempt');
     expect(scheduler.delays).toEqual([100, 200, 300]);
 
     // Space is freed; the next scheduled retry carries on from the checkpoint without anyone calling resume.
@@ -169,41 +159,24 @@ describe('projection runner: transient failures retried with backoff, event fail
 
   it('an I/O error reading the log is retried too, and the attempts count again from one after a recovery', async () => {
     let failing = 2;
-    const flaky: EventStore = new Proxy(store, {
-      get(target, key, receiver) {
-        if (key !== 'subscribeToAll') return Reflect.get(target, key, receiver) as unknown;
-        return (options: SubscribeOptions, handler: SubscriptionHandler) =>
-          target.subscribeToAll(options, {
-            ...handler,
-            onEvents: async (events, lastPosition) => {
-              if (failing > 0) {
-                failing--;
-                throw Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' });
-              }
-              await handler.onEvents(events, lastPosition);
-            },
-          });
-      },
+    const flaky = interceptPages(store, () => async (events, lastPosition, handler) => {
+      if (failing > 0) {
+        failing--;
+        throw Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' });
+      }
+      await handler.onEvents(events, lastPosition);
     });
     const runner = await runOn(flaky);
     await state(runner, 'retrying');
     scheduler.fire();
-    await waitFor(
-      () => runner.status().retry?.attempt,
-      (a) => a === 2,
-      { what: 'second attempt' },
-    );
+    await attempt(runner, 2, 'second attempt');
     scheduler.fire();
     await caughtUp(runner);
     await state(runner, 'live');
     expect(runner.status()).toMatchObject({ lastError: null, retry: null });
     failing = 1;
     await seed(store, 40, 45);
-    await waitFor(
-      () => runner.status().retry?.attempt,
-      (a) => a === 1,
-      { what: 'a fresh first attempt' },
-    );
+    await attempt(runner, 1, 'a fresh first attempt');
     expect(scheduler.delays).toEqual([100, 200, 100]);
     scheduler.fire();
     await caughtUp(runner);
@@ -213,20 +186,13 @@ describe('projection runner: transient failures retried with backoff, event fail
   it('a failure on one event is not retried: it stays failed with the event and its position until resumed', async () => {
     let broken = true;
     const isPoison = (e: StoredEvent) => e.type === 'PatientDischarged' && e.streamId.endsWith('00000011');
-    const fragile: ProjectionDefinition = {
-      ...wardOccupancyProjection,
-      open(db, context) {
-        const inner = wardOccupancyProjection.open(db, context);
-        return {
-          ...inner,
-          apply(events) {
-            const poison = broken ? events.find(isPoison) : undefined;
-            if (poison) throw new ProjectionEventError(poison, new TypeError('discharge has no admission'));
-            inner.apply(events);
-          },
-        };
+    const fragile = wrapWriter(wardOccupancyProjection, (inner) => ({
+      apply(events) {
+        const poison = broken ? events.find(isPoison) : undefined;
+        if (poison) throw new ProjectionEventError(poison, new TypeError('discharge has no admission'));
+        inner.apply(events);
       },
-    };
+    }));
     const poison = (await store.readStream(generateJourney(11).streamId)).find(isPoison)!;
     const runner = await runOn(store, fragile);
     await state(runner, 'failed');
@@ -255,12 +221,7 @@ describe('projection runner: transient failures retried with backoff, event fail
   });
 
   it('a table dropped from the file in service makes the runner rebuild a fresh generation by itself', async () => {
-    const runner = await runOn(store);
-    await caughtUp(runner);
-    const { generation } = runner.status();
-    const other = new Database(files.fileOf('ward-occupancy', generation));
-    other.exec('DROP TABLE segments');
-    other.close();
+    const { runner, generation } = await dropInService('segments');
 
     // A query that failed on it says so; the runner checks the file and starts the repair at once.
     let queryError: unknown;
@@ -283,12 +244,7 @@ describe('projection runner: transient failures retried with backoff, event fail
   });
 
   it('the runner meets a dropped table itself when the next events arrive, and repairs', async () => {
-    const runner = await runOn(store);
-    await caughtUp(runner);
-    const { generation } = runner.status();
-    const other = new Database(files.fileOf('ward-occupancy', generation));
-    other.exec('DROP TABLE stays');
-    other.close();
+    const { runner, generation } = await dropInService('stays');
     await seed(store, 40, 50);
     await waitFor(
       () => runner.status(),
@@ -322,8 +278,7 @@ describe('projection runner: transient failures retried with backoff, event fail
     await caughtUp(first);
     const { generation } = first.status();
     const before = dumpReadModel(first.reader());
-    await first.stop();
-    runners.splice(runners.indexOf(first), 1);
+    await harness.stop(first);
     const file = files.fileOf('ward-occupancy', generation);
     writeFileSync(file, Buffer.alloc(statSync(file).size, 0x5a));
 

@@ -1,86 +1,56 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  type EventStore,
-  SqliteEventStore,
-  type StoredEvent,
-  type SubscribeOptions,
-  type SubscriptionHandler,
-} from '@carepath/event-store';
+import type { EventStore, SqliteEventStore, StoredEvent } from '@carepath/event-store';
 import {
   ALL_PROJECTIONS,
   dumpReadModel,
   type ProjectionDefinition,
   ProjectionEventError,
-  ProjectionRunner,
+  type ProjectionRunner,
   ReadModelFiles,
   type RunnerOptions,
   wardOccupancyProjection,
 } from '@carepath/projections';
-import { generateJourney, institutionStreams } from '../support/journey-generator';
+import { generateJourney } from '../support/journey-generator';
+import { interceptPages, RunnerHarness, seedJourneys, wrapWriter } from '../support/projection-harness';
 import { waitFor } from '../support/wait-for';
 
 const dump = dumpReadModel;
 
-async function seed(store: SqliteEventStore, from: number, to: number): Promise<void> {
-  for (const { streamId, events } of from === 0 ? institutionStreams() : [])
-    await store.append(streamId, events, { expectedRevision: 'no-stream' });
-  for (let i = from; i < to; i++) {
-    const { streamId, events } = generateJourney(i);
-    // Appended in two steps so journeys interleave in the log as they would in life.
-    await store.append(streamId, events.slice(0, 3), { expectedRevision: 'no-stream' });
-    if (events.length > 3) await store.append(streamId, events.slice(3), { expectedRevision: 2n });
-  }
-}
+/** Each journey appended in two steps (3 events, then the rest), so journeys interleave in the log. */
+const seed = (store: SqliteEventStore, from: number, to: number) => seedJourneys(store, from, to, 3);
 
 describe('projection runner: checkpoints, duplicates, poison events, crashes and rebuilds', () => {
-  let folder: string;
+  const harness = new RunnerHarness();
   let store: SqliteEventStore;
   let files: ReadModelFiles;
-  const runners: ProjectionRunner[] = [];
-  const run = async (definition: ProjectionDefinition, dir = files, pageSize = 50) => {
-    const runner = new ProjectionRunner(store, definition, dir, { pageSize });
-    runners.push(runner);
-    await runner.start();
-    return runner;
-  };
+  let scratches = 0;
+  const run = (definition: ProjectionDefinition, dir = files, pageSize = 50) =>
+    harness.start(store, definition, dir, { pageSize });
   /** A runner on any store (e.g. one that misbehaves) with any options, stopped after the test. */
-  const runOn = async (source: EventStore, definition: ProjectionDefinition, options: RunnerOptions) => {
-    const runner = new ProjectionRunner(source, definition, files, options);
-    runners.push(runner);
-    await runner.start();
-    return runner;
-  };
+  const runOn = (source: EventStore, definition: ProjectionDefinition, options: RunnerOptions) =>
+    harness.start(source, definition, files, options);
   const failure = (runner: ProjectionRunner) =>
     waitFor(
       () => runner.status().state,
       (s) => s === 'failed',
       { what: 'failure' },
     );
-  const caughtUp = async (runner: ProjectionRunner) => {
-    const head = await store.headPosition();
-    await runner.waitFor(head);
-  };
+  const caughtUp = (runner: ProjectionRunner) => harness.caughtUp(runner);
   /** The same projection built from zero in a separate folder: what "a rebuild" gives. */
   const fromZero = async (definition: ProjectionDefinition) => {
-    const scratch = new ReadModelFiles(join(folder, `scratch-${definition.name}-${runners.length}`));
+    const scratch = new ReadModelFiles(join(harness.folder, `scratch-${definition.name}-${scratches++}`));
     const runner = await run(definition, scratch, 500);
     await caughtUp(runner);
     return dump(runner.reader());
   };
 
   beforeEach(async () => {
-    folder = mkdtempSync(join(tmpdir(), 'carepath-runner-'));
-    store = SqliteEventStore.open({ filename: join(folder, 'events.db') });
-    files = new ReadModelFiles(join(folder, 'read-models'));
+    harness.open('carepath-runner-');
+    store = harness.store;
+    files = new ReadModelFiles(join(harness.folder, 'read-models'));
     await seed(store, 0, 60);
   });
-  afterEach(async () => {
-    for (const r of runners.splice(0)) await r.stop();
-    await store.close();
-    rmSync(folder, { recursive: true, force: true });
-  });
+  afterEach(() => harness.close());
 
   it('catches up in pages, then follows live appends; the checkpoint commits with the rows', async () => {
     const runner = await run(wardOccupancyProjection);
@@ -153,21 +123,13 @@ describe('projection runner: checkpoints, duplicates, poison events, crashes and
     // At-least-once delivery as a store can give it: every page handed over twice, each time together with the
     // page before it. The runner's checkpoint, committed with the rows, must make every repeat a no-op, both for
     // runners committing each page and for runners staging pages into batches.
-    const redelivering: EventStore = new Proxy(store, {
-      get(target, key, receiver) {
-        if (key !== 'subscribeToAll') return Reflect.get(target, key, receiver) as unknown;
-        return (options: SubscribeOptions, handler: SubscriptionHandler) => {
-          let previous: readonly StoredEvent[] = [];
-          return target.subscribeToAll(options, {
-            ...handler,
-            onEvents: async (events, lastPosition) => {
-              await handler.onEvents([...previous, ...events], lastPosition);
-              await handler.onEvents(events, lastPosition);
-              previous = events;
-            },
-          });
-        };
-      },
+    const redelivering = interceptPages(store, () => {
+      let previous: readonly StoredEvent[] = [];
+      return async (events, lastPosition, handler) => {
+        await handler.onEvents([...previous, ...events], lastPosition);
+        await handler.onEvents(events, lastPosition);
+        previous = events;
+      };
     });
     for (const definition of ALL_PROJECTIONS) {
       const expected = await fromZero(definition);
@@ -175,17 +137,15 @@ describe('projection runner: checkpoints, duplicates, poison events, crashes and
         ['every page committed', { pageSize: 7 }],
         ['pages staged into batches', { pageSize: 7, commitEvery: 30 }],
       ] as const) {
-        const dir = new ReadModelFiles(join(folder, `dup-${definition.name}-${options.pageSize}-${label}`));
-        const runner = new ProjectionRunner(redelivering, definition, dir, options);
-        runners.push(runner);
-        await runner.start();
+        const dir = new ReadModelFiles(
+          join(harness.folder, `dup-${definition.name}-${options.pageSize}-${label}`),
+        );
+        const runner = await harness.start(redelivering, definition, dir, options);
         await caughtUp(runner);
         expect({ label, rows: dump(runner.reader()) }).toEqual({ label, rows: expected });
         // A restart resumes from the checkpoint, with every page again delivered twice.
         await runner.stop();
-        const again = new ProjectionRunner(redelivering, definition, dir, options);
-        runners.push(again);
-        await again.start();
+        const again = await harness.start(redelivering, definition, dir, options);
         await caughtUp(again);
         expect({ label, rows: dump(again.reader()) }).toEqual({ label, rows: expected });
       }
@@ -199,37 +159,26 @@ describe('projection runner: checkpoints, duplicates, poison events, crashes and
     'stops only the projection with a poison event, reports it, and resumes from its checkpoint once fixed (%s)',
     async (_, options) => {
       let broken = true;
+      const isPoison = (e: StoredEvent) => e.type === 'SurgeryRecorded' && e.streamId.endsWith('00000007');
       const fragile: ProjectionDefinition = {
-        ...wardOccupancyProjection,
+        ...wrapWriter(wardOccupancyProjection, (inner) => ({
+          stage(events) {
+            // A batch being staged drops everything staged so far: the checkpoint stays before the batch.
+            const poison = broken ? events.find(isPoison) : undefined;
+            if (poison) throw new ProjectionEventError(poison, new Error('cannot map procedure'));
+            inner.stage!(events);
+          },
+          apply(events) {
+            const poison = broken ? events.find(isPoison) : undefined;
+            if (poison) {
+              // Simulates a projection bug on one event; the page must roll back entirely.
+              inner.apply(events.slice(0, events.indexOf(poison)));
+              throw new ProjectionEventError(poison, new Error('cannot map procedure'));
+            }
+            inner.apply(events);
+          },
+        })),
         name: 'fragile-occupancy',
-        open(db, context) {
-          const inner = wardOccupancyProjection.open(db, context);
-          const isPoison = (e: StoredEvent) =>
-            e.type === 'SurgeryRecorded' && e.streamId.endsWith('00000007');
-          return {
-            ...inner,
-            stage(events) {
-              // A batch being staged drops everything staged so far: the checkpoint stays before the batch.
-              const poison = broken ? events.find(isPoison) : undefined;
-              if (poison) throw new ProjectionEventError(poison, new Error('cannot map procedure'));
-              inner.stage!(events);
-            },
-            apply(events) {
-              if (
-                broken &&
-                events.some((e) => e.type === 'SurgeryRecorded' && e.streamId.endsWith('00000007'))
-              ) {
-                // Simulates a projection bug on one event; the page must roll back entirely.
-                const poison = events.find(
-                  (e) => e.type === 'SurgeryRecorded' && e.streamId.endsWith('00000007'),
-                )!;
-                inner.apply(events.slice(0, events.indexOf(poison)));
-                throw new ProjectionEventError(poison, new Error('cannot map procedure'));
-              }
-              inner.apply(events);
-            },
-          };
-        },
       };
       const healthy = await run(ALL_PROJECTIONS[1]!);
       const runner = await runOn(store, fragile, options);
@@ -259,21 +208,13 @@ describe('projection runner: checkpoints, duplicates, poison events, crashes and
 
   it('a read of the log failing in the middle of a staged batch loses nothing: resumed, it equals a rebuild', async () => {
     let failures = 1;
-    const flaky: EventStore = new Proxy(store, {
-      get(target, key, receiver) {
-        if (key !== 'subscribeToAll') return Reflect.get(target, key, receiver) as unknown;
-        return (options: SubscribeOptions, handler: SubscriptionHandler) => {
-          let pages = 0;
-          return target.subscribeToAll(options, {
-            ...handler,
-            onEvents: async (events, lastPosition) => {
-              // The third page never arrives: the store reports a failure instead, as a broken read would.
-              if (++pages === 3 && failures-- > 0) throw new Error('disk I/O error');
-              await handler.onEvents(events, lastPosition);
-            },
-          });
-        };
-      },
+    const flaky = interceptPages(store, () => {
+      let pages = 0;
+      return async (events, lastPosition, handler) => {
+        // The third page never arrives: the store reports a failure instead, as a broken read would.
+        if (++pages === 3 && failures-- > 0) throw new Error('disk I/O error');
+        await handler.onEvents(events, lastPosition);
+      };
     });
     const runner = await runOn(flaky, wardOccupancyProjection, { pageSize: 20, commitEvery: 200 });
     await failure(runner);
@@ -285,28 +226,20 @@ describe('projection runner: checkpoints, duplicates, poison events, crashes and
 
   it('a crash in the middle of a page loses nothing: the restarted projection equals a rebuild', async () => {
     let crashes = 0;
-    const crashing: ProjectionDefinition = {
-      ...wardOccupancyProjection,
-      open(db, context) {
-        const inner = wardOccupancyProjection.open(db, context);
-        return {
-          ...inner,
-          apply(events) {
-            inner.apply(events.slice(0, Math.floor(events.length / 2)));
-            if (crashes++ === 3) throw new Error('killed mid-batch');
-            inner.apply(events.slice(Math.floor(events.length / 2)));
-          },
-        };
+    const crashing = wrapWriter(wardOccupancyProjection, (inner) => ({
+      apply(events) {
+        inner.apply(events.slice(0, Math.floor(events.length / 2)));
+        if (crashes++ === 3) throw new Error('killed mid-batch');
+        inner.apply(events.slice(Math.floor(events.length / 2)));
       },
-    };
+    }));
     const first = await run(crashing);
     await waitFor(
       () => first.status().state,
       (s) => s === 'failed',
       { what: 'crash' },
     );
-    await first.stop();
-    runners.splice(runners.indexOf(first), 1);
+    await harness.stop(first);
     // A new process would find the files as the crash left them: the half page was never committed.
     const restarted = await run(wardOccupancyProjection);
     await caughtUp(restarted);

@@ -10,7 +10,6 @@ import type { FamilyDoctorPlan, PlannedContract } from './family-doctor.plan';
 import { groundTruth } from './ground-truth';
 import {
   DAY,
-  DEFAULT_PLAN_OPTIONS,
   HOUR,
   type Plan,
   type PlannedInstitution,
@@ -18,8 +17,8 @@ import {
   type PlannedReferral,
   type PlannedStay,
   type PlannedVisit,
-  PRESETS,
 } from './simulation.plan';
+import { chaoyangPlan, plannedReferral, plannedStay } from '../../../test/support/planned-care';
 
 /*
  * What the care processes do with a recorded plan (issue 20), worked out by hand: each undecided referral of an open
@@ -52,7 +51,7 @@ function referral(
   decision: PlannedReferral['decision'] = null,
   end: PlannedReferral['end'] = null,
 ): PlannedReferral {
-  return {
+  return plannedReferral({
     name: 'up',
     direction: 'up',
     from: 'CHC-A',
@@ -60,12 +59,9 @@ function referral(
     priority,
     setting: 'inpatient',
     requestedAt,
-    redirectedFrom: null,
-    receivedAt: null,
     decision,
     end,
-    wrongTargetFirst: null,
-  };
+  });
 }
 
 function stay(
@@ -73,30 +69,14 @@ function stay(
   dischargedAt: number,
   extra: Partial<Pick<PlannedStay, 'surgeryAt' | 'disposition' | 'destination'>> = {},
 ): PlannedStay {
-  return {
+  return plannedStay({
     name: `stay-${institutionId}`,
     institutionId,
     wardId: 'general',
-    referral: null,
     admittedAt: dischargedAt - 3 * DAY,
-    moves: [],
-    leave: null,
-    surgeryAt: null,
-    rehabAt: [],
     dischargedAt,
-    disposition: 'home',
-    destination: null,
-    recordedAdmittedAt: null,
-    recordedDischargedAt: null,
-    recordedLeave: null,
-    wrongWardFirst: null,
-    wrongDischargeAt: null,
-    lateDischargeBy: 0,
-    wholeEnteredAt: null,
-    surgeryEnteredAt: null,
-    movesEnteredAt: null,
     ...extra,
-  };
+  });
 }
 
 const visit = (institutionId: string, when: number): PlannedVisit => ({
@@ -122,33 +102,30 @@ function journey(patientId: string, parts: Partial<PlannedJourney>): PlannedJour
   };
 }
 
-const plan = (journeys: PlannedJourney[], contracts: PlannedContract[] = []): Plan => ({
-  preset: PRESETS['chaoyang-2023']!,
-  scale: 1,
-  seed: 1,
-  options: DEFAULT_PLAN_OPTIONS,
-  institutions: INSTITUTIONS,
-  journeys,
-  months: [
-    '2023-01',
-    '2023-02',
-    '2023-03',
-    '2023-04',
-    '2023-05',
-    '2023-06',
-    '2023-07',
-    '2023-08',
-    '2023-09',
-    '2023-10',
-    '2023-11',
-    '2023-12',
-  ],
-  // The follow-up rule reads the contracts only.
-  familyDoctors:
-    contracts.length === 0
-      ? null
-      : { population: null as unknown as FamilyDoctorPlan['population'], contracts, blocks: [] },
-});
+const plan = (journeys: PlannedJourney[], contracts: PlannedContract[] = []): Plan =>
+  chaoyangPlan({
+    institutions: INSTITUTIONS,
+    journeys,
+    months: [
+      '2023-01',
+      '2023-02',
+      '2023-03',
+      '2023-04',
+      '2023-05',
+      '2023-06',
+      '2023-07',
+      '2023-08',
+      '2023-09',
+      '2023-10',
+      '2023-11',
+      '2023-12',
+    ],
+    // The follow-up rule reads the contracts only.
+    familyDoctors:
+      contracts.length === 0
+        ? null
+        : { population: null as unknown as FamilyDoctorPlan['population'], contracts, blocks: [] },
+  });
 
 describe('care rules: the decision deadline a referral is expired at', () => {
   it('counts routine referrals in working days of the holiday calendar, the others in hours', () => {

@@ -1,13 +1,12 @@
 import { groundTruth, type HeldBedRule } from './ground-truth';
-import {
-  DEFAULT_PLAN_OPTIONS,
-  type Plan,
-  type PlannedInstitution,
-  type PlannedJourney,
-  type PlannedReferral,
-  type PlannedStay,
-  PRESETS,
+import type {
+  Plan,
+  PlannedInstitution,
+  PlannedJourney,
+  PlannedReferral,
+  PlannedStay,
 } from './simulation.plan';
+import { chaoyangPlan, plannedReferral, plannedStay } from '../../../test/support/planned-care';
 
 /*
  * The ground truth on a hand-made plan, every figure worked out by hand: the census under both held-bed rules
@@ -45,29 +44,7 @@ function stay(
   leave: PlannedStay['leave'] = null,
 ): PlannedStay {
   const [institutionId, wardId] = where.split('/') as [string, string];
-  return {
-    name,
-    institutionId,
-    wardId,
-    referral: null,
-    admittedAt,
-    moves: [],
-    leave,
-    surgeryAt: null,
-    rehabAt: [],
-    dischargedAt,
-    disposition: 'home',
-    destination: null,
-    recordedAdmittedAt: null,
-    recordedDischargedAt: null,
-    recordedLeave: null,
-    wrongWardFirst: null,
-    wrongDischargeAt: null,
-    lateDischargeBy: 0,
-    wholeEnteredAt: null,
-    surgeryEnteredAt: null,
-    movesEnteredAt: null,
-  };
+  return plannedStay({ name, institutionId, wardId, admittedAt, leave, dischargedAt });
 }
 
 function referral(
@@ -77,7 +54,7 @@ function referral(
   end: PlannedReferral['end'],
   setting: PlannedReferral['setting'] = 'inpatient',
 ): PlannedReferral {
-  return {
+  return plannedReferral({
     name: direction,
     direction,
     from: direction === 'up' ? 'CHC' : 'HOSP',
@@ -85,12 +62,10 @@ function referral(
     priority: 'urgent',
     setting,
     requestedAt,
-    redirectedFrom: null,
     receivedAt: requestedAt + 10 * 60_000,
     decision,
     end,
-    wrongTargetFirst: null,
-  };
+  });
 }
 
 const accepted = (when: number) => ({ kind: 'accepted' as const, at: when, rejectedInErrorFirst: false });
@@ -165,16 +140,12 @@ const JOURNEYS: PlannedJourney[] = [
   ),
 ];
 
-const PLAN: Plan = {
-  preset: PRESETS['chaoyang-2023']!,
-  scale: 1,
-  seed: 1,
-  options: DEFAULT_PLAN_OPTIONS,
+const PLAN: Plan = chaoyangPlan({
   institutions: INSTITUTIONS,
   journeys: JOURNEYS,
   months: ['2023-12'],
   familyDoctors: null,
-};
+});
 
 const wards = (rule: HeldBedRule) => {
   const truth = groundTruth(PLAN, rule);

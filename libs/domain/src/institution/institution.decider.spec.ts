@@ -48,6 +48,23 @@ function given(...events: { event: InstitutionEvent; occurredAt?: string }[]): I
 const when = (command: Omit<InstitutionCommand, 'metadata'>, state: InstitutionState) =>
   decideInstitution({ ...command, metadata: metadata() } as InstitutionCommand, state);
 
+const changeBeds = (wardId: string, openBeds: number) =>
+  ({ type: 'ChangeWardBedCount', data: { institutionId: 'HOSP-CY-01', wardId, openBeds } }) as const;
+const bedsChanged = (wardId: string): InstitutionEvent => ({
+  type: 'WardBedCountChanged',
+  data: { institutionId: 'HOSP-CY-01', wardId, openBeds: 6, previousOpenBeds: 4 },
+});
+const enteredInError = (targetEventId: string, targetType: string, reason: string): InstitutionEvent =>
+  ({
+    type: 'InstitutionEventEnteredInError',
+    data: { institutionId: 'HOSP-CY-01', targetEventId, targetType, wardId: 'icu', reason },
+  }) as InstitutionEvent;
+const expectRefused = (
+  command: Omit<InstitutionCommand, 'metadata'>,
+  state: InstitutionState,
+  code: string,
+) => expect(() => when(command, state)).toThrow(expect.objectContaining({ code }));
+
 describe('institution decider', () => {
   it('registers a new institution', () => {
     expect(when({ type: 'RegisterInstitution', data: registered.data }, given())).toEqual([registered]);
@@ -76,55 +93,20 @@ describe('institution decider', () => {
 
   it('changes the bed count, remembering the previous one', () => {
     const state = given({ event: registered }, { event: wardOpened });
-    expect(
-      when(
-        {
-          type: 'ChangeWardBedCount',
-          data: { institutionId: 'HOSP-CY-01', wardId: 'icu', openBeds: 6 },
-        },
-        state,
-      ),
-    ).toEqual([
-      {
-        type: 'WardBedCountChanged',
-        data: { institutionId: 'HOSP-CY-01', wardId: 'icu', openBeds: 6, previousOpenBeds: 4 },
-      },
-    ]);
+    expect(when(changeBeds('icu', 6), state)).toEqual([bedsChanged('icu')]);
   });
 
   it('refuses an unchanged bed count and an unknown ward', () => {
     const state = given({ event: registered }, { event: wardOpened });
-    expect(() =>
-      when(
-        {
-          type: 'ChangeWardBedCount',
-          data: { institutionId: 'HOSP-CY-01', wardId: 'icu', openBeds: 4 },
-        },
-        state,
-      ),
-    ).toThrow(expect.objectContaining({ code: 'BED_COUNT_UNCHANGED' }));
-    expect(() =>
-      when(
-        {
-          type: 'ChangeWardBedCount',
-          data: { institutionId: 'HOSP-CY-01', wardId: 'nicu', openBeds: 4 },
-        },
-        state,
-      ),
-    ).toThrow(expect.objectContaining({ code: 'WARD_NOT_FOUND' }));
+    expectRefused(changeBeds('icu', 4), state, 'BED_COUNT_UNCHANGED');
+    expectRefused(changeBeds('nicu', 4), state, 'WARD_NOT_FOUND');
   });
 
   it('keeps the bed-count history in care time, because open bed-days follow it (docs/domain.md)', () => {
     const state = given(
       { event: registered },
       { event: wardOpened, occurredAt: '2026-01-01T00:00:00+08:00' },
-      {
-        event: {
-          type: 'WardBedCountChanged',
-          data: { institutionId: 'HOSP-CY-01', wardId: 'icu', openBeds: 6, previousOpenBeds: 4 },
-        },
-        occurredAt: '2026-02-15T00:00:00+08:00',
-      },
+      { event: bedsChanged('icu'), occurredAt: '2026-02-15T00:00:00+08:00' },
     );
     expect(state.status === 'registered' && state.wards.icu).toEqual({
       wardId: 'icu',
@@ -142,59 +124,29 @@ describe('institution decider', () => {
 
     it.each(names)('a ward called %s is unknown until opened, then opens, changes and folds', (wardId) => {
       const state = given({ event: registered });
-      expect(() =>
-        when(
-          { type: 'ChangeWardBedCount', data: { institutionId: 'HOSP-CY-01', wardId, openBeds: 5 } },
-          state,
-        ),
-      ).toThrow(expect.objectContaining({ code: 'WARD_NOT_FOUND' }));
+      expectRefused(changeBeds(wardId, 5), state, 'WARD_NOT_FOUND');
       const opened: InstitutionEvent = {
         type: 'WardOpened',
         data: { institutionId: 'HOSP-CY-01', wardId, specialty: 'general', openBeds: 4 },
       };
       expect(when({ type: 'OpenWard', data: opened.data }, state)).toEqual([opened]);
-      const changed = given(
-        { event: registered },
-        { event: opened },
-        {
-          event: {
-            type: 'WardBedCountChanged',
-            data: { institutionId: 'HOSP-CY-01', wardId, openBeds: 6, previousOpenBeds: 4 },
-          },
-        },
-      );
+      const changed = given({ event: registered }, { event: opened }, { event: bedsChanged(wardId) });
       expect(changed.status === 'registered' && Object.keys(changed.wards)).toEqual([wardId]);
       expect(changed.status === 'registered' && changed.wards[wardId]?.openBeds).toBe(6);
       // A record parsed back from JSON has Object.prototype again: lookups must still see only own entries.
       const revived = JSON.parse(JSON.stringify(given({ event: registered }))) as InstitutionState;
-      expect(() =>
-        when(
-          { type: 'ChangeWardBedCount', data: { institutionId: 'HOSP-CY-01', wardId, openBeds: 5 } },
-          revived,
-        ),
-      ).toThrow(expect.objectContaining({ code: 'WARD_NOT_FOUND' }));
+      expectRefused(changeBeds(wardId, 5), revived, 'WARD_NOT_FOUND');
     });
   });
 
   describe('ward facts an older version stored with an unreadable care time (docs/robustness.md)', () => {
-    const unreadable = {
-      event: {
-        type: 'WardBedCountChanged',
-        data: { institutionId: 'HOSP-CY-01', wardId: 'icu', openBeds: 6, previousOpenBeds: 4 },
-      } as InstitutionEvent,
-      occurredAt: '2026-W09-1T10:00:00Z',
-    };
-    const change = {
-      type: 'ChangeWardBedCount',
-      data: { institutionId: 'HOSP-CY-01', wardId: 'icu', openBeds: 8 },
-    } as const;
+    const unreadable = { event: bedsChanged('icu'), occurredAt: '2026-W09-1T10:00:00Z' };
+    const change = changeBeds('icu', 8);
 
     it('shapes no ward and holds up the institution until it is voided', () => {
       const state = given({ event: registered }, { event: wardOpened }, unreadable);
       expect(state.status === 'registered' && state.wards.icu?.openBeds).toBe(4);
-      expect(() => when(change, state)).toThrow(
-        expect.objectContaining({ code: 'INSTITUTION_NEEDS_REPAIR' }),
-      );
+      expectRefused(change, state, 'INSTITUTION_NEEDS_REPAIR');
       expect(
         when(
           {
@@ -203,52 +155,21 @@ describe('institution decider', () => {
           },
           state,
         ),
-      ).toEqual([
-        {
-          type: 'InstitutionEventEnteredInError',
-          data: {
-            institutionId: 'HOSP-CY-01',
-            targetEventId: 'e-2',
-            targetType: 'WardBedCountChanged',
-            wardId: 'icu',
-            reason: 'unreadable-care-time',
-          },
-        },
-      ]);
+      ).toEqual([enteredInError('e-2', 'WardBedCountChanged', 'unreadable-care-time')]);
     });
 
     it('voided, it is skipped, and so is a voided opening with its ward', () => {
       const voided = given({ event: registered }, { event: wardOpened }, unreadable, {
-        event: {
-          type: 'InstitutionEventEnteredInError',
-          data: {
-            institutionId: 'HOSP-CY-01',
-            targetEventId: 'e-2',
-            targetType: 'WardBedCountChanged',
-            wardId: 'icu',
-            reason: 'unreadable-care-time',
-          },
-        },
+        event: enteredInError('e-2', 'WardBedCountChanged', 'unreadable-care-time'),
       });
       expect(when(change, voided)).toHaveLength(1);
       const noWard = given(
         { event: registered },
         { event: wardOpened },
-        {
-          event: {
-            type: 'InstitutionEventEnteredInError',
-            data: {
-              institutionId: 'HOSP-CY-01',
-              targetEventId: 'e-1',
-              targetType: 'WardOpened',
-              wardId: 'icu',
-              reason: 'wrong-entry',
-            },
-          },
-        },
+        { event: enteredInError('e-1', 'WardOpened', 'wrong-entry') },
       );
       expect(noWard.status === 'registered' && Object.keys(noWard.wards)).toEqual([]);
-      expect(() => when(change, noWard)).toThrow(expect.objectContaining({ code: 'WARD_NOT_FOUND' }));
+      expectRefused(change, noWard, 'WARD_NOT_FOUND');
     });
   });
 });

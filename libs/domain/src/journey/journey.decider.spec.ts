@@ -12,30 +12,16 @@ import { DEFAULT_DEADLINE_POLICY } from './referral-deadline';
  */
 const spec = deciderSpec({ decide: decideJourney, evolve: evolveJourney, initialState: initialJourneyState });
 
-const CHC: InstitutionSnapshot = {
-  institutionId: 'CHC-CY-01',
-  tier: 'community',
-  allianceId: 'CY-G1',
-  regionCode: '110105',
-};
-const HOSP: InstitutionSnapshot = {
-  institutionId: 'HOSP-CY-01',
-  tier: 'tertiary',
-  allianceId: 'CY-G1',
-  regionCode: '110105',
-};
-const HOSP2: InstitutionSnapshot = {
-  institutionId: 'HOSP-CY-02',
-  tier: 'tertiary',
-  allianceId: 'CY-G1',
-  regionCode: '110105',
-};
-const OTHER: InstitutionSnapshot = {
-  institutionId: 'SEC-HD-01',
-  tier: 'secondary',
-  allianceId: 'HD-G1',
-  regionCode: '110108',
-};
+const snapshot = (
+  institutionId: string,
+  tier: InstitutionSnapshot['tier'],
+  allianceId = 'CY-G1',
+  regionCode = '110105',
+): InstitutionSnapshot => ({ institutionId, tier, allianceId, regionCode });
+const CHC = snapshot('CHC-CY-01', 'community');
+const HOSP = snapshot('HOSP-CY-01', 'tertiary');
+const HOSP2 = snapshot('HOSP-CY-02', 'tertiary');
+const OTHER = snapshot('SEC-HD-01', 'secondary', 'HD-G1', '110108');
 
 const at = (institution: InstitutionSnapshot, occurredAt: string): Partial<CommandMetadata> => ({
   institutionId: institution.institutionId,
@@ -151,47 +137,89 @@ const requestReferral = (
     },
     at(from, occurredAt),
   );
+const openJourney = (visitId: string, institution: InstitutionSnapshot) =>
+  cmd(
+    'OpenJourney',
+    {
+      journeyId: 'j-1',
+      patientId: 'pt-7f3a9c21',
+      residenceRegion: '110105',
+      visitId,
+      institution,
+      visitType: 'outpatient',
+      diagnosisCode: 'I21.4',
+    },
+    at(CHC, '2026-03-01T09:00:00+08:00'),
+  );
+const recordVisit = (diagnosisCode: string, referralId: string | null, occurredAt: string) =>
+  cmd(
+    'RecordVisit',
+    { visitId: 'v-2', institution: HOSP, visitType: 'outpatient', diagnosisCode, referralId },
+    at(HOSP, occurredAt),
+  );
+const rejectReferral = (
+  reason: string,
+  redirectTo: InstitutionSnapshot | null,
+  redirectReferralId: string | null,
+) =>
+  cmd(
+    'RejectReferral',
+    { referralId: 'r-1', reason, redirectTo, redirectReferralId, deadlinePolicy: DEFAULT_DEADLINE_POLICY },
+    at(HOSP, '2026-03-01T12:00:00+08:00'),
+  );
+const recordSurgery = (occurredAt: string) =>
+  cmd(
+    'RecordSurgery',
+    { surgeryId: 's-1', institutionId: HOSP.institutionId, procedureCode: '36.06' },
+    at(HOSP, occurredAt),
+  );
+const surgeryRecorded = (admissionId: string): JourneyEvent => ({
+  type: 'SurgeryRecorded',
+  data: { surgeryId: 's-1', admissionId, institutionId: HOSP.institutionId, procedureCode: '36.06' },
+});
+const discharged = (admissionId: string, institution: InstitutionSnapshot): JourneyEvent => ({
+  type: 'PatientDischarged',
+  data: {
+    admissionId,
+    institutionId: institution.institutionId,
+    disposition: 'home',
+    destinationInstitutionId: null,
+  },
+});
+const dischargeHome = (admissionId: string, meta: Partial<CommandMetadata>) =>
+  cmd('DischargePatient', { admissionId, disposition: 'home', destinationInstitutionId: null }, meta);
+const correctEvent = (
+  targetEventId: string,
+  targetType: string,
+  occurredAt: string,
+  meta: Partial<CommandMetadata>,
+  patch: Record<string, string | null> = {},
+) => cmd('CorrectEvent', { targetEventId, targetType, occurredAt, patch }, meta);
+const markEnteredInError = (targetEventId: string, reason: string, meta: Partial<CommandMetadata>) =>
+  cmd('MarkEnteredInError', { targetEventId, reason }, meta);
+const moveWard = (admissionId: string, toWard: WardSnapshot, occurredAt: string) =>
+  cmd('MoveWard', { admissionId, toWard, bedId: null }, at(HOSP, occurredAt));
+const admitPatient = (
+  admissionId: string,
+  institution: InstitutionSnapshot,
+  toWard: WardSnapshot,
+  occurredAt: string,
+  more: object = {},
+) =>
+  cmd(
+    'AdmitPatient',
+    { admissionId, institution, ward: toWard, bedId: null, referralId: null, ...more },
+    at(institution, occurredAt),
+  );
 
 describe('journey decider', () => {
   describe('opening', () => {
     it('opens with the journey and its first visit', () => {
-      spec([])
-        .when(
-          cmd(
-            'OpenJourney',
-            {
-              journeyId: 'j-1',
-              patientId: 'pt-7f3a9c21',
-              residenceRegion: '110105',
-              visitId: 'v-1',
-              institution: CHC,
-              visitType: 'outpatient',
-              diagnosisCode: 'I21.4',
-            },
-            at(CHC, '2026-03-01T09:00:00+08:00'),
-          ),
-        )
-        .then([opened.event, firstVisit.event]);
+      spec([]).when(openJourney('v-1', CHC)).then([opened.event, firstVisit.event]);
     });
 
     it('refuses to open twice', () => {
-      spec([opened, firstVisit])
-        .when(
-          cmd(
-            'OpenJourney',
-            {
-              journeyId: 'j-1',
-              patientId: 'pt-7f3a9c21',
-              residenceRegion: '110105',
-              visitId: 'v-2',
-              institution: CHC,
-              visitType: 'outpatient',
-              diagnosisCode: 'I21.4',
-            },
-            at(CHC, '2026-03-01T09:00:00+08:00'),
-          ),
-        )
-        .thenFails('JOURNEY_ALREADY_OPENED');
+      spec([opened, firstVisit]).when(openJourney('v-2', CHC)).thenFails('JOURNEY_ALREADY_OPENED');
     });
 
     it('refuses any other command before the journey is opened', () => {
@@ -199,23 +227,7 @@ describe('journey decider', () => {
     });
 
     it('records a first visit only for the acting institution', () => {
-      spec([])
-        .when(
-          cmd(
-            'OpenJourney',
-            {
-              journeyId: 'j-1',
-              patientId: 'pt-7f3a9c21',
-              residenceRegion: '110105',
-              visitId: 'v-1',
-              institution: HOSP,
-              visitType: 'outpatient',
-              diagnosisCode: 'I21.4',
-            },
-            at(CHC, '2026-03-01T09:00:00+08:00'),
-          ),
-        )
-        .thenFails('ACTING_INSTITUTION_MISMATCH');
+      spec([]).when(openJourney('v-1', HOSP)).thenFails('ACTING_INSTITUTION_MISMATCH');
     });
   });
 
@@ -253,19 +265,7 @@ describe('journey decider', () => {
 
     it('refuses to link a visit to a referral not yet accepted', () => {
       spec([opened, firstVisit, requested])
-        .when(
-          cmd(
-            'RecordVisit',
-            {
-              visitId: 'v-2',
-              institution: HOSP,
-              visitType: 'outpatient',
-              diagnosisCode: 'I21.4',
-              referralId: 'r-1',
-            },
-            at(HOSP, '2026-03-01T15:00:00+08:00'),
-          ),
-        )
+        .when(recordVisit('I21.4', 'r-1', '2026-03-01T15:00:00+08:00'))
         .thenFails('REFERRAL_NOT_ACCEPTED');
     });
   });
@@ -397,19 +397,7 @@ describe('journey decider', () => {
 
     it('rejects with a reason', () => {
       spec([opened, firstVisit, requested])
-        .when(
-          cmd(
-            'RejectReferral',
-            {
-              referralId: 'r-1',
-              reason: 'not-indicated',
-              redirectTo: null,
-              redirectReferralId: null,
-              deadlinePolicy: DEFAULT_DEADLINE_POLICY,
-            },
-            at(HOSP, '2026-03-01T12:00:00+08:00'),
-          ),
-        )
+        .when(rejectReferral('not-indicated', null, null))
         .then([
           {
             type: 'ReferralRejected',
@@ -425,19 +413,7 @@ describe('journey decider', () => {
 
     it('redirects a capacity-full rejection to another member of the alliance, with a fresh deadline', () => {
       spec([opened, firstVisit, requested])
-        .when(
-          cmd(
-            'RejectReferral',
-            {
-              referralId: 'r-1',
-              reason: 'capacity-full',
-              redirectTo: HOSP2,
-              redirectReferralId: 'r-2',
-              deadlinePolicy: DEFAULT_DEADLINE_POLICY,
-            },
-            at(HOSP, '2026-03-01T12:00:00+08:00'),
-          ),
-        )
+        .when(rejectReferral('capacity-full', HOSP2, 'r-2'))
         .then([
           {
             type: 'ReferralRejected',
@@ -460,18 +436,7 @@ describe('journey decider', () => {
     });
 
     it('redirects only for capacity, and only inside the alliance', () => {
-      const reject = (reason: string, to: InstitutionSnapshot) =>
-        cmd(
-          'RejectReferral',
-          {
-            referralId: 'r-1',
-            reason,
-            redirectTo: to,
-            redirectReferralId: 'r-2',
-            deadlinePolicy: DEFAULT_DEADLINE_POLICY,
-          },
-          at(HOSP, '2026-03-01T12:00:00+08:00'),
-        );
+      const reject = (reason: string, to: InstitutionSnapshot) => rejectReferral(reason, to, 'r-2');
       spec([opened, firstVisit, requested])
         .when(reject('not-indicated', HOSP2))
         .thenFails('REDIRECT_REQUIRES_CAPACITY_REASON');
@@ -627,12 +592,7 @@ describe('journey decider', () => {
     });
 
     it('moves ward within the institution', () => {
-      const move = (toWard: WardSnapshot) =>
-        cmd(
-          'MoveWard',
-          { admissionId: 'a-hosp', toWard, bedId: null },
-          at(HOSP, '2026-03-03T09:00:00+08:00'),
-        );
+      const move = (toWard: WardSnapshot) => moveWard('a-hosp', toWard, '2026-03-03T09:00:00+08:00');
       spec([opened, firstVisit, requested, accepted, hospitalStay])
         .when(move(ward(HOSP, 'icu', 4, 4)))
         .then([
@@ -659,35 +619,13 @@ describe('journey decider', () => {
   describe('surgery, rehab and discharge', () => {
     it('records surgery against the current admission at that institution', () => {
       spec([opened, firstVisit, requested, accepted, hospitalStay])
-        .when(
-          cmd(
-            'RecordSurgery',
-            { surgeryId: 's-1', institutionId: HOSP.institutionId, procedureCode: '36.06' },
-            at(HOSP, '2026-03-03T10:00:00+08:00'),
-          ),
-        )
-        .then([
-          {
-            type: 'SurgeryRecorded',
-            data: {
-              surgeryId: 's-1',
-              admissionId: 'a-hosp',
-              institutionId: HOSP.institutionId,
-              procedureCode: '36.06',
-            },
-          },
-        ]);
+        .when(recordSurgery('2026-03-03T10:00:00+08:00'))
+        .then([surgeryRecorded('a-hosp')]);
     });
 
     it('refuses surgery without an admission at that institution', () => {
       spec([opened, firstVisit, communityStay])
-        .when(
-          cmd(
-            'RecordSurgery',
-            { surgeryId: 's-1', institutionId: HOSP.institutionId, procedureCode: '36.06' },
-            at(HOSP, '2026-03-03T10:00:00+08:00'),
-          ),
-        )
+        .when(recordSurgery('2026-03-03T10:00:00+08:00'))
         .thenFails('SURGERY_WITHOUT_ADMISSION');
     });
 
@@ -738,36 +676,10 @@ describe('journey decider', () => {
     });
 
     it('refuses a discharge when not admitted', () => {
-      const discharged = past(
-        {
-          type: 'PatientDischarged',
-          data: {
-            admissionId: 'a-chc',
-            institutionId: CHC.institutionId,
-            disposition: 'home',
-            destinationInstitutionId: null,
-          },
-        },
-        at(CHC, '2026-03-03T10:00:00+08:00'),
-      );
-      spec([opened, firstVisit, communityStay, discharged])
-        .when(
-          cmd(
-            'DischargePatient',
-            { admissionId: 'a-chc', disposition: 'home', destinationInstitutionId: null },
-            at(CHC, '2026-03-03T11:00:00+08:00'),
-          ),
-        )
-        .thenFails('NOT_ADMITTED');
-      spec([opened, firstVisit])
-        .when(
-          cmd(
-            'DischargePatient',
-            { admissionId: 'a-chc', disposition: 'home', destinationInstitutionId: null },
-            at(CHC, '2026-03-03T11:00:00+08:00'),
-          ),
-        )
-        .thenFails('ADMISSION_NOT_FOUND');
+      const chcDischarged = past(discharged('a-chc', CHC), at(CHC, '2026-03-03T10:00:00+08:00'));
+      const dischargeChc = dischargeHome('a-chc', at(CHC, '2026-03-03T11:00:00+08:00'));
+      spec([opened, firstVisit, communityStay, chcDischarged]).when(dischargeChc).thenFails('NOT_ADMITTED');
+      spec([opened, firstVisit]).when(dischargeChc).thenFails('ADMISSION_NOT_FOUND');
     });
   });
 
@@ -801,15 +713,14 @@ describe('journey decider', () => {
         .thenFails('JOURNEY_HAS_PENDING_REFERRALS');
       spec([opened, firstVisit, closed])
         .when(
-          cmd(
-            'CorrectEvent',
-            {
-              targetEventId: 'evt-1',
-              targetType: 'VisitRecorded',
-              occurredAt: '2026-03-01T09:30:00+08:00',
-              patch: { diagnosisCode: 'I21.9' },
-            },
+          correctEvent(
+            'evt-1',
+            'VisitRecorded',
+            '2026-03-01T09:30:00+08:00',
             at(CHC, '2026-03-21T09:00:00+08:00'),
+            {
+              diagnosisCode: 'I21.9',
+            },
           ),
         )
         .then([
@@ -832,10 +743,12 @@ describe('journey decider', () => {
       patch: Record<string, string | null> = { bedId: '9' },
       targetType = 'PatientAdmitted',
     ) =>
-      cmd(
-        'CorrectEvent',
-        { targetEventId: 'evt-a-chc', targetType, occurredAt: '2026-03-01T08:00:00+08:00', patch },
+      correctEvent(
+        'evt-a-chc',
+        targetType,
+        '2026-03-01T08:00:00+08:00',
         at(institution, '2026-03-04T09:00:00+08:00'),
+        patch,
       );
 
     it('a correction replaces the fields and the care time in the state', () => {
@@ -871,30 +784,10 @@ describe('journey decider', () => {
       const given = spec([opened, firstVisit, communityStay, voided]);
       expect((given.state as OpenedJourneyState).admissions['a-chc']).toBeUndefined();
       expect(
-        given
-          .when(
-            cmd(
-              'AdmitPatient',
-              {
-                admissionId: 'a-2',
-                institution: HOSP,
-                ward: ward(HOSP, 'icu'),
-                bedId: null,
-                referralId: null,
-              },
-              at(HOSP, '2026-03-04T10:00:00+08:00'),
-            ),
-          )
-          .events(),
+        given.when(admitPatient('a-2', HOSP, ward(HOSP, 'icu'), '2026-03-04T10:00:00+08:00')).events(),
       ).toHaveLength(1);
       given
-        .when(
-          cmd(
-            'MarkEnteredInError',
-            { targetEventId: 'evt-a-chc', reason: 'duplicate-entry' },
-            at(CHC, '2026-03-04T10:00:00+08:00'),
-          ),
-        )
+        .when(markEnteredInError('evt-a-chc', 'duplicate-entry', at(CHC, '2026-03-04T10:00:00+08:00')))
         .thenFails('EVENT_ALREADY_ENTERED_IN_ERROR');
     });
 
@@ -902,14 +795,10 @@ describe('journey decider', () => {
       const given = [opened, firstVisit, communityStay];
       spec(given)
         .when(
-          cmd(
-            'CorrectEvent',
-            {
-              targetEventId: 'nope',
-              targetType: 'PatientAdmitted',
-              occurredAt: '2026-03-01T08:00:00+08:00',
-              patch: {},
-            },
+          correctEvent(
+            'nope',
+            'PatientAdmitted',
+            '2026-03-01T08:00:00+08:00',
             at(CHC, '2026-03-04T09:00:00+08:00'),
           ),
         )
@@ -923,14 +812,10 @@ describe('journey decider', () => {
       spec(given).when(correctAdmission(HOSP)).thenFails('CORRECTION_BY_OTHER_INSTITUTION');
       spec([opened, firstVisit, requested])
         .when(
-          cmd(
-            'CorrectEvent',
-            {
-              targetEventId: 'evt-2',
-              targetType: 'VisitRecorded',
-              occurredAt: '2026-03-01T08:00:00+08:00',
-              patch: {},
-            },
+          correctEvent(
+            'evt-2',
+            'VisitRecorded',
+            '2026-03-01T08:00:00+08:00',
             at(CHC, '2026-03-04T09:00:00+08:00'),
           ),
         )
@@ -948,20 +833,12 @@ describe('journey decider', () => {
       given
         .when(cmd('CloseJourney', {}, at(CHC, '2026-03-02T09:00:00+08:00')))
         .thenFails('JOURNEY_NEEDS_REPAIR');
-      given
-        .when(
-          cmd(
-            'MarkEnteredInError',
-            { targetEventId: 'e-visit', reason: 'other' },
-            at(CHC, '2026-03-05T00:00:00Z'),
-          ),
-        )
-        .then([
-          {
-            type: 'EventEnteredInError',
-            data: { targetEventId: 'e-visit', targetType: 'VisitRecorded', reason: 'other' },
-          },
-        ]);
+      given.when(markEnteredInError('e-visit', 'other', at(CHC, '2026-03-05T00:00:00Z'))).then([
+        {
+          type: 'EventEnteredInError',
+          data: { targetEventId: 'e-visit', targetType: 'VisitRecorded', reason: 'other' },
+        },
+      ]);
     });
 
     it('voided, the journey takes commands again', () => {
@@ -1003,13 +880,7 @@ describe('journey decider', () => {
 
     it('the opening is never voided: it frames the stream', () => {
       spec([unreadableOpening])
-        .when(
-          cmd(
-            'MarkEnteredInError',
-            { targetEventId: 'e-open', reason: 'other' },
-            at(CHC, '2026-03-05T00:00:00Z'),
-          ),
-        )
+        .when(markEnteredInError('e-open', 'other', at(CHC, '2026-03-05T00:00:00Z')))
         .thenFails('EVENT_NOT_CORRECTABLE');
     });
   });
@@ -1022,52 +893,18 @@ describe('journey decider', () => {
       at(HOSP, '2026-04-01T08:00:00+08:00'),
     );
     const icu = admittedAt(HOSP, 'a-icu', 'icu', '2026-04-21T10:00:00+08:00');
-    const icuDischarged = past(
-      {
-        type: 'PatientDischarged',
-        data: {
-          admissionId: 'a-icu',
-          institutionId: HOSP.institutionId,
-          disposition: 'home',
-          destinationInstitutionId: null,
-        },
-      },
-      at(HOSP, '2026-04-24T10:00:00+08:00'),
-      'e-icu-out',
-    );
+    const icuDischarged = past(discharged('a-icu', HOSP), at(HOSP, '2026-04-24T10:00:00+08:00'), 'e-icu-out');
     const stayed = [icuOpened, erVisit, icu, icuDischarged];
 
     it('a surgery typed in after the discharge attaches to the stay it happened in', () => {
       spec(stayed)
-        .when(
-          cmd(
-            'RecordSurgery',
-            { surgeryId: 's-1', institutionId: HOSP.institutionId, procedureCode: '36.06' },
-            at(HOSP, '2026-04-22T09:00:00+08:00'),
-          ),
-        )
-        .then([
-          {
-            type: 'SurgeryRecorded',
-            data: {
-              surgeryId: 's-1',
-              admissionId: 'a-icu',
-              institutionId: HOSP.institutionId,
-              procedureCode: '36.06',
-            },
-          },
-        ]);
+        .when(recordSurgery('2026-04-22T09:00:00+08:00'))
+        .then([surgeryRecorded('a-icu')]);
     });
 
     it('a ward move and an inpatient rehab session inside the past stay are accepted and attach to it', () => {
       spec(stayed)
-        .when(
-          cmd(
-            'MoveWard',
-            { admissionId: 'a-icu', toWard: ward(HOSP, 'cardio-surg'), bedId: null },
-            at(HOSP, '2026-04-23T12:00:00+08:00'),
-          ),
-        )
+        .when(moveWard('a-icu', ward(HOSP, 'cardio-surg'), '2026-04-23T12:00:00+08:00'))
         .then([
           {
             type: 'PatientMovedWard',
@@ -1096,22 +933,13 @@ describe('journey decider', () => {
       const readmitted = [...stayed, admittedAt(HOSP, 'a-re', 'icu', '2026-04-26T10:00:00+08:00')];
       spec(readmitted)
         .when(
-          cmd(
-            'AdmitPatient',
-            {
-              admissionId: 'a-early',
-              institution: HOSP2,
-              ward: ward(HOSP2, 'cardio-surg'),
-              bedId: null,
-              referralId: null,
-              discharge: {
-                occurredAt: '2026-04-18T10:00:00+08:00',
-                disposition: 'home',
-                destinationInstitutionId: null,
-              },
+          admitPatient('a-early', HOSP2, ward(HOSP2, 'cardio-surg'), '2026-04-15T10:00:00+08:00', {
+            discharge: {
+              occurredAt: '2026-04-18T10:00:00+08:00',
+              disposition: 'home',
+              destinationInstitutionId: null,
             },
-            at(HOSP2, '2026-04-15T10:00:00+08:00'),
-          ),
+          }),
         )
         .then([
           {
@@ -1125,32 +953,11 @@ describe('journey decider', () => {
               referralId: null,
             },
           },
-          {
-            type: 'PatientDischarged',
-            occurredAt: '2026-04-18T10:00:00+08:00',
-            data: {
-              admissionId: 'a-early',
-              institutionId: HOSP2.institutionId,
-              disposition: 'home',
-              destinationInstitutionId: null,
-            },
-          },
+          { ...discharged('a-early', HOSP2), occurredAt: '2026-04-18T10:00:00+08:00' },
         ]);
       // Without its discharge, a stay from 15 Apr would still be running when the patient came to the ICU.
       spec(readmitted)
-        .when(
-          cmd(
-            'AdmitPatient',
-            {
-              admissionId: 'a-early',
-              institution: HOSP2,
-              ward: ward(HOSP2, 'cardio-surg'),
-              bedId: null,
-              referralId: null,
-            },
-            at(HOSP2, '2026-04-15T10:00:00+08:00'),
-          ),
-        )
+        .when(admitPatient('a-early', HOSP2, ward(HOSP2, 'cardio-surg'), '2026-04-15T10:00:00+08:00'))
         .thenFails('ALREADY_ADMITTED');
     });
 
@@ -1162,66 +969,30 @@ describe('journey decider', () => {
       // A correction moving the admission after its own discharge: the discharge would come before it.
       spec(stayed)
         .when(
-          cmd(
-            'CorrectEvent',
-            {
-              targetEventId: 'evt-a-icu',
-              targetType: 'PatientAdmitted',
-              occurredAt: '2026-04-25T10:00:00+08:00',
-              patch: {},
-            },
+          correctEvent(
+            'evt-a-icu',
+            'PatientAdmitted',
+            '2026-04-25T10:00:00+08:00',
             at(HOSP, '2026-04-30T09:00:00+08:00'),
           ),
         )
         .thenFails('OCCURRED_BEFORE_ADMISSION');
       // Discharge before admission, a move or surgery outside any stay, a care time before the journey opened.
       spec(stayed)
-        .when(
-          cmd(
-            'MoveWard',
-            { admissionId: 'a-icu', toWard: ward(HOSP, 'cardio-surg'), bedId: null },
-            at(HOSP, '2026-04-25T12:00:00+08:00'),
-          ),
-        )
+        .when(moveWard('a-icu', ward(HOSP, 'cardio-surg'), '2026-04-25T12:00:00+08:00'))
         .thenFails('NOT_ADMITTED');
-      spec(stayed)
-        .when(
-          cmd(
-            'RecordSurgery',
-            { surgeryId: 's-1', institutionId: HOSP.institutionId, procedureCode: '36.06' },
-            at(HOSP, '2026-04-25T09:00:00+08:00'),
-          ),
-        )
-        .thenFails('SURGERY_WITHOUT_ADMISSION');
+      spec(stayed).when(recordSurgery('2026-04-25T09:00:00+08:00')).thenFails('SURGERY_WITHOUT_ADMISSION');
       spec(stayed)
         .when(
           cmd('StartLeave', { admissionId: 'a-icu', holdBed: true }, at(HOSP, '2026-04-21T09:00:00+08:00')),
         )
         .thenFails('OCCURRED_BEFORE_ADMISSION');
       spec(stayed)
-        .when(
-          cmd(
-            'RecordVisit',
-            {
-              visitId: 'v-2',
-              institution: HOSP,
-              visitType: 'outpatient',
-              diagnosisCode: 'I10',
-              referralId: null,
-            },
-            at(HOSP, '2026-03-31T09:00:00+08:00'),
-          ),
-        )
+        .when(recordVisit('I10', null, '2026-03-31T09:00:00+08:00'))
         .thenFails('BEFORE_JOURNEY_OPENED');
       // A void that would leave the discharge without its stay.
       spec(stayed)
-        .when(
-          cmd(
-            'MarkEnteredInError',
-            { targetEventId: 'evt-a-icu', reason: 'other' },
-            at(HOSP, '2026-04-30T09:00:00+08:00'),
-          ),
-        )
+        .when(markEnteredInError('evt-a-icu', 'other', at(HOSP, '2026-04-30T09:00:00+08:00')))
         .thenFails('OCCURRED_BEFORE_ADMISSION');
     });
   });

@@ -1,11 +1,21 @@
 import Database from 'better-sqlite3';
+import type { InstitutionSnapshot } from '@carepath/domain';
 import {
-  evolveJourney,
-  initialJourneyState,
-  type InstitutionSnapshot,
-  type JourneyEvent,
-  type OpenedJourneyState,
-} from '@carepath/domain';
+  accepted,
+  admitted,
+  at,
+  CHC,
+  discharged as dischargedOn,
+  foldJourney as fold,
+  followUpOwed,
+  type Given,
+  HOSP,
+  journeyOpened as opened,
+  referralRequested,
+  snapshot,
+  surgery,
+  transferProposed,
+} from '../testing/journey-events';
 import {
   deriveProcessActions,
   type ProcessActionRow,
@@ -17,44 +27,9 @@ import { countDue, dueActions, nextDueMs, type ProcessTiming } from './care-proc
  * Given a journey's events, when the care-processes projection derives its rows, then each row is an act a process
  * still owes the journey (docs/architecture.md, "Processes"); and the due query reads them by the clock it is given.
  */
-const snapshot = (
-  institutionId: string,
-  tier: InstitutionSnapshot['tier'],
-  allianceId: string | null = 'CY-G1',
-): InstitutionSnapshot => ({ institutionId, tier, allianceId, regionCode: '110105' });
-const CHC = snapshot('CHC-CY-01', 'community');
-const HOSP = snapshot('HOSP-CY-01', 'tertiary');
 const OTHER = snapshot('SEC-HD-01', 'secondary', 'HD-G1');
-const at = (day: number, hour = 10) => `2026-03-0${day}T${String(hour).padStart(2, '0')}:00:00+08:00`;
 const ms = (iso: string) => Date.parse(iso);
 
-type Given = readonly [JourneyEvent, string];
-let seq = 0;
-/** Events recorded as they happen, unless `recordedAt` says when they were entered (a late entry). */
-function fold(events: readonly Given[], recordedAt?: string): OpenedJourneyState {
-  let state = initialJourneyState();
-  for (const [event, occurredAt] of events) {
-    state = evolveJourney(state, {
-      ...event,
-      id: `evt-${++seq}`,
-      metadata: {
-        occurredAt,
-        recordedAt: recordedAt ?? new Date(occurredAt).toISOString(),
-        actorId: 'spec',
-        actorRole: 'doctor',
-        institutionId: CHC.institutionId,
-        correlationId: 'c',
-        causationId: 'c',
-      },
-    });
-  }
-  return state as OpenedJourneyState;
-}
-
-const opened: Given = [
-  { type: 'JourneyOpened', data: { journeyId: 'j-1', patientId: 'pt-7f3a9c21', residenceRegion: '110105' } },
-  at(1, 9),
-];
 const derive = (...events: Given[]) => deriveProcessActions(fold([opened, ...events]), 'j-1');
 const kinds = (rows: readonly ProcessActionRow[]) => rows.map((r) => r.actionId).sort();
 
@@ -63,58 +38,14 @@ const referral = (
   from: InstitutionSnapshot,
   to: InstitutionSnapshot,
   direction: 'up' | 'down' = 'up',
-): Given => [
-  {
-    type: direction === 'up' ? 'UpwardReferralRequested' : 'DownwardReferralRequested',
-    data: {
-      referralId,
-      from,
-      to,
-      department: 'cardiology',
-      priority: 'urgent',
-      setting: 'inpatient',
-      reasonCode: 'I21.4',
-      deadline: at(2),
-      redirectedFromReferralId: null,
-    },
-  },
-  at(1),
-];
-const accepted = (referralId: string): Given => [
-  { type: 'ReferralAccepted', data: { referralId } },
-  at(1, 11),
-];
-const admitted = (admissionId: string, institution: InstitutionSnapshot, day = 1): Given => [
-  {
-    type: 'PatientAdmitted',
-    data: { admissionId, institution, wardId: 'icu', bedId: '3', extraBed: false, referralId: null },
-  },
-  at(day, 13),
-];
-const surgery = (surgeryId: string, admissionId: string, day = 2, hour = 10): Given => [
-  {
-    type: 'SurgeryRecorded',
-    data: { surgeryId, admissionId, institutionId: HOSP.institutionId, procedureCode: '36.06' },
-  },
-  at(day, hour),
-];
+) => referralRequested(referralId, from, to, direction);
+/** Every discharge of these specs is on day 6. */
 const discharged = (
   admissionId: string,
   institution: InstitutionSnapshot,
   disposition: 'home' | 'rehab' | 'other-institution' | 'deceased',
   destination: string | null = null,
-): Given => [
-  {
-    type: 'PatientDischarged',
-    data: {
-      admissionId,
-      institutionId: institution.institutionId,
-      disposition,
-      destinationInstitutionId: destination,
-    },
-  },
-  at(6),
-];
+) => dischargedOn(admissionId, institution, disposition, destination, 6);
 
 describe('care-processes rows', () => {
   describe('referral deadlines', () => {
@@ -175,22 +106,7 @@ describe('care-processes rows', () => {
     });
 
     it('owes none once proposed, while a downward referral is under way, at a community centre, or after the stay', () => {
-      const proposed: Given = [
-        {
-          type: 'DownwardTransferProposed',
-          data: {
-            proposalId: 'p-1',
-            admissionId: 'a-1',
-            surgeryId: 's-1',
-            from: HOSP,
-            to: CHC,
-            basis: 'alliance-centre',
-            signedDoctorId: null,
-          },
-        },
-        at(5),
-      ];
-      expect(derive(...stay, surgery('s-1', 'a-1'), proposed)).toEqual([]);
+      expect(derive(...stay, surgery('s-1', 'a-1'), transferProposed)).toEqual([]);
       expect(kinds(derive(...stay, surgery('s-1', 'a-1'), referral('r-down', HOSP, CHC, 'down')))).toEqual([
         'referral-expiry:r-down',
         'referral-reminder:r-down',
@@ -228,21 +144,7 @@ describe('care-processes rows', () => {
 
     it('owes none for other discharges, nor once owed', () => {
       expect(derive(...stay, discharged('a-1', HOSP, 'deceased'))).toEqual([]);
-      const owed: Given = [
-        {
-          type: 'FollowUpOwed',
-          data: {
-            followUpId: 'f-1',
-            admissionId: 'a-1',
-            dischargedAt: at(6),
-            owedBy: CHC,
-            signedDoctorId: null,
-            dueBy: '2026-03-20T10:00:00+08:00',
-            basis: 'standard',
-          },
-        },
-        at(6),
-      ];
+      const owed = followUpOwed('2026-03-20T10:00:00+08:00', 'standard');
       expect(derive(...stay, discharged('a-1', HOSP, 'home'), owed)).toEqual([]);
     });
   });

@@ -22,6 +22,7 @@ import {
   placeEvent,
   refoldPlacements,
 } from './journey-rows.model';
+import { snapshot } from '../testing/journey-events';
 import type { Placement } from './ward-occupancy.model';
 
 /*
@@ -31,24 +32,9 @@ import type { Placement } from './ward-occupancy.model';
  * code that names the conflict, writing nothing. Rules: docs/care-time.md.
  */
 
-const CHC: InstitutionSnapshot = {
-  institutionId: 'CHC-1',
-  tier: 'community',
-  allianceId: 'G1',
-  regionCode: '110105',
-};
-const HOSP: InstitutionSnapshot = {
-  institutionId: 'HOSP-1',
-  tier: 'tertiary',
-  allianceId: 'G1',
-  regionCode: '110105',
-};
-const HOSP2: InstitutionSnapshot = {
-  institutionId: 'HOSP-2',
-  tier: 'tertiary',
-  allianceId: 'G1',
-  regionCode: '110105',
-};
+const CHC = snapshot('CHC-1', 'community', 'G1');
+const HOSP = snapshot('HOSP-1', 'tertiary', 'G1');
+const HOSP2 = snapshot('HOSP-2', 'tertiary', 'G1');
 const T0 = Date.parse('2026-04-01T00:00:00Z');
 const MIN = 60_000;
 const iso = (minute: number) => new Date(T0 + minute * MIN).toISOString();

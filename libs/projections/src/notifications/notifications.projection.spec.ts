@@ -1,10 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite from 'better-sqlite3';
-import { SqliteEventStore, type StoredEvent } from '@carepath/event-store';
-import { ProjectionRunner } from '../runtime/projection-runner';
-import { dumpReadModel, ReadModelFiles } from '../runtime/read-model-files';
+import type { SqliteEventStore, StoredEvent } from '@carepath/event-store';
+import { RunnerHarness } from '../../../../test/support/projection-harness';
+import { dumpReadModel } from '../runtime/read-model-files';
 import { type NotificationFacts, notificationsOf } from './notification.model';
 import { notificationsProjection } from './notifications.projection';
 import { queryNotifications, queryWebhookEndpoints } from './notifications.query';
@@ -39,21 +37,17 @@ const request = (referralId: string, from: string, toId: string, redirectedFrom:
   },
 });
 
+const registered = (institutionId: string, name: string) => ({
+  streamId: `institution-${institutionId}`,
+  events: [{ type: 'InstitutionRegistered', data: { ...snapshot(institutionId), name } }],
+});
+
 /** A log touching every kind: two journeys, a slot block, three registered institutions, one webhook endpoint. */
 function log(): { streamId: string; events: { type: string; data: object }[] }[] {
   return [
-    {
-      streamId: 'institution-HOSP-CY-01',
-      events: [{ type: 'InstitutionRegistered', data: { ...snapshot('HOSP-CY-01'), name: 'H' } }],
-    },
-    {
-      streamId: 'institution-HOSP-CY-02',
-      events: [{ type: 'InstitutionRegistered', data: { ...snapshot('HOSP-CY-02'), name: 'H2' } }],
-    },
-    {
-      streamId: 'institution-CHC-CY-01',
-      events: [{ type: 'InstitutionRegistered', data: { ...snapshot('CHC-CY-01'), name: 'C' } }],
-    },
+    registered('HOSP-CY-01', 'H'),
+    registered('HOSP-CY-02', 'H2'),
+    registered('CHC-CY-01', 'C'),
     {
       streamId: 'webhook-endpoints-HOSP-CY-01',
       events: [
@@ -156,27 +150,14 @@ function log(): { streamId: string; events: { type: string; data: object }[] }[]
 }
 
 describe('notifications projection', () => {
-  let folder: string;
+  const harness = new RunnerHarness();
   let store: SqliteEventStore;
-  const runners: ProjectionRunner[] = [];
-  const run = async (dir: string, pageSize: number) => {
-    const runner = new ProjectionRunner(
-      store,
-      notificationsProjection,
-      new ReadModelFiles(join(folder, dir)),
-      {
-        pageSize,
-      },
-    );
-    runners.push(runner);
-    await runner.start();
-    await runner.waitFor(await store.headPosition());
-    return runner;
-  };
+  const run = (dir: string, pageSize: number) =>
+    harness.caughtUpIn(dir, notificationsProjection, { pageSize });
 
   beforeAll(async () => {
-    folder = mkdtempSync(join(tmpdir(), 'carepath-notifications-'));
-    store = SqliteEventStore.open({ filename: join(folder, 'events.db') });
+    harness.open('carepath-notifications-');
+    store = harness.store;
     let i = 0;
     const stamp = (e: { type: string; data: object }) => ({
       ...e,
@@ -193,11 +174,7 @@ describe('notifications projection', () => {
       if (events.length > 2)
         await store.append(streamId, events.slice(2).map(stamp), { expectedRevision: 1n });
   });
-  afterAll(async () => {
-    for (const r of runners.splice(0)) await r.stop();
-    await store.close();
-    rmSync(folder, { recursive: true, force: true });
-  });
+  afterAll(() => harness.close());
 
   it('given the log, then each kind reaches its recipients, numbered 1..n without gaps', async () => {
     const live = await run('live', 3);
@@ -242,7 +219,7 @@ describe('notifications projection', () => {
   });
 
   it('given the events applied, when the same page is applied again, then nothing changes', async () => {
-    const db = new BetterSqlite(join(folder, 'twice.db'));
+    const db = new BetterSqlite(join(harness.folder, 'twice.db'));
     db.exec(notificationsProjection.schema);
     const writer = notificationsProjection.open(db, { readStream: (s) => store.readStream(s), store });
     const page = (await store.readAll({ after: 0n, maxCount: 1000 })).events as StoredEvent[];

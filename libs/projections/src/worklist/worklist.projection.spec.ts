@@ -1,12 +1,21 @@
-import {
-  evolveJourney,
-  initialJourneyState,
-  type InstitutionSnapshot,
-  type JourneyEvent,
-  type OpenedJourneyState,
-  type RecordedDomainEvent,
-} from '@carepath/domain';
+import type { InstitutionSnapshot } from '@carepath/domain';
 import { isJourneyProjection } from '../runtime/journey-projection';
+import {
+  accepted,
+  admitted,
+  at,
+  CHC,
+  discharged as dischargedOn,
+  foldJourney,
+  followUpOwed,
+  type Given,
+  HOSP,
+  journeyOpened,
+  referralRequested,
+  snapshot,
+  surgery as surgeryRecorded,
+  transferProposed as proposed,
+} from '../testing/journey-events';
 import { worklistProjection } from './worklist.projection';
 
 /*
@@ -14,86 +23,25 @@ import { worklistProjection } from './worklist.projection';
  * (docs/worklists.md). Tables, in the projection's order: open referrals, current stays, referral outcomes, with
  * us upstairs, transfer proposals, follow-ups, patient index.
  */
-const snapshot = (institutionId: string, tier: InstitutionSnapshot['tier']): InstitutionSnapshot => ({
-  institutionId,
-  tier,
-  allianceId: 'CY-G1',
-  regionCode: '110105',
-});
-const CHC = snapshot('CHC-CY-01', 'community');
 const CHC2 = snapshot('CHC-CY-02', 'community');
-const HOSP = snapshot('HOSP-CY-01', 'tertiary');
 const HOSP2 = snapshot('HOSP-CY-02', 'tertiary');
-const at = (day: number, hour = 10) => `2026-03-0${day}T${String(hour).padStart(2, '0')}:00:00+08:00`;
-
-type Given = readonly [JourneyEvent, string];
-let seq = 0;
-function fold(events: readonly Given[]): OpenedJourneyState {
-  let state = initialJourneyState();
-  for (const [event, occurredAt] of events) {
-    const recorded = {
-      ...event,
-      id: `evt-${++seq}`,
-      metadata: {
-        occurredAt,
-        recordedAt: '2026-03-09T00:00:00.000Z',
-        actorId: 'spec',
-        actorRole: 'doctor',
-        institutionId: CHC.institutionId,
-        correlationId: 'c',
-        causationId: 'c',
-      },
-    } as RecordedDomainEvent<JourneyEvent>;
-    state = evolveJourney(state, recorded);
-  }
-  return state as OpenedJourneyState;
-}
 
 const derive = (...events: Given[]) => {
   const spec = isJourneyProjection(worklistProjection) ? worklistProjection.journey : null;
   const [openReferrals, stays, outcomes, upstairs, proposals, followUps, patients] = spec!.derive(
-    fold([...opened, ...events]),
+    foldJourney([journeyOpened, ...events], '2026-03-09T00:00:00.000Z'),
     'j-1',
   ) as unknown as Record<string, unknown>[][];
   return { openReferrals, stays, outcomes, upstairs, proposals, followUps, patients };
 };
 
-const opened: Given[] = [
-  [
-    {
-      type: 'JourneyOpened',
-      data: { journeyId: 'j-1', patientId: 'pt-7f3a9c21', residenceRegion: '110105' },
-    },
-    at(1, 9),
-  ],
-];
 const referral = (
   referralId: string,
   direction: 'up' | 'down',
   from: InstitutionSnapshot,
   to: InstitutionSnapshot,
   day = 1,
-): Given => [
-  {
-    type: direction === 'up' ? 'UpwardReferralRequested' : 'DownwardReferralRequested',
-    data: {
-      referralId,
-      from,
-      to,
-      department: 'cardiology',
-      priority: 'urgent',
-      setting: 'inpatient',
-      reasonCode: 'I21.4',
-      deadline: at(day + 1),
-      redirectedFromReferralId: null,
-    },
-  },
-  at(day),
-];
-const accepted = (referralId: string, day = 1, hour = 11): Given => [
-  { type: 'ReferralAccepted', data: { referralId } },
-  at(day, hour),
-];
+) => referralRequested(referralId, from, to, direction, day);
 const rejected = (referralId: string, redirectReferralId: string | null = null): Given => [
   {
     type: 'ReferralRejected',
@@ -106,28 +54,17 @@ const rejected = (referralId: string, redirectReferralId: string | null = null):
   },
   at(1, 12),
 ];
-const admitted = (admissionId: string, institution: InstitutionSnapshot, day = 1, wardId = 'icu'): Given => [
-  {
-    type: 'PatientAdmitted',
-    data: { admissionId, institution, wardId, bedId: '3', extraBed: false, referralId: null },
-  },
-  at(day, 13),
-];
 const discharged = (
   admissionId: string,
   institution: InstitutionSnapshot,
   disposition: 'home' | 'rehab' | 'other-institution' | 'deceased',
   destination: string | null = null,
   day = 5,
-): Given => [
+) => dischargedOn(admissionId, institution, disposition, destination, day);
+const visitAtCentre = (visitId: string, day: number): Given => [
   {
-    type: 'PatientDischarged',
-    data: {
-      admissionId,
-      institutionId: institution.institutionId,
-      disposition,
-      destinationInstitutionId: destination,
-    },
+    type: 'VisitRecorded',
+    data: { visitId, institution: CHC, visitType: 'outpatient', diagnosisCode: 'I21.4', referralId: null },
   },
   at(day),
 ];
@@ -254,19 +191,7 @@ describe('worklist rows', () => {
     });
 
     it('lets the patient go when seen at the centre again, and leaves out a centre holding a bed for them', () => {
-      const seen: Given = [
-        {
-          type: 'VisitRecorded',
-          data: {
-            visitId: 'v-2',
-            institution: CHC,
-            visitType: 'outpatient',
-            diagnosisCode: 'I21.4',
-            referralId: null,
-          },
-        },
-        at(3),
-      ];
+      const seen = visitAtCentre('v-2', 3);
       expect(derive(...up, seen).upstairs).toEqual([]);
       const holding = derive(
         admitted('a-0', CHC, 1, 'rehab'),
@@ -280,36 +205,7 @@ describe('worklist rows', () => {
   });
 
   describe('transfer proposals and follow-ups', () => {
-    const surgery: Given[] = [
-      admitted('a-1', HOSP),
-      [
-        {
-          type: 'SurgeryRecorded',
-          data: {
-            surgeryId: 's-1',
-            admissionId: 'a-1',
-            institutionId: HOSP.institutionId,
-            procedureCode: '36.10',
-          },
-        },
-        at(2),
-      ],
-    ];
-    const proposed: Given = [
-      {
-        type: 'DownwardTransferProposed',
-        data: {
-          proposalId: 'p-1',
-          admissionId: 'a-1',
-          surgeryId: 's-1',
-          from: HOSP,
-          to: CHC,
-          basis: 'alliance-centre',
-          signedDoctorId: null,
-        },
-      },
-      at(5),
-    ];
+    const surgery: Given[] = [admitted('a-1', HOSP), surgeryRecorded('s-1', 'a-1', 2, 10, '36.10')];
 
     it('keeps an open proposal, and none once declined', () => {
       expect(derive(...surgery, proposed).proposals).toEqual([
@@ -330,21 +226,7 @@ describe('worklist rows', () => {
     it('keeps a follow-up while owed, and none once a visit at the owing centre falls in its window', () => {
       const owed: Given[] = [
         discharged('a-1', HOSP, 'home', null, 6),
-        [
-          {
-            type: 'FollowUpOwed',
-            data: {
-              followUpId: 'f-1',
-              admissionId: 'a-1',
-              dischargedAt: at(6),
-              owedBy: CHC,
-              signedDoctorId: null,
-              dueBy: '2026-03-13T10:00:00+08:00',
-              basis: 'after-surgery',
-            },
-          },
-          at(6),
-        ],
+        followUpOwed('2026-03-13T10:00:00+08:00', 'after-surgery'),
       ];
       expect(derive(...surgery, ...owed).followUps).toEqual([
         expect.objectContaining({
@@ -354,19 +236,7 @@ describe('worklist rows', () => {
           basis: 'after-surgery',
         }),
       ]);
-      const visited: Given = [
-        {
-          type: 'VisitRecorded',
-          data: {
-            visitId: 'v-9',
-            institution: CHC,
-            visitType: 'outpatient',
-            diagnosisCode: 'I21.4',
-            referralId: null,
-          },
-        },
-        at(8),
-      ];
+      const visited = visitAtCentre('v-9', 8);
       expect(derive(...surgery, ...owed, visited).followUps).toEqual([]);
     });
   });
