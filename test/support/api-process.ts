@@ -36,14 +36,18 @@ export function transpileApi(outDir: string): string {
   return outDir;
 }
 
-/** The real API in a process of its own, so a spec can SIGKILL it. */
-export interface ApiProcess {
+/** One of the project's programs in a process of its own, so a spec can SIGKILL it. */
+export interface AppProcess {
   readonly child: ChildProcess;
-  readonly url: string;
   /** The last 8 kB of its stderr, for failure messages. */
   stderr(): string;
   /** Resolves once the process has exited, with its signal or code. */
   readonly exited: Promise<string>;
+}
+
+/** The real API in a process of its own, so a spec can SIGKILL it. */
+export interface ApiProcess extends AppProcess {
+  readonly url: string;
 }
 
 /**
@@ -51,33 +55,49 @@ export interface ApiProcess {
  * dist/), and resolves once it logs that it listens (its JSON log line on stdout: an event, so nothing polls).
  * Rejects with its stderr if it exits first.
  */
-export function startApiProcess(
+export async function startApiProcess(
   build: string,
   port: number,
   env: Readonly<Record<string, string>>,
 ): Promise<ApiProcess> {
-  const child = spawn(
-    process.execPath,
-    ['-r', 'tsconfig-paths/register', join(build, 'apps/api/src/main.js')],
-    {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        // As in startTestApp: specs record care months ago, which running processes would expire at once while the
-        // spec still acts on it. A spec of processes passes PROCESSES=on.
-        PROCESSES: 'off',
-        ...env,
-        // tsconfig-paths maps @carepath/* under the build rather than the sources.
-        TS_NODE_BASEURL: build,
-        // The build lives outside the project: its packages are the project's.
-        NODE_PATH: join(ROOT, 'node_modules'),
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        LOG_FORMAT: 'json',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  const app = await startBuilt(build, 'apps/api/src/main.js', 'CarePath API listening', {
+    // As in startTestApp: specs record care months ago, which running processes would expire at once while the
+    // spec still acts on it. A spec of processes passes PROCESSES=on.
+    PROCESSES: 'off',
+    ...env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+  });
+  return { ...app, url: `http://127.0.0.1:${port}` };
+}
+
+/** Starts apps/projector from `build` with `env`; resolves once it logs that it runs. */
+export function startProjectorProcess(
+  build: string,
+  env: Readonly<Record<string, string>>,
+): Promise<AppProcess> {
+  return startBuilt(build, 'apps/projector/src/main.js', 'projector running', env);
+}
+
+function startBuilt(
+  build: string,
+  main: string,
+  ready: string,
+  env: Readonly<Record<string, string>>,
+): Promise<AppProcess> {
+  const child = spawn(process.execPath, ['-r', 'tsconfig-paths/register', join(build, main)], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      ...env,
+      // tsconfig-paths maps @carepath/* under the build rather than the sources.
+      TS_NODE_BASEURL: build,
+      // The build lives outside the project: its packages are the project's.
+      NODE_PATH: join(ROOT, 'node_modules'),
+      LOG_FORMAT: 'json',
     },
-  );
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let tail = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (chunk: string) => {
@@ -86,17 +106,17 @@ export function startApiProcess(
   const exited = new Promise<string>((done) =>
     child.once('exit', (code, signal) => done(signal ?? `exit code ${String(code)}`)),
   );
-  const api: ApiProcess = { child, url: `http://127.0.0.1:${port}`, stderr: () => tail, exited };
+  const app: AppProcess = { child, stderr: () => tail, exited };
   return new Promise((done, fail) => {
     let pending = '';
     child.stdout.setEncoding('utf8');
-    // Read every line (request logs included) so the pipe never fills and stalls the API.
+    // Read every line (request logs included) so the pipe never fills and stalls the process.
     child.stdout.on('data', (chunk: string) => {
       pending += chunk;
       const lines = pending.split('\n');
       pending = lines.pop() ?? '';
-      if (lines.some((line) => line.includes('CarePath API listening'))) done(api);
+      if (lines.some((line) => line.includes(ready))) done(app);
     });
-    void exited.then((how) => fail(new Error(`The API exited (${how}) before listening:\n${tail}`)));
+    void exited.then((how) => fail(new Error(`${main} exited (${how}) before it was ready:\n${tail}`)));
   });
 }

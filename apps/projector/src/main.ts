@@ -5,12 +5,23 @@ import {
   ProjectionRunner,
   ReadModelFiles,
 } from '@carepath/projections';
-import { loadConfig, openEventStore, parseCommandLine, runCommandLine } from '@carepath/runtime';
+import {
+  loadConfig,
+  loadLeaseConfig,
+  openEventStore,
+  parseCommandLine,
+  PgProjectionLeases,
+  runCommandLine,
+} from '@carepath/runtime';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { LeaseCoordinator } from './lease-coordinator';
 
 const USAGE = `Usage: npm run projector
 Runs every projection against the event store the API writes, so the API can run with PROJECTIONS=external and
 only read. It takes no options: it reads the API's environment (DATABASE_FILE or EVENT_STORE=esdb, READ_MODEL_DIR).
-Stop it with SIGINT or SIGTERM.`;
+With PROJECTOR_LEASES=postgres and DATABASE_URL, several projectors share the projections through leases
+(PROJECTOR_LEASE_TTL_MS, default 15000; PROJECTOR_ID). Stop it with SIGINT or SIGTERM.`;
 
 /**
  * The projector on its own: runs every projection against the event store that the API writes, so the API can
@@ -22,26 +33,71 @@ async function main(argv: readonly string[]): Promise<number> {
   const logger = new Logger('projector');
   const store = openEventStore(config, logger, { followOtherWriters: true });
   const files = new ReadModelFiles(config.readModelDir);
-  const runners = ALL_PROJECTIONS.map(
-    (definition) =>
-      new ProjectionRunner(store, definition, files, {
-        ...BATCH_RUNNER_OPTIONS,
-        foldCacheBytes: config.foldCacheBytes,
-        logger: { log: (m) => logger.log(m), error: (m) => logger.error(m) },
-      }),
-  );
-  for (const runner of runners) await runner.start();
-  logger.log({ msg: 'projector running', eventStore: config.eventStore, readModels: config.readModelDir });
-  const report = setInterval(
-    () => logger.log({ msg: 'status', projections: runners.map((r) => r.status()) }),
-    60_000,
-  );
+  const runnerFor = (definition: (typeof ALL_PROJECTIONS)[number]) =>
+    new ProjectionRunner(store, definition, files, {
+      ...BATCH_RUNNER_OPTIONS,
+      foldCacheBytes: config.foldCacheBytes,
+      logger: { log: (m) => logger.log(m), error: (m) => logger.error(m) },
+    });
+  const leaseConfig = loadLeaseConfig(process.env);
+  let stopWork: () => Promise<void>;
+  let report: NodeJS.Timeout;
+  if (leaseConfig) {
+    // Several projectors share the projections: each runs those whose leases it holds (docs/scaling.md).
+    const leases = new PgProjectionLeases({
+      connectionString: leaseConfig.connectionString,
+      schema: leaseConfig.schema,
+      ttlMs: leaseConfig.ttlMs,
+    });
+    const member = leaseConfig.member ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+    const runners = new Map<string, ProjectionRunner>();
+    const coordinator = new LeaseCoordinator(
+      leases,
+      member,
+      ALL_PROJECTIONS.map((p) => p.name),
+      (name) => {
+        const runner = runnerFor(ALL_PROJECTIONS.find((p) => p.name === name)!);
+        return {
+          start: async () => {
+            runners.set(name, runner);
+            await runner.start();
+          },
+          stop: async () => {
+            runners.delete(name);
+            await runner.stop();
+          },
+        };
+      },
+      { ttlMs: leaseConfig.ttlMs, logger: { log: (m) => logger.log(m), error: (m) => logger.error(m) } },
+    );
+    await coordinator.start();
+    logger.log({ msg: 'projector running', member, leases: 'postgres', readModels: config.readModelDir });
+    report = setInterval(
+      () => logger.log({ msg: 'status', member, projections: [...runners.values()].map((r) => r.status()) }),
+      60_000,
+    );
+    stopWork = async () => {
+      await coordinator.stop();
+      await leases.close();
+    };
+  } else {
+    const runners = ALL_PROJECTIONS.map(runnerFor);
+    for (const runner of runners) await runner.start();
+    logger.log({ msg: 'projector running', eventStore: config.eventStore, readModels: config.readModelDir });
+    report = setInterval(
+      () => logger.log({ msg: 'status', projections: runners.map((r) => r.status()) }),
+      60_000,
+    );
+    stopWork = async () => {
+      for (const runner of runners) await runner.stop();
+    };
+  }
   report.unref();
 
   const shutdown = async (signal: string) => {
     logger.log({ msg: 'stopping', signal });
     clearInterval(report);
-    for (const runner of runners) await runner.stop();
+    await stopWork();
     files.close();
     await store.close();
     process.exit(0);

@@ -12,3 +12,5 @@ export * from './audit/access-record';
 export * from './command-line/command-line';
 export * from './command-line/progress-bar';
 export * from './net/free-port';
+export * from './leases/projection-leases';
+export * from './leases/lease-config';

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import {
   type EventStore,
@@ -63,6 +64,20 @@ export function failureKind(error: unknown): FailureKind {
     e = cause;
   }
   return transient ? 'transient' : 'permanent';
+}
+
+/**
+ * Another runner, most likely another projector holding this projection's lease now, opened the generation for
+ * writing after this one: this one's commit rolled back. It should stop; the other goes on from the checkpoint.
+ */
+export class ReadModelTakenError extends Error {
+  constructor(
+    readonly projection: string,
+    readonly generation: number,
+  ) {
+    super(`projection ${projection}: generation ${generation} is written by another runner now`);
+    this.name = 'ReadModelTakenError';
+  }
 }
 
 /** Thrown by `reader()` while no sound generation can be served (being repaired, or not running). */
@@ -811,11 +826,20 @@ export class ProjectionRunner {
       store: this.store,
       foldCacheBytes: this.options.foldCacheBytes,
     });
-    const saveCheckpoint = db.prepare('UPDATE checkpoint SET position = ?, events = events + ? WHERE id = 1');
+    // The last runner to open a generation for writing owns its checkpoint: a commit checks it still does, in the
+    // same transaction. A projector whose lease another took while it was paused (docs/scaling.md, "Projectors that
+    // share work") finds its token gone and writes nothing, so no page is applied twice.
+    const token = randomUUID();
+    db.prepare('UPDATE checkpoint SET writer = ? WHERE id = 1').run(token);
+    const saveCheckpoint = db.prepare(
+      'UPDATE checkpoint SET position = ?, events = events + ? WHERE id = 1 AND writer = ?',
+    );
     const checkpoint = this.readCheckpoint(db);
     const apply = db.transaction((events: readonly StoredEvent[], lastPosition: bigint, count: number) => {
       writer.apply(events);
-      saveCheckpoint.run(lastPosition, count);
+      if (saveCheckpoint.run(lastPosition, count, token).changes !== 1) {
+        throw new ReadModelTakenError(this.name, generation);
+      }
     });
     const stage = writer.stage?.bind(writer);
     // A batch is one transaction held open over several pages: only where no query reads this generation (a process

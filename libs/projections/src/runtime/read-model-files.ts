@@ -55,10 +55,13 @@ export class ReadModelFiles {
     db.pragma('cache_size = -4000');
     db.pragma('busy_timeout = 5000');
     db.exec(`
-      CREATE TABLE IF NOT EXISTS checkpoint (id INTEGER PRIMARY KEY CHECK (id = 1), position INTEGER NOT NULL, events INTEGER NOT NULL) STRICT;
+      CREATE TABLE IF NOT EXISTS checkpoint (id INTEGER PRIMARY KEY CHECK (id = 1), position INTEGER NOT NULL, events INTEGER NOT NULL, writer TEXT) STRICT;
       INSERT OR IGNORE INTO checkpoint (id, position, events) VALUES (1, 0, 0);
       ${schema}
     `);
+    // Files made before the checkpoint named its writer (ProjectionRunner's fence) take the column where found.
+    const columns = db.prepare('PRAGMA table_info(checkpoint)').all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'writer')) db.exec('ALTER TABLE checkpoint ADD COLUMN writer TEXT');
     return db;
   }
 
