@@ -29,18 +29,19 @@ export type JourneyWrite = (
 const KNOWN_TYPES = new Set<string>(JOURNEY_EVENT_TYPES);
 
 /** Byte budget of the journey states kept in memory between pages, by default; a miss re-reads the log. */
-export const DEFAULT_FOLD_CACHE_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_FOLD_CACHE_BYTES = 32 * 1024 * 1024;
 
-/** Folded journeys by folder and journey: see `foldCacheFor`. */
+/** Folded journeys by journey id, each at the furthest revision a folder has taken it to: see `foldCacheFor`. */
 export type JourneyFoldCache = FoldCache<Folded>;
 
 const foldCaches = new WeakMap<object, JourneyFoldCache>();
-let folders = 0;
 
 /**
  * The one cache of folded journeys that every journey projection reading `store` in this thread shares, so the
- * budget bounds the thread, not each projection: with a cache per projection the API held several budgets' worth.
- * Each folder keeps its own entries in it (projections may stand at different positions of a journey).
+ * budget bounds the thread, not each projection: with a cache per projection the API held several budgets' worth,
+ * and with an entry per projection and journey a pool of journeys written in turn no longer fitted. One entry per
+ * journey serves them all: projections reading the same pages find the fold of a page's events in the fold memo
+ * (the first to fold them leaves it there), so a projection one page behind the entry needs no state of its own.
  */
 export function foldCacheFor(store: object, bytes = DEFAULT_FOLD_CACHE_BYTES): JourneyFoldCache {
   let cache = foldCaches.get(store);
@@ -68,8 +69,6 @@ interface Folded {
  * what tells a cache miss how far its rows go without storing any bookkeeping per journey.
  */
 export class JourneyFolder {
-  /** This folder's entries in a cache it may share with others: its keys start with this prefix. */
-  private readonly prefix = `${++folders}:`;
   /** Journeys `prepare` read back from the log for the coming page (closed ones are never cached). */
   private readonly loaded = new Map<string, Folded>();
   /** Taken in since the last flush: each open journey's folded state, and whether it had rows before. */
@@ -96,7 +95,13 @@ export class JourneyFolder {
   async prepare(events: readonly StoredEvent[]): Promise<void> {
     for (const [journeyId, journeyEvents] of planPage(events).journeys) {
       const first = Number(journeyEvents[0]!.revision);
-      if (first === 0 || this.current(journeyId)?.revision === first - 1) continue;
+      if (first === 0 || this.folded(journeyEvents, first)) continue;
+      const known = this.current(journeyId, first);
+      if (known) {
+        // Pinned for `stage`: another projection may move or drop the shared entry meanwhile.
+        this.loaded.set(journeyId, known);
+        continue;
+      }
       let folded: Folded = { state: initialJourneyState(), revision: -1 };
       for (const event of await this.readStream(JOURNEY_PREFIX + journeyId)) {
         if (Number(event.revision) >= first) break;
@@ -118,10 +123,14 @@ export class JourneyFolder {
     }
     const plan = planPage(events);
     for (const [journeyId, journeyEvents] of plan.journeys) {
-      const start = this.current(journeyId) ?? { state: initialJourneyState(), revision: -1 };
+      const first = Number(journeyEvents[0]!.revision);
       const last = journeyEvents.at(-1)!;
-      const folded = foldPage(this.memo, start, journeyEvents, last);
-      const fresh = this.dirty.get(journeyId)?.fresh ?? start.revision < 0;
+      const start = this.current(journeyId, first);
+      // No state of its own before this page: the memo has the fold (prepare saw to it), or the journey starts here.
+      const folded =
+        (start ? null : this.folded(journeyEvents, first)) ??
+        foldPage(this.memo, start ?? { state: initialJourneyState(), revision: -1 }, journeyEvents, last);
+      const fresh = this.dirty.get(journeyId)?.fresh ?? first === 0;
       if (folded.state.status !== 'closed') {
         this.dirty.set(journeyId, { folded, fresh, last });
         continue;
@@ -157,23 +166,32 @@ export class JourneyFolder {
     this.loaded.clear();
     this.dirty.clear();
     // The cache may have run ahead of rolled-back rows: forget those journeys; a miss re-reads the log.
-    for (const journeyId of this.written) this.cache.delete(this.prefix + journeyId);
+    for (const journeyId of this.written) this.cache.delete(journeyId);
     this.written = [];
   }
 
-  private current(journeyId: string): Folded | undefined {
-    return (
-      this.dirty.get(journeyId)?.folded ??
-      this.loaded.get(journeyId) ??
-      this.cache.get(this.prefix + journeyId)
-    );
+  /** This journey folded up to just before `first`, when this folder, or the shared cache, has it so. */
+  private current(journeyId: string, first: number): Folded | undefined {
+    const folded =
+      this.dirty.get(journeyId)?.folded ?? this.loaded.get(journeyId) ?? this.cache.get(journeyId);
+    // The shared cache may hold the journey further on, taken there by a projection ahead of this one.
+    return folded && folded.revision === first - 1 ? folded : undefined;
+  }
+
+  /** The fold of a page's events of one journey from just before `first`, left in the memo by another folder. */
+  private folded(journeyEvents: readonly StoredEvent[], first: number): Folded | null {
+    const known = this.memo?.get(journeyEvents.at(-1)!);
+    return known && known.from === first - 1 ? known.folded : null;
   }
 
   private remember(journeyId: string, folded: Folded): void {
     // A closed journey rarely changes again (a late correction at most): re-reading it then is cheaper than
     // holding every closed journey of a rebuild in memory.
-    if (folded.state.status === 'closed') this.cache.delete(this.prefix + journeyId);
-    else this.cache.set(this.prefix + journeyId, folded, folded.revision + 1);
+    const kept = this.cache.get(journeyId);
+    // Another projection may have taken the journey further already: its entry serves this one too (the memo).
+    if (kept && kept.revision > folded.revision) return;
+    if (folded.state.status === 'closed') this.cache.delete(journeyId);
+    else this.cache.set(journeyId, folded, folded.revision + 1);
   }
 }
 

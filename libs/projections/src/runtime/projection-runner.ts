@@ -269,7 +269,7 @@ export interface RunnerOptions {
    * (default true): see `rebuild`.
    */
   readonly rebuildInWorker?: boolean;
-  /** Byte budget of the folded states the journey projections of this thread share between pages (default 16 MB). */
+  /** Byte budget of the folded states the journey projections of this thread share between pages (default 32 MB). */
   readonly foldCacheBytes?: number;
 }
 

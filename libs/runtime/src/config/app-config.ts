@@ -44,7 +44,7 @@ export interface AppConfig {
   readonly recentFolds: number;
   /**
    * Byte budget of each cache of folded streams: the write path's, and the one the journey projections of a process
-   * share (FOLD_CACHE_MB, default 16). Folded states are weighed by the events folded into them (FoldCache), so long journeys count.
+   * share (FOLD_CACHE_MB, default 32). Folded states are weighed by the events folded into them (FoldCache), so long journeys count.
    */
   readonly foldCacheBytes: number;
   readonly logJson: boolean;
@@ -157,7 +157,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     futureSkewMs: numberSetting(env, 'OCCURRED_AT_MAX_FUTURE_SKEW_SECONDS', 300) * 1000,
     careTimeNotBeforeMs: careTimeSetting(env, 'CARE_TIME_NOT_BEFORE', '2000-01-01T00:00:00Z'),
     recentFolds: numberSetting(env, 'RECENT_FOLDS', 10_000),
-    foldCacheBytes: numberSetting(env, 'FOLD_CACHE_MB', 16) * 1024 * 1024,
+    foldCacheBytes: numberSetting(env, 'FOLD_CACHE_MB', 32) * 1024 * 1024,
     logJson: (env.LOG_FORMAT ?? 'json') === 'json',
     readModelDir: env.READ_MODEL_DIR ?? join(dirname(env.DATABASE_FILE ?? 'data/carepath.db'), 'read-models'),
     projections: oneOf(env, 'PROJECTIONS', ['in-process', 'external'] as const, 'in-process'),
