@@ -34,6 +34,12 @@ import { WorkUnavailableException } from '../work/work-unavailable.exception';
 
 export type ProjectionName = (typeof ALL_PROJECTIONS)[number]['name'];
 
+/**
+ * How often a write with consistency=projected looks at the checkpoints apps/projector commits (PROJECTIONS=external):
+ * a read model is read from its file, another process writes it, so there is no in-process signal to wait on.
+ */
+const EXTERNAL_WAIT_POLL_MS = 5;
+
 /** Events per commit while the API rebuilds a projection (its runners read pages of 2,000). */
 const API_REBUILD_COMMIT_EVERY = 20_000;
 
@@ -284,43 +290,62 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
     }
   }
 
-  /** Waits until every read model reflects `position` (read-your-writes without sleeping). */
+  /**
+   * Waits until every read model reflects `position` (read-your-writes). In process, each runner says when it has
+   * applied it. With apps/projector writing them (PROJECTIONS=external, another process or host sharing the read
+   * models), their checkpoints are watched instead, every EXTERNAL_WAIT_POLL_MS: the checkpoint commits with the
+   * rows, so once it has passed the position, so have the rows a query will read.
+   */
   async waitFor(position: bigint): Promise<void> {
-    if (this.runners.size === 0) {
-      throw new HttpException(
-        {
-          statusCode: 400,
-          error: 'Bad Request',
-          message: [
-            'consistency=projected needs the projections running in the API process (PROJECTIONS=in-process)',
-          ],
-        },
-        HttpStatus.BAD_REQUEST,
-      );
-    }
     let timer: NodeJS.Timeout | undefined;
+    let timedOut = false;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new ProjectionUnavailableException(
-              'all',
-              `not projected within ${this.config.projectedWaitMs} ms`,
-            ),
-          ),
-        this.config.projectedWaitMs,
-      );
+      timer = setTimeout(() => {
+        timedOut = true;
+        reject(
+          new ProjectionUnavailableException('all', `not projected within ${this.config.projectedWaitMs} ms`),
+        );
+      }, this.config.projectedWaitMs);
     });
+    const waits =
+      this.runners.size > 0
+        ? [...this.runners.values()].map((r) => this.reflects(r, position))
+        : ALL_PROJECTIONS.map((p) => this.checkpointPasses(p, position, () => timedOut));
     try {
-      await Promise.race([
-        Promise.all([...this.runners.values()].map((r) => this.reflects(r, position))),
-        timeout,
-      ]);
+      await Promise.race([Promise.all(waits), timeout]);
     } catch (error) {
       if (error instanceof HttpException) throw error;
       throw new ProjectionUnavailableException('all', error instanceof Error ? error.message : String(error));
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  /** PROJECTIONS=external: resolves once the checkpoint in service has passed `position` as far as its streams go. */
+  private async checkpointPasses(
+    definition: (typeof ALL_PROJECTIONS)[number],
+    position: bigint,
+    given: () => boolean,
+  ): Promise<void> {
+    const own = await this.store.headPosition({ streamPrefixes: definition.streamPrefixes });
+    const target = own < position ? own : position;
+    while (!given()) {
+      let at = -1n;
+      try {
+        at = (
+          this.reader(definition.name)
+            .prepare('SELECT position FROM checkpoint')
+            .safeIntegers(true)
+            .get() as {
+            position: bigint;
+          }
+        ).position;
+      } catch (error) {
+        // Not built yet, or between generations: looked at again at the next turn.
+        if (!(error instanceof ProjectionUnavailableException)) throw error;
+      }
+      if (at >= target) return;
+      await new Promise((resolve) => setTimeout(resolve, EXTERNAL_WAIT_POLL_MS));
     }
   }
 

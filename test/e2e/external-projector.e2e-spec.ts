@@ -1,0 +1,118 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  type AppProcess,
+  type ApiProcess,
+  freePort,
+  startApiProcess,
+  startProjectorProcess,
+  transpileApi,
+} from '../support/api-process';
+import { bodies, CHC, HOSP, REGION } from '../support/fixtures';
+import { as, installTestIssuer } from '../support/test-app';
+
+type Body = Record<string, any>;
+
+/**
+ * Read-your-writes across processes (docs/api.md, "Consistency"; docs/scaling.md): the API with PROJECTIONS=external
+ * and apps/projector in a process of its own, on the same log and read-model folder. A write with
+ * consistency=projected answers once the projector's checkpoints have passed it, so the next read of a worklist
+ * through the API shows it; with no projector running it answers 503 after PROJECTED_WAIT_MS, and the write stands.
+ */
+describe('consistency=projected with the projections in apps/projector', () => {
+  let folder: string;
+  let build: string;
+  let api: ApiProcess;
+  let projector: AppProcess | null = null;
+  let env: Record<string, string>;
+
+  const call = async (method: string, path: string, who: Record<string, string>, body?: unknown) => {
+    const res = await fetch(`${api.url}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...who },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      signal: AbortSignal.timeout(20_000),
+    });
+    return { status: res.status, body: (await res.json()) as Body };
+  };
+
+  beforeAll(async () => {
+    folder = mkdtempSync(join(tmpdir(), 'carepath-external-'));
+    const databaseFile = join(folder, 'carepath.db');
+    installTestIssuer(databaseFile);
+    build = transpileApi(join(folder, 'build'));
+    env = { DATABASE_FILE: databaseFile, READ_MODEL_DIR: join(folder, 'read-models') };
+    projector = await startProjectorProcess(build, env);
+    api = await startApiProcess(build, await freePort(), {
+      ...env,
+      PROJECTIONS: 'external',
+      PROJECTED_WAIT_MS: '1500',
+    });
+    const admin = as('HC-CY', 'admin', 'registrar-1');
+    for (const [institutionId, tier] of [
+      [CHC, 'community'],
+      [HOSP, 'tertiary'],
+    ] as const) {
+      const res = await call('POST', '/institutions?consistency=projected', admin, {
+        institutionId,
+        name: `External ${tier}`,
+        tier,
+        allianceId: 'CY-G1',
+        regionCode: REGION,
+        occurredAt: '2026-01-01T00:00:00+08:00',
+      });
+      expect(res.status).toBe(201);
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const p of [api, projector]) {
+      if (p && p.child.exitCode === null && p.child.signalCode === null) {
+        p.child.kill('SIGKILL');
+        await p.exited;
+      }
+    }
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  const openAndRefer = async (query: string) => {
+    const opened = await call('POST', '/journeys', as(CHC), bodies.openJourney());
+    expect(opened.status).toBe(201);
+    const journeyId = opened.body.journeyId as string;
+    const referred = await call(
+      'POST',
+      `/journeys/${journeyId}/referrals${query}`,
+      as(CHC),
+      bodies.referUp(),
+    );
+    return { journeyId, referred };
+  };
+
+  const incoming = async () =>
+    (
+      (await call('GET', `/worklists/${HOSP}`, as(HOSP, 'coordinator', 'coordinator-hosp'))).body
+        .incomingReferrals as Body[]
+    ).map((r) => r.referralId as string);
+
+  it('given a write with consistency=projected, then the read model apps/projector writes shows it at once', async () => {
+    const { referred } = await openAndRefer('?consistency=projected');
+    expect(referred.status).toBe(201);
+    expect(await incoming()).toContain(referred.body.referralId);
+  });
+
+  it('given no projector running, then a projected write answers 503 after the wait, and the write stands', async () => {
+    projector!.child.kill('SIGKILL');
+    await projector!.exited;
+    projector = null;
+    const { journeyId, referred } = await openAndRefer('?consistency=projected');
+    expect(referred.status).toBe(503);
+    expect(referred.body.code).toBe('PROJECTION_UNAVAILABLE');
+    const journey = await call('GET', `/journeys/${journeyId}/events`, {
+      ...as(CHC),
+      'X-Access-Reason': 'treatment',
+    });
+    expect(journey.status).toBe(200);
+    expect(JSON.stringify(journey.body)).toContain('UpwardReferralRequested');
+  });
+});
