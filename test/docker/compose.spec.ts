@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
-import { loadConfig } from '@carepath/runtime';
+import { loadConfig, loadLeaseConfig } from '@carepath/runtime';
 
 /*
  * No Docker engine runs here, so the cluster cannot be started. What can be checked without one: Compose itself
@@ -59,9 +59,10 @@ describe('docker/docker-compose.yml', () => {
     }
   });
 
-  it('runs the API and the projector from docker/Dockerfile with a configuration CarePath accepts', () => {
-    const { api, projector } = compose.services;
-    for (const service of [api!, projector!]) {
+  it('runs the API and two projectors from docker/Dockerfile with a configuration CarePath accepts', () => {
+    const { api } = compose.services;
+    const projectors = [compose.services['projector-1']!, compose.services['projector-2']!];
+    for (const service of [api!, ...projectors]) {
       expect(service.build).toEqual({ context: '..', dockerfile: 'docker/Dockerfile' });
       const env = Object.fromEntries(
         Object.entries(service.environment ?? {}).map(([k, v]) => [k, String(v)]),
@@ -74,7 +75,14 @@ describe('docker/docker-compose.yml', () => {
       });
       expect(config.eventStoreConnectionString).toContain('esdb1:2113,esdb2:2113,esdb3:2113');
     }
-    expect(projector!.command).toContain('dist/apps/projector/src/main.js');
+    for (const projector of projectors) {
+      expect(projector.command).toContain('dist/apps/projector/src/main.js');
+      // They share the projections through leases in the compose file's PostgreSQL.
+      const leases = loadLeaseConfig(
+        Object.fromEntries(Object.entries(projector.environment ?? {}).map(([k, v]) => [k, String(v)])),
+      );
+      expect(leases?.connectionString).toMatch(/^postgres:\/\/carepath:[^@]+@postgres:5432\/carepath$/);
+    }
     expect(compose.services.postgres).toBeDefined();
     expect(Object.keys(compose.volumes)).toEqual(
       expect.arrayContaining(['read-models', 'esdb1-data', 'postgres-data']),
