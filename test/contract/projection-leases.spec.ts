@@ -68,10 +68,12 @@ describe('PgProjectionLeases', () => {
     });
   });
 
-  it('counts the projectors seen within the time to live, itself included', async () => {
+  it('counts the projectors seen within the time to live, itself included, and none that left', async () => {
     expect(await leases.heartbeat('projector-a')).toBe(1);
     expect(await leases.heartbeat('projector-b')).toBe(2);
     expect(await leases.heartbeat('projector-a')).toBe(2);
+    await leases.leave('projector-b');
+    expect(await leases.heartbeat('projector-a')).toBe(1);
   });
 
   it('shares projections evenly, rounding up so that every one is held', () => {

@@ -60,12 +60,16 @@ export class LeaseCoordinator {
     return this.ticking;
   }
 
-  /** Stops every projection it runs, then gives their leases back so the others take them at once. */
+  /** Stops every projection it runs, gives their leases back and leaves, so the others take them at once. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.ticking;
     for (const projection of [...this.held.keys()]) await this.giveBack(projection);
+    // Counted out now, the others raise their share and take what was given back at their next round.
+    await this.leases
+      .leave(this.member)
+      .catch((error: unknown) => this.options.logger.error({ msg: 'leaving failed', error: String(error) }));
   }
 
   private async round(): Promise<void> {

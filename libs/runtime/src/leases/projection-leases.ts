@@ -16,6 +16,8 @@ export interface Lease {
 export interface ProjectionLeases {
   /** Says `member` is alive; returns how many members are (itself included), each seen within the time to live. */
   heartbeat(member: string): Promise<number>;
+  /** Says `member` is gone (a projector stopping), so the others count it out at once rather than after the TTL. */
+  leave(member: string): Promise<void>;
   /** Takes `projection` if it is free, expired or already `holder`'s; null when another holds it. */
   acquire(projection: string, holder: string): Promise<Lease | null>;
   /** Extends a lease; false when it is no longer held under this fence (expired and taken, or released). */
@@ -69,6 +71,11 @@ export class PgProjectionLeases implements ProjectionLeases {
       [member, this.options.ttlMs],
     );
     return Number(result.rows[0]?.alive ?? 1);
+  }
+
+  async leave(member: string): Promise<void> {
+    await this.migrate();
+    await this.pool.query(`DELETE FROM ${this.schema}.projector_members WHERE member = $1`, [member]);
   }
 
   async acquire(projection: string, holder: string): Promise<Lease | null> {
