@@ -51,7 +51,7 @@ export async function createApp(
   const fastify = app.getHttpAdapter().getInstance();
   fastify.decorateRequest('actor', null);
   logRequests(fastify, logger);
-  await hardenEdge(app, config.edge);
+  hardenEdge(app, config.edge);
   await serveConsole(app, config);
   acceptJsonBodies(fastify, { ...DEFAULT_BODY_LIMITS, bytes: byteSize(config.bodyLimit) });
   app.useGlobalPipes(

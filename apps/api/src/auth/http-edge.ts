@@ -1,4 +1,5 @@
-import helmet, { type FastifyHelmetOptions } from '@fastify/helmet';
+import helmet, { type HelmetOptions } from 'helmet';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { EdgeConfig } from '@carepath/runtime';
 
@@ -18,7 +19,7 @@ const ALLOWED_HEADERS = [
 const EXPOSED_HEADERS = ['ETag', 'Location', 'Retry-After', 'WWW-Authenticate', 'X-Request-Id'];
 
 /** The API's answers are JSON: their content security policy allows nothing at all. */
-const API_HELMET: FastifyHelmetOptions = {
+const API_HELMET: HelmetOptions = {
   contentSecurityPolicy: {
     useDefaults: false,
     directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"] },
@@ -32,7 +33,7 @@ const DOCS_HELMET = { ...API_HELMET, contentSecurityPolicy: {} };
  * The console's pages (docs/console.md) run their own scripts and styles, from this origin only; they call the API
  * on the same origin and may be framed by no one.
  */
-const CONSOLE_HELMET: FastifyHelmetOptions = {
+const CONSOLE_HELMET: HelmetOptions = {
   ...API_HELMET,
   contentSecurityPolicy: {
     useDefaults: false,
@@ -56,20 +57,42 @@ const isConsolePage = (path: string) =>
 const isDocs = (path: string) => path === '/docs' || path.startsWith('/docs/');
 
 /**
- * The HTTP edge (issue 17): security headers (@fastify/helmet), no caching of any answer (they carry patient data,
+ * The headers helmet sets for a policy, worked out once: they depend on the policy alone, never on the request.
+ * (@fastify/helmet built helmet's whole middleware again on every request, a cost the write path's profile showed.)
+ */
+function securityHeaders(options: HelmetOptions): Readonly<Record<string, string>> {
+  const headers: Record<string, string> = {};
+  const response = {
+    setHeader(name: string, value: number | string | readonly string[]) {
+      headers[name] = Array.isArray(value) ? value.join(', ') : String(value);
+    },
+    removeHeader(name: string) {
+      delete headers[name];
+    },
+  };
+  helmet(options)({} as IncomingMessage, response as unknown as ServerResponse, (error?: unknown) => {
+    if (error instanceof Error) throw error;
+  });
+  return headers;
+}
+
+const API_HEADERS = securityHeaders(API_HELMET);
+const DOCS_HEADERS = securityHeaders(DOCS_HELMET);
+const CONSOLE_HEADERS = securityHeaders(CONSOLE_HELMET);
+
+/**
+ * The HTTP edge (issue 17): security headers (helmet's, per policy), no caching of any answer (they carry patient data,
  * or may), and CORS closed unless CORS_ALLOWED_ORIGINS lists origins. Fastify sends no X-Powered-By and, like
  * Express before it, trusts no proxy: `request.ip` is the peer's address, which the rate limit counts failed
  * logins by. Call before any route is added, so the docs' routes get their own policy.
  */
-export async function hardenEdge(app: NestFastifyApplication, edge: EdgeConfig): Promise<void> {
+export function hardenEdge(app: NestFastifyApplication, edge: EdgeConfig): void {
   const fastify = app.getHttpAdapter().getInstance();
-  fastify.addHook('onRoute', (route) => {
-    if (isDocs(route.url)) route.config = { ...route.config, helmet: DOCS_HELMET };
-    else if (isConsolePage(route.url)) route.config = { ...route.config, helmet: CONSOLE_HELMET };
-  });
-  await app.register(helmet, API_HELMET);
   fastify.addHook('onRequest', (request, reply, done) => {
-    if (!isDocs(request.url)) reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
+    // By the route matched (its pattern), as each route's policy was set before; no route (a 404): the API's.
+    const route = request.routeOptions.url ?? '';
+    void reply.headers(isDocs(route) ? DOCS_HEADERS : isConsolePage(route) ? CONSOLE_HEADERS : API_HEADERS);
+    if (!isDocs(request.url)) void reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
     done();
   });
   if (edge.corsAllowedOrigins.length > 0) {
