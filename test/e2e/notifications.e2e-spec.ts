@@ -112,8 +112,10 @@ describe('notifications', () => {
     return { journeyId, referralId };
   };
 
-  it('refuses a webhook URL that is not https, except to this machine', async () => {
+  it('refuses a webhook URL that is not https, except to this machine, or that points at a link-local address', async () => {
     for (const url of [
+      'https://169.254.169.254/latest/meta-data',
+      'https://[fe80::1]/hook',
       'http://his.example/hook',
       'ftp://his.example/hook',
       'https://user:pw@his.example/h',

@@ -244,4 +244,37 @@ describe('webhook dispatcher', () => {
       await new Promise((resolve) => silent.close(resolve));
     }
   });
+
+  it('given an allow-list the endpoint is no longer on, then nothing is sent and the attempt fails saying why', async () => {
+    const narrowed: AppConfig = {
+      ...config,
+      // Its own delivery file (beside its read models), queueing every notification afresh.
+      readModelDir: join(folder, 'narrowed', 'read-models'),
+      notifications: { ...config.notifications, allowedHosts: ['his.example'] },
+    };
+    const sent = got.length;
+    const strict = new WebhookDispatcher(
+      { reader: () => db } as unknown as ProjectionsService,
+      { subscribe: () => () => undefined } as unknown as NotificationWatch,
+      new WebhookSecrets(narrowed),
+      narrowed,
+      () => new Date(now),
+      timer,
+    );
+    try {
+      strict.pump();
+      await waitFor(
+        () => strict.deliveries.health('ep-1'),
+        (h) => h.consecutiveFailures > 0,
+        { what: 'the refused attempt' },
+      );
+      expect(strict.deliveries.list('ep-1', { failing: true, before: null, limit: 1 })[0]).toMatchObject({
+        lastStatus: null,
+        lastError: 'not sent: the URL must be on a host WEBHOOK_ALLOWED_HOSTS lists',
+      });
+      expect(got).toHaveLength(sent);
+    } finally {
+      await strict.beforeApplicationShutdown();
+    }
+  });
 });

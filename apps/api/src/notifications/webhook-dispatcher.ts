@@ -14,6 +14,7 @@ import { CLOCK, type Clock } from '../store/tokens';
 import { notificationBody } from './notification-body';
 import { DISPATCH_TIMER, type DispatchTimer, NotificationWatch } from './notification-watch';
 import { type Delivery, keyOf, WebhookDeliveries } from './webhook-deliveries';
+import { webhookHostRefusal } from './webhook-hosts';
 import { WebhookSecrets } from './webhook-secrets';
 
 /** Notifications read from the read model per endpoint and round. */
@@ -193,7 +194,10 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     const secret = this.secrets.secretOf(endpoint.endpointId, endpoint.secretVersion);
     let status: number | null = null;
     let error: string;
+    // Judged again at each attempt: the allow-list may have narrowed since the endpoint was registered.
+    const refusal = webhookHostRefusal(new URL(endpoint.url).hostname, this.settings.allowedHosts);
     try {
+      if (refusal) throw new WebhookHostRefused(refusal);
       const response = await fetch(endpoint.url, {
         method: 'POST',
         headers: {
@@ -225,5 +229,13 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
         ? null
         : now.getTime() + backoffMs(attempts, this.settings, this.timer.random());
     this.deliveries.failed(delivery, status, error, now.toISOString(), next);
+  }
+}
+
+/** An attempt not sent: the endpoint's host is no longer one the API may post to. */
+class WebhookHostRefused extends Error {
+  constructor(refusal: string) {
+    super(`not sent: the URL ${refusal}`);
+    this.name = 'WebhookHostRefused';
   }
 }

@@ -12,12 +12,16 @@ import { StreamWrites, writeAnswer } from '../store/stream-writes';
 import { DeliveryListDto, WebhookListDto, WebhookWrittenDto } from './notification-response.dto';
 import { DeliveriesQueryDto, RegisterWebhookDto } from './notification.dto';
 import { WebhookDispatcher } from './webhook-dispatcher';
+import { webhookHostRefusal } from './webhook-hosts';
 import { WebhookSecrets } from './webhook-secrets';
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
-/** The URL a webhook may have: https, or http to this machine (or anywhere WEBHOOK_ALLOW_HTTP allows). */
-function webhookUrl(given: string, allowHttp: boolean): string {
+/**
+ * The URL a webhook may have: https, or http to this machine (or anywhere WEBHOOK_ALLOW_HTTP allows), on a host the
+ * API may post to (webhookHostRefusal).
+ */
+function webhookUrl(given: string, allowHttp: boolean, allowedHosts: readonly string[] | null): string {
   let url: URL;
   try {
     url = new URL(given);
@@ -36,6 +40,8 @@ function webhookUrl(given: string, allowHttp: boolean): string {
   // Credentials in a URL would end up in the log (events are kept for ever): receivers verify signatures instead.
   if (url.username || url.password) throw new FieldException('url', 'must not carry a user name or password');
   if (url.hash) throw new FieldException('url', 'must not have a fragment');
+  const refusal = webhookHostRefusal(url.hostname, allowedHosts);
+  if (refusal) throw new FieldException('url', refusal);
   return url.toString();
 }
 
@@ -100,7 +106,11 @@ export class WebhooksController {
     @Ctx() ctx: RequestContext,
     @Res({ passthrough: true }) reply: HeaderReply,
   ) {
-    const url = webhookUrl(body.url, this.config.notifications.allowHttp);
+    const url = webhookUrl(
+      body.url,
+      this.config.notifications.allowHttp,
+      this.config.notifications.allowedHosts,
+    );
     const webhookId = this.streams.newId(ctx, 'webhook-endpoint', ctx.institutionId);
     const result = await this.streams.write(
       reply,

@@ -1,7 +1,7 @@
 import { loadNotificationConfig } from './notification-config';
 
 describe('notification configuration', () => {
-  it('given nothing set, then https only, 8 attempts from 5 s up to 1 h, 10 s a try, 8 at once, 15 s heartbeats', () => {
+  it('given nothing set, then https only, 8 attempts from 5 s up to 1 h, 10 s a try, 8 at once, 15 s heartbeats, any host', () => {
     expect(loadNotificationConfig({})).toEqual({
       allowHttp: false,
       maxAttempts: 8,
@@ -10,6 +10,7 @@ describe('notification configuration', () => {
       timeoutMs: 10_000,
       concurrency: 8,
       heartbeatMs: 15_000,
+      allowedHosts: null,
     });
   });
 
@@ -32,7 +33,16 @@ describe('notification configuration', () => {
       timeoutMs: 2000,
       concurrency: 2,
       heartbeatMs: 500,
+      allowedHosts: null,
     });
+  });
+
+  it('given WEBHOOK_ALLOWED_HOSTS, then its hosts, domains and addresses in lower case, brackets off', () => {
+    expect(
+      loadNotificationConfig({
+        WEBHOOK_ALLOWED_HOSTS: ' HIS.Hospital.example, *.alliance.example,10.2.3.4,[fd00::5]',
+      }).allowedHosts,
+    ).toEqual(['his.hospital.example', '*.alliance.example', '10.2.3.4', 'fd00::5']);
   });
 
   it.each([
@@ -41,6 +51,8 @@ describe('notification configuration', () => {
     ['WEBHOOK_TIMEOUT_MS', '1.5'],
     ['WEBHOOK_CONCURRENCY', 'many'],
     ['NOTIFICATION_HEARTBEAT_MS', '10'],
+    ['WEBHOOK_ALLOWED_HOSTS', 'his.example,https://other.example'],
+    ['WEBHOOK_ALLOWED_HOSTS', '*'],
   ])('given %s=%s, then the start-up stops naming it', (name, value) => {
     expect(() => loadNotificationConfig({ [name]: value })).toThrow(name);
   });

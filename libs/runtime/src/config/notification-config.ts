@@ -19,6 +19,29 @@ export interface NotificationConfig {
   readonly concurrency: number;
   /** NOTIFICATION_HEARTBEAT_MS: comment line on an idle event stream, so proxies keep it open (default 15 s). */
   readonly heartbeatMs: number;
+  /**
+   * WEBHOOK_ALLOWED_HOSTS: the only hosts webhooks may be sent to, comma-separated (`his.example.org`, or
+   * `*.example.org` for its subdomains); unset, any host but link-local ones (docs/notifications.md).
+   */
+  readonly allowedHosts: readonly string[] | null;
+}
+
+const HOST_ENTRY =
+  /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$|^\[[0-9a-f:.]+\]$/;
+
+function allowedHosts(env: Env): readonly string[] | null {
+  const raw = env.WEBHOOK_ALLOWED_HOSTS;
+  if (raw === undefined || raw.trim() === '') return null;
+  return raw.split(',').map((entry) => {
+    const host = entry.trim().toLowerCase();
+    if (!HOST_ENTRY.test(host)) {
+      throw new Error(
+        `Configuration WEBHOOK_ALLOWED_HOSTS must list host names, IP addresses or *.domains, got "${entry.trim()}"`,
+      );
+    }
+    // Kept as URL writes a host name: IPv6 addresses without their brackets.
+    return host.replace(/^\[(.*)\]$/, '$1');
+  });
 }
 
 export function loadNotificationConfig(env: Env): NotificationConfig {
@@ -35,5 +58,6 @@ export function loadNotificationConfig(env: Env): NotificationConfig {
     timeoutMs: numberSetting(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
     concurrency: numberSetting(env, 'WEBHOOK_CONCURRENCY', 8, 1, 256),
     heartbeatMs: numberSetting(env, 'NOTIFICATION_HEARTBEAT_MS', 15_000, 100, 300_000),
+    allowedHosts: allowedHosts(env),
   };
 }
