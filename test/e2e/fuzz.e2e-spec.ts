@@ -14,7 +14,17 @@ import {
   prototypeIdRequests,
   type RouteBase,
 } from '../support/bad-request-generator';
-import { CHC, HOSP, HOSP2, OTHER, openJourney, REGION, referUp, seedAlliance } from '../support/fixtures';
+import {
+  bodies,
+  CHC,
+  HOSP,
+  HOSP2,
+  OTHER,
+  openJourney,
+  REGION,
+  referUp,
+  seedAlliance,
+} from '../support/fixtures';
 import { LOGIN_LINK_AUDIENCE, LOGIN_LINK_PURPOSE } from '@carepath/runtime';
 import { as, startTestApp, type TestApp, token } from '../support/test-app';
 
@@ -375,16 +385,7 @@ describe('fuzz: no generated bad request gets a 5xx, writes on refusal, or break
       'POST /journeys/:journeyId/referrals': {
         ...writeAs(CHC),
         params: { journeyId: journeys },
-        body: {
-          direction: 'up',
-          fromInstitutionId: CHC,
-          toInstitutionId: HOSP,
-          department: 'cardiology',
-          priority: 'urgent',
-          setting: 'inpatient',
-          reasonCode: 'I21.4',
-          occurredAt: T,
-        },
+        body: bodies.referUp({ occurredAt: T }),
       },
       'POST /journeys/:journeyId/referrals/:referralId/receive': {
         ...writeAs(HOSP),

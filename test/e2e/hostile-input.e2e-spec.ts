@@ -1,7 +1,7 @@
 import type { EventStore } from '@carepath/event-store';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { EVENT_STORE } from '../../apps/api/src/store/tokens';
-import { CHC, HOSP, openJourney, REGION, seedAlliance } from '../support/fixtures';
+import { bodies, CHC, HOSP, openJourney, REGION, seedAlliance } from '../support/fixtures';
 import { as, startTestApp, type TestApp, asReaderOf } from '../support/test-app';
 
 type Body = Record<string, any>;
@@ -266,19 +266,7 @@ describe('No request can break CarePath', () => {
             occurredAt,
           },
         ],
-        [
-          `/journeys/${journeyId}/referrals`,
-          {
-            direction: 'up',
-            fromInstitutionId: CHC,
-            toInstitutionId: HOSP,
-            department: 'cardiology',
-            priority: 'urgent',
-            setting: 'inpatient',
-            reasonCode: 'I21.4',
-            occurredAt,
-          },
-        ],
+        [`/journeys/${journeyId}/referrals`, bodies.referUp({ occurredAt })],
         [`/journeys/${journeyId}/admissions`, { institutionId: HOSP, wardId: 'icu', occurredAt }],
         [`/institutions/${HOSP}/wards/icu/bed-count`, { openBeds: 9, occurredAt }],
       ];

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { SqliteEventStore, type StoredEvent } from '@carepath/event-store';
 import { ALL_PROJECTIONS, dumpReadModel, ReadModelFiles, rebuildTogether } from '@carepath/projections';
 import { type ApiProcess, freePort, startApiProcess, transpileApi } from '../support/api-process';
+import { bodies } from '../support/fixtures';
 import { as, installTestIssuer } from '../support/test-app';
 import { waitFor } from '../support/wait-for';
 
@@ -181,16 +182,11 @@ describe('crash recovery: SIGKILL during concurrent journey writes, restart, rep
           const referred = await write(
             `${j}/referrals`,
             CHC,
-            {
-              direction: 'up',
+            bodies.referUp({
               fromInstitutionId: CHC,
               toInstitutionId: HOSP,
-              department: 'cardiology',
-              priority: 'urgent',
-              setting: 'inpatient',
-              reasonCode: 'I21.4',
               occurredAt: '2026-03-02T10:00:00+08:00',
-            },
+            }),
             1,
           );
           if (!referred) continue;

@@ -1,4 +1,5 @@
 import { type Env, numberSetting, oneOf } from '../config/env-settings';
+import { LEASE_SCHEMA_PATTERN } from './projection-leases';
 
 /** How the projector shares the projections with others (docs/scaling.md, "Projectors that share work"). */
 export interface LeaseConfig {
@@ -18,7 +19,7 @@ export function loadLeaseConfig(env: Env): LeaseConfig | null {
   const connectionString = env.DATABASE_URL;
   if (!connectionString) throw new Error('Configuration PROJECTOR_LEASES=postgres needs DATABASE_URL');
   const schema = env.PROJECTOR_LEASE_SCHEMA || 'carepath';
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+  if (!LEASE_SCHEMA_PATTERN.test(schema)) {
     throw new Error(
       `Configuration PROJECTOR_LEASE_SCHEMA must be a lower-case SQL identifier, got "${schema}"`,
     );

@@ -39,7 +39,8 @@ export interface PgLeaseOptions {
   readonly pool?: Omit<PoolConfig, 'connectionString'>;
 }
 
-const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+/** A schema name the lease tables may live in: written into SQL, so a plain lower-case identifier only. */
+export const LEASE_SCHEMA_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** Leases in PostgreSQL: one row per projection, taken and renewed by single conditional statements. */
 export class PgProjectionLeases implements ProjectionLeases {
@@ -49,7 +50,7 @@ export class PgProjectionLeases implements ProjectionLeases {
 
   constructor(private readonly options: PgLeaseOptions) {
     const schema = options.schema ?? 'carepath';
-    if (!IDENTIFIER.test(schema))
+    if (!LEASE_SCHEMA_PATTERN.test(schema))
       throw new Error(`Lease schema must be a plain SQL identifier, got "${schema}"`);
     if (!Number.isInteger(options.ttlMs) || options.ttlMs < 100)
       throw new Error('Lease ttlMs must be >= 100');
