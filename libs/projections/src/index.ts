@@ -9,6 +9,8 @@ export * from './model/journey-timeline.model';
 export * from './runtime/projection';
 export * from './runtime/read-model-files';
 export * from './runtime/read-model-table';
+export * from './runtime/sql-reader';
+export * from './runtime/read-model-writes';
 export * from './runtime/projection-runner';
 export * from './runtime/journey-projection';
 export * from './runtime/rebuild-projections';
@@ -41,3 +43,6 @@ export * from './care-processes/care-processes.projection';
 export * from './care-processes/care-processes.query';
 
 export * from './projections.registry';
+export * from './runtime/postgres/postgres-read-models';
+export * from './runtime/postgres/postgres-writes';
+export * from './runtime/postgres/postgres-projection-runner';

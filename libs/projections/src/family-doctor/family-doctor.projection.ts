@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type { ReadModelWrites } from '../runtime/read-model-writes';
 import {
   familyDoctorContractDecider,
   familyDoctorContractStreamId,
@@ -64,19 +64,16 @@ export const catchmentsTable = readModelTable<CatchmentRow>(
  * Keeps each institution's tier, alliance and region from its registration; ward facts are not needed here. As
  * ward occupancy keeps them (the same table declaration), so an alliance means the same in every read model.
  */
-export function registeredInstitutions(db: Database.Database): (event: StoredEvent) => void {
-  const upsert = db.prepare(institutionsTable.insertOnConflict('update'));
+export function registeredInstitutions(writes: ReadModelWrites): (event: StoredEvent) => void {
   return (event) => {
     if (event.type !== 'InstitutionRegistered') return;
     const d = event.data as Record<string, unknown>;
-    upsert.run(
-      institutionsTable.encode({
-        institutionId: String(d.institutionId),
-        tier: String(d.tier),
-        allianceId: typeof d.allianceId === 'string' ? d.allianceId : null,
-        regionCode: String(d.regionCode),
-      }),
-    );
+    writes.upsert(institutionsTable, {
+      institutionId: String(d.institutionId),
+      tier: String(d.tier),
+      allianceId: typeof d.allianceId === 'string' ? d.allianceId : null,
+      regionCode: String(d.regionCode),
+    });
   };
 }
 

@@ -11,6 +11,7 @@ import { registeredInstitutions } from '../family-doctor/family-doctor.projectio
 import { guard, INSTITUTION_PREFIX, JOURNEY_PREFIX } from '../runtime/journey-folder';
 import type { ProjectionDefinition, ProjectionWriter } from '../runtime/projection';
 import { flag, integer, nullable, readModelTable, text, textOf } from '../runtime/read-model-table';
+import { sqliteWrites } from '../runtime/read-model-writes';
 import { institutionsTable } from '../ward-occupancy/ward-occupancy.projection';
 import {
   type NotificationFacts,
@@ -137,7 +138,7 @@ export const notificationsProjection: ProjectionDefinition = {
     .map((t) => t.create)
     .join('\n'),
   open(db: Database.Database): ProjectionWriter {
-    const institution = registeredInstitutions(db);
+    const institution = registeredInstitutions(sqliteWrites(db));
     const insert = db.prepare(notificationsTable.insertOnConflict('nothing'));
     const lastSequence = db.prepare(
       `SELECT COALESCE(MAX(${notificationsTable.column('sequence')}), 0) AS s FROM ${notificationsTable.name}`,

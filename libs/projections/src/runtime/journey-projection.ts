@@ -10,8 +10,9 @@ import {
   type JourneyWrite,
   memoFor,
 } from './journey-folder';
-import type { ProjectionDefinition, ProjectionWriter } from './projection';
+import type { PortableProjectionDefinition, ProjectionDefinition, ProjectionWriter } from './projection';
 import type { ReadModelTable, RowValue } from './read-model-table';
+import { type ReadModelWrites, sqliteWrites } from './read-model-writes';
 
 export { INSTITUTION_PREFIX, JOURNEY_PREFIX } from './journey-folder';
 
@@ -40,11 +41,11 @@ export interface JourneyProjectionSpec<T extends readonly JourneyTable[] = reado
    */
   readonly derive: (state: OpenedJourneyState, journeyId: string) => RowsOf<T>;
   /** For a read model that also keeps institution events (ward occupancy: wards and their bed counts). */
-  readonly institutions?: (db: Database.Database) => (event: StoredEvent) => void;
+  readonly institutions?: (writes: ReadModelWrites) => (event: StoredEvent) => void;
 }
 
 /** A projection fed by journey streams; its spec lets a rebuild fold and derive away from the writing thread. */
-export interface JourneyProjectionDefinition extends ProjectionDefinition {
+export interface JourneyProjectionDefinition extends PortableProjectionDefinition {
   readonly journey: JourneyProjectionSpec;
 }
 
@@ -93,14 +94,9 @@ export function journeyRowsWriter(
     remove: db.prepare(`DELETE FROM ${table.name} WHERE ${table.column('journeyId')} = ?`),
     insert: db.prepare(table.insert),
   }));
+  const replace = journeyReplacer(sqliteWrites(db), spec);
   return {
-    replace(journeyId, rows, fresh) {
-      for (let i = 0; i < tables.length; i++) {
-        const { table, remove, insert } = tables[i]!;
-        if (!fresh) remove.run(journeyId);
-        for (const row of rows?.[i] ?? []) insert.run(table.encode(row as { readonly journeyId: string }));
-      }
-    },
+    replace,
     write({ replaced, values }) {
       for (const { remove } of tables) for (const journeyId of replaced) remove.run(journeyId);
       for (let i = 0; i < tables.length; i++) {
@@ -112,6 +108,20 @@ export function journeyRowsWriter(
   };
 }
 
+/** Replaces one journey's rows in each of a projection's tables; `fresh`: it had none (nothing to delete). */
+export function journeyReplacer(
+  writes: ReadModelWrites,
+  spec: JourneyProjectionSpec,
+): (journeyId: string, rows: JourneyRows | null, fresh: boolean) => void {
+  const tables = spec.tables.map((table) => ({ table, key: table.column('journeyId') }));
+  return (journeyId, rows, fresh) => {
+    for (let i = 0; i < tables.length; i++) {
+      const { table, key } = tables[i]!;
+      writes.replace(table, key, journeyId, rows?.[i] ?? [], fresh);
+    }
+  };
+}
+
 /**
  * A read model fed by journey streams. Each journey is folded with the domain's own evolve (JourneyFolder) and its
  * rows are replaced once per page, or once per batch while catching up.
@@ -120,7 +130,8 @@ export function journeyProjection<const T extends readonly JourneyTable[]>(
   spec: JourneyProjectionSpec<T>,
 ): JourneyProjectionDefinition {
   const journey = spec as unknown as JourneyProjectionSpec;
-  return {
+  const tables = [...(spec.referenceTables ?? []), ...spec.tables] as readonly ReadModelTable<unknown>[];
+  const definition: JourneyProjectionDefinition = {
     name: spec.name,
     version: spec.version,
     journey,
@@ -129,20 +140,19 @@ export function journeyProjection<const T extends readonly JourneyTable[]>(
     streamPrefixes: [JOURNEY_PREFIX, INSTITUTION_PREFIX],
     // Generations built before 2026-11-25 kept each journey's last applied revision; the checkpoint says as much, so
     // the table is dropped where it is found rather than forcing every deployment to rebuild.
-    schema: [
-      'DROP TABLE IF EXISTS journey_revisions;',
-      ...[...(spec.referenceTables ?? []), ...spec.tables].map((table) => table.create),
-    ].join('\n'),
-    open(db, context): ProjectionWriter {
-      const rows = journeyRowsWriter(db, journey);
-      const institution = spec.institutions?.(db);
+    schema: ['DROP TABLE IF EXISTS journey_revisions;', ...tables.map((table) => table.create)].join('\n'),
+    tables,
+    open: (db, context) => definition.openWrites(sqliteWrites(db), context),
+    openWrites(writes, context): ProjectionWriter {
+      const replace = journeyReplacer(writes, journey);
+      const institution = spec.institutions?.(writes);
       const folder = new JourneyFolder(
         memoFor(context.store),
         (streamId) => context.readStream(streamId),
         foldCacheFor(context.store, context.foldCacheBytes),
       );
       const write: JourneyWrite = (journeyId, state, fresh) =>
-        rows.replace(journeyId, state ? journey.derive(state, journeyId) : null, fresh);
+        replace(journeyId, state ? journey.derive(state, journeyId) : null, fresh);
       const institutionEvents: StoredEvent[] = [];
       const stage = (events: readonly StoredEvent[]) => {
         const taken = folder.stage(events, write);
@@ -164,4 +174,5 @@ export function journeyProjection<const T extends readonly JourneyTable[]>(
       };
     },
   };
+  return definition;
 }

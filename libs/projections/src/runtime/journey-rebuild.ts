@@ -22,6 +22,7 @@ import {
   journeyRowsWriter,
 } from './journey-projection';
 import type { RowValue } from './read-model-table';
+import { sqliteWrites } from './read-model-writes';
 import { ProjectionEventError } from './projection';
 import {
   failureKind,
@@ -325,7 +326,7 @@ export class JourneyRebuildSink {
         generation,
         db,
         writer: journeyRowsWriter(db, definition.journey),
-        institution: definition.journey.institutions?.(db),
+        institution: definition.journey.institutions?.(sqliteWrites(db)),
         saveCheckpoint: db.prepare('UPDATE checkpoint SET position = ?, events = events + ? WHERE id = 1'),
         position: 0n,
         events: 0,

@@ -1,5 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { StoredEvent } from '@carepath/event-store';
+import type { ReadModelTable } from './read-model-table';
+import type { ReadModelWrites } from './read-model-writes';
 
 /**
  * A read model: its tables, the streams it reads, and how a page of events changes it. The runner owns the
@@ -14,7 +16,22 @@ export interface ProjectionDefinition {
   /** DDL for the projection's own tables (checkpoint and error tables are the runner's). */
   readonly schema: string;
   open(db: Database.Database, context: ProjectionContext): ProjectionWriter;
+  /**
+   * A read model written only through ReadModelWrites declares its tables and opens on them: it runs on any SQL
+   * store (PostgreSQL beyond one machine). One without stays on the embedded store.
+   */
+  readonly tables?: readonly ReadModelTable<unknown>[];
+  openWrites?(writes: ReadModelWrites, context: ProjectionContext): ProjectionWriter;
 }
+
+/** A projection that can run on any SQL store. */
+export type PortableProjectionDefinition = ProjectionDefinition &
+  Required<Pick<ProjectionDefinition, 'tables' | 'openWrites'>>;
+
+export const isPortableProjection = (
+  definition: ProjectionDefinition,
+): definition is PortableProjectionDefinition =>
+  definition.tables !== undefined && definition.openWrites !== undefined;
 
 /** What a writer may read besides its own database: the log itself (the source of truth). */
 export interface ProjectionContext {

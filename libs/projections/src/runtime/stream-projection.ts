@@ -1,9 +1,9 @@
-import type Database from 'better-sqlite3';
 import type { DomainEvent, RecordedDomainEvent } from '@carepath/domain';
 import type { StoredEvent } from '@carepath/event-store';
 import { guard, INSTITUTION_PREFIX } from './journey-folder';
-import { type ProjectionDefinition, ProjectionEventError, type ProjectionWriter } from './projection';
+import { type PortableProjectionDefinition, ProjectionEventError, type ProjectionWriter } from './projection';
 import type { ReadModelTable } from './read-model-table';
+import { type ReadModelWrites, sqliteWrites } from './read-model-writes';
 
 /**
  * A table holding one kind of stream's rows, and the field naming the stream they come from (the resident of a
@@ -46,7 +46,7 @@ export interface StreamProjectionSpec {
   readonly kinds: readonly StreamKind[];
   /** Tables written by `institutions` (an institution's tier and alliance, as ward occupancy keeps them). */
   readonly referenceTables?: readonly ReadModelTable<unknown>[];
-  readonly institutions?: (db: Database.Database) => (event: StoredEvent) => void;
+  readonly institutions?: (writes: ReadModelWrites) => (event: StoredEvent) => void;
 }
 
 /** Folded states kept between pages; a miss re-reads the stream from the log (it stays the only copy of the facts). */
@@ -65,27 +65,21 @@ interface Folded {
  * checkpoint committed with the rows: a stream whose first event on a page is revision r > 0 has rows reflecting
  * revisions 0..r-1, and one not in the cache is folded again from the log up to there.
  */
-export function streamProjection(spec: StreamProjectionSpec): ProjectionDefinition {
+export function streamProjection(spec: StreamProjectionSpec): PortableProjectionDefinition {
   const kindOf = (streamId: string) => spec.kinds.find((k) => streamId.startsWith(k.prefix));
-  return {
+  const tables = [
+    ...(spec.referenceTables ?? []),
+    ...spec.kinds.flatMap((k) => k.tables.map((t) => t.table)),
+  ];
+  const definition: PortableProjectionDefinition = {
     name: spec.name,
     version: spec.version,
     streamPrefixes: [...spec.kinds.map((k) => k.prefix), ...(spec.institutions ? [INSTITUTION_PREFIX] : [])],
-    schema: [...(spec.referenceTables ?? []), ...spec.kinds.flatMap((k) => k.tables.map((t) => t.table))]
-      .map((table) => table.create)
-      .join('\n'),
-    open(db, context): ProjectionWriter {
-      const institution = spec.institutions?.(db);
-      const writers = new Map(
-        spec.kinds.map((kind) => [
-          kind,
-          kind.tables.map(({ table, keyColumn }) => ({
-            table,
-            remove: db.prepare(`DELETE FROM ${table.name} WHERE ${keyColumn} = ?`),
-            insert: db.prepare(table.insert),
-          })),
-        ]),
-      );
+    schema: tables.map((table) => table.create).join('\n'),
+    tables,
+    open: (db, context) => definition.openWrites(sqliteWrites(db), context),
+    openWrites(writes, context): ProjectionWriter {
+      const institution = spec.institutions?.(writes);
       const cache = new Map<string, Folded>();
       const loaded = new Map<string, Folded>();
       const current = (streamId: string) => loaded.get(streamId) ?? cache.get(streamId);
@@ -143,10 +137,9 @@ export function streamProjection(spec: StreamProjectionSpec): ProjectionDefiniti
             const key = streamId.slice(kind.prefix.length);
             guard(last, () => {
               const rows = kind.derive(folded.state, key);
-              writers.get(kind)!.forEach(({ table, remove, insert }, t) => {
-                remove.run(key);
-                for (const row of rows[t] ?? []) insert.run(table.encode(row));
-              });
+              kind.tables.forEach(({ table, keyColumn }, t) =>
+                writes.replace(table, keyColumn, key, rows[t] ?? []),
+              );
             });
           }
           loaded.clear();
@@ -160,4 +153,5 @@ export function streamProjection(spec: StreamProjectionSpec): ProjectionDefiniti
       };
     },
   };
+  return definition;
 }

@@ -1,4 +1,3 @@
-import type Database from 'better-sqlite3';
 import { journeyStays } from '../model/journey-rows.model';
 import type { BedCountChange, SegmentKind, StaySegment, StaySummary } from '../model/ward-occupancy.model';
 import { journeyProjection } from '../runtime/journey-projection';
@@ -91,27 +90,17 @@ export const wardOccupancyProjection = journeyProjection({
     const { stays, segments } = journeyStays(state, journeyId);
     return [stays, segments];
   },
-  institutions: (db: Database.Database) => {
-    const upsertInstitution = db.prepare(institutionsTable.insertOnConflict('update'));
-    const upsertWard = db.prepare(wardsTable.insertOnConflict('update'));
-    const insertBedCount = db.prepare(bedCountsTable.insertOnConflict('nothing'));
-    const deleteBedCount = db.prepare('DELETE FROM bed_counts WHERE event_id = ?');
-    // A voided opening takes its ward out, unless a bed count of it still stands.
-    const deleteWard = db.prepare(
-      'DELETE FROM wards WHERE institution_id = ?1 AND ward_id = ?2 AND NOT EXISTS (SELECT 1 FROM bed_counts WHERE institution_id = ?1 AND ward_id = ?2)',
-    );
+  institutions: (writes) => {
     return (event) => {
       const d = event.data as Record<string, unknown>;
       switch (event.type) {
         case 'InstitutionRegistered':
-          upsertInstitution.run(
-            institutionsTable.encode({
-              institutionId: String(d.institutionId),
-              tier: String(d.tier),
-              allianceId: typeof d.allianceId === 'string' ? d.allianceId : null,
-              regionCode: String(d.regionCode),
-            }),
-          );
+          writes.upsert(institutionsTable, {
+            institutionId: String(d.institutionId),
+            tier: String(d.tier),
+            allianceId: typeof d.allianceId === 'string' ? d.allianceId : null,
+            regionCode: String(d.regionCode),
+          });
           return;
         case 'WardOpened':
         case 'WardBedCountChanged': {
@@ -121,17 +110,27 @@ export const wardOccupancyProjection = journeyProjection({
           if (from === null) return;
           const ward = { institutionId: String(d.institutionId), wardId: String(d.wardId) };
           if (event.type === 'WardOpened') {
-            upsertWard.run(wardsTable.encode({ ...ward, specialty: String(d.specialty) }));
+            writes.upsert(wardsTable, { ...ward, specialty: String(d.specialty) });
           }
-          insertBedCount.run(
-            bedCountsTable.encode({ eventId: event.id, ...ward, from, openBeds: Number(d.openBeds) }),
-          );
+          writes.insertIgnore(bedCountsTable, {
+            eventId: event.id,
+            ...ward,
+            from,
+            openBeds: Number(d.openBeds),
+          });
           return;
         }
         case 'InstitutionEventEnteredInError':
           // Deletes by the voided event's id: applying the void twice, or before a rebuild, ends the same.
-          deleteBedCount.run(d.targetEventId);
-          if (d.targetType === 'WardOpened') deleteWard.run(d.institutionId, d.wardId);
+          writes.delete(bedCountsTable, { event_id: String(d.targetEventId) });
+          // A voided opening takes its ward out, unless a bed count of it still stands.
+          if (d.targetType === 'WardOpened') {
+            writes.delete(
+              wardsTable,
+              { institution_id: String(d.institutionId), ward_id: String(d.wardId) },
+              bedCountsTable,
+            );
+          }
           return;
         default:
           throw new Error(`unknown institution event type ${event.type}`);

@@ -1,0 +1,74 @@
+import type Database from 'better-sqlite3';
+import type { ReadModelTable, RowValue } from './read-model-table';
+
+/**
+ * The writes a projection makes, in words every SQL store has. Each is idempotent, so a redelivered page or a
+ * replay ends where the first run did. The embedded store runs each at once inside the page's transaction; the
+ * PostgreSQL store queues them and sends them with the checkpoint in one transaction (docs/scaling.md, "Read models
+ * in PostgreSQL"). A projection that writes only through these runs on either store.
+ */
+export interface ReadModelWrites {
+  /**
+   * Replaces the rows whose `keyColumn` holds `key` (a journey's, a stream's) with `rows`: the rows of a key are a
+   * function of its events, so they are always replaced as a whole. `fresh`: the key had no rows before.
+   */
+  replace(
+    table: ReadModelTable<unknown>,
+    keyColumn: string,
+    key: string,
+    rows: readonly unknown[],
+    fresh?: boolean,
+  ): void;
+  /** Inserts the row, or on its primary key takes its values. */
+  upsert(table: ReadModelTable<unknown>, row: unknown): void;
+  /** Inserts the row unless its primary key is taken (the first one stays). */
+  insertIgnore(table: ReadModelTable<unknown>, row: unknown): void;
+  /**
+   * Deletes the rows whose columns equal `where`; with `unlessIn`, only while no row of that table has the same
+   * values in those columns (a ward stays while a bed count of it stands).
+   */
+  delete(
+    table: ReadModelTable<unknown>,
+    where: Readonly<Record<string, RowValue>>,
+    unlessIn?: ReadModelTable<unknown>,
+  ): void;
+}
+
+/** The SQL of a delete, with its parameters named after the columns (`@column`). */
+export function deleteStatement(
+  table: ReadModelTable<unknown>,
+  where: Readonly<Record<string, RowValue>>,
+  unlessIn?: ReadModelTable<unknown>,
+): string {
+  const columns = Object.keys(where);
+  const match = (alias: string) => columns.map((c) => `${alias}${c} = @${c}`).join(' AND ');
+  const unless = unlessIn ? ` AND NOT EXISTS (SELECT 1 FROM ${unlessIn.name} u WHERE ${match('u.')})` : '';
+  return `DELETE FROM ${table.name} WHERE ${match('')}${unless}`;
+}
+
+/** Writes on an embedded read model, at once, with each statement prepared once per table. */
+export function sqliteWrites(db: Database.Database): ReadModelWrites {
+  const statements = new Map<string, Database.Statement>();
+  const statement = (sql: string) => {
+    let prepared = statements.get(sql);
+    if (!prepared) statements.set(sql, (prepared = db.prepare(sql)));
+    return prepared;
+  };
+  return {
+    replace(table, keyColumn, key, rows, fresh = false) {
+      if (!fresh) statement(`DELETE FROM ${table.name} WHERE ${keyColumn} = ?`).run(key);
+      if (rows.length === 0) return;
+      const insert = statement(table.insert);
+      for (const row of rows) insert.run(table.encode(row));
+    },
+    upsert(table, row) {
+      statement(table.insertOnConflict('update')).run(table.encode(row));
+    },
+    insertIgnore(table, row) {
+      statement(table.insertOnConflict('nothing')).run(table.encode(row));
+    },
+    delete(table, where, unlessIn) {
+      statement(deleteStatement(table, where, unlessIn)).run(where);
+    },
+  };
+}
