@@ -21,6 +21,7 @@ import {
   queryWardOccupancy,
   queryWorklist,
   ReadModelFiles,
+  sqliteReader,
   startOfLocalDay,
 } from '@carepath/projections';
 import { generateJourney, institutionStreams } from '../test/support/journey-generator';
@@ -204,7 +205,10 @@ runInTempFolder('reads', async (folder) => {
       {
         name: 'ward occupancy, 2026-03 by ward (queryWardOccupancy)',
         run: () =>
-          queryWardOccupancy(occupancy, month, {}, 'ward', { timeZone: TIME_ZONE, heldBedRule: 'physical' }),
+          queryWardOccupancy(sqliteReader(occupancy), month, {}, 'ward', {
+            timeZone: TIME_ZONE,
+            heldBedRule: 'physical',
+          }),
         baselineName: 'SELECT * of the segments and stays in the month',
         baseline: rowsOf(
           [
@@ -222,7 +226,7 @@ runInTempFolder('reads', async (folder) => {
       {
         name: 'referral volume, 2026 by direction (queryReferralVolume)',
         run: () =>
-          queryReferralVolume(referrals, year, {}, ['direction'], {
+          queryReferralVolume(sqliteReader(referrals), year, {}, ['direction'], {
             timeZone: TIME_ZONE,
             unit: year.unit ?? 'month',
           }),
@@ -234,7 +238,7 @@ runInTempFolder('reads', async (folder) => {
       },
       {
         name: 'local treatment, 2026-03 in region 110105 (queryLocalTreatmentByRegion)',
-        run: () => queryLocalTreatmentByRegion(visits, month, '110105', TIME_ZONE),
+        run: () => queryLocalTreatmentByRegion(sqliteReader(visits), month, '110105', TIME_ZONE),
         baselineName: 'SELECT * of the visits in the month',
         baseline: rowsOf([
           visits.prepare('SELECT * FROM visits WHERE occurred_at >= ? AND occurred_at < ?'),
@@ -243,7 +247,7 @@ runInTempFolder('reads', async (folder) => {
       },
       {
         name: 'worklist of HOSP-GEN-01 (queryWorklist)',
-        run: () => queryWorklist(worklists, 'HOSP-GEN-01', Date.parse('2027-01-01T00:00:00Z')),
+        run: () => queryWorklist(sqliteReader(worklists), 'HOSP-GEN-01', Date.parse('2027-01-01T00:00:00Z')),
         baselineName: "SELECT * of the institution's open referrals and current stays",
         baseline: rowsOf(
           [

@@ -12,6 +12,7 @@ import {
   queryAvailableSlots,
   ReadModelFiles,
   slotPoolProjection,
+  sqliteReader,
 } from '@carepath/projections';
 import { familyDoctorLog, FD_DEPARTMENTS, FD_HOSPITALS } from '../test/support/family-doctor-generator';
 import { benchArgs, fmt, log, now, ratio, saveResult } from './bench-support';
@@ -52,6 +53,7 @@ runInTempFolder('slots', async (folder) => {
     await runner.waitFor(await store.headPosition());
   });
   const db = runner.reader();
+  const reader = sqliteReader(db);
   const raw = db.prepare(RAW);
   const inputs = Array.from({ length: RUNS }, (_, i) => ({
     date: DATES[i % DATES.length]!,
@@ -61,7 +63,7 @@ runInTempFolder('slots', async (folder) => {
   }));
   const viaQuery = (q: (typeof inputs)[number]) =>
     queryAvailableSlots(
-      db,
+      reader,
       { date: q.date, department: q.department, ...(q.hospitalId ? { hospitalId: q.hospitalId } : {}) },
       AT,
     );
@@ -73,7 +75,7 @@ runInTempFolder('slots', async (folder) => {
     }[];
   let sessions = 0;
   for (const q of inputs.slice(0, 30)) {
-    const a = viaQuery(q).map((s) => [s.blockId, s.free, s.heldForPriority]);
+    const a = (await viaQuery(q)).map((s) => [s.blockId, s.free, s.heldForPriority]);
     const b = viaRaw(q)
       .filter((r) => r.free > 0)
       .map((r) => [r.block_id, r.free, r.held]);
@@ -86,7 +88,7 @@ runInTempFolder('slots', async (folder) => {
     // Alternating which side goes first, so neither always meets the other's warm cache.
     for (const side of i % 2 === 0 ? (['raw', 'query'] as const) : (['query', 'raw'] as const)) {
       const started = now();
-      if (side === 'query') viaQuery(q);
+      if (side === 'query') await viaQuery(q);
       else viaRaw(q);
       samples[side].push(now() - started);
     }

@@ -62,8 +62,8 @@ describe('simulator over HTTP', () => {
     );
   });
 
-  it('leads to exactly the ground truth', () => {
-    expect(api.compare(truth)).toEqual([]);
+  it('leads to exactly the ground truth', async () => {
+    expect(await api.compare(truth)).toEqual([]);
   });
 
   it('stops at the first refused command and says which and why', async () => {

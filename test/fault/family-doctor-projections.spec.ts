@@ -11,6 +11,7 @@ import {
   type ProjectionDefinition,
   queryCoverage,
   querySlotUse,
+  sqliteReader,
   slotPoolProjection,
 } from '@carepath/projections';
 import { contractStream, FD_REGION, familyDoctorLog } from '../support/family-doctor-generator';
@@ -90,7 +91,7 @@ describe('family-doctor and slot-pool projections', () => {
       (_, i) => contractStream(i).state,
     );
     const signed = states.map((s) => signedContractOn(s, on)).filter((c) => c !== null);
-    const [region] = queryCoverage(runner.reader(), on, 'region');
+    const [region] = await queryCoverage(sqliteReader(runner.reader()), on, 'region');
     expect(region?.key).toBe(FD_REGION);
     expect(region?.coverage).toEqual({
       signed: signed.length,
@@ -104,7 +105,7 @@ describe('family-doctor and slot-pool projections', () => {
       signed.filter((c) => c.keyGroups.includes('hypertension')).length,
     );
     expect(Object.keys(region?.byKeyGroup ?? {})).toEqual([...COVERAGE_KEY_GROUPS]);
-    const byCentre = queryCoverage(runner.reader(), on, 'centre');
+    const byCentre = await queryCoverage(sqliteReader(runner.reader()), on, 'centre');
     expect(byCentre.map((r) => [r.key, r.coverage.signed, r.coverage.population])).toEqual(
       [...new Set(signed.map((c) => c.centreId))]
         .sort()
@@ -114,7 +115,7 @@ describe('family-doctor and slot-pool projections', () => {
 
   it('slot use counts each hospital’s sessions in the period', async () => {
     const runner = await run(slotPoolProjection, 'slot-use', 50);
-    const rows = querySlotUse(runner.reader(), {
+    const rows = await querySlotUse(sqliteReader(runner.reader()), {
       from: '2026-03-01',
       to: '2026-04-01',
       key: null,

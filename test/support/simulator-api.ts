@@ -27,7 +27,7 @@ export interface SimulatorApi {
   /** Rebuilds every projection from the log into a fresh generation and waits until each is in service. */
   rebuild(): Promise<void>;
   /** The differences between `truth` and what the projections report now, for the census the app runs with. */
-  compare(truth: GroundTruth): string[];
+  compare(truth: GroundTruth): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -51,7 +51,7 @@ async function listening(t: TestApp): Promise<SimulatorApi> {
     },
     compare: (truth) =>
       compareWithTruth(
-        (name) => projections.reader(name),
+        (name) => projections.sql(name),
         truth,
         configuredCensus(t.app.get<AppConfig>(APP_CONFIG)),
       ),

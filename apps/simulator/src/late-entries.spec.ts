@@ -219,9 +219,9 @@ describe('late entries through the API, every one that can be entered late', () 
   });
 
   it('leads to exactly the ground truth, live and after a rebuild', async () => {
-    expect(api.compare(truth)).toEqual([]);
+    expect(await api.compare(truth)).toEqual([]);
     await api.rebuild();
-    expect(api.compare(truth)).toEqual([]);
+    expect(await api.compare(truth)).toEqual([]);
     // A rebuild of every projection from the TypeScript sources, on two cores other test runs share.
   }, 180_000);
 });

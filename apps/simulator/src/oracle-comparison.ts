@@ -19,6 +19,8 @@ import {
   type ReferralGroup,
   type ReadModelFiles,
   type ReferralVolumeRow,
+  type SqlReader,
+  sqliteReader,
 } from '@carepath/projections';
 import type { AppConfig } from '@carepath/runtime';
 import type {
@@ -59,8 +61,8 @@ export const ORACLE_READ_MODELS = [
 ] as const;
 export type ReadModelName = (typeof ORACLE_READ_MODELS)[number];
 
-/** The database a query of a read model reads: its generation in service. */
-export type ReadModels = (name: ReadModelName) => Database.Database;
+/** What a query of a read model reads: its generation in service. */
+export type ReadModels = (name: ReadModelName) => SqlReader;
 
 const cell = (f: ReferralFigures): ReferralCell => ({
   total: f.total,
@@ -79,7 +81,11 @@ const monthlyCell = (row: ReferralVolumeRow): MonthlyReferralCell => ({
 });
 
 /** What the projections report for `census`, in the ground truth's shape, over the plan's months. */
-export function observe(read: ReadModels, months: readonly string[], census: Census): GroundTruth {
+export async function observe(
+  read: ReadModels,
+  months: readonly string[],
+  census: Census,
+): Promise<GroundTruth> {
   const window = parsePeriod({ from: `${months[0]}-01`, to: `${nextMonth(months[months.length - 1]!)}-01` });
   const volume = (...groupBy: ReferralGroup[]) =>
     queryReferralVolume(read('referral-volume'), window, {}, ['direction', ...groupBy], {
@@ -87,36 +93,33 @@ export function observe(read: ReadModels, months: readonly string[], census: Cen
       unit: 'month',
     });
   const byDirection: Partial<Record<Direction, ReferralCell>> = {};
-  for (const row of volume()) byDirection[row.group.direction as Direction] = cell(row.figures);
+  for (const row of await volume()) byDirection[row.group.direction as Direction] = cell(row.figures);
   const byMonth: Monthly = {};
-  for (const row of volume('period')) {
+  for (const row of await volume('period')) {
     (byMonth[row.group.period!] ??= {})[row.group.direction as Direction] = monthlyCell(row);
   }
-  const byGroup = (group: ReferralGroup, field: string) => {
+  const byGroup = async (group: ReferralGroup, field: string) => {
     const groups: Record<string, Monthly> = {};
-    for (const row of volume(group, 'period')) {
+    for (const row of await volume(group, 'period')) {
       const months = (groups[row.group[field] ?? 'null'] ??= {});
       (months[row.group.period!] ??= {})[row.group.direction as Direction] = monthlyCell(row);
     }
     return groups;
   };
   const years = [...new Set(months.map((m) => m.slice(0, 4)))];
-  const downwardKpi = Object.fromEntries(
-    years.map((year) => [
-      year,
-      Object.fromEntries(
-        queryDownwardTransferKpi(read('referral-volume'), year, undefined, census.timeZone).map(
-          ({ institutionId, year: _, ...kpi }) => [institutionId, kpi],
-        ),
-      ),
-    ]),
-  );
+  const downwardKpi: Record<string, GroundTruth['referrals']['downwardKpi'][string]> = {};
+  for (const year of years) {
+    const kpis = await queryDownwardTransferKpi(read('referral-volume'), year, undefined, census.timeZone);
+    downwardKpi[year] = Object.fromEntries(
+      kpis.map(({ institutionId, year: _, ...kpi }) => [institutionId, kpi]),
+    );
+  }
   const wards: Record<string, Record<string, WardMonth>> = {};
   const regions: Record<string, Record<string, RegionRates>> = {};
   const alliances: Record<string, Record<string, Ratio>> = {};
   for (const month of months) {
     const period = parsePeriod({ period: month });
-    for (const row of queryWardOccupancy(read('ward-occupancy'), period, {}, 'ward', census)) {
+    for (const row of await queryWardOccupancy(read('ward-occupancy'), period, {}, 'ward', census)) {
       const f = row.figures;
       (wards[`${row.institutionId}/${row.wardId}`] ??= {})[month] = {
         occupiedBedDays: f.occupiedBedDays,
@@ -126,17 +129,19 @@ export function observe(read: ReadModels, months: readonly string[], census: Cen
       };
     }
     regions[month] = Object.fromEntries(
-      queryLocalTreatmentByRegion(read('local-treatment'), period, undefined, census.timeZone).map((row) => [
-        row.regionCode,
-        {
-          communityShare: { ...row.communityShare },
-          residentsCommunityShare: { ...row.residentsCommunityShare },
-          inRegionRate: { ...row.inRegionRate },
-        },
-      ]),
+      (await queryLocalTreatmentByRegion(read('local-treatment'), period, undefined, census.timeZone)).map(
+        (row) => [
+          row.regionCode,
+          {
+            communityShare: { ...row.communityShare },
+            residentsCommunityShare: { ...row.residentsCommunityShare },
+            inRegionRate: { ...row.inRegionRate },
+          },
+        ],
+      ),
     );
     alliances[month] = Object.fromEntries(
-      queryLocalTreatmentByAlliance(read('local-treatment'), period, undefined, census.timeZone).map(
+      (await queryLocalTreatmentByAlliance(read('local-treatment'), period, undefined, census.timeZone)).map(
         (row) => [row.allianceId, { ...row.communityShare }],
       ),
     );
@@ -147,19 +152,19 @@ export function observe(read: ReadModels, months: readonly string[], census: Cen
     referrals: {
       byDirection,
       byMonth,
-      byFromInstitution: byGroup('fromInstitution', 'fromInstitutionId'),
-      byToInstitution: byGroup('toInstitution', 'toInstitutionId'),
-      byAlliance: byGroup('alliance', 'allianceId'),
-      bySetting: byGroup('setting', 'setting'),
-      byPriority: byGroup('priority', 'priority'),
+      byFromInstitution: await byGroup('fromInstitution', 'fromInstitutionId'),
+      byToInstitution: await byGroup('toInstitution', 'toInstitutionId'),
+      byAlliance: await byGroup('alliance', 'allianceId'),
+      bySetting: await byGroup('setting', 'setting'),
+      byPriority: await byGroup('priority', 'priority'),
       downwardKpi,
     },
     wards,
     localTreatment: { regions, alliances },
-    familyDoctors: observeFamilyDoctors(read, window, coverageDay(months)),
-    expiries: observeExpiries(read('referral-volume')),
-    followUps: observeFollowUps(read('referral-volume'), window, census.timeZone),
-    proposals: observeProposals(read('referral-volume'), window, census.timeZone),
+    familyDoctors: await observeFamilyDoctors(read, window, coverageDay(months)),
+    expiries: await observeExpiries(read('referral-volume')),
+    followUps: await observeFollowUps(read('referral-volume'), window, census.timeZone),
+    proposals: await observeProposals(read('referral-volume'), window, census.timeZone),
   };
 }
 
@@ -167,9 +172,9 @@ export function observe(read: ReadModels, months: readonly string[], census: Cen
  * The expired referrals of the referral-volume read model by direction and the care time they ended at (its
  * referrals table: no analytics route lists single referrals), to meet the truth's expiries at their deadlines.
  */
-function observeExpiries(db: Database.Database): ExpiryTruth {
+async function observeExpiries(reader: SqlReader): Promise<ExpiryTruth> {
   const expiries: Partial<Record<'up' | 'down', Record<string, number>>> = {};
-  const rows = db.prepare(`SELECT * FROM referrals WHERE outcome = 'expired'`).all();
+  const rows = await reader.all(`SELECT * FROM referrals WHERE outcome = 'expired'`);
   for (const row of rows.map((r) => referralsTable.read(r))) {
     const at = row.closedAt === null ? 'never' : iso(row.closedAt);
     const times = (expiries[row.direction] ??= {});
@@ -179,14 +184,14 @@ function observeExpiries(db: Database.Database): ExpiryTruth {
 }
 
 /** Follow-up completion as GET /analytics/referrals/follow-ups serves it, now (every due date of a plan is past). */
-function observeFollowUps(
-  db: Database.Database,
+async function observeFollowUps(
+  reader: SqlReader,
   window: ReturnType<typeof parsePeriod>,
   timeZone: string,
-): FollowUpTruth {
+): Promise<FollowUpTruth> {
   const at = Date.now();
   const query = (...groupBy: FollowUpGroup[]) =>
-    queryFollowUps(db, window, {}, groupBy, { timeZone, unit: 'month', at });
+    queryFollowUps(reader, window, {}, groupBy, { timeZone, unit: 'month', at });
   const figures = (f: FollowUpCell): FollowUpCell => ({
     owed: f.owed,
     doneInTime: f.doneInTime,
@@ -197,12 +202,12 @@ function observeFollowUps(
     completionRate: f.completionRate,
   });
   const byInstitution: Record<string, Record<string, FollowUpCell>> = {};
-  for (const { group, figures: f } of query('institution', 'period'))
+  for (const { group, figures: f } of await query('institution', 'period'))
     (byInstitution[group.owedByInstitutionId ?? 'null'] ??= {})[group.period ?? 'null'] = figures(f);
   return {
     byInstitution,
     byBasis: Object.fromEntries(
-      query('basis').map(({ group, figures: f }): [string, FollowUpCell] => [
+      (await query('basis')).map(({ group, figures: f }): [string, FollowUpCell] => [
         group.basis ?? 'null',
         figures(f),
       ]),
@@ -211,24 +216,24 @@ function observeFollowUps(
 }
 
 /** Transfer proposals as GET /analytics/referrals/transfer-proposals serves them, made in the months. */
-function observeProposals(
-  db: Database.Database,
+async function observeProposals(
+  reader: SqlReader,
   window: ReturnType<typeof parsePeriod>,
   timeZone: string,
-): ProposalTruth {
+): Promise<ProposalTruth> {
   const query = (...groupBy: ('fromInstitution' | 'toInstitution' | 'period')[]) =>
-    queryTransferProposals(db, window, {}, groupBy, { timeZone, unit: 'month' });
+    queryTransferProposals(reader, window, {}, groupBy, { timeZone, unit: 'month' });
   const figures = (f: TransferProposalFigures): TransferProposalFigures => ({
     ...f,
     declinedByReason: { ...f.declinedByReason },
   });
   const byFromInstitution: Record<string, Record<string, TransferProposalFigures>> = {};
-  for (const { group, figures: f } of query('fromInstitution', 'period'))
+  for (const { group, figures: f } of await query('fromInstitution', 'period'))
     (byFromInstitution[group.fromInstitutionId ?? 'null'] ??= {})[group.period ?? 'null'] = figures(f);
   return {
     byFromInstitution,
     byToInstitution: Object.fromEntries(
-      query('toInstitution').map(({ group, figures: f }): [string, TransferProposalFigures] => [
+      (await query('toInstitution')).map(({ group, figures: f }): [string, TransferProposalFigures] => [
         group.toInstitutionId ?? 'null',
         figures(f),
       ]),
@@ -237,24 +242,30 @@ function observeProposals(
 }
 
 /** Coverage on `on` by region, centre and alliance, and slot use by hospital over `window`. */
-function observeFamilyDoctors(
+async function observeFamilyDoctors(
   read: ReadModels,
   window: ReturnType<typeof parsePeriod>,
   on: string,
-): FamilyDoctorTruth {
-  const coverage = (groupBy: CoverageGroup): Record<string, CoverageFigures> =>
+): Promise<FamilyDoctorTruth> {
+  const coverage = async (groupBy: CoverageGroup): Promise<Record<string, CoverageFigures>> =>
     Object.fromEntries(
-      queryCoverage(read('family-doctor'), on, groupBy).map(({ key, on: _, ...figures }) => [key, figures]),
+      (await queryCoverage(read('family-doctor'), on, groupBy)).map(({ key, on: _, ...figures }) => [
+        key,
+        figures,
+      ]),
     );
   return {
     coverage: {
       on,
-      byRegion: coverage('region'),
-      byCentre: coverage('centre'),
-      byAlliance: coverage('alliance'),
+      byRegion: await coverage('region'),
+      byCentre: await coverage('centre'),
+      byAlliance: await coverage('alliance'),
     },
     slotUse: Object.fromEntries(
-      querySlotUse(read('slot-pool'), window).map(({ hospitalId, ...figures }) => [hospitalId, figures]),
+      (await querySlotUse(read('slot-pool'), window)).map(({ hospitalId, ...figures }) => [
+        hospitalId,
+        figures,
+      ]),
     ),
   };
 }
@@ -286,8 +297,12 @@ export function figureCount(truth: unknown): number {
  * The differences between the ground truth and what the read models report, for the census they are read with
  * (a truth computed under another held-bed rule or time zone differs at `census`, and in figures).
  */
-export function compareWithTruth(read: ReadModels, truth: GroundTruth, census: Census): string[] {
-  return differences(truth, observe(read, truth.months, census));
+export async function compareWithTruth(
+  read: ReadModels,
+  truth: GroundTruth,
+  census: Census,
+): Promise<string[]> {
+  return differences(truth, await observe(read, truth.months, census));
 }
 
 /**
@@ -295,14 +310,14 @@ export function compareWithTruth(read: ReadModels, truth: GroundTruth, census: C
  * reads them when apps/projector runs the projections), for the differences with the truth. Throws when one has
  * not applied its streams up to `head`: its figures would be of an earlier log than the truth's.
  */
-export function compareServedWithTruth(
+export async function compareServedWithTruth(
   files: ReadModelFiles,
   head: bigint,
   /** Each read model's last event on the streams it follows, at or below `head`. */
   lastOnStreams: (name: ReadModelName) => bigint,
   truth: GroundTruth,
   census: Census,
-): string[] {
+): Promise<string[]> {
   const open = new Map<string, Database.Database>();
   try {
     for (const name of ORACLE_READ_MODELS) {
@@ -322,7 +337,7 @@ export function compareServedWithTruth(
           `projection ${name} applied the log up to ${position}, not its streams' last event ${lastOnStreams(name)} (head ${head})`,
         );
     }
-    return compareWithTruth((name) => open.get(name)!, truth, census);
+    return await compareWithTruth((name) => sqliteReader(open.get(name)!), truth, census);
   } finally {
     for (const db of open.values()) db.close();
   }

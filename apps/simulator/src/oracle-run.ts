@@ -125,11 +125,11 @@ export async function runOracle(
       for (const p of compared)
         last.set(p.name, await store.headPosition({ streamPrefixes: p.streamPrefixes }));
       const lastOnStreams = (name: string) => last.get(name) ?? head;
-      const live = compareServedWithTruth(files, head, lastOnStreams, truth, census);
+      const live = await compareServedWithTruth(files, head, lastOnStreams, truth, census);
       ms.live = Date.now() - started;
       started = Date.now();
       await rebuildTogether(store, files, compared);
-      const rebuilt = compareServedWithTruth(files, head, lastOnStreams, truth, census);
+      const rebuilt = await compareServedWithTruth(files, head, lastOnStreams, truth, census);
       ms.rebuild = Date.now() - started;
       return {
         commands: runner.commands,

@@ -16,8 +16,8 @@ import {
   queryWardOccupancy,
   type ReferralFilter,
   type ReferralGroup,
+  type SqlReader,
 } from '@carepath/projections';
-import type Database from 'better-sqlite3';
 
 /**
  * An analytics query as data, so that it can be sent to a heavy-work thread (a function cannot cross threads): the
@@ -88,31 +88,34 @@ export function projectionOf(q: AnalyticsQuery): 'ward-occupancy' | 'referral-vo
   }
 }
 
-export function runAnalyticsQuery(db: Database.Database, q: AnalyticsQuery): unknown[] {
+export function runAnalyticsQuery(reader: SqlReader, q: AnalyticsQuery): Promise<unknown[]> {
   switch (q.query) {
     case 'ward-occupancy':
-      return queryWardOccupancy(db, q.period, q.filter, q.groupBy, {
+      return queryWardOccupancy(reader, q.period, q.filter, q.groupBy, {
         timeZone: q.timeZone,
         heldBedRule: q.heldBedRule,
       });
     case 'referral-volume':
-      return queryReferralVolume(db, q.period, q.filter, q.groupBy, { timeZone: q.timeZone, unit: q.unit });
+      return queryReferralVolume(reader, q.period, q.filter, q.groupBy, {
+        timeZone: q.timeZone,
+        unit: q.unit,
+      });
     case 'downward-kpi':
-      return queryDownwardTransferKpi(db, q.year, q.institutionId, q.timeZone);
+      return queryDownwardTransferKpi(reader, q.year, q.institutionId, q.timeZone);
     case 'transfer-proposals':
-      return queryTransferProposals(db, q.period, q.filter, q.groupBy, {
+      return queryTransferProposals(reader, q.period, q.filter, q.groupBy, {
         timeZone: q.timeZone,
         unit: q.unit,
       });
     case 'follow-ups':
-      return queryFollowUps(db, q.period, q.filter, q.groupBy, {
+      return queryFollowUps(reader, q.period, q.filter, q.groupBy, {
         timeZone: q.timeZone,
         unit: q.unit,
         at: q.at,
       });
     case 'local-treatment':
       return q.groupBy === 'region'
-        ? queryLocalTreatmentByRegion(db, q.period, q.region, q.timeZone)
-        : queryLocalTreatmentByAlliance(db, q.period, q.allianceId, q.timeZone);
+        ? queryLocalTreatmentByRegion(reader, q.period, q.region, q.timeZone)
+        : queryLocalTreatmentByAlliance(reader, q.period, q.allianceId, q.timeZone);
   }
 }

@@ -74,14 +74,14 @@ export class AnalyticsController {
   @Get('analytics/ward-occupancy/live')
   @ApiOkResponse({ type: LiveCensusDto })
   @ApiOperation({ summary: 'Census now: occupied, open beds, extra beds, on leave, rate, per ward' })
-  liveCensus(
+  async liveCensus(
     @Query() q: LiveCensusQueryDto,
     @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) reply: HeaderReply,
   ) {
     const now = this.clock();
     const { heldBedRule } = this.config;
-    const rows = queryLiveCensus(this.projections.reader('ward-occupancy'), q, now.getTime(), heldBedRule);
+    const rows = await queryLiveCensus(this.projections.sql('ward-occupancy'), q, now.getTime(), heldBedRule);
     return respond(accept, reply, q.format, { at: now.toISOString(), heldBedRule }, rows);
   }
 

@@ -48,7 +48,7 @@ export class FamilyDoctorAnalyticsController {
     summary:
       'Family-doctor coverage and key-group coverage on the last day of the period, by region, centre or alliance',
   })
-  coverage(
+  async coverage(
     @Query() q: CoverageQueryDto,
     @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) reply: HeaderReply,
@@ -58,7 +58,7 @@ export class FamilyDoctorAnalyticsController {
     // Coverage is a stock, not a flow: it is read on one day, the period's last (docs/analytics.md).
     const on = addDays(p.to, -1);
     const filter = { region: q.region, centreId: q.centreId, allianceId: q.allianceId };
-    const rows = queryCoverage(this.projections.reader('family-doctor'), on, groupBy, filter).map(
+    const rows = (await queryCoverage(this.projections.sql('family-doctor'), on, groupBy, filter)).map(
       ({ key, ...figures }) => ({ [KEY_NAME[groupBy]]: key, ...figures }),
     );
     return respond(accept, reply, q.format, { period: p, on, groupBy }, rows);
@@ -73,13 +73,13 @@ export class FamilyDoctorAnalyticsController {
     summary:
       'Specialist slots by hospital for sessions in the period: utilisation, no-shows, priority, key groups',
   })
-  slotUse(
+  async slotUse(
     @Query() q: SlotUseQueryDto,
     @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) reply: HeaderReply,
   ) {
     const p = period(q);
-    const rows = querySlotUse(this.projections.reader('slot-pool'), p, {
+    const rows = await querySlotUse(this.projections.sql('slot-pool'), p, {
       ...(q.hospitalId !== undefined ? { hospitalId: q.hospitalId } : {}),
       ...(q.allianceId !== undefined ? { allianceId: q.allianceId } : {}),
     });

@@ -69,7 +69,7 @@ export class FamilyDoctorReadsController {
   @ApiOperation({
     summary: 'The residents signed with a doctor on a day, with their key groups (codes only)',
   })
-  panel(
+  async panel(
     @Param('doctorId', code('doctorId')) doctorId: string,
     @Query() q: PanelQueryDto,
     @Ctx() ctx: RequestContext,
@@ -78,7 +78,7 @@ export class FamilyDoctorReadsController {
     const residents = ownRows(
       ctx,
       doctorId,
-      queryPanel(this.projections.reader('family-doctor'), doctorId, on),
+      await queryPanel(this.projections.sql('family-doctor'), doctorId, on),
     );
     return { doctorId, on, count: residents.length, residents };
   }
@@ -86,7 +86,7 @@ export class FamilyDoctorReadsController {
   @Get('family-doctors/:doctorId/bookings')
   @ApiOkResponse({ type: DoctorBookingsDto })
   @ApiOperation({ summary: "A family doctor's specialist bookings for sessions in a window of dates" })
-  bookings(
+  async bookings(
     @Param('doctorId', code('doctorId')) doctorId: string,
     @Query() q: BookingsQueryDto,
     @Ctx() ctx: RequestContext,
@@ -100,7 +100,7 @@ export class FamilyDoctorReadsController {
     const bookings = ownRows(
       ctx,
       doctorId,
-      queryDoctorBookings(this.projections.reader('slot-pool'), doctorId, { from, to }),
+      await queryDoctorBookings(this.projections.sql('slot-pool'), doctorId, { from, to }),
     );
     return { doctorId, from, to, bookings };
   }
@@ -112,7 +112,7 @@ export class FamilyDoctorReadsController {
     summary:
       'Sessions with a slot to book now, by department, hospital, alliance and date (the booking screen)',
   })
-  available(@Query() q: AvailableSlotsQueryDto) {
+  async available(@Query() q: AvailableSlotsQueryDto) {
     const now = this.clock();
     const date = realDate('date', q.date ?? this.today());
     const filter = {
@@ -121,7 +121,7 @@ export class FamilyDoctorReadsController {
       ...(q.hospitalId !== undefined ? { hospitalId: q.hospitalId } : {}),
       ...(q.allianceId !== undefined ? { allianceId: q.allianceId } : {}),
     };
-    const sessions = queryAvailableSlots(this.projections.reader('slot-pool'), filter, now.getTime());
+    const sessions = await queryAvailableSlots(this.projections.sql('slot-pool'), filter, now.getTime());
     return { at: now.toISOString(), ...filter, sessions };
   }
 }

@@ -45,7 +45,7 @@ export class PatientJourneysController {
       justification: ctx.justification,
     };
     const journeys: PatientJourneyDto[] = [];
-    for (const candidate of queryPatientJourneys(this.projections.reader('worklist'), q.patientId)) {
+    for (const candidate of await queryPatientJourneys(this.projections.sql('worklist'), q.patientId)) {
       const { state, revision } = await this.reader.load(candidate.journeyId);
       // The index may lag a void of the opening or name a journey of another patient after a correction: the
       // stream decides.

@@ -21,6 +21,8 @@ import {
   type ProjectionStatus,
   ProjectionUnavailableError,
   ReadModelFiles,
+  type SqlReader,
+  sqliteReader,
 } from '@carepath/projections';
 import type Database from 'better-sqlite3';
 import BetterSqlite from 'better-sqlite3';
@@ -123,6 +125,11 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
     });
     this.external.set(name, { generation: current.generation, db });
     return db;
+  }
+
+  /** The generation in service as a query reads it (`SqlReader`: the same SQL serves a PostgreSQL read model). */
+  sql(name: ProjectionName): SqlReader {
+    return sqliteReader(this.reader(name));
   }
 
   async status(): Promise<
@@ -270,7 +277,7 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
   async atTime<T>(
     name: ProjectionName,
     asOf: string,
-    query: (db: Database.Database) => T,
+    query: (db: Database.Database) => T | Promise<T>,
   ): Promise<{ position: bigint; result: T }> {
     const definition = ALL_PROJECTIONS.find((p) => p.name === name)!;
     const position = await positionAsOf(this.store, asOf);
@@ -282,7 +289,7 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
     try {
       await runner.start();
       await runner.waitFor(position);
-      return { position, result: query(runner.reader()) };
+      return { position, result: await query(runner.reader()) };
     } finally {
       await runner.stop();
       files.close();

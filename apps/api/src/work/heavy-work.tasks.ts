@@ -6,7 +6,7 @@ import {
   positionAsOf,
   type StoredEvent,
 } from '@carepath/event-store';
-import { ALL_PROJECTIONS, ProjectionRunner, ReadModelFiles } from '@carepath/projections';
+import { ALL_PROJECTIONS, ProjectionRunner, ReadModelFiles, sqliteReader } from '@carepath/projections';
 import type Database from 'better-sqlite3';
 import { type AnalyticsQuery, projectionOf, runAnalyticsQuery } from '../analytics/analytics-query';
 import { JourneyReader } from '../journeys/journey.reader';
@@ -71,7 +71,7 @@ export async function performTask(task: HeavyTask, sources: TaskSources): Promis
       ) satisfies JourneyAsOfResult;
     }
     case 'analytics':
-      return runAnalyticsQuery(sources.readModel(task.readModelFile), task.query);
+      return runAnalyticsQuery(sqliteReader(sources.readModel(task.readModelFile)), task.query);
     case 'analytics-as-of':
       return replayAnalytics(sources.store(), task.asOf, task.query, task.scratchDir);
   }
@@ -97,7 +97,7 @@ export async function replayAnalytics(
   try {
     await runner.start();
     await runner.waitFor(position);
-    return { position, rows: runAnalyticsQuery(runner.reader(), query) };
+    return { position, rows: await runAnalyticsQuery(sqliteReader(runner.reader()), query) };
   } finally {
     await runner.stop();
     files.close();

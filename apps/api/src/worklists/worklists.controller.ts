@@ -13,9 +13,9 @@ import { CLOCK, type Clock } from '../store/tokens';
 import { ActionRequiredDto, WorklistDto } from './worklists-response.dto';
 import { ActionRequiredQueryDto, WorklistQueryDto } from './worklists.dto';
 
-function answer<T>(query: () => T): T {
+async function answer<T>(query: () => Promise<T>): Promise<T> {
   try {
-    return query();
+    return await query();
   } catch (error) {
     if (error instanceof WorklistQueryError) throw new FieldException(error.field, error.message);
     throw error;
@@ -50,9 +50,9 @@ export class WorklistsController {
   ) {
     const reason = optionalAccessReason(req);
     const institution = await this.institutions.get(institutionId);
-    const worklist = answer(() =>
+    const worklist = await answer(() =>
       queryWorklist(
-        this.projections.reader('worklist'),
+        this.projections.sql('worklist'),
         institutionId,
         this.clock().getTime(),
         (wardId) => entryOf(institution.wards, wardId)?.openBeds,
@@ -87,9 +87,9 @@ export class WorklistsController {
   ) {
     const reason = optionalAccessReason(req);
     const institution = await this.institutions.get(institutionId);
-    const list = answer(() =>
+    const list = await answer(() =>
       queryActionRequired(
-        this.projections.reader('worklist'),
+        this.projections.sql('worklist'),
         institutionId,
         {
           allianceId: institution.allianceId,

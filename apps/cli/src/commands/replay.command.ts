@@ -5,6 +5,7 @@ import {
   queryLocalTreatmentByRegion,
   queryReferralVolume,
   queryWardOccupancy,
+  sqliteReader,
 } from '@carepath/projections';
 import { type Command, type CommandContext, commandLineOf } from './command';
 import { scratchOne } from './scratch-projections';
@@ -48,15 +49,21 @@ async function replay(argv: readonly string[], ctx: CommandContext): Promise<num
   let rows: unknown;
   if (report === 'ward-occupancy') {
     rows = await scratchOne(store, byName('ward-occupancy'), bound, (db) =>
-      queryWardOccupancy(db, period, {}, 'ward', { timeZone: tz, heldBedRule: config.heldBedRule }),
+      queryWardOccupancy(sqliteReader(db), period, {}, 'ward', {
+        timeZone: tz,
+        heldBedRule: config.heldBedRule,
+      }),
     );
   } else if (report === 'referrals') {
     rows = await scratchOne(store, byName('referral-volume'), bound, (db) =>
-      queryReferralVolume(db, period, {}, ['direction'], { timeZone: tz, unit: period.unit ?? 'month' }),
+      queryReferralVolume(sqliteReader(db), period, {}, ['direction'], {
+        timeZone: tz,
+        unit: period.unit ?? 'month',
+      }),
     );
   } else {
     rows = await scratchOne(store, byName('local-treatment'), bound, (db) =>
-      queryLocalTreatmentByRegion(db, period, region, tz),
+      queryLocalTreatmentByRegion(sqliteReader(db), period, region, tz),
     );
   }
   console.log(JSON.stringify({ replayedTo: bound.toString(), report, period, rows }, null, 2));

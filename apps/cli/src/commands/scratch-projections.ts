@@ -19,7 +19,7 @@ export async function scratch<T>(
   store: EventStore,
   definitions: readonly ProjectionDefinition[],
   bound: bigint,
-  use: (db: Database.Database, definition: ProjectionDefinition) => T,
+  use: (db: Database.Database, definition: ProjectionDefinition) => T | Promise<T>,
 ): Promise<T[]> {
   const folder = mkdtempSync(join(tmpdir(), 'carepath-cli-'));
   const files = new ReadModelFiles(folder);
@@ -36,7 +36,10 @@ export async function scratch<T>(
     for (const runner of runners) await runner.start();
     await Promise.all(runners.map((runner) => runner.waitFor(bound)));
     bar(bound, bound);
-    return runners.map((runner, i) => use(runner.reader(), definitions[i]!));
+    const results: T[] = [];
+    // Each used before the files are closed below, a query that answers later included.
+    for (const [i, runner] of runners.entries()) results.push(await use(runner.reader(), definitions[i]!));
+    return results;
   } finally {
     clearInterval(timer);
     bar.end();
@@ -51,7 +54,7 @@ export async function scratchOne<T>(
   store: EventStore,
   definition: ProjectionDefinition,
   bound: bigint,
-  use: (db: Database.Database) => T,
+  use: (db: Database.Database) => T | Promise<T>,
 ): Promise<T> {
   const [result] = await scratch(store, [definition], bound, use);
   return result!;

@@ -1,7 +1,7 @@
-import type Database from 'better-sqlite3';
 import { COVERAGE_KEY_GROUPS, type KeyGroup } from '@carepath/domain';
 import { keyGroupsOf } from '../model/family-doctor.model';
 import { ratio } from '../model/local-treatment.model';
+import type { SqlReader } from '../runtime/sql-reader';
 import { contractSegmentsTable } from './family-doctor.projection';
 
 export const COVERAGE_GROUPS = ['region', 'centre', 'alliance'] as const;
@@ -53,10 +53,14 @@ interface Denominator {
 const LATEST_FIGURES = `SELECT * FROM population_figures p WHERE effective_on = (
   SELECT MAX(effective_on) FROM population_figures q WHERE q.region_code = p.region_code AND q.effective_on <= @on)`;
 
-function denominators(db: Database.Database, groupBy: CoverageGroup, on: string): Map<string, Denominator> {
+async function denominators(
+  reader: SqlReader,
+  groupBy: CoverageGroup,
+  on: string,
+): Promise<Map<string, Denominator>> {
   const out = new Map<string, Denominator>();
   if (groupBy === 'region') {
-    for (const row of db.prepare(LATEST_FIGURES).all({ on }) as Record<string, unknown>[]) {
+    for (const row of (await reader.all(LATEST_FIGURES, { on })) as Record<string, unknown>[]) {
       out.set(String(row.region_code), {
         residents: Number(row.residents),
         keyGroupResidents: Number(row.key_group_residents),
@@ -67,14 +71,14 @@ function denominators(db: Database.Database, groupBy: CoverageGroup, on: string)
   }
   // A centre's catchment as its region's figures in force list it; an alliance's is the sum of its centres'.
   const key = groupBy === 'centre' ? 'c.centre_id' : 'i.alliance_id';
-  const rows = db
-    .prepare(
-      `SELECT ${key} AS k, SUM(c.residents) AS residents, SUM(c.key_group_residents) AS kg
-       FROM catchments c JOIN (${LATEST_FIGURES}) f ON f.region_code = c.region_code AND f.effective_on = c.effective_on
-       LEFT JOIN institutions i ON i.institution_id = c.centre_id
-       WHERE ${key} IS NOT NULL GROUP BY ${key}`,
-    )
-    .all({ on }) as { k: string; residents: number; kg: number }[];
+  // PostgreSQL sums BIGINTs as NUMERIC: cast back, so that both give an integer.
+  const rows = (await reader.all(
+    `SELECT ${key} AS k, CAST(SUM(c.residents) AS BIGINT) AS residents, CAST(SUM(c.key_group_residents) AS BIGINT) AS kg
+     FROM catchments c JOIN (${LATEST_FIGURES}) f ON f.region_code = c.region_code AND f.effective_on = c.effective_on
+     LEFT JOIN institutions i ON i.institution_id = c.centre_id
+     WHERE ${key} IS NOT NULL GROUP BY ${key}`,
+    { on },
+  )) as { k: string; residents: number; kg: number }[];
   for (const r of rows) out.set(r.k, { residents: r.residents, keyGroupResidents: r.kg, byKeyGroup: {} });
   return out;
 }
@@ -84,15 +88,16 @@ function denominators(db: Database.Database, groupBy: CoverageGroup, on: string)
  * "Coverage"): residents signed that day ÷ the resident population in force, and key-group members signed ÷ the
  * key-group population, by the residence region, the centre holding the contract, or that centre's alliance.
  */
-export function queryCoverage(
-  db: Database.Database,
+export async function queryCoverage(
+  reader: SqlReader,
   on: string,
   groupBy: CoverageGroup,
   filter: CoverageFilter = {},
-): CoverageRow[] {
+): Promise<CoverageRow[]> {
   const column = GROUP_COLUMN[groupBy];
+  // key_groups is ' a b ' (codes of lower-case letters, digits and hyphens: nothing LIKE reads as a wildcard).
   const perGroup = COVERAGE_KEY_GROUPS.map(
-    (g, i) => `COUNT(DISTINCT CASE WHEN instr(key_groups, ' ${g} ') > 0 THEN resident_id END) AS g${i}`,
+    (g, i) => `COUNT(DISTINCT CASE WHEN key_groups LIKE '% ${g} %' THEN resident_id END) AS g${i}`,
   );
   const where = [
     'from_date <= @on AND to_date > @on',
@@ -101,15 +106,21 @@ export function queryCoverage(
     filter.centreId ? 'centre_id = @centreId' : null,
     filter.allianceId ? 'alliance_id = @allianceId' : null,
   ].filter((w) => w !== null);
-  const signed = db
-    .prepare(
+  const [signed, populations] = await Promise.all([
+    reader.all(
       `SELECT ${column} AS k, COUNT(DISTINCT resident_id) AS signed,
          COUNT(DISTINCT CASE WHEN in_key_group = 1 THEN resident_id END) AS kg, ${perGroup.join(', ')}
        FROM contract_segments WHERE ${where.join(' AND ')} GROUP BY ${column}`,
-    )
-    .all({ on, ...filter }) as Record<string, number | string>[];
+      {
+        on,
+        region: filter.region ?? null,
+        centreId: filter.centreId ?? null,
+        allianceId: filter.allianceId ?? null,
+      },
+    ) as Promise<Record<string, number | string>[]>,
+    denominators(reader, groupBy, on),
+  ]);
   const counted = new Map(signed.map((row) => [String(row.k), row]));
-  const populations = denominators(db, groupBy, on);
   const wanted =
     groupBy === 'region' ? filter.region : groupBy === 'centre' ? filter.centreId : filter.allianceId;
   // Filters by another dimension leave a population that no longer matches the numerator: rates only on its own.
@@ -152,14 +163,17 @@ export interface PanelEntry {
   readonly until: string;
 }
 
+/** Text in code-point order, as SQLite sorts it: PostgreSQL's ORDER BY follows the database's collation. */
+const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 /** The residents signed with a doctor on `on` (docs/family-doctors.md, "Coverage": in force that day). */
-export function queryPanel(db: Database.Database, doctorId: string, on: string): PanelEntry[] {
-  return db
-    .prepare(
-      `SELECT * FROM contract_segments WHERE doctor_id = @doctorId AND from_date <= @on AND to_date > @on
-       ORDER BY resident_id`,
-    )
-    .all({ doctorId, on })
+export async function queryPanel(reader: SqlReader, doctorId: string, on: string): Promise<PanelEntry[]> {
+  const rows = await reader.all(
+    `SELECT * FROM contract_segments WHERE doctor_id = @doctorId AND from_date <= @on AND to_date > @on
+     ORDER BY resident_id`,
+    { doctorId, on },
+  );
+  return rows
     .map((raw) => {
       const s = contractSegmentsTable.read(raw);
       return {
@@ -172,5 +186,6 @@ export function queryPanel(db: Database.Database, doctorId: string, on: string):
         from: s.from,
         until: s.to,
       };
-    });
+    })
+    .sort((a, b) => byText(a.residentId, b.residentId));
 }

@@ -1,4 +1,3 @@
-import type Database from 'better-sqlite3';
 import { startOfLocalDay } from '../model/care-calendar';
 import {
   localTreatmentFigures,
@@ -8,23 +7,25 @@ import {
   type VisitRow,
 } from '../model/local-treatment.model';
 import type { Period } from '../model/period.model';
+import type { SqlReader } from '../runtime/sql-reader';
 import { visitsTable } from './local-treatment.projection';
 
-function visitsIn(
-  db: Database.Database,
+async function visitsIn(
+  reader: SqlReader,
   period: Period,
   timeZone: string,
   where: string,
   params: Record<string, string>,
-): VisitRow[] {
-  return db
-    .prepare(`SELECT * FROM visits WHERE occurred_at >= @start AND occurred_at < @end AND (${where})`)
-    .all({
+): Promise<VisitRow[]> {
+  const rows = await reader.all(
+    `SELECT * FROM visits WHERE occurred_at >= @start AND occurred_at < @end AND (${where})`,
+    {
       start: startOfLocalDay(period.from, timeZone),
       end: startOfLocalDay(period.to, timeZone),
       ...params,
-    })
-    .map((row) => visitsTable.read(row));
+    },
+  );
+  return rows.map((row) => visitsTable.read(row));
 }
 
 export interface RegionTreatmentRow extends LocalTreatmentFigures {
@@ -32,15 +33,17 @@ export interface RegionTreatmentRow extends LocalTreatmentFigures {
 }
 
 /** The three rates of each region (all regions seen in the window when none is given). */
-export function queryLocalTreatmentByRegion(
-  db: Database.Database,
+export async function queryLocalTreatmentByRegion(
+  reader: SqlReader,
   period: Period,
   region: string | undefined,
   timeZone: string,
-): RegionTreatmentRow[] {
-  const visits = region
-    ? visitsIn(db, period, timeZone, 'institution_region = @region OR residence_region = @region', { region })
-    : visitsIn(db, period, timeZone, '1 = 1', {});
+): Promise<RegionTreatmentRow[]> {
+  const visits = await (region
+    ? visitsIn(reader, period, timeZone, 'institution_region = @region OR residence_region = @region', {
+        region,
+      })
+    : visitsIn(reader, period, timeZone, '1 = 1', {}));
   const regions = region
     ? [region]
     : [...new Set(visits.flatMap((v) => [v.institutionRegion, v.residenceRegion]))].sort();
@@ -59,15 +62,15 @@ export interface AllianceTreatmentRow {
   readonly communityShare: Ratio;
 }
 
-export function queryLocalTreatmentByAlliance(
-  db: Database.Database,
+export async function queryLocalTreatmentByAlliance(
+  reader: SqlReader,
   period: Period,
   allianceId: string | undefined,
   timeZone: string,
-): AllianceTreatmentRow[] {
-  const visits = allianceId
-    ? visitsIn(db, period, timeZone, 'alliance_id = @allianceId', { allianceId })
-    : visitsIn(db, period, timeZone, 'alliance_id IS NOT NULL', {});
+): Promise<AllianceTreatmentRow[]> {
+  const visits = await (allianceId
+    ? visitsIn(reader, period, timeZone, 'alliance_id = @allianceId', { allianceId })
+    : visitsIn(reader, period, timeZone, 'alliance_id IS NOT NULL', {}));
   const alliances = [...new Set(visits.map((v) => v.allianceId!))].sort();
   if (allianceId && !alliances.includes(allianceId)) alliances.push(allianceId);
   return alliances.map((id) => {

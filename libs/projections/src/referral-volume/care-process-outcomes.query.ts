@@ -1,4 +1,3 @@
-import type Database from 'better-sqlite3';
 import { localDate, periodKey, type PeriodUnit, startOfLocalDay } from '../model/care-calendar';
 import type { Period } from '../model/period.model';
 import {
@@ -9,6 +8,7 @@ import {
   type TransferProposalFigures,
   transferProposalFigures,
 } from '../model/referral-volume.model';
+import type { SqlReader } from '../runtime/sql-reader';
 import { followUpOutcomesTable, proposalOutcomesTable } from './referral-volume.projection';
 
 /*
@@ -62,21 +62,21 @@ const allianceOf = (from: string | null, to: string | null) =>
   from !== null && from === to ? from : 'cross-alliance';
 
 /** Proposals made in the period, by the requested groups, with their outcomes. */
-export function queryTransferProposals(
-  db: Database.Database,
+export async function queryTransferProposals(
+  reader: SqlReader,
   period: Period,
   filter: CareProcessFilter,
   groupBy: readonly ProposalGroup[],
   options: QueryOptions,
-): GroupedFigures<TransferProposalFigures>[] {
-  const rows = db
-    .prepare(
-      `SELECT * FROM proposal_outcomes WHERE proposed_at >= @start AND proposed_at < @end
-         AND (@institutionId IS NULL OR from_institution_id = @institutionId OR to_institution_id = @institutionId)
-         AND (@allianceId IS NULL OR from_alliance_id = @allianceId OR to_alliance_id = @allianceId)`,
-    )
-    .all(window(period, filter, options.timeZone))
-    .map((row) => proposalOutcomesTable.read(row));
+): Promise<GroupedFigures<TransferProposalFigures>[]> {
+  // CAST: PostgreSQL types a parameter at its first use, and `@name IS NULL` alone says nothing of the type.
+  const stored = await reader.all(
+    `SELECT * FROM proposal_outcomes WHERE proposed_at >= @start AND proposed_at < @end
+       AND (CAST(@institutionId AS TEXT) IS NULL OR from_institution_id = @institutionId OR to_institution_id = @institutionId)
+       AND (CAST(@allianceId AS TEXT) IS NULL OR from_alliance_id = @allianceId OR to_alliance_id = @allianceId)`,
+    window(period, filter, options.timeZone),
+  );
+  const rows = stored.map((row) => proposalOutcomesTable.read(row));
   return grouped(
     rows,
     (r: ProposalOutcomeRow) => {
@@ -98,21 +98,20 @@ export function queryTransferProposals(
  * Follow-ups owed for discharges in the period, by the requested groups, as they stand at `at` (epoch ms: now, or
  * the asOf instant), which decides which are overdue and which not yet due.
  */
-export function queryFollowUps(
-  db: Database.Database,
+export async function queryFollowUps(
+  reader: SqlReader,
   period: Period,
   filter: CareProcessFilter,
   groupBy: readonly FollowUpGroup[],
   options: QueryOptions & { readonly at: number },
-): GroupedFigures<FollowUpFigures>[] {
-  const rows = db
-    .prepare(
-      `SELECT * FROM follow_up_outcomes WHERE discharged_at >= @start AND discharged_at < @end
-         AND (@institutionId IS NULL OR owed_by_institution_id = @institutionId)
-         AND (@allianceId IS NULL OR owed_by_alliance_id = @allianceId)`,
-    )
-    .all(window(period, filter, options.timeZone))
-    .map((row) => followUpOutcomesTable.read(row));
+): Promise<GroupedFigures<FollowUpFigures>[]> {
+  const stored = await reader.all(
+    `SELECT * FROM follow_up_outcomes WHERE discharged_at >= @start AND discharged_at < @end
+       AND (CAST(@institutionId AS TEXT) IS NULL OR owed_by_institution_id = @institutionId)
+       AND (CAST(@allianceId AS TEXT) IS NULL OR owed_by_alliance_id = @allianceId)`,
+    window(period, filter, options.timeZone),
+  );
+  const rows = stored.map((row) => followUpOutcomesTable.read(row));
   return grouped(
     rows,
     (r: FollowUpOutcomeRow) => {

@@ -1,7 +1,7 @@
-import type Database from 'better-sqlite3';
 import { localDate, periodKey, startOfLocalDay, type PeriodUnit } from '../model/care-calendar';
 import { growth, type Period, previousWindow } from '../model/period.model';
 import { type ReferralFigures, referralFigures, type ReferralRow } from '../model/referral-volume.model';
+import type { SqlReader } from '../runtime/sql-reader';
 import { referralsTable } from './referral-volume.projection';
 
 export const REFERRAL_GROUPS = [
@@ -32,29 +32,29 @@ export interface ReferralVolumeRow {
   readonly growth: number | null;
 }
 
-function load(
-  db: Database.Database,
+async function load(
+  reader: SqlReader,
   period: Period,
   filter: ReferralFilter,
   timeZone: string,
-): ReferralRow[] {
-  return db
-    .prepare(
-      `SELECT * FROM referrals WHERE requested_at >= @start AND requested_at < @end
-           AND (@direction IS NULL OR direction = @direction)
-           AND (@setting IS NULL OR setting = @setting)
-           AND (@institutionId IS NULL OR from_institution_id = @institutionId OR to_institution_id = @institutionId)
-           AND (@allianceId IS NULL OR from_alliance_id = @allianceId OR to_alliance_id = @allianceId)`,
-    )
-    .all({
+): Promise<ReferralRow[]> {
+  // CAST: PostgreSQL types a parameter at its first use, and `@name IS NULL` alone says nothing of the type.
+  const rows = await reader.all(
+    `SELECT * FROM referrals WHERE requested_at >= @start AND requested_at < @end
+         AND (CAST(@direction AS TEXT) IS NULL OR direction = @direction)
+         AND (CAST(@setting AS TEXT) IS NULL OR setting = @setting)
+         AND (CAST(@institutionId AS TEXT) IS NULL OR from_institution_id = @institutionId OR to_institution_id = @institutionId)
+         AND (CAST(@allianceId AS TEXT) IS NULL OR from_alliance_id = @allianceId OR to_alliance_id = @allianceId)`,
+    {
       start: startOfLocalDay(period.from, timeZone),
       end: startOfLocalDay(period.to, timeZone),
       direction: filter.direction ?? null,
       setting: filter.setting ?? null,
       institutionId: filter.institutionId ?? null,
       allianceId: filter.allianceId ?? null,
-    })
-    .map((row) => referralsTable.read(row));
+    },
+  );
+  return rows.map((row) => referralsTable.read(row));
 }
 
 /** Which alliance a referral counts for: the shared one, or `cross-alliance` when its two sides differ. */
@@ -100,17 +100,17 @@ function groupKey(
  * Person-times (人次) by the requested groups, with outcomes, acceptance rate, time to decision and growth over the
  * previous window (docs/analytics.md, "Referral growth"). `period` groups by `unit` inside the window.
  */
-export function queryReferralVolume(
-  db: Database.Database,
+export async function queryReferralVolume(
+  reader: SqlReader,
   period: Period,
   filter: ReferralFilter,
   groupBy: readonly ReferralGroup[],
   options: { timeZone: string; unit: PeriodUnit },
-): ReferralVolumeRow[] {
-  const current = load(db, period, filter, options.timeZone);
-  const previous = groupBy.includes('period')
-    ? []
-    : load(db, previousWindow(period), filter, options.timeZone);
+): Promise<ReferralVolumeRow[]> {
+  const [current, previous] = await Promise.all([
+    load(reader, period, filter, options.timeZone),
+    groupBy.includes('period') ? [] : load(reader, previousWindow(period), filter, options.timeZone),
+  ]);
   const buckets = new Map<
     string,
     { group: Record<string, string | null>; rows: ReferralRow[]; previous: number }
@@ -175,27 +175,25 @@ export interface DownwardTransferKpi {
 const HAPPENED = new Set(['accepted', 'completed']);
 
 /** The tertiary-hospital KPI: downward transfers per year to secondary or primary institutions. */
-export function queryDownwardTransferKpi(
-  db: Database.Database,
+export async function queryDownwardTransferKpi(
+  reader: SqlReader,
   year: string,
   institutionId: string | undefined,
   timeZone: string,
-): DownwardTransferKpi[] {
+): Promise<DownwardTransferKpi[]> {
   const window = (y: string): Period => ({
     from: `${y}-01-01`,
     to: `${Number(y) + 1}-01-01`,
     key: y,
     unit: 'year',
   });
-  const rows = load(db, window(year), { direction: 'down', institutionId }, timeZone).filter(
-    (r) => institutionId === undefined || r.fromInstitutionId === institutionId,
-  );
-  const before = load(
-    db,
-    window(String(Number(year) - 1)),
-    { direction: 'down', institutionId },
-    timeZone,
-  ).filter((r) => institutionId === undefined || r.fromInstitutionId === institutionId);
+  const sent = (r: ReferralRow) => institutionId === undefined || r.fromInstitutionId === institutionId;
+  const [thisYear, lastYear] = await Promise.all([
+    load(reader, window(year), { direction: 'down', institutionId }, timeZone),
+    load(reader, window(String(Number(year) - 1)), { direction: 'down', institutionId }, timeZone),
+  ]);
+  const rows = thisYear.filter(sent);
+  const before = lastYear.filter(sent);
   const institutions = [
     ...new Set([...rows, ...before].filter((r) => r.fromTier === 'tertiary').map((r) => r.fromInstitutionId)),
   ].sort();

@@ -1,10 +1,13 @@
-import type Database from 'better-sqlite3';
 import { KEY_GROUPS, type KeyGroup } from '@carepath/domain';
 import { keyGroupsOf } from '../model/family-doctor.model';
 import { type Ratio, ratio } from '../model/local-treatment.model';
 import type { Period } from '../model/period.model';
 import { releaseOffer, type SlotBookingRow } from '../model/slot-pool.model';
+import type { SqlReader } from '../runtime/sql-reader';
 import { slotBookingsTable, slotReleasesTable } from './slot-pool.projection';
+
+/** Text in code-point order, as SQLite sorts it: PostgreSQL's ORDER BY follows the database's collation. */
+const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 export interface AvailableSlotsFilter {
   readonly date: string;
@@ -36,11 +39,11 @@ export interface AvailableSession {
  * department, hospital and the hospital's alliance (from its registration). Only releases whose window is open
  * count; sessions with nothing free are left out.
  */
-export function queryAvailableSlots(
-  db: Database.Database,
+export async function queryAvailableSlots(
+  reader: SqlReader,
   filter: AvailableSlotsFilter,
   at: number,
-): AvailableSession[] {
+): Promise<AvailableSession[]> {
   const where = [
     'r.date = @date',
     filter.department !== undefined ? 'r.department = @department' : null,
@@ -48,13 +51,25 @@ export function queryAvailableSlots(
     filter.allianceId !== undefined ? 'i.alliance_id = @allianceId' : null,
     'r.opens_at_ms <= @at AND r.closes_at_ms > @at AND r.booked < r.count',
   ].filter((w) => w !== null);
-  const rows = db
-    .prepare(
+  const rows = (
+    (await reader.all(
       `SELECT r.*, i.alliance_id AS hospital_alliance FROM slot_releases r
        LEFT JOIN institutions i ON i.institution_id = r.hospital_id
        WHERE ${where.join(' AND ')} ORDER BY r.starts_at, r.hospital_id, r.block_id`,
-    )
-    .all({ ...filter, at }) as Record<string, unknown>[];
+      {
+        date: filter.date,
+        department: filter.department ?? null,
+        hospitalId: filter.hospitalId ?? null,
+        allianceId: filter.allianceId ?? null,
+        at,
+      },
+    )) as Record<string, unknown>[]
+  ).sort(
+    (a, b) =>
+      byText(String(a.starts_at), String(b.starts_at)) ||
+      byText(String(a.hospital_id), String(b.hospital_id)) ||
+      byText(String(a.block_id), String(b.block_id)),
+  );
   const sessions = new Map<string, AvailableSession>();
   for (const raw of rows) {
     const r = slotReleasesTable.read(raw);
@@ -82,21 +97,24 @@ export interface DoctorBooking extends Omit<SlotBookingRow, 'keyGroups' | 'docto
 }
 
 /** A family doctor's bookings for sessions in [from, to), by session time. */
-export function queryDoctorBookings(
-  db: Database.Database,
+export async function queryDoctorBookings(
+  reader: SqlReader,
   doctorId: string,
   window: { readonly from: string; readonly to: string },
-): DoctorBooking[] {
-  return db
-    .prepare(
-      `SELECT * FROM slot_bookings WHERE doctor_id = @doctorId AND date >= @from AND date < @to
-       ORDER BY date, starts_at, booking_id`,
-    )
-    .all({ doctorId, ...window })
+): Promise<DoctorBooking[]> {
+  const rows = await reader.all(
+    `SELECT * FROM slot_bookings b WHERE b.doctor_id = @doctorId AND b.date >= @from AND b.date < @to
+     ORDER BY b.date, b.starts_at, b.booking_id`,
+    { doctorId, from: window.from, to: window.to },
+  );
+  return rows
     .map((raw) => {
       const { doctorId: _, keyGroups, ...booking } = slotBookingsTable.read(raw);
       return { ...booking, keyGroups: keyGroupsOf(keyGroups) };
-    });
+    })
+    .sort(
+      (a, b) => byText(a.date, b.date) || byText(a.startsAt, b.startsAt) || byText(a.bookingId, b.bookingId),
+    );
 }
 
 export interface SlotUseFilter {
@@ -155,11 +173,11 @@ export function slotUseFigures(
   };
 }
 
-export function querySlotUse(
-  db: Database.Database,
+export async function querySlotUse(
+  reader: SqlReader,
   period: Period,
   filter: SlotUseFilter = {},
-): SlotUseRow[] {
+): Promise<SlotUseRow[]> {
   const where = [
     'x.date >= @from AND x.date < @to',
     filter.hospitalId !== undefined ? 'x.hospital_id = @hospitalId' : null,
@@ -167,21 +185,28 @@ export function querySlotUse(
   ]
     .filter((w) => w !== null)
     .join(' AND ');
-  const params = { from: period.from, to: period.to, ...filter };
-  const released = db
-    .prepare(
-      `SELECT x.hospital_id AS hospital, i.alliance_id AS alliance, SUM(x.count) AS released
+  const params = {
+    from: period.from,
+    to: period.to,
+    hospitalId: filter.hospitalId ?? null,
+    allianceId: filter.allianceId ?? null,
+  };
+  // A hospital has one alliance (its registration's), so grouping by both is grouping by the hospital; PostgreSQL
+  // sums BIGINTs as NUMERIC, cast back to an integer.
+  const [released, stored] = await Promise.all([
+    reader.all(
+      `SELECT x.hospital_id AS hospital, i.alliance_id AS alliance, CAST(SUM(x.count) AS BIGINT) AS released
        FROM slot_releases x LEFT JOIN institutions i ON i.institution_id = x.hospital_id
-       WHERE ${where} GROUP BY x.hospital_id`,
-    )
-    .all(params) as { hospital: string; alliance: string | null; released: number }[];
-  const bookings = db
-    .prepare(
+       WHERE ${where} GROUP BY x.hospital_id, i.alliance_id`,
+      params,
+    ) as Promise<{ hospital: string; alliance: string | null; released: number }[]>,
+    reader.all(
       `SELECT x.* FROM slot_bookings x LEFT JOIN institutions i ON i.institution_id = x.hospital_id
        WHERE ${where}`,
-    )
-    .all(params)
-    .map((raw) => slotBookingsTable.read(raw));
+      params,
+    ),
+  ]);
+  const bookings = stored.map((raw) => slotBookingsTable.read(raw));
   return released
     .sort((a, b) => (a.hospital < b.hospital ? -1 : a.hospital > b.hospital ? 1 : 0))
     .map((h) => ({

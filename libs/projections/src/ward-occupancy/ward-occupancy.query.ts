@@ -1,4 +1,3 @@
-import type Database from 'better-sqlite3';
 import { startOfLocalDay } from '../model/care-calendar';
 import type { Period } from '../model/period.model';
 import {
@@ -10,6 +9,7 @@ import {
   type OccupancyFigures,
   openBedsAt,
 } from '../model/ward-occupancy.model';
+import type { SqlReader } from '../runtime/sql-reader';
 import { bedCountsTable, segmentsTable, staysTable } from './ward-occupancy.projection';
 
 export const OCCUPANCY_GROUPS = ['ward', 'institution', 'alliance', 'all'] as const;
@@ -34,25 +34,29 @@ interface WardRow {
   alliance_id: string | null;
 }
 
-function wardsInScope(db: Database.Database, filter: OccupancyFilter): WardRow[] {
-  return db
-    .prepare(
-      `SELECT w.institution_id, w.ward_id, i.alliance_id FROM wards w LEFT JOIN institutions i USING (institution_id)
-       WHERE (@institutionId IS NULL OR w.institution_id = @institutionId)
-         AND (@wardId IS NULL OR w.ward_id = @wardId)
-         AND (@allianceId IS NULL OR i.alliance_id = @allianceId)
-       ORDER BY w.institution_id, w.ward_id`,
-    )
-    .all({
+/** Text in code-point order, as SQLite sorts it: PostgreSQL's ORDER BY follows the database's collation. */
+const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+async function wardsInScope(reader: SqlReader, filter: OccupancyFilter): Promise<WardRow[]> {
+  // CAST: PostgreSQL types a parameter at its first use, and `@name IS NULL` alone says nothing of the type.
+  const rows = (await reader.all(
+    `SELECT w.institution_id, w.ward_id, i.alliance_id FROM wards w LEFT JOIN institutions i USING (institution_id)
+     WHERE (CAST(@institutionId AS TEXT) IS NULL OR w.institution_id = @institutionId)
+       AND (CAST(@wardId AS TEXT) IS NULL OR w.ward_id = @wardId)
+       AND (CAST(@allianceId AS TEXT) IS NULL OR i.alliance_id = @allianceId)
+     ORDER BY w.institution_id, w.ward_id`,
+    {
       institutionId: filter.institutionId ?? null,
       wardId: filter.wardId ?? null,
       allianceId: filter.allianceId ?? null,
-    }) as WardRow[];
+    },
+  )) as WardRow[];
+  return rows.sort((a, b) => byText(a.institution_id, b.institution_id) || byText(a.ward_id, b.ward_id));
 }
 
-function bedCounts(db: Database.Database): Map<string, BedCountChange[]> {
+async function bedCounts(reader: SqlReader): Promise<Map<string, BedCountChange[]>> {
   const map = new Map<string, BedCountChange[]>();
-  for (const stored of db.prepare(`SELECT * FROM ${bedCountsTable.name}`).all()) {
+  for (const stored of await reader.all(`SELECT * FROM ${bedCountsTable.name}`)) {
     const r = bedCountsTable.read(stored);
     const key = `${r.institutionId}\u0000${r.wardId}`;
     const list = map.get(key) ?? [];
@@ -66,29 +70,34 @@ const toSegment = (row: unknown) => segmentsTable.read(row);
 const toStay = (row: unknown) => staysTable.read(row);
 
 /** Bed-use figures by midnight census over a period, grouped by ward, institution, alliance or all in scope. */
-export function queryWardOccupancy(
-  db: Database.Database,
+export async function queryWardOccupancy(
+  reader: SqlReader,
   period: Period,
   filter: OccupancyFilter,
   groupBy: OccupancyGroup,
   options: { timeZone: string; heldBedRule: HeldBedRule },
-): OccupancyRow[] {
-  const wards = wardsInScope(db, filter);
-  const counts = bedCounts(db);
-  const start = startOfLocalDay(period.from, options.timeZone);
-  const end = startOfLocalDay(period.to, options.timeZone);
-  // Every segment of every journey present in the window: the held-bed rule looks across a journey's stays.
-  const segments = db
-    .prepare(
+): Promise<OccupancyRow[]> {
+  const window = {
+    start: startOfLocalDay(period.from, options.timeZone),
+    end: startOfLocalDay(period.to, options.timeZone),
+  };
+  // Asked for together: on SQLite they run in one turn of the event loop, with no commit of the runner between them.
+  const [wards, counts, segmentRows, stayRows] = await Promise.all([
+    wardsInScope(reader, filter),
+    bedCounts(reader),
+    // Every segment of every journey present in the window: the held-bed rule looks across a journey's stays.
+    reader.all(
       `SELECT * FROM segments WHERE journey_id IN (
-           SELECT journey_id FROM segments WHERE from_ms <= ? AND (to_ms IS NULL OR to_ms >= ?))`,
-    )
-    .all(end, start)
-    .map(toSegment);
-  const stays = db
-    .prepare('SELECT * FROM stays WHERE admitted_at < ? AND (discharged_at IS NULL OR discharged_at >= ?)')
-    .all(end, start)
-    .map(toStay);
+         SELECT journey_id FROM segments WHERE from_ms <= @end AND (to_ms IS NULL OR to_ms >= @start))`,
+      window,
+    ),
+    reader.all(
+      'SELECT * FROM stays WHERE admitted_at < @end AND (discharged_at IS NULL OR discharged_at >= @start)',
+      window,
+    ),
+  ]);
+  const segments = segmentRows.map(toSegment);
+  const stays = stayRows.map(toStay);
 
   const groups = new Map<string, { row: Omit<OccupancyRow, 'figures'>; wards: WardRow[] }>();
   for (const ward of wards) {
@@ -125,15 +134,18 @@ export interface LiveWardCensus extends LiveCensus {
 }
 
 /** The census now: who is in each ward's beds, on leave, on extra beds. */
-export function queryLiveCensus(
-  db: Database.Database,
+export async function queryLiveCensus(
+  reader: SqlReader,
   filter: OccupancyFilter,
   now: number,
   heldBedRule: HeldBedRule = 'physical',
-): LiveWardCensus[] {
-  const wards = wardsInScope(db, filter);
-  const counts = bedCounts(db);
-  const open = db.prepare('SELECT * FROM segments WHERE to_ms IS NULL').all().map(toSegment);
+): Promise<LiveWardCensus[]> {
+  const [wards, counts, openRows] = await Promise.all([
+    wardsInScope(reader, filter),
+    bedCounts(reader),
+    reader.all('SELECT * FROM segments WHERE to_ms IS NULL'),
+  ]);
+  const open = openRows.map(toSegment);
   return wards.map((w) => ({
     institutionId: w.institution_id,
     wardId: w.ward_id,

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { sqliteReader } from '../runtime/sql-reader';
 import { queryActionRequired } from './action-required.query';
 import { queryPatientJourneys } from './patient-journeys.query';
 import {
@@ -52,17 +53,17 @@ function referral(over: Partial<OpenReferralRow>): OpenReferralRow {
 
 const ids = (rows: readonly WorklistReferral[] | undefined) => (rows ?? []).map((r) => r.referralId);
 const worklist = (filter: Parameters<typeof queryWorklist>[4] = {}, institution = HOSP) =>
-  queryWorklist(db, institution, NOW, () => undefined, filter);
+  queryWorklist(sqliteReader(db), institution, NOW, () => undefined, filter);
 
 describe('worklist query', () => {
-  it('orders incoming referrals by priority (green channel, urgent, routine), then deadline, then id', () => {
+  it('orders incoming referrals by priority (green channel, urgent, routine), then deadline, then id', async () => {
     const routineEarly = referral({ deadline: '2026-03-02T10:00:00+08:00' });
     const green = referral({ priority: 'green-channel', deadline: '2026-03-09T10:00:00+08:00' });
     const urgentLate = referral({ priority: 'urgent', deadline: '2026-03-07T10:00:00+08:00' });
     // The same instant written with another offset sorts as the same instant; the id breaks the tie.
     const urgentA = referral({ priority: 'urgent', deadline: '2026-03-06T02:00:00Z' });
     const urgentB = referral({ priority: 'urgent', deadline: '2026-03-06T10:00:00+08:00' });
-    expect(ids(worklist().incomingReferrals)).toEqual([
+    expect(ids((await worklist()).incomingReferrals)).toEqual([
       green.referralId,
       urgentA.referralId,
       urgentB.referralId,
@@ -71,27 +72,27 @@ describe('worklist query', () => {
     ]);
   });
 
-  it('filters by department, priority, status and overdue (by the caller’s now)', () => {
+  it('filters by department, priority, status and overdue (by the caller’s now)', async () => {
     const overdue = referral({ deadline: '2026-03-04T10:00:00+08:00', status: 'received' });
     const neuro = referral({ department: 'neurology' });
     const urgent = referral({ priority: 'urgent' });
-    expect(ids(worklist({ overdue: true }).incomingReferrals)).toEqual([overdue.referralId]);
-    expect(ids(worklist({ overdue: false }).incomingReferrals).sort()).toEqual(
+    expect(ids((await worklist({ overdue: true })).incomingReferrals)).toEqual([overdue.referralId]);
+    expect(ids((await worklist({ overdue: false })).incomingReferrals).sort()).toEqual(
       [neuro.referralId, urgent.referralId].sort(),
     );
-    expect(ids(worklist({ department: 'neurology' }).incomingReferrals)).toEqual([neuro.referralId]);
-    expect(ids(worklist({ priority: 'urgent' }).incomingReferrals)).toEqual([urgent.referralId]);
-    expect(ids(worklist({ status: 'received' }).incomingReferrals)).toEqual([overdue.referralId]);
+    expect(ids((await worklist({ department: 'neurology' })).incomingReferrals)).toEqual([neuro.referralId]);
+    expect(ids((await worklist({ priority: 'urgent' })).incomingReferrals)).toEqual([urgent.referralId]);
+    expect(ids((await worklist({ status: 'received' })).incomingReferrals)).toEqual([overdue.referralId]);
     // The same referral a day later by the clock is not overdue (the read model holds no "now").
     expect(
-      queryWorklist(db, HOSP, Date.parse('2026-03-03T10:00:00+08:00')).incomingReferrals![0]?.overdue ??
-        false,
+      (await queryWorklist(sqliteReader(db), HOSP, Date.parse('2026-03-03T10:00:00+08:00')))
+        .incomingReferrals![0]?.overdue ?? false,
     ).toBe(false);
   });
 
-  it('serves only the sections every filter given applies to; direction picks the side', () => {
+  it('serves only the sections every filter given applies to; direction picks the side', async () => {
     referral({});
-    const all = worklist();
+    const all = await worklist();
     expect(Object.keys(all)).toEqual([
       'institutionId',
       'at',
@@ -104,7 +105,7 @@ describe('worklist query', () => {
       'withUsUpstairs',
       'followUpsDue',
     ]);
-    expect(Object.keys(worklist({ department: 'cardiology' }))).toEqual([
+    expect(Object.keys(await worklist({ department: 'cardiology' }))).toEqual([
       'institutionId',
       'at',
       'incomingReferrals',
@@ -112,7 +113,7 @@ describe('worklist query', () => {
       'expectedDownwardTransfers',
       'withUsUpstairs',
     ]);
-    expect(Object.keys(worklist({ overdue: true }))).toEqual([
+    expect(Object.keys(await worklist({ overdue: true }))).toEqual([
       'institutionId',
       'at',
       'incomingReferrals',
@@ -120,21 +121,25 @@ describe('worklist query', () => {
       'expectedDownwardTransfers',
       'followUpsDue',
     ]);
-    expect(Object.keys(worklist({ direction: 'outgoing' }))).toEqual([
+    expect(Object.keys(await worklist({ direction: 'outgoing' }))).toEqual([
       'institutionId',
       'at',
       'outgoingReferrals',
       'proposedDownwardTransfers',
       'withUsUpstairs',
     ]);
-    expect(Object.keys(worklist({ section: 'inpatients' }))).toEqual(['institutionId', 'at', 'inpatients']);
+    expect(Object.keys(await worklist({ section: 'inpatients' }))).toEqual([
+      'institutionId',
+      'at',
+      'inpatients',
+    ]);
   });
 
-  it('pages a section by keyset: rows added or removed meanwhile neither repeat nor push others off', () => {
+  it('pages a section by keyset: rows added or removed meanwhile neither repeat nor push others off', async () => {
     const made = Array.from({ length: 7 }, (_, i) =>
       referral({ deadline: `2026-03-0${(i % 3) + 6}T10:00:00+08:00` }),
     );
-    const first = worklist({ section: 'incomingReferrals', limit: 3 });
+    const first = await worklist({ section: 'incomingReferrals', limit: 3 });
     expect(first.incomingReferrals).toHaveLength(3);
     const cursor = first.next!.incomingReferrals!;
     expect(cursor).toEqual(expect.any(String));
@@ -146,7 +151,7 @@ describe('worklist query', () => {
     const served = [...ids(first.incomingReferrals)];
     let next: string | null | undefined = cursor;
     while (next) {
-      const page = worklist({ limit: 3, cursor: next });
+      const page = await worklist({ limit: 3, cursor: next });
       expect(Object.keys(page)).toEqual(['institutionId', 'at', 'incomingReferrals', 'next']);
       served.push(...ids(page.incomingReferrals));
       next = page.next!.incomingReferrals;
@@ -156,15 +161,15 @@ describe('worklist query', () => {
     expect(served.sort()).toEqual(made.map((r) => r.referralId).sort());
   });
 
-  it('refuses a cursor it did not make, or one of another section, naming the cursor', () => {
+  it('refuses a cursor it did not make, or one of another section, naming the cursor', async () => {
     referral({});
     for (const cursor of ['bm9wZQ', Buffer.from('["nowhere",1]').toString('base64url'), 'x'])
-      expect(() => worklist({ cursor })).toThrow(WorklistQueryError);
-    const next = worklist({ section: 'incomingReferrals', limit: 1 });
+      await expect(worklist({ cursor })).rejects.toThrow(WorklistQueryError);
+    const next = await worklist({ section: 'incomingReferrals', limit: 1 });
     referral({});
-    const cursor = worklist({ section: 'incomingReferrals', limit: 1 }).next!.incomingReferrals!;
+    const cursor = (await worklist({ section: 'incomingReferrals', limit: 1 })).next!.incomingReferrals!;
     expect(next.next!.incomingReferrals).toBeNull();
-    expect(() => worklist({ section: 'outgoingReferrals', cursor })).toThrow(
+    await expect(worklist({ section: 'outgoingReferrals', cursor })).rejects.toThrow(
       expect.objectContaining({ field: 'cursor' }),
     );
   });
@@ -223,10 +228,16 @@ describe('action-required query', () => {
     db.prepare(transferProposalsTable.insert).run(transferProposalsTable.encode(row));
     return row;
   };
-  const list = (institutionId: string, escalations = true) =>
-    queryActionRequired(db, institutionId, { allianceId: 'CY-G1', escalations, now: NOW }).items;
+  const list = async (institutionId: string, escalations = true) =>
+    (
+      await queryActionRequired(sqliteReader(db), institutionId, {
+        allianceId: 'CY-G1',
+        escalations,
+        now: NOW,
+      })
+    ).items;
 
-  it('lists the centre’s outcomes, overdue follow-ups and proposals to it, oldest first, with what clears each', () => {
+  it('lists the centre’s outcomes, overdue follow-ups and proposals to it, oldest first, with what clears each', async () => {
     const rejected = outcome({});
     const expired = outcome({
       status: 'expired',
@@ -236,7 +247,7 @@ describe('action-required query', () => {
     const late = followUp('2026-03-04T10:00:00+08:00');
     followUp('2026-03-06T10:00:00+08:00');
     const proposed = proposal();
-    expect(list(CHC).map((i) => [i.kind, i.action, i.clearedBy])).toEqual([
+    expect((await list(CHC)).map((i) => [i.kind, i.action, i.clearedBy])).toEqual([
       [
         'referral-rejected',
         'acknowledge',
@@ -255,34 +266,40 @@ describe('action-required query', () => {
       ],
     ]);
     // (Its coordinators would also see the expired referral, escalated to their alliance: next spec.)
-    expect(list(HOSP, false).map((i) => [i.kind, i.proposalId, i.action])).toEqual([
+    expect((await list(HOSP, false)).map((i) => [i.kind, i.proposalId, i.action])).toEqual([
       ['transfer-proposal', proposed.proposalId, 'accept-or-decline'],
     ]);
   });
 
-  it('shows an escalation to the other coordinators of the alliance, not to other roles', () => {
+  it('shows an escalation to the other coordinators of the alliance, not to other roles', async () => {
     const expired = outcome({ status: 'expired', escalatedToAllianceId: 'CY-G1' });
-    expect(list(HOSP).map((i) => [i.kind, i.referralId, i.escalatedToAllianceId])).toEqual([
+    expect((await list(HOSP)).map((i) => [i.kind, i.referralId, i.escalatedToAllianceId])).toEqual([
       ['escalation', expired.referralId, 'CY-G1'],
     ]);
-    expect(list(HOSP, false)).toEqual([]);
-    expect(queryActionRequired(db, HOSP, { allianceId: 'HD-G1', escalations: true, now: NOW }).items).toEqual(
-      [],
-    );
+    expect(await list(HOSP, false)).toEqual([]);
+    expect(
+      (
+        await queryActionRequired(sqliteReader(db), HOSP, {
+          allianceId: 'HD-G1',
+          escalations: true,
+          now: NOW,
+        })
+      ).items,
+    ).toEqual([]);
   });
 
-  it('pages by kind with a cursor', () => {
+  it('pages by kind with a cursor', async () => {
     const made = Array.from({ length: 5 }, (_, i) =>
       outcome({ outcomeAt: `2026-03-0${i + 1}T10:00:00+08:00` }),
     );
-    const first = queryActionRequired(
-      db,
+    const first = await queryActionRequired(
+      sqliteReader(db),
       CHC,
       { allianceId: null, escalations: false, now: NOW },
       { limit: 2 },
     );
-    const second = queryActionRequired(
-      db,
+    const second = await queryActionRequired(
+      sqliteReader(db),
       CHC,
       { allianceId: null, escalations: false, now: NOW },
       { limit: 10, cursor: first.next! },
@@ -293,14 +310,17 @@ describe('action-required query', () => {
 });
 
 describe('patient index', () => {
-  it('finds a patient’s journeys, oldest first, and no one else’s', () => {
+  it('finds a patient’s journeys, oldest first, and no one else’s', async () => {
     const insert = db.prepare(
       'INSERT INTO patient_journeys (journey_id, patient_id, status, opened_at, closed_at) VALUES (?, ?, ?, ?, ?)',
     );
     insert.run('j-b', 'pt-7f3a9c21', 'open', '2026-03-02T10:00:00+08:00', null);
     insert.run('j-a', 'pt-7f3a9c21', 'closed', '2026-01-02T10:00:00+08:00', '2026-01-09T10:00:00+08:00');
     insert.run('j-c', 'pt-00000009', 'open', '2026-03-01T10:00:00+08:00', null);
-    expect(queryPatientJourneys(db, 'pt-7f3a9c21').map((j) => j.journeyId)).toEqual(['j-a', 'j-b']);
-    expect(queryPatientJourneys(db, 'pt-nobody00')).toEqual([]);
+    expect((await queryPatientJourneys(sqliteReader(db), 'pt-7f3a9c21')).map((j) => j.journeyId)).toEqual([
+      'j-a',
+      'j-b',
+    ]);
+    expect(await queryPatientJourneys(sqliteReader(db), 'pt-nobody00')).toEqual([]);
   });
 });

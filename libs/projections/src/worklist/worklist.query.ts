@@ -1,5 +1,5 @@
-import type Database from 'better-sqlite3';
 import { REFERRAL_PRIORITIES } from '@carepath/domain';
+import type { SqlReader } from '../runtime/sql-reader';
 import {
   type CurrentStayRow,
   currentStaysTable,
@@ -159,13 +159,13 @@ const stay = (stored: unknown): WorklistStay => {
  * was recorded (a late entry or a discharge changes it; docs/care-time.md, "Derived facts follow care time").
  * Without a filter the answer is every section whole, as before issue 20.
  */
-export function queryWorklist(
-  db: Database.Database,
+export async function queryWorklist(
+  reader: SqlReader,
   institutionId: string,
   now: number,
   openBeds: (wardId: string) => number | undefined = () => undefined,
   filter: WorklistFilter = {},
-): Worklist {
+): Promise<Worklist> {
   const cursor = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor, WORKLIST_SECTIONS);
   if (cursor && filter.section !== undefined && cursor.section !== filter.section)
     throw new WorklistQueryError('cursor', `continues ${cursor.section}, not section ${filter.section}`);
@@ -177,48 +177,56 @@ export function queryWorklist(
     (filter.priority === undefined || r.priority === filter.priority) &&
     (filter.status === undefined || r.status === filter.status) &&
     (filter.overdue === undefined || r.overdue === filter.overdue);
-  const refs = (sql: string) => db.prepare(sql).all(institutionId).map(toReferral).filter(keep);
-  const stays = (status: string) =>
-    db
-      .prepare('SELECT * FROM current_stays WHERE institution_id = ? AND status = ?')
-      .all(institutionId, status)
-      .map(stay);
+  const params = { institutionId };
+  const refs = async (sql: string) => (await reader.all(sql, params)).map(toReferral).filter(keep);
+  // By admission within an instant, so that a ward's extra beds and its pages are the same on every database.
+  const stays = async (status: string) =>
+    (
+      await reader.all(
+        'SELECT * FROM current_stays WHERE institution_id = @institutionId AND status = @status ORDER BY admission_id',
+        { institutionId, status },
+      )
+    ).map(stay);
 
-  const load: Record<WorklistSection, () => { rows: unknown[]; key: (row: never) => SortKey }> = {
-    incomingReferrals: () => ({
-      rows: refs(
-        "SELECT * FROM open_referrals WHERE to_institution_id = ? AND status IN ('requested', 'received')",
+  type Section = { rows: unknown[]; key: (row: never) => SortKey };
+  const load: Record<WorklistSection, () => Promise<Section>> = {
+    incomingReferrals: async () => ({
+      rows: await refs(
+        "SELECT * FROM open_referrals WHERE to_institution_id = @institutionId AND status IN ('requested', 'received')",
       ),
       key: referralKey,
     }),
-    outgoingReferrals: () => ({
-      rows: refs(
-        "SELECT * FROM open_referrals WHERE from_institution_id = ? AND status IN ('requested', 'received')",
+    outgoingReferrals: async () => ({
+      rows: await refs(
+        "SELECT * FROM open_referrals WHERE from_institution_id = @institutionId AND status IN ('requested', 'received')",
       ),
       key: referralKey,
     }),
     // Extra beds are judged over the whole ward before a page is cut from it.
-    inpatients: () => ({
+    inpatients: async () => ({
       rows: onExtraBeds(
-        stays('in-bed').sort((a, b) => instant(a.admittedAt) - instant(b.admittedAt)),
+        (await stays('in-bed')).sort((a, b) => instant(a.admittedAt) - instant(b.admittedAt)),
         openBeds,
       ),
       key: (s: WorklistStay) => [instant(s.admittedAt), s.admissionId],
     }),
-    onLeave: () => ({
-      rows: stays('on-leave'),
+    onLeave: async () => ({
+      rows: await stays('on-leave'),
       key: (s: WorklistStay) => [instant(s.leaveStartedAt), s.admissionId],
     }),
-    expectedDownwardTransfers: () => ({
-      rows: refs(
-        "SELECT * FROM open_referrals WHERE to_institution_id = ? AND direction = 'down' AND status = 'accepted'",
+    expectedDownwardTransfers: async () => ({
+      rows: await refs(
+        "SELECT * FROM open_referrals WHERE to_institution_id = @institutionId AND direction = 'down' AND status = 'accepted'",
       ),
       key: referralKey,
     }),
-    proposedDownwardTransfers: () => ({
-      rows: db
-        .prepare('SELECT * FROM transfer_proposals WHERE from_institution_id = ? OR to_institution_id = ?')
-        .all(institutionId, institutionId)
+    proposedDownwardTransfers: async () => ({
+      rows: (
+        await reader.all(
+          'SELECT * FROM transfer_proposals WHERE from_institution_id = @institutionId OR to_institution_id = @institutionId',
+          params,
+        )
+      )
         .map((row): WorklistProposal => {
           const p = transferProposalsTable.read(row);
           return { ...p, side: p.fromInstitutionId === institutionId ? 'outgoing' : 'incoming' };
@@ -226,10 +234,8 @@ export function queryWorklist(
         .filter((p) => filter.direction === undefined || p.side === filter.direction),
       key: (p: WorklistProposal) => [instant(p.proposedAt), p.proposalId],
     }),
-    withUsUpstairs: () => ({
-      rows: db
-        .prepare('SELECT * FROM with_us_upstairs WHERE institution_id = ?')
-        .all(institutionId)
+    withUsUpstairs: async () => ({
+      rows: (await reader.all('SELECT * FROM with_us_upstairs WHERE institution_id = @institutionId', params))
         .map((row): WorklistUpstairs => {
           const { institutionId: _institutionId, ...u } = upstairsTable.read(row);
           return u;
@@ -241,10 +247,10 @@ export function queryWorklist(
         ),
       key: (u: WorklistUpstairs) => [priorityRank(u.priority), instant(u.acceptedAt), u.journeyId],
     }),
-    followUpsDue: () => ({
-      rows: db
-        .prepare('SELECT * FROM follow_ups WHERE owed_by_institution_id = ?')
-        .all(institutionId)
+    followUpsDue: async () => ({
+      rows: (
+        await reader.all('SELECT * FROM follow_ups WHERE owed_by_institution_id = @institutionId', params)
+      )
         .map((row): WorklistFollowUp => {
           const f = followUpsTable.read(row);
           return { ...f, overdue: Date.parse(f.dueBy) < now };
@@ -254,14 +260,16 @@ export function queryWorklist(
     }),
   };
 
+  // Every section asked for at once: on SQLite they are read in one turn, with no commit of the runner between them.
+  const loaded = await Promise.all(sections.map((section) => load[section]()));
   const answer: Record<string, unknown> = { institutionId, at: new Date(now).toISOString() };
   const next: Partial<Record<WorklistSection, string | null>> = {};
-  for (const section of sections) {
-    const { rows, key } = load[section]();
+  sections.forEach((section, i) => {
+    const { rows, key } = loaded[i]!;
     const served = page(section, rows, key as (row: unknown) => SortKey, after(section), filter.limit);
     answer[section] = served.rows;
     next[section] = served.next;
-  }
+  });
   if (filter.limit !== undefined) answer.next = next;
   return answer as unknown as Worklist;
 }
