@@ -46,3 +46,4 @@ export * from './projections.registry';
 export * from './runtime/postgres/postgres-read-models';
 export * from './runtime/postgres/postgres-writes';
 export * from './runtime/postgres/postgres-projection-runner';
+export * from './runtime/postgres/analytics-views';
