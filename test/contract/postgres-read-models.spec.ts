@@ -8,8 +8,7 @@ import {
   ReadModelFiles,
   sqliteReader,
 } from '@carepath/projections';
-import { dropSchema, freshSchema, TEST_DATABASE_URL } from '../support/postgres';
-import { Client } from 'pg';
+import { dropSchemasOf, freshSchema, TEST_DATABASE_URL } from '../support/postgres';
 import {
   dumpThrough,
   PORTABLE_PROJECTIONS,
@@ -17,21 +16,6 @@ import {
   type ReadModelStoreUnderTest,
   seededLog,
 } from './read-model-store.contract';
-
-/** Every schema a prefix names: a space's catalog, generations and views. */
-async function dropPrefix(prefix: string): Promise<void> {
-  const client = new Client({ connectionString: TEST_DATABASE_URL });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ schema_name: string }>(
-      'SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE $1',
-      [`${prefix}\\_%`],
-    );
-    for (const { schema_name } of rows) await dropSchema(schema_name);
-  } finally {
-    await client.end();
-  }
-}
 
 /** PostgreSQL: each space a schema prefix of its own on the test database. */
 function postgresReadModels(): ReadModelStoreUnderTest {
@@ -47,7 +31,7 @@ function postgresReadModels(): ReadModelStoreUnderTest {
     async close() {
       for (const models of spaces.splice(0)) {
         await models.close();
-        await dropPrefix(models.prefix);
+        await dropSchemasOf(models.prefix);
       }
     },
   };
@@ -81,7 +65,7 @@ describe('PostgreSQL read models hold what the embedded ones hold', () => {
       }
     } finally {
       await models.close();
-      await dropPrefix(models.prefix);
+      await dropSchemasOf(models.prefix);
       files.close();
       await log.close();
       rmSync(folder, { recursive: true, force: true });

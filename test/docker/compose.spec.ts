@@ -59,33 +59,42 @@ describe('docker/docker-compose.yml', () => {
     }
   });
 
-  it('runs the API and two projectors from docker/Dockerfile with a configuration CarePath accepts', () => {
-    const { api } = compose.services;
+  it('runs two API replicas and two projectors from docker/Dockerfile, read models in its PostgreSQL', () => {
+    const apis = [compose.services['api-1']!, compose.services['api-2']!];
     const projectors = [compose.services['projector-1']!, compose.services['projector-2']!];
-    for (const service of [api!, ...projectors]) {
+    const envOf = (service: Service) =>
+      Object.fromEntries(Object.entries(service.environment ?? {}).map(([k, v]) => [k, String(v)]));
+    const postgres = /^postgres:\/\/carepath:[^@]+@postgres:5432\/carepath$/;
+    for (const service of [...apis, ...projectors]) {
       expect(service.build).toEqual({ context: '..', dockerfile: 'docker/Dockerfile' });
-      const env = Object.fromEntries(
-        Object.entries(service.environment ?? {}).map(([k, v]) => [k, String(v)]),
-      );
-      const config = loadConfig(env);
+      const config = loadConfig(envOf(service));
       expect(config).toMatchObject({
         eventStore: 'esdb',
         projections: 'external',
-        readModelDir: '/read-models',
+        readModelStore: { kind: 'postgres', schemaPrefix: 'carepath' },
       });
+      expect(config.readModelStore.kind === 'postgres' && config.readModelStore.connectionString).toMatch(
+        postgres,
+      );
       expect(config.eventStoreConnectionString).toContain('esdb1:2113,esdb2:2113,esdb3:2113');
     }
+    // One replica runs the process manager's timers, so a reminder is sent once.
+    expect(apis.map((api) => loadConfig(envOf(api)).processes.enabled)).toEqual([true, false]);
     for (const projector of projectors) {
       expect(projector.command).toContain('dist/apps/projector/src/main.js');
       // They share the projections through leases in the compose file's PostgreSQL.
-      const leases = loadLeaseConfig(
-        Object.fromEntries(Object.entries(projector.environment ?? {}).map(([k, v]) => [k, String(v)])),
-      );
-      expect(leases?.connectionString).toMatch(/^postgres:\/\/carepath:[^@]+@postgres:5432\/carepath$/);
+      expect(loadLeaseConfig(envOf(projector))?.connectionString).toMatch(postgres);
     }
-    expect(compose.services.postgres).toBeDefined();
-    expect(Object.keys(compose.volumes)).toEqual(
-      expect.arrayContaining(['read-models', 'esdb1-data', 'postgres-data']),
-    );
+    expect(Object.keys(compose.volumes)).toEqual(expect.arrayContaining(['esdb1-data', 'postgres-data']));
+  });
+
+  it('puts both replicas behind the proxy', () => {
+    const proxy = compose.services.proxy as Service & { ports?: string[]; volumes?: string[] };
+    expect(proxy.image).toMatch(/^nginx:/);
+    expect(proxy.ports).toEqual(['3000:80']);
+    const conf = readFileSync(join(__dirname, '../../docker/nginx.conf'), 'utf8');
+    expect(conf).toMatch(/server api-1:3000\b/);
+    expect(conf).toMatch(/server api-2:3000\b/);
+    expect(proxy.volumes).toEqual(['./nginx.conf:/etc/nginx/conf.d/default.conf:ro']);
   });
 });

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import {
   type AppProcess,
   type ApiProcess,
+  callApi,
   freePort,
+  killAll,
   startApiProcess,
   startProjectorProcess,
   transpileApi,
@@ -27,15 +29,8 @@ describe('consistency=projected with the projections in apps/projector', () => {
   let projector: AppProcess | null = null;
   let env: Record<string, string>;
 
-  const call = async (method: string, path: string, who: Record<string, string>, body?: unknown) => {
-    const res = await fetch(`${api.url}${path}`, {
-      method,
-      headers: { 'content-type': 'application/json', ...who },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(20_000),
-    });
-    return { status: res.status, body: (await res.json()) as Body };
-  };
+  const call = (method: string, path: string, who: Record<string, string>, body?: unknown) =>
+    callApi(api, method, path, who, body);
 
   beforeAll(async () => {
     folder = mkdtempSync(join(tmpdir(), 'carepath-external-'));
@@ -67,12 +62,7 @@ describe('consistency=projected with the projections in apps/projector', () => {
   }, 120_000);
 
   afterAll(async () => {
-    for (const p of [api, projector]) {
-      if (p && p.child.exitCode === null && p.child.signalCode === null) {
-        p.child.kill('SIGKILL');
-        await p.exited;
-      }
-    }
+    await killAll(api, projector);
     rmSync(folder, { recursive: true, force: true });
   });
 

@@ -120,3 +120,30 @@ function startBuilt(
     void exited.then((how) => fail(new Error(`${main} exited (${how}) before it was ready:\n${tail}`)));
   });
 }
+
+/** A JSON request to an API process, as `who` (the headers of `as(...)`); its status and parsed body. */
+export async function callApi(
+  api: ApiProcess,
+  method: string,
+  path: string,
+  who: Record<string, string>,
+  body?: unknown,
+): Promise<{ status: number; body: Record<string, any> }> {
+  const res = await fetch(`${api.url}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...who },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    signal: AbortSignal.timeout(20_000),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, any> };
+}
+
+/** Kills whichever of `processes` still run, and waits for them to be gone. */
+export async function killAll(...processes: (AppProcess | null | undefined)[]): Promise<void> {
+  for (const p of processes) {
+    if (p && p.child.exitCode === null && p.child.signalCode === null) {
+      p.child.kill('SIGKILL');
+      await p.exited;
+    }
+  }
+}

@@ -20,3 +20,18 @@ export async function dropSchema(schema: string): Promise<void> {
     await client.end();
   }
 }
+
+/** Drops every schema whose name starts with `<prefix>_` (a read-model space: catalog, generations, views). */
+export async function dropSchemasOf(prefix: string): Promise<void> {
+  const client = new Client({ connectionString: TEST_DATABASE_URL });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ schema_name: string }>(
+      'SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE $1',
+      [`${prefix}\\_%`],
+    );
+    for (const { schema_name } of rows) await client.query(`DROP SCHEMA IF EXISTS ${schema_name} CASCADE`);
+  } finally {
+    await client.end();
+  }
+}

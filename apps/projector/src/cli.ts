@@ -1,6 +1,10 @@
 import {
   ALL_PROJECTIONS,
+  analyticsSchema,
   BATCH_RUNNER_OPTIONS,
+  ensureAnalystRole,
+  grantAnalysts,
+  PgReadModels,
   ReadModelFiles,
   rebuildProgress,
   REBUILD_WORKERS,
@@ -20,6 +24,9 @@ const USAGE = `Usage: npm run projections -- <command>
   rebuild <name...|all>    build fresh generations from the log, side by side, and swap them in
     [--page-size <n>] [--commit-every <n>]   events read per page and committed per batch (default ${BATCH_RUNNER_OPTIONS.pageSize}, ${BATCH_RUNNER_OPTIONS.commitEvery})
     [--workers <n>]                          threads reading the embedded log (default ${REBUILD_WORKERS})
+  grant-analysts --role <name>
+                           create the analysts' role (NOLOGIN) if missing and let it read the analysts' views,
+                           <prefix>_analytics, and nothing else (READ_MODEL_STORE=postgres and DATABASE_URL)
 Projections: ${ALL_PROJECTIONS.map((p) => p.name).join(', ')}
 Run rebuild while no other process runs the same projections (the API with PROJECTIONS=in-process rebuilds over
 HTTP instead: POST /projections/<name>/rebuild).`;
@@ -32,19 +39,52 @@ function positiveInteger(name: string, text: string | undefined, fallback: numbe
   return value;
 }
 
+/** The read-only role of BI tools: a login is made a member of it (docs/analytics.md, "For analysts"). */
+async function grantAnalystsCommand(role: string): Promise<number> {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(role))
+    throw new UsageError('--role needs a lower-case SQL identifier (letters, digits, _).');
+  const store = loadConfig().readModelStore;
+  if (store.kind !== 'postgres')
+    throw new UsageError('grant-analysts needs READ_MODEL_STORE=postgres (and DATABASE_URL).');
+  const models = new PgReadModels({ connectionString: store.connectionString, prefix: store.schemaPrefix });
+  try {
+    const created = await models.transaction(async (client) => {
+      const made = await ensureAnalystRole(client, role);
+      await grantAnalysts(client, models, role);
+      return made;
+    });
+    console.log(
+      `${role}: ${created ? 'created (NOLOGIN), ' : ''}may read ${analyticsSchema(models)} and nothing else`,
+    );
+    return 0;
+  } catch (error) {
+    console.error(`failed: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  } finally {
+    await models.close();
+  }
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseCommandLine(argv, {
     options: {
       'page-size': { type: 'string' },
       'commit-every': { type: 'string' },
       workers: { type: 'string' },
+      role: { type: 'string' },
     },
     allowPositionals: true,
   });
   const [command, ...targets] = positionals;
-  if (command !== 'status' && command !== 'rebuild') {
+  if (command !== 'status' && command !== 'rebuild' && command !== 'grant-analysts') {
     throw new UsageError(command === undefined ? 'A command is required.' : `Unknown command ${command}.`);
   }
+  if (command === 'grant-analysts') {
+    if (targets.length > 0) throw new UsageError('grant-analysts takes no projection names.');
+    if (values.role === undefined) throw new UsageError('grant-analysts needs --role <name>.');
+    return grantAnalystsCommand(values.role);
+  }
+  if (values.role !== undefined) throw new UsageError('--role goes with grant-analysts only.');
   const options = {
     pageSize: positiveInteger('page-size', values['page-size'], BATCH_RUNNER_OPTIONS.pageSize),
     commitEvery: positiveInteger('commit-every', values['commit-every'], BATCH_RUNNER_OPTIONS.commitEvery),

@@ -2,6 +2,9 @@ import { Logger } from '@nestjs/common';
 import {
   ALL_PROJECTIONS,
   BATCH_RUNNER_OPTIONS,
+  openPgReadModels,
+  PgProjectionRunner,
+  servedFromPostgres,
   ProjectionRunner,
   ReadModelFiles,
 } from '@carepath/projections';
@@ -19,7 +22,8 @@ import { LeaseCoordinator } from './lease-coordinator';
 
 const USAGE = `Usage: npm run projector
 Runs every projection against the event store the API writes, so the API can run with PROJECTIONS=external and
-only read. It takes no options: it reads the API's environment (DATABASE_FILE or EVENT_STORE=esdb, READ_MODEL_DIR).
+only read. It takes no options: it reads the API's environment (DATABASE_FILE or EVENT_STORE=esdb, READ_MODEL_DIR;
+READ_MODEL_STORE=postgres with DATABASE_URL and READ_MODEL_SCHEMA puts the read models in PostgreSQL).
 With PROJECTOR_LEASES=postgres and DATABASE_URL, several projectors share the projections through leases
 (PROJECTOR_LEASE_TTL_MS, default 15000; PROJECTOR_ID). Stop it with SIGINT or SIGTERM.`;
 
@@ -33,12 +37,28 @@ async function main(argv: readonly string[]): Promise<number> {
   const logger = new Logger('projector');
   const store = openEventStore(config, logger, { followOtherWriters: true });
   const files = new ReadModelFiles(config.readModelDir);
+  const postgres =
+    config.readModelStore.kind === 'postgres'
+      ? openPgReadModels({
+          connectionString: config.readModelStore.connectionString,
+          prefix: config.readModelStore.schemaPrefix,
+          timeZone: config.censusTimeZone,
+          analystRole: config.readModelStore.analystRole,
+        })
+      : null;
+  const runnerOptions = {
+    ...BATCH_RUNNER_OPTIONS,
+    foldCacheBytes: config.foldCacheBytes,
+    logger: { log: (m: object) => logger.log(m), error: (m: object) => logger.error(m) },
+  };
+  // With READ_MODEL_STORE=postgres the projectors write the read models in PostgreSQL; those every API keeps beside
+  // itself (API_LOCAL_PROJECTIONS) are the APIs' own (docs/scaling.md, "Read models in PostgreSQL").
+  const definitions = postgres ? ALL_PROJECTIONS.filter(servedFromPostgres) : ALL_PROJECTIONS;
   const runnerFor = (definition: (typeof ALL_PROJECTIONS)[number]) =>
-    new ProjectionRunner(store, definition, files, {
-      ...BATCH_RUNNER_OPTIONS,
-      foldCacheBytes: config.foldCacheBytes,
-      logger: { log: (m) => logger.log(m), error: (m) => logger.error(m) },
-    });
+    postgres && servedFromPostgres(definition)
+      ? new PgProjectionRunner(store, definition, postgres, runnerOptions)
+      : new ProjectionRunner(store, definition, files, runnerOptions);
+  const readModelsAt = postgres ? `postgres (${postgres.prefix}_*)` : config.readModelDir;
   const leaseConfig = loadLeaseConfig(process.env);
   let stopWork: () => Promise<void>;
   let report: NodeJS.Timeout;
@@ -50,13 +70,13 @@ async function main(argv: readonly string[]): Promise<number> {
       ttlMs: leaseConfig.ttlMs,
     });
     const member = leaseConfig.member ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-    const runners = new Map<string, ProjectionRunner>();
+    const runners = new Map<string, ReturnType<typeof runnerFor>>();
     const coordinator = new LeaseCoordinator(
       leases,
       member,
-      ALL_PROJECTIONS.map((p) => p.name),
+      definitions.map((p) => p.name),
       (name) => {
-        const runner = runnerFor(ALL_PROJECTIONS.find((p) => p.name === name)!);
+        const runner = runnerFor(definitions.find((p) => p.name === name)!);
         return {
           start: async () => {
             runners.set(name, runner);
@@ -71,7 +91,7 @@ async function main(argv: readonly string[]): Promise<number> {
       { ttlMs: leaseConfig.ttlMs, logger: { log: (m) => logger.log(m), error: (m) => logger.error(m) } },
     );
     await coordinator.start();
-    logger.log({ msg: 'projector running', member, leases: 'postgres', readModels: config.readModelDir });
+    logger.log({ msg: 'projector running', member, leases: 'postgres', readModels: readModelsAt });
     report = setInterval(
       () => logger.log({ msg: 'status', member, projections: [...runners.values()].map((r) => r.status()) }),
       60_000,
@@ -81,9 +101,9 @@ async function main(argv: readonly string[]): Promise<number> {
       await leases.close();
     };
   } else {
-    const runners = ALL_PROJECTIONS.map(runnerFor);
+    const runners = definitions.map(runnerFor);
     for (const runner of runners) await runner.start();
-    logger.log({ msg: 'projector running', eventStore: config.eventStore, readModels: config.readModelDir });
+    logger.log({ msg: 'projector running', eventStore: config.eventStore, readModels: readModelsAt });
     report = setInterval(
       () => logger.log({ msg: 'status', projections: runners.map((r) => r.status()) }),
       60_000,
@@ -99,6 +119,7 @@ async function main(argv: readonly string[]): Promise<number> {
     clearInterval(report);
     await stopWork();
     files.close();
+    await postgres?.close();
     await store.close();
     process.exit(0);
   };

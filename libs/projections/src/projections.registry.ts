@@ -1,3 +1,8 @@
+import {
+  isPortableProjection,
+  type PortableProjectionDefinition,
+  type ProjectionDefinition,
+} from './runtime/projection';
 import { careProcessesProjection } from './care-processes/care-processes.projection';
 import { familyDoctorProjection } from './family-doctor/family-doctor.projection';
 import { notificationsProjection } from './notifications/notifications.projection';
@@ -18,3 +23,16 @@ export const ALL_PROJECTIONS = [
   notificationsProjection,
   careProcessesProjection,
 ];
+
+/**
+ * Read models every API process keeps beside itself, even with READ_MODEL_STORE=postgres: the process manager reads
+ * its timers (care-processes) and the webhook dispatcher its deliveries (notifications) synchronously, in loops of
+ * their own, from an embedded file. Each API projects them from the shared log, so every replica holds the same rows.
+ */
+export const API_LOCAL_PROJECTIONS: readonly string[] = ['care-processes', 'notifications'];
+
+/** Whether, with READ_MODEL_STORE=postgres, a read model lives in PostgreSQL (written by the projectors). */
+export const servedFromPostgres = (
+  definition: ProjectionDefinition,
+): definition is PortableProjectionDefinition =>
+  isPortableProjection(definition) && !API_LOCAL_PROJECTIONS.includes(definition.name);

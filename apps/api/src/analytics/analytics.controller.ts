@@ -8,7 +8,7 @@ import type { HeaderReply } from '../common/write-response';
 import { ProjectionsService } from '../projections/projections.service';
 import { CLOCK, type Clock } from '../store/tokens';
 import { HeavyWork } from '../work/heavy-work.service';
-import { type AnalyticsQuery, projectionOf } from './analytics-query';
+import { type AnalyticsQuery, projectionOf, runAnalyticsQuery } from './analytics-query';
 import {
   DownwardKpiDto,
   FollowUpsDto,
@@ -259,6 +259,9 @@ export class AnalyticsController {
    */
   private async inService(query: AnalyticsQuery): Promise<unknown[]> {
     const projection = projectionOf(query);
+    // In PostgreSQL the database does the reading, and any API process may ask (docs/scaling.md).
+    if (this.projections.onPostgres(projection))
+      return runAnalyticsQuery(this.projections.sql(projection), query);
     const picked = this.projections.reader(projection);
     try {
       return await this.work.analytics(picked, query);

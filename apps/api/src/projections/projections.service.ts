@@ -17,8 +17,12 @@ import {
   projectionError,
   RebuildStoppedError,
   RebuildTimeoutError,
+  openPgReadModels,
+  PgProjectionRunner,
+  type PgReadModels,
   ProjectionRunner,
   type ProjectionStatus,
+  servedFromPostgres,
   ProjectionUnavailableError,
   ReadModelFiles,
   type SqlReader,
@@ -53,37 +57,63 @@ const REBUILD_TIMEOUT_RETRY_AFTER_SECONDS = 60;
 /** Retry-After for a rebuild stopped by the environment (a full disk, the log unreadable for a moment). */
 const REBUILD_TRANSIENT_RETRY_AFTER_SECONDS = 30;
 
+/** A projection run by this process, into a file or into PostgreSQL. */
+type Runner = ProjectionRunner | PgProjectionRunner;
+
+/** What a status lists for a read model another process writes. */
+interface ExternalStatus {
+  name: string;
+  generation: number | null;
+  position: string;
+  headPosition: string;
+  lag: string;
+  state: string;
+}
+
 /**
  * The read models as the API sees them. In `in-process` mode it runs every projection beside the API (the default:
  * one process, no server); in `external` mode `apps/projector` runs them and the API only reads the generation the
- * catalog names.
+ * catalog names. With READ_MODEL_STORE=postgres the read models live in PostgreSQL (docs/scaling.md), read by any
+ * number of API processes; those kept beside each API (API_LOCAL_PROJECTIONS) are projected by each API itself.
  */
 @Injectable()
 export class ProjectionsService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('projections');
   private readonly files: ReadModelFiles;
-  private readonly runners = new Map<string, ProjectionRunner>();
+  private readonly runners = new Map<string, Runner>();
   private readonly external = new Map<string, { generation: number; db: Database.Database }>();
+  private readonly pg: PgReadModels | null;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.files = new ReadModelFiles(config.readModelDir);
-    if (config.projections === 'in-process') {
-      for (const definition of ALL_PROJECTIONS) {
-        this.runners.set(
-          definition.name,
-          new ProjectionRunner(store, definition, this.files, {
-            // The generation in service commits every page (queries read it); one being rebuilt is read by no query
-            // until it is swapped in, so it commits in batches, replacing a journey's rows once per batch rather than
-            // once per page (docs/benchmarks.md, "Projections": "The API rebuilds in batches too").
-            rebuildCommitEvery: API_REBUILD_COMMIT_EVERY,
-            retry: { baseMs: config.projectionRetryBaseMs, maxMs: config.projectionRetryMaxMs },
-            foldCacheBytes: config.foldCacheBytes,
-            logger: { log: (m) => this.logger.log(m), error: (m) => this.logger.error(m) },
-          }),
-        );
+    const models = config.readModelStore;
+    this.pg =
+      models.kind === 'postgres'
+        ? openPgReadModels({
+            connectionString: models.connectionString,
+            prefix: models.schemaPrefix,
+            timeZone: config.censusTimeZone,
+            analystRole: models.analystRole,
+          })
+        : null;
+    const options = {
+      // The generation in service commits every page (queries read it); one being rebuilt is read by no query
+      // until it is swapped in, so it commits in batches, replacing a journey's rows once per batch rather than
+      // once per page (docs/benchmarks.md, "Projections": "The API rebuilds in batches too").
+      rebuildCommitEvery: API_REBUILD_COMMIT_EVERY,
+      retry: { baseMs: config.projectionRetryBaseMs, maxMs: config.projectionRetryMaxMs },
+      foldCacheBytes: config.foldCacheBytes,
+      logger: { log: (m: object) => this.logger.log(m), error: (m: object) => this.logger.error(m) },
+    };
+    for (const definition of ALL_PROJECTIONS) {
+      if (this.pg && servedFromPostgres(definition)) {
+        if (config.projections === 'in-process')
+          this.runners.set(definition.name, new PgProjectionRunner(store, definition, this.pg, options));
+      } else if (config.projections === 'in-process' || this.pg) {
+        this.runners.set(definition.name, new ProjectionRunner(store, definition, this.files, options));
       }
     }
   }
@@ -96,6 +126,13 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
     for (const runner of this.runners.values()) await runner.stop();
     for (const { db } of this.external.values()) db.close();
     this.files.close();
+    await this.pg?.close();
+  }
+
+  /** Whether the read model lives in PostgreSQL (READ_MODEL_STORE=postgres), read through `sql` only. */
+  onPostgres(name: string): boolean {
+    const definition = ALL_PROJECTIONS.find((p) => p.name === name);
+    return this.pg !== null && definition !== undefined && servedFromPostgres(definition);
   }
 
   names(): string[] {
@@ -104,8 +141,9 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
 
   /** The database a query reads: the generation in service, never a half-built one. */
   reader(name: ProjectionName): Database.Database {
+    if (this.onPostgres(name)) throw new Error(`read model ${name} is in PostgreSQL: read it through sql()`);
     const runner = this.runners.get(name);
-    if (runner) {
+    if (runner instanceof ProjectionRunner) {
       try {
         return runner.reader();
       } catch (error) {
@@ -129,42 +167,67 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
 
   /** The generation in service as a query reads it (`SqlReader`: the same SQL serves a PostgreSQL read model). */
   sql(name: ProjectionName): SqlReader {
-    return sqliteReader(this.reader(name));
+    if (!this.onPostgres(name)) return sqliteReader(this.reader(name));
+    const reader = this.pg!.reader(name);
+    return {
+      dialect: reader.dialect,
+      all: (sql, params) =>
+        reader.all(sql, params).catch((error: unknown) => {
+          // No schema of views yet: no projector has put a generation in service.
+          const code = (error as { code?: unknown }).code;
+          if (code === '42P01' || code === '3F000')
+            throw new ProjectionUnavailableException(name, 'not built yet: start apps/projector');
+          throw error;
+        }),
+    };
   }
 
-  async status(): Promise<
-    | ProjectionStatus[]
-    | {
-        name: string;
-        generation: number | null;
-        position: string;
-        headPosition: string;
-        lag: string;
-        state: string;
-      }[]
-  > {
-    // Failures quote SQLite and the file system, whose messages name files by their full path.
-    if (this.runners.size > 0) return [...this.runners.values()].map((r) => withoutPaths(r.status()));
+  /** The checkpoint of the generation in service, as whoever writes it last committed it (0 when none is). */
+  private async servedPosition(name: string): Promise<bigint> {
+    const runner = this.runners.get(name);
+    if (runner) return BigInt(runner.status().position);
+    if (this.onPostgres(name)) return (await this.pg!.servedPosition(name)) ?? 0n;
+    try {
+      return (
+        this.reader(name).prepare('SELECT position FROM checkpoint').safeIntegers(true).get() as {
+          position: bigint;
+        }
+      ).position;
+    } catch (error) {
+      // Not built yet, or between generations.
+      if (error instanceof ProjectionUnavailableException) return 0n;
+      throw error;
+    }
+  }
+
+  async status(): Promise<(ProjectionStatus | ExternalStatus)[]> {
     const head = await this.store.headPosition();
-    return this.names().map((name) => {
+    const statuses: (ProjectionStatus | ExternalStatus)[] = [];
+    for (const name of this.names()) {
+      const runner = this.runners.get(name);
+      // Failures quote SQLite and the file system, whose messages name files by their full path.
+      if (runner) {
+        statuses.push(withoutPaths(runner.status()));
+        continue;
+      }
       let position = 0n;
       try {
-        const row = this.reader(name).prepare('SELECT position FROM checkpoint').safeIntegers(true).get() as {
-          position: bigint;
-        };
-        position = row.position;
+        position = await this.servedPosition(name);
       } catch {
         position = 0n;
       }
-      return {
+      statuses.push({
         name,
-        generation: this.files.current(name)?.generation ?? null,
+        generation: this.onPostgres(name)
+          ? ((await this.pg!.current(name).catch(() => null))?.generation ?? null)
+          : (this.files.current(name)?.generation ?? null),
         position: position.toString(),
         headPosition: head.toString(),
         lag: (head > position ? head - position : 0n).toString(),
         state: 'external',
-      };
-    });
+      });
+    }
+    return statuses;
   }
 
   /**
@@ -175,8 +238,10 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
   noticeQueryFailure(error: unknown): string[] {
     const failure = asSqliteFailure(error);
     if (!failure) return [];
-    if (this.runners.size > 0)
-      return [...this.runners.values()].filter((r) => r.noticeQueryFailure(failure)).map((r) => r.name);
+    if (this.config.projections === 'in-process')
+      return [...this.runners.values()]
+        .filter((r) => r instanceof ProjectionRunner && r.noticeQueryFailure(failure))
+        .map((r) => r.name);
     // Apps/projector repairs its files; this process only stops reading the generation it had open.
     for (const { db } of this.external.values()) db.close();
     this.external.clear();
@@ -206,7 +271,7 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
       const problems: string[] = [];
       let details: Record<string, unknown>;
       if (runner) {
-        const damage = runner.checkReadModel();
+        const damage = runner instanceof ProjectionRunner ? runner.checkReadModel() : null;
         const status = runner.status();
         const position = BigInt(status.position);
         const lag = head > position ? head - position : 0n;
@@ -237,6 +302,22 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
           problems.push('stopped');
         }
         if (lag > BigInt(maxLag)) problems.push(`${lag} positions behind the log (bound ${maxLag})`);
+      } else if (this.onPostgres(name)) {
+        let position: bigint | null = null;
+        try {
+          position = await this.pg!.servedPosition(name);
+          if (position === null) problems.push('not built yet: start apps/projector');
+        } catch (error) {
+          problems.push(`PostgreSQL unreachable: ${error instanceof Error ? error.message : String(error)}`);
+        }
+        const lag = position !== null && head > position ? head - position : 0n;
+        if (lag > BigInt(maxLag)) problems.push(`${lag} positions behind the log (bound ${maxLag})`);
+        details = {
+          state: 'external',
+          store: 'postgres',
+          position: String(position ?? 0n),
+          lag: lag.toString(),
+        };
       } else {
         const current = this.files.current(name);
         let position = 0n;
@@ -314,10 +395,10 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
         );
       }, this.config.projectedWaitMs);
     });
-    const waits =
-      this.runners.size > 0
-        ? [...this.runners.values()].map((r) => this.reflects(r, position))
-        : ALL_PROJECTIONS.map((p) => this.checkpointPasses(p, position, () => timedOut));
+    const waits = ALL_PROJECTIONS.map((p) => {
+      const runner = this.runners.get(p.name);
+      return runner ? this.reflects(runner, position) : this.checkpointPasses(p, position, () => timedOut);
+    });
     try {
       await Promise.race([Promise.all(waits), timeout]);
     } catch (error) {
@@ -337,21 +418,8 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
     const own = await this.store.headPosition({ streamPrefixes: definition.streamPrefixes });
     const target = own < position ? own : position;
     while (!given()) {
-      let at = -1n;
-      try {
-        at = (
-          this.reader(definition.name)
-            .prepare('SELECT position FROM checkpoint')
-            .safeIntegers(true)
-            .get() as {
-            position: bigint;
-          }
-        ).position;
-      } catch (error) {
-        // Not built yet, or between generations: looked at again at the next turn.
-        if (!(error instanceof ProjectionUnavailableException)) throw error;
-      }
-      if (at >= target) return;
+      // Not built yet, or between generations: 0, looked at again at the next turn.
+      if ((await this.servedPosition(definition.name)) >= target) return;
       await new Promise((resolve) => setTimeout(resolve, EXTERNAL_WAIT_POLL_MS));
     }
   }
@@ -362,7 +430,7 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
    * filtered subscription reports skipped positions only now and then. The last event of its streams up to then is
    * what it must have applied.
    */
-  private async reflects(runner: ProjectionRunner, position: bigint): Promise<void> {
+  private async reflects(runner: Runner, position: bigint): Promise<void> {
     if (BigInt(runner.status().position) >= position) return;
     const own = await this.store.headPosition({ streamPrefixes: runner.definition.streamPrefixes });
     await runner.waitFor(own < position ? own : position);
@@ -377,7 +445,11 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
    */
   async rebuild(name: string, wait: boolean): Promise<ProjectionStatus> {
     const runner = this.runner(name);
-    const done = runner.rebuild({ budgetMs: this.config.workBudgetMs.rebuild });
+    // A rebuild into PostgreSQL runs in the database and this process's loop; its budget is the file rebuild's.
+    const done =
+      runner instanceof ProjectionRunner
+        ? runner.rebuild({ budgetMs: this.config.workBudgetMs.rebuild })
+        : runner.rebuild();
     if (!wait) {
       done.catch(() => undefined); // the outcome is in the status (lastRebuild), and in GET /projections
       return withoutPaths(runner.status());
@@ -390,7 +462,7 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
     return withoutPaths(runner.status());
   }
 
-  runner(name: string): ProjectionRunner {
+  runner(name: string): Runner {
     const runner = this.runners.get(name);
     if (!runner) {
       if (this.names().includes(name)) {

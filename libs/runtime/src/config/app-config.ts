@@ -52,6 +52,11 @@ export interface AppConfig {
   readonly readModelDir: string;
   /** `in-process`: the API runs the projections; `external`: apps/projector does, the API only reads. */
   readonly projections: 'in-process' | 'external';
+  /**
+   * Where read models live (READ_MODEL_STORE): SQLite files in `readModelDir` (the embedded default), or PostgreSQL
+   * at DATABASE_URL, in schemas named after READ_MODEL_SCHEMA (docs/scaling.md, "Read models in PostgreSQL").
+   */
+  readonly readModelStore: ReadModelStoreConfig;
   /** Time zone of the midnight census and of period boundaries (docs/domain.md, "Indicators"): Asia/Shanghai. */
   readonly censusTimeZone: string;
   /**
@@ -138,6 +143,36 @@ function holidayCalendar(env: Env): AppConfig['holidayCalendar'] {
   return { calendarId, shippedFile: file === '' ? null : file };
 }
 
+export type ReadModelStoreConfig =
+  | { readonly kind: 'sqlite' }
+  | {
+      readonly kind: 'postgres';
+      readonly connectionString: string;
+      readonly schemaPrefix: string;
+      /** READ_MODEL_ANALYST_ROLE: granted the analysts' views each time they are made again (docs/analytics.md). */
+      readonly analystRole: string | null;
+    };
+
+function readModelStore(env: Env): ReadModelStoreConfig {
+  if (oneOf(env, 'READ_MODEL_STORE', ['sqlite', 'postgres'] as const, 'sqlite') === 'sqlite')
+    return { kind: 'sqlite' };
+  const connectionString = env.DATABASE_URL;
+  if (!connectionString) throw new Error('Configuration READ_MODEL_STORE=postgres needs DATABASE_URL');
+  const schemaPrefix = env.READ_MODEL_SCHEMA || 'carepath';
+  if (!/^[a-z][a-z0-9_]{0,39}$/.test(schemaPrefix)) {
+    throw new Error(
+      `Configuration READ_MODEL_SCHEMA must be a lower-case SQL identifier, got "${schemaPrefix}"`,
+    );
+  }
+  const analystRole = env.READ_MODEL_ANALYST_ROLE || null;
+  if (analystRole !== null && !/^[a-z_][a-z0-9_]{0,62}$/.test(analystRole)) {
+    throw new Error(
+      `Configuration READ_MODEL_ANALYST_ROLE must be a lower-case SQL identifier, got "${analystRole}"`,
+    );
+  }
+  return { kind: 'postgres', connectionString, schemaPrefix, analystRole };
+}
+
 export function loadConfig(env: Env = process.env): AppConfig {
   return {
     port: numberSetting(env, 'PORT', 3000),
@@ -161,6 +196,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     logJson: (env.LOG_FORMAT ?? 'json') === 'json',
     readModelDir: env.READ_MODEL_DIR ?? join(dirname(env.DATABASE_FILE ?? 'data/carepath.db'), 'read-models'),
     projections: oneOf(env, 'PROJECTIONS', ['in-process', 'external'] as const, 'in-process'),
+    readModelStore: readModelStore(env),
     censusTimeZone: timeZone(env.CENSUS_TIME_ZONE ?? 'Asia/Shanghai'),
     heldBedRule: oneOf(env, 'HELD_BED_RULE', ['physical', 'held-bed'] as const, 'physical'),
     projectedWaitMs: numberSetting(env, 'PROJECTED_WAIT_MS', 5000, 1),

@@ -1,6 +1,6 @@
 import type { PoolClient } from 'pg';
 import { REFERRAL_OUTCOMES } from '../../model/referral-volume.model';
-import type { PgReadModels } from './postgres-read-models';
+import { PgReadModels } from './postgres-read-models';
 
 /**
  * Analysts' schema (docs/analytics.md, "For analysts"): `<prefix>_analytics` holds views that aggregate the read
@@ -300,4 +300,21 @@ export function analyticsViews(
     const { rows } = await client.query(`SELECT 1 FROM pg_roles WHERE rolname = $1`, [options.analystRole]);
     if (rows.length > 0) await grantAnalysts(client, models, options.analystRole);
   };
+}
+
+/** The read models in PostgreSQL as the API and the projectors open them: the analysts' views made at each promotion. */
+export function openPgReadModels(options: {
+  readonly connectionString: string;
+  readonly prefix: string;
+  readonly timeZone: string;
+  readonly analystRole?: string | null;
+}): PgReadModels {
+  return new PgReadModels({
+    connectionString: options.connectionString,
+    prefix: options.prefix,
+    afterPromote: analyticsViews({
+      timeZone: options.timeZone,
+      analystRole: options.analystRole ?? undefined,
+    }),
+  });
 }

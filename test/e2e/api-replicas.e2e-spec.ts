@@ -1,0 +1,133 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  type AppProcess,
+  type ApiProcess,
+  callApi,
+  freePort,
+  killAll,
+  startApiProcess,
+  startProjectorProcess,
+  transpileApi,
+} from '../support/api-process';
+import { EsdbProtocolDouble } from '../support/esdb-protocol-double';
+import { bodies, CHC, HOSP, REGION } from '../support/fixtures';
+import { dropSchemasOf, freshSchema, TEST_DATABASE_URL } from '../support/postgres';
+import { as, asReaderOf, installTestIssuer } from '../support/test-app';
+
+type Body = Record<string, any>;
+
+/**
+ * Stateless API replicas (docs/scaling.md, "Read models in PostgreSQL"): two API processes and a projector on the
+ * EventStoreDB protocol double and PostgreSQL, each process with a folder of its own (nothing shared but the two
+ * servers). A write through one replica with consistency=projected is read through the other at once, both ways:
+ * the worklist, the analytics and the projection statuses all come from PostgreSQL.
+ */
+describe('two API replicas on EventStoreDB and PostgreSQL', () => {
+  let folder: string;
+  let double: EsdbProtocolDouble;
+  let prefix: string;
+  let projector: AppProcess;
+  let a: ApiProcess;
+  let b: ApiProcess;
+
+  const call = callApi;
+
+  /** A process's own folder: its local files (keys, the read models each API keeps beside itself). */
+  const own = (name: string) => {
+    const databaseFile = join(folder, name, 'carepath.db');
+    installTestIssuer(databaseFile);
+    return { DATABASE_FILE: databaseFile, READ_MODEL_DIR: join(folder, name, 'read-models') };
+  };
+
+  beforeAll(async () => {
+    folder = mkdtempSync(join(tmpdir(), 'carepath-replicas-'));
+    double = await EsdbProtocolDouble.start();
+    prefix = freshSchema('replicas');
+    const build = transpileApi(join(folder, 'build'));
+    const shared = {
+      EVENT_STORE: 'esdb',
+      EVENTSTORE_CONNECTION_STRING: double.connectionString,
+      READ_MODEL_STORE: 'postgres',
+      DATABASE_URL: TEST_DATABASE_URL,
+      READ_MODEL_SCHEMA: prefix,
+      PROJECTIONS: 'external',
+      PROJECTED_WAIT_MS: '10000',
+    };
+    projector = await startProjectorProcess(build, { ...shared, ...own('projector') });
+    [a, b] = await Promise.all([
+      freePort().then((port) => startApiProcess(build, port, { ...shared, ...own('api-a') })),
+      freePort().then((port) => startApiProcess(build, port, { ...shared, ...own('api-b') })),
+    ]);
+    const admin = as('HC-CY', 'admin', 'registrar-1');
+    for (const [institutionId, tier] of [
+      [CHC, 'community'],
+      [HOSP, 'tertiary'],
+    ] as const) {
+      const res = await call(a, 'POST', '/institutions?consistency=projected', admin, {
+        institutionId,
+        name: `Replica ${tier}`,
+        tier,
+        allianceId: 'CY-G1',
+        regionCode: REGION,
+        occurredAt: '2026-01-01T00:00:00+08:00',
+      });
+      expect(res.status).toBe(201);
+    }
+  }, 180_000);
+
+  afterAll(async () => {
+    await killAll(a, b, projector);
+    await double?.stop();
+    await dropSchemasOf(prefix);
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  const referThrough = async (api: ApiProcess) => {
+    const opened = await call(api, 'POST', '/journeys', as(CHC), bodies.openJourney());
+    expect(opened.status).toBe(201);
+    const referred = await call(
+      api,
+      'POST',
+      `/journeys/${opened.body.journeyId as string}/referrals?consistency=projected`,
+      as(CHC),
+      bodies.referUp(),
+    );
+    expect(referred.status).toBe(201);
+    return referred.body.referralId as string;
+  };
+
+  const incomingAt = async (api: ApiProcess) => {
+    const res = await call(api, 'GET', `/worklists/${HOSP}`, as(HOSP, 'coordinator', 'coordinator-hosp'));
+    expect(res.status).toBe(200);
+    return (res.body.incomingReferrals as Body[]).map((r) => r.referralId as string);
+  };
+
+  it('a referral written through one replica with consistency=projected is in the other one’s worklist at once', async () => {
+    const first = await referThrough(a);
+    expect(await incomingAt(b)).toContain(first);
+    const second = await referThrough(b);
+    expect(await incomingAt(a)).toEqual(expect.arrayContaining([first, second]));
+  });
+
+  it('both replicas answer the same analytics, read from PostgreSQL', async () => {
+    const path = '/analytics/referrals?period=2026-03&groupBy=direction';
+    const who = asReaderOf(path);
+    const [fromA, fromB] = [await call(a, 'GET', path, who), await call(b, 'GET', path, who)];
+    expect(fromA.status).toBe(200);
+    expect(fromB.body).toEqual(fromA.body);
+    expect(JSON.stringify(fromA.body)).toMatch(/"total":[1-9]/);
+  });
+
+  it('the projection statuses of both replicas show the read models PostgreSQL serves', async () => {
+    const res = await call(b, 'GET', '/projections', asReaderOf('/projections'));
+    expect(res.status).toBe(200);
+    const statuses = res.body.projections as Body[];
+    const worklist = statuses.find((s) => s.name === 'worklist')!;
+    expect(worklist.state).toBe('external');
+    expect(BigInt(worklist.position as string)).toBeGreaterThan(0n);
+    // The notifications each API keeps beside itself (API_LOCAL_PROJECTIONS): projected by this replica.
+    expect(statuses.find((s) => s.name === 'notifications')!.state).toBe('live');
+  });
+});
