@@ -76,6 +76,24 @@ export function startOfLocalDay(date: string, timeZone: string): number {
   return guess - offsetAt(first, timeZone);
 }
 
+/**
+ * The first instant whose local date (`localDate`) is `date`: `startOfLocalDay`, except on a day whose 00:00 a clock
+ * change skips, where that lands in the day before and the day truly starts at the turn found here.
+ */
+export function firstInstantOfLocalDay(date: string, timeZone: string): number {
+  const start = startOfLocalDay(date, timeZone);
+  if (localDate(start, timeZone) >= date && localDate(start - 1, timeZone) < date) return start;
+  // Offsets move by at most a few hours: the turn lies within three of the guess (localDate(lo) < date <= hi's).
+  let lo = start - 3 * 3_600_000;
+  let hi = start + 3 * 3_600_000;
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (localDate(mid, timeZone) >= date) hi = mid;
+    else lo = mid;
+  }
+  return hi;
+}
+
 /** The census instant of a day: 24:00 local, the start of the next local day (docs/analytics.md, "Midnight census"). */
 export function midnightAfter(date: string, timeZone: string): number {
   return startOfLocalDay(addDays(date, 1), timeZone);

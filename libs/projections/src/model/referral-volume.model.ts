@@ -169,6 +169,31 @@ export function referralFigures(rows: readonly ReferralRow[]): ReferralFigures {
   };
 }
 
+/**
+ * What a group's figures are made from when a database counts them (the analytics queries): the same counts
+ * `referralFigures` makes, and the decision times (ms) found at the nearest ranks of the median and the 90th
+ * percentile, ceil(n / 2) and ceil(9n / 10) of the n decided referrals sorted.
+ */
+export interface ReferralCounts {
+  readonly total: number;
+  readonly outcomes: Readonly<Record<ReferralOutcome, number>>;
+  readonly accepted: number;
+  readonly decisionMs: { readonly median: number | null; readonly p90: number | null };
+}
+
+/** The figures of counted referrals, by the rules of `referralFigures`. */
+export function referralFiguresOf(counts: ReferralCounts): ReferralFigures {
+  const decided = counts.accepted + counts.outcomes.rejected + counts.outcomes.redirected;
+  const hours = (ms: number | null) => (ms === null ? null : round(ms / 3_600_000));
+  return {
+    total: counts.total,
+    outcomes: counts.outcomes,
+    accepted: counts.accepted,
+    acceptanceRate: decided > 0 ? round((counts.accepted / decided) * 100) : null,
+    timeToDecisionHours: { median: hours(counts.decisionMs.median), p90: hours(counts.decisionMs.p90) },
+  };
+}
+
 /** Nearest-rank quantile on sorted values (no interpolation, so every reported value was observed). */
 export function quantile(sorted: readonly number[], q: number): number | null {
   if (sorted.length === 0) return null;
