@@ -7,6 +7,7 @@ import {
   callApi,
   freePort,
   killAll,
+  runProjectionsCli,
   startApiProcess,
   startProjectorProcess,
   transpileApi,
@@ -31,6 +32,8 @@ describe('two API replicas on EventStoreDB and PostgreSQL', () => {
   let projector: AppProcess;
   let a: ApiProcess;
   let b: ApiProcess;
+  let build: string;
+  let shared: Record<string, string>;
 
   const call = callApi;
 
@@ -45,8 +48,8 @@ describe('two API replicas on EventStoreDB and PostgreSQL', () => {
     folder = mkdtempSync(join(tmpdir(), 'carepath-replicas-'));
     double = await EsdbProtocolDouble.start();
     prefix = freshSchema('replicas');
-    const build = transpileApi(join(folder, 'build'));
-    const shared = {
+    build = transpileApi(join(folder, 'build'));
+    shared = {
       EVENT_STORE: 'esdb',
       EVENTSTORE_CONNECTION_STRING: double.connectionString,
       READ_MODEL_STORE: 'postgres',
@@ -129,5 +132,22 @@ describe('two API replicas on EventStoreDB and PostgreSQL', () => {
     expect(BigInt(worklist.position as string)).toBeGreaterThan(0n);
     // The notifications each API keeps beside itself (API_LOCAL_PROJECTIONS): projected by this replica.
     expect(statuses.find((s) => s.name === 'notifications')!.state).toBe('live');
+  });
+
+  it('an operator rebuilds a read model in PostgreSQL into a new generation; both replicas then read it', async () => {
+    const before = await incomingAt(a);
+    expect(before.length).toBeGreaterThan(0);
+    // Rebuilds are run while no projector writes the same read model (docs/operations.md).
+    await killAll(projector);
+    const rebuilt = await runProjectionsCli(build, { ...shared, ...own('operator') }, [
+      'rebuild',
+      'worklist',
+    ]);
+    expect({ status: rebuilt.status, stderr: rebuilt.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(rebuilt.stdout).toMatch(/^worklist: generation 2 at position \d+ \(postgres/m);
+    const status = await runProjectionsCli(build, { ...shared, ...own('operator') }, ['status']);
+    expect(status.stdout).toMatch(/^worklist\s+generation 2 .*\(postgres, position [1-9]\d*\)$/m);
+    expect((await incomingAt(b)).sort()).toEqual([...before].sort());
+    expect((await incomingAt(a)).sort()).toEqual([...before].sort());
   });
 });

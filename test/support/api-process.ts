@@ -79,6 +79,40 @@ export function startProjectorProcess(
   return startBuilt(build, 'apps/projector/src/main.js', 'projector running', env);
 }
 
+/**
+ * Runs the operators' projections CLI (apps/projector/src/cli.ts) from `build` to its end: its code and output. Not
+ * spawnSync: a protocol double serving the CLI may live in this very process, and must keep answering meanwhile.
+ */
+export function runProjectionsCli(
+  build: string,
+  env: Readonly<Record<string, string>>,
+  args: readonly string[],
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(
+    process.execPath,
+    ['-r', 'tsconfig-paths/register', join(build, 'apps/projector/src/cli.js'), ...args],
+    { cwd: ROOT, env: builtEnv(build, env), stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
+}
+
+/** The environment a program from `build` runs with. */
+function builtEnv(build: string, env: Readonly<Record<string, string>>): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    ...env,
+    // tsconfig-paths maps @carepath/* under the build rather than the sources.
+    TS_NODE_BASEURL: build,
+    // The build lives outside the project: its packages are the project's.
+    NODE_PATH: join(ROOT, 'node_modules'),
+    LOG_FORMAT: 'json',
+  };
+}
+
 function startBuilt(
   build: string,
   main: string,
@@ -87,15 +121,7 @@ function startBuilt(
 ): Promise<AppProcess> {
   const child = spawn(process.execPath, ['-r', 'tsconfig-paths/register', join(build, main)], {
     cwd: ROOT,
-    env: {
-      ...process.env,
-      ...env,
-      // tsconfig-paths maps @carepath/* under the build rather than the sources.
-      TS_NODE_BASEURL: build,
-      // The build lives outside the project: its packages are the project's.
-      NODE_PATH: join(ROOT, 'node_modules'),
-      LOG_FORMAT: 'json',
-    },
+    env: builtEnv(build, env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let tail = '';

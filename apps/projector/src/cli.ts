@@ -4,7 +4,10 @@ import {
   BATCH_RUNNER_OPTIONS,
   ensureAnalystRole,
   grantAnalysts,
+  openPgReadModels,
+  PgProjectionRunner,
   PgReadModels,
+  servedFromPostgres,
   ReadModelFiles,
   rebuildProgress,
   REBUILD_WORKERS,
@@ -107,18 +110,54 @@ async function main(argv: readonly string[]): Promise<number> {
   };
   const store = openEventStore(config, quiet, { followOtherWriters: true });
   const files = new ReadModelFiles(config.readModelDir);
+  const models = config.readModelStore;
+  const pg =
+    models.kind === 'postgres'
+      ? openPgReadModels({
+          connectionString: models.connectionString,
+          prefix: models.schemaPrefix,
+          timeZone: config.censusTimeZone,
+          analystRole: models.analystRole,
+        })
+      : null;
+  const onPostgres = (definition: (typeof ALL_PROJECTIONS)[number]) =>
+    pg !== null && servedFromPostgres(definition);
   try {
     if (command === 'status') {
       const head = await store.headPosition();
       for (const definition of ALL_PROJECTIONS) {
-        const current = files.current(definition.name);
-        console.log(`${definition.name.padEnd(16)} generation ${current?.generation ?? '-'}  head ${head}`);
+        const current = onPostgres(definition)
+          ? await pg!.current(definition.name)
+          : files.current(definition.name);
+        const where = onPostgres(definition)
+          ? `postgres, position ${(await pg!.servedPosition(definition.name)) ?? '-'}`
+          : 'file';
+        console.log(
+          `${definition.name.padEnd(16)} generation ${current?.generation ?? '-'}  head ${head}  (${where})`,
+        );
       }
       return 0;
     }
-    const selected = targets.includes('all')
+    const chosen = targets.includes('all')
       ? ALL_PROJECTIONS
       : ALL_PROJECTIONS.filter((p) => targets.includes(p.name));
+    // Read models in PostgreSQL are rebuilt one after the other, each into a schema of its own, swapped in whole.
+    for (const definition of chosen.filter(onPostgres)) {
+      if (!servedFromPostgres(definition)) continue;
+      const started = process.hrtime.bigint();
+      const runner = new PgProjectionRunner(store, definition, pg!, {
+        pageSize: options.pageSize,
+        commitEvery: options.commitEvery,
+      });
+      await runner.rebuild();
+      const status = runner.status();
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      console.log(
+        `${definition.name}: generation ${status.generation} at position ${status.position} (postgres, ${seconds.toFixed(2)} s)`,
+      );
+    }
+    const selected = chosen.filter((definition) => !onPostgres(definition));
+    if (selected.length === 0) return 0;
     // Rebuilt side by side: one read of the log for all of them, not one per projection.
     const started = process.hrtime.bigint();
     const bar = progressBar(selected.map((d) => d.name).join(' + '));
@@ -144,6 +183,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 1;
   } finally {
     files.close();
+    await pg?.close();
     await store.close();
   }
 }

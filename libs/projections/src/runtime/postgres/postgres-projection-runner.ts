@@ -250,7 +250,8 @@ export class PgProjectionRunner {
       this.subscription = null;
       await subscription?.stop();
       await this.chain.catch(() => undefined);
-      const old = this.live;
+      // The generation in service, whether this runner follows it or not (a rebuild by the operator's CLI).
+      const old = await this.models.current(this.name);
       await this.models.promote(this.name, generation, this.definition.version, this.definition.tables);
       this.live = target;
       if (old && old.generation !== generation) await this.models.remove(this.name, old.generation);
