@@ -54,11 +54,28 @@ export function sqliteWrites(db: Database.Database): ReadModelWrites {
     if (!prepared) statements.set(sql, (prepared = db.prepare(sql)));
     return prepared;
   };
+  // A replace runs once per journey and table on every page: its two statements are found by the table itself,
+  // without building their SQL again.
+  const replacers = new Map<
+    ReadModelTable<unknown>,
+    { key: string; remove: Database.Statement; insert: Database.Statement }
+  >();
+  const replacer = (table: ReadModelTable<unknown>, keyColumn: string) => {
+    let found = replacers.get(table);
+    if (!found || found.key !== keyColumn) {
+      found = {
+        key: keyColumn,
+        remove: statement(`DELETE FROM ${table.name} WHERE ${keyColumn} = ?`),
+        insert: statement(table.insert),
+      };
+      replacers.set(table, found);
+    }
+    return found;
+  };
   return {
     replace(table, keyColumn, key, rows, fresh = false) {
-      if (!fresh) statement(`DELETE FROM ${table.name} WHERE ${keyColumn} = ?`).run(key);
-      if (rows.length === 0) return;
-      const insert = statement(table.insert);
+      const { remove, insert } = replacer(table, keyColumn);
+      if (!fresh) remove.run(key);
       for (const row of rows) insert.run(table.encode(row));
     },
     upsert(table, row) {
