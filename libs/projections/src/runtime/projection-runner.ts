@@ -12,6 +12,7 @@ import { type JourneyRebuildHandle, startJourneyRebuild } from './journey-rebuil
 import { isJourneyProjection, type JourneyProjectionDefinition } from './journey-projection';
 import { type ProjectionDefinition, ProjectionEventError, type ProjectionWriter } from './projection';
 import type { ReadModelFiles } from './read-model-files';
+import { PositionWaiters, retryDelayMs, runnerStatus } from './runner-waiters';
 
 /**
  * `retrying`: stopped by a transient failure (disk full, busy, I/O), retried with backoff; queries read the last
@@ -290,7 +291,7 @@ export class ProjectionRunner {
   private subscription: Subscription | null = null;
   private state: ProjectionState = 'stopped';
   private lastError: ProjectionError | null = null;
-  private waiters: { position: bigint; resolve: () => void; reject: (e: Error) => void }[] = [];
+  private readonly waiters = new PositionWaiters();
   private rebuilding: Rebuilding | null = null;
   private lastRebuild: RebuildOutcome | null = null;
   private head = 0n;
@@ -363,7 +364,7 @@ export class ProjectionRunner {
     this.state = 'stopped';
     this.live?.db.close();
     this.live = null;
-    for (const w of this.waiters.splice(0)) w.reject(new Error(`projection ${this.name} stopped`));
+    this.waiters.rejectAll(`projection ${this.name} stopped`);
   }
 
   /**
@@ -421,30 +422,25 @@ export class ProjectionRunner {
   }
 
   status(): ProjectionStatus {
-    const position = this.live?.position ?? 0n;
-    const head = this.head > position ? this.head : position;
-    return {
+    return runnerStatus({
       name: this.name,
       version: this.definition.version,
       generation: this.live?.generation ?? 0,
       state: this.state,
-      position: position.toString(),
-      headPosition: head.toString(),
-      lag: (head - position).toString(),
-      eventsApplied: this.live?.events ?? 0,
+      position: this.live?.position ?? 0n,
+      head: this.head,
+      events: this.live?.events ?? 0,
       lastError: this.lastError,
       rebuild: this.rebuilding
         ? {
             generation: this.rebuilding.generation,
-            position: this.rebuilding.position().toString(),
+            position: this.rebuilding.position(),
             where: this.rebuilding.where,
           }
         : null,
       lastRebuild: this.lastRebuild,
-      retry: this.pendingRetry
-        ? { attempt: this.pendingRetry.attempt, delayMs: this.pendingRetry.delayMs, at: this.pendingRetry.at }
-        : null,
-    };
+      retry: this.pendingRetry,
+    });
   }
 
   /** Resolves once every event up to `position` is reflected in the served read model. */
@@ -452,7 +448,7 @@ export class ProjectionRunner {
     if (this.state === 'failed')
       return Promise.reject(new Error(`projection ${this.name} failed: ${this.lastError?.message}`));
     if (this.live && this.live.position >= position) return Promise.resolve();
-    return new Promise((resolve, reject) => this.waiters.push({ position, resolve, reject }));
+    return this.waiters.wait(position);
   }
 
   /**
@@ -721,9 +717,7 @@ export class ProjectionRunner {
   private retryLater(error: unknown, retry: () => void, state: ProjectionState = 'retrying'): void {
     this.cancelRetry();
     this.attempts++;
-    const base = this.options.retry?.baseMs ?? 250;
-    const max = this.options.retry?.maxMs ?? 30_000;
-    const delayMs = Math.min(max, base * 2 ** Math.min(this.attempts - 1, 30));
+    const delayMs = retryDelayMs(this.attempts, this.options.retry);
     this.state = state;
     this.lastError = projectionError(error, this.options.now);
     const now = (this.options.now ?? (() => new Date()))();
@@ -790,10 +784,7 @@ export class ProjectionRunner {
   private release(): void {
     const position = this.live?.position ?? 0n;
     if (position > this.head) this.head = position;
-    const ready = this.waiters.filter((w) => w.position <= position);
-    if (ready.length === 0) return;
-    this.waiters = this.waiters.filter((w) => w.position > position);
-    for (const w of ready) w.resolve();
+    this.waiters.reached(position);
   }
 
   private fail(error: unknown): void {
@@ -805,8 +796,7 @@ export class ProjectionRunner {
       projection: this.name,
       ...this.lastError,
     });
-    for (const w of this.waiters.splice(0))
-      w.reject(new Error(`projection ${this.name} failed: ${this.lastError.message}`));
+    this.waiters.rejectAll(`projection ${this.name} failed: ${this.lastError.message}`);
   }
 
   private openGeneration(generation: number, commitEvery = this.commitEvery): Generation {

@@ -16,6 +16,7 @@ import {
 import type { SqlReader } from '../sql-reader';
 import type { PgReadModels } from './postgres-read-models';
 import { PgWrites } from './postgres-writes';
+import { PositionWaiters, retryDelayMs, runnerStatus } from '../runner-waiters';
 
 /** SQLSTATE classes that come from the connection or the server's state, not from the data (retried). */
 const TRANSIENT_SQLSTATE = /^(08|53|57|58|40001|40P01|55P03)/;
@@ -93,7 +94,7 @@ export class PgProjectionRunner {
   private lastError: ProjectionError | null = null;
   private lastRebuild: RebuildOutcome | null = null;
   private rebuilding: { generation: number; position: () => bigint; done: Promise<void> } | null = null;
-  private waiters: { position: bigint; resolve: () => void; reject: (e: Error) => void }[] = [];
+  private readonly waiters = new PositionWaiters();
   private head = 0n;
   private attempts = 0;
   private pendingRetry: { attempt: number; delayMs: number; at: string; handle: { cancel(): void } } | null =
@@ -142,7 +143,7 @@ export class PgProjectionRunner {
     await this.chain.catch(() => undefined);
     await this.rebuilding?.done.catch(() => undefined);
     this.live = null;
-    for (const w of this.waiters.splice(0)) w.reject(new Error(`projection ${this.name} stopped`));
+    this.waiters.rejectAll(`projection ${this.name} stopped`);
   }
 
   /** Retries from the checkpoint after a failure, or now rather than at the scheduled retry. */
@@ -163,30 +164,25 @@ export class PgProjectionRunner {
   }
 
   status(): ProjectionStatus {
-    const position = this.live?.position ?? 0n;
-    const head = this.head > position ? this.head : position;
-    return {
+    return runnerStatus({
       name: this.name,
       version: this.definition.version,
       generation: this.live?.generation ?? 0,
       state: this.state,
-      position: position.toString(),
-      headPosition: head.toString(),
-      lag: (head - position).toString(),
-      eventsApplied: this.live?.events ?? 0,
+      position: this.live?.position ?? 0n,
+      head: this.head,
+      events: this.live?.events ?? 0,
       lastError: this.lastError,
       rebuild: this.rebuilding
         ? {
             generation: this.rebuilding.generation,
-            position: this.rebuilding.position().toString(),
+            position: this.rebuilding.position(),
             where: 'in-process',
           }
         : null,
       lastRebuild: this.lastRebuild,
-      retry: this.pendingRetry
-        ? { attempt: this.pendingRetry.attempt, delayMs: this.pendingRetry.delayMs, at: this.pendingRetry.at }
-        : null,
-    };
+      retry: this.pendingRetry,
+    });
   }
 
   /** Resolves once every event up to `position` is committed to the generation in service. */
@@ -194,7 +190,7 @@ export class PgProjectionRunner {
     if (this.state === 'failed')
       return Promise.reject(new Error(`projection ${this.name} failed: ${this.lastError?.message}`));
     if (this.live && this.live.position >= position) return Promise.resolve();
-    return new Promise((resolve, reject) => this.waiters.push({ position, resolve, reject }));
+    return this.waiters.wait(position);
   }
 
   /**
@@ -331,9 +327,7 @@ export class PgProjectionRunner {
 
   private retryLater(error: unknown): void {
     this.attempts++;
-    const base = this.options.retry?.baseMs ?? 250;
-    const max = this.options.retry?.maxMs ?? 30_000;
-    const delayMs = Math.min(max, base * 2 ** Math.min(this.attempts - 1, 30));
+    const delayMs = retryDelayMs(this.attempts, this.options.retry);
     this.state = 'retrying';
     this.lastError = projectionError(error, this.options.now);
     const at = new Date((this.options.now ?? (() => new Date()))().getTime() + delayMs).toISOString();
@@ -360,17 +354,13 @@ export class PgProjectionRunner {
       projection: this.name,
       ...this.lastError,
     });
-    for (const w of this.waiters.splice(0))
-      w.reject(new Error(`projection ${this.name} failed: ${this.lastError.message}`));
+    this.waiters.rejectAll(`projection ${this.name} failed: ${this.lastError.message}`);
   }
 
   private release(): void {
     const position = this.live?.position ?? 0n;
     if (position > this.head) this.head = position;
-    const ready = this.waiters.filter((w) => w.position <= position);
-    if (ready.length === 0) return;
-    this.waiters = this.waiters.filter((w) => w.position > position);
-    for (const w of ready) w.resolve();
+    this.waiters.reached(position);
   }
 
   private async openGeneration(generation: number, commitEvery = this.pageSize): Promise<PgGeneration> {
