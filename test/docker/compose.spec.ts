@@ -78,8 +78,9 @@ describe('docker/docker-compose.yml', () => {
       );
       expect(config.eventStoreConnectionString).toContain('esdb1:2113,esdb2:2113,esdb3:2113');
     }
-    // One replica runs the process manager's timers, so a reminder is sent once.
+    // One replica runs the process manager's timers and sends the webhooks, so each goes out once.
     expect(apis.map((api) => loadConfig(envOf(api)).processes.enabled)).toEqual([true, false]);
+    expect(apis.map((api) => loadConfig(envOf(api)).notifications.deliver)).toEqual([true, false]);
     for (const projector of projectors) {
       expect(projector.command).toContain('dist/apps/projector/src/main.js');
       // They share the projections through leases in the compose file's PostgreSQL.

@@ -277,4 +277,30 @@ describe('webhook dispatcher', () => {
       await strict.beforeApplicationShutdown();
     }
   });
+
+  it('given WEBHOOK_DELIVERY=off (another replica sends them), then a pump queues and sends nothing', async () => {
+    const quiet: AppConfig = {
+      ...config,
+      // Its own delivery file, so that anything it queued would show in its health.
+      readModelDir: join(folder, 'quiet', 'read-models'),
+      notifications: { ...config.notifications, deliver: false },
+    };
+    const sent = got.length;
+    const off = new WebhookDispatcher(
+      { reader: () => db } as unknown as ProjectionsService,
+      { subscribe: () => () => undefined } as unknown as NotificationWatch,
+      new WebhookSecrets(quiet),
+      quiet,
+      () => new Date(now),
+      timer,
+    );
+    try {
+      off.onApplicationBootstrap();
+      off.pump();
+      expect(off.deliveries.health('ep-1')).toMatchObject({ pending: 0, delivered: 0, dead: 0 });
+      expect(got).toHaveLength(sent);
+    } finally {
+      await off.beforeApplicationShutdown();
+    }
+  });
 });

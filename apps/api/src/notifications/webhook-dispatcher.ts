@@ -77,6 +77,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   }
 
   onApplicationBootstrap(): void {
+    if (!this.settings.deliver) return;
     this.unsubscribe = this.watch.subscribe(() => this.pump());
     this.pump();
   }
@@ -92,7 +93,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
 
   /** Queues what is new and starts what is due. Never throws: the next change or wake-up tries again. */
   pump(): void {
-    if (this.stopped) return;
+    // WEBHOOK_DELIVERY=off: another replica sends them; this one queues nothing, so it never sends either.
+    if (this.stopped || !this.settings.deliver) return;
     try {
       this.enqueue();
     } catch (error) {

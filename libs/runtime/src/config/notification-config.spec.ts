@@ -1,8 +1,9 @@
 import { loadNotificationConfig } from './notification-config';
 
 describe('notification configuration', () => {
-  it('given nothing set, then https only, 8 attempts from 5 s up to 1 h, 10 s a try, 8 at once, 15 s heartbeats, any host', () => {
+  it('given nothing set, then delivered here, https only, 8 attempts from 5 s up to 1 h, 10 s a try, 8 at once, 15 s heartbeats, any host', () => {
     expect(loadNotificationConfig({})).toEqual({
+      deliver: true,
       allowHttp: false,
       maxAttempts: 8,
       retryBaseMs: 5_000,
@@ -17,6 +18,7 @@ describe('notification configuration', () => {
   it('given every setting, then each is read', () => {
     expect(
       loadNotificationConfig({
+        WEBHOOK_DELIVERY: 'off',
         WEBHOOK_ALLOW_HTTP: 'true',
         WEBHOOK_MAX_ATTEMPTS: '3',
         WEBHOOK_RETRY_BASE_MS: '100',
@@ -26,6 +28,7 @@ describe('notification configuration', () => {
         NOTIFICATION_HEARTBEAT_MS: '500',
       }),
     ).toEqual({
+      deliver: false,
       allowHttp: true,
       maxAttempts: 3,
       retryBaseMs: 100,
@@ -46,6 +49,7 @@ describe('notification configuration', () => {
   });
 
   it.each([
+    ['WEBHOOK_DELIVERY', 'sometimes'],
     ['WEBHOOK_ALLOW_HTTP', 'yes'],
     ['WEBHOOK_MAX_ATTEMPTS', '0'],
     ['WEBHOOK_TIMEOUT_MS', '1.5'],

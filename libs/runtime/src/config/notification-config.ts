@@ -1,4 +1,4 @@
-import { type Env, numberSetting } from './env-settings';
+import { type Env, numberSetting, oneOf } from './env-settings';
 
 /*
  * Webhook deliveries and the notification stream, as configured (docs/notifications.md; docs/operations.md lists
@@ -6,6 +6,11 @@ import { type Env, numberSetting } from './env-settings';
  */
 
 export interface NotificationConfig {
+  /**
+   * WEBHOOK_DELIVERY `on` (default) or `off`: whether this process sends webhooks. With several API replicas one
+   * sends them and the others say `off`, so a receiver is called once per notification (docs/scaling.md).
+   */
+  readonly deliver: boolean;
   /** WEBHOOK_ALLOW_HTTP: http:// endpoints anywhere (default: https only, http for localhost). */
   readonly allowHttp: boolean;
   /** WEBHOOK_MAX_ATTEMPTS: attempts of one delivery before it is dead (default 8). */
@@ -51,6 +56,7 @@ export function loadNotificationConfig(env: Env): NotificationConfig {
   }
   const retryBaseMs = numberSetting(env, 'WEBHOOK_RETRY_BASE_MS', 5_000, 1, 3_600_000);
   return {
+    deliver: oneOf(env, 'WEBHOOK_DELIVERY', ['on', 'off'] as const, 'on') === 'on',
     allowHttp: allow === 'true',
     maxAttempts: numberSetting(env, 'WEBHOOK_MAX_ATTEMPTS', 8, 1, 50),
     retryBaseMs,
