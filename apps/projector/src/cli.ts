@@ -4,7 +4,7 @@ import {
   BATCH_RUNNER_OPTIONS,
   ensureAnalystRole,
   grantAnalysts,
-  openPgReadModels,
+  configuredPgReadModels,
   PgProjectionRunner,
   PgReadModels,
   servedFromPostgres,
@@ -110,16 +110,7 @@ async function main(argv: readonly string[]): Promise<number> {
   };
   const store = openEventStore(config, quiet, { followOtherWriters: true });
   const files = new ReadModelFiles(config.readModelDir);
-  const models = config.readModelStore;
-  const pg =
-    models.kind === 'postgres'
-      ? openPgReadModels({
-          connectionString: models.connectionString,
-          prefix: models.schemaPrefix,
-          timeZone: config.censusTimeZone,
-          analystRole: models.analystRole,
-        })
-      : null;
+  const pg = configuredPgReadModels(config.readModelStore, config.censusTimeZone);
   const onPostgres = (definition: (typeof ALL_PROJECTIONS)[number]) =>
     pg !== null && servedFromPostgres(definition);
   try {

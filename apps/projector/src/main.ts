@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import {
   ALL_PROJECTIONS,
   BATCH_RUNNER_OPTIONS,
-  openPgReadModels,
+  configuredPgReadModels,
   PgProjectionRunner,
   servedFromPostgres,
   ProjectionRunner,
@@ -37,15 +37,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const logger = new Logger('projector');
   const store = openEventStore(config, logger, { followOtherWriters: true });
   const files = new ReadModelFiles(config.readModelDir);
-  const postgres =
-    config.readModelStore.kind === 'postgres'
-      ? openPgReadModels({
-          connectionString: config.readModelStore.connectionString,
-          prefix: config.readModelStore.schemaPrefix,
-          timeZone: config.censusTimeZone,
-          analystRole: config.readModelStore.analystRole,
-        })
-      : null;
+  const postgres = configuredPgReadModels(config.readModelStore, config.censusTimeZone);
   const runnerOptions = {
     ...BATCH_RUNNER_OPTIONS,
     foldCacheBytes: config.foldCacheBytes,

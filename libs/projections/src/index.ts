@@ -47,3 +47,4 @@ export * from './runtime/postgres/postgres-read-models';
 export * from './runtime/postgres/postgres-writes';
 export * from './runtime/postgres/postgres-projection-runner';
 export * from './runtime/postgres/analytics-views';
+export * from './runtime/postgres/configured-read-models';

@@ -17,7 +17,7 @@ import {
   projectionError,
   RebuildStoppedError,
   RebuildTimeoutError,
-  openPgReadModels,
+  configuredPgReadModels,
   PgProjectionRunner,
   type PgReadModels,
   ProjectionRunner,
@@ -89,16 +89,7 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.files = new ReadModelFiles(config.readModelDir);
-    const models = config.readModelStore;
-    this.pg =
-      models.kind === 'postgres'
-        ? openPgReadModels({
-            connectionString: models.connectionString,
-            prefix: models.schemaPrefix,
-            timeZone: config.censusTimeZone,
-            analystRole: models.analystRole,
-          })
-        : null;
+    this.pg = configuredPgReadModels(config.readModelStore, config.censusTimeZone);
     const options = {
       // The generation in service commits every page (queries read it); one being rebuilt is read by no query
       // until it is swapped in, so it commits in batches, replacing a journey's rows once per batch rather than
