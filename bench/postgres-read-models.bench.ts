@@ -1,28 +1,31 @@
 /*
  * Read models in PostgreSQL (issue 22), as ratios to baselines measured in the same run (brief, rule 6):
  *  (a) each read model that lives in PostgreSQL, built from zero by a PgProjectionRunner with the projector's batch
- *      options until caught up, vs one raw bulk INSERT … SELECT FROM unnest per table of exactly the rows it built,
- *      into empty tables of the same DDL and indexes (pg has no COPY FROM STDIN without pg-copy-streams, which this
- *      project does not install); the peak RSS of the process through the rebuilds;
+ *      options until caught up, vs a raw COPY FROM STDIN (pg-copy-streams) per table of exactly the rows it built,
+ *      into empty tables of the same DDL and indexes, in one transaction; the peak RSS of the process through the
+ *      rebuilds;
  *  (b) the analytics and worklist queries through PgReadModels.reader vs the same functions on SQLite read models
  *      built from the same log (sqliteReader), alternating, each answer compared.
  * A tenth of the journeys stop part-way (still in care), so worklists have open referrals and inpatients.
  * Usage: npm run bench:postgres -- [--journeys 20000] [--runs 20] [--out bench/results]
+ *        npm run bench:postgres -- --log <events.db> --year 2023   (an existing embedded log, the simulator's say,
+ *        copied first so it is only read; the queries ask for that year and its March)
  * The database: BENCH_DATABASE_URL, else TEST_DATABASE_URL, else the local carepath_test. Every schema the bench
  * makes carries a random prefix and is dropped at the end.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { Client } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { SqliteEventStore } from '@carepath/event-store';
 import {
   ALL_PROJECTIONS,
   BATCH_RUNNER_OPTIONS,
-  columnsOf,
-  arrayTypeOf,
   openPgReadModels,
   parsePeriod,
   PgProjectionRunner,
@@ -44,7 +47,7 @@ import { fmt, log, now, quantile, ratio, saveResult } from './bench-support';
 import { appendJourneys, type Journey, markdownTable } from './journey-bench-support';
 
 const USAGE =
-  'npm run bench:postgres -- [--journeys <n>, default 20000] [--runs <n> per query and store, default 20] [--out <folder>, default bench/results]';
+  'npm run bench:postgres -- [--journeys <n>, default 20000 | --log <events.db> of the embedded store] [--year <yyyy> the queries ask for, default 2026] [--runs <n> per query and store, default 20] [--out <folder>, default bench/results]';
 const DATABASE_URL =
   process.env.BENCH_DATABASE_URL ??
   process.env.TEST_DATABASE_URL ??
@@ -56,6 +59,9 @@ const MODELS = ALL_PROJECTIONS.filter(servedFromPostgres);
 
 interface Options {
   readonly journeys: number;
+  /** An embedded log to use instead of generating `journeys` (the simulator's, say). */
+  readonly log?: string;
+  readonly year: number;
   readonly runs: number;
   readonly out: string;
   readonly phase?: string;
@@ -68,6 +74,8 @@ function options(): Options {
     {
       options: {
         journeys: { type: 'string', default: '20000' },
+        log: { type: 'string' },
+        year: { type: 'string', default: '2026' },
         runs: { type: 'string', default: '20' },
         out: { type: 'string', default: 'bench/results' },
         // The fill runs in a child process of its own (below); these name its phase and file.
@@ -82,8 +90,12 @@ function options(): Options {
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`--${name} must be a positive integer`);
     return n;
   };
+  if (values.log !== undefined && !existsSync(values.log))
+    throw new RangeError(`--log ${values.log}: no such file`);
   return {
     journeys: positive('journeys', values.journeys),
+    log: values.log,
+    year: positive('year', values.year),
     runs: positive('runs', values.runs),
     out: values.out,
     phase: values.phase,
@@ -155,24 +167,44 @@ async function readBack(
   return tables;
 }
 
+/** A value in COPY's text format: \N for null, and backslash, tab and line ends escaped. pg reads back text, BIGINT
+ * as text, and booleans. */
+const copyField = (value: unknown): string => {
+  if (value === null) return '\\N';
+  if (typeof value === 'boolean') return value ? 't' : 'f';
+  if (typeof value !== 'string' && typeof value !== 'number')
+    throw new TypeError(`cannot COPY ${typeof value}`);
+  return String(value).replace(/[\\\t\n\r]/g, (c) =>
+    c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r',
+  );
+};
+
+/** A table's rows as COPY text, a thousand lines per chunk. */
+function* copyText({ columns, rows }: TableRows): Generator<string> {
+  for (let from = 0; from < rows; from += 1000) {
+    let chunk = '';
+    for (let row = from; row < Math.min(rows, from + 1000); row++)
+      chunk += columns.map((values) => copyField(values[row])).join('\t') + '\n';
+    yield chunk;
+  }
+}
+
 /**
  * The raw baseline: the same tables and indexes (postgresTableDdl) in an empty schema, then in one transaction one
- * INSERT … SELECT FROM unnest per table holding every row. Milliseconds from BEGIN to COMMIT.
+ * COPY FROM STDIN per table holding every row, encoded as it streams. Milliseconds from BEGIN to COMMIT.
  */
-async function rawBulkInsert(client: Client, schema: string, tables: readonly TableRows[]): Promise<number> {
+async function rawCopy(client: Client, schema: string, tables: readonly TableRows[]): Promise<number> {
   await client.query(`CREATE SCHEMA ${schema}`);
   await client.query(`SET search_path TO ${schema}`);
   for (const { table } of tables) await client.query(postgresTableDdl(table));
   const started = now();
   await client.query('BEGIN');
-  for (const { table, columns, rows } of tables) {
-    if (rows === 0) continue;
-    const arrays = columnsOf(table)
-      .map((c, i) => `$${i + 1}::${arrayTypeOf(c.kind)}`)
-      .join(', ');
-    await client.query(
-      `INSERT INTO ${table.name} (${table.columns.join(', ')}) SELECT * FROM unnest(${arrays})`,
-      columns,
+  for (const rows of tables) {
+    if (rows.rows === 0) continue;
+    const { table } = rows;
+    await pipeline(
+      Readable.from(copyText(rows)),
+      client.query(copyFrom(`COPY ${table.name} (${table.columns.join(', ')}) FROM STDIN`)),
     );
   }
   await client.query('COMMIT');
@@ -246,8 +278,18 @@ async function bench(o: Options): Promise<void> {
   const folder = mkdtempSync(join(tmpdir(), 'carepath-bench-postgres-'));
   try {
     const file = join(folder, 'events.db');
-    log(`filling ${fmt(o.journeys)} journeys…`);
-    const { events } = fillInChild(file, o.journeys);
+    let events: number;
+    if (o.log === undefined) {
+      log(`filling ${fmt(o.journeys)} journeys…`);
+      events = fillInChild(file, o.journeys).events;
+    } else {
+      // A copy, so the log given is only read (opening the embedded store may write its WAL and indexes).
+      log(`copying ${o.log}…`);
+      copyFileSync(o.log, file);
+      const opened = SqliteEventStore.open({ filename: file });
+      events = Number(await opened.headPosition());
+      await opened.close();
+    }
     log(`log: ${fmt(events)} events; read models in PostgreSQL ${postgresVersion}, schemas ${prefix}_*`);
     const store = SqliteEventStore.open({ filename: file });
     const files = new ReadModelFiles(join(folder, 'read-models'));
@@ -276,8 +318,8 @@ async function bench(o: Options): Promise<void> {
         const tables = await readBack(admin, models.servingSchema(definition.name), definition);
         const rows = tables.reduce((n, t) => n + t.rows, 0);
         const rawSchema = `${prefix}_raw_${definition.name.replace(/-/g, '_')}`;
-        log(`raw bulk insert of ${definition.name}'s ${fmt(rows)} rows…`);
-        const rawMs = await rawBulkInsert(admin, rawSchema, tables);
+        log(`raw COPY of ${definition.name}'s ${fmt(rows)} rows…`);
+        const rawMs = await rawCopy(admin, rawSchema, tables);
         const copied = await countRows(admin, rawSchema, tables);
         if (copied !== rows) throw new Error(`${definition.name}: ${copied} rows copied of ${rows}`);
         // Built into SQLite too, for scale: the same runner options, the embedded store.
@@ -295,7 +337,7 @@ async function bench(o: Options): Promise<void> {
           tables: tables.length,
           rows,
           rebuildSeconds: seconds(ms),
-          rawBulkInsertSeconds: seconds(rawMs),
+          rawCopySeconds: seconds(rawMs),
           ratioToRaw: ratio(ms, rawMs),
           sqliteRebuildSeconds: seconds(sqliteMs),
           ratioToSqlite: ratio(ms, sqliteMs),
@@ -313,27 +355,27 @@ async function bench(o: Options): Promise<void> {
            GROUP BY institution ORDER BY count(*) DESC, institution LIMIT 1`,
       );
       const busiest = busy[0]?.institution ?? 'HOSP-GEN-01';
-      const month = parsePeriod({ period: '2026-03' });
-      const year = parsePeriod({ period: '2026' });
-      const worklistAt = Date.parse('2027-01-01T00:00:00Z');
+      const month = parsePeriod({ period: `${o.year}-03` });
+      const year = parsePeriod({ period: String(o.year) });
+      const worklistAt = Date.parse(`${o.year + 1}-01-01T00:00:00Z`);
       const queries: { name: string; model: string; run: (reader: SqlReader) => Promise<unknown> }[] = [
         {
-          name: 'referral volume, 2026 by direction (queryReferralVolume)',
+          name: `referral volume, ${o.year} by direction (queryReferralVolume)`,
           model: 'referral-volume',
           run: (r) => queryReferralVolume(r, year, {}, ['direction'], { timeZone: TIME_ZONE, unit: 'month' }),
         },
         {
-          name: 'referral volume, 2026 by month (queryReferralVolume)',
+          name: `referral volume, ${o.year} by month (queryReferralVolume)`,
           model: 'referral-volume',
           run: (r) => queryReferralVolume(r, year, {}, ['period'], { timeZone: TIME_ZONE, unit: 'month' }),
         },
         {
-          name: 'local treatment, 2026-03 by region (queryLocalTreatmentByRegion)',
+          name: `local treatment, ${o.year}-03 by region (queryLocalTreatmentByRegion)`,
           model: 'local-treatment',
           run: (r) => queryLocalTreatmentByRegion(r, month, undefined, TIME_ZONE),
         },
         {
-          name: 'ward occupancy, 2026-03 by ward (queryWardOccupancy)',
+          name: `ward occupancy, ${o.year}-03 by ward (queryWardOccupancy)`,
           model: 'ward-occupancy',
           run: (r) =>
             queryWardOccupancy(r, month, {}, 'ward', { timeZone: TIME_ZONE, heldBedRule: 'physical' }),
@@ -361,22 +403,22 @@ async function bench(o: Options): Promise<void> {
       const totals = {
         rows: measured.reduce((n, m) => n + m.rows, 0),
         rebuildSeconds: seconds(rebuilt.reduce((n, r) => n + r.ms, 0)),
-        rawBulkInsertSeconds:
-          Math.round(measured.reduce((n, m) => n + m.rawBulkInsertSeconds, 0) * 1000) / 1000,
+        rawCopySeconds: Math.round(measured.reduce((n, m) => n + m.rawCopySeconds, 0) * 1000) / 1000,
         sqliteRebuildSeconds:
           Math.round(measured.reduce((n, m) => n + m.sqliteRebuildSeconds, 0) * 1000) / 1000,
       };
       const result = {
-        command: `npm run bench:postgres -- --journeys ${o.journeys} --runs ${o.runs}`,
+        command: `npm run bench:postgres -- ${o.log === undefined ? `--journeys ${o.journeys}` : `--log ${o.log} --year ${o.year}`} --runs ${o.runs}`,
         postgres: postgresVersion,
-        journeys: o.journeys,
+        journeys: o.log === undefined ? o.journeys : null,
+        log: o.log ?? null,
         events,
         rebuild: {
           runnerOptions: BATCH_RUNNER_OPTIONS,
           models: measured,
           total: {
             ...totals,
-            ratioToRaw: ratio(totals.rebuildSeconds, totals.rawBulkInsertSeconds),
+            ratioToRaw: ratio(totals.rebuildSeconds, totals.rawCopySeconds),
             ratioToSqlite: ratio(totals.rebuildSeconds, totals.sqliteRebuildSeconds),
           },
           rssPeakMb: mb(rssPeak),
@@ -388,7 +430,7 @@ async function bench(o: Options): Promise<void> {
       saveResult(
         'postgres',
         result,
-        `${fmt(o.journeys)} journeys, ${fmt(events)} events; PostgreSQL ${postgresVersion} on the same machine. Each read model built from zero by \`PgProjectionRunner\` with the projector's options (pages of ${BATCH_RUNNER_OPTIONS.pageSize}, commits every ${fmt(BATCH_RUNNER_OPTIONS.commitEvery)} events) until caught up; the baseline, in the same run, is one raw bulk \`INSERT … SELECT FROM unnest\` per table of exactly the rows it built, in one transaction, into empty tables of the same DDL and indexes (\`COPY FROM STDIN\` needs pg-copy-streams, not installed). For scale, the same model built into SQLite by \`ProjectionRunner\` with the same options.
+        `${o.log === undefined ? `${fmt(o.journeys)} journeys` : `the log ${o.log}`}, ${fmt(events)} events; PostgreSQL ${postgresVersion} on the same machine. Each read model built from zero by \`PgProjectionRunner\` with the projector's options (pages of ${BATCH_RUNNER_OPTIONS.pageSize}, commits every ${fmt(BATCH_RUNNER_OPTIONS.commitEvery)} events) until caught up; the baseline, in the same run, is one raw \`COPY … FROM STDIN\` (pg-copy-streams) per table of exactly the rows it built, in one transaction, into empty tables of the same DDL and indexes. For scale, the same model built into SQLite by \`ProjectionRunner\` with the same options.
 
 ${markdownTable(
   [
@@ -396,7 +438,7 @@ ${markdownTable(
       `\`${m.name}\``,
       fmt(m.rows),
       `${m.rebuildSeconds} s`,
-      `${m.rawBulkInsertSeconds} s`,
+      `${m.rawCopySeconds} s`,
       m.ratioToRaw,
       `${m.sqliteRebuildSeconds} s`,
       m.ratioToSqlite,
@@ -405,7 +447,7 @@ ${markdownTable(
       '**all six**',
       fmt(totals.rows),
       `${totals.rebuildSeconds} s`,
-      `${totals.rawBulkInsertSeconds} s`,
+      `${totals.rawCopySeconds} s`,
       result.rebuild.total.ratioToRaw,
       `${totals.sqliteRebuildSeconds} s`,
       result.rebuild.total.ratioToSqlite,
@@ -415,7 +457,7 @@ ${markdownTable(
     'read model',
     'rows',
     'rebuild into PostgreSQL',
-    'raw bulk insert of the same rows (same run)',
+    'raw COPY of the same rows (same run)',
     'ratio',
     'rebuild into SQLite (same run)',
     'ratio',
