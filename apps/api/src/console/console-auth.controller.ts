@@ -108,7 +108,7 @@ export class ConsoleAuthController {
       actorId: actor.subject,
       role: actor.role,
       institutionId: actor.actingInstitutionId,
-      expiresAt: current ? new Date(this.signIn.sessions.endsAt(current.session)).toISOString() : null,
+      expiresAt: current ? new Date(this.signIn.endsAt(current.session)).toISOString() : null,
       csrfToken: current?.session.csrfToken ?? '',
       allowedRoutes: allowedRoutes(actor.role),
     };
@@ -117,9 +117,13 @@ export class ConsoleAuthController {
   @Post('logout')
   @ApiCreatedResponse({ type: SignedOutDto })
   @ApiOperation({ summary: 'End the console session of this browser and forget its cookie' })
-  logout(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): SignedOutDto {
+  async logout(
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<SignedOutDto> {
     this.spend(req, reply);
-    if (req.consoleSession) this.signIn.sessions.close(req.consoleSession.id);
+    // Ended in the store every replica reads (docs/console.md): the cookie opens nothing anywhere from now on.
+    if (req.consoleSession) await this.signIn.closeSession(req.consoleSession.id);
     clearCookie(req, reply, SESSION_COOKIE, '/');
     return { signedOut: req.consoleSession !== null };
   }
@@ -136,7 +140,7 @@ export class ConsoleAuthController {
       actorId: identity.subject,
       role: identity.role,
       institutionId: identity.institutionId,
-      expiresAt: new Date(this.signIn.sessions.endsAt(session)).toISOString(),
+      expiresAt: new Date(this.signIn.endsAt(session)).toISOString(),
       csrfToken: session.csrfToken,
       allowedRoutes: allowedRoutes(identity.role),
     };

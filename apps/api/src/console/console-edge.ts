@@ -1,12 +1,12 @@
 import fastifyStatic from '@fastify/static';
-import { Logger } from '@nestjs/common';
+import { HttpException, Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { AppConfig } from '@carepath/runtime';
 import type { ConsoleSession } from './console-sessions';
-import { ConsoleSignIn } from './console-sign-in';
+import { ConsoleSignIn, sessionsUnavailable } from './console-sign-in';
 
 export const SESSION_COOKIE = 'carepath_session';
 export const PENDING_COOKIE = 'carepath_oidc';
@@ -106,29 +106,38 @@ export async function serveConsole(app: NestFastifyApplication, config: AppConfi
     (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
       const id = readCookie(request, SESSION_COOKIE);
       if (id === undefined || request.headers.authorization !== undefined) return done();
-      const session = signIn.sessions.use(id);
-      if (!session) {
-        // Ended or unknown: forget the cookie; the guard answers 401 and the console shows its sign-in.
-        clearCookie(request, reply, SESSION_COOKIE, '/');
-        return done();
-      }
-      const path = request.url.split('?')[0] ?? '';
-      if (
-        !SAFE.has(request.method) &&
-        !OPENS_A_SESSION.has(path) &&
-        request.headers['x-csrf-token'] !== session.csrfToken
-      ) {
-        void reply.code(403).send({
-          statusCode: 403,
-          error: 'Forbidden',
-          code: 'CSRF_TOKEN_INVALID',
-          message: 'A write with the console session needs its X-CSRF-Token header',
-        });
-        return done();
-      }
-      request.consoleSession = { id, session };
-      request.headers.authorization = `Bearer ${session.accessToken}`;
-      return done();
+      signIn.useSession(id).then(
+        (session) => {
+          if (!session) {
+            // Ended or unknown: forget the cookie; the guard answers 401 and the console shows its sign-in.
+            clearCookie(request, reply, SESSION_COOKIE, '/');
+            return done();
+          }
+          const path = request.url.split('?')[0] ?? '';
+          if (
+            !SAFE.has(request.method) &&
+            !OPENS_A_SESSION.has(path) &&
+            request.headers['x-csrf-token'] !== session.csrfToken
+          ) {
+            void reply.code(403).send({
+              statusCode: 403,
+              error: 'Forbidden',
+              code: 'CSRF_TOKEN_INVALID',
+              message: 'A write with the console session needs its X-CSRF-Token header',
+            });
+            return done();
+          }
+          request.consoleSession = { id, session };
+          request.headers.authorization = `Bearer ${session.accessToken}`;
+          return done();
+        },
+        (error: unknown) => {
+          // The store could not say (its database is down): 503, and the request goes no further, signed in or not.
+          const refusal = error instanceof HttpException ? error : sessionsUnavailable();
+          void reply.code(refusal.getStatus()).send(refusal.getResponse());
+          return done();
+        },
+      );
     },
   );
 

@@ -1,5 +1,14 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { VerifiedIdentity } from '../auth/token-verifier';
+import { sessionKey } from './console-session-crypto';
+import {
+  type ConsoleSessionStore,
+  type PendingAuthorization,
+  sessionEnded,
+  sessionEndsAt,
+  sessionExpiresAt,
+  type SignInLimits,
+} from './console-session-store';
 
 /** A signed-in person of the console, as the API keeps them: the browser holds only the session's id. */
 export interface ConsoleSession {
@@ -21,12 +30,12 @@ export interface SessionLimits {
   readonly maxSessions: number;
 }
 
-const hash = (id: string) => createHash('sha256').update(id).digest('base64url');
+const hash = sessionKey;
 
 /**
  * The console's sessions, in this process's memory (docs/console.md says so): a restart signs everyone out, and
- * behind several API processes a session lives on the one that made it. Keys are the ids' hashes, so a heap dump
- * holds no cookie a thief could replay.
+ * behind several API processes a session lives on the one that made it (PgConsoleSessionStore shares them). Keys
+ * are the ids' hashes, so a heap dump holds no cookie a thief could replay.
  */
 export class ConsoleSessions {
   private readonly sessions = new Map<string, ConsoleSession>();
@@ -54,7 +63,7 @@ export class ConsoleSessions {
       accessToken,
       csrfToken: randomBytes(24).toString('base64url'),
       createdAt: at,
-      expiresAt: Math.min(at + this.limits.maxMs, tokenExpiresAt ?? Number.POSITIVE_INFINITY),
+      expiresAt: sessionExpiresAt(at, this.limits, tokenExpiresAt),
       lastSeenAt: at,
     };
     this.sessions.set(hash(id), session);
@@ -77,7 +86,7 @@ export class ConsoleSessions {
 
   /** When the session ends if left alone now: the idle limit or its absolute end, whichever comes first. */
   endsAt(session: ConsoleSession): number {
-    return Math.min(session.lastSeenAt + this.limits.idleMs, session.expiresAt);
+    return sessionEndsAt(session, this.limits);
   }
 
   close(id: string): void {
@@ -89,11 +98,74 @@ export class ConsoleSessions {
   }
 
   private ended(session: ConsoleSession, at: number): boolean {
-    return at >= session.expiresAt || at - session.lastSeenAt >= this.limits.idleMs;
+    return sessionEnded(session, at, this.limits);
   }
 
   private sweep(): void {
     const at = this.now();
     for (const [key, session] of this.sessions) if (this.ended(session, at)) this.sessions.delete(key);
+  }
+}
+
+/**
+ * The store of one API process (the default, and with SQLite: one process serves everyone): the sessions above, and
+ * the spent login links and authorization requests under way in maps beside them.
+ */
+export class MemoryConsoleSessionStore implements ConsoleSessionStore {
+  readonly sessions: ConsoleSessions;
+  /** Login tokens already redeemed, until they would have expired anyway: a link works once. */
+  private readonly spent = new Map<string, number>();
+  private readonly pending = new Map<string, PendingAuthorization>();
+
+  constructor(
+    private readonly limits: SignInLimits,
+    private readonly now: () => number,
+  ) {
+    this.sessions = new ConsoleSessions(limits, now);
+  }
+
+  open(identity: VerifiedIdentity, accessToken: string, tokenExpiresAt: number | null) {
+    return Promise.resolve(this.sessions.open(identity, accessToken, tokenExpiresAt));
+  }
+
+  use(id: string): Promise<ConsoleSession | null> {
+    return Promise.resolve(this.sessions.use(id));
+  }
+
+  close(id: string): Promise<void> {
+    this.sessions.close(id);
+    return Promise.resolve();
+  }
+
+  count(): Promise<number> {
+    return Promise.resolve(this.sessions.size);
+  }
+
+  spend(jti: string, until: number): Promise<boolean> {
+    const at = this.now();
+    for (const [spent, end] of this.spent) if (end <= at) this.spent.delete(spent);
+    if (this.spent.has(jti)) return Promise.resolve(false);
+    this.spent.set(jti, until);
+    return Promise.resolve(true);
+  }
+
+  hold(pending: Omit<PendingAuthorization, 'createdAt'>): Promise<string | null> {
+    const at = this.now();
+    for (const [id, p] of this.pending) if (at - p.createdAt > this.limits.pendingMs) this.pending.delete(id);
+    if (this.pending.size >= this.limits.maxPending) return Promise.resolve(null);
+    const pendingId = randomBytes(32).toString('base64url');
+    this.pending.set(hash(pendingId), { ...pending, createdAt: at });
+    return Promise.resolve(pendingId);
+  }
+
+  take(pendingId: string): Promise<PendingAuthorization | null> {
+    const pending = this.pending.get(hash(pendingId));
+    if (!pending) return Promise.resolve(null);
+    this.pending.delete(hash(pendingId));
+    return Promise.resolve(this.now() - pending.createdAt > this.limits.pendingMs ? null : pending);
+  }
+
+  stop(): Promise<void> {
+    return Promise.resolve();
   }
 }

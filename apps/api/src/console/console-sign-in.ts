@@ -1,5 +1,4 @@
-import { HttpException, HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
-import { createHash, randomBytes } from 'node:crypto';
+import { HttpException, HttpStatus, Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { errors, jwtVerify } from 'jose';
 import {
   type AppConfig,
@@ -12,9 +11,11 @@ import {
 } from '@carepath/runtime';
 import { APP_CONFIG } from '../config/app-config.token';
 import { TokenVerifier } from '../auth/token-verifier';
-import { type ConsoleSession, ConsoleSessions } from './console-sessions';
+import { type ConsoleSessionStore, sessionEndsAt, type SignInLimits } from './console-session-store';
+import { type ConsoleSession, MemoryConsoleSessionStore } from './console-sessions';
+import { PgConsoleSessionStore } from './postgres-console-session-store';
 
-/** At most this many console sessions live at once in this process. */
+/** At most this many console sessions live at once (in this process, or in the deployment's PostgreSQL). */
 const MAX_SESSIONS = 10_000;
 /** An authorization request left unfinished this long is forgotten (the person starts again). */
 const PENDING_OIDC_MS = 10 * 60_000;
@@ -22,12 +23,17 @@ const PENDING_OIDC_MS = 10 * 60_000;
 const unauthorized = (code: string, message: string) =>
   new HttpException({ statusCode: 401, error: 'Unauthorized', code, message }, HttpStatus.UNAUTHORIZED);
 
-interface PendingAuthorization {
-  readonly state: string;
-  readonly nonce: string;
-  readonly codeVerifier: string;
-  readonly createdAt: number;
-}
+/** The session store failed: the person is not at fault and nobody is let in, so 503 and not 401 or 500. */
+export const sessionsUnavailable = () =>
+  new HttpException(
+    {
+      statusCode: 503,
+      error: 'Service Unavailable',
+      code: 'CONSOLE_SESSIONS_UNAVAILABLE',
+      message: 'Console sessions cannot be checked right now; try again shortly',
+    },
+    HttpStatus.SERVICE_UNAVAILABLE,
+  );
 
 /** openid-client's functions the console uses (the package is ESM; it is loaded only with an identity provider). */
 type OidcClient = typeof import('openid-client');
@@ -39,12 +45,11 @@ type OidcClient = typeof import('openid-client');
  * the access log see the same identity a bearer client would have.
  */
 @Injectable()
-export class ConsoleSignIn {
+export class ConsoleSignIn implements OnModuleDestroy {
   private readonly logger = new Logger('console');
-  readonly sessions: ConsoleSessions;
-  /** Login tokens already redeemed, until they would have expired anyway: a link works once. */
-  private readonly spent = new Map<string, number>();
-  private readonly pending = new Map<string, PendingAuthorization>();
+  /** In memory, or shared by the replicas in PostgreSQL with READ_MODEL_STORE=postgres (docs/console.md). */
+  readonly sessions: ConsoleSessionStore;
+  private readonly limits: SignInLimits;
   private devKey: DevKey | null = null;
   private oidc: Promise<{ client: OidcClient; configuration: import('openid-client').Configuration }> | null =
     null;
@@ -53,14 +58,42 @@ export class ConsoleSignIn {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly verifier: TokenVerifier,
   ) {
-    this.sessions = new ConsoleSessions(
-      {
-        idleMs: config.console.sessionIdleMinutes * 60_000,
-        maxMs: config.console.sessionMaxHours * 3_600_000,
-        maxSessions: MAX_SESSIONS,
-      },
-      () => Date.now(),
-    );
+    this.limits = {
+      idleMs: config.console.sessionIdleMinutes * 60_000,
+      maxMs: config.console.sessionMaxHours * 3_600_000,
+      maxSessions: MAX_SESSIONS,
+      pendingMs: PENDING_OIDC_MS,
+      maxPending: MAX_SESSIONS,
+    };
+    const store = config.readModelStore;
+    this.sessions =
+      store.kind === 'postgres'
+        ? new PgConsoleSessionStore({
+            connectionString: store.connectionString,
+            schema: `${store.schemaPrefix}_console_sessions`,
+            limits: this.limits,
+            now: () => Date.now(),
+          })
+        : new MemoryConsoleSessionStore(this.limits, () => Date.now());
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.sessions.stop();
+  }
+
+  /** The live session of a cookie (its idle clock restarted), or null; 503 when the store cannot say. */
+  useSession(id: string): Promise<ConsoleSession | null> {
+    return this.guarded('check a session', () => this.sessions.use(id));
+  }
+
+  /** Ends a session on every replica; 503 when the store cannot. */
+  closeSession(id: string): Promise<void> {
+    return this.guarded('end a session', () => this.sessions.close(id));
+  }
+
+  /** When `session` ends if left alone now. */
+  endsAt(session: ConsoleSession): number {
+    return sessionEndsAt(session, this.limits);
   }
 
   get mode(): 'development' | 'oidc' | 'unavailable' {
@@ -97,10 +130,10 @@ export class ConsoleSignIn {
       throw unauthorized('LOGIN_LINK_INVALID', 'This login link is not valid');
     }
     const now = Date.now();
-    for (const [jti, until] of this.spent) if (until <= now) this.spent.delete(jti);
-    if (this.spent.has(payload.jti))
+    const jti = payload.jti;
+    const until = (Number(payload.exp) + auth.clockToleranceSeconds) * 1000;
+    if (!(await this.guarded('spend a login link', () => this.sessions.spend(jti, until))))
       throw unauthorized('LOGIN_LINK_USED', 'This login link was already used: ask for a new one');
-    this.spent.set(payload.jti, (Number(payload.exp) + auth.clockToleranceSeconds) * 1000);
 
     const ttlSeconds = this.config.console.sessionMaxHours * 3600;
     const accessToken = signDevToken(key, {
@@ -114,25 +147,19 @@ export class ConsoleSignIn {
     const identity = await this.verifier.verify(`Bearer ${accessToken}`);
     if (identity.role === 'system')
       throw unauthorized('LOGIN_LINK_INVALID', 'A service account does not sign in to the console');
-    return this.sessions.open(identity, accessToken, now + ttlSeconds * 1000);
+    return this.guarded('open a session', () =>
+      this.sessions.open(identity, accessToken, now + ttlSeconds * 1000),
+    );
   }
 
   /** The provider's authorization URL, with state, nonce and the PKCE verifier kept here under `pendingId`. */
   async startAuthorization(): Promise<{ pendingId: string; authorizationUrl: string }> {
     const { client, configuration } = await this.provider();
     const codeVerifier = client.randomPKCECodeVerifier();
-    const pending: PendingAuthorization = {
-      state: client.randomState(),
-      nonce: client.randomNonce(),
-      codeVerifier,
-      createdAt: Date.now(),
-    };
-    const now = Date.now();
-    for (const [id, p] of this.pending) if (now - p.createdAt > PENDING_OIDC_MS) this.pending.delete(id);
-    if (this.pending.size >= MAX_SESSIONS)
+    const pending = { state: client.randomState(), nonce: client.randomNonce(), codeVerifier };
+    const pendingId = await this.guarded('start a sign-in', () => this.sessions.hold(pending));
+    if (pendingId === null)
       throw unauthorized('SIGN_IN_BUSY', 'Too many sign-ins under way; try again shortly');
-    const pendingId = randomBytes(32).toString('base64url');
-    this.pending.set(hash(pendingId), pending);
     const url = client.buildAuthorizationUrl(configuration, {
       redirect_uri: this.redirectUri(),
       scope: this.config.console.oidc!.scopes,
@@ -151,14 +178,16 @@ export class ConsoleSignIn {
   ): Promise<{ id: string; session: ConsoleSession }> {
     // Without an identity provider there is nothing to finish (404), whatever the browser holds.
     const { client, configuration } = await this.provider();
-    const pending = pendingId ? this.pending.get(hash(pendingId)) : undefined;
-    if (!pendingId || !pending || Date.now() - pending.createdAt > PENDING_OIDC_MS) {
+    // Taken once, on whichever replica the browser comes back to.
+    const pending = pendingId
+      ? await this.guarded('finish a sign-in', () => this.sessions.take(pendingId))
+      : null;
+    if (!pending) {
       throw unauthorized(
         'SIGN_IN_NOT_STARTED',
         'No sign-in was started in this browser, or it took too long: start again',
       );
     }
-    this.pending.delete(hash(pendingId));
     let tokens: Awaited<ReturnType<OidcClient['authorizationCodeGrant']>>;
     try {
       tokens = await client.authorizationCodeGrant(configuration, new URL(`${this.redirectUri()}${query}`), {
@@ -173,11 +202,23 @@ export class ConsoleSignIn {
     }
     const identity = await this.verifier.verify(`Bearer ${tokens.access_token}`);
     const expiresIn = tokens.expiresIn();
-    return this.sessions.open(
-      identity,
-      tokens.access_token,
-      expiresIn === undefined ? null : Date.now() + expiresIn * 1000,
+    return this.guarded('open a session', () =>
+      this.sessions.open(
+        identity,
+        tokens.access_token,
+        expiresIn === undefined ? null : Date.now() + expiresIn * 1000,
+      ),
     );
+  }
+
+  /** A failure of the session store is logged and answered 503: never a 500, never a way in. */
+  private async guarded<T>(what: string, act: () => Promise<T>): Promise<T> {
+    try {
+      return await act();
+    } catch (error) {
+      this.logger.error({ msg: `the console session store could not ${what}`, error: String(error) });
+      throw sessionsUnavailable();
+    }
   }
 
   private redirectUri(): string {
@@ -234,5 +275,3 @@ export class ConsoleSignIn {
     return (this.devKey ??= loadOrCreateDevKey(auth.keyFile ?? devKeyFileFor(this.config.databaseFile)));
   }
 }
-
-const hash = (id: string) => createHash('sha256').update(id).digest('base64url');
