@@ -18,6 +18,7 @@ import { PopulationController } from './population/population.controller';
 import { CalendarsController } from './calendars/calendars.controller';
 import { ProjectionsController } from './projections/projections.controller';
 import { ProcessManager, PROCESS_SCHEDULER, realProcessScheduler } from './processes/process-manager';
+import { DutyLeases } from './processes/duty-leases';
 import { processPortsProvider } from './processes/process-ports';
 import { ProcessesController } from './processes/processes.controller';
 import { AccessLog } from './audit/access-log';
@@ -139,6 +140,8 @@ export class AppModule {
         NotificationStreams,
         WebhookSecrets,
         WebhookDispatcher,
+        // With several replicas on PostgreSQL, the one holding each duty's lease runs it (docs/scaling.md).
+        DutyLeases,
         AccessLog,
       ],
     };

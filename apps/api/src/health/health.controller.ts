@@ -4,6 +4,7 @@ import type { EventStore } from '@carepath/event-store';
 import type { FastifyReply } from 'fastify';
 import type { AppConfig } from '@carepath/runtime';
 import { APP_CONFIG } from '../config/app-config.token';
+import { DutyLeases } from '../processes/duty-leases';
 import { ProjectionsService } from '../projections/projections.service';
 import { HolidayCalendars } from '../reference/holiday-calendars';
 import { LiveReferenceModel } from '../reference/live-reference.model';
@@ -34,6 +35,7 @@ export class HealthController {
     live: LiveReferenceModel,
     projections: ProjectionsService,
     calendars: HolidayCalendars,
+    private readonly duties: DutyLeases,
   ) {
     this.readiness = new ReadinessCheck(
       store,
@@ -56,10 +58,21 @@ export class HealthController {
 
   @Get('live')
   @ApiOkResponse({ type: HealthReportDto })
-  @ApiOperation({ summary: 'The process answers (200 while its event loop runs)' })
+  @ApiOperation({
+    summary:
+      'The process answers (200 while its event loop runs); `duties`: the single-instance duties this replica holds',
+  })
   live(): HealthReport {
     return healthReport({
       process: { status: 'up', uptimeSeconds: Math.round(process.uptime()) },
+      // Which replica runs the processes and the webhooks now (docs/scaling.md, "API replicas").
+      duties: {
+        status: 'up',
+        leases: this.duties.mode,
+        holder: this.duties.holder,
+        competing: this.duties.competing(),
+        holding: this.duties.holding(),
+      },
     });
   }
 

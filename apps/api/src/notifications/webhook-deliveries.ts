@@ -86,7 +86,50 @@ const delivery = (r: DeliveryRecord): Delivery => ({
   deliveredAt: r.delivered_at,
 });
 
-export class WebhookDeliveries {
+/** A delivery queued for an endpoint: the notification and the JSON its attempts sign and send. */
+export interface QueuedItem {
+  readonly notificationId: string;
+  readonly sequence: number;
+  readonly institutionId: string;
+  readonly kind: string;
+  readonly body: string;
+}
+
+/**
+ * Where the delivery state lives: this file beside the read models (one API on its machine), or PostgreSQL when
+ * several API replicas take turns at delivering (webhook-deliveries-postgres.ts; docs/scaling.md, "API replicas"),
+ * so the replica that takes the duty over finds what was delivered, what is pending and when it is next tried.
+ */
+export interface DeliveryStore {
+  cursor(endpointId: string): Promise<number | null>;
+  /** Queues deliveries and moves the endpoint's cursor (never back) in one transaction: each is queued once. */
+  enqueue(endpointId: string, cursor: number, items: readonly QueuedItem[], now: number): Promise<void>;
+  /** Pending deliveries due by `now`, oldest first, none of `skip` (keyOf). */
+  due(now: number, limit: number, skip: ReadonlySet<string>): Promise<Delivery[]>;
+  /** The earliest next attempt of a pending delivery not in `skip` (epoch ms), or null. */
+  nextDue(skip: ReadonlySet<string>): Promise<number | null>;
+  succeeded(d: Delivery, status: number, at: string): Promise<void>;
+  /** A failed attempt: retried at `nextAttemptAt`, or dead when that is null. */
+  failed(
+    d: Delivery,
+    status: number | null,
+    error: string,
+    at: string,
+    nextAttemptAt: number | null,
+  ): Promise<void>;
+  /** A removed endpoint's queue: nothing more is sent to it. */
+  cancel(endpointId: string): Promise<void>;
+  health(endpointId: string): Promise<EndpointHealth>;
+  /** An endpoint's deliveries, newest first; `failing`: only those whose last attempt failed (pending or dead). */
+  list(
+    endpointId: string,
+    options: { failing: boolean; before: number | null; limit: number },
+  ): Promise<Delivery[]>;
+  close(): Promise<void>;
+}
+
+/** The delivery state in a SQLite file (`webhook-deliveries.db` beside the read-model folder). */
+export class WebhookDeliveries implements DeliveryStore {
   private readonly db: Database.Database;
 
   constructor(file: string) {
@@ -96,164 +139,184 @@ export class WebhookDeliveries {
     this.db.exec(SCHEMA);
   }
 
-  close(): void {
+  close(): Promise<void> {
     this.db.close();
+    return Promise.resolve();
   }
 
-  cursor(endpointId: string): number | null {
-    const row = this.db
-      .prepare('SELECT sequence FROM endpoint_cursors WHERE endpoint_id = ?')
-      .get(endpointId) as { sequence: number } | undefined;
-    return row?.sequence ?? null;
+  cursor(endpointId: string): Promise<number | null> {
+    return settled(() => {
+      const row = this.db
+        .prepare('SELECT sequence FROM endpoint_cursors WHERE endpoint_id = ?')
+        .get(endpointId) as { sequence: number } | undefined;
+      return row?.sequence ?? null;
+    });
   }
 
-  /** Queues deliveries and moves the endpoint's cursor in one transaction: each notification is queued once. */
-  enqueue(
-    endpointId: string,
-    cursor: number,
-    items: readonly {
-      notificationId: string;
-      sequence: number;
-      institutionId: string;
-      kind: string;
-      body: string;
-    }[],
-    now: number,
-  ): void {
-    const insert = this.db.prepare(
-      `INSERT INTO deliveries (endpoint_id, notification_id, sequence, institution_id, kind, body, status, attempts,
-        next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?) ON CONFLICT DO NOTHING`,
-    );
-    const move = this.db.prepare(
-      `INSERT INTO endpoint_cursors (endpoint_id, sequence) VALUES (?, ?)
-        ON CONFLICT (endpoint_id) DO UPDATE SET sequence = excluded.sequence`,
-    );
-    this.db.transaction(() => {
-      for (const i of items)
-        insert.run(endpointId, i.notificationId, i.sequence, i.institutionId, i.kind, i.body, now);
-      move.run(endpointId, cursor);
-    })();
+  enqueue(endpointId: string, cursor: number, items: readonly QueuedItem[], now: number): Promise<void> {
+    return settled(() => {
+      const insert = this.db.prepare(
+        `INSERT INTO deliveries (endpoint_id, notification_id, sequence, institution_id, kind, body, status, attempts,
+          next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?) ON CONFLICT DO NOTHING`,
+      );
+      const move = this.db.prepare(
+        `INSERT INTO endpoint_cursors (endpoint_id, sequence) VALUES (?, ?)
+          ON CONFLICT (endpoint_id) DO UPDATE SET sequence = max(sequence, excluded.sequence)`,
+      );
+      this.db.transaction(() => {
+        for (const i of items)
+          insert.run(endpointId, i.notificationId, i.sequence, i.institutionId, i.kind, i.body, now);
+        move.run(endpointId, cursor);
+      })();
+    });
   }
 
-  /** Pending deliveries due by `now`, oldest first. */
-  due(now: number, limit: number, skip: ReadonlySet<string>): Delivery[] {
-    return (
-      this.db
-        .prepare(
-          `SELECT * FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
-            ORDER BY next_attempt_at, sequence LIMIT ?`,
-        )
-        .all(now, limit + skip.size) as DeliveryRecord[]
-    )
-      .map(delivery)
-      .filter((d) => !skip.has(keyOf(d)))
-      .slice(0, limit);
-  }
-
-  /** The earliest next attempt of a pending delivery not in `skip` (epoch ms), or null. */
-  nextDue(skip: ReadonlySet<string>): number | null {
-    const rows = this.db
-      .prepare(
-        `SELECT endpoint_id, notification_id, next_attempt_at FROM deliveries WHERE status = 'pending'
-          ORDER BY next_attempt_at LIMIT ?`,
-      )
-      .all(skip.size + 1) as Pick<DeliveryRecord, 'endpoint_id' | 'notification_id' | 'next_attempt_at'>[];
-    const row = rows.find((r) => !skip.has(`${r.endpoint_id} ${r.notification_id}`));
-    return row?.next_attempt_at ?? null;
-  }
-
-  succeeded(d: Delivery, status: number, at: string): void {
-    this.db.transaction(() => {
-      this.db
-        .prepare(
-          `UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, next_attempt_at = NULL,
-            last_attempt_at = ?, last_status = ?, last_error = NULL, delivered_at = ?
-            WHERE endpoint_id = ? AND notification_id = ?`,
-        )
-        .run(at, status, at, d.endpointId, d.notificationId);
-      this.db
-        .prepare(
-          `INSERT INTO endpoint_health (endpoint_id, last_success_at, consecutive_failures) VALUES (?, ?, 0)
-            ON CONFLICT (endpoint_id) DO UPDATE SET last_success_at = excluded.last_success_at,
-            consecutive_failures = 0`,
-        )
-        .run(d.endpointId, at);
-    })();
-  }
-
-  /** A failed attempt: retried at `nextAttemptAt`, or dead when that is null. */
-  failed(d: Delivery, status: number | null, error: string, at: string, nextAttemptAt: number | null): void {
-    this.db.transaction(() => {
-      this.db
-        .prepare(
-          `UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, last_attempt_at = ?,
-            last_status = ?, last_error = ? WHERE endpoint_id = ? AND notification_id = ?`,
-        )
-        .run(
-          nextAttemptAt === null ? 'dead' : 'pending',
-          nextAttemptAt,
-          at,
-          status,
-          error,
-          d.endpointId,
-          d.notificationId,
-        );
-      this.db
-        .prepare(
-          `INSERT INTO endpoint_health (endpoint_id, last_failure_at, consecutive_failures, last_error)
-            VALUES (?, ?, 1, ?) ON CONFLICT (endpoint_id) DO UPDATE SET last_failure_at = excluded.last_failure_at,
-            consecutive_failures = consecutive_failures + 1, last_error = excluded.last_error`,
-        )
-        .run(d.endpointId, at, error);
-    })();
-  }
-
-  /** A removed endpoint's queue: nothing more is sent to it. */
-  cancel(endpointId: string): void {
-    this.db
-      .prepare(
-        `UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL WHERE endpoint_id = ? AND status = 'pending'`,
-      )
-      .run(endpointId);
-  }
-
-  health(endpointId: string): EndpointHealth {
-    const h = this.db.prepare('SELECT * FROM endpoint_health WHERE endpoint_id = ?').get(endpointId) as
-      | {
-          last_success_at: string | null;
-          last_failure_at: string | null;
-          consecutive_failures: number;
-          last_error: string | null;
-        }
-      | undefined;
-    const counts = Object.fromEntries(
-      (
+  due(now: number, limit: number, skip: ReadonlySet<string>): Promise<Delivery[]> {
+    return settled(() => {
+      return (
         this.db
-          .prepare('SELECT status, COUNT(*) AS n FROM deliveries WHERE endpoint_id = ? GROUP BY status')
-          .all(endpointId) as { status: DeliveryStatus; n: number }[]
-      ).map((r) => [r.status, r.n]),
-    ) as Partial<Record<DeliveryStatus, number>>;
-    return {
-      lastSuccessAt: h?.last_success_at ?? null,
-      lastFailureAt: h?.last_failure_at ?? null,
-      consecutiveFailures: h?.consecutive_failures ?? 0,
-      lastError: h?.last_error ?? null,
-      pending: counts.pending ?? 0,
-      delivered: counts.delivered ?? 0,
-      dead: counts.dead ?? 0,
-    };
+          .prepare(
+            `SELECT * FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
+              ORDER BY next_attempt_at, sequence LIMIT ?`,
+          )
+          .all(now, limit + skip.size) as DeliveryRecord[]
+      )
+        .map(delivery)
+        .filter((d) => !skip.has(keyOf(d)))
+        .slice(0, limit);
+    });
   }
 
-  /** An endpoint's deliveries, newest first; `failing`: only those whose last attempt failed (pending or dead). */
-  list(endpointId: string, options: { failing: boolean; before: number | null; limit: number }): Delivery[] {
-    const failing = options.failing ? `AND last_error IS NOT NULL AND status IN ('pending', 'dead')` : '';
-    return (
+  nextDue(skip: ReadonlySet<string>): Promise<number | null> {
+    return settled(() => {
+      const rows = this.db
+        .prepare(
+          `SELECT endpoint_id, notification_id, next_attempt_at FROM deliveries WHERE status = 'pending'
+            ORDER BY next_attempt_at LIMIT ?`,
+        )
+        .all(skip.size + 1) as Pick<DeliveryRecord, 'endpoint_id' | 'notification_id' | 'next_attempt_at'>[];
+      const row = rows.find((r) => !skip.has(`${r.endpoint_id} ${r.notification_id}`));
+      return row?.next_attempt_at ?? null;
+    });
+  }
+
+  succeeded(d: Delivery, status: number, at: string): Promise<void> {
+    return settled(() => {
+      this.db.transaction(() => {
+        this.db
+          .prepare(
+            `UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, next_attempt_at = NULL,
+              last_attempt_at = ?, last_status = ?, last_error = NULL, delivered_at = ?
+              WHERE endpoint_id = ? AND notification_id = ?`,
+          )
+          .run(at, status, at, d.endpointId, d.notificationId);
+        this.db
+          .prepare(
+            `INSERT INTO endpoint_health (endpoint_id, last_success_at, consecutive_failures) VALUES (?, ?, 0)
+              ON CONFLICT (endpoint_id) DO UPDATE SET last_success_at = excluded.last_success_at,
+              consecutive_failures = 0`,
+          )
+          .run(d.endpointId, at);
+      })();
+    });
+  }
+
+  failed(
+    d: Delivery,
+    status: number | null,
+    error: string,
+    at: string,
+    nextAttemptAt: number | null,
+  ): Promise<void> {
+    return settled(() => {
+      this.db.transaction(() => {
+        this.db
+          .prepare(
+            `UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, last_attempt_at = ?,
+              last_status = ?, last_error = ? WHERE endpoint_id = ? AND notification_id = ?`,
+          )
+          .run(
+            nextAttemptAt === null ? 'dead' : 'pending',
+            nextAttemptAt,
+            at,
+            status,
+            error,
+            d.endpointId,
+            d.notificationId,
+          );
+        this.db
+          .prepare(
+            `INSERT INTO endpoint_health (endpoint_id, last_failure_at, consecutive_failures, last_error)
+              VALUES (?, ?, 1, ?) ON CONFLICT (endpoint_id) DO UPDATE SET last_failure_at = excluded.last_failure_at,
+              consecutive_failures = consecutive_failures + 1, last_error = excluded.last_error`,
+          )
+          .run(d.endpointId, at, error);
+      })();
+    });
+  }
+
+  cancel(endpointId: string): Promise<void> {
+    return settled(() => {
       this.db
         .prepare(
-          `SELECT * FROM deliveries WHERE endpoint_id = ? ${failing} AND sequence < ? ORDER BY sequence DESC LIMIT ?`,
+          `UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL WHERE endpoint_id = ? AND status = 'pending'`,
         )
-        .all(endpointId, options.before ?? Number.MAX_SAFE_INTEGER, options.limit) as DeliveryRecord[]
-    ).map(delivery);
+        .run(endpointId);
+    });
+  }
+
+  health(endpointId: string): Promise<EndpointHealth> {
+    return settled(() => {
+      const h = this.db.prepare('SELECT * FROM endpoint_health WHERE endpoint_id = ?').get(endpointId) as
+        | {
+            last_success_at: string | null;
+            last_failure_at: string | null;
+            consecutive_failures: number;
+            last_error: string | null;
+          }
+        | undefined;
+      const counts = Object.fromEntries(
+        (
+          this.db
+            .prepare('SELECT status, COUNT(*) AS n FROM deliveries WHERE endpoint_id = ? GROUP BY status')
+            .all(endpointId) as { status: DeliveryStatus; n: number }[]
+        ).map((r) => [r.status, r.n]),
+      ) as Partial<Record<DeliveryStatus, number>>;
+      return {
+        lastSuccessAt: h?.last_success_at ?? null,
+        lastFailureAt: h?.last_failure_at ?? null,
+        consecutiveFailures: h?.consecutive_failures ?? 0,
+        lastError: h?.last_error ?? null,
+        pending: counts.pending ?? 0,
+        delivered: counts.delivered ?? 0,
+        dead: counts.dead ?? 0,
+      };
+    });
+  }
+
+  list(
+    endpointId: string,
+    options: { failing: boolean; before: number | null; limit: number },
+  ): Promise<Delivery[]> {
+    return settled(() => {
+      const failing = options.failing ? `AND last_error IS NOT NULL AND status IN ('pending', 'dead')` : '';
+      return (
+        this.db
+          .prepare(
+            `SELECT * FROM deliveries WHERE endpoint_id = ? ${failing} AND sequence < ? ORDER BY sequence DESC LIMIT ?`,
+          )
+          .all(endpointId, options.before ?? Number.MAX_SAFE_INTEGER, options.limit) as DeliveryRecord[]
+      ).map(delivery);
+    });
+  }
+}
+
+/** Runs a synchronous SQLite step as the async store interface asks: its value, or its error as a rejection. */
+function settled<T>(step: () => T): Promise<T> {
+  try {
+    return Promise.resolve(step());
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
   }
 }
 

@@ -107,6 +107,7 @@ describe('webhook dispatcher', () => {
       () => new Date(now),
       timer,
     );
+    dispatcher.onApplicationBootstrap();
     db.prepare(webhookEndpointsTable.insert).run(
       webhookEndpointsTable.encode({
         endpointId: 'ep-1',
@@ -139,7 +140,9 @@ describe('webhook dispatcher', () => {
     await waitFor(health, (h) => h.consecutiveFailures === 1, { what: 'the first attempt' });
     // Half (random 0.5) of base·2^0.
     expect(timers.at(-1)!.delayMs).toBe(500);
-    expect(dispatcher.deliveries.list('ep-1', { failing: true, before: null, limit: 5 })[0]).toMatchObject({
+    expect(
+      (await dispatcher.deliveries.list('ep-1', { failing: true, before: null, limit: 5 }))[0],
+    ).toMatchObject({
       status: 'pending',
       attempts: 1,
       lastStatus: 500,
@@ -149,6 +152,7 @@ describe('webhook dispatcher', () => {
 
     // The timer fires but the clock has not reached the retry: nothing is sent.
     fire();
+    await dispatcher.pumped();
     expect(got).toHaveLength(1);
 
     for (const [attempt, wait] of [
@@ -160,7 +164,8 @@ describe('webhook dispatcher', () => {
       fire();
       await waitFor(health, (h) => h.consecutiveFailures === attempt, { what: `attempt ${attempt}` });
     }
-    expect(health()).toMatchObject({ pending: 0, dead: 1, delivered: 0, consecutiveFailures: 4 });
+    await dispatcher.pumped();
+    expect(await health()).toMatchObject({ pending: 0, dead: 1, delivered: 0, consecutiveFailures: 4 });
     expect(got.map((g) => g.id)).toEqual(['n-1', 'n-1', 'n-1', 'n-1']);
     expect(timers.filter((t) => !t.cancelled)).toEqual([]);
   });
@@ -170,7 +175,7 @@ describe('webhook dispatcher', () => {
     db.prepare(notificationsTable.insert).run(notificationsTable.encode(notification(2)));
     dispatcher.pump();
     await waitFor(health, (h) => h.delivered === 1, { what: 'the delivery' });
-    expect(health()).toMatchObject({ consecutiveFailures: 0, dead: 1, pending: 0 });
+    expect(await health()).toMatchObject({ consecutiveFailures: 0, dead: 1, pending: 0 });
     const last = got.at(-1)!;
     expect(last.id).toBe('n-2');
     expect(last.timestamp).toBe(String(Math.floor(now / 1000)));
@@ -183,6 +188,7 @@ describe('webhook dispatcher', () => {
     expect(JSON.parse(last.body)).toMatchObject({ id: 'n-2', sequence: 2, referralId: 'r-2' });
     // Queued once: pumping again sends nothing more.
     dispatcher.pump();
+    await dispatcher.pumped();
     expect(got.filter((g) => g.id === 'n-2')).toHaveLength(1);
   });
 
@@ -223,13 +229,14 @@ describe('webhook dispatcher', () => {
           notificationsTable.encode({ ...notification(sequence), institutionId: 'CHC-CY-01' }),
         );
       // pump() returns at once: the attempts run beside it.
-      slow.pump();
+      slow.onApplicationBootstrap();
       await waitFor(
         () => held.length,
         (n) => n === 2,
         { what: 'two attempts held' },
       );
       slow.pump();
+      await slow.pumped();
       expect(held).toHaveLength(2);
       const cut = await waitFor(
         () => slow.deliveries.health('ep-silent'),
@@ -262,13 +269,15 @@ describe('webhook dispatcher', () => {
       timer,
     );
     try {
-      strict.pump();
+      strict.onApplicationBootstrap();
       await waitFor(
         () => strict.deliveries.health('ep-1'),
         (h) => h.consecutiveFailures > 0,
         { what: 'the refused attempt' },
       );
-      expect(strict.deliveries.list('ep-1', { failing: true, before: null, limit: 1 })[0]).toMatchObject({
+      expect(
+        (await strict.deliveries.list('ep-1', { failing: true, before: null, limit: 1 }))[0],
+      ).toMatchObject({
         lastStatus: null,
         lastError: 'not sent: the URL must be on a host WEBHOOK_ALLOWED_HOSTS lists',
       });
@@ -297,7 +306,8 @@ describe('webhook dispatcher', () => {
     try {
       off.onApplicationBootstrap();
       off.pump();
-      expect(off.deliveries.health('ep-1')).toMatchObject({ pending: 0, delivered: 0, dead: 0 });
+      await off.pumped();
+      expect(await off.deliveries.health('ep-1')).toMatchObject({ pending: 0, delivered: 0, dead: 0 });
       expect(got).toHaveLength(sent);
     } finally {
       await off.beforeApplicationShutdown();

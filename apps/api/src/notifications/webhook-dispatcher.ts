@@ -13,7 +13,8 @@ import { ProjectionsService } from '../projections/projections.service';
 import { CLOCK, type Clock } from '../store/tokens';
 import { notificationBody } from './notification-body';
 import { DISPATCH_TIMER, type DispatchTimer, NotificationWatch } from './notification-watch';
-import { type Delivery, keyOf, WebhookDeliveries } from './webhook-deliveries';
+import { type Delivery, type DeliveryStore, keyOf, WebhookDeliveries } from './webhook-deliveries';
+import { PgWebhookDeliveries } from './webhook-deliveries-postgres';
 import { webhookHostRefusal } from './webhook-hosts';
 import { WebhookSecrets } from './webhook-secrets';
 
@@ -24,6 +25,17 @@ const PER_ENDPOINT = 2;
 
 export const deliveriesFileFor = (config: AppConfig): string =>
   join(dirname(config.readModelDir), 'webhook-deliveries.db');
+
+/**
+ * The delivery state: in PostgreSQL beside the read models when they live there, so that any replica taking the
+ * delivery duty over carries on where the last left off (docs/scaling.md, "API replicas"); else the file.
+ */
+export function deliveryStoreFor(config: AppConfig): DeliveryStore {
+  const store = config.readModelStore;
+  return store.kind === 'postgres'
+    ? new PgWebhookDeliveries(store.connectionString, `${store.schemaPrefix}_webhooks`)
+    : new WebhookDeliveries(deliveriesFileFor(config));
+}
 
 /** Backoff with full jitter: a random wait up to base·2^(attempt−1), at most `max` (docs/notifications.md). */
 export function backoffMs(attempt: number, settings: NotificationConfig, random: number): number {
@@ -49,12 +61,13 @@ function failureOf(error: unknown, timeoutMs: number): string {
  * "Webhooks"): a notification is queued for an endpoint once (the queue and the endpoint's cursor move in one
  * transaction), attempted until the receiver answers 2xx, retried with backoff, and dead after the configured
  * attempts. Attempts run beside the API's requests, a few at a time with a timeout each: a slow or failing receiver
- * costs the API nothing but the connections it holds, and the projections never wait for a delivery.
+ * costs the API nothing but the connections it holds, and the projections never wait for a delivery. With several
+ * replicas on PostgreSQL, one at a time delivers: the one holding `duty:webhook-delivery` (DutyLeases).
  */
 @Injectable()
 export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('webhooks');
-  readonly deliveries: WebhookDeliveries;
+  readonly deliveries: DeliveryStore;
   private readonly settings: NotificationConfig;
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly perEndpoint = new Map<string, number>();
@@ -62,7 +75,12 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   private endpoints: Map<string, WebhookEndpointRow> | null = null;
   private wake: { at: number; timer: { cancel(): void } } | null = null;
   private unsubscribe: (() => void) | null = null;
-  private stopped = false;
+  /** Delivering now: started, and not stopped since (a lost lease, the shutdown). */
+  private active = false;
+  private shutdown = false;
+  /** The pump under way (one at a time: two would pick the same due delivery), and whether another is owed. */
+  private pumping: Promise<void> | null = null;
+  private again = false;
 
   constructor(
     private readonly projections: ProjectionsService,
@@ -73,53 +91,98 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     @Inject(DISPATCH_TIMER) private readonly timer: DispatchTimer,
   ) {
     this.settings = config.notifications;
-    this.deliveries = new WebhookDeliveries(deliveriesFileFor(config));
+    this.deliveries = deliveryStoreFor(config);
+    this.dutyLeased = config.dutyLeases !== null;
+  }
+
+  private readonly dutyLeased: boolean;
+
+  /** True while this replica delivers (with duty leases: while it holds `duty:webhook-delivery`). */
+  get running(): boolean {
+    return this.active;
   }
 
   onApplicationBootstrap(): void {
-    if (!this.settings.deliver) return;
+    // With duty leases (READ_MODEL_STORE=postgres) DutyLeases starts delivering when this replica wins the lease.
+    if (this.dutyLeased) return;
+    this.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.shutdown = true;
+    await this.stop();
+    await this.deliveries.close();
+  }
+
+  /** Starts queueing and sending (WEBHOOK_DELIVERY=off: never, another replica sends them). */
+  start(): void {
+    if (!this.settings.deliver || this.active || this.shutdown) return;
+    this.active = true;
     this.unsubscribe = this.watch.subscribe(() => this.pump());
     this.pump();
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    this.stopped = true;
+  /**
+   * Stops delivering: no attempt starts after this. Resolves once the attempts under way have ended (each within
+   * its timeout) and their outcome is recorded, so the next holder finds them delivered or pending, never lost.
+   */
+  async stop(): Promise<void> {
+    this.active = false;
     this.unsubscribe?.();
+    this.unsubscribe = null;
     this.wake?.timer.cancel();
-    // Attempts under way end within their timeout; their outcome is recorded before the file closes.
+    this.wake = null;
+    await this.pumping;
     await Promise.allSettled([...this.inFlight.values()]);
-    this.deliveries.close();
   }
 
   /** Queues what is new and starts what is due. Never throws: the next change or wake-up tries again. */
   pump(): void {
-    // WEBHOOK_DELIVERY=off: another replica sends them; this one queues nothing, so it never sends either.
-    if (this.stopped || !this.settings.deliver) return;
-    try {
-      this.enqueue();
-    } catch (error) {
-      // The read model is not served yet (starting, under repair): what is due still goes out.
-      this.logger.debug?.({ msg: 'notifications not readable yet', error: String(error) });
+    if (!this.active) return;
+    if (this.pumping) {
+      this.again = true;
+      return;
     }
-    try {
-      this.dispatch();
-    } catch (error) {
-      this.logger.error({ msg: 'webhook dispatch failed', error: String(error) });
-    }
+    this.pumping = this.pumps().finally(() => {
+      this.pumping = null;
+    });
   }
 
-  private enqueue(): void {
+  /** Resolves once the pump under way, if any, has ended (what specs wait on). */
+  async pumped(): Promise<void> {
+    await this.pumping;
+  }
+
+  private async pumps(): Promise<void> {
+    do {
+      this.again = false;
+      try {
+        await this.enqueue();
+      } catch (error) {
+        // The read model is not served yet (starting, under repair): what is due still goes out.
+        this.logger.debug?.({ msg: 'notifications not readable yet', error: String(error) });
+      }
+      try {
+        await this.dispatch();
+      } catch (error) {
+        this.logger.error({ msg: 'webhook dispatch failed', error: String(error) });
+      }
+    } while (this.again && this.active);
+  }
+
+  private async enqueue(): Promise<void> {
     const db = this.projections.reader('notifications');
     const endpoints = queryWebhookEndpoints(db);
     this.endpoints = new Map(endpoints.map((e) => [e.endpointId, e]));
     const now = this.clock().getTime();
     for (const endpoint of endpoints) {
+      if (!this.active) return;
       if (!endpoint.active) {
-        this.deliveries.cancel(endpoint.endpointId);
+        await this.deliveries.cancel(endpoint.endpointId);
         continue;
       }
       const kinds = new Set(JSON.parse(endpoint.kinds) as string[]);
-      let cursor = Math.max(this.deliveries.cursor(endpoint.endpointId) ?? 0, endpoint.afterSequence);
+      let cursor = Math.max((await this.deliveries.cursor(endpoint.endpointId)) ?? 0, endpoint.afterSequence);
       for (;;) {
         const rows = queryNotifications(db, endpoint.institutionId, cursor, BATCH);
         if (rows.length === 0) break;
@@ -133,28 +196,30 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
             kind: r.kind,
             body: JSON.stringify(notificationBody(r)),
           }));
-        this.deliveries.enqueue(endpoint.endpointId, cursor, items, now);
+        await this.deliveries.enqueue(endpoint.endpointId, cursor, items, now);
         if (rows.length < BATCH) break;
       }
     }
   }
 
-  private dispatch(): void {
+  private async dispatch(): Promise<void> {
     // Until the endpoints are known no attempt starts: a queue left by the last run waits for the read model, whose
     // first catch-up pumps again.
-    if (this.endpoints === null) return;
+    if (this.endpoints === null || !this.active) return;
     const now = this.clock().getTime();
     const busy = new Set(this.inFlight.keys());
     const free = this.settings.concurrency - this.inFlight.size;
     if (free > 0) {
-      for (const delivery of this.deliveries.due(now, free * 4, busy)) {
+      for (const delivery of await this.deliveries.due(now, free * 4, busy)) {
+        if (!this.active) return;
         if (this.inFlight.size >= this.settings.concurrency) break;
         if ((this.perEndpoint.get(delivery.endpointId) ?? 0) >= PER_ENDPOINT) continue;
-        this.start(delivery);
+        this.launch(delivery);
         busy.add(keyOf(delivery));
       }
     }
-    const next = this.deliveries.nextDue(busy);
+    const next = await this.deliveries.nextDue(busy);
+    if (!this.active) return;
     // Due now but held back (the concurrency limits): the attempts under way pump again as they end.
     if (next === null || (next <= now && this.inFlight.size > 0)) return;
     if (this.wake && this.wake.at === next) return;
@@ -169,7 +234,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     this.wake = { at: next, timer };
   }
 
-  private start(delivery: Delivery): void {
+  private launch(delivery: Delivery): void {
     const key = keyOf(delivery);
     this.perEndpoint.set(delivery.endpointId, (this.perEndpoint.get(delivery.endpointId) ?? 0) + 1);
     const attempt = this.attempt(delivery)
@@ -189,7 +254,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   private async attempt(delivery: Delivery): Promise<void> {
     const endpoint = this.endpoints?.get(delivery.endpointId);
     if (!endpoint?.active) {
-      this.deliveries.cancel(delivery.endpointId);
+      await this.deliveries.cancel(delivery.endpointId);
       return;
     }
     const timestamp = Math.floor(this.clock().getTime() / 1000);
@@ -217,7 +282,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
       status = response.status;
       await response.body?.cancel().catch(() => undefined);
       if (status >= 200 && status < 300) {
-        this.deliveries.succeeded(delivery, status, this.clock().toISOString());
+        await this.deliveries.succeeded(delivery, status, this.clock().toISOString());
         return;
       }
       error = `HTTP ${status}`;
@@ -230,7 +295,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
       attempts >= this.settings.maxAttempts
         ? null
         : now.getTime() + backoffMs(attempts, this.settings, this.timer.random());
-    this.deliveries.failed(delivery, status, error, now.toISOString(), next);
+    await this.deliveries.failed(delivery, status, error, now.toISOString(), next);
   }
 }
 

@@ -175,14 +175,16 @@ export class WebhooksController {
   async list(@Ctx() ctx: RequestContext): Promise<WebhookListDto> {
     const endpoints = (await this.own(ctx)).filter((e) => e.removedAt === null);
     return {
-      items: endpoints.map((e) => ({
-        webhookId: e.endpointId,
-        url: e.url,
-        kinds: [...e.kinds],
-        secretVersion: e.secretVersion,
-        registeredAt: e.registeredAt,
-        health: this.dispatcher.deliveries.health(e.endpointId),
-      })),
+      items: await Promise.all(
+        endpoints.map(async (e) => ({
+          webhookId: e.endpointId,
+          url: e.url,
+          kinds: [...e.kinds],
+          secretVersion: e.secretVersion,
+          registeredAt: e.registeredAt,
+          health: await this.dispatcher.deliveries.health(e.endpointId),
+        })),
+      ),
     };
   }
 
@@ -197,7 +199,7 @@ export class WebhooksController {
     await this.ownEndpoint(ctx, webhookId);
     const limit = Number(q.limit ?? 100);
     if (limit > 500) throw new FieldException('limit', 'must be a whole number from 1 to 500');
-    const rows = this.dispatcher.deliveries.list(webhookId, {
+    const rows = await this.dispatcher.deliveries.list(webhookId, {
       failing: (q.failing ?? 'true') === 'true',
       before: q.before === undefined ? null : Number(q.before),
       limit,

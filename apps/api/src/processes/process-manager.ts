@@ -120,6 +120,8 @@ interface Counters {
 export interface ProcessStatus {
   readonly name: ProcessName;
   readonly enabled: boolean;
+  /** Acting in this replica now: enabled and, with duty leases, holding `duty:process-manager`. */
+  readonly running: boolean;
   readonly actorId: string;
   readonly checkpoint: { position: string; headPosition: string; lag: string; state: string } | null;
   readonly dueNow: number;
@@ -166,9 +168,11 @@ export class ProcessManager implements OnApplicationBootstrap, OnApplicationShut
    * forgets them all, and then the idempotency key answers.
    */
   private readonly awaitingProjection = new Map<string, bigint>();
-  private running: Promise<void> | null = null;
+  private pass$: Promise<void> | null = null;
   private again = false;
   private stopped = true;
+  /** Counts starts: a wake-up from the projection armed before a stop and a start belongs to the old run. */
+  private generation = 0;
   private timer: { cancel(): void } | null = null;
   private poll: { cancel(): void } | null = null;
   private readerError: string | null = null;
@@ -192,38 +196,58 @@ export class ProcessManager implements OnApplicationBootstrap, OnApplicationShut
     };
   }
 
+  /** True while this replica runs the processes (with duty leases: while it holds `duty:process-manager`). */
+  get running(): boolean {
+    return !this.stopped;
+  }
+
   onApplicationBootstrap(): void {
-    if (!this.enabled) return;
-    this.stopped = false;
-    this.followProjection(0n);
-    this.kick();
+    // With duty leases (READ_MODEL_STORE=postgres) DutyLeases starts the manager when this replica wins the lease.
+    if (!this.enabled || this.config.dutyLeases) return;
+    this.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await this.stop();
+  }
+
+  /** Starts following the read model and acting on what is due. */
+  start(): void {
+    if (!this.enabled || !this.stopped) return;
+    this.stopped = false;
+    this.generation++;
+    this.followProjection(0n, this.generation);
+    this.kick();
+  }
+
+  /** Stops acting: no act starts after this; resolves once the pass under way (its act in flight) has ended. */
+  async stop(): Promise<void> {
     this.stopped = true;
     this.timer?.cancel();
+    this.timer = null;
     this.poll?.cancel();
-    await this.running;
+    this.poll = null;
+    await this.pass$;
   }
 
   /** Starts a pass now, or right after the one under way. */
   kick(): void {
     if (this.stopped) return;
-    if (this.running) {
+    if (this.pass$) {
       this.again = true;
       return;
     }
-    this.running = this.passes().finally(() => {
-      this.running = null;
+    this.pass$ = this.passes().finally(() => {
+      this.pass$ = null;
     });
   }
 
   /** Runs a pass (after the one under way, if any) and resolves when it is done: what a timer firing does. */
   async runDue(): Promise<void> {
     if (this.stopped) return;
-    if (this.running) this.again = true;
+    if (this.pass$) this.again = true;
     else this.kick();
-    await this.running;
+    await this.pass$;
   }
 
   private async passes(): Promise<void> {
@@ -375,21 +399,22 @@ export class ProcessManager implements OnApplicationBootstrap, OnApplicationShut
   }
 
   /** Each page the projection applies wakes the manager: new rows may be due at once (a discharge, say). */
-  private followProjection(after: bigint): void {
-    if (this.stopped) return;
+  private followProjection(after: bigint, generation: number): void {
+    if (this.stopped || generation !== this.generation) return;
     // External mode: arm() polls instead.
     const advanced = this.ports.inProcess ? this.ports.advancedPast(after) : null;
     if (advanced === null) return;
     advanced.then(
       (position) => {
+        if (generation !== this.generation) return;
         this.kick();
-        this.followProjection(position);
+        this.followProjection(position, generation);
       },
       () => {
         // Failed or stopped: look again later rather than spin; the timers still fire meanwhile.
         this.poll = this.schedule(() => {
           this.poll = null;
-          this.followProjection(after);
+          this.followProjection(after, generation);
         }, EXTERNAL_POLL_MS);
       },
     );
@@ -417,6 +442,7 @@ export class ProcessManager implements OnApplicationBootstrap, OnApplicationShut
       return {
         name,
         enabled: this.enabled,
+        running: !this.stopped,
         actorId: `process:${name}`,
         checkpoint,
         dueNow: db ? kinds.reduce((n, k) => n + countDue(db, k, now, this.timing), 0) : 0,

@@ -32,6 +32,11 @@ export class ProcessStatusDto {
   name!: string;
   @ApiProperty({ description: 'PROCESSES=on' })
   enabled!: boolean;
+  @ApiProperty({
+    description:
+      'Acting in this replica now: enabled and, with several replicas on PostgreSQL, holding the duty lease (docs/scaling.md)',
+  })
+  running!: boolean;
   @ApiProperty({ example: 'process:referral-deadlines', description: 'The actor its events are recorded by' })
   actorId!: string;
   @ApiProperty({ type: ProcessCheckpointDto, nullable: true })

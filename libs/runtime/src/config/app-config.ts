@@ -13,6 +13,7 @@ import { type Env, numberSetting, oneOf } from './env-settings';
 import { loadContractPolicy, loadSlotReleasePolicy } from './family-doctor-config';
 import { loadNotificationConfig, type NotificationConfig } from './notification-config';
 import { loadProcessConfig, type ProcessConfig } from './process-config';
+import { type DutyLeaseConfig, loadDutyLeaseConfig } from '../leases/lease-config';
 
 /**
  * Everything CarePath reads from its environment, parsed once at start-up and validated: the API, the projector,
@@ -104,6 +105,8 @@ export interface AppConfig {
   readonly notifications: NotificationConfig;
   /** Referral deadlines, transfer proposals and follow-ups the API acts on (process-config.ts). */
   readonly processes: ProcessConfig;
+  /** Leases electing the replica that runs the processes and the webhooks; null on SQLite (lease-config.ts). */
+  readonly dutyLeases: DutyLeaseConfig | null;
 }
 
 function connectionString(env: Env): string | null {
@@ -224,5 +227,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
     console: loadConsoleConfig(env),
     notifications: loadNotificationConfig(env),
     processes: loadProcessConfig(env),
+    dutyLeases: loadDutyLeaseConfig(env),
   };
 }

@@ -31,3 +31,31 @@ export function loadLeaseConfig(env: Env): LeaseConfig | null {
     member: env.PROJECTOR_ID || null,
   };
 }
+
+/**
+ * How the API replicas elect the one that runs each single-instance duty, the process manager and the webhook
+ * deliveries (docs/scaling.md, "API replicas"): a lease per duty in PostgreSQL, in the table `duty_leases` of the
+ * schema `<READ_MODEL_SCHEMA>_duties`.
+ */
+export interface DutyLeaseConfig {
+  readonly connectionString: string;
+  /** DUTY_LEASE_TTL_MS: a replica silent this long loses its duties to another (default 15 s). */
+  readonly ttlMs: number;
+  readonly schema: string;
+  /** REPLICA_ID: this replica's name as a lease holder (default: host name, process id and a random part). */
+  readonly holder: string | null;
+}
+
+/**
+ * Leases only with READ_MODEL_STORE=postgres, where several replicas may serve one deployment; on SQLite read models
+ * the API is alone on its machine and runs its duties without asking anyone.
+ */
+export function loadDutyLeaseConfig(env: Env): DutyLeaseConfig | null {
+  if (env.READ_MODEL_STORE !== 'postgres' || !env.DATABASE_URL) return null;
+  return {
+    connectionString: env.DATABASE_URL,
+    ttlMs: numberSetting(env, 'DUTY_LEASE_TTL_MS', 15_000, 1_000, 600_000),
+    schema: `${env.READ_MODEL_SCHEMA || 'carepath'}_duties`,
+    holder: env.REPLICA_ID || null,
+  };
+}

@@ -34,6 +34,11 @@ export interface PgLeaseOptions {
   readonly connectionString: string;
   /** Schema of the lease tables, created when missing (default `carepath`). */
   readonly schema?: string;
+  /**
+   * Table of the leases (default `projection_leases`). The API's single-instance duties keep theirs apart
+   * (`duty_leases`), so the projectors' status never lists them and their names never meet a projection's.
+   */
+  readonly table?: string;
   /** How long a lease or a member's heartbeat lasts without renewal, in ms. */
   readonly ttlMs: number;
   readonly pool?: Omit<PoolConfig, 'connectionString'>;
@@ -46,6 +51,8 @@ export const LEASE_SCHEMA_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
 export class PgProjectionLeases implements ProjectionLeases {
   private readonly pool: Pool;
   private readonly schema: string;
+  /** `schema.table` of the leases, both checked against LEASE_SCHEMA_PATTERN. */
+  private readonly leases: string;
   private ready: Promise<void> | null = null;
 
   constructor(private readonly options: PgLeaseOptions) {
@@ -54,7 +61,11 @@ export class PgProjectionLeases implements ProjectionLeases {
       throw new Error(`Lease schema must be a plain SQL identifier, got "${schema}"`);
     if (!Number.isInteger(options.ttlMs) || options.ttlMs < 100)
       throw new Error('Lease ttlMs must be >= 100');
+    const table = options.table ?? 'projection_leases';
+    if (!LEASE_SCHEMA_PATTERN.test(table))
+      throw new Error(`Lease table must be a plain SQL identifier, got "${table}"`);
     this.schema = schema;
+    this.leases = `${schema}.${table}`;
     this.pool = new Pool({ max: 2, ...options.pool, connectionString: options.connectionString });
     // A connection dropped by the server is reported here; the next query opens another.
     this.pool.on('error', () => undefined);
@@ -82,7 +93,7 @@ export class PgProjectionLeases implements ProjectionLeases {
   async acquire(projection: string, holder: string): Promise<Lease | null> {
     await this.migrate();
     const result = await this.pool.query<{ fence: string }>(
-      `INSERT INTO ${this.schema}.projection_leases AS l (projection, holder, fence, expires_at)
+      `INSERT INTO ${this.leases} AS l (projection, holder, fence, expires_at)
        VALUES ($1, $2, 1, clock_timestamp() + make_interval(secs => $3 / 1000.0))
        ON CONFLICT (projection) DO UPDATE
          SET holder = excluded.holder,
@@ -98,7 +109,7 @@ export class PgProjectionLeases implements ProjectionLeases {
 
   async renew(lease: Lease): Promise<boolean> {
     const result = await this.pool.query(
-      `UPDATE ${this.schema}.projection_leases
+      `UPDATE ${this.leases}
           SET expires_at = clock_timestamp() + make_interval(secs => $4 / 1000.0)
         WHERE projection = $1 AND holder = $2 AND fence = $3 AND expires_at > clock_timestamp()`,
       [lease.projection, lease.holder, lease.fence, this.options.ttlMs],
@@ -108,7 +119,7 @@ export class PgProjectionLeases implements ProjectionLeases {
 
   async release(lease: Lease): Promise<void> {
     await this.pool.query(
-      `UPDATE ${this.schema}.projection_leases SET holder = NULL, expires_at = NULL
+      `UPDATE ${this.leases} SET holder = NULL, expires_at = NULL
         WHERE projection = $1 AND holder = $2 AND fence = $3`,
       [lease.projection, lease.holder, lease.fence],
     );
@@ -126,7 +137,7 @@ export class PgProjectionLeases implements ProjectionLeases {
     }>(
       `SELECT projection, holder, fence,
               floor(extract(epoch FROM (expires_at - clock_timestamp())) * 1000) AS expires_in_ms
-         FROM ${this.schema}.projection_leases ORDER BY projection`,
+         FROM ${this.leases} ORDER BY projection`,
     );
     return result.rows.map((r) => ({
       projection: r.projection,
@@ -144,7 +155,7 @@ export class PgProjectionLeases implements ProjectionLeases {
     this.ready ??= this.pool
       .query(
         `CREATE SCHEMA IF NOT EXISTS ${this.schema};
-         CREATE TABLE IF NOT EXISTS ${this.schema}.projection_leases (
+         CREATE TABLE IF NOT EXISTS ${this.leases} (
            projection text PRIMARY KEY,
            holder text,
            fence bigint NOT NULL,
