@@ -257,6 +257,24 @@ export function occupancyFigures(
   for (const stay of discharged)
     dischargedBedDays += stayBedDays(stay, byJourney.get(stay.journeyId) ?? [], options);
 
+  return occupancyFiguresOf({
+    days,
+    occupiedBedDays: occupied,
+    openBedDays: open,
+    discharges: discharged.length,
+    dischargedBedDays,
+  });
+}
+
+/** The counts the census figures are made of: sums over wards and days, so a database can make them. */
+export type OccupancyCounts = Pick<
+  OccupancyFigures,
+  'days' | 'occupiedBedDays' | 'openBedDays' | 'discharges' | 'dischargedBedDays'
+>;
+
+/** The rates and averages of a census from its counts (docs/analytics.md, "Bed-use rate"). */
+export function occupancyFiguresOf(counts: OccupancyCounts): OccupancyFigures {
+  const { days, occupiedBedDays: occupied, openBedDays: open, discharges, dischargedBedDays } = counts;
   const averageOpenBeds = days > 0 ? open / days : 0;
   return {
     days,
@@ -265,10 +283,10 @@ export function occupancyFigures(
     bedUseRate: bedUseRate(occupied, open),
     averageOpenBeds: round(averageOpenBeds),
     bedWorkDays: averageOpenBeds > 0 ? round(occupied / averageOpenBeds) : null,
-    discharges: discharged.length,
-    turnover: averageOpenBeds > 0 ? round(discharged.length / averageOpenBeds) : null,
+    discharges,
+    turnover: averageOpenBeds > 0 ? round(discharges / averageOpenBeds) : null,
     dischargedBedDays,
-    averageLengthOfStay: discharged.length > 0 ? round(dischargedBedDays / discharged.length) : null,
+    averageLengthOfStay: discharges > 0 ? round(dischargedBedDays / discharges) : null,
   };
 }
 

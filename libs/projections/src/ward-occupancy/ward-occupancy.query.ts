@@ -1,16 +1,24 @@
-import { startOfLocalDay } from '../model/care-calendar';
+import {
+  addDays,
+  daysBetween,
+  firstInstantOfLocalDay,
+  localDate,
+  midnightAfter,
+  startOfLocalDay,
+} from '../model/care-calendar';
 import type { Period } from '../model/period.model';
 import {
   type BedCountChange,
   type HeldBedRule,
   liveCensus,
   type LiveCensus,
-  occupancyFigures,
+  type OccupancyCounts,
   type OccupancyFigures,
+  occupancyFiguresOf,
   openBedsAt,
 } from '../model/ward-occupancy.model';
 import type { SqlReader } from '../runtime/sql-reader';
-import { bedCountsTable, segmentsTable, staysTable } from './ward-occupancy.projection';
+import { bedCountsTable, segmentsTable } from './ward-occupancy.projection';
 
 export const OCCUPANCY_GROUPS = ['ward', 'institution', 'alliance', 'all'] as const;
 export type OccupancyGroup = (typeof OCCUPANCY_GROUPS)[number];
@@ -67,9 +75,189 @@ async function bedCounts(reader: SqlReader): Promise<Map<string, BedCountChange[
 }
 
 const toSegment = (row: unknown) => segmentsTable.read(row);
-const toStay = (row: unknown) => staysTable.read(row);
 
-/** Bed-use figures by midnight census over a period, grouped by ward, institution, alliance or all in scope. */
+/** A local date of the census calendar: its census instant `m` (24:00), the next date's first instant `g`. */
+interface CensusDay {
+  readonly m: number;
+  readonly g: number;
+  /** 1 when the date is one of the window's (its census counts), 0 when it only dates a stay's nights. */
+  readonly c: 0 | 1;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The census calendar of the local dates [from, to) as runs of days 24 hours apart (a run breaks at a clock change),
+ * so a year is a few parameters and the database unrolls them (`days` in CENSUS_SQL). The instants are the model's
+ * own (midnightAfter, firstInstantOfLocalDay), so the database compares care times with exactly the model's census.
+ */
+function censusRuns(from: string, to: string, window: Period, timeZone: string) {
+  const runs: { first: CensusDay; n: number }[] = [];
+  let previous: CensusDay | null = null;
+  for (let date = from; date < to; date = addDays(date, 1)) {
+    const day: CensusDay = {
+      m: midnightAfter(date, timeZone),
+      g: firstInstantOfLocalDay(addDays(date, 1), timeZone),
+      c: date >= window.from && date < window.to ? 1 : 0,
+    };
+    const run = runs.at(-1);
+    if (
+      run &&
+      previous &&
+      day.m - previous.m === DAY_MS &&
+      day.g - previous.g === DAY_MS &&
+      day.c === previous.c
+    ) {
+      run.n++;
+    } else {
+      runs.push({ first: day, n: 1 });
+    }
+    previous = day;
+  }
+  const params: Record<string, number> = {};
+  const values = runs.map(({ first, n }, i) => {
+    Object.assign(params, { [`m${i}`]: first.m, [`g${i}`]: first.g, [`c${i}`]: first.c, [`n${i}`]: n });
+    return `(CAST(@m${i} AS BIGINT), CAST(@g${i} AS BIGINT), CAST(@c${i} AS BIGINT), CAST(@n${i} AS BIGINT))`;
+  });
+  return { values: values.join(', '), params };
+}
+
+/** Wards the filter keeps, by the institution and ward columns of a table. */
+const inScope = (institution: string, ward: string) =>
+  `(CAST(@institutionId AS TEXT) IS NULL OR ${institution} = @institutionId)
+   AND (CAST(@wardId AS TEXT) IS NULL OR ${ward} = @wardId)
+   AND (CAST(@allianceId AS TEXT) IS NULL
+     OR ${institution} IN (SELECT institution_id FROM institutions WHERE alliance_id = @allianceId))`;
+
+/** Does segment `s` cover census instant `d.m` (the model's `covers`)? */
+const COVERS = 's.from_ms < d.m AND (s.to_ms IS NULL OR s.to_ms >= d.m)';
+
+/** Is a covering segment `s` counted at `d.m` under the rule (the model's `countsInCensus`)? */
+const COUNTED: Readonly<Record<HeldBedRule, string>> = {
+  physical: "s.kind = 'in-bed'",
+  // The held-bed rule looks across the journey's stays: a bed elsewhere does not count while its bed is held.
+  'held-bed': `((s.kind = 'on-leave' AND s.bed_held = 1) OR (s.kind = 'in-bed' AND NOT EXISTS (
+    SELECT 1 FROM segments o WHERE o.journey_id = s.journey_id AND o.kind = 'on-leave' AND o.bed_held = 1
+      AND o.from_ms < d.m AND (o.to_ms IS NULL OR o.to_ms >= d.m))))`,
+};
+
+/*
+ * The counts of occupancyFigures per ward, made by the database (ward-occupancy.query.spec.ts holds them to the
+ * model): the midnight census of the window's days, same-day stays by their admitting ward, and discharges with
+ * their stays' bed-days by the ward they left. A date D lies in a stay's [local date of admission, of discharge)
+ * exactly when the first instant of D + 1 lies in (admitted, discharged], which is how `g` dates the nights. The row
+ * without a ward carries the earliest admission of a stay discharged in the window: the calendar must reach back to
+ * it (queryWardOccupancy widens it and asks again when it does not).
+ */
+const censusSql = (runs: string, rule: HeldBedRule) => `
+  WITH RECURSIVE runs (m, g, c, n) AS (VALUES ${runs}),
+  days (m, g, c, k, n) AS (
+    SELECT m, g, c, CAST(1 AS BIGINT), n FROM runs
+    UNION ALL SELECT m + ${DAY_MS}, g + ${DAY_MS}, c, k + 1, n FROM days WHERE k < n),
+  discharged AS (
+    SELECT admission_id, journey_id, institution_id, current_ward_id, admitted_at, discharged_at FROM stays
+    WHERE discharged_at >= @start AND discharged_at < @end AND ${inScope('institution_id', 'current_ward_id')}),
+  nights AS (
+    SELECT x.admission_id, COUNT(DISTINCT d.m) AS nights
+    FROM discharged x
+    JOIN segments s ON s.journey_id = x.journey_id AND s.admission_id = x.admission_id
+    JOIN days d ON ${COVERS} AND d.g > x.admitted_at AND d.g <= x.discharged_at
+    WHERE ${COUNTED[rule]}
+    GROUP BY x.admission_id)
+  SELECT institution_id, ward_id, CAST(SUM(census) AS BIGINT) AS census, CAST(SUM(same_day) AS BIGINT) AS same_day,
+    CAST(SUM(discharges) AS BIGINT) AS discharges, CAST(SUM(bed_days) AS BIGINT) AS bed_days, MIN(earliest) AS earliest
+  FROM (
+    SELECT s.institution_id AS institution_id, s.ward_id AS ward_id, COUNT(*) AS census, 0 AS same_day,
+      0 AS discharges, 0 AS bed_days, CAST(NULL AS BIGINT) AS earliest
+    FROM segments s JOIN days d ON d.c = 1 AND ${COVERS}
+    WHERE s.from_ms < @lastCensus AND (s.to_ms IS NULL OR s.to_ms >= @firstCensus)
+      AND ${inScope('s.institution_id', 's.ward_id')} AND ${COUNTED[rule]}
+    GROUP BY s.institution_id, s.ward_id
+    UNION ALL
+    SELECT st.institution_id, st.admitted_ward_id, 0, COUNT(*), 0, 0, CAST(NULL AS BIGINT)
+    FROM stays st
+    WHERE st.discharged_at IS NOT NULL AND st.admitted_at >= @start AND st.admitted_at < @end
+      AND ${inScope('st.institution_id', 'st.admitted_ward_id')}
+      AND NOT EXISTS (SELECT 1 FROM days d WHERE d.g > st.admitted_at AND d.g <= st.discharged_at)
+    GROUP BY st.institution_id, st.admitted_ward_id
+    UNION ALL
+    SELECT x.institution_id, x.current_ward_id, 0, 0, COUNT(*),
+      SUM(CASE WHEN n.nights > 0 THEN n.nights ELSE 1 END), CAST(NULL AS BIGINT)
+    FROM discharged x LEFT JOIN nights n ON n.admission_id = x.admission_id
+    GROUP BY x.institution_id, x.current_ward_id
+    UNION ALL
+    SELECT CAST(NULL AS TEXT), CAST(NULL AS TEXT), 0, 0, 0, 0, MIN(admitted_at) FROM discharged
+  ) parts
+  GROUP BY institution_id, ward_id`;
+
+interface WardCounts {
+  readonly census: number;
+  readonly sameDay: number;
+  readonly discharges: number;
+  readonly bedDays: number;
+}
+
+const count = (value: unknown): number => Number(value ?? 0);
+const wardKey = (institutionId: string, wardId: string) => `${institutionId}\u0000${wardId}`;
+
+/** Each ward's census counts over the window, by the database; only a row per ward comes back. */
+async function wardCounts(
+  reader: SqlReader,
+  period: Period,
+  filter: OccupancyFilter,
+  options: { timeZone: string; heldBedRule: HeldBedRule },
+): Promise<Map<string, WardCounts>> {
+  const { timeZone } = options;
+  const base = {
+    start: startOfLocalDay(period.from, timeZone),
+    end: startOfLocalDay(period.to, timeZone),
+    firstCensus: midnightAfter(period.from, timeZone),
+    lastCensus: midnightAfter(addDays(period.to, -1), timeZone),
+    institutionId: filter.institutionId ?? null,
+    wardId: filter.wardId ?? null,
+    allianceId: filter.allianceId ?? null,
+  };
+  // The day before the window dates an admission at its start in a zone whose midnight a clock change skips.
+  let from = addDays(period.from, -1);
+  for (;;) {
+    const runs = censusRuns(from, period.to, period, timeZone);
+    const rows = (await reader.all(censusSql(runs.values, options.heldBedRule), {
+      ...base,
+      ...runs.params,
+    })) as {
+      institution_id: string | null;
+      ward_id: string;
+      census: unknown;
+      same_day: unknown;
+      discharges: unknown;
+      bed_days: unknown;
+      earliest: unknown;
+    }[];
+    const earliest = rows.find((r) => r.institution_id === null)?.earliest;
+    // A stay discharged in the window and admitted before the calendar: its nights need the days back to then.
+    if (earliest !== null && earliest !== undefined && localDate(count(earliest), timeZone) < from) {
+      from = localDate(count(earliest), timeZone);
+      continue;
+    }
+    const counts = new Map<string, WardCounts>();
+    for (const r of rows) {
+      if (r.institution_id === null) continue;
+      counts.set(wardKey(r.institution_id, r.ward_id), {
+        census: count(r.census),
+        sameDay: count(r.same_day),
+        discharges: count(r.discharges),
+        bedDays: count(r.bed_days),
+      });
+    }
+    return counts;
+  }
+}
+
+/**
+ * Bed-use figures by midnight census over a period, grouped by ward, institution, alliance or all in scope: the
+ * counts of occupancyFigures (docs/analytics.md, "Bed-use rate") made per ward by the database, so the API's memory
+ * does not grow with the period or the patients; open bed-days come from the wards' bed counts, a small table.
+ */
 export async function queryWardOccupancy(
   reader: SqlReader,
   period: Period,
@@ -77,29 +265,17 @@ export async function queryWardOccupancy(
   groupBy: OccupancyGroup,
   options: { timeZone: string; heldBedRule: HeldBedRule },
 ): Promise<OccupancyRow[]> {
-  const window = {
-    start: startOfLocalDay(period.from, options.timeZone),
-    end: startOfLocalDay(period.to, options.timeZone),
-  };
-  // Asked for together: on SQLite they run in one turn of the event loop, with no commit of the runner between them.
-  const [wards, counts, segmentRows, stayRows] = await Promise.all([
+  const [wards, counts, perWard] = await Promise.all([
     wardsInScope(reader, filter),
     bedCounts(reader),
-    // Every segment of every journey present in the window: the held-bed rule looks across a journey's stays.
-    reader.all(
-      `SELECT * FROM segments WHERE journey_id IN (
-         SELECT journey_id FROM segments WHERE from_ms <= @end AND (to_ms IS NULL OR to_ms >= @start))`,
-      window,
-    ),
-    reader.all(
-      'SELECT * FROM stays WHERE admitted_at < @end AND (discharged_at IS NULL OR discharged_at >= @start)',
-      window,
-    ),
+    wardCounts(reader, period, filter, options),
   ]);
-  const segments = segmentRows.map(toSegment);
-  const stays = stayRows.map(toStay);
+  const days = daysBetween(period.from, period.to);
+  const midnights = Array.from({ length: days }, (_, i) =>
+    midnightAfter(addDays(period.from, i), options.timeZone),
+  );
 
-  const groups = new Map<string, { row: Omit<OccupancyRow, 'figures'>; wards: WardRow[] }>();
+  const groups = new Map<string, { row: Omit<OccupancyRow, 'figures'>; counts: OccupancyCounts }>();
   for (const ward of wards) {
     const row = {
       institutionId: groupBy === 'ward' || groupBy === 'institution' ? ward.institution_id : null,
@@ -108,24 +284,24 @@ export async function queryWardOccupancy(
       allianceId: groupBy === 'all' ? null : ward.alliance_id,
     };
     const key = JSON.stringify(row);
-    const group = groups.get(key) ?? { row, wards: [] };
-    group.wards.push(ward);
+    const group = groups.get(key) ?? {
+      row,
+      counts: { days, occupiedBedDays: 0, openBedDays: 0, discharges: 0, dischargedBedDays: 0 },
+    };
+    const changes = counts.get(wardKey(ward.institution_id, ward.ward_id)) ?? [];
+    let open = 0;
+    for (const midnight of midnights) open += openBedsAt(changes, midnight);
+    const mine = perWard.get(wardKey(ward.institution_id, ward.ward_id));
+    group.counts = {
+      days,
+      occupiedBedDays: group.counts.occupiedBedDays + (mine ? mine.census + mine.sameDay : 0),
+      openBedDays: group.counts.openBedDays + open,
+      discharges: group.counts.discharges + (mine?.discharges ?? 0),
+      dischargedBedDays: group.counts.dischargedBedDays + (mine?.bedDays ?? 0),
+    };
     groups.set(key, group);
   }
-  return [...groups.values()].map(({ row, wards: members }) => ({
-    ...row,
-    figures: occupancyFigures(
-      members.map((w) => ({
-        institutionId: w.institution_id,
-        wardId: w.ward_id,
-        bedCounts: counts.get(`${w.institution_id}\u0000${w.ward_id}`) ?? [],
-      })),
-      segments,
-      stays,
-      period,
-      options,
-    ),
-  }));
+  return [...groups.values()].map(({ row, counts: c }) => ({ ...row, figures: occupancyFiguresOf(c) }));
 }
 
 export interface LiveWardCensus extends LiveCensus {
