@@ -4,7 +4,9 @@
  *  - live lag (append acknowledged → every projection caught up) at a fixed append rate.
  * Usage: npm run bench:projections -- [--events 1000000] [--rate 1000] [--seconds 10] [--rounds 3] [--page-size n]
  *   [--commit-every n] [--out bench/results]; `--phase rebuild --file <carepath.db>` rebuilds from an existing log
- *   (e.g. a simulated one).
+ *   (e.g. a simulated one). `--order recording` writes the log in recording order (every journey's events merged by
+ *   recordedAt, as a year of care records them) instead of journey after journey: many journeys are open at once, which
+ *   is what a rebuild's memory depends on; `--phase fill --file <carepath.db>` writes such a log and stops.
  * The speed of this machine drifts by a third within minutes, so the baseline, the ceiling and the rebuilds run one
  * after the other in each of several rounds, and each figure is the median of its rounds (the peak RSS: the highest).
  */
@@ -20,7 +22,7 @@ import {
   type JourneyState,
   type RecordedDomainEvent,
 } from '@carepath/domain';
-import { SqliteEventStore, type StoredEvent } from '@carepath/event-store';
+import { type EventToAppend, SqliteEventStore, type StoredEvent } from '@carepath/event-store';
 import {
   BATCH_RUNNER_OPTIONS,
   localTreatmentProjection,
@@ -39,6 +41,9 @@ const RATE = Number(args.get('rate') ?? 1000);
 const LIVE_SECONDS = Number(args.get('seconds') ?? 10);
 const ROUNDS = Number(args.get('rounds') ?? 3);
 const OUT = args.get('out') ?? 'bench/results';
+const ORDER = args.get('order') ?? 'journey';
+if (ORDER !== 'journey' && ORDER !== 'recording')
+  throw new RangeError('--order must be journey or recording');
 // The rebuild runs as the projector and the rebuild commands do (BATCH_RUNNER_OPTIONS), unless told otherwise.
 const SIZES = (['page-size', 'commit-every'] as const).flatMap((flag) => {
   const value = args.get(flag);
@@ -53,6 +58,7 @@ async function fill(
 ): Promise<{ events: number; journeys: number }> {
   for (const { streamId, events } of institutionStreams())
     await store.append(streamId, events, { expectedRevision: 'any' });
+  if (ORDER === 'recording') return fillInRecordingOrder(store, target, seed);
   let events = 0;
   let journeys = 0;
   while (events < target) {
@@ -66,6 +72,51 @@ async function fill(
     if (journeys % 10_000 < 500) log(`  generated ${events} events`);
   }
   return { events, journeys };
+}
+
+/**
+ * The generated journeys' events merged by recordedAt (journeys start over 300 days and run for days to weeks), each
+ * appended alone in that order: many appends in flight share the store's commits, and each stream's next event waits
+ * for its previous one, so the log's order is the recording order up to the few appends in flight.
+ */
+async function fillInRecordingOrder(
+  store: SqliteEventStore,
+  target: number,
+  seed: number,
+): Promise<{ events: number; journeys: number }> {
+  const queue: { streamId: string; event: EventToAppend; revision: number; at: number }[] = [];
+  let journeys = 0;
+  while (queue.length < target) {
+    const j = generateJourney(journeys++, seed);
+    j.events.forEach((event, revision) =>
+      queue.push({
+        streamId: j.streamId,
+        event,
+        revision,
+        at: Date.parse(String(event.metadata.recordedAt)),
+      }),
+    );
+  }
+  // Stable: a journey's events recorded in the same instant keep their order.
+  queue.sort((a, b) => a.at - b.at);
+  log(`  ${queue.length} events of ${journeys} journeys sorted by recordedAt`);
+  const tails = new Map<string, Promise<unknown>>();
+  const inFlight = new Set<Promise<unknown>>();
+  for (let n = 0; n < queue.length; n++) {
+    const { streamId, event, revision } = queue[n]!;
+    const appended = (tails.get(streamId) ?? Promise.resolve()).then(() =>
+      store.append(streamId, [event], {
+        expectedRevision: revision === 0 ? 'no-stream' : BigInt(revision - 1),
+      }),
+    );
+    tails.set(streamId, appended);
+    inFlight.add(appended);
+    void appended.finally(() => inFlight.delete(appended));
+    if (inFlight.size >= 256) await Promise.race(inFlight);
+    if (n % 200_000 === 0) log(`  appended ${n} events`);
+  }
+  await Promise.all(inFlight);
+  return { events: queue.length, journeys };
 }
 
 function rawReadParse(file: string): { events: number; ms: number } {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { type EventStore, SqliteEventStore, type StoredEvent } from '@carepath/event-store';
 import {
   ALL_PROJECTIONS,
+  BATCH_STAGED_BYTES,
   isPortableProjection,
   type PortableProjectionDefinition,
   type ProjectionStatus,
@@ -135,6 +136,42 @@ export function readModelStoreContract(label: string, open: () => ReadModelStore
         expect(pages.status()).toMatchObject({ state: 'live', position: String(await log.headPosition()) });
       },
     );
+
+    it('a batch commits before commitEvery once the state it stages reaches the byte budget, with the same rows', async () => {
+      const definition = PORTABLE_PROJECTIONS.find((d) => d.name === 'ward-occupancy')!;
+      // The journey writer's own estimate, replaced: at the budget from the first page on, or never near it.
+      const weighing = (staged: number) => {
+        const commits = { count: 0 };
+        const wrap = (inner: ProjectionWriter): ProjectionWriter => ({
+          ...inner,
+          stagedBytes: () => staged,
+          apply(events) {
+            commits.count++;
+            inner.apply(events);
+          },
+        });
+        const weighed: PortableProjectionDefinition = {
+          ...definition,
+          open: (db, context) => wrap(definition.open(db, context)),
+          openWrites: (writes, context) => wrap(definition.openWrites(writes, context)),
+        };
+        return { weighed, commits };
+      };
+      const heavy = weighing(BATCH_STAGED_BYTES);
+      const light = weighing(0);
+      const options = { pageSize: 50, commitEvery: 1_000_000 };
+      const pages = Math.ceil(Number(await log.headPosition()) / options.pageSize);
+      const bounded = await started(models.space().runner(log, heavy.weighed, options));
+      const unbounded = await started(models.space().runner(log, light.weighed, options));
+      await caughtUp(bounded, log);
+      await caughtUp(unbounded, log);
+      // Every page past the first commits on its own; without the budget the whole log is one batch.
+      expect(heavy.commits.count).toBeGreaterThanOrEqual(pages - 1);
+      expect(light.commits.count).toBeLessThanOrEqual(2);
+      expect(await dumpThrough(bounded.reader(), definition)).toEqual(
+        await dumpThrough(unbounded.reader(), definition),
+      );
+    });
 
     it('a page delivered twice changes nothing', async () => {
       const definition = PORTABLE_PROJECTIONS.find((d) => d.name === 'ward-occupancy')!;

@@ -8,7 +8,7 @@ import {
   type RecordedDomainEvent,
   unreadableFacts,
 } from '@carepath/domain';
-import { FoldCache, type StoredEvent } from '@carepath/event-store';
+import { FoldCache, foldWeight, type StoredEvent } from '@carepath/event-store';
 import { ProjectionEventError } from './projection';
 
 export const JOURNEY_PREFIX = 'journey-';
@@ -73,6 +73,8 @@ export class JourneyFolder {
   private readonly loaded = new Map<string, Folded>();
   /** Taken in since the last flush: each open journey's folded state, and whether it had rows before. */
   private readonly dirty = new Map<string, { folded: Folded; fresh: boolean; last: StoredEvent }>();
+  /** What the states in `dirty` weigh, as the fold cache weighs them (`foldWeight`). */
+  private dirtyBytes = 0;
   /** Journeys written since the last commit, in case their transaction rolls back (also after `flush` returned). */
   private written: string[] = [];
   /** Set by `flush`: a commit follows it, so the next page starts a new batch. */
@@ -130,9 +132,12 @@ export class JourneyFolder {
       const folded =
         (start ? null : this.folded(journeyEvents, first)) ??
         foldPage(this.memo, start ?? { state: initialJourneyState(), revision: -1 }, journeyEvents, last);
-      const fresh = this.dirty.get(journeyId)?.fresh ?? first === 0;
+      const staged = this.dirty.get(journeyId);
+      const fresh = staged?.fresh ?? first === 0;
+      if (staged) this.dirtyBytes -= foldWeight(staged.folded.revision + 1);
       if (folded.state.status !== 'closed') {
         this.dirty.set(journeyId, { folded, fresh, last });
+        this.dirtyBytes += foldWeight(folded.revision + 1);
         continue;
       }
       this.dirty.delete(journeyId);
@@ -143,6 +148,14 @@ export class JourneyFolder {
     }
     this.loaded.clear();
     return plan.institutionEvents;
+  }
+
+  /**
+   * What the open journeys staged since the last flush weigh: a batch runner commits once they weigh more than its
+   * budget, so a batch holds at most that much state however many journeys interleave in the log (recording order).
+   */
+  get stagedBytes(): number {
+    return this.dirtyBytes;
   }
 
   /** Writes every open journey taken in since the last flush; a commit of the batch follows. */
@@ -157,6 +170,7 @@ export class JourneyFolder {
       this.written.push(journeyId);
     }
     this.dirty.clear();
+    this.dirtyBytes = 0;
     this.flushed = true;
   }
 
@@ -165,6 +179,7 @@ export class JourneyFolder {
     this.flushed = false;
     this.loaded.clear();
     this.dirty.clear();
+    this.dirtyBytes = 0;
     // The cache may have run ahead of rolled-back rows: forget those journeys; a miss re-reads the log.
     for (const journeyId of this.written) this.cache.delete(journeyId);
     this.written = [];

@@ -161,6 +161,7 @@ export function journeyProjection<const T extends readonly JourneyTable[]>(
       return {
         prepare: (events) => folder.prepare(events),
         stage,
+        stagedBytes: () => folder.stagedBytes,
         apply(events) {
           stage(events);
           for (const event of institutionEvents) guard(event, () => institution?.(event));

@@ -23,7 +23,7 @@ import {
 } from './journey-projection';
 import type { RowValue } from './read-model-table';
 import { sqliteWrites } from './read-model-writes';
-import { ProjectionEventError } from './projection';
+import { BATCH_STAGED_BYTES, ProjectionEventError } from './projection';
 import {
   failureKind,
   type ProjectionError,
@@ -137,7 +137,8 @@ export class JourneyRowsDeriver {
       await this.folder.prepare(events);
       const institutionEvents = this.folder.stage(events, this.write);
       this.staged += events.length;
-      const commit = end || this.staged >= this.options.commitEvery;
+      const commit =
+        end || this.staged >= this.options.commitEvery || this.folder.stagedBytes >= BATCH_STAGED_BYTES;
       if (commit) {
         this.folder.flush(this.write);
         this.staged = 0;

@@ -10,7 +10,12 @@ import {
 import { ALL_PROJECTIONS } from '../projections.registry';
 import { type JourneyRebuildHandle, startJourneyRebuild } from './journey-rebuild';
 import { isJourneyProjection, type JourneyProjectionDefinition } from './journey-projection';
-import { type ProjectionDefinition, ProjectionEventError, type ProjectionWriter } from './projection';
+import {
+  batchIsFull,
+  type ProjectionDefinition,
+  ProjectionEventError,
+  type ProjectionWriter,
+} from './projection';
 import type { ReadModelFiles } from './read-model-files';
 import { PositionWaiters, retryDelayMs, runnerStatus } from './runner-waiters';
 
@@ -887,7 +892,7 @@ export class ProjectionRunner {
           }
         }
         const pending = (target.staged?.events ?? 0) + fresh.length;
-        if (stage && target.batching && pending < commitEvery) {
+        if (stage && target.batching && !batchIsFull(pending, commitEvery, writer)) {
           discarding(() => {
             if (fresh.length > 0 && !db.inTransaction) beginBatch.run();
             stage(fresh);

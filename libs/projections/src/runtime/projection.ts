@@ -57,9 +57,29 @@ export interface ProjectionWriter {
    * hands over only events after the checkpoint committed with the rows, each once.
    */
   apply(events: readonly StoredEvent[]): void;
+  /**
+   * Optional: what the writer holds in memory for the batch staged so far, in bytes (an estimate that errs high). A
+   * runner commits the batch once it passes the runner's budget, before `commitEvery` events if need be.
+   */
+  stagedBytes?(): number;
   /** The page's transaction rolled back, or a staged batch was dropped: forget any in-memory change since the last commit. */
   rollback?(): void;
 }
+
+/**
+ * Byte budget of the state a batch stages (a writer's `stagedBytes`): a batch commits at `commitEvery` events or at
+ * this, whichever comes first. In recording order nearly every event of a batch belongs to a journey still open, and
+ * 50,000 events' worth of open journeys weighed hundreds of megabytes (docs/benchmarks.md, "Projections"); with the
+ * budget, a rebuild's memory no longer grows with how many journeys are open at once.
+ */
+export const BATCH_STAGED_BYTES = 32 * 1024 * 1024;
+
+/** Whether a batch should commit now rather than stage another page. */
+export const batchIsFull = (
+  pending: number,
+  commitEvery: number,
+  writer: Pick<ProjectionWriter, 'stagedBytes'>,
+): boolean => pending >= commitEvery || (writer.stagedBytes?.() ?? 0) >= BATCH_STAGED_BYTES;
 
 /** A failure tied to one event: the runner reports the event and stops only this projection. */
 export class ProjectionEventError extends Error {

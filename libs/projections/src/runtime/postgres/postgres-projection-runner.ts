@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import type { EventStore, StoredEvent, Subscription } from '@carepath/event-store';
-import type { PortableProjectionDefinition, ProjectionWriter } from '../projection';
+import { batchIsFull, type PortableProjectionDefinition, type ProjectionWriter } from '../projection';
 import {
   failureKind,
   type FailureKind,
@@ -411,7 +411,7 @@ export class PgProjectionRunner {
     if (fresh.length > 0) await target.writer.prepare?.(fresh);
     const pending = (target.staged?.events ?? 0) + fresh.length;
     const stage = target.writer.stage?.bind(target.writer);
-    if (stage && target.batching && pending < target.commitEvery) {
+    if (stage && target.batching && !batchIsFull(pending, target.commitEvery, target.writer)) {
       stage(fresh);
       target.staged = { events: pending, position: lastPosition > after ? lastPosition : after };
       return;
