@@ -9,7 +9,7 @@ export class WebhookSecrets {
   private readonly key: Buffer;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    this.key = loadOrCreateWebhookKey(webhookKeyFileFor(config.databaseFile));
+    this.key = loadOrCreateWebhookKey(config.webhookSigningKeyFile ?? webhookKeyFileFor(config.databaseFile));
   }
 
   secretOf(endpointId: string, secretVersion: number): string {

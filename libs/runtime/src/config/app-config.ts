@@ -107,6 +107,11 @@ export interface AppConfig {
   readonly processes: ProcessConfig;
   /** Leases electing the replica that runs the processes and the webhooks; null on SQLite (lease-config.ts). */
   readonly dutyLeases: DutyLeaseConfig | null;
+  /**
+   * WEBHOOK_SIGNING_KEY_FILE: the webhook signing key (default `webhook-signing.key` beside DATABASE_FILE). API
+   * replicas share one, so a webhook signed by whichever holds the delivery duty checks with the secret any gave.
+   */
+  readonly webhookSigningKeyFile: string | null;
 }
 
 function connectionString(env: Env): string | null {
@@ -228,5 +233,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
     notifications: loadNotificationConfig(env),
     processes: loadProcessConfig(env),
     dutyLeases: loadDutyLeaseConfig(env),
+    webhookSigningKeyFile: env.WEBHOOK_SIGNING_KEY_FILE || null,
   };
 }
