@@ -2,14 +2,20 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
-import { loadConfig, loadLeaseConfig } from '@carepath/runtime';
+import { loadConfig, loadDutyLeaseConfig, loadLeaseConfig } from '@carepath/runtime';
 
 /*
  * No Docker engine runs here, so the cluster cannot be started. What can be checked without one: Compose itself
  * validates the file (`config` needs no engine), the cluster is three nodes that seed each other, and the CarePath
  * containers carry a configuration that CarePath itself accepts.
  */
-type Service = { environment?: Record<string, unknown>; command?: string[]; image?: string; build?: unknown };
+type Service = {
+  environment?: Record<string, unknown>;
+  command?: string[];
+  image?: string;
+  build?: unknown;
+  volumes?: string[];
+};
 /** Applies YAML merge keys (`<<: *anchor`), as Docker Compose does. */
 function merged(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(merged);
@@ -78,15 +84,32 @@ describe('docker/docker-compose.yml', () => {
       );
       expect(config.eventStoreConnectionString).toContain('esdb1:2113,esdb2:2113,esdb3:2113');
     }
-    // One replica runs the process manager's timers and sends the webhooks, so each goes out once.
-    expect(apis.map((api) => loadConfig(envOf(api)).processes.enabled)).toEqual([true, false]);
-    expect(apis.map((api) => loadConfig(envOf(api)).notifications.deliver)).toEqual([true, false]);
+    // Both replicas have the process manager and the webhooks on; a lease per duty in the compose file's PostgreSQL
+    // elects the one that runs it, under names of their own (docs/scaling.md, "API replicas").
+    const apiConfigs = apis.map((api) => loadConfig(envOf(api)));
+    expect(apiConfigs.map((c) => [c.processes.enabled, c.notifications.deliver])).toEqual([
+      [true, true],
+      [true, true],
+    ]);
+    for (const api of apis) expect(loadDutyLeaseConfig(envOf(api))?.connectionString).toMatch(postgres);
+    expect(new Set(apiConfigs.map((c) => c.dutyLeases?.holder)).size).toBe(2);
+    // One signing key on the volume both mount, so a webhook from either checks with the secret either gave; each
+    // keeps its own read models.
+    expect(apis.map((api) => api.volumes)).toEqual([['api-data:/data'], ['api-data:/data']]);
+    expect(apiConfigs.map((c) => c.webhookSigningKeyFile)).toEqual([
+      '/data/webhook-signing.key',
+      '/data/webhook-signing.key',
+    ]);
+    expect(new Set(apiConfigs.map((c) => c.readModelDir)).size).toBe(2);
+    expect(new Set(apiConfigs.map((c) => c.databaseFile)).size).toBe(2);
     for (const projector of projectors) {
       expect(projector.command).toContain('dist/apps/projector/src/main.js');
       // They share the projections through leases in the compose file's PostgreSQL.
       expect(loadLeaseConfig(envOf(projector))?.connectionString).toMatch(postgres);
     }
-    expect(Object.keys(compose.volumes)).toEqual(expect.arrayContaining(['esdb1-data', 'postgres-data']));
+    expect(Object.keys(compose.volumes)).toEqual(
+      expect.arrayContaining(['esdb1-data', 'postgres-data', 'api-data']),
+    );
   });
 
   it('puts both replicas behind the proxy', () => {
