@@ -100,6 +100,10 @@ describe('docker/docker-compose.yml', () => {
       '/data/webhook-signing.key',
       '/data/webhook-signing.key',
     ]);
+    // And one development issuer's key: a token either replica accepts, the other accepts too.
+    expect(new Set(apiConfigs.map((c) => c.auth.mode === 'development' && c.auth.keyFile))).toEqual(
+      new Set(['/data/dev-issuer.ed25519.pem']),
+    );
     expect(new Set(apiConfigs.map((c) => c.readModelDir)).size).toBe(2);
     expect(new Set(apiConfigs.map((c) => c.databaseFile)).size).toBe(2);
     for (const projector of projectors) {
