@@ -140,6 +140,37 @@ export interface SlotUseRow extends SlotUseFigures {
   readonly allianceId: string | null;
 }
 
+/** The counts slot use is made of: bookings and the people they booked, so a database can make them. */
+export interface SlotUseCounts {
+  readonly released: number;
+  /** Bookings not cancelled. */
+  readonly used: number;
+  /** Of those, attended or no-show. */
+  readonly closed: number;
+  readonly noShows: number;
+  /** Used bookings that took a slot held for priority. */
+  readonly priority: number;
+  /** People with a used booking. */
+  readonly people: number;
+  /** Of them, people any of whose used bookings named their family-doctor contract. */
+  readonly signedPeople: number;
+  /** For each key group, people any of whose used bookings recorded it. */
+  readonly keyGroupPeople: Readonly<Record<KeyGroup, number>>;
+}
+
+/** Slot use's ratios from its counts (docs/analytics.md, "Slot use"). */
+export function slotUseFiguresOf(c: SlotUseCounts): SlotUseFigures {
+  return {
+    utilisation: ratio(c.used, c.released),
+    noShowRate: ratio(c.noShows, c.closed),
+    priorityShare: ratio(c.priority, c.used),
+    signedShare: ratio(c.signedPeople, c.people),
+    keyGroupShare: Object.fromEntries(
+      KEY_GROUPS.map((g) => [g, ratio(c.keyGroupPeople[g], c.people)]),
+    ) as Record<KeyGroup, Ratio>,
+  };
+}
+
 /**
  * Slot use by hospital for sessions dated in the period (docs/analytics.md, "Slot use"). A person is counted once
  * per hospital however many sessions they were booked into, in every key group any of their bookings recorded.
@@ -161,18 +192,44 @@ export function slotUseFigures(
     people.set(b.residentId, person);
   }
   const everyone = [...people.values()];
-  const keyGroupShare = Object.fromEntries(
-    KEY_GROUPS.map((g) => [g, ratio(everyone.filter((p) => p.groups.has(g)).length, everyone.length)]),
-  ) as Record<KeyGroup, Ratio>;
-  return {
-    utilisation: ratio(used.length, released),
-    noShowRate: ratio(closed.filter((b) => b.status === 'no-show').length, closed.length),
-    priorityShare: ratio(used.filter((b) => b.priority).length, used.length),
-    signedShare: ratio(everyone.filter((p) => p.signed).length, everyone.length),
-    keyGroupShare,
-  };
+  return slotUseFiguresOf({
+    released,
+    used: used.length,
+    closed: closed.length,
+    noShows: closed.filter((b) => b.status === 'no-show').length,
+    priority: used.filter((b) => b.priority).length,
+    people: everyone.length,
+    signedPeople: everyone.filter((p) => p.signed).length,
+    keyGroupPeople: Object.fromEntries(
+      KEY_GROUPS.map((g) => [g, everyone.filter((p) => p.groups.has(g)).length]),
+    ) as Record<KeyGroup, number>,
+  });
 }
 
+/** A booking that holds its slot: attended, missed or still to come. */
+const USED = "x.status <> 'cancelled'";
+
+/*
+ * The counts of slotUseFigures per hospital, made by the database (slot-pool.query.spec.ts holds them to it): a
+ * person is one resident id, counted once per hospital by COUNT(DISTINCT); key_groups is ' a b ' (codes of lower-case
+ * letters, digits and hyphens: nothing LIKE reads as a wildcard), so a code between spaces is a whole code.
+ */
+const BOOKING_COUNTS = `
+  CAST(SUM(CASE WHEN ${USED} THEN 1 ELSE 0 END) AS BIGINT) AS used,
+  CAST(SUM(CASE WHEN x.status IN ('attended', 'no-show') THEN 1 ELSE 0 END) AS BIGINT) AS closed,
+  CAST(SUM(CASE WHEN x.status = 'no-show' THEN 1 ELSE 0 END) AS BIGINT) AS no_shows,
+  CAST(SUM(CASE WHEN ${USED} AND x.priority = 1 THEN 1 ELSE 0 END) AS BIGINT) AS priority,
+  COUNT(DISTINCT CASE WHEN ${USED} THEN x.resident_id END) AS people,
+  COUNT(DISTINCT CASE WHEN ${USED} AND x.contract_id IS NOT NULL THEN x.resident_id END) AS signed_people,
+  ${KEY_GROUPS.map(
+    (g, i) =>
+      `COUNT(DISTINCT CASE WHEN ${USED} AND x.key_groups LIKE '% ${g} %' THEN x.resident_id END) AS g${i}`,
+  ).join(',\n  ')}`;
+
+/**
+ * Slot use by hospital for sessions dated in the period: slotUseFigures of each hospital's releases and bookings,
+ * counted by the database, so only a row per hospital comes back whatever the period or the bookings.
+ */
 export async function querySlotUse(
   reader: SqlReader,
   period: Period,
@@ -193,28 +250,42 @@ export async function querySlotUse(
   };
   // A hospital has one alliance (its registration's), so grouping by both is grouping by the hospital; PostgreSQL
   // sums BIGINTs as NUMERIC, cast back to an integer.
-  const [released, stored] = await Promise.all([
+  const [released, counted] = await Promise.all([
     reader.all(
       `SELECT x.hospital_id AS hospital, i.alliance_id AS alliance, CAST(SUM(x.count) AS BIGINT) AS released
        FROM slot_releases x LEFT JOIN institutions i ON i.institution_id = x.hospital_id
        WHERE ${where} GROUP BY x.hospital_id, i.alliance_id`,
       params,
-    ) as Promise<{ hospital: string; alliance: string | null; released: number }[]>,
+    ) as Promise<{ hospital: string; alliance: string | null; released: unknown }[]>,
     reader.all(
-      `SELECT x.* FROM slot_bookings x LEFT JOIN institutions i ON i.institution_id = x.hospital_id
-       WHERE ${where}`,
+      `SELECT x.hospital_id AS hospital, ${BOOKING_COUNTS}
+       FROM slot_bookings x LEFT JOIN institutions i ON i.institution_id = x.hospital_id
+       WHERE ${where} GROUP BY x.hospital_id`,
       params,
-    ),
+    ) as Promise<({ hospital: string } & Record<string, unknown>)[]>,
   ]);
-  const bookings = stored.map((raw) => slotBookingsTable.read(raw));
+  const byHospital = new Map(counted.map((row) => [row.hospital, row]));
+  const count = (value: unknown): number => Number(value ?? 0);
   return released
-    .sort((a, b) => (a.hospital < b.hospital ? -1 : a.hospital > b.hospital ? 1 : 0))
-    .map((h) => ({
-      hospitalId: h.hospital,
-      allianceId: h.alliance,
-      ...slotUseFigures(
-        h.released,
-        bookings.filter((b) => b.hospitalId === h.hospital),
-      ),
-    }));
+    .sort((a, b) => byText(a.hospital, b.hospital))
+    .map((h) => {
+      const row = byHospital.get(h.hospital);
+      return {
+        hospitalId: h.hospital,
+        allianceId: h.alliance,
+        ...slotUseFiguresOf({
+          released: count(h.released),
+          used: count(row?.used),
+          closed: count(row?.closed),
+          noShows: count(row?.no_shows),
+          priority: count(row?.priority),
+          people: count(row?.people),
+          signedPeople: count(row?.signed_people),
+          keyGroupPeople: Object.fromEntries(KEY_GROUPS.map((g, i) => [g, count(row?.[`g${i}`])])) as Record<
+            KeyGroup,
+            number
+          >,
+        }),
+      };
+    });
 }
