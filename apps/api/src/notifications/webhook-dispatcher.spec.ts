@@ -287,6 +287,56 @@ describe('webhook dispatcher', () => {
     }
   });
 
+  it('given duty leases, then it sends nothing at start-up, nothing while its lease may be lost, and what is due once it holds it', async () => {
+    const leased: AppConfig = {
+      ...config,
+      // Its own delivery file, queueing every notification afresh.
+      readModelDir: join(folder, 'leased', 'read-models'),
+      dutyLeases: {
+        connectionString: 'postgres://unused',
+        ttlMs: 15_000,
+        schema: 'x_duties',
+        holder: 'api-a',
+      },
+    };
+    const sent = got.length;
+    const replica = new WebhookDispatcher(
+      { reader: () => db } as unknown as ProjectionsService,
+      { subscribe: () => () => undefined } as unknown as NotificationWatch,
+      new WebhookSecrets(leased),
+      leased,
+      () => new Date(now),
+      timer,
+    );
+    try {
+      replica.onApplicationBootstrap();
+      replica.pump();
+      await replica.pumped();
+      expect(replica.running).toBe(false);
+      expect(await replica.deliveries.health('ep-1')).toMatchObject({ pending: 0, delivered: 0 });
+
+      let held = false;
+      timers.length = 0;
+      replica.start(() => held);
+      await replica.pumped();
+      expect(got).toHaveLength(sent);
+      // Queued, not sent: looked at again in a second.
+      expect(await replica.deliveries.health('ep-1')).toMatchObject({ pending: 2, delivered: 0 });
+      expect(timers.filter((t) => !t.cancelled).map((t) => t.delayMs)).toEqual([1_000]);
+
+      held = true;
+      fire();
+      await waitFor(
+        () => replica.deliveries.health('ep-1'),
+        (h) => h.delivered === 2,
+        { what: 'the deliveries once held' },
+      );
+      expect(got.slice(sent).map((g) => g.id)).toEqual(['n-1', 'n-2']);
+    } finally {
+      await replica.beforeApplicationShutdown();
+    }
+  });
+
   it('given WEBHOOK_DELIVERY=off (another replica sends them), then a pump queues and sends nothing', async () => {
     const quiet: AppConfig = {
       ...config,

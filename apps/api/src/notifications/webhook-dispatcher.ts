@@ -22,6 +22,8 @@ import { WebhookSecrets } from './webhook-secrets';
 const BATCH = 500;
 /** One slow receiver holds at most this many of the dispatcher's connections. */
 const PER_ENDPOINT = 2;
+/** While the duty's lease is not known to be held, attempts wait and are looked at again this often. */
+const HELD_RECHECK_MS = 1_000;
 
 export const deliveriesFileFor = (config: AppConfig): string =>
   join(dirname(config.readModelDir), 'webhook-deliveries.db');
@@ -78,6 +80,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   /** Delivering now: started, and not stopped since (a lost lease, the shutdown). */
   private active = false;
   private shutdown = false;
+  private held: () => boolean = () => true;
   /** The pump under way (one at a time: two would pick the same due delivery), and whether another is owed. */
   private pumping: Promise<void> | null = null;
   private again = false;
@@ -114,9 +117,13 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     await this.deliveries.close();
   }
 
-  /** Starts queueing and sending (WEBHOOK_DELIVERY=off: never, another replica sends them). */
-  start(): void {
+  /**
+   * Starts queueing and sending (WEBHOOK_DELIVERY=off: never, another replica sends them). `held` (DutyLeases) is
+   * asked before each attempt starts, so a replica whose lease may have passed to another sends no more.
+   */
+  start(held: () => boolean = () => true): void {
     if (!this.settings.deliver || this.active || this.shutdown) return;
+    this.held = held;
     this.active = true;
     this.unsubscribe = this.watch.subscribe(() => this.pump());
     this.pump();
@@ -212,6 +219,11 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     if (free > 0) {
       for (const delivery of await this.deliveries.due(now, free * 4, busy)) {
         if (!this.active) return;
+        if (!this.held()) {
+          // The lease's renewal is late: look again soon rather than send what another replica may be sending.
+          this.wakeAt(now + HELD_RECHECK_MS, now);
+          return;
+        }
         if (this.inFlight.size >= this.settings.concurrency) break;
         if ((this.perEndpoint.get(delivery.endpointId) ?? 0) >= PER_ENDPOINT) continue;
         this.launch(delivery);
@@ -222,16 +234,20 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     if (!this.active) return;
     // Due now but held back (the concurrency limits): the attempts under way pump again as they end.
     if (next === null || (next <= now && this.inFlight.size > 0)) return;
-    if (this.wake && this.wake.at === next) return;
+    this.wakeAt(next, now);
+  }
+
+  private wakeAt(at: number, now: number): void {
+    if (this.wake && this.wake.at === at) return;
     this.wake?.timer.cancel();
     const timer = this.timer.schedule(
       () => {
         this.wake = null;
         this.pump();
       },
-      Math.max(0, next - now),
+      Math.max(0, at - now),
     );
-    this.wake = { at: next, timer };
+    this.wake = { at, timer };
   }
 
   private launch(delivery: Delivery): void {

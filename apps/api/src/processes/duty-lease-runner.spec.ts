@@ -50,10 +50,13 @@ class CountingWork implements DutyWork {
   starts = 0;
   stops = 0;
   failStart = false;
-  start(): void {
+  /** What the duty asks before each act. */
+  held: () => boolean = () => false;
+  start(held: () => boolean): void {
     if (this.failStart) throw new Error('no read model');
     this.starts++;
     this.running = true;
+    this.held = held;
   }
   stop(): Promise<void> {
     this.stops++;
@@ -157,6 +160,23 @@ describe('DutyLeaseRunner', () => {
     await a.runner.tick();
     expect(a.runner.holding).toBe(false);
     expect(a.work.running).toBe(false);
+  });
+
+  it('given a holder paused past 3/4 of the TTL, then the guard its duty asks before each act says no before any round runs, and yes again once renewed', async () => {
+    const leases = new MemoryLeases();
+    const clockA = { ms: 0 };
+    const a = replica(leases, 'api-a', clockA);
+    await a.runner.tick();
+    expect(a.work.held()).toBe(true);
+
+    clockA.ms = TTL * 0.75 + 1;
+    expect(a.work.held()).toBe(false);
+
+    // Not lost after all (the database's clock had not passed the expiry): the round renews it.
+    leases.dbNow = TTL - 1;
+    await a.runner.tick();
+    expect(a.runner.holding).toBe(true);
+    expect(a.work.held()).toBe(true);
   });
 
   it('given the holder shuts down, then it stops the duty and releases the lease, and the other takes it at its next round, before the TTL', async () => {

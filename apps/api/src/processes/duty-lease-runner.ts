@@ -2,7 +2,11 @@ import type { Lease, ProjectionLeases } from '@carepath/runtime';
 
 /** A duty one replica of a deployment runs at a time: started when its lease is won, stopped when it is lost. */
 export interface DutyWork {
-  start(): void | Promise<void>;
+  /**
+   * `held` says, at any moment, whether the lease was renewed recently enough that no other replica may hold it yet:
+   * the duty asks it before each act, so one resumed after a long pause acts no more before its round notices.
+   */
+  start(held: () => boolean): void | Promise<void>;
   /** Resolves once nothing of the duty runs any more (the act or the attempt under way has ended). */
   stop(): Promise<void>;
 }
@@ -110,7 +114,7 @@ export class DutyLeaseRunner {
           this.renewedAt = this.now();
           this.options.logger.log({ msg: 'duty taken', duty: this.duty, fence: lease.fence });
           try {
-            await this.work.start();
+            await this.work.start(() => this.fresh());
           } catch (error) {
             // Held but not running would keep every other replica from the duty: give it back.
             this.options.logger.error({ msg: 'duty start failed', duty: this.duty, error: String(error) });
@@ -123,8 +127,12 @@ export class DutyLeaseRunner {
       this.options.logger.error({ msg: 'duty lease round failed', duty: this.duty, error: String(error) });
     }
     // Out of touch with the database for most of the time to live: another replica may take the duty any moment.
-    if (this.lease && this.renewedAt < this.now() - this.options.ttlMs * 0.75)
-      await this.drop('lease not renewed in time');
+    if (this.lease && !this.fresh()) await this.drop('lease not renewed in time');
+  }
+
+  /** Held, and renewed within three quarters of the time to live by this replica's clock. */
+  private fresh(): boolean {
+    return this.lease !== null && this.now() - this.renewedAt < this.options.ttlMs * 0.75;
   }
 
   private async drop(reason: string): Promise<void> {

@@ -58,7 +58,7 @@ interface Harness {
   pageApplied: () => void;
 }
 
-function harness(rows: ProcessActionRow[], enabled = true): Harness {
+function harness(rows: ProcessActionRow[], enabled = true, leased = false): Harness {
   const db = new Database(':memory:');
   db.exec(processActionsTable.create);
   db.exec('CREATE TABLE checkpoint (id INTEGER PRIMARY KEY, position INTEGER NOT NULL)');
@@ -67,7 +67,14 @@ function harness(rows: ProcessActionRow[], enabled = true): Harness {
   const insert = db.prepare(processActionsTable.insert);
   for (const row of rows) insert.run(processActionsTable.encode(row));
   const clock = fakeClock('2026-03-01T10:00:00+08:00');
-  const config: AppConfig = { ...loadConfig({}), processes: { ...DEFAULT_PROCESS_CONFIG, enabled } };
+  const defaults = loadConfig({});
+  const config: AppConfig = {
+    ...defaults,
+    processes: { ...DEFAULT_PROCESS_CONFIG, enabled },
+    dutyLeases: leased
+      ? { connectionString: 'postgres://unused', ttlMs: 15_000, schema: 'carepath_duties', holder: 'api-a' }
+      : null,
+  };
   let page: (() => void) | null = null;
   const h: Harness = {
     clock,
@@ -243,6 +250,44 @@ describe('process manager', () => {
       lastSkipReason: expect.stringContaining('no community centre'),
     });
     await h.manager.onApplicationShutdown();
+  });
+
+  it('given duty leases, then it acts only between the start and the stop its lease drives, and not while its lease may be lost', async () => {
+    const h = harness([...referralRows('r-1'), ...referralRows('r-2')], true, true);
+    h.clock.set('2026-03-03T10:00:00+08:00');
+    h.manager.onApplicationBootstrap();
+    await h.manager.runDue();
+    expect(h.acts).toEqual([]);
+    expect((await status(h)).running).toBe(false);
+
+    // Won the lease; after the first act its renewal is late: the second waits, looked at again in a second.
+    let held = true;
+    h.behaviour = () => {
+      held = false;
+      return Promise.resolve({ replayed: false });
+    };
+    h.manager.start(() => held);
+    await h.manager.runDue();
+    expect(h.acts.map((a) => a.key)).toEqual(['process:referral-expiry:r-1']);
+    expect(armed(h)).toEqual([1_000]);
+
+    // Renewed: the next pass acts on the rest.
+    held = true;
+    h.behaviour = () => Promise.resolve({ replayed: false });
+    await h.manager.runDue();
+    expect(h.acts.map((a) => a.key)).toEqual(['process:referral-expiry:r-1', 'process:referral-expiry:r-2']);
+
+    // Lost: stopped, it acts no more and arms nothing.
+    await h.manager.stop();
+    expect((await status(h)).running).toBe(false);
+    h.db.prepare('DELETE FROM process_actions').run();
+    for (const row of referralRows('r-3'))
+      h.db.prepare(processActionsTable.insert).run(processActionsTable.encode(row));
+    h.pageApplied();
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await h.manager.runDue();
+    expect(h.acts).toHaveLength(2);
+    expect(armed(h)).toEqual([]);
   });
 
   it('does nothing when PROCESSES=off', async () => {

@@ -171,6 +171,7 @@ export class ProcessManager implements OnApplicationBootstrap, OnApplicationShut
   private pass$: Promise<void> | null = null;
   private again = false;
   private stopped = true;
+  private held: () => boolean = () => true;
   /** Counts starts: a wake-up from the projection armed before a stop and a start belongs to the old run. */
   private generation = 0;
   private timer: { cancel(): void } | null = null;
@@ -211,9 +212,13 @@ export class ProcessManager implements OnApplicationBootstrap, OnApplicationShut
     await this.stop();
   }
 
-  /** Starts following the read model and acting on what is due. */
-  start(): void {
+  /**
+   * Starts following the read model and acting on what is due; `held` (DutyLeases) is asked before each act, so a
+   * replica whose lease may have passed to another acts no more.
+   */
+  start(held: () => boolean = () => true): void {
     if (!this.enabled || !this.stopped) return;
+    this.held = held;
     this.stopped = false;
     this.generation++;
     this.followProjection(0n, this.generation);
@@ -274,6 +279,11 @@ export class ProcessManager implements OnApplicationBootstrap, OnApplicationShut
     for (const kind of ORDER) {
       for (const due of dueActions(db, kind, now, this.timing)) {
         if (this.stopped) return;
+        if (!this.held()) {
+          // The lease's renewal is late: look again soon rather than act where another replica may be acting.
+          this.arm(RETRY_BASE_MS);
+          return;
+        }
         if (this.awaitingProjection.has(due.row.actionId)) continue;
         await this.attempt(kind, due.row, due.dueMs, now, checkpoint);
       }
