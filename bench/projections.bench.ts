@@ -6,7 +6,9 @@
  *   [--commit-every n] [--out bench/results]; `--phase rebuild --file <carepath.db>` rebuilds from an existing log
  *   (e.g. a simulated one). `--order recording` writes the log in recording order (every journey's events merged by
  *   recordedAt, as a year of care records them) instead of journey after journey: many journeys are open at once, which
- *   is what a rebuild's memory depends on; `--phase fill --file <carepath.db>` writes such a log and stops.
+ *   is what a rebuild's memory depends on; `--stretch <k>` spaces each journey's events k times further apart in that
+ *   order (not in their care times), so about k times as many are open at once; `--phase fill --file <carepath.db>`
+ *   writes such a log and stops.
  * The speed of this machine drifts by a third within minutes, so the baseline, the ceiling and the rebuilds run one
  * after the other in each of several rounds, and each figure is the median of its rounds (the peak RSS: the highest).
  */
@@ -44,6 +46,8 @@ const OUT = args.get('out') ?? 'bench/results';
 const ORDER = args.get('order') ?? 'journey';
 if (ORDER !== 'journey' && ORDER !== 'recording')
   throw new RangeError('--order must be journey or recording');
+const STRETCH = Number(args.get('stretch') ?? 1);
+if (!(STRETCH >= 1)) throw new RangeError('--stretch must be a number >= 1');
 // The rebuild runs as the projector and the rebuild commands do (BATCH_RUNNER_OPTIONS), unless told otherwise.
 const SIZES = (['page-size', 'commit-every'] as const).flatMap((flag) => {
   const value = args.get(flag);
@@ -88,12 +92,13 @@ async function fillInRecordingOrder(
   let journeys = 0;
   while (queue.length < target) {
     const j = generateJourney(journeys++, seed);
+    const start = Date.parse(String(j.events[0]!.metadata.recordedAt));
     j.events.forEach((event, revision) =>
       queue.push({
         streamId: j.streamId,
         event,
         revision,
-        at: Date.parse(String(event.metadata.recordedAt)),
+        at: start + (Date.parse(String(event.metadata.recordedAt)) - start) * STRETCH,
       }),
     );
   }
