@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { COVERAGE_KEY_GROUPS, KEY_GROUPS } from '@carepath/domain';
 import type { SqliteEventStore } from '@carepath/event-store';
 import {
   addDays,
@@ -10,9 +11,13 @@ import {
   PgReadModels,
   type Period,
   ProjectionRunner,
+  COVERAGE_GROUPS,
+  OCCUPANCY_GROUPS,
+  queryCoverage,
   queryLocalTreatmentByAlliance,
   queryLocalTreatmentByRegion,
   queryReferralVolume,
+  querySlotUse,
   queryWardOccupancy,
   ReadModelFiles,
   REFERRAL_OUTCOMES,
@@ -23,7 +28,7 @@ import { Client } from 'pg';
 import { dropSchema, freshSchema, TEST_DATABASE_URL } from '../support/postgres';
 import { PORTABLE_PROJECTIONS, seededLog } from './read-model-store.contract';
 
-const READ_MODELS = ['referral-volume', 'local-treatment', 'ward-occupancy'];
+const READ_MODELS = ['referral-volume', 'local-treatment', 'ward-occupancy', 'family-doctor', 'slot-pool'];
 /** Percent to 2 decimals, as the model rounds it; null over 0. */
 const rate = (n: number, d: number) => (d > 0 ? Math.round((n / d) * 100 * 100) / 100 : null);
 const window = (from: string, to: string): Period => ({ from, to, key: null, unit: null });
@@ -41,6 +46,8 @@ describe.each(['Asia/Shanghai', 'America/Santiago'])(
     let models: PgReadModels;
     let db: Client;
     const embedded = new Map<string, SqlReader>();
+    /** The same read models in PostgreSQL, read through the same queries. */
+    const served = new Map<string, SqlReader>();
     const runners: { stop(): Promise<void> }[] = [];
     let postgresReferrals: PgProjectionRunner;
     const analystRole = freshSchema('analyst');
@@ -90,6 +97,7 @@ describe.each(['Asia/Shanghai', 'America/Santiago'])(
         await sqlite.waitFor(head);
         await postgres.waitFor(head);
         embedded.set(name, sqliteReader(sqlite.reader()));
+        served.set(name, postgres.reader());
         if (name === 'referral-volume') postgresReferrals = postgres;
       }
       // Windows from the data: its first request's day to its last care time's, and a part of it.
@@ -258,17 +266,22 @@ describe.each(['Asia/Shanghai', 'America/Santiago'])(
       ).toEqual(byAlliance);
     });
 
-    it.each([0, 1])(
-      'bed use by ward under the physical rule (window %#): occupied and open bed-days, discharges, stays',
-      async (which) => {
-        const [, period] = periods()[which]!;
+    it.each([
+      [0, 'physical', 'ward_census_daily'],
+      [1, 'physical', 'ward_census_daily'],
+      [0, 'held-bed', 'ward_census_held_bed_daily'],
+      [1, 'held-bed', 'ward_census_held_bed_daily'],
+    ] as const)(
+      'bed use by ward (window %s) under the %s rule, %s: occupied and open bed-days, discharges, stays',
+      async (which, heldBedRule, viewName) => {
+        const [, period] = periods()[which];
         const api = await queryWardOccupancy(embedded.get('ward-occupancy')!, period, {}, 'ward', {
           timeZone: TIME_ZONE,
-          heldBedRule: 'physical',
+          heldBedRule,
         });
         expect(api.some((r) => r.figures.occupiedBedDays > 0)).toBe(true);
         const view = await sums(
-          'ward_census_daily',
+          viewName,
           period,
           ['institution_id', 'ward_id', 'alliance_id'],
           ['occupied_bed_days', 'open_beds', 'discharges', 'discharged_bed_days'],
@@ -301,6 +314,163 @@ describe.each(['Asia/Shanghai', 'America/Santiago'])(
       },
     );
 
+    it('the data holds leaves from held beds while the patient lies elsewhere, where the two rules differ', async () => {
+      // The night moves from the bed upstairs to the held one: wards' figures differ, their total need not.
+      const rule = (heldBedRule: 'physical' | 'held-bed') =>
+        queryWardOccupancy(embedded.get('ward-occupancy')!, full, {}, 'ward', {
+          timeZone: TIME_ZONE,
+          heldBedRule,
+        });
+      const [physical, heldBed] = await Promise.all([rule('physical'), rule('held-bed')]);
+      expect(heldBed.map((r) => r.figures.occupiedBedDays)).not.toEqual(
+        physical.map((r) => r.figures.occupiedBedDays),
+      );
+    });
+
+    it.each([0, 1])(
+      'ward occupancy read from PostgreSQL is the embedded answer, by every group and rule (window %#)',
+      async (which) => {
+        const [, period] = periods()[which]!;
+        for (const heldBedRule of ['physical', 'held-bed'] as const) {
+          for (const groupBy of OCCUPANCY_GROUPS) {
+            const options = { timeZone: TIME_ZONE, heldBedRule };
+            const fromPostgres = await queryWardOccupancy(
+              served.get('ward-occupancy')!,
+              period,
+              {},
+              groupBy,
+              options,
+            );
+            expect(fromPostgres.length).toBeGreaterThan(0);
+            expect(fromPostgres).toEqual(
+              await queryWardOccupancy(embedded.get('ward-occupancy')!, period, {}, groupBy, options),
+            );
+          }
+        }
+      },
+    );
+
+    /** Days of the contracts' data: its first segment's start, a month on, and its last start. */
+    async function coverageDays(): Promise<string[]> {
+      const [bounds] = (await embedded
+        .get('family-doctor')!
+        .all('SELECT MIN(from_date) AS first, MAX(from_date) AS last FROM contract_segments')) as {
+        first: string;
+        last: string;
+      }[];
+      return [bounds!.first, addDays(bounds!.first, 30), bounds!.last];
+    }
+
+    it('family-doctor coverage on a day, by region, centre and alliance, from the two coverage views', async () => {
+      for (const on of await coverageDays()) {
+        for (const groupBy of COVERAGE_GROUPS) {
+          const api = await queryCoverage(embedded.get('family-doctor')!, on, groupBy);
+          expect(await queryCoverage(served.get('family-doctor')!, on, groupBy)).toEqual(api);
+          const column = { region: 'region_code', centre: 'centre_id', alliance: 'alliance_id' }[groupBy];
+          const groups = COVERAGE_KEY_GROUPS.map((g) => `signed_${g.replace(/-/g, '_')}`);
+          const { rows: signed } = await db.query<Record<string, string>>(
+            `SELECT ${column} AS k, SUM(signed)::text AS signed, SUM(signed_in_key_group)::text AS kg,
+               ${groups.map((g) => `SUM(${g})::text AS ${g}`).join(', ')}
+             FROM ${analytics}.family_doctor_coverage_daily WHERE day = $1::date AND ${column} IS NOT NULL
+             GROUP BY ${column}`,
+            [on],
+          );
+          const populations = groups.map((g) => g.replace('signed_', 'population_'));
+          const { rows: population } = await db.query<Record<string, string | null>>(
+            `SELECT ${column} AS k, SUM(population)::text AS population, SUM(key_group_population)::text AS kg,
+               ${populations.map((g) => `SUM(${g})::text AS ${g}`).join(', ')}
+             FROM ${analytics}.family_doctor_population_daily
+             WHERE day = $1::date AND ${column} IS NOT NULL
+               AND ${groupBy === 'region' ? 'centre_id IS NULL' : 'centre_id IS NOT NULL'}
+             GROUP BY ${column}`,
+            [on],
+          );
+          const terms = (n: number, d: string | null | undefined) => {
+            const p = d === null || d === undefined ? null : Number(d);
+            return { signed: n, population: p, rate: p === null ? null : rate(n, p) };
+          };
+          const keys = [...new Set([...signed, ...population].map((r) => String(r.k)))].sort();
+          expect(keys.length).toBeGreaterThan(0);
+          expect(
+            keys.map((key) => {
+              const s = signed.find((r) => r.k === key);
+              const p = population.find((r) => r.k === key);
+              return {
+                key,
+                on,
+                coverage: terms(Number(s?.signed ?? 0), p?.population),
+                keyGroupCoverage: terms(Number(s?.kg ?? 0), p?.kg),
+                byKeyGroup:
+                  groupBy === 'region'
+                    ? Object.fromEntries(
+                        COVERAGE_KEY_GROUPS.map((g, i) => [
+                          g,
+                          terms(Number(s?.[groups[i]!] ?? 0), p?.[populations[i]!]),
+                        ]),
+                      )
+                    : {},
+              };
+            }),
+          ).toEqual(api);
+        }
+      }
+    });
+
+    /** The windows of the slot sessions' dates: all of them, and their first day alone. */
+    async function slotWindows(): Promise<Period[]> {
+      const [bounds] = (await embedded
+        .get('slot-pool')!
+        .all('SELECT MIN(date) AS first, MAX(date) AS last FROM slot_releases')) as {
+        first: string;
+        last: string;
+      }[];
+      return [
+        window(bounds!.first, addDays(bounds!.last, 1)),
+        window(bounds!.first, addDays(bounds!.first, 1)),
+      ];
+    }
+
+    it('slot use by hospital: utilisation, no-show rate and priority share over a window, people on a day', async () => {
+      const [all, oneDay] = await slotWindows();
+      for (const period of [all!, oneDay!]) {
+        const api = await querySlotUse(embedded.get('slot-pool')!, period);
+        expect(api.some((r) => r.utilisation.numerator > 0)).toBe(true);
+        expect(await querySlotUse(served.get('slot-pool')!, period)).toEqual(api);
+        const people = [
+          'people',
+          'signed_people',
+          ...KEY_GROUPS.map((g) => `people_${g.replace(/-/g, '_')}`),
+        ];
+        const view = await sums(
+          'slot_use_daily',
+          period,
+          ['hospital_id', 'alliance_id'],
+          ['released', 'used', 'closed', 'no_shows', 'priority_used', ...people],
+        );
+        const ratio = (n: number, d: number) => ({ numerator: n, denominator: d, rate: rate(n, d) });
+        const fromView = view
+          .map((r) => ({
+            hospitalId: r.hospital_id,
+            allianceId: r.alliance_id,
+            utilisation: ratio(r.used as number, r.released as number),
+            noShowRate: ratio(r.no_shows as number, r.closed as number),
+            priorityShare: ratio(r.priority_used as number, r.used as number),
+            signedShare: ratio(r.signed_people as number, r.people as number),
+            keyGroupShare: Object.fromEntries(
+              KEY_GROUPS.map((g) => [
+                g,
+                ratio(r[`people_${g.replace(/-/g, '_')}`] as number, r.people as number),
+              ]),
+            ),
+          }))
+          .sort((a, b) => String(a.hospitalId).localeCompare(String(b.hospitalId)));
+        // People count once per hospital over the API's whole period: summed over days, only one day's are its.
+        const additive = ({ signedShare: _s, keyGroupShare: _k, ...rest }: (typeof fromView)[number]) => rest;
+        expect(fromView.map(additive)).toEqual(api.map(additive));
+        if (period === oneDay) expect(fromView).toEqual(api);
+      }
+    });
+
     it('no view has a column that could name a patient, a resident, a journey, a booking or an admission', async () => {
       const { rows } = await db.query<{ table_name: string; column_name: string }>(
         `SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = $1`,
@@ -312,6 +482,10 @@ describe.each(['Asia/Shanghai', 'America/Santiago'])(
           'local_treatment_daily',
           'local_treatment_alliance_daily',
           'ward_census_daily',
+          'ward_census_held_bed_daily',
+          'family_doctor_coverage_daily',
+          'family_doctor_population_daily',
+          'slot_use_daily',
         ]),
       );
       expect(rows.filter((r) => /journey|patient|resident|booking|admission/i.test(r.column_name))).toEqual(
@@ -332,7 +506,15 @@ describe.each(['Asia/Shanghai', 'America/Santiago'])(
       await session.connect();
       try {
         await session.query(`SET ROLE ${analystRole}`);
-        for (const view of ['referral_volume_daily', 'local_treatment_daily', 'ward_census_daily']) {
+        for (const view of [
+          'referral_volume_daily',
+          'local_treatment_daily',
+          'ward_census_daily',
+          'ward_census_held_bed_daily',
+          'family_doctor_coverage_daily',
+          'family_doctor_population_daily',
+          'slot_use_daily',
+        ]) {
           const { rows } = await session.query(`SELECT COUNT(*)::int AS n FROM ${analytics}.${view}`);
           expect(rows[0].n).toBeGreaterThan(0);
         }

@@ -1,5 +1,7 @@
 import type { PoolClient } from 'pg';
+import { COVERAGE_KEY_GROUPS, KEY_GROUPS, type KeyGroup } from '@carepath/domain';
 import { REFERRAL_OUTCOMES } from '../../model/referral-volume.model';
+import type { HeldBedRule } from '../../model/ward-occupancy.model';
 import { PgReadModels } from './postgres-read-models';
 
 /**
@@ -145,53 +147,70 @@ const localTreatmentAllianceDaily: AnalyticsView = {
 };
 
 /*
- * The midnight census under HELD_BED_RULE=physical (docs/analytics.md, "Midnight census"): a segment in a bed is in
- * D's census when it started before 24:00 of D and had not ended before it, that is for the local dates D from its
- * start's up to the day before its end's (an end exactly at 00:00 of D + 1 is D + 1's and counts on D). A bed count
- * holds at every census from the first midnight at or after it (the local date of the instant 1 ms before it) up to
- * the day before the next change's. Open segments and the last bed count run to the horizon: today in the zone, or
- * the latest care time recorded when later.
+ * The midnight census (docs/analytics.md, "Midnight census"): a segment is in D's census when it started before 24:00
+ * of D and had not ended before it, that is for the local dates D from its start's up to the day before its end's (an
+ * end exactly at 00:00 of D + 1 is D + 1's and counts on D). Which of them count is the held-bed rule's ("Held-bed
+ * rule"): under `physical` those in a bed; under `held-bed` a leave from a held bed too, and a bed elsewhere not on a
+ * day its journey's bed is held (the journey is read inside the view, never shown). A bed count holds at every census
+ * from the first midnight at or after it (the local date of the instant 1 ms before it) up to the day before the next
+ * change's. Open segments and the last bed count run to the horizon: today in the zone, or the latest care time
+ * recorded when later.
  */
-const wardCensusDaily: AnalyticsView = {
-  name: 'ward_census_daily',
-  reads: { 'ward-occupancy': ['wards', 'institutions', 'segments', 'stays', 'bed_counts'] },
-  comment:
-    'Per local day and ward: the midnight census (24:00) under the physical held-bed rule (HELD_BED_RULE=physical, the default), same-day stays, open beds, discharges and their bed-days (docs/analytics.md, "Bed-use rate"). Summed over a window: bed-use rate = sum(occupied_bed_days) / sum(open_beds) * 100, as GET /analytics/ward-occupancy answers it; rows run up to today or the latest care time recorded.',
-  columns: {
-    day: 'Local date D of the census, taken at 24:00 of D in the census time zone.',
-    institution_id: 'The institution of the ward.',
-    ward_id: 'The ward.',
-    alliance_id: "The institution's alliance as registered (null: none).",
-    census: 'Patients in a bed of the ward at 24:00 of D (patients on leave count nowhere under this rule).',
-    same_day_stays: 'Stays admitted to the ward and discharged on D: one bed-day each.',
-    occupied_bed_days: 'census + same_day_stays: the occupied bed-days of D (extra beds included).',
-    open_beds: 'Beds open at 24:00 of D (the open bed-days of D).',
-    discharges: 'Patients discharged from the ward on D.',
-    discharged_bed_days:
-      'Their bed-days: the midnights of each whole stay counted in a census, at least 1 (average stay = this / discharges).',
-  },
-  sql: (schema, zone) => {
-    const wo = schema('ward-occupancy');
-    return `WITH horizon AS (
+function wardCensus(rule: HeldBedRule): AnalyticsView {
+  const physical = rule === 'physical';
+  return {
+    name: physical ? 'ward_census_daily' : 'ward_census_held_bed_daily',
+    reads: { 'ward-occupancy': ['wards', 'institutions', 'segments', 'stays', 'bed_counts'] },
+    comment: physical
+      ? 'Per local day and ward: the midnight census (24:00) under the physical held-bed rule (HELD_BED_RULE=physical, the default), same-day stays, open beds, discharges and their bed-days (docs/analytics.md, "Bed-use rate"). Summed over a window: bed-use rate = sum(occupied_bed_days) / sum(open_beds) * 100, as GET /analytics/ward-occupancy answers it; rows run up to today or the latest care time recorded.'
+      : 'Per local day and ward: the midnight census (24:00) under the held-bed rule (HELD_BED_RULE=held-bed: a patient on leave from a held bed counts at that bed, and not in a bed elsewhere the same night), same-day stays, open beds, discharges and their bed-days (docs/analytics.md, "Bed-use rate"). Summed over a window: bed-use rate = sum(occupied_bed_days) / sum(open_beds) * 100, as GET /analytics/ward-occupancy answers it under that rule; rows run up to today or the latest care time recorded.',
+    columns: {
+      day: 'Local date D of the census, taken at 24:00 of D in the census time zone.',
+      institution_id: 'The institution of the ward.',
+      ward_id: 'The ward.',
+      alliance_id: "The institution's alliance as registered (null: none).",
+      census: physical
+        ? 'Patients in a bed of the ward at 24:00 of D (patients on leave count nowhere under this rule).'
+        : 'Patients counted in the ward at 24:00 of D under the held-bed rule: in a bed of it (unless their bed elsewhere is held for them that night), or on leave from a bed of it held for them.',
+      same_day_stays: 'Stays admitted to the ward and discharged on D: one bed-day each.',
+      occupied_bed_days: 'census + same_day_stays: the occupied bed-days of D (extra beds included).',
+      open_beds: 'Beds open at 24:00 of D (the open bed-days of D).',
+      discharges: 'Patients discharged from the ward on D.',
+      discharged_bed_days: physical
+        ? 'Their bed-days: the midnights of each whole stay counted in a census, at least 1 (average stay = this / discharges).'
+        : 'Their bed-days: the midnights of each whole stay counted in a census under the held-bed rule (held leave nights included), at least 1 (average stay = this / discharges).',
+    },
+    sql: (schema, zone) => {
+      const wo = schema('ward-occupancy');
+      const segmentDays = `SELECT s.journey_id, s.institution_id, s.ward_id, s.admission_id, s.kind, s.bed_held, d::date AS day
+    FROM ${wo}.segments s CROSS JOIN horizon h
+    CROSS JOIN LATERAL ${days(localDay('s.from_ms', zone), `COALESCE(${localDay('s.to_ms', zone)} - 1, h.last_day)`)} AS d`;
+      const counted = physical
+        ? `SELECT institution_id, ward_id, admission_id, day FROM segment_days WHERE kind = 'in-bed'`
+        : `SELECT institution_id, ward_id, admission_id, day FROM segment_days sd
+    WHERE (sd.kind = 'on-leave' AND sd.bed_held = 1)
+      OR (sd.kind = 'in-bed' AND NOT EXISTS (
+        SELECT 1 FROM segment_days o
+        WHERE o.journey_id = sd.journey_id AND o.day = sd.day AND o.kind = 'on-leave' AND o.bed_held = 1))`;
+      return `WITH horizon AS (
     SELECT GREATEST(
       (now() AT TIME ZONE ${zone})::date,
       (SELECT MAX(${localDay('GREATEST(from_ms, COALESCE(to_ms, from_ms))', zone)}) FROM ${wo}.segments),
       (SELECT MAX(${localDay('from_ms', zone)}) FROM ${wo}.bed_counts)
     ) AS last_day
-  ), in_bed AS (
-    SELECT s.institution_id, s.ward_id, s.admission_id, d::date AS day
-    FROM ${wo}.segments s CROSS JOIN horizon h
-    CROSS JOIN LATERAL ${days(localDay('s.from_ms', zone), `COALESCE(${localDay('s.to_ms', zone)} - 1, h.last_day)`)} AS d
-    WHERE s.kind = 'in-bed'
+  ), segment_days AS (
+    ${segmentDays}
+  ), in_census AS (
+    ${counted}
   ), nights AS (
-    SELECT admission_id, COUNT(DISTINCT day) AS nights FROM in_bed GROUP BY admission_id
+    SELECT admission_id, COUNT(DISTINCT day) AS nights FROM in_census GROUP BY admission_id
   ), bed_count_spans AS (
     SELECT institution_id, ward_id, open_beds, from_ms,
       LEAD(from_ms) OVER (PARTITION BY institution_id, ward_id ORDER BY from_ms, event_id) AS next_ms
     FROM ${wo}.bed_counts
   ), counted AS (
     SELECT institution_id, ward_id, day, 1 AS census, 0 AS same_day, 0 AS open_beds, 0 AS discharges, 0 AS bed_days
-    FROM in_bed
+    FROM in_census
     UNION ALL
     SELECT institution_id, admitted_ward_id, ${localDay('admitted_at', zone)}, 0, 1, 0, 0, 0
     FROM ${wo}.stays
@@ -217,6 +236,169 @@ const wardCensusDaily: AnalyticsView = {
   JOIN ${wo}.wards w ON w.institution_id = c.institution_id AND w.ward_id = c.ward_id
   LEFT JOIN ${wo}.institutions i ON i.institution_id = c.institution_id
   GROUP BY c.day, c.institution_id, c.ward_id, i.alliance_id`;
+    },
+  };
+}
+
+/** A key group's code as a column name's tail: age-65-plus → age_65_plus. */
+const groupColumn = (group: KeyGroup) => group.replace(/-/g, '_');
+
+/** Local dates as `YYYY-MM-DD` text, as contracts and populations store them, from `from` to the horizon. */
+const textDays = (from: string, to: string) =>
+  `(SELECT to_char(d, 'YYYY-MM-DD') AS day FROM generate_series(${from}::timestamp, ${to}::timestamp, INTERVAL '1 day') AS d)`;
+
+/*
+ * Coverage is a stock read on one day (docs/analytics.md, "Family-doctor coverage"): a resident is signed on D when a
+ * segment of their contract covers it (from_date <= D < to_date), counted for its residence region, the centre
+ * holding it and the alliance recorded with that centre. Contracts never overlap, so each resident is in one row of
+ * a day, and a day's rows add up over regions, centres and alliances (never over days). A filter on `day` is pushed
+ * into the calendar, so reading one day joins only that day's segments.
+ */
+const familyDoctorCoverageDaily: AnalyticsView = {
+  name: 'family_doctor_coverage_daily',
+  reads: { 'family-doctor': ['contract_segments'] },
+  comment:
+    'Per local day, residence region, centre and alliance: residents signed with a family doctor that day, in total, in a coverage key group and in each (docs/analytics.md, "Family-doctor coverage"). Coverage is a stock: read one day (the API reads the last day of the period) and sum its rows over the regions, centres or alliances wanted, never over days; divide by family_doctor_population_daily of the same day. Rows run from the first contract to today or the latest segment start.',
+  columns: {
+    day: 'The local date the signed residents are counted on.',
+    region_code: 'The residence region recorded at signing (groupBy=region).',
+    centre_id: 'The community centre holding the contract that day (groupBy=centre).',
+    alliance_id: 'The alliance recorded with that centre in the contract (groupBy=alliance; null: none).',
+    signed: 'Residents signed that day (coverage: numerator).',
+    signed_in_key_group:
+      'Of them, in at least one coverage key group (every key group but age-60-plus: key-group coverage numerator).',
+    ...Object.fromEntries(
+      COVERAGE_KEY_GROUPS.map((g) => [
+        `signed_${groupColumn(g)}`,
+        `Of them, in the key group ${g} (byKeyGroup.${g}: numerator).`,
+      ]),
+    ),
+  },
+  sql: (schema, zone) => {
+    const fd = schema('family-doctor');
+    const perGroup = COVERAGE_KEY_GROUPS.map(
+      (g) =>
+        `COUNT(DISTINCT s.resident_id) FILTER (WHERE s.key_groups LIKE '% ${g} %') AS signed_${groupColumn(g)}`,
+    ).join(',\n    ');
+    return `SELECT c.day::date AS day, s.residence_region AS region_code, s.centre_id, s.alliance_id,
+    COUNT(DISTINCT s.resident_id) AS signed,
+    COUNT(DISTINCT s.resident_id) FILTER (WHERE s.in_key_group = 1) AS signed_in_key_group,
+    ${perGroup}
+  FROM ${textDays(
+    `(SELECT MIN(from_date) FROM ${fd}.contract_segments)`,
+    `GREATEST((now() AT TIME ZONE ${zone})::date, (SELECT MAX(from_date)::date FROM ${fd}.contract_segments))`,
+  )} c
+  JOIN ${fd}.contract_segments s ON s.from_date <= c.day AND s.to_date > c.day
+  GROUP BY c.day, s.residence_region, s.centre_id, s.alliance_id`;
+  },
+};
+
+/*
+ * The denominators of coverage in force on each day: a region's latest figure effective on or before it, and the
+ * centres' catchments that figure lists, with each centre's registered alliance (docs/analytics.md, "Where").
+ */
+const familyDoctorPopulationDaily: AnalyticsView = {
+  name: 'family_doctor_population_daily',
+  reads: { 'family-doctor': ['population_figures', 'catchments', 'institutions'] },
+  comment:
+    'Per local day: the population figures in force (the latest recorded figure effective on or before the day), one row per region (centre_id null: the region as a whole, with its key-group figures) and one per centre of its catchments (with the alliance the centre is registered in). Coverage on a day = sum(family_doctor_coverage_daily.signed) / sum(population) of that day: by region over the region rows, by centre or alliance over the centre rows.',
+  columns: {
+    day: 'The local date the figures are in force on.',
+    region_code: 'The region the figure was recorded for.',
+    centre_id: "Null on the region's own row; else a centre of its catchments.",
+    alliance_id: "The centre's alliance as registered (null on the region's row, or when it has none).",
+    effective_on: 'The date the figure in force took effect.',
+    population: "Residents in the region (its row) or in the centre's catchment (coverage: denominator).",
+    key_group_population: 'Of them, in at least one coverage key group (key-group coverage: denominator).',
+    ...Object.fromEntries(
+      COVERAGE_KEY_GROUPS.map((g) => [
+        `population_${groupColumn(g)}`,
+        `In the key group ${g} (byKeyGroup.${g}: denominator; region rows only, null on centre rows).`,
+      ]),
+    ),
+  },
+  sql: (schema, zone) => {
+    const fd = schema('family-doctor');
+    const groups = (value: (group: KeyGroup) => string) =>
+      COVERAGE_KEY_GROUPS.map((g) => `${value(g)} AS population_${groupColumn(g)}`).join(',\n    ');
+    return `WITH calendar AS ${textDays(
+      `(SELECT MIN(effective_on) FROM ${fd}.population_figures)`,
+      `GREATEST((now() AT TIME ZONE ${zone})::date, (SELECT MAX(effective_on)::date FROM ${fd}.population_figures))`,
+    )}, in_force AS (
+    SELECT c.day, p.* FROM calendar c JOIN ${fd}.population_figures p ON p.effective_on = (
+      SELECT MAX(q.effective_on) FROM ${fd}.population_figures q
+      WHERE q.region_code = p.region_code AND q.effective_on <= c.day)
+  )
+  SELECT f.day::date AS day, f.region_code, CAST(NULL AS TEXT) AS centre_id, CAST(NULL AS TEXT) AS alliance_id,
+    f.effective_on, f.residents AS population, f.key_group_residents AS key_group_population,
+    ${groups((g) => `((f.by_key_group::jsonb) ->> '${g}')::bigint`)}
+  FROM in_force f
+  UNION ALL
+  SELECT f.day::date, f.region_code, k.centre_id, i.alliance_id, f.effective_on, k.residents, k.key_group_residents,
+    ${groups(() => 'CAST(NULL AS BIGINT)')}
+  FROM in_force f
+  JOIN ${fd}.catchments k ON k.region_code = f.region_code AND k.effective_on = f.effective_on
+  LEFT JOIN ${fd}.institutions i ON i.institution_id = k.centre_id`;
+  },
+};
+
+/*
+ * Slot use per session date and hospital (docs/analytics.md, "Slot use"): the counts of utilisation, no-show rate and
+ * priority share add up over days; the shares of booked people do not (a person counts once per hospital over the
+ * whole period), so each day's people are that day's only.
+ */
+const slotUseDaily: AnalyticsView = {
+  name: 'slot_use_daily',
+  reads: { 'slot-pool': ['slot_releases', 'slot_bookings', 'institutions'] },
+  comment:
+    'Per session date and hospital: specialist slots released to family doctors and their bookings (docs/analytics.md, "Slot use"). Summed over a window: utilisation = sum(used) / sum(released) * 100, no-show rate = sum(no_shows) / sum(closed) * 100, priority share = sum(priority_used) / sum(used) * 100, as GET /analytics/slot-use answers them. The people columns count each person once per day: their shares hold for one day; over longer windows the API counts people once per period.',
+  columns: {
+    day: 'The date of the sessions (as the block states it).',
+    hospital_id: 'The hospital holding the sessions.',
+    alliance_id: "The hospital's alliance as registered (null: none).",
+    released: 'Slots released to family doctors (utilisation: denominator).',
+    used: 'Bookings holding a slot: not cancelled, attended, missed or to come (utilisation: numerator).',
+    closed: 'Bookings the hospital closed: attended or no-show (no-show rate: denominator).',
+    no_shows: 'Of those, no-shows (no-show rate: numerator).',
+    priority_used: 'Bookings holding a slot held for priority (priority share: numerator over used).',
+    people:
+      'People with a booking holding a slot that day, each once (signed and key-group shares: denominator).',
+    signed_people: 'Of them, booked with a family-doctor contract in force (signed share: numerator).',
+    ...Object.fromEntries(
+      KEY_GROUPS.map((g) => [
+        `people_${groupColumn(g)}`,
+        `Of them, whose booking recorded the key group ${g} (keyGroupShare.${g}: numerator).`,
+      ]),
+    ),
+  },
+  sql: (schema) => {
+    const sp = schema('slot-pool');
+    const used = "b.status <> 'cancelled'";
+    const perGroup = KEY_GROUPS.map(
+      (g) =>
+        `COUNT(DISTINCT b.resident_id) FILTER (WHERE ${used} AND b.key_groups LIKE '% ${g} %') AS people_${groupColumn(g)}`,
+    ).join(',\n    ');
+    return `WITH released AS (
+    SELECT date, hospital_id, SUM(count)::bigint AS released FROM ${sp}.slot_releases GROUP BY date, hospital_id
+  ), booked AS (
+    SELECT b.date, b.hospital_id,
+      COUNT(*) FILTER (WHERE ${used}) AS used,
+      COUNT(*) FILTER (WHERE b.status IN ('attended', 'no-show')) AS closed,
+      COUNT(*) FILTER (WHERE b.status = 'no-show') AS no_shows,
+      COUNT(*) FILTER (WHERE ${used} AND b.priority = 1) AS priority_used,
+      COUNT(DISTINCT b.resident_id) FILTER (WHERE ${used}) AS people,
+      COUNT(DISTINCT b.resident_id) FILTER (WHERE ${used} AND b.contract_id IS NOT NULL) AS signed_people,
+      ${perGroup}
+    FROM ${sp}.slot_bookings b GROUP BY b.date, b.hospital_id
+  )
+  SELECT r.date::date AS day, r.hospital_id, i.alliance_id, r.released,
+    COALESCE(k.used, 0) AS used, COALESCE(k.closed, 0) AS closed, COALESCE(k.no_shows, 0) AS no_shows,
+    COALESCE(k.priority_used, 0) AS priority_used, COALESCE(k.people, 0) AS people,
+    COALESCE(k.signed_people, 0) AS signed_people,
+    ${KEY_GROUPS.map((g) => `COALESCE(k.people_${groupColumn(g)}, 0) AS people_${groupColumn(g)}`).join(', ')}
+  FROM released r
+  LEFT JOIN booked k ON k.date = r.date AND k.hospital_id = r.hospital_id
+  LEFT JOIN ${sp}.institutions i ON i.institution_id = r.hospital_id`;
   },
 };
 
@@ -225,7 +407,11 @@ export const ANALYTICS_VIEWS: readonly AnalyticsView[] = [
   referralVolumeDaily,
   localTreatmentDaily,
   localTreatmentAllianceDaily,
-  wardCensusDaily,
+  wardCensus('physical'),
+  wardCensus('held-bed'),
+  familyDoctorCoverageDaily,
+  familyDoctorPopulationDaily,
+  slotUseDaily,
 ];
 
 const ROLE = /^[a-z_][a-z0-9_]{0,62}$/;
