@@ -16,6 +16,7 @@ import {
 } from '../support/api-process';
 import { EsdbProtocolDouble } from '../support/esdb-protocol-double';
 import { bodies, CHC, HOSP, REGION } from '../support/fixtures';
+import { Client } from 'pg';
 import { dropSchemasOf, freshSchema, TEST_DATABASE_URL } from '../support/postgres';
 import { as, installTestIssuer } from '../support/test-app';
 import { waitFor } from '../support/wait-for';
@@ -46,6 +47,9 @@ describe('single-instance duties across two API replicas', () => {
   let projector: AppProcess;
   let a: ApiProcess;
   let b: ApiProcess;
+  let c: ApiProcess | null = null;
+  let build: string;
+  let shared: Record<string, string>;
   let receiver: Server;
   let secret = '';
   const received: { id: string; referralId: string | null; kind: string; valid: boolean }[] = [];
@@ -120,8 +124,8 @@ describe('single-instance duties across two API replicas', () => {
       });
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    const build = transpileApi(join(folder, 'build'));
-    const shared = {
+    build = transpileApi(join(folder, 'build'));
+    shared = {
       EVENT_STORE: 'esdb',
       EVENTSTORE_CONNECTION_STRING: double.connectionString,
       READ_MODEL_STORE: 'postgres',
@@ -173,7 +177,7 @@ describe('single-instance duties across two API replicas', () => {
   }, 180_000);
 
   afterAll(async () => {
-    await killAll(a, b, projector);
+    await killAll(a, b, c, projector);
     await double?.stop();
     await new Promise((resolve) => receiver?.close(resolve));
     await dropSchemasOf(prefix);
@@ -247,5 +251,30 @@ describe('single-instance duties across two API replicas', () => {
     expect(new Set(ids).size).toBe(ids.length);
     expect(received.every((r) => r.valid)).toBe(true);
     expect(await expiries(b, journeyId)).toHaveLength(1);
+  });
+  it('given the holder stopped with SIGTERM, then it frees its leases on the way out and another replica takes both at its next round', async () => {
+    c = await startApiProcess(build, await freePort(), { ...shared, ...own('api-c') });
+    expect((await duties(c)).holding).toEqual([]);
+
+    b.child.kill('SIGTERM');
+    await b.exited;
+
+    // Freed, not left to lapse: no row names the replica that stopped, though its last renewal was under a TTL ago.
+    const db = new Client({ connectionString: TEST_DATABASE_URL });
+    await db.connect();
+    try {
+      const { rows } = await db.query<{ projection: string; holder: string | null }>(
+        `SELECT projection, holder FROM ${prefix}_duties.duty_leases ORDER BY projection`,
+      );
+      expect(rows.map((r) => r.projection)).toEqual(DUTIES);
+      expect(rows.filter((r) => r.holder === 'api-b')).toEqual([]);
+    } finally {
+      await db.end();
+    }
+    await waitFor(
+      () => duties(c!),
+      (d) => d.holding.length === 2,
+      { what: 'api-c holding both duties', timeoutMs: 4 * TTL_MS },
+    );
   });
 });
