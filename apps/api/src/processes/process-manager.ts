@@ -452,7 +452,7 @@ export class ProcessManager implements OnApplicationBootstrap, OnApplicationShut
       return {
         name,
         enabled: this.enabled,
-        running: !this.stopped,
+        running: this.running,
         actorId: `process:${name}`,
         checkpoint,
         dueNow: db ? kinds.reduce((n, k) => n + countDue(db, k, now, this.timing), 0) : 0,
