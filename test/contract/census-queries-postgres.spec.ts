@@ -1,0 +1,351 @@
+import Database from 'better-sqlite3';
+import fc from 'fast-check';
+import { inCoverageKeyGroup, KEY_GROUPS } from '@carepath/domain';
+import {
+  addDays,
+  bedCountsTable,
+  catchmentsTable,
+  contractSegmentsTable,
+  COVERAGE_GROUPS,
+  deriveStay,
+  type Fact,
+  institutionsTable,
+  keyGroupsText,
+  numberedParameters,
+  OCCUPANCY_GROUPS,
+  type Period,
+  populationFiguresTable,
+  postgresTableDdl,
+  queryCoverage,
+  querySlotUse,
+  queryWardOccupancy,
+  type ReadModelTable,
+  type RowValue,
+  segmentsTable,
+  slotBookingsTable,
+  slotReleasesTable,
+  type SqlReader,
+  sqliteReader,
+  type StaySegment,
+  type StaySummary,
+  staysTable,
+  wardsTable,
+} from '@carepath/projections';
+import { Client, types } from 'pg';
+import { dropSchema, freshSchema, TEST_DATABASE_URL } from '../support/postgres';
+
+/*
+ * The census, coverage and slot-use queries are one SQL for both stores (docs/scaling.md, "Read models in
+ * PostgreSQL"); their unit property specs hold the embedded answers to the model functions. Here the same random rows
+ * go into both databases, and PostgreSQL must answer exactly as SQLite: every group, filter and held-bed rule, in the
+ * census zone and in Santiago (clocks skipping 00:00 on 2026-09-06).
+ */
+
+const TABLES = [
+  institutionsTable,
+  wardsTable,
+  bedCountsTable,
+  staysTable,
+  segmentsTable,
+  slotReleasesTable,
+  slotBookingsTable,
+  contractSegmentsTable,
+  populationFiguresTable,
+  catchmentsTable,
+] as unknown as readonly ReadModelTable<unknown>[];
+
+const INSTITUTIONS = [
+  { institutionId: 'HOSP-1', tier: 'tertiary', allianceId: 'A1', regionCode: 'R1' },
+  { institutionId: 'CHC-1', tier: 'community', allianceId: 'A1', regionCode: 'R1' },
+  { institutionId: 'CHC-2', tier: 'community', allianceId: null, regionCode: 'R2' },
+];
+const WARDS: [string, string][] = [
+  ['HOSP-1', 'cardio'],
+  ['HOSP-1', 'ortho'],
+  ['CHC-1', 'seq'],
+  ['CHC-2', 'seq'],
+];
+const HALF_HOUR = 1_800_000;
+const BASE = Date.parse('2026-08-20T00:00:00Z');
+
+const step = fc.record({
+  after: fc.oneof(fc.integer({ min: -4, max: 4 * 48 }), fc.constantFrom(0, 24, 48)),
+  type: fc.constantFrom('PatientMovedWard', 'LeaveStarted', 'LeaveEnded', 'PatientDischarged'),
+  ward: fc.nat({ max: 3 }),
+  bedHeld: fc.boolean(),
+});
+const admission = fc.record({
+  ward: fc.nat({ max: 3 }),
+  at: fc.oneof(
+    fc.nat({ max: 30 * 48 }),
+    fc.tuple(fc.nat({ max: 30 }), fc.constantFrom(6, 8, 32)).map(([d, h]) => d * 48 + h),
+  ),
+  steps: fc.array(step, { maxLength: 5 }),
+});
+type ValueOf<A> = A extends fc.Arbitrary<infer V> ? V : never;
+
+function staysOf(journeys: readonly (readonly ValueOf<typeof admission>[])[]) {
+  const stays: StaySummary[] = [];
+  const segments: StaySegment[] = [];
+  let seq = 0;
+  journeys.forEach((admissions, j) =>
+    admissions.forEach((a, n) => {
+      const admissionId = `adm-${j}-${n}`;
+      const [institutionId, wardId] = WARDS[a.ward]!;
+      const own = WARDS.filter(([i]) => i === institutionId);
+      let at = BASE + a.at * HALF_HOUR;
+      const fact = (type: string, data: Record<string, unknown>): Fact => ({
+        eventId: `e-${++seq}`,
+        type,
+        occurredAt: new Date(at).toISOString(),
+        data: { admissionId, ...data },
+        voided: false,
+      });
+      const facts = [fact('PatientAdmitted', { institution: { institutionId }, wardId, extraBed: false })];
+      for (const s of a.steps) {
+        at += s.after * HALF_HOUR;
+        facts.push(fact(s.type, { toWardId: own[s.ward % own.length]![1], bedHeld: s.bedHeld }));
+      }
+      const stay = deriveStay(`j-${j}`, facts);
+      if (stay) {
+        stays.push(stay.summary);
+        segments.push(...stay.segments);
+      }
+    }),
+  );
+  return { stays, segments };
+}
+
+const booking = fc.record({
+  hospital: fc.constantFrom('HOSP-1', 'CHC-2', 'HOSP-X'),
+  date: fc.constantFrom('2026-08-31', '2026-09-01', '2026-09-15'),
+  resident: fc.nat({ max: 4 }),
+  status: fc.constantFrom('booked', 'cancelled', 'attended', 'no-show'),
+  priority: fc.boolean(),
+  contract: fc.option(fc.constant('c-1')),
+  groups: fc.subarray([...KEY_GROUPS], { maxLength: 2 }),
+});
+const contract = fc.record({
+  resident: fc.nat({ max: 5 }),
+  from: fc.constantFrom('2026-08-01', '2026-09-01'),
+  to: fc.constantFrom('2026-09-01', '2026-10-01'),
+  centre: fc.constantFrom('CHC-1', 'CHC-2'),
+  region: fc.constantFrom('R1', 'R2'),
+  groups: fc.subarray([...KEY_GROUPS], { maxLength: 2 }),
+});
+
+const data = fc.record({
+  journeys: fc.array(fc.array(admission, { minLength: 1, maxLength: 2 }), { maxLength: 6 }),
+  beds: fc.array(
+    fc.record({ ward: fc.nat({ max: 3 }), at: fc.nat({ max: 30 * 48 }), open: fc.nat({ max: 30 }) }),
+    {
+      maxLength: 5,
+    },
+  ),
+  releases: fc.array(fc.record({ hospital: fc.constantFrom('HOSP-1', 'CHC-2'), count: fc.nat({ max: 9 }) }), {
+    maxLength: 4,
+  }),
+  bookings: fc.array(booking, { maxLength: 12 }),
+  contracts: fc.array(contract, { maxLength: 10 }),
+  window: fc.record({ from: fc.nat({ max: 25 }), days: fc.integer({ min: 1, max: 15 }) }),
+});
+
+function rowsOf(d: ValueOf<typeof data>): Map<ReadModelTable<unknown>, unknown[]> {
+  const { stays, segments } = staysOf(d.journeys);
+  const session = (hospitalId: string, date: string) => ({
+    blockId: `b-${hospitalId}-${date}`,
+    hospitalId,
+    department: 'cardiology',
+    clinicianGrade: 'chief',
+    date,
+    startsAt: `${date}T08:30:00+08:00`,
+  });
+  const rows: [unknown, unknown[]][] = [
+    [institutionsTable, INSTITUTIONS],
+    [wardsTable, WARDS.map(([institutionId, wardId]) => ({ institutionId, wardId, specialty: 'general' }))],
+    [
+      bedCountsTable,
+      d.beds.map((b, i) => ({
+        eventId: `bc-${i}`,
+        institutionId: WARDS[b.ward]![0],
+        wardId: WARDS[b.ward]![1],
+        from: BASE + b.at * HALF_HOUR + i, // distinct instants: the order of equal ones is the store's
+        openBeds: b.open,
+      })),
+    ],
+    [staysTable, stays],
+    [segmentsTable, segments],
+    [
+      slotReleasesTable,
+      d.releases.flatMap((r, i) =>
+        ['2026-08-31', '2026-09-01', '2026-09-15'].map((date) => ({
+          ...session(r.hospital, date),
+          releaseId: `r-${i}`,
+          startTime: '08:30',
+          count: r.count,
+          reservedCount: 0,
+          booked: 0,
+          priorityBooked: 0,
+          opensAtMs: 0,
+          priorityUntilMs: 0,
+          closesAtMs: 0,
+        })),
+      ),
+    ],
+    [
+      slotBookingsTable,
+      d.bookings.map((b, i) => ({
+        ...session(b.hospital, b.date),
+        bookingId: `k-${i}`,
+        releaseId: 'r-0',
+        residentId: `res-${b.resident}`,
+        doctorId: 'doc-1',
+        centreId: 'CHC-1',
+        contractId: b.contract,
+        signedDoctorId: null,
+        priority: b.priority,
+        keyGroups: keyGroupsText(b.groups),
+        status: b.status,
+        bookedAt: '2026-08-01T09:00:00+08:00',
+        updatedAt: '2026-08-01T09:00:00+08:00',
+      })),
+    ],
+    [
+      contractSegmentsTable,
+      d.contracts.map((c, i) => ({
+        residentId: `res-${c.resident}`,
+        contractId: `c-${i}`,
+        from: c.from,
+        to: c.to,
+        doctorId: 'doc-1',
+        centreId: c.centre,
+        allianceId: INSTITUTIONS.find((x) => x.institutionId === c.centre)!.allianceId,
+        residenceRegion: c.region,
+        keyGroups: keyGroupsText(c.groups),
+        inKeyGroup: inCoverageKeyGroup(c.groups),
+      })),
+    ],
+    [
+      populationFiguresTable,
+      [
+        {
+          regionCode: 'R1',
+          effectiveOn: '2026-08-01',
+          residents: 900,
+          keyGroupResidents: 300,
+          byKeyGroup: '{"hypertension":120}',
+          source: 'census',
+        },
+      ],
+    ],
+    [
+      catchmentsTable,
+      [
+        {
+          regionCode: 'R1',
+          effectiveOn: '2026-08-01',
+          centreId: 'CHC-1',
+          residents: 500,
+          keyGroupResidents: 90,
+        },
+      ],
+    ],
+  ];
+  return new Map(rows as [ReadModelTable<unknown>, unknown[]][]);
+}
+
+describe('census, coverage and slot-use queries read PostgreSQL as they read SQLite', () => {
+  const schema = freshSchema('census');
+  let client: Client;
+  let postgres: SqlReader;
+
+  beforeAll(async () => {
+    client = new Client({
+      connectionString: TEST_DATABASE_URL,
+      // Integers as numbers, as PgReadModels' readers give them.
+      types: {
+        getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+          oid === 20 && format !== 'binary'
+            ? (value: string) => Number(value)
+            : types.getTypeParser(oid, format)) as typeof types.getTypeParser,
+      },
+    });
+    await client.connect();
+    await client.query(`CREATE SCHEMA ${schema}`);
+    await client.query(`SET search_path = ${schema}`);
+    for (const table of TABLES) await client.query(postgresTableDdl(table));
+    postgres = {
+      dialect: 'postgres',
+      async all(sql, params = {}) {
+        const { text, values } = numberedParameters(sql, params);
+        return (await client.query(text, values)).rows as unknown[];
+      },
+    };
+  });
+
+  afterAll(async () => {
+    await client?.end();
+    await dropSchema(schema);
+  });
+
+  async function load(rows: Map<ReadModelTable<unknown>, unknown[]>): Promise<Database.Database> {
+    const db = new Database(':memory:');
+    for (const [table, list] of rows) {
+      db.exec(table.create);
+      const insert = db.prepare(table.insert);
+      await client.query(`DELETE FROM ${table.name}`);
+      for (const row of list) {
+        const values: RowValue[] = table.encode(row);
+        insert.run(values);
+        await client.query(
+          `INSERT INTO ${table.name} (${table.columns.join(', ')}) VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')})`,
+          values,
+        );
+      }
+    }
+    return db;
+  }
+
+  it.each(['Asia/Shanghai', 'America/Santiago'])(
+    'given any rows in both, then every answer from PostgreSQL is the embedded one (%s)',
+    async (timeZone) => {
+      await fc.assert(
+        fc.asyncProperty(data, async (d) => {
+          const db = await load(rowsOf(d));
+          try {
+            const embedded = sqliteReader(db);
+            const from = addDays('2026-08-20', d.window.from);
+            const period: Period = { from, to: addDays(from, d.window.days), key: null, unit: null };
+            for (const heldBedRule of ['physical', 'held-bed'] as const) {
+              for (const groupBy of OCCUPANCY_GROUPS) {
+                for (const filter of [{}, { allianceId: 'A1' }, { wardId: 'seq' }]) {
+                  const options = { timeZone, heldBedRule };
+                  expect(await queryWardOccupancy(postgres, period, filter, groupBy, options)).toEqual(
+                    await queryWardOccupancy(embedded, period, filter, groupBy, options),
+                  );
+                }
+              }
+            }
+            const slots: Period = { from: '2026-09-01', to: '2026-10-01', key: '2026-09', unit: 'month' };
+            for (const filter of [{}, { allianceId: 'A1' }]) {
+              expect(await querySlotUse(postgres, slots, filter)).toEqual(
+                await querySlotUse(embedded, slots, filter),
+              );
+            }
+            for (const groupBy of COVERAGE_GROUPS) {
+              for (const on of ['2026-08-15', '2026-09-01']) {
+                expect(await queryCoverage(postgres, on, groupBy)).toEqual(
+                  await queryCoverage(embedded, on, groupBy),
+                );
+              }
+            }
+          } finally {
+            db.close();
+          }
+        }),
+        { numRuns: 25 },
+      );
+    },
+    300_000,
+  );
+});
