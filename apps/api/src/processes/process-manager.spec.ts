@@ -43,6 +43,7 @@ const referralRows = (referralId: string): ProcessActionRow[] =>
     afterSurgery: false,
     referringCentreId: CHC.institutionId,
     referringCentreAllianceId: 'CY-G1',
+    notBeforeMs: null,
   }));
 
 interface Harness {

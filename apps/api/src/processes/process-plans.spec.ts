@@ -18,7 +18,13 @@ const CHC_OTHER = inst('CHC-HD-01', 'community', 'HD-G1');
 const INSTITUTIONS = [HOSP, CHC_C, CHC_B, CHC_A, CHC_OTHER];
 const OFFSET = 480;
 
+/**
+ * `notBeforeMs` (care-processes.projection.ts: a transfer proposal waits for an open downward referral to end) is
+ * spread in rather than written out, so these rows fit the row type with or without that column.
+ */
+const NOT_WAITING = { notBeforeMs: null };
 const row = (overrides: Partial<ProcessActionRow>): ProcessActionRow => ({
+  ...NOT_WAITING,
   actionId: 'x',
   kind: 'transfer-proposal',
   journeyId: 'j-1',
