@@ -1,5 +1,11 @@
 import Database from 'better-sqlite3';
-import type { InstitutionSnapshot } from '@carepath/domain';
+import {
+  decideJourney,
+  DomainError,
+  formatInOffset,
+  type InstitutionSnapshot,
+  type JourneyCommand,
+} from '@carepath/domain';
 import {
   accepted,
   admitted,
@@ -208,5 +214,161 @@ describe('due process acts', () => {
     ]);
     expect(nextDueMs(late, ['referral-expiry'], ms(recorded), timing)).toBe(ms(recorded) + 3_600_000);
     late.close();
+  });
+});
+
+/*
+ * Given a journey whose proposal row is due, when the process records the proposal at the row's due time, then the
+ * decider, judging it against the journey as it stood at that care time (docs/care-time.md), records it: a row the
+ * decider refuses as settled stays due forever and the processes never settle. Found by `npm run simulate --
+ * --preset chaoyang-2023 --scale 0.05 --seed 1`: a downward referral made hours after a surgery expired after the
+ * stable period had run.
+ */
+describe('a due proposal the decider records', () => {
+  const timing: ProcessTiming = {
+    reminderFraction: 0.8,
+    transferStableMs: 3 * 86_400_000,
+    lateEntryGraceMs: 3_600_000,
+  };
+  const OFFSET = 8 * 60;
+  const stay = [admitted('a-1', HOSP)];
+  const downRequested = (referralId: string, day: number, hour: number, deadline: string): Given => [
+    {
+      type: 'DownwardReferralRequested',
+      data: {
+        referralId,
+        from: HOSP,
+        to: CHC,
+        department: 'rehab',
+        priority: 'routine',
+        setting: 'outpatient',
+        reasonCode: 'S72.0',
+        deadline,
+        redirectedFromReferralId: null,
+      },
+    },
+    at(day, hour),
+  ];
+  const proposed = (proposalId: string, surgeryId: string, day: number, hour: number): Given => [
+    {
+      type: 'DownwardTransferProposed',
+      data: {
+        proposalId,
+        admissionId: 'a-1',
+        surgeryId,
+        from: HOSP,
+        to: CHC,
+        basis: 'alliance-centre',
+        signedDoctorId: null,
+      },
+    },
+    at(day, hour),
+  ];
+
+  /**
+   * The proposal row due by day 9, and what the decider says to the act the process records at its due time (or at
+   * another care time: the event types it records, or the code it refuses with).
+   */
+  function actWhenDue(...events: Given[]) {
+    const state = fold([opened, ...events]);
+    const db = new Database(':memory:');
+    try {
+      db.exec(processActionsTable.create);
+      const insert = db.prepare(processActionsTable.insert);
+      for (const row of deriveProcessActions(state, 'j-1')) insert.run(processActionsTable.encode(row));
+      const due = dueActions(db, 'transfer-proposal', ms(at(9)), timing);
+      expect(due).toHaveLength(1);
+      const { row, dueMs } = due[0]!;
+      const decideAt = (careMs: number) => {
+        const command = {
+          type: 'ProposeDownwardTransfer',
+          data: {
+            proposalId: 'p-9',
+            surgeryId: row.subjectId,
+            to: CHC,
+            basis: 'alliance-centre',
+            signedDoctorId: null,
+          },
+          metadata: {
+            occurredAt: formatInOffset(careMs, OFFSET),
+            recordedAt: new Date(ms(at(9))).toISOString(),
+            actorId: 'process:transfer-proposals',
+            actorRole: 'system',
+            institutionId: HOSP.institutionId,
+            correlationId: 'c',
+            causationId: 'c',
+          },
+        } as JourneyCommand;
+        try {
+          return decideJourney(command, state).map((e) => e.type);
+        } catch (error) {
+          if (error instanceof DomainError) return error.code;
+          throw error;
+        }
+      };
+      return { dueMs, atDue: decideAt(dueMs), decideAt };
+    } finally {
+      db.close();
+    }
+  }
+
+  it('waits for a downward referral that ended after the stable period had run, then proposes a second after', () => {
+    // Surgery on 03-02 07:00; the hospital refers down that afternoon; nobody answers and it expires on 03-05 14:00,
+    // seven hours after the stable period ran out (03-05 07:00), and is escalated.
+    const { dueMs, atDue, decideAt } = actWhenDue(
+      ...stay,
+      surgery('s-1', 'a-1', 2, 7),
+      downRequested('r-down', 2, 14, at(5, 14)),
+      [{ type: 'ReferralExpired', data: { referralId: 'r-down', deadline: at(5, 14) } }, at(5, 14)],
+      [
+        { type: 'ReferralEscalated', data: { referralId: 'r-down', allianceId: 'CY-G1', reason: 'expired' } },
+        at(5, 14),
+      ],
+    );
+    expect(atDue).toEqual(['DownwardTransferProposed']);
+    expect(dueMs).toBe(ms(at(5, 14)) + 1000);
+    // At the end of the stable period the referral was still under way, and at the instant of its expiry too: a
+    // proposal ranks before an expiry at the same care time.
+    expect(decideAt(ms(at(5, 7)))).toBe('DOWNWARD_REFERRAL_OPEN');
+    expect(decideAt(ms(at(5, 14)))).toBe('DOWNWARD_REFERRAL_OPEN');
+  });
+
+  it('waits for an earlier proposal of the stay declined after the stable period of the latest surgery', () => {
+    const { dueMs, atDue, decideAt } = actWhenDue(
+      ...stay,
+      surgery('s-1', 'a-1', 1, 14),
+      surgery('s-2', 'a-1', 2, 10),
+      proposed('p-1', 's-1', 4, 14),
+      [
+        { type: 'DownwardTransferProposalDeclined', data: { proposalId: 'p-1', reason: 'not-stable' } },
+        at(6),
+      ],
+    );
+    expect(atDue).toEqual(['DownwardTransferProposed']);
+    expect(dueMs).toBe(ms(at(6)) + 1000);
+    // At the end of the latest surgery's stable period (03-05 10:00) the earlier proposal was still open.
+    expect(decideAt(ms(at(5)))).toBe('PROPOSAL_ALREADY_OPEN');
+  });
+
+  it('keeps the stable period when what stood in the way ended before it ran out', () => {
+    const { dueMs, atDue } = actWhenDue(
+      ...stay,
+      surgery('s-1', 'a-1', 2, 7),
+      downRequested('r-down', 2, 14, at(5, 14)),
+      [
+        {
+          type: 'ReferralRejected',
+          data: {
+            referralId: 'r-down',
+            reason: 'capacity-full',
+            redirectedToInstitutionId: null,
+            redirectReferralId: null,
+          },
+        },
+        at(3),
+      ],
+    );
+    expect(dueMs).toBe(ms(at(2, 7)) + timing.transferStableMs);
+    expect(atDue).toEqual(['DownwardTransferProposed']);
   });
 });

@@ -53,6 +53,11 @@ export interface ProcessActionRow {
   readonly recordedMs: number | null;
   /** The stay (proposal, follow-up) or null. */
   readonly admissionId: string | null;
+  /**
+   * A proposal's earliest care time (epoch ms) when something that would refuse it there ended after its surgery: a
+   * downward referral under way, an earlier proposal of the stay still open. Null otherwise and for the other kinds.
+   */
+  readonly notBeforeMs: number | null;
   /** A surgery was recorded in the stay (a follow-up's priority window). */
   readonly afterSurgery: boolean;
   /** The community centre that first referred the journey up, if one did (where the patient comes back down to). */
@@ -81,6 +86,7 @@ export const processActionsTable = readModelTable<ProcessActionRow>(
     deadlineMs: nullable(integer),
     recordedMs: nullable(integer),
     admissionId: nullable(text),
+    notBeforeMs: nullable(integer),
     afterSurgery: flag,
     referringCentreId: nullable(text),
     referringCentreAllianceId: nullable(text),
@@ -143,6 +149,7 @@ export function deriveProcessActions(state: OpenedJourneyState, journeyId: strin
       deadlineMs: null,
       recordedMs: null,
       admissionId: admission.admissionId,
+      notBeforeMs: null,
       afterSurgery: surgeryStays.has(admission.admissionId),
     });
   }
@@ -165,6 +172,7 @@ function timedReferral(referral: ReferralRecord) {
     deadlineMs,
     recordedMs: safeMs(referral.requestRecordedAt),
     admissionId: null,
+    notBeforeMs: null,
     afterSurgery: false,
   };
 }
@@ -172,6 +180,11 @@ function timedReferral(referral: ReferralRecord) {
 /**
  * The stay's latest surgery, while the stay is open at a hospital (not a community centre), it has had no
  * proposal for that surgery, none is open for the stay, and no downward referral is under way.
+ *
+ * "None open" and "none under way" are true now; the decider judges the act at its care time (docs/care-time.md,
+ * docs/domain.md "Downward transfer proposals"), when a downward referral since expired, or a proposal since
+ * declined, may still have been open. So the row is not due before the last of them ended (`notBeforeMs`): acted
+ * earlier, it would be refused as settled and stay due for ever.
  */
 function transferDue(state: OpenedJourneyState) {
   const downward = Object.values(state.referrals).some(
@@ -195,6 +208,14 @@ function transferDue(state: OpenedJourneyState) {
       (p) => p.surgeryId === surgery.surgeryId || (p.admissionId === admissionId && p.status === 'open'),
     );
     if (proposed) continue;
+    const ends = [
+      ...Object.values(state.referrals)
+        .filter((r) => r.direction === 'down')
+        .map((r) => safeMs(r.updatedAt)),
+      ...proposals
+        .filter((p) => p.admissionId === admissionId)
+        .map((p) => (p.decidedAt === null ? null : safeMs(p.decidedAt))),
+    ].filter((end): end is number => end !== null && end > surgery.ms);
     return {
       actionId: `transfer-proposal:${surgery.surgeryId}`,
       kind: 'transfer-proposal' as const,
@@ -209,11 +230,18 @@ function transferDue(state: OpenedJourneyState) {
       deadlineMs: null,
       recordedMs: null,
       admissionId,
+      notBeforeMs: ends.length > 0 ? Math.max(...ends) + NEXT_CARE_SECOND_MS : null,
       afterSurgery: true,
     };
   }
   return null;
 }
+
+/**
+ * Care times are recorded to the second (formatInOffset), and a proposal ranks before a referral's end at the same
+ * instant (CARE_RANK in journey.state.ts): the first care time it can follow that end at is the next second.
+ */
+const NEXT_CARE_SECOND_MS = 1000;
 
 const acting = (institution: InstitutionSnapshot) => ({
   institutionId: institution.institutionId,
@@ -239,7 +267,8 @@ const safeMs = (value: string): number | null => parseCareTime(value);
 export const careProcessesProjection = journeyProjection({
   name: 'care-processes',
   // 2: rows carry when a referral's request was recorded (recordedMs), for the late-entry grace of its expiry.
-  version: 2,
+  // 3: proposal rows carry the care time they wait for (notBeforeMs), so the decider never refuses them as settled.
+  version: 3,
   tables: [processActionsTable],
   derive: (state, journeyId) => [deriveProcessActions(state, journeyId)],
 });

@@ -34,7 +34,9 @@ function dueSql(kind: ProcessKind): { readonly due: string; readonly extra: stri
       // made, have deadlines hours or days away and are expired at the deadline.
       return { due: 'MAX(deadline_ms, COALESCE(recorded_ms, 0) + @grace)', extra: '' };
     case 'transfer-proposal':
-      return { due: 'start_ms + @stable', extra: '' };
+      // Not before a downward referral or an earlier proposal of the stay, open at the end of the stable period, has
+      // ended (care-processes.projection.ts, transferDue): the decider would refuse it then.
+      return { due: 'MAX(start_ms + @stable, COALESCE(not_before_ms, 0))', extra: '' };
     case 'follow-up':
       return { due: 'start_ms', extra: '' };
   }
