@@ -159,18 +159,17 @@ const censusSql = (runs: string, rule: HeldBedRule) => `
     WHERE discharged_at >= @start AND discharged_at < @end AND ${inScope('institution_id', 'current_ward_id')}),
   nights AS (
     SELECT x.admission_id, COUNT(DISTINCT d.m) AS nights
-    FROM discharged x
-    JOIN segments s ON s.journey_id = x.journey_id AND s.admission_id = x.admission_id
-    JOIN days d ON ${COVERS} AND d.g > x.admitted_at AND d.g <= x.discharged_at
-    WHERE ${COUNTED[rule]}
+    FROM discharged x CROSS JOIN segments s CROSS JOIN days d
+    WHERE s.journey_id = x.journey_id AND s.admission_id = x.admission_id
+      AND ${COVERS} AND d.g > x.admitted_at AND d.g <= x.discharged_at AND ${COUNTED[rule]}
     GROUP BY x.admission_id)
   SELECT institution_id, ward_id, CAST(SUM(census) AS BIGINT) AS census, CAST(SUM(same_day) AS BIGINT) AS same_day,
     CAST(SUM(discharges) AS BIGINT) AS discharges, CAST(SUM(bed_days) AS BIGINT) AS bed_days, MIN(earliest) AS earliest
   FROM (
     SELECT s.institution_id AS institution_id, s.ward_id AS ward_id, COUNT(*) AS census, 0 AS same_day,
       0 AS discharges, 0 AS bed_days, CAST(NULL AS BIGINT) AS earliest
-    FROM segments s JOIN days d ON d.c = 1 AND ${COVERS}
-    WHERE s.from_ms < @lastCensus AND (s.to_ms IS NULL OR s.to_ms >= @firstCensus)
+    FROM segments s CROSS JOIN days d
+    WHERE d.c = 1 AND ${COVERS} AND s.from_ms < @lastCensus AND (s.to_ms IS NULL OR s.to_ms >= @firstCensus)
       AND ${inScope('s.institution_id', 's.ward_id')} AND ${COUNTED[rule]}
     GROUP BY s.institution_id, s.ward_id
     UNION ALL
