@@ -4,10 +4,11 @@ import {
   createPublicKey,
   generateKeyPairSync,
   type KeyObject,
+  randomBytes,
   randomUUID,
   sign,
 } from 'node:crypto';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /**
@@ -60,11 +61,17 @@ export function loadOrCreateDevKey(file: string): DevKey {
   mkdirSync(dirname(file), { recursive: true });
   const { privateKey } = generateKeyPairSync('ed25519');
   const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  // Written aside, then linked into place: a process starting beside this one (an API replica sharing the key, the
+  // CLI) either finds no key or the whole key, never a half-written one; link fails if another got there first.
+  const aside = `${file}.${process.pid}.${randomBytes(6).toString('hex')}`;
+  writeFileSync(aside, pem, { mode: 0o600, flag: 'wx' });
   try {
-    writeFileSync(file, pem, { mode: 0o600, flag: 'wx' });
+    linkSync(aside, file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     return readDevKey(file);
+  } finally {
+    rmSync(aside, { force: true });
   }
   return devKeyOf(pem, file);
 }
