@@ -114,13 +114,39 @@ function censusRuns(from: string, to: string, window: Period, timeZone: string) 
     }
     previous = day;
   }
-  const params: Record<string, number> = {};
+  const params: Record<string, number> = {
+    days: runs.reduce((n, r) => n + r.n, 0),
+    firstOfWindow: Math.max(0, daysBetween(from, window.from)),
+  };
   const values = runs.map(({ first, n }, i) => {
     Object.assign(params, { [`m${i}`]: first.m, [`g${i}`]: first.g, [`c${i}`]: first.c, [`n${i}`]: n });
     return `(CAST(@m${i} AS BIGINT), CAST(@g${i} AS BIGINT), CAST(@c${i} AS BIGINT), CAST(@n${i} AS BIGINT))`;
   });
-  return { values: values.join(', '), params };
+  /*
+   * How many of the calendar's instants (`m`, or `g`) are at or before `x`: the calendar's days are numbered from 0,
+   * and the day numbered i has i instants before it, so a segment covers the census days numbered [index of its
+   * start, index of its end). Each run adds its days up to `x`, by arithmetic ((x − first) ÷ 24 h, x past the first:
+   * integer division is then the floor on both databases), so no day is looked up.
+   */
+  const index = (x: string, of: 'm' | 'g') =>
+    `(${runs
+      .map(
+        (_, i) => `CASE WHEN ${x} < CAST(@${of}${i} AS BIGINT) THEN 0
+        WHEN ${x} >= CAST(@${of}${i} AS BIGINT) + (CAST(@n${i} AS BIGINT) - 1) * ${DAY_MS} THEN CAST(@n${i} AS BIGINT)
+        ELSE (${x} - CAST(@${of}${i} AS BIGINT)) / ${DAY_MS} + 1 END`,
+      )
+      .join(' + ')})`;
+  return { values: values.join(', '), params, index };
 }
+
+type CalendarIndex = (x: string, of: 'm' | 'g') => string;
+
+/** The larger of two integer expressions, in SQL both databases read (SQLite's MAX(a, b) is PostgreSQL's GREATEST). */
+const larger = (a: string, b: string) => `(CASE WHEN ${a} > ${b} THEN ${a} ELSE ${b} END)`;
+const smaller = (a: string, b: string) => `(CASE WHEN ${a} < ${b} THEN ${a} ELSE ${b} END)`;
+/** How many integers [a1, a2) and [b1, b2) share. */
+const shared = (a1: string, a2: string, b1: string, b2: string) =>
+  `(CASE WHEN ${smaller(a2, b2)} > ${larger(a1, b1)} THEN ${smaller(a2, b2)} - ${larger(a1, b1)} ELSE 0 END)`;
 
 /** Wards the filter keeps, by the institution and ward columns of a table. */
 const inScope = (institution: string, ward: string) =>
@@ -132,24 +158,44 @@ const inScope = (institution: string, ward: string) =>
 /** Does segment `s` cover census instant `d.m` (the model's `covers`)? */
 const COVERS = 's.from_ms < d.m AND (s.to_ms IS NULL OR s.to_ms >= d.m)';
 
-/** Is a covering segment `s` counted at `d.m` under the rule (the model's `countsInCensus`)? */
-const COUNTED: Readonly<Record<HeldBedRule, string>> = {
+/** Segments a census may count under the rule (the model's `countsInCensus`, before looking across the journey). */
+const COUNTABLE: Readonly<Record<HeldBedRule, string>> = {
   physical: "s.kind = 'in-bed'",
-  // The held-bed rule looks across the journey's stays: a bed elsewhere does not count while its bed is held.
-  'held-bed': `((s.kind = 'on-leave' AND s.bed_held = 1) OR (s.kind = 'in-bed' AND NOT EXISTS (
-    SELECT 1 FROM segments o WHERE o.journey_id = s.journey_id AND o.kind = 'on-leave' AND o.bed_held = 1
-      AND o.from_ms < d.m AND (o.to_ms IS NULL OR o.to_ms >= d.m))))`,
+  'held-bed': "(s.kind = 'in-bed' OR (s.kind = 'on-leave' AND s.bed_held = 1))",
 };
+
+/** A held leave `o` of the journey of segment `s` overlapping it: only then does the held-bed rule look at days. */
+const NEAR_HELD_LEAVE = `EXISTS (SELECT 1 FROM segments o
+  WHERE o.journey_id = s.journey_id AND o.kind = 'on-leave' AND o.bed_held = 1
+    AND (s.to_ms IS NULL OR o.from_ms < s.to_ms) AND (o.to_ms IS NULL OR o.to_ms > s.from_ms))`;
+
+/** ...and one of them covering census instant `d.m`. */
+const HELD_AT_DAY = `EXISTS (SELECT 1 FROM segments o
+  WHERE o.journey_id = s.journey_id AND o.kind = 'on-leave' AND o.bed_held = 1
+    AND o.from_ms < d.m AND (o.to_ms IS NULL OR o.to_ms >= d.m))`;
 
 /*
  * The counts of occupancyFigures per ward, made by the database (ward-occupancy.query.spec.ts holds them to the
  * model): the midnight census of the window's days, same-day stays by their admitting ward, and discharges with
- * their stays' bed-days by the ward they left. A date D lies in a stay's [local date of admission, of discharge)
- * exactly when the first instant of D + 1 lies in (admitted, discharged], which is how `g` dates the nights. The row
+ * their stays' bed-days by the ward they left. Each segment's census days are a range of the calendar's day numbers
+ * (`index`), so its count is arithmetic; only under the held-bed rule, and only for a bed of a journey that also has
+ * a held leave at the time, are days looked at one by one (a bed elsewhere does not count on a day its bed is held).
+ * A date D lies in a stay's [local date of admission, of discharge) exactly when the first instant of D + 1 lies in
+ * (admitted, discharged], which is how `g` dates the nights, and a same-day stay has no `g` in between. The row
  * without a ward carries the earliest admission of a stay discharged in the window: the calendar must reach back to
  * it (queryWardOccupancy widens it and asks again when it does not).
  */
-const censusSql = (runs: string, rule: HeldBedRule) => `
+function censusSql(runs: string, index: CalendarIndex, rule: HeldBedRule): string {
+  const heldBed = rule === 'held-bed';
+  const lo = index('s.from_ms', 'm');
+  const hi = `CASE WHEN s.to_ms IS NULL THEN CAST(@days AS BIGINT) ELSE ${index('s.to_ms', 'm')} END`;
+  const firstDay = 'CAST(@firstOfWindow AS BIGINT)';
+  const allDays = 'CAST(@days AS BIGINT)';
+  const inWindow = `s.from_ms < @lastCensus AND (s.to_ms IS NULL OR s.to_ms >= @firstCensus)
+      AND ${inScope('s.institution_id', 's.ward_id')}`;
+  const ownSegments = 's.journey_id = x.journey_id AND s.admission_id = x.admission_id';
+  const nightsOfStay = 'd.g > x.admitted_at AND d.g <= x.discharged_at';
+  return `
   WITH RECURSIVE runs (m, g, c, n) AS (VALUES ${runs}),
   days (m, g, c, k, n) AS (
     SELECT m, g, c, CAST(1 AS BIGINT), n FROM runs
@@ -158,26 +204,45 @@ const censusSql = (runs: string, rule: HeldBedRule) => `
     SELECT admission_id, journey_id, institution_id, current_ward_id, admitted_at, discharged_at FROM stays
     WHERE discharged_at >= @start AND discharged_at < @end AND ${inScope('institution_id', 'current_ward_id')}),
   nights AS (
-    SELECT x.admission_id, COUNT(DISTINCT d.m) AS nights
-    FROM discharged x CROSS JOIN segments s CROSS JOIN days d
-    WHERE s.journey_id = x.journey_id AND s.admission_id = x.admission_id
-      AND ${COVERS} AND d.g > x.admitted_at AND d.g <= x.discharged_at AND ${COUNTED[rule]}
-    GROUP BY x.admission_id)
+    SELECT admission_id, SUM(n) AS nights FROM (
+      SELECT admission_id, ${shared('lo', 'hi', 'ga', 'gb')} AS n FROM (
+        SELECT x.admission_id, ${lo} AS lo, ${hi} AS hi,
+          ${index('x.admitted_at', 'g')} AS ga, ${index('x.discharged_at', 'g')} AS gb
+        FROM discharged x CROSS JOIN segments s WHERE ${ownSegments} AND ${COUNTABLE[rule]}) own${
+          heldBed
+            ? `
+      UNION ALL
+      SELECT x.admission_id, -COUNT(*) FROM discharged x CROSS JOIN segments s CROSS JOIN days d
+      WHERE ${ownSegments} AND s.kind = 'in-bed' AND ${NEAR_HELD_LEAVE}
+        AND ${COVERS} AND ${nightsOfStay} AND ${HELD_AT_DAY}
+      GROUP BY x.admission_id`
+            : ''
+        }) counted
+    GROUP BY admission_id)
   SELECT institution_id, ward_id, CAST(SUM(census) AS BIGINT) AS census, CAST(SUM(same_day) AS BIGINT) AS same_day,
     CAST(SUM(discharges) AS BIGINT) AS discharges, CAST(SUM(bed_days) AS BIGINT) AS bed_days, MIN(earliest) AS earliest
   FROM (
-    SELECT s.institution_id AS institution_id, s.ward_id AS ward_id, COUNT(*) AS census, 0 AS same_day,
+    SELECT institution_id, ward_id, SUM(${shared('lo', 'hi', firstDay, allDays)}) AS census, 0 AS same_day,
       0 AS discharges, 0 AS bed_days, CAST(NULL AS BIGINT) AS earliest
+    FROM (
+      SELECT s.institution_id, s.ward_id, ${lo} AS lo, ${hi} AS hi FROM segments s
+      WHERE ${inWindow} AND ${COUNTABLE[rule]}) spans
+    GROUP BY institution_id, ward_id${
+      heldBed
+        ? `
+    UNION ALL
+    SELECT s.institution_id, s.ward_id, -COUNT(*), 0, 0, 0, CAST(NULL AS BIGINT)
     FROM segments s CROSS JOIN days d
-    WHERE d.c = 1 AND ${COVERS} AND s.from_ms < @lastCensus AND (s.to_ms IS NULL OR s.to_ms >= @firstCensus)
-      AND ${inScope('s.institution_id', 's.ward_id')} AND ${COUNTED[rule]}
-    GROUP BY s.institution_id, s.ward_id
+    WHERE ${inWindow} AND s.kind = 'in-bed' AND ${NEAR_HELD_LEAVE} AND d.c = 1 AND ${COVERS} AND ${HELD_AT_DAY}
+    GROUP BY s.institution_id, s.ward_id`
+        : ''
+    }
     UNION ALL
     SELECT st.institution_id, st.admitted_ward_id, 0, COUNT(*), 0, 0, CAST(NULL AS BIGINT)
     FROM stays st
     WHERE st.discharged_at IS NOT NULL AND st.admitted_at >= @start AND st.admitted_at < @end
       AND ${inScope('st.institution_id', 'st.admitted_ward_id')}
-      AND NOT EXISTS (SELECT 1 FROM days d WHERE d.g > st.admitted_at AND d.g <= st.discharged_at)
+      AND ${index('st.admitted_at', 'g')} = ${index('st.discharged_at', 'g')}
     GROUP BY st.institution_id, st.admitted_ward_id
     UNION ALL
     SELECT x.institution_id, x.current_ward_id, 0, 0, COUNT(*),
@@ -188,6 +253,7 @@ const censusSql = (runs: string, rule: HeldBedRule) => `
     SELECT CAST(NULL AS TEXT), CAST(NULL AS TEXT), 0, 0, 0, 0, MIN(admitted_at) FROM discharged
   ) parts
   GROUP BY institution_id, ward_id`;
+}
 
 interface WardCounts {
   readonly census: number;
@@ -220,7 +286,7 @@ async function wardCounts(
   let from = addDays(period.from, -1);
   for (;;) {
     const runs = censusRuns(from, period.to, period, timeZone);
-    const rows = (await reader.all(censusSql(runs.values, options.heldBedRule), {
+    const rows = (await reader.all(censusSql(runs.values, runs.index, options.heldBedRule), {
       ...base,
       ...runs.params,
     })) as {
