@@ -88,8 +88,9 @@ const DAY_MS = 86_400_000;
 
 /**
  * The census calendar of the local dates [from, to) as runs of days 24 hours apart (a run breaks at a clock change),
- * so a year is a few parameters and the database unrolls them (`days` in CENSUS_SQL). The instants are the model's
- * own (midnightAfter, firstInstantOfLocalDay), so the database compares care times with exactly the model's census.
+ * so a year is a few parameters: the SQL counts days by arithmetic over them (`index`), and unrolls them (`days` in
+ * censusSql) only where the held-bed rule must look day by day. The instants are the model's own (midnightAfter,
+ * firstInstantOfLocalDay), so the database compares care times with exactly the model's census.
  */
 function censusRuns(from: string, to: string, window: Period, timeZone: string) {
   const runs: { first: CensusDay; n: number }[] = [];
