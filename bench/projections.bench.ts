@@ -205,6 +205,9 @@ function rebuild(
   const out = execFileSync(
     process.execPath,
     [
+      // The heap limits `npm run projections` runs the command with (package.json).
+      '--max-old-space-size=192',
+      '--max-semi-space-size=4',
       '-r',
       'tsconfig-paths/register',
       'dist/apps/projector/src/cli.js',

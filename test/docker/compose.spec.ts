@@ -108,6 +108,10 @@ describe('docker/docker-compose.yml', () => {
     expect(new Set(apiConfigs.map((c) => c.databaseFile)).size).toBe(2);
     for (const projector of projectors) {
       expect(projector.command).toContain('dist/apps/projector/src/main.js');
+      // Its heap limits, as npm run projector sets them (docs/benchmarks.md, "Rebuild memory").
+      expect(projector.command).toEqual(
+        expect.arrayContaining(['--max-old-space-size=192', '--max-semi-space-size=4']),
+      );
       // They share the projections through leases in the compose file's PostgreSQL.
       expect(loadLeaseConfig(envOf(projector))?.connectionString).toMatch(postgres);
     }
