@@ -8,7 +8,7 @@
  *   recordedAt, as a year of care records them) instead of journey after journey: many journeys are open at once, which
  *   is what a rebuild's memory depends on; `--stretch <k>` spaces each journey's events k times further apart in that
  *   order (not in their care times), so about k times as many are open at once; `--phase fill --file <carepath.db>`
- *   writes such a log and stops.
+ *   writes such a log and stops; `--phase open --file <carepath.db>` counts the most journeys any log holds open at once.
  * The speed of this machine drifts by a third within minutes, so the baseline, the ceiling and the rebuilds run one
  * after the other in each of several rounds, and each figure is the median of its rounds (the peak RSS: the highest).
  */
@@ -59,7 +59,7 @@ async function fill(
   store: SqliteEventStore,
   target: number,
   seed: number,
-): Promise<{ events: number; journeys: number }> {
+): Promise<{ events: number; journeys: number; openAtOnce?: number }> {
   for (const { streamId, events } of institutionStreams())
     await store.append(streamId, events, { expectedRevision: 'any' });
   if (ORDER === 'recording') return fillInRecordingOrder(store, target, seed);
@@ -87,7 +87,7 @@ async function fillInRecordingOrder(
   store: SqliteEventStore,
   target: number,
   seed: number,
-): Promise<{ events: number; journeys: number }> {
+): Promise<{ events: number; journeys: number; openAtOnce: number }> {
   const queue: { streamId: string; event: EventToAppend; revision: number; at: number }[] = [];
   let journeys = 0;
   while (queue.length < target) {
@@ -121,7 +121,37 @@ async function fillInRecordingOrder(
     if (n % 200_000 === 0) log(`  appended ${n} events`);
   }
   await Promise.all(inFlight);
-  return { events: queue.length, journeys };
+  return { events: queue.length, journeys, openAtOnce: mostOpenAtOnce(queue) };
+}
+
+/** The most journeys open at one point of the log: begun (first event appended) and not yet at their last event. */
+function mostOpenAtOnce(queue: readonly { streamId: string }[]): number {
+  const last = new Map<string, number>();
+  queue.forEach(({ streamId }, n) => last.set(streamId, n));
+  let open = 0;
+  let most = 0;
+  const seen = new Set<string>();
+  queue.forEach(({ streamId }, n) => {
+    if (!seen.has(streamId)) {
+      seen.add(streamId);
+      most = Math.max(most, ++open);
+    }
+    if (last.get(streamId) === n) open--;
+  });
+  return most;
+}
+
+/** How many journeys a log holds open at once at most, in its positions' order (`--phase open --file <db>`). */
+function openJourneysOf(file: string): { journeys: number; openAtOnce: number } {
+  const db = new Database(file, { readonly: true });
+  const streams = (
+    db
+      .prepare("SELECT stream_id FROM events WHERE stream_id LIKE 'journey-%' ORDER BY position")
+      .pluck()
+      .all() as string[]
+  ).map((streamId) => ({ streamId }));
+  db.close();
+  return { journeys: new Set(streams.map((s) => s.streamId)).size, openAtOnce: mostOpenAtOnce(streams) };
 }
 
 function rawReadParse(file: string): { events: number; ms: number } {
@@ -310,6 +340,8 @@ async function runPhase(name: string, file: string): Promise<unknown> {
     }
     case 'raw':
       return rawReadParse(file);
+    case 'open':
+      return openJourneysOf(file);
     case 'fold':
       return readAndFold(file);
     case 'rebuild':
