@@ -57,6 +57,8 @@ interface Harness {
   behaviour: (key: string) => Promise<{ replayed: boolean }>;
   /** The read model applies everything appended so far, and the wait for the next page resolves. */
   pageApplied: () => void;
+  /** The read model's state as GET /projections reports it, and how many events others appended it has not applied. */
+  model: { state: string; lag: bigint };
 }
 
 function harness(rows: ProcessActionRow[], enabled = true, leased = false): Harness {
@@ -84,15 +86,24 @@ function harness(rows: ProcessActionRow[], enabled = true, leased = false): Harn
     timers: [],
     behaviour: () => Promise.resolve({ replayed: false }),
     pageApplied: () => {
+      head += h.model.lag;
+      h.model.lag = 0n;
       db.prepare('UPDATE checkpoint SET position = ?').run(head);
       page?.();
     },
     manager: null as unknown as ProcessManager,
+    model: { state: 'live', lag: 0n },
   };
   const ports: ProcessPorts = {
     inProcess: true,
     reader: () => db,
-    checkpoint: () => Promise.resolve({ position: '7', headPosition: '7', lag: '0', state: 'live' }),
+    checkpoint: () =>
+      Promise.resolve({
+        position: String(head),
+        headPosition: String(head + h.model.lag),
+        lag: String(h.model.lag),
+        state: h.model.state,
+      }),
     advancedPast: (after) =>
       new Promise((resolve) => {
         page = () => resolve(after + 1n);
@@ -172,6 +183,44 @@ describe('process manager', () => {
     await h.manager.runDue();
     await h.manager.runDue();
     expect(await status(h)).toMatchObject({ acted: 0, replayed: 1, settled: 1, failed: 0, lastError: null });
+    await h.manager.onApplicationShutdown();
+  });
+
+  it('given a refusal as settled that the read model does not clear once applied, then it counts it skipped, with the reason', async () => {
+    const h = harness(referralRows('r-1'));
+    h.clock.set('2026-03-03T10:00:00+08:00');
+    h.behaviour = () => Promise.reject(new DomainError('REFERRAL_INVALID_TRANSITION', 'expired meanwhile'));
+    // Someone's decision was appended and the model has not applied it yet.
+    h.model.lag = 3n;
+    h.manager.onApplicationBootstrap();
+    await h.manager.runDue();
+    // A first refusal is the read model lagging: not asked again before it moves.
+    expect(await status(h)).toMatchObject({ settled: 1, skipped: 0, dueNow: 1 });
+    await h.manager.runDue();
+    expect(h.acts).toHaveLength(1);
+    // The model applied the log up to the refusal and still owes the act: a disagreement, said so, not a silent loop.
+    h.pageApplied();
+    await h.manager.runDue();
+    expect(h.acts).toHaveLength(2);
+    expect(await status(h)).toMatchObject({
+      settled: 2,
+      skipped: 1,
+      lastSkipReason: expect.stringContaining('REFERRAL_INVALID_TRANSITION'),
+    });
+    await h.manager.onApplicationShutdown();
+  });
+
+  it('given a read model catching up from far behind, then it acts on nothing until it is live', async () => {
+    const h = harness(referralRows('r-1'));
+    h.clock.set('2026-03-03T10:00:00+08:00');
+    h.model = { state: 'catching-up', lag: 5_000n };
+    h.manager.onApplicationBootstrap();
+    await h.manager.runDue();
+    expect(h.acts).toEqual([]);
+    expect(armed(h)).toEqual([1_000]);
+    h.model = { state: 'live', lag: 0n };
+    await h.manager.runDue();
+    expect(h.acts.map((a) => a.key)).toEqual(['process:referral-expiry:r-1']);
     await h.manager.onApplicationShutdown();
   });
 

@@ -168,6 +168,11 @@ export class ProcessManager implements OnApplicationBootstrap, OnApplicationShut
    * forgets them all, and then the idempotency key answers.
    */
   private readonly awaitingProjection = new Map<string, bigint>();
+  /**
+   * Acts refused as settled, with the log head at the refusal: the fact that settled them is at or before it. One
+   * refused again once the read model has applied that head is not lagging: the model and the decider disagree.
+   */
+  private readonly settledAt = new Map<string, bigint>();
   private pass$: Promise<void> | null = null;
   private again = false;
   private stopped = true;
@@ -270,6 +275,14 @@ export class ProcessManager implements OnApplicationBootstrap, OnApplicationShut
   }
 
   private async pass(): Promise<void> {
+    // A read model catching up from far behind (rebuilt for a new version, or after a long stop) holds journeys
+    // folded part-way: a stay not yet discharged, a journey not yet closed. The decider, judging an act at its care
+    // time, may take it there (a proposal for a stay long since discharged): nothing is done while it is behind.
+    const model = await this.ports.checkpoint();
+    if (model.state !== 'live' && model.state !== 'external' && BigInt(model.lag) > 0n) {
+      this.arm(RETRY_BASE_MS);
+      return;
+    }
     const db = this.ports.reader();
     this.readerError = null;
     const now = this.clock().getTime();
@@ -322,6 +335,7 @@ export class ProcessManager implements OnApplicationBootstrap, OnApplicationShut
     try {
       const { replayed, position } = await this.ports.act(row, process, plan, processKey(row));
       this.awaitingProjection.set(row.actionId, position);
+      this.settledAt.delete(row.actionId);
       if (replayed) counters.replayed++;
       else {
         counters.acted++;
@@ -332,8 +346,22 @@ export class ProcessManager implements OnApplicationBootstrap, OnApplicationShut
       if (error instanceof DomainError && SETTLED.has(error.code)) {
         counters.settled++;
         this.backoff.delete(row.actionId);
-        // Its row goes once the read model applies what settled it: not asked again before the model moves.
-        this.awaitingProjection.set(row.actionId, checkpoint + 1n);
+        const head = await this.ports.checkpoint().then(
+          (model) => BigInt(model.headPosition),
+          () => checkpoint + 1n,
+        );
+        // The model had applied the log as far as the refusal (this time, or the last): it is not lagging.
+        if ((this.settledAt.get(row.actionId) ?? head) <= checkpoint) {
+          // Not a lag: the row would be asked again at every page for ever, and the processes never settle.
+          counters.skipped.set(
+            row.actionId,
+            `refused as settled (${error.code}) though the read model has applied what settled it: the model still owes it`,
+          );
+        }
+        // Its row goes once the read model applies what settled it, at or before the head now: not asked before.
+        const settled = head > checkpoint ? head : checkpoint + 1n;
+        this.settledAt.set(row.actionId, settled);
+        this.awaitingProjection.set(row.actionId, settled);
         return;
       }
       this.failed(counters, row, error);
