@@ -295,6 +295,8 @@ describe('ground truth: downward transfer proposals after surgery', () => {
     to: 'CHC-B',
   };
   const downUndecided: PlannedReferral = { ...downAccepted, decision: null };
+  const laterDown: PlannedReferral = { ...downUndecided, requestedAt: at('2023-12-14T09:00:00') };
+  const secondAfterExpiry = (r: PlannedReferral) => referralDeadline(r.requestedAt, r.priority) + 1000;
   const journeys = [
     // Still in hospital after surgery, referred up from CHC-A: proposed to it, three days after the surgery.
     journey('pt-upstairs', {
@@ -309,13 +311,12 @@ describe('ground truth: downward transfer proposals after surgery', () => {
     }),
     // No centre in the journey: HOSP-2's alliance centre in the patient's region.
     journey('pt-alliance', { stays: [open('HOSP-2')] }),
-    // A downward referral left undecided is expired first; then the proposal comes.
+    // A downward referral left undecided is expired first; the proposal comes a second after the expiry, since the
+    // decider judges it at its care time, when the referral was still open three days after the surgery.
     journey('pt-expired-down', { referrals: [downUndecided], stays: [open('HOSP')] }),
-    // Requested after the proposal in care time (and expired): the proposal lapses, as the fold says.
-    journey('pt-lapsed', {
-      referrals: [{ ...downUndecided, requestedAt: at('2023-12-14T09:00:00') }],
-      stays: [open('HOSP')],
-    }),
+    // Requested after the stable period (and expired): the processes act once the whole plan is recorded, and wait
+    // for every downward referral that ended after the surgery, so this proposal follows it too and does not lapse.
+    journey('pt-later-down', { referrals: [laterDown], stays: [open('HOSP')] }),
     // One accepted and not over is under way: no proposal. Nor in a closed journey, nor for a community stay.
     journey('pt-down', { referrals: [downAccepted], stays: [open('HOSP')] }),
     journey('pt-closed', { stays: [open('HOSP')], closedAt: at('2023-12-20T09:00:00') }),
@@ -335,8 +336,8 @@ describe('ground truth: downward transfer proposals after surgery', () => {
     ).toEqual([
       ['pt-upstairs', 'HOSP', 'CHC-A', 'alliance-centre', surgery + 3 * DAY, false],
       ['pt-alliance', 'HOSP-2', 'CHC-9', 'alliance-centre', surgery + 3 * DAY, false],
-      ['pt-expired-down', 'HOSP', 'CHC-A', 'alliance-centre', surgery + 3 * DAY, false],
-      ['pt-lapsed', 'HOSP', 'CHC-A', 'alliance-centre', surgery + 3 * DAY, true],
+      ['pt-expired-down', 'HOSP', 'CHC-A', 'alliance-centre', secondAfterExpiry(downUndecided), false],
+      ['pt-later-down', 'HOSP', 'CHC-A', 'alliance-centre', secondAfterExpiry(laterDown), false],
     ]);
   });
 
@@ -359,8 +360,8 @@ describe('ground truth: downward transfer proposals after surgery', () => {
       acceptanceRate: null,
     });
     expect(truth).toEqual({
-      byFromInstitution: { HOSP: { '2023-12': made(2, 1) }, 'HOSP-2': { '2023-12': made(1) } },
-      byToInstitution: { 'CHC-A': made(2, 1), 'CHC-9': made(1) },
+      byFromInstitution: { HOSP: { '2023-12': made(3) }, 'HOSP-2': { '2023-12': made(1) } },
+      byToInstitution: { 'CHC-A': made(3), 'CHC-9': made(1) },
     });
   });
 });

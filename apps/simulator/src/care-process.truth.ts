@@ -32,8 +32,9 @@ import { iso } from './simulation.script';
  *   visit that could answer one);
  * - every stay still open at a hospital after surgery, in an open journey with no downward referral under way (an
  *   undecided one is expired first), gets one downward transfer proposal, TRANSFER_STABLE_DAYS (3) after the
- *   surgery, to the signed family doctor's centre or the hospital's alliance centre (care-rules.ts); nobody answers
- *   it, so it stays open, unless a downward referral of the journey was requested after it in care time (lapsed).
+ *   surgery (or a second after the last downward referral that ended after the surgery, if later), to the signed
+ *   family doctor's centre or the hospital's alliance centre (care-rules.ts); nobody answers it, so it stays open,
+ *   unless a downward referral of the journey was requested after it in care time (lapsed).
  */
 
 /** Expiries by direction, then by care time (ISO, +08:00) → how many referrals were expired at that instant. */
@@ -171,7 +172,14 @@ export function plannedProposals(plan: Plan): PlannedProposal[] {
     return j.stays.flatMap((s) => {
       if (s.dischargedAt !== null || s.surgeryAt === null || tier.get(s.institutionId) === 'community')
         return [];
-      const proposedAt = s.surgeryAt + TRANSFER_STABLE_DAYS * DAY;
+      // Not before a downward referral that ended after the surgery has ended: the decider judges the proposal at
+      // its care time, when that referral was still open (docs/architecture.md, "Processes"), so the process waits
+      // for the next second after the last such end (care times are kept to the second).
+      const ends = j.referrals
+        .filter((r) => r.direction === 'down')
+        .map((r) => referralEnd(j, r))
+        .filter((end): end is number => end !== null && end > s.surgeryAt!);
+      const proposedAt = Math.max(s.surgeryAt + TRANSFER_STABLE_DAYS * DAY, ...ends.map((end) => end + 1000));
       const date = new Date(proposedAt + UTC8).toISOString().slice(0, 10);
       const contract = contractOn(contracts, j.patientId, date);
       const signed = contract
@@ -193,6 +201,16 @@ export function plannedProposals(plan: Plan): PlannedProposal[] {
       ];
     });
   });
+}
+
+/**
+ * When a referral stops being under way, in care time: its end, its decision when that was a refusal or a redirect,
+ * or its deadline when the deadline process expires it; null while it is accepted and not over.
+ */
+function referralEnd(j: PlannedJourney, r: PlannedReferral): number | null {
+  if (r.end) return r.end.at;
+  if (leftToExpire(j, r)) return referralDeadline(r.requestedAt, r.priority);
+  return r.decision && r.decision.kind !== 'accepted' ? r.decision.at : null;
 }
 
 /** Proposals made in the plan's months (the figures' window), as the analytics count them; none answered. */
