@@ -14,3 +14,4 @@ export * from './command-line/progress-bar';
 export * from './net/free-port';
 export * from './leases/projection-leases';
 export * from './leases/lease-config';
+export * from './postgres/lazy-migration';

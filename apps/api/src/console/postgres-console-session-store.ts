@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { lazyMigration } from '@carepath/runtime';
 import { Pool, type PoolConfig } from 'pg';
 import type { VerifiedIdentity } from '../auth/token-verifier';
 import { seal, sessionKey, unseal } from './console-session-crypto';
@@ -54,7 +55,7 @@ const pendingContext = (key: string, createdAt: number) => `pending|${key}|${cre
 export class PgConsoleSessionStore implements ConsoleSessionStore {
   private readonly pool: Pool;
   private readonly schema: string;
-  private ready: Promise<void> | null = null;
+  private readonly migrate: () => Promise<void>;
 
   constructor(private readonly options: PgConsoleSessionOptions) {
     if (!SCHEMA_PATTERN.test(options.schema))
@@ -70,6 +71,30 @@ export class PgConsoleSessionStore implements ConsoleSessionStore {
     });
     // A connection dropped by the server is reported here; the next query opens another.
     this.pool.on('error', () => undefined);
+    // Replicas starting together would race on CREATE SCHEMA IF NOT EXISTS: one waits for the other (the statements
+    // of one query string run as one transaction, which holds the lock to its end).
+    this.migrate = lazyMigration(
+      this.pool,
+      `SELECT pg_advisory_xact_lock(hashtext('${this.schema}'));
+        CREATE SCHEMA IF NOT EXISTS ${this.schema};
+        CREATE TABLE IF NOT EXISTS ${this.schema}.sessions (
+          key text PRIMARY KEY,
+          sealed bytea NOT NULL,
+          created_at bigint NOT NULL,
+          expires_at bigint NOT NULL,
+          last_seen_at bigint NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS sessions_last_seen ON ${this.schema}.sessions (last_seen_at);
+        CREATE TABLE IF NOT EXISTS ${this.schema}.spent_login_links (
+          key text PRIMARY KEY,
+          until bigint NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS ${this.schema}.pending_sign_ins (
+          key text PRIMARY KEY,
+          sealed bytea NOT NULL,
+          created_at bigint NOT NULL
+        );`,
+    );
   }
 
   async open(
@@ -212,40 +237,5 @@ export class PgConsoleSessionStore implements ConsoleSessionStore {
       `DELETE FROM ${this.schema}.sessions WHERE expires_at <= $1::bigint OR last_seen_at <= $1::bigint - $2::bigint`,
       [at, this.options.limits.idleMs],
     );
-  }
-
-  private migrate(): Promise<void> {
-    // Replicas starting together would race on CREATE SCHEMA IF NOT EXISTS: one waits for the other (the statements
-    // of one query string run as one transaction, which holds the lock to its end).
-    this.ready ??= this.pool
-      .query(
-        `SELECT pg_advisory_xact_lock(hashtext('${this.schema}'));
-         CREATE SCHEMA IF NOT EXISTS ${this.schema};
-         CREATE TABLE IF NOT EXISTS ${this.schema}.sessions (
-           key text PRIMARY KEY,
-           sealed bytea NOT NULL,
-           created_at bigint NOT NULL,
-           expires_at bigint NOT NULL,
-           last_seen_at bigint NOT NULL
-         );
-         CREATE INDEX IF NOT EXISTS sessions_last_seen ON ${this.schema}.sessions (last_seen_at);
-         CREATE TABLE IF NOT EXISTS ${this.schema}.spent_login_links (
-           key text PRIMARY KEY,
-           until bigint NOT NULL
-         );
-         CREATE TABLE IF NOT EXISTS ${this.schema}.pending_sign_ins (
-           key text PRIMARY KEY,
-           sealed bytea NOT NULL,
-           created_at bigint NOT NULL
-         );`,
-      )
-      .then(
-        () => undefined,
-        (error: unknown) => {
-          this.ready = null;
-          throw error;
-        },
-      );
-    return this.ready;
   }
 }

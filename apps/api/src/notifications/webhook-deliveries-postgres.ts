@@ -1,4 +1,5 @@
 import { Pool, type PoolClient } from 'pg';
+import { lazyMigration } from '@carepath/runtime';
 import {
   type Delivery,
   type DeliveryStatus,
@@ -16,7 +17,7 @@ import {
  */
 export class PgWebhookDeliveries implements DeliveryStore {
   private readonly pool: Pool;
-  private ready: Promise<void> | null = null;
+  private readonly migrate: () => Promise<void>;
 
   /** `schema` is written into SQL: the caller passes a checked identifier (READ_MODEL_SCHEMA + `_webhooks`). */
   constructor(
@@ -28,6 +29,24 @@ export class PgWebhookDeliveries implements DeliveryStore {
     this.pool = new Pool({ connectionString, max: 4 });
     // A connection dropped by the server is reported here; the next query opens another.
     this.pool.on('error', () => undefined);
+    // Times as the SQLite file keeps them (ISO text, epoch ms), so both stores answer alike.
+    this.migrate = lazyMigration(
+      this.pool,
+      `CREATE SCHEMA IF NOT EXISTS ${this.schema};
+        CREATE TABLE IF NOT EXISTS ${this.schema}.endpoint_cursors (
+          endpoint_id text PRIMARY KEY, sequence bigint NOT NULL);
+        CREATE TABLE IF NOT EXISTS ${this.schema}.deliveries (
+          endpoint_id text NOT NULL, notification_id text NOT NULL, sequence bigint NOT NULL,
+          institution_id text NOT NULL, kind text NOT NULL, body text NOT NULL, status text NOT NULL,
+          attempts integer NOT NULL, next_attempt_at bigint, last_attempt_at text, last_status integer,
+          last_error text, delivered_at text,
+          PRIMARY KEY (endpoint_id, notification_id));
+        CREATE INDEX IF NOT EXISTS deliveries_due ON ${this.schema}.deliveries (status, next_attempt_at);
+        CREATE INDEX IF NOT EXISTS deliveries_by_endpoint ON ${this.schema}.deliveries (endpoint_id, sequence);
+        CREATE TABLE IF NOT EXISTS ${this.schema}.endpoint_health (
+          endpoint_id text PRIMARY KEY, last_success_at text, last_failure_at text,
+          consecutive_failures integer NOT NULL, last_error text);`,
+    );
   }
 
   async close(): Promise<void> {
@@ -218,36 +237,6 @@ export class PgWebhookDeliveries implements DeliveryStore {
     } finally {
       client.release();
     }
-  }
-
-  private migrate(): Promise<void> {
-    // Times as the SQLite file keeps them (ISO text, epoch ms), so both stores answer alike.
-    this.ready ??= this.pool
-      .query(
-        `CREATE SCHEMA IF NOT EXISTS ${this.schema};
-         CREATE TABLE IF NOT EXISTS ${this.schema}.endpoint_cursors (
-           endpoint_id text PRIMARY KEY, sequence bigint NOT NULL);
-         CREATE TABLE IF NOT EXISTS ${this.schema}.deliveries (
-           endpoint_id text NOT NULL, notification_id text NOT NULL, sequence bigint NOT NULL,
-           institution_id text NOT NULL, kind text NOT NULL, body text NOT NULL, status text NOT NULL,
-           attempts integer NOT NULL, next_attempt_at bigint, last_attempt_at text, last_status integer,
-           last_error text, delivered_at text,
-           PRIMARY KEY (endpoint_id, notification_id));
-         CREATE INDEX IF NOT EXISTS deliveries_due ON ${this.schema}.deliveries (status, next_attempt_at);
-         CREATE INDEX IF NOT EXISTS deliveries_by_endpoint ON ${this.schema}.deliveries (endpoint_id, sequence);
-         CREATE TABLE IF NOT EXISTS ${this.schema}.endpoint_health (
-           endpoint_id text PRIMARY KEY, last_success_at text, last_failure_at text,
-           consecutive_failures integer NOT NULL, last_error text);`,
-      )
-      .then(
-        () => undefined,
-        (error: unknown) => {
-          // Two replicas starting together may race to create the schema: the loser tries again next time.
-          this.ready = null;
-          throw error;
-        },
-      );
-    return this.ready;
   }
 }
 

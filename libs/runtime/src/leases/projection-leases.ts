@@ -1,4 +1,5 @@
 import { Pool, type PoolConfig } from 'pg';
+import { lazyMigration } from '../postgres/lazy-migration';
 
 /** A projection held by one projector: `fence` grows at every change of holder, so an old holder can tell. */
 export interface Lease {
@@ -53,7 +54,7 @@ export class PgProjectionLeases implements ProjectionLeases {
   private readonly schema: string;
   /** `schema.table` of the leases, both checked against LEASE_SCHEMA_PATTERN. */
   private readonly leases: string;
-  private ready: Promise<void> | null = null;
+  private readonly migrate: () => Promise<void>;
 
   constructor(private readonly options: PgLeaseOptions) {
     const schema = options.schema ?? 'carepath';
@@ -69,6 +70,20 @@ export class PgProjectionLeases implements ProjectionLeases {
     this.pool = new Pool({ max: 2, ...options.pool, connectionString: options.connectionString });
     // A connection dropped by the server is reported here; the next query opens another.
     this.pool.on('error', () => undefined);
+    this.migrate = lazyMigration(
+      this.pool,
+      `CREATE SCHEMA IF NOT EXISTS ${this.schema};
+        CREATE TABLE IF NOT EXISTS ${this.leases} (
+          projection text PRIMARY KEY,
+          holder text,
+          fence bigint NOT NULL,
+          expires_at timestamptz
+        );
+        CREATE TABLE IF NOT EXISTS ${this.schema}.projector_members (
+          member text PRIMARY KEY,
+          seen_at timestamptz NOT NULL
+        );`,
+    );
   }
 
   async heartbeat(member: string): Promise<number> {
@@ -149,32 +164,6 @@ export class PgProjectionLeases implements ProjectionLeases {
 
   async close(): Promise<void> {
     await this.pool.end();
-  }
-
-  private migrate(): Promise<void> {
-    this.ready ??= this.pool
-      .query(
-        `CREATE SCHEMA IF NOT EXISTS ${this.schema};
-         CREATE TABLE IF NOT EXISTS ${this.leases} (
-           projection text PRIMARY KEY,
-           holder text,
-           fence bigint NOT NULL,
-           expires_at timestamptz
-         );
-         CREATE TABLE IF NOT EXISTS ${this.schema}.projector_members (
-           member text PRIMARY KEY,
-           seen_at timestamptz NOT NULL
-         );`,
-      )
-      .then(
-        () => undefined,
-        (error: unknown) => {
-          // Two projectors starting together may race to create the schema: the loser tries again next time.
-          this.ready = null;
-          throw error;
-        },
-      );
-    return this.ready;
   }
 }
 
