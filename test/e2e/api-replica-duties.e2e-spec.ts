@@ -1,24 +1,17 @@
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  type AppProcess,
-  type ApiProcess,
-  callApi,
-  freePort,
-  killAll,
-  startApiProcess,
-  startProjectorProcess,
-  transpileApi,
-} from '../support/api-process';
-import { EsdbProtocolDouble } from '../support/esdb-protocol-double';
-import { bodies, CHC, HOSP, REGION } from '../support/fixtures';
+import { type ApiProcess, callApi, killAll } from '../support/api-process';
+import { bodies, CHC, HOSP } from '../support/fixtures';
 import { Client } from 'pg';
-import { dropSchemasOf, freshSchema, TEST_DATABASE_URL } from '../support/postgres';
-import { as, installTestIssuer } from '../support/test-app';
+import { TEST_DATABASE_URL } from '../support/postgres';
+import {
+  type ProcessCluster,
+  registerCentreAndHospital,
+  startProcessCluster,
+} from '../support/process-cluster';
+import { as } from '../support/test-app';
 import { waitFor } from '../support/wait-for';
 
 type Body = Record<string, any>;
@@ -41,28 +34,13 @@ function signedWith(secret: string, headers: IncomingHttpHeaders, body: string):
  * written once.
  */
 describe('single-instance duties across two API replicas', () => {
-  let folder: string;
-  let double: EsdbProtocolDouble;
-  let prefix: string;
-  let projector: AppProcess;
+  let cluster: ProcessCluster;
   let a: ApiProcess;
   let b: ApiProcess;
   let c: ApiProcess | null = null;
-  let build: string;
-  let shared: Record<string, string>;
   let receiver: Server;
   let secret = '';
   const received: { id: string; referralId: string | null; kind: string; valid: boolean }[] = [];
-
-  const own = (name: string) => {
-    const databaseFile = join(folder, name, 'carepath.db');
-    installTestIssuer(databaseFile);
-    return {
-      DATABASE_FILE: databaseFile,
-      READ_MODEL_DIR: join(folder, name, 'read-models'),
-      REPLICA_ID: name,
-    };
-  };
 
   const duties = async (api: ApiProcess) => {
     const res = await callApi(api, 'GET', '/health/live', {});
@@ -106,9 +84,6 @@ describe('single-instance duties across two API replicas', () => {
   };
 
   beforeAll(async () => {
-    folder = mkdtempSync(join(tmpdir(), 'carepath-duties-'));
-    double = await EsdbProtocolDouble.start();
-    prefix = freshSchema('duties');
     receiver = createServer((req, res) => {
       let body = '';
       req.on('data', (chunk: Buffer) => (body += chunk.toString()));
@@ -124,50 +99,33 @@ describe('single-instance duties across two API replicas', () => {
       });
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    build = transpileApi(join(folder, 'build'));
-    shared = {
-      EVENT_STORE: 'esdb',
-      EVENTSTORE_CONNECTION_STRING: double.connectionString,
-      READ_MODEL_STORE: 'postgres',
-      DATABASE_URL: TEST_DATABASE_URL,
-      READ_MODEL_SCHEMA: prefix,
-      PROJECTIONS: 'external',
-      PROJECTED_WAIT_MS: '10000',
-      // Both replicas have both duties on; the leases decide who runs them.
-      PROCESSES: 'on',
-      WEBHOOK_DELIVERY: 'on',
-      DUTY_LEASE_TTL_MS: String(TTL_MS),
-      // The spec's referrals are months old: expired as soon as recorded, not an hour later.
-      REFERRAL_LATE_ENTRY_GRACE_MINUTES: '0',
-      // The spec polls the replicas for what it waits on; their rate limit is not what it tests.
-      RATE_LIMIT_REQUESTS: '10000000',
-      // One signing key for the replicas: a webhook checks with the secret whichever replica answered.
-      WEBHOOK_SIGNING_KEY_FILE: join(folder, 'webhook-signing.key'),
-    };
-    projector = await startProjectorProcess(build, { ...shared, ...own('projector') });
-    a = await startApiProcess(build, await freePort(), { ...shared, ...own('api-a') });
+    cluster = await startProcessCluster({
+      name: 'duties',
+      store: 'postgres',
+      env: (folder) => ({
+        PROJECTED_WAIT_MS: '10000',
+        // Both replicas have both duties on; the leases decide who runs them.
+        PROCESSES: 'on',
+        WEBHOOK_DELIVERY: 'on',
+        DUTY_LEASE_TTL_MS: String(TTL_MS),
+        // The spec's referrals are months old: expired as soon as recorded, not an hour later.
+        REFERRAL_LATE_ENTRY_GRACE_MINUTES: '0',
+        // The spec polls the replicas for what it waits on; their rate limit is not what it tests.
+        RATE_LIMIT_REQUESTS: '10000000',
+        // One signing key for the replicas: a webhook checks with the secret whichever replica answered.
+        WEBHOOK_SIGNING_KEY_FILE: join(folder, 'webhook-signing.key'),
+      }),
+    });
+    await cluster.startProjector();
+    a = await cluster.startApi('api-a');
     // A first takes both duties, so that killing it hands both over.
     await waitFor(
       () => duties(a),
       (d) => d.holding.length === 2,
       { what: 'api-a holding both duties', timeoutMs: 20_000 },
     );
-    b = await startApiProcess(build, await freePort(), { ...shared, ...own('api-b') });
-    const admin = as('HC-CY', 'admin', 'registrar-1');
-    for (const [institutionId, tier] of [
-      [CHC, 'community'],
-      [HOSP, 'tertiary'],
-    ] as const) {
-      const res = await callApi(b, 'POST', '/institutions?consistency=projected', admin, {
-        institutionId,
-        name: `Duties ${tier}`,
-        tier,
-        allianceId: 'CY-G1',
-        regionCode: REGION,
-        occurredAt: '2026-01-01T00:00:00+08:00',
-      });
-      expect(res.status).toBe(201);
-    }
+    b = await cluster.startApi('api-b');
+    await registerCentreAndHospital(b, 'Duties');
     const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
     const registered = await callApi(b, 'POST', '/webhooks?consistency=projected', as(HOSP, 'admin'), {
       url,
@@ -177,11 +135,8 @@ describe('single-instance duties across two API replicas', () => {
   }, 180_000);
 
   afterAll(async () => {
-    await killAll(a, b, c, projector);
-    await double?.stop();
+    await cluster?.stop();
     await new Promise((resolve) => receiver?.close(resolve));
-    await dropSchemasOf(prefix);
-    rmSync(folder, { recursive: true, force: true });
   });
 
   it('given both replicas compete for both duties, then each duty is held by exactly one of them', async () => {
@@ -253,7 +208,7 @@ describe('single-instance duties across two API replicas', () => {
     expect(await expiries(b, journeyId)).toHaveLength(1);
   });
   it('given the holder stopped with SIGTERM, then it frees its leases on the way out and another replica takes both at its next round', async () => {
-    c = await startApiProcess(build, await freePort(), { ...shared, ...own('api-c') });
+    c = await cluster.startApi('api-c');
     expect((await duties(c)).holding).toEqual([]);
 
     b.child.kill('SIGTERM');
@@ -264,7 +219,7 @@ describe('single-instance duties across two API replicas', () => {
     await db.connect();
     try {
       const { rows } = await db.query<{ projection: string; holder: string | null }>(
-        `SELECT projection, holder FROM ${prefix}_duties.duty_leases ORDER BY projection`,
+        `SELECT projection, holder FROM ${cluster.schema}_duties.duty_leases ORDER BY projection`,
       );
       expect(rows.map((r) => r.projection)).toEqual(DUTIES);
       expect(rows.filter((r) => r.holder === 'api-b')).toEqual([]);

@@ -1,21 +1,17 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   type AppProcess,
   type ApiProcess,
   callApi,
-  freePort,
   killAll,
   runProjectionsCli,
-  startApiProcess,
-  startProjectorProcess,
-  transpileApi,
 } from '../support/api-process';
-import { EsdbProtocolDouble } from '../support/esdb-protocol-double';
-import { bodies, CHC, HOSP, REGION } from '../support/fixtures';
-import { dropSchemasOf, freshSchema, TEST_DATABASE_URL } from '../support/postgres';
-import { as, asReaderOf, installTestIssuer } from '../support/test-app';
+import { bodies, CHC, HOSP } from '../support/fixtures';
+import {
+  type ProcessCluster,
+  registerCentreAndHospital,
+  startProcessCluster,
+} from '../support/process-cluster';
+import { as, asReaderOf } from '../support/test-app';
 
 type Body = Record<string, any>;
 
@@ -26,65 +22,26 @@ type Body = Record<string, any>;
  * the worklist, the analytics and the projection statuses all come from PostgreSQL.
  */
 describe('two API replicas on EventStoreDB and PostgreSQL', () => {
-  let folder: string;
-  let double: EsdbProtocolDouble;
-  let prefix: string;
+  let cluster: ProcessCluster;
   let projector: AppProcess;
   let a: ApiProcess;
   let b: ApiProcess;
-  let build: string;
-  let shared: Record<string, string>;
 
   const call = callApi;
 
-  /** A process's own folder: its local files (keys, the read models each API keeps beside itself). */
-  const own = (name: string) => {
-    const databaseFile = join(folder, name, 'carepath.db');
-    installTestIssuer(databaseFile);
-    return { DATABASE_FILE: databaseFile, READ_MODEL_DIR: join(folder, name, 'read-models') };
-  };
-
   beforeAll(async () => {
-    folder = mkdtempSync(join(tmpdir(), 'carepath-replicas-'));
-    double = await EsdbProtocolDouble.start();
-    prefix = freshSchema('replicas');
-    build = transpileApi(join(folder, 'build'));
-    shared = {
-      EVENT_STORE: 'esdb',
-      EVENTSTORE_CONNECTION_STRING: double.connectionString,
-      READ_MODEL_STORE: 'postgres',
-      DATABASE_URL: TEST_DATABASE_URL,
-      READ_MODEL_SCHEMA: prefix,
-      PROJECTIONS: 'external',
-      PROJECTED_WAIT_MS: '10000',
-    };
-    projector = await startProjectorProcess(build, { ...shared, ...own('projector') });
-    [a, b] = await Promise.all([
-      freePort().then((port) => startApiProcess(build, port, { ...shared, ...own('api-a') })),
-      freePort().then((port) => startApiProcess(build, port, { ...shared, ...own('api-b') })),
-    ]);
-    const admin = as('HC-CY', 'admin', 'registrar-1');
-    for (const [institutionId, tier] of [
-      [CHC, 'community'],
-      [HOSP, 'tertiary'],
-    ] as const) {
-      const res = await call(a, 'POST', '/institutions?consistency=projected', admin, {
-        institutionId,
-        name: `Replica ${tier}`,
-        tier,
-        allianceId: 'CY-G1',
-        regionCode: REGION,
-        occurredAt: '2026-01-01T00:00:00+08:00',
-      });
-      expect(res.status).toBe(201);
-    }
+    cluster = await startProcessCluster({
+      name: 'replicas',
+      store: 'postgres',
+      env: { PROJECTED_WAIT_MS: '10000' },
+    });
+    projector = await cluster.startProjector();
+    [a, b] = await Promise.all([cluster.startApi('api-a'), cluster.startApi('api-b')]);
+    await registerCentreAndHospital(a, 'Replica');
   }, 180_000);
 
   afterAll(async () => {
-    await killAll(a, b, projector);
-    await double?.stop();
-    await dropSchemasOf(prefix);
-    rmSync(folder, { recursive: true, force: true });
+    await cluster?.stop();
   });
 
   const referThrough = async (api: ApiProcess) => {
@@ -139,13 +96,11 @@ describe('two API replicas on EventStoreDB and PostgreSQL', () => {
     expect(before.length).toBeGreaterThan(0);
     // Rebuilds are run while no projector writes the same read model (docs/operations.md).
     await killAll(projector);
-    const rebuilt = await runProjectionsCli(build, { ...shared, ...own('operator') }, [
-      'rebuild',
-      'worklist',
-    ]);
+    const operator = cluster.settings('operator');
+    const rebuilt = await runProjectionsCli(cluster.build, operator, ['rebuild', 'worklist']);
     expect({ status: rebuilt.status, stderr: rebuilt.stderr }).toEqual({ status: 0, stderr: '' });
     expect(rebuilt.stdout).toMatch(/^worklist: generation 2 at position \d+ \(postgres/m);
-    const status = await runProjectionsCli(build, { ...shared, ...own('operator') }, ['status']);
+    const status = await runProjectionsCli(cluster.build, operator, ['status']);
     expect(status.stdout).toMatch(/^worklist\s+generation 2 .*\(postgres, position [1-9]\d*\)$/m);
     expect((await incomingAt(b)).sort()).toEqual([...before].sort());
     expect((await incomingAt(a)).sort()).toEqual([...before].sort());

@@ -1,12 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client } from 'pg';
 import { LOGIN_LINK_AUDIENCE, LOGIN_LINK_PURPOSE } from '@carepath/runtime';
-import { type ApiProcess, freePort, killAll, startApiProcess, transpileApi } from '../support/api-process';
-import { EsdbProtocolDouble } from '../support/esdb-protocol-double';
-import { dropSchemasOf, freshSchema, TEST_DATABASE_URL } from '../support/postgres';
-import { installTestIssuer, token } from '../support/test-app';
+import { type ApiProcess } from '../support/api-process';
+import { TEST_DATABASE_URL } from '../support/postgres';
+import { type ProcessCluster, startProcessCluster } from '../support/process-cluster';
+import { token } from '../support/test-app';
 
 type Body = Record<string, any>;
 const HOSP = 'HOSP-CY-01';
@@ -18,46 +15,21 @@ const HOSP = 'HOSP-CY-01';
  * EventStoreDB protocol double and PostgreSQL, each with a folder of its own (as in api-replicas.e2e-spec.ts).
  */
 describe('console sessions across two API replicas', () => {
-  let folder: string;
-  let double: EsdbProtocolDouble;
-  let prefix: string;
+  let cluster: ProcessCluster;
   let a: ApiProcess;
   let b: ApiProcess;
   let db: Client;
 
-  const own = (name: string) => {
-    const databaseFile = join(folder, name, 'carepath.db');
-    installTestIssuer(databaseFile);
-    return { DATABASE_FILE: databaseFile, READ_MODEL_DIR: join(folder, name, 'read-models') };
-  };
-
   beforeAll(async () => {
-    folder = mkdtempSync(join(tmpdir(), 'carepath-console-replicas-'));
-    double = await EsdbProtocolDouble.start();
-    prefix = freshSchema('consolereplicas');
-    const build = transpileApi(join(folder, 'build'));
-    const shared = {
-      EVENT_STORE: 'esdb',
-      EVENTSTORE_CONNECTION_STRING: double.connectionString,
-      READ_MODEL_STORE: 'postgres',
-      DATABASE_URL: TEST_DATABASE_URL,
-      READ_MODEL_SCHEMA: prefix,
-      PROJECTIONS: 'external',
-    };
-    [a, b] = await Promise.all([
-      freePort().then((port) => startApiProcess(build, port, { ...shared, ...own('api-a') })),
-      freePort().then((port) => startApiProcess(build, port, { ...shared, ...own('api-b') })),
-    ]);
+    cluster = await startProcessCluster({ name: 'consolereplicas', store: 'postgres' });
+    [a, b] = await Promise.all([cluster.startApi('api-a'), cluster.startApi('api-b')]);
     db = new Client({ connectionString: TEST_DATABASE_URL });
     await db.connect();
   }, 180_000);
 
   afterAll(async () => {
-    await killAll(a, b);
     await db?.end();
-    await double?.stop();
-    await dropSchemasOf(prefix);
-    rmSync(folder, { recursive: true, force: true });
+    await cluster?.stop();
   });
 
   /** A request as a browser sends it: the session cookie, and the CSRF header on a write. */
@@ -117,7 +89,7 @@ describe('console sessions across two API replicas', () => {
 
   it('a database that fails while a session is checked answers 503 and lets nobody in; the session lives on after', async () => {
     const { cookie } = await signInThrough(a);
-    const table = `${prefix}_console_sessions.sessions`;
+    const table = `${cluster.schema}_console_sessions.sessions`;
     await db.query(`ALTER TABLE ${table} RENAME TO sessions_away`);
     try {
       const refused = await send(b, 'GET', '/console/auth/session', { cookie });
@@ -133,7 +105,7 @@ describe('console sessions across two API replicas', () => {
       });
       expect(opening.setCookie).toEqual([]);
     } finally {
-      await db.query(`ALTER TABLE ${prefix}_console_sessions.sessions_away RENAME TO sessions`);
+      await db.query(`ALTER TABLE ${cluster.schema}_console_sessions.sessions_away RENAME TO sessions`);
     }
     const back = await send(b, 'GET', '/console/auth/session', { cookie });
     expect({ status: back.status, actorId: back.body.actorId }).toEqual({

@@ -1,18 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { type AppProcess, type ApiProcess, callApi } from '../support/api-process';
+import { bodies, CHC, HOSP } from '../support/fixtures';
 import {
-  type AppProcess,
-  type ApiProcess,
-  callApi,
-  freePort,
-  killAll,
-  startApiProcess,
-  startProjectorProcess,
-  transpileApi,
-} from '../support/api-process';
-import { bodies, CHC, HOSP, REGION } from '../support/fixtures';
-import { as, installTestIssuer } from '../support/test-app';
+  type ProcessCluster,
+  registerCentreAndHospital,
+  startProcessCluster,
+} from '../support/process-cluster';
+import { as } from '../support/test-app';
 
 type Body = Record<string, any>;
 
@@ -23,47 +16,22 @@ type Body = Record<string, any>;
  * through the API shows it; with no projector running it answers 503 after PROJECTED_WAIT_MS, and the write stands.
  */
 describe('consistency=projected with the projections in apps/projector', () => {
-  let folder: string;
-  let build: string;
+  let cluster: ProcessCluster;
   let api: ApiProcess;
   let projector: AppProcess | null = null;
-  let env: Record<string, string>;
 
   const call = (method: string, path: string, who: Record<string, string>, body?: unknown) =>
     callApi(api, method, path, who, body);
 
   beforeAll(async () => {
-    folder = mkdtempSync(join(tmpdir(), 'carepath-external-'));
-    const databaseFile = join(folder, 'carepath.db');
-    installTestIssuer(databaseFile);
-    build = transpileApi(join(folder, 'build'));
-    env = { DATABASE_FILE: databaseFile, READ_MODEL_DIR: join(folder, 'read-models') };
-    projector = await startProjectorProcess(build, env);
-    api = await startApiProcess(build, await freePort(), {
-      ...env,
-      PROJECTIONS: 'external',
-      PROJECTED_WAIT_MS: '1500',
-    });
-    const admin = as('HC-CY', 'admin', 'registrar-1');
-    for (const [institutionId, tier] of [
-      [CHC, 'community'],
-      [HOSP, 'tertiary'],
-    ] as const) {
-      const res = await call('POST', '/institutions?consistency=projected', admin, {
-        institutionId,
-        name: `External ${tier}`,
-        tier,
-        allianceId: 'CY-G1',
-        regionCode: REGION,
-        occurredAt: '2026-01-01T00:00:00+08:00',
-      });
-      expect(res.status).toBe(201);
-    }
+    cluster = await startProcessCluster({ name: 'external', store: 'folder' });
+    projector = await cluster.startProjector();
+    api = await cluster.startApi('api', { PROJECTED_WAIT_MS: '1500' });
+    await registerCentreAndHospital(api, 'External');
   }, 120_000);
 
   afterAll(async () => {
-    await killAll(api, projector);
-    rmSync(folder, { recursive: true, force: true });
+    await cluster?.stop();
   });
 
   const openAndRefer = async (query: string) => {
