@@ -2,11 +2,17 @@ import { Pool, type PoolClient } from 'pg';
 import { lazyMigration } from '@carepath/runtime';
 import {
   type Delivery,
+  deliveryOf,
+  type DeliveryRow,
   type DeliveryStatus,
   type DeliveryStore,
   type EndpointHealth,
+  endpointHealthOf,
+  type EndpointHealthRow,
+  type FailedAttempt,
   keyOf,
   type QueuedItem,
+  statusAfterFailure,
 } from './webhook-deliveries';
 
 /**
@@ -109,7 +115,7 @@ export class PgWebhookDeliveries implements DeliveryStore {
       [now, limit + skip.size],
     );
     return rows
-      .map(delivery)
+      .map(deliveryOf)
       .filter((d) => !skip.has(keyOf(d)))
       .slice(0, limit);
   }
@@ -142,27 +148,13 @@ export class PgWebhookDeliveries implements DeliveryStore {
     });
   }
 
-  async failed(
-    d: Delivery,
-    status: number | null,
-    error: string,
-    at: string,
-    nextAttemptAt: number | null,
-  ): Promise<void> {
+  async failed(...[d, status, error, at, nextAttemptAt]: FailedAttempt): Promise<void> {
     await this.transaction(async (client) => {
       await client.query(
         `UPDATE ${this.schema}.deliveries SET status = $1, attempts = attempts + 1, next_attempt_at = $2,
            last_attempt_at = $3, last_status = $4, last_error = $5
          WHERE endpoint_id = $6 AND notification_id = $7`,
-        [
-          nextAttemptAt === null ? 'dead' : 'pending',
-          nextAttemptAt,
-          at,
-          status,
-          error,
-          d.endpointId,
-          d.notificationId,
-        ],
+        [statusAfterFailure(nextAttemptAt), nextAttemptAt, at, status, error, d.endpointId, d.notificationId],
       );
       await client.query(
         `INSERT INTO ${this.schema}.endpoint_health AS h (endpoint_id, last_failure_at, consecutive_failures, last_error)
@@ -186,28 +178,17 @@ export class PgWebhookDeliveries implements DeliveryStore {
   async health(endpointId: string): Promise<EndpointHealth> {
     await this.migrate();
     const [health, counts] = await Promise.all([
-      this.pool.query<{
-        last_success_at: string | null;
-        last_failure_at: string | null;
-        consecutive_failures: number;
-        last_error: string | null;
-      }>(`SELECT * FROM ${this.schema}.endpoint_health WHERE endpoint_id = $1`, [endpointId]),
+      this.pool.query<EndpointHealthRow>(
+        `SELECT * FROM ${this.schema}.endpoint_health WHERE endpoint_id = $1`,
+        [endpointId],
+      ),
       this.pool.query<{ status: DeliveryStatus; n: string }>(
         `SELECT status, count(*) AS n FROM ${this.schema}.deliveries WHERE endpoint_id = $1 GROUP BY status`,
         [endpointId],
       ),
     ]);
-    const h = health.rows[0];
     const n = (status: DeliveryStatus) => Number(counts.rows.find((r) => r.status === status)?.n ?? 0);
-    return {
-      lastSuccessAt: h?.last_success_at ?? null,
-      lastFailureAt: h?.last_failure_at ?? null,
-      consecutiveFailures: h?.consecutive_failures ?? 0,
-      lastError: h?.last_error ?? null,
-      pending: n('pending'),
-      delivered: n('delivered'),
-      dead: n('dead'),
-    };
+    return endpointHealthOf(health.rows[0], n);
   }
 
   async list(
@@ -221,7 +202,7 @@ export class PgWebhookDeliveries implements DeliveryStore {
         ORDER BY sequence DESC LIMIT $3`,
       [endpointId, options.before ?? Number.MAX_SAFE_INTEGER, options.limit],
     );
-    return rows.map(delivery);
+    return rows.map(deliveryOf);
   }
 
   private async transaction(work: (client: PoolClient) => Promise<void>): Promise<void> {
@@ -240,34 +221,5 @@ export class PgWebhookDeliveries implements DeliveryStore {
   }
 }
 
-interface Row {
-  endpoint_id: string;
-  notification_id: string;
-  sequence: string;
-  institution_id: string;
-  kind: string;
-  body: string;
-  status: DeliveryStatus;
-  attempts: number;
-  next_attempt_at: string | null;
-  last_attempt_at: string | null;
-  last_status: number | null;
-  last_error: string | null;
-  delivered_at: string | null;
-}
-
-const delivery = (r: Row): Delivery => ({
-  endpointId: r.endpoint_id,
-  notificationId: r.notification_id,
-  sequence: Number(r.sequence),
-  institutionId: r.institution_id,
-  kind: r.kind,
-  body: r.body,
-  status: r.status,
-  attempts: r.attempts,
-  nextAttemptAt: r.next_attempt_at === null ? null : Number(r.next_attempt_at),
-  lastAttemptAt: r.last_attempt_at,
-  lastStatus: r.last_status,
-  lastError: r.last_error,
-  deliveredAt: r.delivered_at,
-});
+/** Epoch milliseconds and sequences are bigint columns, which pg reads back as strings. */
+type Row = DeliveryRow<string>;

@@ -54,37 +54,79 @@ CREATE TABLE IF NOT EXISTS endpoint_health (
   consecutive_failures INTEGER NOT NULL, last_error TEXT) STRICT;
 `;
 
-interface DeliveryRecord {
+/**
+ * A `deliveries` row as a driver reads it back, in either store: `Big` is what its bigint columns come back as
+ * (numbers from SQLite, strings from PostgreSQL).
+ */
+export interface DeliveryRow<Big extends number | string = number> {
   endpoint_id: string;
   notification_id: string;
-  sequence: number;
+  sequence: Big;
   institution_id: string;
   kind: string;
   body: string;
   status: DeliveryStatus;
   attempts: number;
-  next_attempt_at: number | null;
+  next_attempt_at: Big | null;
   last_attempt_at: string | null;
   last_status: number | null;
   last_error: string | null;
   delivered_at: string | null;
 }
 
-const delivery = (r: DeliveryRecord): Delivery => ({
+export const deliveryOf = (r: DeliveryRow<number | string>): Delivery => ({
   endpointId: r.endpoint_id,
   notificationId: r.notification_id,
-  sequence: r.sequence,
+  sequence: Number(r.sequence),
   institutionId: r.institution_id,
   kind: r.kind,
   body: r.body,
   status: r.status,
   attempts: r.attempts,
-  nextAttemptAt: r.next_attempt_at,
+  nextAttemptAt: r.next_attempt_at === null ? null : Number(r.next_attempt_at),
   lastAttemptAt: r.last_attempt_at,
   lastStatus: r.last_status,
   lastError: r.last_error,
   deliveredAt: r.delivered_at,
 });
+
+/** An `endpoint_health` row, as both stores read it back. */
+export interface EndpointHealthRow {
+  last_success_at: string | null;
+  last_failure_at: string | null;
+  consecutive_failures: number;
+  last_error: string | null;
+}
+
+/** An endpoint's health: its row (none before its first attempt) and how many of its deliveries are in a status. */
+export const endpointHealthOf = (
+  h: EndpointHealthRow | undefined,
+  count: (status: DeliveryStatus) => number,
+): EndpointHealth => ({
+  lastSuccessAt: h?.last_success_at ?? null,
+  lastFailureAt: h?.last_failure_at ?? null,
+  consecutiveFailures: h?.consecutive_failures ?? 0,
+  lastError: h?.last_error ?? null,
+  pending: count('pending'),
+  delivered: count('delivered'),
+  dead: count('dead'),
+});
+
+/**
+ * A failed attempt, as the dispatcher reports it to either store: the receiver's HTTP status (null when none came),
+ * the error, when it was made, and when the next one is due (null: none, the delivery is dead).
+ */
+export type FailedAttempt = [
+  d: Delivery,
+  status: number | null,
+  error: string,
+  at: string,
+  nextAttemptAt: number | null,
+];
+
+/** What a delivery becomes after a failed attempt: retried while there is a next attempt, else dead. */
+export const statusAfterFailure = (nextAttemptAt: number | null): DeliveryStatus =>
+  nextAttemptAt === null ? 'dead' : 'pending';
 
 /** A delivery queued for an endpoint: the notification and the JSON its attempts sign and send. */
 export interface QueuedItem {
@@ -110,13 +152,7 @@ export interface DeliveryStore {
   nextDue(skip: ReadonlySet<string>): Promise<number | null>;
   succeeded(d: Delivery, status: number, at: string): Promise<void>;
   /** A failed attempt: retried at `nextAttemptAt`, or dead when that is null. */
-  failed(
-    d: Delivery,
-    status: number | null,
-    error: string,
-    at: string,
-    nextAttemptAt: number | null,
-  ): Promise<void>;
+  failed(...attempt: FailedAttempt): Promise<void>;
   /** A removed endpoint's queue: nothing more is sent to it. */
   cancel(endpointId: string): Promise<void>;
   health(endpointId: string): Promise<EndpointHealth>;
@@ -179,9 +215,9 @@ export class WebhookDeliveries implements DeliveryStore {
             `SELECT * FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
               ORDER BY next_attempt_at, sequence LIMIT ?`,
           )
-          .all(now, limit + skip.size) as DeliveryRecord[]
+          .all(now, limit + skip.size) as DeliveryRow[]
       )
-        .map(delivery)
+        .map(deliveryOf)
         .filter((d) => !skip.has(keyOf(d)))
         .slice(0, limit);
     });
@@ -194,7 +230,7 @@ export class WebhookDeliveries implements DeliveryStore {
           `SELECT endpoint_id, notification_id, next_attempt_at FROM deliveries WHERE status = 'pending'
             ORDER BY next_attempt_at LIMIT ?`,
         )
-        .all(skip.size + 1) as Pick<DeliveryRecord, 'endpoint_id' | 'notification_id' | 'next_attempt_at'>[];
+        .all(skip.size + 1) as Pick<DeliveryRow, 'endpoint_id' | 'notification_id' | 'next_attempt_at'>[];
       const row = rows.find((r) => !skip.has(`${r.endpoint_id} ${r.notification_id}`));
       return row?.next_attempt_at ?? null;
     });
@@ -221,13 +257,7 @@ export class WebhookDeliveries implements DeliveryStore {
     });
   }
 
-  failed(
-    d: Delivery,
-    status: number | null,
-    error: string,
-    at: string,
-    nextAttemptAt: number | null,
-  ): Promise<void> {
+  failed(...[d, status, error, at, nextAttemptAt]: FailedAttempt): Promise<void> {
     return settled(() => {
       this.db.transaction(() => {
         this.db
@@ -236,7 +266,7 @@ export class WebhookDeliveries implements DeliveryStore {
               last_status = ?, last_error = ? WHERE endpoint_id = ? AND notification_id = ?`,
           )
           .run(
-            nextAttemptAt === null ? 'dead' : 'pending',
+            statusAfterFailure(nextAttemptAt),
             nextAttemptAt,
             at,
             status,
@@ -268,13 +298,7 @@ export class WebhookDeliveries implements DeliveryStore {
   health(endpointId: string): Promise<EndpointHealth> {
     return settled(() => {
       const h = this.db.prepare('SELECT * FROM endpoint_health WHERE endpoint_id = ?').get(endpointId) as
-        | {
-            last_success_at: string | null;
-            last_failure_at: string | null;
-            consecutive_failures: number;
-            last_error: string | null;
-          }
-        | undefined;
+        EndpointHealthRow | undefined;
       const counts = Object.fromEntries(
         (
           this.db
@@ -282,15 +306,7 @@ export class WebhookDeliveries implements DeliveryStore {
             .all(endpointId) as { status: DeliveryStatus; n: number }[]
         ).map((r) => [r.status, r.n]),
       ) as Partial<Record<DeliveryStatus, number>>;
-      return {
-        lastSuccessAt: h?.last_success_at ?? null,
-        lastFailureAt: h?.last_failure_at ?? null,
-        consecutiveFailures: h?.consecutive_failures ?? 0,
-        lastError: h?.last_error ?? null,
-        pending: counts.pending ?? 0,
-        delivered: counts.delivered ?? 0,
-        dead: counts.dead ?? 0,
-      };
+      return endpointHealthOf(h, (status) => counts[status] ?? 0);
     });
   }
 
@@ -305,8 +321,8 @@ export class WebhookDeliveries implements DeliveryStore {
           .prepare(
             `SELECT * FROM deliveries WHERE endpoint_id = ? ${failing} AND sequence < ? ORDER BY sequence DESC LIMIT ?`,
           )
-          .all(endpointId, options.before ?? Number.MAX_SAFE_INTEGER, options.limit) as DeliveryRecord[]
-      ).map(delivery);
+          .all(endpointId, options.before ?? Number.MAX_SAFE_INTEGER, options.limit) as DeliveryRow[]
+      ).map(deliveryOf);
     });
   }
 }
