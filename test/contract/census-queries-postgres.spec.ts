@@ -1,16 +1,13 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import fc from 'fast-check';
-import { inCoverageKeyGroup, KEY_GROUPS } from '@carepath/domain';
+import { KEY_GROUPS } from '@carepath/domain';
 import {
   addDays,
   bedCountsTable,
   catchmentsTable,
   contractSegmentsTable,
   COVERAGE_GROUPS,
-  deriveStay,
-  type Fact,
   institutionsTable,
-  keyGroupsText,
   numberedParameters,
   OCCUPANCY_GROUPS,
   type Period,
@@ -26,13 +23,20 @@ import {
   slotReleasesTable,
   type SqlReader,
   sqliteReader,
-  type StaySegment,
-  type StaySummary,
   staysTable,
   wardsTable,
 } from '@carepath/projections';
 import { Client, types } from 'pg';
 import { dropSchema, freshSchema, TEST_DATABASE_URL } from '../support/postgres';
+import {
+  contractSegment,
+  derivedStays,
+  memoryDatabase,
+  slotBooking,
+  slotRelease,
+  tableRows,
+  type TableRows,
+} from '../support/read-model-rows';
 
 /*
  * The census, coverage and slot-use queries are one SQL for both stores (docs/scaling.md, "Read models in
@@ -41,7 +45,7 @@ import { dropSchema, freshSchema, TEST_DATABASE_URL } from '../support/postgres'
  * census zone and in Santiago (clocks skipping 00:00 on 2026-09-06).
  */
 
-const TABLES = [
+const TABLES: readonly ReadModelTable<any>[] = [
   institutionsTable,
   wardsTable,
   bedCountsTable,
@@ -52,7 +56,7 @@ const TABLES = [
   contractSegmentsTable,
   populationFiguresTable,
   catchmentsTable,
-] as unknown as readonly ReadModelTable<unknown>[];
+];
 
 const INSTITUTIONS = [
   { institutionId: 'HOSP-1', tier: 'tertiary', allianceId: 'A1', regionCode: 'R1' },
@@ -85,42 +89,32 @@ const admission = fc.record({
 type ValueOf<A> = A extends fc.Arbitrary<infer V> ? V : never;
 
 function staysOf(journeys: readonly (readonly ValueOf<typeof admission>[])[]) {
-  const stays: StaySummary[] = [];
-  const segments: StaySegment[] = [];
-  let seq = 0;
-  journeys.forEach((admissions, j) =>
-    admissions.forEach((a, n) => {
-      const admissionId = `adm-${j}-${n}`;
-      const [institutionId, wardId] = WARDS[a.ward]!;
-      const own = WARDS.filter(([i]) => i === institutionId);
-      let at = BASE + a.at * HALF_HOUR;
-      const fact = (type: string, data: Record<string, unknown>): Fact => ({
-        eventId: `e-${++seq}`,
-        type,
-        occurredAt: new Date(at).toISOString(),
-        data: { admissionId, ...data },
-        voided: false,
-      });
-      const facts = [fact('PatientAdmitted', { institution: { institutionId }, wardId, extraBed: false })];
-      for (const s of a.steps) {
-        at += s.after * HALF_HOUR;
-        facts.push(fact(s.type, { toWardId: own[s.ward % own.length]![1], bedHeld: s.bedHeld }));
-      }
-      const stay = deriveStay(`j-${j}`, facts);
-      if (stay) {
-        stays.push(stay.summary);
-        segments.push(...stay.segments);
-      }
-    }),
+  return derivedStays(
+    journeys.map((admissions) =>
+      admissions.map((a) => {
+        const [institutionId, wardId] = WARDS[a.ward]!;
+        const own = WARDS.filter(([i]) => i === institutionId);
+        return {
+          institutionId,
+          wardId,
+          at: BASE + a.at * HALF_HOUR,
+          admitted: { extraBed: false },
+          then: a.steps.map((s) => ({
+            after: s.after * HALF_HOUR,
+            type: s.type,
+            data: { toWardId: own[s.ward % own.length]![1], bedHeld: s.bedHeld },
+          })),
+        };
+      }),
+    ),
   );
-  return { stays, segments };
 }
 
 const booking = fc.record({
   hospital: fc.constantFrom('HOSP-1', 'CHC-2', 'HOSP-X'),
   date: fc.constantFrom('2026-08-31', '2026-09-01', '2026-09-15'),
   resident: fc.nat({ max: 4 }),
-  status: fc.constantFrom('booked', 'cancelled', 'attended', 'no-show'),
+  status: fc.constantFrom('booked' as const, 'cancelled' as const, 'attended' as const, 'no-show' as const),
   priority: fc.boolean(),
   contract: fc.option(fc.constant('c-1')),
   groups: fc.subarray([...KEY_GROUPS], { maxLength: 2 }),
@@ -150,20 +144,16 @@ const data = fc.record({
   window: fc.record({ from: fc.nat({ max: 25 }), days: fc.integer({ min: 1, max: 15 }) }),
 });
 
-function rowsOf(d: ValueOf<typeof data>): Map<ReadModelTable<unknown>, unknown[]> {
+/** Every table's rows made of `d`. */
+function rowsOf(d: ValueOf<typeof data>): TableRows[] {
   const { stays, segments } = staysOf(d.journeys);
-  const session = (hospitalId: string, date: string) => ({
-    blockId: `b-${hospitalId}-${date}`,
-    hospitalId,
-    department: 'cardiology',
-    clinicianGrade: 'chief',
-    date,
-    startsAt: `${date}T08:30:00+08:00`,
-  });
-  const rows: [unknown, unknown[]][] = [
-    [institutionsTable, INSTITUTIONS],
-    [wardsTable, WARDS.map(([institutionId, wardId]) => ({ institutionId, wardId, specialty: 'general' }))],
-    [
+  return [
+    tableRows(institutionsTable, INSTITUTIONS),
+    tableRows(
+      wardsTable,
+      WARDS.map(([institutionId, wardId]) => ({ institutionId, wardId, specialty: 'general' })),
+    ),
+    tableRows(
       bedCountsTable,
       d.beds.map((b, i) => ({
         eventId: `bc-${i}`,
@@ -172,86 +162,67 @@ function rowsOf(d: ValueOf<typeof data>): Map<ReadModelTable<unknown>, unknown[]
         from: BASE + b.at * HALF_HOUR + i, // distinct instants: the order of equal ones is the store's
         openBeds: b.open,
       })),
-    ],
-    [staysTable, stays],
-    [segmentsTable, segments],
-    [
+    ),
+    tableRows(staysTable, stays),
+    tableRows(segmentsTable, segments),
+    tableRows(
       slotReleasesTable,
       d.releases.flatMap((r, i) =>
-        ['2026-08-31', '2026-09-01', '2026-09-15'].map((date) => ({
-          ...session(r.hospital, date),
-          releaseId: `r-${i}`,
-          startTime: '08:30',
-          count: r.count,
-          reservedCount: 0,
-          booked: 0,
-          priorityBooked: 0,
-          opensAtMs: 0,
-          priorityUntilMs: 0,
-          closesAtMs: 0,
-        })),
+        ['2026-08-31', '2026-09-01', '2026-09-15'].map((date) =>
+          slotRelease(r.hospital, date, `r-${i}`, r.count),
+        ),
       ),
-    ],
-    [
+    ),
+    tableRows(
       slotBookingsTable,
-      d.bookings.map((b, i) => ({
-        ...session(b.hospital, b.date),
-        bookingId: `k-${i}`,
-        releaseId: 'r-0',
-        residentId: `res-${b.resident}`,
-        doctorId: 'doc-1',
-        centreId: 'CHC-1',
-        contractId: b.contract,
-        signedDoctorId: null,
-        priority: b.priority,
-        keyGroups: keyGroupsText(b.groups),
-        status: b.status,
-        bookedAt: '2026-08-01T09:00:00+08:00',
-        updatedAt: '2026-08-01T09:00:00+08:00',
-      })),
-    ],
-    [
+      d.bookings.map((b, i) =>
+        slotBooking(b.hospital, b.date, {
+          bookingId: `k-${i}`,
+          residentId: `res-${b.resident}`,
+          contractId: b.contract,
+          signedDoctorId: null,
+          priority: b.priority,
+          groups: b.groups,
+          status: b.status,
+          bookedAt: '2026-08-01T09:00:00+08:00',
+        }),
+      ),
+    ),
+    tableRows(
       contractSegmentsTable,
-      d.contracts.map((c, i) => ({
-        residentId: `res-${c.resident}`,
-        contractId: `c-${i}`,
-        from: c.from,
-        to: c.to,
-        doctorId: 'doc-1',
-        centreId: c.centre,
-        allianceId: INSTITUTIONS.find((x) => x.institutionId === c.centre)!.allianceId,
-        residenceRegion: c.region,
-        keyGroups: keyGroupsText(c.groups),
-        inKeyGroup: inCoverageKeyGroup(c.groups),
-      })),
-    ],
-    [
-      populationFiguresTable,
-      [
-        {
-          regionCode: 'R1',
-          effectiveOn: '2026-08-01',
-          residents: 900,
-          keyGroupResidents: 300,
-          byKeyGroup: '{"hypertension":120}',
-          source: 'census',
-        },
-      ],
-    ],
-    [
-      catchmentsTable,
-      [
-        {
-          regionCode: 'R1',
-          effectiveOn: '2026-08-01',
-          centreId: 'CHC-1',
-          residents: 500,
-          keyGroupResidents: 90,
-        },
-      ],
-    ],
+      d.contracts.map((c, i) =>
+        contractSegment({
+          residentId: `res-${c.resident}`,
+          contractId: `c-${i}`,
+          from: c.from,
+          to: c.to,
+          centreId: c.centre,
+          allianceId: INSTITUTIONS.find((x) => x.institutionId === c.centre)!.allianceId,
+          residenceRegion: c.region,
+          groups: c.groups,
+        }),
+      ),
+    ),
+    tableRows(populationFiguresTable, [
+      {
+        regionCode: 'R1',
+        effectiveOn: '2026-08-01',
+        residents: 900,
+        keyGroupResidents: 300,
+        byKeyGroup: '{"hypertension":120}',
+        source: 'census',
+      },
+    ]),
+    tableRows(catchmentsTable, [
+      {
+        regionCode: 'R1',
+        effectiveOn: '2026-08-01',
+        centreId: 'CHC-1',
+        residents: 500,
+        keyGroupResidents: 90,
+      },
+    ]),
   ];
-  return new Map(rows as [ReadModelTable<unknown>, unknown[]][]);
 }
 
 describe('census, coverage and slot-use queries read PostgreSQL as they read SQLite', () => {
@@ -288,22 +259,19 @@ describe('census, coverage and slot-use queries read PostgreSQL as they read SQL
     await dropSchema(schema);
   });
 
-  async function load(rows: Map<ReadModelTable<unknown>, unknown[]>): Promise<Database.Database> {
-    const db = new Database(':memory:');
-    for (const [table, list] of rows) {
-      db.exec(table.create);
-      const insert = db.prepare(table.insert);
+  /** The rows into PostgreSQL (in place of the last case's) and into a new SQLite database. */
+  async function load(contents: readonly TableRows[]): Promise<Database.Database> {
+    for (const { table, rows } of contents) {
       await client.query(`DELETE FROM ${table.name}`);
-      for (const row of list) {
+      for (const row of rows) {
         const values: RowValue[] = table.encode(row);
-        insert.run(values);
         await client.query(
           `INSERT INTO ${table.name} (${table.columns.join(', ')}) VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')})`,
           values,
         );
       }
     }
-    return db;
+    return memoryDatabase(contents);
   }
 
   it.each(['Asia/Shanghai', 'America/Santiago'])(

@@ -1,10 +1,9 @@
-import Database from 'better-sqlite3';
 import fc from 'fast-check';
-import { COVERAGE_KEY_GROUPS, inCoverageKeyGroup, KEY_GROUPS, type KeyGroup } from '@carepath/domain';
+import { COVERAGE_KEY_GROUPS, KEY_GROUPS, type KeyGroup } from '@carepath/domain';
+import { contractSegment, tableRows, withMemoryDatabase } from '../../../../test/support/read-model-rows';
 import {
   type CatchmentRow,
   type ContractSegment,
-  keyGroupsText,
   type PopulationFigureRow,
 } from '../model/family-doctor.model';
 import { ratio } from '../model/local-treatment.model';
@@ -62,18 +61,18 @@ const figure = fc.record({
 type ValueOf<A> = A extends fc.Arbitrary<infer V> ? V : never;
 
 function rowsOf(segments: readonly ValueOf<typeof segment>[], figures: readonly ValueOf<typeof figure>[]) {
-  const contractSegments: ContractSegment[] = segments.map((s, i) => ({
-    residentId: `res-${s.resident}`,
-    contractId: `c-${i}`,
-    from: DATES[s.from]!,
-    to: DATES[Math.min(DATES.length - 1, s.from + s.length)]!,
-    doctorId: 'doc-1',
-    centreId: CENTRES[s.centre]!.institutionId,
-    allianceId: s.alliance === 'registered' ? CENTRES[s.centre]!.allianceId : s.alliance,
-    residenceRegion: s.region,
-    keyGroups: keyGroupsText(s.groups),
-    inKeyGroup: inCoverageKeyGroup(s.groups),
-  }));
+  const contractSegments: ContractSegment[] = segments.map((s, i) =>
+    contractSegment({
+      residentId: `res-${s.resident}`,
+      contractId: `c-${i}`,
+      from: DATES[s.from]!,
+      to: DATES[Math.min(DATES.length - 1, s.from + s.length)]!,
+      centreId: CENTRES[s.centre]!.institutionId,
+      allianceId: s.alliance === 'registered' ? CENTRES[s.centre]!.allianceId : s.alliance,
+      residenceRegion: s.region,
+      groups: s.groups,
+    }),
+  );
   const seen = new Set<string>();
   const populations: PopulationFigureRow[] = [];
   const catchments: CatchmentRow[] = [];
@@ -101,21 +100,12 @@ function rowsOf(segments: readonly ValueOf<typeof segment>[], figures: readonly 
   return { contractSegments, populations, catchments };
 }
 
-function coverageDb(rows: ReturnType<typeof rowsOf>): Database.Database {
-  const db = new Database(':memory:');
-  for (const table of [institutionsTable, contractSegmentsTable, populationFiguresTable, catchmentsTable]) {
-    db.exec(table.create);
-  }
-  const insert = <R>(table: { insert: string; encode(row: R): unknown }, list: readonly R[]) => {
-    const statement = db.prepare(table.insert);
-    for (const row of list) statement.run(table.encode(row));
-  };
-  insert(institutionsTable, CENTRES);
-  insert(contractSegmentsTable, rows.contractSegments);
-  insert(populationFiguresTable, rows.populations);
-  insert(catchmentsTable, rows.catchments);
-  return db;
-}
+const coverageTables = (rows: ReturnType<typeof rowsOf>) => [
+  tableRows(institutionsTable, CENTRES),
+  tableRows(contractSegmentsTable, rows.contractSegments),
+  tableRows(populationFiguresTable, rows.populations),
+  tableRows(catchmentsTable, rows.catchments),
+];
 
 /** Coverage on `on` counted by hand: residents in force, once each, against the figures in force. */
 function expected(
@@ -226,8 +216,7 @@ describe('queryCoverage: the counts the database makes are the residents and fig
         fc.array(figure, { maxLength: 6 }),
         async (segments, figures) => {
           const rows = rowsOf(segments, figures);
-          const db = coverageDb(rows);
-          try {
+          await withMemoryDatabase(coverageTables(rows), async (db) => {
             for (const on of ON) {
               for (const groupBy of COVERAGE_GROUPS) {
                 for (const filter of FILTERS) {
@@ -237,9 +226,7 @@ describe('queryCoverage: the counts the database makes are the residents and fig
                 }
               }
             }
-          } finally {
-            db.close();
-          }
+          });
         },
       ),
       { numRuns: 60 },

@@ -1,7 +1,11 @@
-import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { KEY_GROUPS } from '@carepath/domain';
-import { keyGroupsText } from '../model/family-doctor.model';
+import {
+  slotBooking,
+  slotRelease,
+  tableRows,
+  withMemoryDatabase,
+} from '../../../../test/support/read-model-rows';
 import type { Period } from '../model/period.model';
 import type { SlotBookingRow, SlotReleaseRow } from '../model/slot-pool.model';
 import { sqliteReader } from '../runtime/sql-reader';
@@ -42,61 +46,27 @@ const booking = fc.record({
 
 type ValueOf<A> = A extends fc.Arbitrary<infer V> ? V : never;
 
-const sessionOf = (s: { hospital: number; date: string }) => ({
-  blockId: `b-${s.hospital}-${s.date}`,
-  hospitalId: HOSPITALS[s.hospital]!,
-  department: 'cardiology',
-  clinicianGrade: 'chief',
-  date: s.date,
-  startsAt: `${s.date}T08:30:00+08:00`,
-});
-
 function rowsOf(
   releases: readonly ValueOf<typeof release>[],
   bookings: readonly ValueOf<typeof booking>[],
 ): { releases: SlotReleaseRow[]; bookings: SlotBookingRow[] } {
   return {
-    releases: releases.map((r, i) => ({
-      ...sessionOf(r.session),
-      releaseId: `r-${i}`,
-      startTime: '08:30',
-      count: r.count,
-      reservedCount: 0,
-      booked: 0,
-      priorityBooked: 0,
-      opensAtMs: 0,
-      priorityUntilMs: 0,
-      closesAtMs: 0,
-    })),
-    bookings: bookings.map((b, i) => ({
-      ...sessionOf(b.session),
-      bookingId: `k-${i}`,
-      releaseId: 'r-0',
-      residentId: `res-${b.resident}`,
-      doctorId: 'doc-1',
-      centreId: 'CHC-1',
-      contractId: b.contract,
-      signedDoctorId: b.contract === null ? null : 'doc-1',
-      priority: b.priority,
-      keyGroups: keyGroupsText(b.groups),
-      status: b.status,
-      bookedAt: '2026-02-20T09:00:00+08:00',
-      updatedAt: '2026-02-20T09:00:00+08:00',
-    })),
+    releases: releases.map((r, i) =>
+      slotRelease(HOSPITALS[r.session.hospital]!, r.session.date, `r-${i}`, r.count),
+    ),
+    bookings: bookings.map((b, i) =>
+      slotBooking(HOSPITALS[b.session.hospital]!, b.session.date, {
+        bookingId: `k-${i}`,
+        residentId: `res-${b.resident}`,
+        contractId: b.contract,
+        signedDoctorId: b.contract === null ? null : 'doc-1',
+        priority: b.priority,
+        groups: b.groups,
+        status: b.status,
+        bookedAt: '2026-02-20T09:00:00+08:00',
+      }),
+    ),
   };
-}
-
-function slotDb(releases: readonly SlotReleaseRow[], bookings: readonly SlotBookingRow[]): Database.Database {
-  const db = new Database(':memory:');
-  for (const table of [institutionsTable, slotReleasesTable, slotBookingsTable]) db.exec(table.create);
-  const insert = <R>(table: { insert: string; encode(row: R): unknown }, rows: readonly R[]) => {
-    const statement = db.prepare(table.insert);
-    for (const row of rows) statement.run(table.encode(row));
-  };
-  insert(institutionsTable, INSTITUTIONS);
-  insert(slotReleasesTable, releases);
-  insert(slotBookingsTable, bookings);
-  return db;
 }
 
 /** What the API answered before the database counted: slotUseFigures of each hospital's rows in the window. */
@@ -131,16 +101,18 @@ describe('querySlotUse: the counts the database makes are those of slotUseFigure
         fc.array(booking, { maxLength: 40 }),
         async (releaseValues, bookingValues) => {
           const { releases, bookings } = rowsOf(releaseValues, bookingValues);
-          const db = slotDb(releases, bookings);
-          try {
+          const tables = [
+            tableRows(institutionsTable, INSTITUTIONS),
+            tableRows(slotReleasesTable, releases),
+            tableRows(slotBookingsTable, bookings),
+          ];
+          await withMemoryDatabase(tables, async (db) => {
             for (const filter of [{}, { hospitalId: 'HOSP-1' }, { allianceId: 'A2' }] as SlotUseFilter[]) {
               expect(await querySlotUse(sqliteReader(db), MARCH, filter)).toEqual(
                 modelRows(releases, bookings, MARCH, filter),
               );
             }
-          } finally {
-            db.close();
-          }
+          });
         },
       ),
       { numRuns: 100 },

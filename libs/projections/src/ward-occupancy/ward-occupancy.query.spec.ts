@@ -1,5 +1,11 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import fc from 'fast-check';
+import {
+  derivedStays,
+  memoryDatabase,
+  type PlannedFact,
+  tableRows,
+} from '../../../../test/support/read-model-rows';
 import { addDays } from '../model/care-calendar';
 import type { Fact } from '../model/facts';
 import type { Period } from '../model/period.model';
@@ -90,52 +96,30 @@ const journey = fc
 const bedCount = fc.record({ ward: fc.nat({ max: WARDS.length - 1 }), at: fc.nat({ max: 40 * 48 }) });
 
 function staysOf(base: number, journeys: readonly (readonly Admission[])[]) {
-  const stays: StaySummary[] = [];
-  const segments: StaySegment[] = [];
-  let seq = 0;
-  journeys.forEach((admissions, j) => {
-    admissions.forEach((a, n) => {
-      const admissionId = `adm-${j}-${n}`;
-      const [institutionId, wardId] = STAY_WARDS[a.ward]!;
-      const sameInstitution = STAY_WARDS.filter(([i]) => i === institutionId);
-      let at = base + a.at * HALF_HOUR;
-      const fact = (type: string, data: Record<string, unknown>): Fact => ({
-        eventId: `e-${++seq}`,
-        type,
-        occurredAt: new Date(at).toISOString(),
-        data: { admissionId, ...data },
-        voided: false,
-      });
-      const facts = [
-        fact('PatientAdmitted', {
-          institution: { institutionId },
+  return derivedStays(
+    journeys.map((admissions) =>
+      admissions.map((a) => {
+        const [institutionId, wardId] = STAY_WARDS[a.ward]!;
+        const sameInstitution = STAY_WARDS.filter(([i]) => i === institutionId);
+        const fact = ({ after, step: s }: Admission['steps'][number]): PlannedFact => {
+          const data =
+            s.type === 'PatientMovedWard'
+              ? { toWardId: sameInstitution[s.ward % sameInstitution.length]![1] }
+              : s.type === 'LeaveStarted'
+                ? { bedHeld: s.bedHeld }
+                : {};
+          return { after: after * HALF_HOUR, type: s.type, data };
+        };
+        return {
+          institutionId,
           wardId,
-          bedId: null,
-          extraBed: a.extraBed,
-          referralId: null,
-        }),
-      ];
-      for (const { after, step: s } of a.steps) {
-        at += after * HALF_HOUR;
-        switch (s.type) {
-          case 'PatientMovedWard':
-            facts.push(fact(s.type, { toWardId: sameInstitution[s.ward % sameInstitution.length]![1] }));
-            break;
-          case 'LeaveStarted':
-            facts.push(fact(s.type, { bedHeld: s.bedHeld }));
-            break;
-          default:
-            facts.push(fact(s.type, {}));
-        }
-      }
-      const stay = deriveStay(`j-${j}`, facts);
-      if (stay) {
-        stays.push(stay.summary);
-        segments.push(...stay.segments);
-      }
-    });
-  });
-  return { stays, segments };
+          at: base + a.at * HALF_HOUR,
+          admitted: { bedId: null, extraBed: a.extraBed, referralId: null },
+          then: a.steps.map(fact),
+        };
+      }),
+    ),
+  );
 }
 
 function censusDb(
@@ -143,20 +127,13 @@ function censusDb(
   segments: readonly StaySegment[],
   counts: readonly BedCountRow[],
 ): Database.Database {
-  const db = new Database(':memory:');
-  for (const table of [institutionsTable, wardsTable, bedCountsTable, staysTable, segmentsTable]) {
-    db.exec(table.create);
-  }
-  const insert = <R>(table: { insert: string; encode(row: R): unknown }, rows: readonly R[]) => {
-    const statement = db.prepare(table.insert);
-    for (const row of rows) statement.run(table.encode(row));
-  };
-  insert(institutionsTable, INSTITUTIONS);
-  insert(wardsTable, WARDS);
-  insert(bedCountsTable, counts);
-  insert(staysTable, stays);
-  insert(segmentsTable, segments);
-  return db;
+  return memoryDatabase([
+    tableRows(institutionsTable, INSTITUTIONS),
+    tableRows(wardsTable, WARDS),
+    tableRows(bedCountsTable, counts),
+    tableRows(staysTable, stays),
+    tableRows(segmentsTable, segments),
+  ]);
 }
 
 const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
