@@ -43,15 +43,13 @@ import {
 } from '@carepath/projections';
 import { parseCommandLine, runCommandLine } from '@carepath/runtime';
 import { generateJourney, institutionStreams } from '../test/support/journey-generator';
+import { dropSchemasOf, TEST_DATABASE_URL } from '../test/support/postgres';
 import { fmt, log, now, quantile, ratio, saveResult } from './bench-support';
 import { appendJourneys, type Journey, markdownTable } from './journey-bench-support';
 
 const USAGE =
   'npm run bench:postgres -- [--journeys <n>, default 20000 | --log <events.db> of the embedded store] [--year <yyyy> the queries ask for, default 2026] [--runs <n> per query and store, default 20] [--out <folder>, default bench/results]';
-const DATABASE_URL =
-  process.env.BENCH_DATABASE_URL ??
-  process.env.TEST_DATABASE_URL ??
-  'postgres://postgres@127.0.0.1:5432/carepath_test';
+const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? TEST_DATABASE_URL;
 // As the projector runs its census and the analysts' views by default.
 const TIME_ZONE = 'Asia/Shanghai';
 const SEED = 7;
@@ -487,23 +485,9 @@ ${markdownTable(
   } finally {
     await models.close();
     await admin.end();
-    await dropPrefix(prefix);
+    // Every schema the run made: the catalog, generations, serving views, analysts' views and the raw copies.
+    await dropSchemasOf(prefix, DATABASE_URL);
     rmSync(folder, { recursive: true, force: true });
-  }
-}
-
-/** Every schema the run made: the catalog, generations, serving views, analysts' views and the raw copies. */
-async function dropPrefix(prefix: string): Promise<void> {
-  const client = new Client({ connectionString: DATABASE_URL });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ schema_name: string }>(
-      'SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE $1',
-      [`${prefix}\\_%`],
-    );
-    for (const { schema_name } of rows) await client.query(`DROP SCHEMA IF EXISTS ${schema_name} CASCADE`);
-  } finally {
-    await client.end();
   }
 }
 

@@ -21,9 +21,12 @@ export async function dropSchema(schema: string): Promise<void> {
   }
 }
 
-/** Drops every schema whose name starts with `<prefix>_` (a read-model space: catalog, generations, views). */
-export async function dropSchemasOf(prefix: string): Promise<void> {
-  const client = new Client({ connectionString: TEST_DATABASE_URL });
+/**
+ * Drops every schema whose name starts with `<prefix>_` (a read-model space: catalog, generations, views), in the
+ * specs' database unless `connectionString` names another (a benchmark's).
+ */
+export async function dropSchemasOf(prefix: string, connectionString = TEST_DATABASE_URL): Promise<void> {
+  const client = new Client({ connectionString });
   await client.connect();
   try {
     const { rows } = await client.query<{ schema_name: string }>(
