@@ -1,4 +1,4 @@
-import { fairShare, type Lease, type ProjectionLeases } from '@carepath/runtime';
+import { fairShare, type Lease, LeaseHolder, type ProjectionLeases, timerScheduler } from '@carepath/runtime';
 
 /** What the coordinator starts and stops: a projection's runner, made afresh for each lease it wins. */
 export interface LeasedWork {
@@ -21,11 +21,8 @@ export interface CoordinatorOptions {
  * before another projector may take it. Another projector then resumes it from the read model's checkpoint, which
  * only moves from the position its writer last committed (ProjectionRunner), so no page is applied twice.
  */
-export class LeaseCoordinator {
+export class LeaseCoordinator extends LeaseHolder {
   private readonly held = new Map<string, { lease: Lease; work: LeasedWork; renewedAt: number }>();
-  private timer: NodeJS.Timeout | null = null;
-  private ticking: Promise<void> | null = null;
-  private stopped = false;
   private readonly now: () => number;
 
   constructor(
@@ -35,6 +32,7 @@ export class LeaseCoordinator {
     private readonly workFor: (projection: string) => LeasedWork,
     private readonly options: CoordinatorOptions,
   ) {
+    super(options.ttlMs, timerScheduler({ keepAlive: true }));
     this.now = options.now ?? (() => performance.now());
   }
 
@@ -43,28 +41,9 @@ export class LeaseCoordinator {
     return [...this.held.keys()].sort();
   }
 
-  /** Ticks now and then every third of the time to live, until `stop`. */
-  start(): Promise<void> {
-    const loop = async () => {
-      await this.tick();
-      if (!this.stopped) this.timer = setTimeout(() => void loop(), Math.max(100, this.options.ttlMs / 3));
-    };
-    return loop();
-  }
-
-  /** One round: heartbeat, renew, give back above the share, take up to it. A failure is logged, never thrown. */
-  tick(): Promise<void> {
-    this.ticking ??= this.round().finally(() => {
-      this.ticking = null;
-    });
-    return this.ticking;
-  }
-
   /** Stops every projection it runs, gives their leases back and leaves, so the others take them at once. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.ticking;
+  override async stop(): Promise<void> {
+    await super.stop();
     for (const projection of [...this.held.keys()]) await this.giveBack(projection);
     // Counted out now, the others raise their share and take what was given back at their next round.
     await this.leases
@@ -72,7 +51,8 @@ export class LeaseCoordinator {
       .catch((error: unknown) => this.options.logger.error({ msg: 'leaving failed', error: String(error) }));
   }
 
-  private async round(): Promise<void> {
+  /** Heartbeat, renew, give back above the share, take up to it. */
+  protected async round(): Promise<void> {
     try {
       const members = await this.leases.heartbeat(this.member);
       for (const [projection, entry] of [...this.held]) {

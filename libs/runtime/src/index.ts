@@ -15,3 +15,4 @@ export * from './net/free-port';
 export * from './leases/projection-leases';
 export * from './leases/lease-config';
 export * from './postgres/lazy-migration';
+export * from './leases/lease-holder';

@@ -1,5 +1,5 @@
-import type { Lease, ProjectionLeases } from '@carepath/runtime';
-import { DutyLeaseRunner, type DutyScheduler, type DutyWork } from './duty-lease-runner';
+import type { Lease, ProjectionLeases, RoundScheduler } from '@carepath/runtime';
+import { DutyLeaseRunner, type DutyWork } from './duty-lease-runner';
 
 /*
  * The duty runner against leases kept in memory, with the database's clock and each replica's monotonic clock moved
@@ -68,7 +68,7 @@ class CountingWork implements DutyWork {
 describe('DutyLeaseRunner', () => {
   const quiet = { log: () => undefined, error: () => undefined };
   const scheduled: { delayMs: number; cancelled: boolean }[] = [];
-  const schedule: DutyScheduler = (_run, delayMs) => {
+  const schedule: RoundScheduler = (_run, delayMs) => {
     const entry = { delayMs, cancelled: false };
     scheduled.push(entry);
     return { cancel: () => void (entry.cancelled = true) };

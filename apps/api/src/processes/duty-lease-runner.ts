@@ -1,4 +1,10 @@
-import type { Lease, ProjectionLeases } from '@carepath/runtime';
+import {
+  type Lease,
+  LeaseHolder,
+  type ProjectionLeases,
+  type RoundScheduler,
+  timerScheduler,
+} from '@carepath/runtime';
 
 /** A duty one replica of a deployment runs at a time: started when its lease is won, stopped when it is lost. */
 export interface DutyWork {
@@ -11,22 +17,13 @@ export interface DutyWork {
   stop(): Promise<void>;
 }
 
-/** Schedules the next round; injectable so that specs run the rounds themselves. */
-export type DutyScheduler = (run: () => void, delayMs: number) => { cancel(): void };
-
-export const realDutyScheduler: DutyScheduler = (run, delayMs) => {
-  const timer = setTimeout(run, delayMs);
-  // The server keeps the process alive; a renewal alone never should.
-  timer.unref();
-  return { cancel: () => clearTimeout(timer) };
-};
-
 export interface DutyLeaseOptions {
   readonly ttlMs: number;
   readonly logger: { log(message: object): void; error(message: object): void };
   /** Monotonic milliseconds (default `performance.now`): how long since the lease was last renewed. */
   readonly now?: () => number;
-  readonly schedule?: DutyScheduler;
+  /** Default: a timer that does not keep the process alive (the API's server does). */
+  readonly schedule?: RoundScheduler;
 }
 
 /**
@@ -36,14 +33,10 @@ export interface DutyLeaseOptions {
  * reach), before another replica may take it. Expiry is judged by the database's clock alone (PgProjectionLeases);
  * the duty's own acts are idempotent, so the one act in flight at a handover is at worst sent twice, never lost.
  */
-export class DutyLeaseRunner {
+export class DutyLeaseRunner extends LeaseHolder {
   private lease: Lease | null = null;
   private renewedAt = 0;
-  private timer: { cancel(): void } | null = null;
-  private ticking: Promise<void> | null = null;
-  private stopped = false;
   private readonly now: () => number;
-  private readonly schedule: DutyScheduler;
 
   constructor(
     private readonly leases: Pick<ProjectionLeases, 'acquire' | 'renew' | 'release'>,
@@ -52,8 +45,8 @@ export class DutyLeaseRunner {
     private readonly work: DutyWork,
     private readonly options: DutyLeaseOptions,
   ) {
+    super(options.ttlMs, options.schedule ?? timerScheduler({ keepAlive: false }));
     this.now = options.now ?? (() => performance.now());
-    this.schedule = options.schedule ?? realDutyScheduler;
   }
 
   /** True while this replica holds the duty's lease and runs the duty. */
@@ -66,29 +59,9 @@ export class DutyLeaseRunner {
     return this.lease?.fence ?? null;
   }
 
-  /** Runs a round now and then every third of the time to live, until `stop`. */
-  start(): Promise<void> {
-    const loop = async () => {
-      await this.tick();
-      if (!this.stopped)
-        this.timer = this.schedule(() => void loop(), Math.max(100, Math.floor(this.options.ttlMs / 3)));
-    };
-    return loop();
-  }
-
-  /** One round: renew or take the lease, start or stop the duty. Never throws; a failure is logged. */
-  tick(): Promise<void> {
-    this.ticking ??= this.round().finally(() => {
-      this.ticking = null;
-    });
-    return this.ticking;
-  }
-
   /** Stops the duty and gives its lease back, so another replica takes it at its next round, not after the TTL. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.timer?.cancel();
-    await this.ticking;
+  override async stop(): Promise<void> {
+    await super.stop();
     const lease = this.lease;
     if (!lease) return;
     await this.drop('stopping');
@@ -101,7 +74,8 @@ export class DutyLeaseRunner {
     );
   }
 
-  private async round(): Promise<void> {
+  /** Renews or takes the lease, starts or stops the duty. */
+  protected async round(): Promise<void> {
     if (this.stopped) return;
     try {
       if (this.lease) {
