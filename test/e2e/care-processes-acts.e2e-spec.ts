@@ -1,17 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import {
-  CHC,
-  HOSP,
-  OTHER,
-  REGION,
-  referUp,
-  openJourney,
-  seedAlliance,
-  CHC2,
-  seedSecondCentre,
-} from '../support/fixtures';
+import { CHC, HOSP, OTHER, REGION, referUp, openJourney, CHC2, startSeededApp } from '../support/fixtures';
 import { writeAsProcess } from '../support/process-writes';
-import { as, startTestApp, type TestApp } from '../support/test-app';
+import { as, type TestApp } from '../support/test-app';
 
 type Body = Record<string, any>;
 
@@ -33,9 +23,7 @@ describe('care processes: the human acts', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await startTestApp();
-    await seedAlliance(t);
-    await seedSecondCentre(t);
+    t = await startSeededApp({ secondCentre: true });
   });
   afterAll(() => t.close());
 

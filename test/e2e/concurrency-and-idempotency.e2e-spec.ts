@@ -1,5 +1,5 @@
 import { as, startTestApp, type TestApp, type TestStore, asReaderOf } from '../support/test-app';
-import { CHC, HOSP, openJourney, REGION, referUp, seedAlliance } from '../support/fixtures';
+import { bodies, CHC, HOSP, openJourney, REGION, referUp, seedAlliance } from '../support/fixtures';
 
 type Body = Record<string, any>;
 
@@ -113,16 +113,7 @@ describe.each<TestStore>(['sqlite', 'esdb'])(
           .post(`/journeys/${journeyId}/referrals`)
           .set(as(CHC))
           .set('Idempotency-Key', 'refer-002')
-          .send({
-            direction: 'up',
-            fromInstitutionId: CHC,
-            toInstitutionId: HOSP,
-            department: 'cardiology',
-            priority: 'routine',
-            setting: 'outpatient',
-            reasonCode: 'I10',
-            occurredAt: '2026-03-01T10:00:00+08:00',
-          });
+          .send(bodies.outpatientReferUp());
       const first = await send().expect(201);
       const again = await send().expect(201);
       expect(again.body).toEqual(first.body);

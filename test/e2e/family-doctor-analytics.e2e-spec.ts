@@ -1,5 +1,5 @@
-import { CHC, HOSP, REGION, seedAlliance } from '../support/fixtures';
-import { as, startTestApp, type TestApp } from '../support/test-app';
+import { bodies, CHC, HOSP, REGION, startSeededApp } from '../support/fixtures';
+import { as, type TestApp } from '../support/test-app';
 
 type Body = Record<string, any>;
 
@@ -20,8 +20,7 @@ describe('family-doctor coverage and slot use', () => {
   const bookingIds: string[] = [];
 
   beforeAll(async () => {
-    t = await startTestApp();
-    await seedAlliance(t);
+    t = await startSeededApp();
     await http()
       .post(`/regions/${REGION}/population`)
       .set(ADMIN)
@@ -45,14 +44,7 @@ describe('family-doctor coverage and slot use', () => {
       await http()
         .post('/family-doctors/contracts')
         .set(FD)
-        .send({
-          residentId,
-          residenceRegion: REGION,
-          centreId: CHC,
-          startDate: '2026-03-01',
-          keyGroups,
-          occurredAt: '2026-03-01T09:00:00+08:00',
-        })
+        .send(bodies.contract(residentId, keyGroups))
         .expect(201);
     }
     const { blockId } = (

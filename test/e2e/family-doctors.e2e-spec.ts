@@ -1,11 +1,13 @@
 import { loadConfig } from '@carepath/runtime';
-import { CHC, HOSP, REGION, seedAlliance, CHC2, seedSecondCentre } from '../support/fixtures';
+import { bodies, CHC, HOSP, REGION, CHC2, seedAlliance, startSeededApp } from '../support/fixtures';
 import { as, startTestApp, type TestApp } from '../support/test-app';
 
 type Body = Record<string, any>;
 
 /** A second community centre of the alliance, for transfers. */
 const FD = as(CHC, 'family-doctor', 'fd-wang');
+/** The day this file's contracts start, signed that morning. */
+const SIGNED_IN_JUNE_2025 = { startDate: '2025-06-01', occurredAt: '2025-06-01T09:00:00+08:00' };
 
 /**
  * Family-doctor contracts through the HTTP API (docs/family-doctors.md, "Contracts"): signing, renewal inside its
@@ -15,9 +17,7 @@ describe('family-doctor contracts', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await startTestApp();
-    await seedAlliance(t);
-    await seedSecondCentre(t);
+    t = await startSeededApp({ secondCentre: true });
   });
   afterAll(() => t.close());
 
@@ -26,15 +26,12 @@ describe('family-doctor contracts', () => {
       .http()
       .post('/family-doctors/contracts')
       .set(headers)
-      .send({
-        residentId,
-        residenceRegion: REGION,
-        centreId: CHC,
-        startDate: '2025-06-01',
-        keyGroups: ['hypertension', 'age-60-plus'],
-        occurredAt: '2025-06-01T09:00:00+08:00',
-        ...overrides,
-      });
+      .send(
+        bodies.contract(residentId, ['hypertension', 'age-60-plus'], {
+          ...SIGNED_IN_JUNE_2025,
+          ...overrides,
+        }),
+      );
   const change = (residentId: string, step: string, body: Body, headers: Record<string, string> = FD) =>
     t.http().post(`/family-doctors/contracts/${residentId}/${step}`).set(headers).send(body);
   const resident = (residentId: string, on: string) =>
@@ -171,14 +168,7 @@ describe('family-doctor contracts', () => {
         .http()
         .post('/family-doctors/contracts')
         .set(FD)
-        .send({
-          residentId: 'rs-narrow01',
-          residenceRegion: REGION,
-          centreId: CHC,
-          startDate: '2025-06-01',
-          keyGroups: [],
-          occurredAt: '2025-06-01T09:00:00+08:00',
-        })
+        .send(bodies.contract('rs-narrow01', [], SIGNED_IN_JUNE_2025))
         .expect(201);
       const early = await narrow
         .http()

@@ -1,4 +1,4 @@
-import { CHC, HOSP, HOSP2, openJourney, REGION, seedAlliance } from '../support/fixtures';
+import { bodies, CHC, HOSP, HOSP2, openJourney, seedAlliance, startSeededApp } from '../support/fixtures';
 import { as, startTestApp, type TestApp } from '../support/test-app';
 
 type Body = Record<string, any>;
@@ -55,14 +55,7 @@ function slotClient(app: () => TestApp) {
     await http()
       .post('/family-doctors/contracts')
       .set(as(CHC, 'family-doctor', doctor))
-      .send({
-        residentId,
-        residenceRegion: REGION,
-        centreId: CHC,
-        startDate: '2026-03-01',
-        keyGroups,
-        occurredAt: '2026-03-01T09:00:00+08:00',
-      })
+      .send(bodies.contract(residentId, keyGroups))
       .expect(201);
   }
 
@@ -73,8 +66,7 @@ describe('specialist slot booking', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await startTestApp();
-    await seedAlliance(t);
+    t = await startSeededApp();
   });
   afterAll(() => t.close());
 
@@ -350,17 +342,7 @@ describe('specialist slot booking', () => {
         .http()
         .post(`/journeys/${id}/referrals`)
         .set(as(CHC))
-        .send({
-          direction: 'up',
-          fromInstitutionId: CHC,
-          toInstitutionId: HOSP,
-          department: 'cardiology',
-          priority: 'routine',
-          setting: 'outpatient',
-          reasonCode: 'I10',
-          occurredAt: AT(6, '11:00'),
-          ...overrides,
-        });
+        .send(bodies.outpatientReferUp({ occurredAt: AT(6, '11:00'), ...overrides }));
     await refer(journeyId, { slotBookingId: bookingId }).expect(400);
     await refer(journeyId, { slotBlockId: blockId, slotBookingId: bookingId, setting: 'inpatient' }).expect(
       400,

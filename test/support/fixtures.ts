@@ -1,4 +1,4 @@
-import { as, type TestApp } from './test-app';
+import { as, startTestApp, type TestApp } from './test-app';
 
 /**
  * A small medical alliance (医联体) in Chaoyang district: a community health centre, its lead tertiary
@@ -103,6 +103,24 @@ const REFER_UP = {
 export const bodies = {
   openJourney: (overrides: Body = {}): Body => ({ ...OPEN_JOURNEY, ...overrides }),
   referUp: (overrides: Body = {}): Body => ({ ...REFER_UP, ...overrides }),
+  /** As referUp, but routine, to the outpatient clinic, for hypertension (I10). */
+  outpatientReferUp: (overrides: Body = {}): Body => ({
+    ...REFER_UP,
+    priority: 'routine',
+    setting: 'outpatient',
+    reasonCode: 'I10',
+    ...overrides,
+  }),
+  /** A contract of `residentId` with a family doctor at CHC from 1 March 2026, in `keyGroups`. */
+  contract: (residentId: string, keyGroups: readonly string[], overrides: Body = {}): Body => ({
+    residentId,
+    residenceRegion: REGION,
+    centreId: CHC,
+    startDate: '2026-03-01',
+    keyGroups,
+    occurredAt: '2026-03-01T09:00:00+08:00',
+    ...overrides,
+  }),
   /** An outpatient visit at `institutionId`. */
   visit: (institutionId: string, occurredAt: string, overrides: Body = {}): Body => ({
     institutionId,
@@ -112,6 +130,14 @@ export const bodies = {
     ...overrides,
   }),
 };
+
+/** The app with the alliance seeded (seedAlliance), and CHC2 too with `secondCentre`: where most e2e specs start. */
+export async function startSeededApp({ secondCentre = false } = {}): Promise<TestApp> {
+  const t = await startTestApp();
+  await seedAlliance(t);
+  if (secondCentre) await seedSecondCentre(t);
+  return t;
+}
 
 export async function openJourney(t: TestApp, overrides: Record<string, unknown> = {}): Promise<string> {
   const res = await t.http().post('/journeys').set(as(CHC)).send(bodies.openJourney(overrides)).expect(201);
