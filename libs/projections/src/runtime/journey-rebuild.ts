@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import {
   type EventStore,
   EventStoreUnavailableError,
+  FoldCache,
   type SqliteEventStore,
   type StoredEvent,
   type StreamPartition,
@@ -85,7 +86,18 @@ export interface JourneyRebuildOptions {
   readonly maxValuesPerMessage?: number;
   /** Wall clock for error timestamps only. */
   readonly now?: () => Date;
+  /** Byte budget of the deriver's cache of folded journeys; default REBUILD_FOLD_CACHE_BYTES. */
+  readonly foldCacheBytes?: number;
 }
+
+/**
+ * What a rebuild worker keeps of the journeys a batch has flushed, in bytes (as the fold caches weigh states). A
+ * rebuild reads each journey's events in order, so the cache only spares a read of the log for a journey still open
+ * when its batch commits; with tens of thousands open at once (a year in recording order) most miss it at any size,
+ * and with a few thousand 16 MB holds them all. Half the runners' default, as the batch's budget is
+ * (BATCH_STAGED_BYTES): together they bound the worker's heap (docs/benchmarks.md, "Rebuild memory").
+ */
+export const REBUILD_FOLD_CACHE_BYTES = 16 * 1024 * 1024;
 
 /**
  * About 2,000 rows of ten columns: a part the writing thread inserts in a few milliseconds. A batch's flush writes
@@ -122,7 +134,11 @@ export class JourneyRowsDeriver {
     readStream: (streamId: string) => Promise<readonly StoredEvent[]>,
     private readonly options: JourneyRebuildOptions,
   ) {
-    this.folder = new JourneyFolder(null, readStream);
+    this.folder = new JourneyFolder(
+      null,
+      readStream,
+      new FoldCache(options.foldCacheBytes ?? REBUILD_FOLD_CACHE_BYTES),
+    );
     this.failed = specs.map(() => false);
     this.keepsInstitutions = specs.some((s) => s.institutions);
     this.writes = this.empty();
