@@ -1,7 +1,7 @@
 import { COVERAGE_KEY_GROUPS, type KeyGroup } from '@carepath/domain';
 import { keyGroupsOf } from '../model/family-doctor.model';
 import { ratio } from '../model/local-treatment.model';
-import type { SqlReader } from '../runtime/sql-reader';
+import { inOneSnapshot, type SqlReader } from '../runtime/sql-reader';
 import { contractSegmentsTable } from './family-doctor.projection';
 
 export const COVERAGE_GROUPS = ['region', 'centre', 'alliance'] as const;
@@ -106,20 +106,22 @@ export async function queryCoverage(
     filter.centreId ? 'centre_id = @centreId' : null,
     filter.allianceId ? 'alliance_id = @allianceId' : null,
   ].filter((w) => w !== null);
-  const [signed, populations] = await Promise.all([
-    reader.all(
-      `SELECT ${column} AS k, COUNT(DISTINCT resident_id) AS signed,
+  const [signed, populations] = await inOneSnapshot(reader, (snapshot) =>
+    Promise.all([
+      snapshot.all(
+        `SELECT ${column} AS k, COUNT(DISTINCT resident_id) AS signed,
          COUNT(DISTINCT CASE WHEN in_key_group = 1 THEN resident_id END) AS kg, ${perGroup.join(', ')}
        FROM contract_segments WHERE ${where.join(' AND ')} GROUP BY ${column}`,
-      {
-        on,
-        region: filter.region ?? null,
-        centreId: filter.centreId ?? null,
-        allianceId: filter.allianceId ?? null,
-      },
-    ) as Promise<Record<string, number | string>[]>,
-    denominators(reader, groupBy, on),
-  ]);
+        {
+          on,
+          region: filter.region ?? null,
+          centreId: filter.centreId ?? null,
+          allianceId: filter.allianceId ?? null,
+        },
+      ) as Promise<Record<string, number | string>[]>,
+      denominators(snapshot, groupBy, on),
+    ]),
+  );
   const counted = new Map(signed.map((row) => [String(row.k), row]));
   const wanted =
     groupBy === 'region' ? filter.region : groupBy === 'centre' ? filter.centreId : filter.allianceId;

@@ -14,7 +14,7 @@ import {
   type ReferralOutcome,
   type ReferralRow,
 } from '../model/referral-volume.model';
-import type { SqlParams, SqlReader } from '../runtime/sql-reader';
+import { inOneSnapshot, type SqlParams, type SqlReader } from '../runtime/sql-reader';
 import { referralsTable } from './referral-volume.projection';
 
 export const REFERRAL_GROUPS = [
@@ -260,11 +260,15 @@ export async function queryReferralVolume(
   options: { timeZone: string; unit: PeriodUnit },
 ): Promise<ReferralVolumeRow[]> {
   const g = grouping(period, groupBy, options.unit, options.timeZone);
-  const current = await countedGroups(reader, period, filter, g, options.timeZone);
-  // The previous window has no buckets of its own: with `period`, each bucket is compared with the one before it.
-  const previous = groupBy.includes('period')
-    ? new Map<string, { group: Record<string, string | null>; total: number }>()
-    : await totalsOf(reader, previousWindow(period), filter, g, options.timeZone);
+  const [current, previous] = await inOneSnapshot(reader, (snapshot) =>
+    Promise.all([
+      countedGroups(snapshot, period, filter, g, options.timeZone),
+      // The previous window has no buckets of its own: with `period`, each bucket is compared with the one before it.
+      groupBy.includes('period')
+        ? new Map<string, { group: Record<string, string | null>; total: number }>()
+        : totalsOf(snapshot, previousWindow(period), filter, g, options.timeZone),
+    ]),
+  );
   // A group seen only in the previous window is a row too: its figures are those of no referral.
   const keys = [...new Set([...current.keys(), ...previous.keys()])];
   const rows = keys.map((key) => {
@@ -332,10 +336,12 @@ export async function queryDownwardTransferKpi(
     unit: 'year',
   });
   const sent = (r: ReferralRow) => institutionId === undefined || r.fromInstitutionId === institutionId;
-  const [thisYear, lastYear] = await Promise.all([
-    load(reader, window(year), { direction: 'down', institutionId }, timeZone),
-    load(reader, window(String(Number(year) - 1)), { direction: 'down', institutionId }, timeZone),
-  ]);
+  const [thisYear, lastYear] = await inOneSnapshot(reader, (snapshot) =>
+    Promise.all([
+      load(snapshot, window(year), { direction: 'down', institutionId }, timeZone),
+      load(snapshot, window(String(Number(year) - 1)), { direction: 'down', institutionId }, timeZone),
+    ]),
+  );
   const rows = thisYear.filter(sent);
   const before = lastYear.filter(sent);
   const institutions = [

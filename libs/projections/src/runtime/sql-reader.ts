@@ -12,6 +12,17 @@ export type SqlParams = Readonly<Record<string, RowValue>>;
 export interface SqlReader {
   readonly dialect: 'sqlite' | 'postgres';
   all(sql: string, params?: SqlParams): Promise<unknown[]>;
+  /**
+   * Runs `read`'s queries on one snapshot of the database: an answer made of several reads sees every commit made
+   * before it, or none of them, whatever a projector commits meanwhile. Optional so that a wrapper forwarding `all`
+   * alone still reads (each of its queries then sees the commits made before it): call it through `inOneSnapshot`.
+   */
+  snapshot?<T>(read: (reader: SqlReader) => Promise<T>): Promise<T>;
+}
+
+/** `read` on one snapshot of `reader`'s database, when the reader can make one (see `SqlReader.snapshot`). */
+export function inOneSnapshot<T>(reader: SqlReader, read: (reader: SqlReader) => Promise<T>): Promise<T> {
+  return reader.snapshot ? reader.snapshot(read) : read(reader);
 }
 
 const statements = new WeakMap<Database.Database, Map<string, Database.Statement>>();
@@ -21,17 +32,41 @@ export function sqliteReader(db: Database.Database): SqlReader {
   let cache = statements.get(db);
   if (!cache) statements.set(db, (cache = new Map<string, Database.Statement>()));
   const prepared = cache;
-  return {
+  const statement = (sql: string): Database.Statement => {
+    let found = prepared.get(sql);
+    if (!found) prepared.set(sql, (found = db.prepare(sql)));
+    return found;
+  };
+  /** Changes with every commit to the file: this connection's (total_changes) and any other's (data_version). */
+  const version = () => {
+    const own = statement('SELECT total_changes()').pluck().get() as number;
+    const others = statement('PRAGMA data_version').pluck().get() as number;
+    return `${own}:${others}`;
+  };
+  const reader: SqlReader = {
     dialect: 'sqlite',
     all(sql, params = {}) {
       // A failure (a damaged file, a missing parameter) rejects, as a PostgreSQL query's would.
-      return new Promise((resolve) => {
-        let statement = prepared.get(sql);
-        if (!statement) prepared.set(sql, (statement = db.prepare(sql)));
-        resolve(statement.all(params));
-      });
+      return new Promise((resolve) => resolve(statement(sql).all(params)));
+    },
+    /*
+     * Each read runs whole when it is asked for, and reads asked for together (Promise.all) run back to back with no
+     * commit between them. But an answer that awaits one read before asking the next gives way between them to
+     * whatever else is due in that turn of the loop: the runner writing this file on this connection commits a page
+     * right after a wait for its position is released, and a projector in another process commits at any time. So
+     * the group is read again, after that turn of the loop (the commits due in it are done by then), until no commit
+     * came while it was read: its answer is then the file as one commit left it.
+     */
+    async snapshot(read) {
+      for (;;) {
+        const before = version();
+        const answer = await read(reader);
+        if (version() === before) return answer;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
     },
   };
+  return reader;
 }
 
 /**

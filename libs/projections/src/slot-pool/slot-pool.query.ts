@@ -3,7 +3,7 @@ import { keyGroupsOf } from '../model/family-doctor.model';
 import { type Ratio, ratio } from '../model/local-treatment.model';
 import type { Period } from '../model/period.model';
 import { releaseOffer, type SlotBookingRow } from '../model/slot-pool.model';
-import type { SqlReader } from '../runtime/sql-reader';
+import { inOneSnapshot, type SqlReader } from '../runtime/sql-reader';
 import { slotBookingsTable, slotReleasesTable } from './slot-pool.projection';
 
 /** Text in code-point order, as SQLite sorts it: PostgreSQL's ORDER BY follows the database's collation. */
@@ -250,20 +250,22 @@ export async function querySlotUse(
   };
   // A hospital has one alliance (its registration's), so grouping by both is grouping by the hospital; PostgreSQL
   // sums BIGINTs as NUMERIC, cast back to an integer.
-  const [released, counted] = await Promise.all([
-    reader.all(
-      `SELECT x.hospital_id AS hospital, i.alliance_id AS alliance, CAST(SUM(x.count) AS BIGINT) AS released
+  const [released, counted] = await inOneSnapshot(reader, (snapshot) =>
+    Promise.all([
+      snapshot.all(
+        `SELECT x.hospital_id AS hospital, i.alliance_id AS alliance, CAST(SUM(x.count) AS BIGINT) AS released
        FROM slot_releases x LEFT JOIN institutions i ON i.institution_id = x.hospital_id
        WHERE ${where} GROUP BY x.hospital_id, i.alliance_id`,
-      params,
-    ) as Promise<{ hospital: string; alliance: string | null; released: unknown }[]>,
-    reader.all(
-      `SELECT x.hospital_id AS hospital, ${BOOKING_COUNTS}
+        params,
+      ) as Promise<{ hospital: string; alliance: string | null; released: unknown }[]>,
+      snapshot.all(
+        `SELECT x.hospital_id AS hospital, ${BOOKING_COUNTS}
        FROM slot_bookings x LEFT JOIN institutions i ON i.institution_id = x.hospital_id
        WHERE ${where} GROUP BY x.hospital_id`,
-      params,
-    ) as Promise<({ hospital: string } & Record<string, unknown>)[]>,
-  ]);
+        params,
+      ) as Promise<({ hospital: string } & Record<string, unknown>)[]>,
+    ]),
+  );
   const byHospital = new Map(counted.map((row) => [row.hospital, row]));
   const count = (value: unknown): number => Number(value ?? 0);
   return released

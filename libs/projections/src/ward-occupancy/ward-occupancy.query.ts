@@ -17,7 +17,7 @@ import {
   occupancyFiguresOf,
   openBedsAt,
 } from '../model/ward-occupancy.model';
-import type { SqlReader } from '../runtime/sql-reader';
+import { inOneSnapshot, type SqlReader } from '../runtime/sql-reader';
 import { bedCountsTable, segmentsTable } from './ward-occupancy.projection';
 
 export const OCCUPANCY_GROUPS = ['ward', 'institution', 'alliance', 'all'] as const;
@@ -331,11 +331,13 @@ export async function queryWardOccupancy(
   groupBy: OccupancyGroup,
   options: { timeZone: string; heldBedRule: HeldBedRule },
 ): Promise<OccupancyRow[]> {
-  const [wards, counts, perWard] = await Promise.all([
-    wardsInScope(reader, filter),
-    bedCounts(reader),
-    wardCounts(reader, period, filter, options),
-  ]);
+  const [wards, counts, perWard] = await inOneSnapshot(reader, (snapshot) =>
+    Promise.all([
+      wardsInScope(snapshot, filter),
+      bedCounts(snapshot),
+      wardCounts(snapshot, period, filter, options),
+    ]),
+  );
   const days = daysBetween(period.from, period.to);
   const midnights = Array.from({ length: days }, (_, i) =>
     midnightAfter(addDays(period.from, i), options.timeZone),
@@ -382,11 +384,13 @@ export async function queryLiveCensus(
   now: number,
   heldBedRule: HeldBedRule = 'physical',
 ): Promise<LiveWardCensus[]> {
-  const [wards, counts, openRows] = await Promise.all([
-    wardsInScope(reader, filter),
-    bedCounts(reader),
-    reader.all('SELECT * FROM segments WHERE to_ms IS NULL'),
-  ]);
+  const [wards, counts, openRows] = await inOneSnapshot(reader, (snapshot) =>
+    Promise.all([
+      wardsInScope(snapshot, filter),
+      bedCounts(snapshot),
+      snapshot.all('SELECT * FROM segments WHERE to_ms IS NULL'),
+    ]),
+  );
   const open = openRows.map(toSegment);
   return wards.map((w) => ({
     institutionId: w.institution_id,

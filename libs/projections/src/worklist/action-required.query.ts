@@ -1,4 +1,4 @@
-import type { SqlReader } from '../runtime/sql-reader';
+import { inOneSnapshot, type SqlReader } from '../runtime/sql-reader';
 import { followUpsTable, referralOutcomesTable, transferProposalsTable } from './worklist.projection';
 import { decodeCursor, instant, page, type SortKey } from './worklist-page';
 
@@ -83,22 +83,24 @@ export async function queryActionRequired(
   filter: ActionRequiredFilter = {},
 ): Promise<ActionRequired> {
   const params = { institutionId, allianceId: options.allianceId };
-  // Asked for together: on SQLite they are read in one turn, with no commit of the runner between them.
-  const [outcomes, escalated, followUps, proposals] = await Promise.all([
-    reader.all('SELECT * FROM referral_outcomes WHERE from_institution_id = @institutionId', params),
-    // The referrer sees its own escalated referral once, as expired (with the alliance it went to).
-    options.escalations && options.allianceId !== null
-      ? reader.all(
-          'SELECT * FROM referral_outcomes WHERE escalated_to_alliance_id = @allianceId AND from_institution_id <> @institutionId',
-          params,
-        )
-      : [],
-    reader.all('SELECT * FROM follow_ups WHERE owed_by_institution_id = @institutionId', params),
-    reader.all(
-      'SELECT * FROM transfer_proposals WHERE from_institution_id = @institutionId OR to_institution_id = @institutionId',
-      params,
-    ),
-  ]);
+  // One snapshot: an item cleared by a commit is gone from every list or from none.
+  const [outcomes, escalated, followUps, proposals] = await inOneSnapshot(reader, (snapshot) =>
+    Promise.all([
+      snapshot.all('SELECT * FROM referral_outcomes WHERE from_institution_id = @institutionId', params),
+      // The referrer sees its own escalated referral once, as expired (with the alliance it went to).
+      options.escalations && options.allianceId !== null
+        ? snapshot.all(
+            'SELECT * FROM referral_outcomes WHERE escalated_to_alliance_id = @allianceId AND from_institution_id <> @institutionId',
+            params,
+          )
+        : [],
+      snapshot.all('SELECT * FROM follow_ups WHERE owed_by_institution_id = @institutionId', params),
+      snapshot.all(
+        'SELECT * FROM transfer_proposals WHERE from_institution_id = @institutionId OR to_institution_id = @institutionId',
+        params,
+      ),
+    ]),
+  );
   const items: ActionItem[] = [];
   const outcome = (row: unknown, kind: ActionKind) => {
     const r = referralOutcomesTable.read(row);

@@ -1,5 +1,5 @@
 import { REFERRAL_PRIORITIES } from '@carepath/domain';
-import type { SqlReader } from '../runtime/sql-reader';
+import { inOneSnapshot, type SqlReader } from '../runtime/sql-reader';
 import {
   type CurrentStayRow,
   currentStaysTable,
@@ -178,90 +178,99 @@ export async function queryWorklist(
     (filter.status === undefined || r.status === filter.status) &&
     (filter.overdue === undefined || r.overdue === filter.overdue);
   const params = { institutionId };
-  const refs = async (sql: string) => (await reader.all(sql, params)).map(toReferral).filter(keep);
-  // By admission within an instant, so that a ward's extra beds and its pages are the same on every database.
-  const stays = async (status: string) =>
-    (
-      await reader.all(
-        'SELECT * FROM current_stays WHERE institution_id = @institutionId AND status = @status ORDER BY admission_id',
-        { institutionId, status },
-      )
-    ).map(stay);
-
   type Section = { rows: unknown[]; key: (row: never) => SortKey };
-  const load: Record<WorklistSection, () => Promise<Section>> = {
-    incomingReferrals: async () => ({
-      rows: await refs(
-        "SELECT * FROM open_referrals WHERE to_institution_id = @institutionId AND status IN ('requested', 'received')",
-      ),
-      key: referralKey,
-    }),
-    outgoingReferrals: async () => ({
-      rows: await refs(
-        "SELECT * FROM open_referrals WHERE from_institution_id = @institutionId AND status IN ('requested', 'received')",
-      ),
-      key: referralKey,
-    }),
-    // Extra beds are judged over the whole ward before a page is cut from it.
-    inpatients: async () => ({
-      rows: onExtraBeds(
-        (await stays('in-bed')).sort((a, b) => instant(a.admittedAt) - instant(b.admittedAt)),
-        openBeds,
-      ),
-      key: (s: WorklistStay) => [instant(s.admittedAt), s.admissionId],
-    }),
-    onLeave: async () => ({
-      rows: await stays('on-leave'),
-      key: (s: WorklistStay) => [instant(s.leaveStartedAt), s.admissionId],
-    }),
-    expectedDownwardTransfers: async () => ({
-      rows: await refs(
-        "SELECT * FROM open_referrals WHERE to_institution_id = @institutionId AND direction = 'down' AND status = 'accepted'",
-      ),
-      key: referralKey,
-    }),
-    proposedDownwardTransfers: async () => ({
-      rows: (
+  /** Each section's reads on `reader`. */
+  const loaders = (reader: SqlReader): Record<WorklistSection, () => Promise<Section>> => {
+    const refs = async (sql: string) => (await reader.all(sql, params)).map(toReferral).filter(keep);
+    // By admission within an instant, so that a ward's extra beds and its pages are the same on every database.
+    const stays = async (status: string) =>
+      (
         await reader.all(
-          'SELECT * FROM transfer_proposals WHERE from_institution_id = @institutionId OR to_institution_id = @institutionId',
-          params,
+          'SELECT * FROM current_stays WHERE institution_id = @institutionId AND status = @status ORDER BY admission_id',
+          { institutionId, status },
         )
-      )
-        .map((row): WorklistProposal => {
-          const p = transferProposalsTable.read(row);
-          return { ...p, side: p.fromInstitutionId === institutionId ? 'outgoing' : 'incoming' };
-        })
-        .filter((p) => filter.direction === undefined || p.side === filter.direction),
-      key: (p: WorklistProposal) => [instant(p.proposedAt), p.proposalId],
-    }),
-    withUsUpstairs: async () => ({
-      rows: (await reader.all('SELECT * FROM with_us_upstairs WHERE institution_id = @institutionId', params))
-        .map((row): WorklistUpstairs => {
-          const { institutionId: _institutionId, ...u } = upstairsTable.read(row);
-          return u;
-        })
-        .filter(
-          (u) =>
-            (filter.department === undefined || u.department === filter.department) &&
-            (filter.priority === undefined || u.priority === filter.priority),
+      ).map(stay);
+
+    return {
+      incomingReferrals: async () => ({
+        rows: await refs(
+          "SELECT * FROM open_referrals WHERE to_institution_id = @institutionId AND status IN ('requested', 'received')",
         ),
-      key: (u: WorklistUpstairs) => [priorityRank(u.priority), instant(u.acceptedAt), u.journeyId],
-    }),
-    followUpsDue: async () => ({
-      rows: (
-        await reader.all('SELECT * FROM follow_ups WHERE owed_by_institution_id = @institutionId', params)
-      )
-        .map((row): WorklistFollowUp => {
-          const f = followUpsTable.read(row);
-          return { ...f, overdue: Date.parse(f.dueBy) < now };
-        })
-        .filter((f) => filter.overdue === undefined || f.overdue === filter.overdue),
-      key: (f: WorklistFollowUp) => [instant(f.dueBy), f.followUpId],
-    }),
+        key: referralKey,
+      }),
+      outgoingReferrals: async () => ({
+        rows: await refs(
+          "SELECT * FROM open_referrals WHERE from_institution_id = @institutionId AND status IN ('requested', 'received')",
+        ),
+        key: referralKey,
+      }),
+      // Extra beds are judged over the whole ward before a page is cut from it.
+      inpatients: async () => ({
+        rows: onExtraBeds(
+          (await stays('in-bed')).sort((a, b) => instant(a.admittedAt) - instant(b.admittedAt)),
+          openBeds,
+        ),
+        key: (s: WorklistStay) => [instant(s.admittedAt), s.admissionId],
+      }),
+      onLeave: async () => ({
+        rows: await stays('on-leave'),
+        key: (s: WorklistStay) => [instant(s.leaveStartedAt), s.admissionId],
+      }),
+      expectedDownwardTransfers: async () => ({
+        rows: await refs(
+          "SELECT * FROM open_referrals WHERE to_institution_id = @institutionId AND direction = 'down' AND status = 'accepted'",
+        ),
+        key: referralKey,
+      }),
+      proposedDownwardTransfers: async () => ({
+        rows: (
+          await reader.all(
+            'SELECT * FROM transfer_proposals WHERE from_institution_id = @institutionId OR to_institution_id = @institutionId',
+            params,
+          )
+        )
+          .map((row): WorklistProposal => {
+            const p = transferProposalsTable.read(row);
+            return { ...p, side: p.fromInstitutionId === institutionId ? 'outgoing' : 'incoming' };
+          })
+          .filter((p) => filter.direction === undefined || p.side === filter.direction),
+        key: (p: WorklistProposal) => [instant(p.proposedAt), p.proposalId],
+      }),
+      withUsUpstairs: async () => ({
+        rows: (
+          await reader.all('SELECT * FROM with_us_upstairs WHERE institution_id = @institutionId', params)
+        )
+          .map((row): WorklistUpstairs => {
+            const { institutionId: _institutionId, ...u } = upstairsTable.read(row);
+            return u;
+          })
+          .filter(
+            (u) =>
+              (filter.department === undefined || u.department === filter.department) &&
+              (filter.priority === undefined || u.priority === filter.priority),
+          ),
+        key: (u: WorklistUpstairs) => [priorityRank(u.priority), instant(u.acceptedAt), u.journeyId],
+      }),
+      followUpsDue: async () => ({
+        rows: (
+          await reader.all('SELECT * FROM follow_ups WHERE owed_by_institution_id = @institutionId', params)
+        )
+          .map((row): WorklistFollowUp => {
+            const f = followUpsTable.read(row);
+            return { ...f, overdue: Date.parse(f.dueBy) < now };
+          })
+          .filter((f) => filter.overdue === undefined || f.overdue === filter.overdue),
+        key: (f: WorklistFollowUp) => [instant(f.dueBy), f.followUpId],
+      }),
+    };
   };
 
-  // Every section asked for at once: on SQLite they are read in one turn, with no commit of the runner between them.
-  const loaded = await Promise.all(sections.map((section) => load[section]()));
+  const read = (on: SqlReader) => {
+    const load = loaders(on);
+    return Promise.all(sections.map((section) => load[section]()));
+  };
+  // Every section asked for at once, from one snapshot: no section sees a commit another one does not.
+  const loaded = await (sections.length > 1 ? inOneSnapshot(reader, read) : read(reader));
   const answer: Record<string, unknown> = { institutionId, at: new Date(now).toISOString() };
   const next: Partial<Record<WorklistSection, string | null>> = {};
   sections.forEach((section, i) => {

@@ -1,6 +1,6 @@
 import { Pool, type PoolClient, type PoolConfig, types } from 'pg';
 import type { Column, ColumnKind, ReadModelTable } from '../read-model-table';
-import { numberedParameters, type SqlReader } from '../sql-reader';
+import { numberedParameters, type SqlParams, type SqlReader } from '../sql-reader';
 
 const BIGINT = 20;
 
@@ -46,6 +46,37 @@ export function postgresTableDdl(table: ReadModelTable<unknown>): string {
       ([index, fields]) => `CREATE INDEX IF NOT EXISTS ${index} ON ${table.name} (${list(fields)});`,
     ),
   ].join('\n');
+}
+
+/** A query's rows, its `@name` parameters numbered as PostgreSQL wants them. */
+async function rowsOf(on: Pool | PoolClient, sql: string, params: SqlParams = {}): Promise<unknown[]> {
+  const { text, values } = numberedParameters(sql, params);
+  return (await on.query(text, values)).rows as unknown[];
+}
+
+/** Runs `work` in one transaction (opened by `begin`) on one connection of `pool`; rolls back on any failure. */
+async function inTransaction<T>(
+  pool: Pool,
+  begin: string,
+  work: (client: PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query(begin);
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    try {
+      await client.query('ROLLBACK');
+    } catch {
+      broken = true; // the connection itself failed: it is not given back to the pool
+    }
+    throw error;
+  } finally {
+    client.release(broken);
+  }
 }
 
 /** The array type `unnest` reads a column's values as. */
@@ -203,24 +234,8 @@ export class PgReadModels {
   }
 
   /** Runs `work` in one transaction on one connection; rolls back on any failure. */
-  async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    let broken = false;
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      try {
-        await client.query('ROLLBACK');
-      } catch {
-        broken = true; // the connection itself failed: it is not given back to the pool
-      }
-      throw error;
-    } finally {
-      client.release(broken);
-    }
+  transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, 'BEGIN', work);
   }
 
   /**
@@ -239,10 +254,27 @@ export class PgReadModels {
     const readers = pool;
     return {
       dialect: 'postgres',
-      async all(sql, params = {}) {
-        const { text, values } = numberedParameters(sql, params);
-        return (await readers.query(text, values)).rows as unknown[];
-      },
+      all: (sql, params) => rowsOf(readers, sql, params),
+      /*
+       * Each query on the pool is a transaction of its own, on whichever connection is free: two of them may straddle
+       * a projector's commit. A group is one transaction on one connection instead, whose snapshot (REPEATABLE READ)
+       * is taken at its first query and holds to its end; READ ONLY, as nothing a reader does may write.
+       */
+      snapshot: (read) =>
+        inTransaction(readers, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', async (client) => {
+          let open = true;
+          const snapshot: SqlReader = {
+            dialect: 'postgres',
+            all: (sql, params) =>
+              open ? rowsOf(client, sql, params) : Promise.reject(new Error('read after its snapshot ended')),
+            snapshot: (inner) => inner(snapshot),
+          };
+          try {
+            return await read(snapshot);
+          } finally {
+            open = false;
+          }
+        }),
     };
   }
 
