@@ -27,6 +27,9 @@ export function inOneSnapshot<T>(reader: SqlReader, read: (reader: SqlReader) =>
 
 const statements = new WeakMap<Database.Database, Map<string, Database.Statement>>();
 
+/** How often an embedded answer of several reads is read again while commits keep coming (sqliteReader). */
+export const SNAPSHOT_ATTEMPTS = 8;
+
 /** A reader over an open SQLite read model; statements are prepared once per connection. */
 export function sqliteReader(db: Database.Database): SqlReader {
   let cache = statements.get(db);
@@ -55,13 +58,16 @@ export function sqliteReader(db: Database.Database): SqlReader {
      * whatever else is due in that turn of the loop: the runner writing this file on this connection commits a page
      * right after a wait for its position is released, and a projector in another process commits at any time. So
      * the group is read again, after that turn of the loop (the commits due in it are done by then), until no commit
-     * came while it was read: its answer is then the file as one commit left it.
+     * came while it was read: its answer is then the file as one commit left it. A projector in another process
+     * committing page after page could keep that from ever happening; the reads are not held hostage to it: after
+     * SNAPSHOT_ATTEMPTS the last answer stands, which may then span two commits, as every answer did before
+     * (docs/scaling.md: PostgreSQL, the store for several processes, gives one snapshot always).
      */
     async snapshot(read) {
-      for (;;) {
+      for (let attempt = 1; ; attempt++) {
         const before = version();
         const answer = await read(reader);
-        if (version() === before) return answer;
+        if (version() === before || attempt >= SNAPSHOT_ATTEMPTS) return answer;
         await new Promise((resolve) => setImmediate(resolve));
       }
     },
