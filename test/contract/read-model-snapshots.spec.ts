@@ -219,7 +219,9 @@ describe.each(STORES)('an answer of several reads is one snapshot: $name', ({ an
         await reader.all('SELECT * FROM slot_releases');
         return reader.all('SELECT * FROM no_such_table');
       }),
-    ).rejects.toThrow(/no_such_table/);
+      // Not toThrow: better-sqlite3 makes its errors in the realm of the first spec file that loaded it in this
+      // jest worker, and toThrow does not take an error of another realm for one.
+    ).rejects.toHaveProperty('message', expect.stringMatching(/no_such_table/));
     await expect(
       inOneSnapshot(store.reader, (reader) => reader.all('SELECT COUNT(*) AS n FROM slot_releases')),
     ).resolves.toEqual([{ n: 1 }]);

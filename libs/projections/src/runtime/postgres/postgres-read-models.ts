@@ -263,10 +263,20 @@ export class PgReadModels {
       snapshot: (read) =>
         inTransaction(readers, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', async (client) => {
           let open = true;
+          // A connection runs one query at a time: reads asked for together (Promise.all) wait their turn here, as
+          // pg's own queue for them is deprecated (it warns, and pg 9 drops it).
+          let turn: Promise<unknown> = Promise.resolve();
           const snapshot: SqlReader = {
             dialect: 'postgres',
-            all: (sql, params) =>
-              open ? rowsOf(client, sql, params) : Promise.reject(new Error('read after its snapshot ended')),
+            all: (sql, params) => {
+              const rows = turn.then(() =>
+                open
+                  ? rowsOf(client, sql, params)
+                  : Promise.reject(new Error('read after its snapshot ended')),
+              );
+              turn = rows.catch(() => undefined);
+              return rows;
+            },
             snapshot: (inner) => inner(snapshot),
           };
           try {
