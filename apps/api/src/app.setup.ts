@@ -12,6 +12,7 @@ import { describeApi, serveApiDocs } from './common/openapi-document';
 import { createPino, PinoLoggerService } from './common/pino.logger';
 import { requestIdFor } from './common/request-context';
 import { logRequests } from './common/request-log.hook';
+import { rememberValidationRules } from './common/validation';
 import type { Clock } from './store/tokens';
 
 /**
@@ -54,6 +55,7 @@ export async function createApp(
   hardenEdge(app, config.edge);
   await serveConsole(app, config);
   acceptJsonBodies(fastify, { ...DEFAULT_BODY_LIMITS, bytes: byteSize(config.bodyLimit) });
+  rememberValidationRules();
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,

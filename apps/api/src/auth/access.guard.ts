@@ -14,7 +14,7 @@ import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type AppConfig, CODE_ID } from '@carepath/runtime';
 import { APP_CONFIG } from '../config/app-config.token';
-import { POLICY, routeKey } from './access-policy';
+import { POLICY, type RoutePolicy, routeKey } from './access-policy';
 import { RateLimiter } from './rate-limiter';
 import { TokenVerifier, UnauthenticatedException, type VerifiedIdentity } from './token-verifier';
 
@@ -52,6 +52,11 @@ export function handlerRouteKey(controller: object, handler: object): string {
 @Injectable()
 export class AccessGuard implements CanActivate {
   private readonly logger = new Logger('auth');
+  private readonly routes = new WeakMap<
+    object,
+    { readonly key: string; readonly policy: RoutePolicy | undefined }
+  >();
+  private readonly budgetKeys = new WeakMap<VerifiedIdentity, string>();
 
   constructor(
     private readonly verifier: TokenVerifier,
@@ -63,8 +68,7 @@ export class AccessGuard implements CanActivate {
     if (context.getType() !== 'http') return true;
     const req = context.switchToHttp().getRequest<FastifyRequest>();
     const res = context.switchToHttp().getResponse<FastifyReply>();
-    const key = handlerRouteKey(context.getClass(), context.getHandler());
-    const policy = Object.hasOwn(POLICY, key) ? POLICY[key] : undefined;
+    const { key, policy } = this.routeOf(context);
     if (!policy) {
       this.logger.error({ msg: 'a route has no access policy: refused', route: key });
       throw forbidden('NO_ACCESS_POLICY', 'This route has no access policy');
@@ -80,11 +84,7 @@ export class AccessGuard implements CanActivate {
       if (error instanceof UnauthenticatedException) res.header('WWW-Authenticate', error.challenge);
       throw error;
     }
-    this.spend(
-      res,
-      `actor ${identity.issuer} ${identity.subject}`,
-      identity.role === 'system' ? 'system' : 'human',
-    );
+    this.spend(res, this.budgetKey(identity), identity.role === 'system' ? 'system' : 'human');
     const actor: Actor = { ...identity, actingInstitutionId: actingInstitution(req, identity) };
     req.actor = actor;
 
@@ -101,6 +101,34 @@ export class AccessGuard implements CanActivate {
       }
     }
     return true;
+  }
+
+  /** A route's key and policy, read from its decorators once: they cannot change while the app runs. */
+  private routeOf(context: ExecutionContext): {
+    readonly key: string;
+    readonly policy: RoutePolicy | undefined;
+  } {
+    const handler = context.getHandler();
+    let route = this.routes.get(handler);
+    if (!route) {
+      const key = handlerRouteKey(context.getClass(), handler);
+      route = { key, policy: Object.hasOwn(POLICY, key) ? POLICY[key] : undefined };
+      this.routes.set(handler, route);
+    }
+    return route;
+  }
+
+  /**
+   * The rate budget's key of a verified identity. The verifier hands back the same identity object for a token it
+   * has verified lately, so the key is spelled once per token rather than once per request.
+   */
+  private budgetKey(identity: VerifiedIdentity): string {
+    let key = this.budgetKeys.get(identity);
+    if (key === undefined) {
+      key = `actor ${identity.issuer} ${identity.subject}`;
+      this.budgetKeys.set(identity, key);
+    }
+    return key;
   }
 
   private spend(res: FastifyReply, key: string, budget: 'human' | 'system'): void {
