@@ -89,7 +89,17 @@ export class WritePath {
   /** A command's metadata: its care time (an administrative act is done now) and when it is recorded. */
   metadata(actor: Actor, occurredAt?: string): CommandMetadata {
     const now = this.clock().toISOString();
-    return { ...actor, occurredAt: occurredAt ?? now, recordedAt: now };
+    // Field by field rather than by a spread of `actor`: the spread cloned it on every command (a write's profile
+    // showed it), and only these fields belong in the metadata whatever else the caller's object holds.
+    return {
+      actorId: actor.actorId,
+      actorRole: actor.actorRole,
+      institutionId: actor.institutionId,
+      correlationId: actor.correlationId,
+      causationId: actor.causationId,
+      occurredAt: occurredAt ?? now,
+      recordedAt: now,
+    };
   }
 
   /** A care time the command carries besides its own (a past stay's discharge, a corrected time). */
