@@ -17,6 +17,7 @@ export * from './runtime/journey-projection';
 export * from './runtime/rebuild-projections';
 export * from './runtime/journey-rebuild';
 export * from './runtime/worker-thread';
+export * from './runtime/projection-thread';
 export * from './ward-occupancy/ward-occupancy.projection';
 export * from './ward-occupancy/ward-occupancy.query';
 export * from './referral-volume/referral-volume.projection';

@@ -50,8 +50,6 @@ export class ProjectionsController {
   @ApiAcceptedResponse({ type: ProjectionStatusDto })
   @ApiOperation({ summary: 'Retry a failed projection from its checkpoint' })
   resume(@Param('name') name: string) {
-    const runner = this.projections.runner(name);
-    runner.resume();
-    return runner.status();
+    return this.projections.resume(name);
   }
 }

@@ -7,7 +7,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { BoundedEventStore, type EventStore, positionAsOf } from '@carepath/event-store';
+import { BoundedEventStore, type EventStore, positionAsOf, SqliteEventStore } from '@carepath/event-store';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,8 @@ import {
   type PgReadModels,
   ProjectionRunner,
   type ProjectionStatus,
+  ProjectionThread,
+  ThreadedProjectionRunner,
   servedFromPostgres,
   ProjectionUnavailableError,
   ReadModelFiles,
@@ -57,8 +59,18 @@ const REBUILD_TIMEOUT_RETRY_AFTER_SECONDS = 60;
 /** Retry-After for a rebuild stopped by the environment (a full disk, the log unreadable for a moment). */
 const REBUILD_TRANSIENT_RETRY_AFTER_SECONDS = 30;
 
-/** A projection run by this process, into a file or into PostgreSQL. */
-type Runner = ProjectionRunner | PgProjectionRunner;
+/**
+ * How often the projection thread looks at the log for appends of other processes (this one's it is told of): the
+ * CLI or a replica writing to the same file.
+ */
+const THREAD_POLL_MS = 1000;
+
+/** A projection run by this process: into a file here or in the projection thread, or into PostgreSQL. */
+type Runner = ProjectionRunner | ThreadedProjectionRunner | PgProjectionRunner;
+
+/** A runner into a read-model file, whose generation in service queries read here. */
+const onFile = (runner: Runner | undefined): runner is ProjectionRunner | ThreadedProjectionRunner =>
+  runner instanceof ProjectionRunner || runner instanceof ThreadedProjectionRunner;
 
 /** What a status lists for a read model another process writes. */
 interface ExternalStatus {
@@ -72,7 +84,8 @@ interface ExternalStatus {
 
 /**
  * The read models as the API sees them. In `in-process` mode it runs every projection beside the API (the default:
- * one process, no server); in `external` mode `apps/projector` runs them and the API only reads the generation the
+ * one process, no server), on the embedded store in a worker thread of its own (ProjectionThread, PROJECTIONS_THREAD)
+ * so that applying pages takes no turn of the loop that serves requests; in `external` mode `apps/projector` runs them and the API only reads the generation the
  * catalog names. With READ_MODEL_STORE=postgres the read models live in PostgreSQL (docs/scaling.md), read by any
  * number of API processes; those kept beside each API (API_LOCAL_PROJECTIONS) are projected by each API itself.
  */
@@ -83,6 +96,9 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
   private readonly runners = new Map<string, Runner>();
   private readonly external = new Map<string, { generation: number; db: Database.Database }>();
   private readonly pg: PgReadModels | null;
+  /** The projection thread, when the projections run there; null when they run on this thread or elsewhere. */
+  private readonly thread: ProjectionThread | null = null;
+  private unwatchAppends: (() => void) | null = null;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -99,6 +115,30 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
       foldCacheBytes: config.foldCacheBytes,
       logger: { log: (m: object) => this.logger.log(m), error: (m: object) => this.logger.error(m) },
     };
+    // EventStoreDB and PostgreSQL read models keep the runners on this thread (docs/architecture.md, "Projections").
+    if (
+      config.projections === 'in-process' &&
+      config.projectionsThread === 'worker' &&
+      !this.pg &&
+      store instanceof SqliteEventStore
+    ) {
+      this.thread = new ProjectionThread(
+        ALL_PROJECTIONS,
+        this.files,
+        {
+          logFile: store.filename,
+          readModelDir: config.readModelDir,
+          projections: ALL_PROJECTIONS.map((p) => p.name),
+          rebuildCommitEvery: options.rebuildCommitEvery,
+          retry: options.retry,
+          foldCacheBytes: options.foldCacheBytes,
+          pollMs: THREAD_POLL_MS,
+        },
+        options.logger,
+      );
+      for (const [name, runner] of this.thread.runners) this.runners.set(name, runner);
+      return;
+    }
     for (const definition of ALL_PROJECTIONS) {
       if (this.pg && servedFromPostgres(definition)) {
         if (config.projections === 'in-process')
@@ -110,11 +150,25 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    for (const runner of this.runners.values()) await runner.start();
+    if (this.thread) {
+      const thread = this.thread;
+      this.unwatchAppends = (this.store as SqliteEventStore).onCommit((head) => thread.appended(head));
+      // A thread that fails to start is reported as failed projections (GET /projections, /health/ready), as one
+      // stopped on an event is: the API serves on.
+      await thread.start();
+      return;
+    }
+    for (const runner of this.runners.values()) {
+      if (!(runner instanceof ThreadedProjectionRunner)) await runner.start();
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {
-    for (const runner of this.runners.values()) await runner.stop();
+    this.unwatchAppends?.();
+    await this.thread?.stop();
+    for (const runner of this.runners.values()) {
+      if (!(runner instanceof ThreadedProjectionRunner)) await runner.stop();
+    }
     for (const { db } of this.external.values()) db.close();
     this.files.close();
     await this.pg?.close();
@@ -134,7 +188,7 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
   reader(name: ProjectionName): Database.Database {
     if (this.onPostgres(name)) throw new Error(`read model ${name} is in PostgreSQL: read it through sql()`);
     const runner = this.runners.get(name);
-    if (runner instanceof ProjectionRunner) {
+    if (onFile(runner)) {
       try {
         return runner.reader();
       } catch (error) {
@@ -192,6 +246,7 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
   }
 
   async status(): Promise<(ProjectionStatus | ExternalStatus)[]> {
+    await this.thread?.refresh();
     const head = await this.store.headPosition();
     const statuses: (ProjectionStatus | ExternalStatus)[] = [];
     for (const name of this.names()) {
@@ -231,7 +286,7 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
     if (!failure) return [];
     if (this.config.projections === 'in-process')
       return [...this.runners.values()]
-        .filter((r) => r instanceof ProjectionRunner && r.noticeQueryFailure(failure))
+        .filter((r) => onFile(r) && r.noticeQueryFailure(failure))
         .map((r) => r.name);
     // Apps/projector repairs its files; this process only stops reading the generation it had open.
     for (const { db } of this.external.values()) db.close();
@@ -255,6 +310,7 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
       return head;
     };
     const indicators: Record<string, IndicatorResult> = {};
+    await this.thread?.refresh();
     for (const definition of ALL_PROJECTIONS) {
       const name = definition.name;
       const head = await headOf(definition.streamPrefixes);
@@ -262,7 +318,7 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
       const problems: string[] = [];
       let details: Record<string, unknown>;
       if (runner) {
-        const damage = runner instanceof ProjectionRunner ? runner.checkReadModel() : null;
+        const damage = onFile(runner) ? runner.checkReadModel() : null;
         const status = runner.status();
         const position = BigInt(status.position);
         const lag = head > position ? head - position : 0n;
@@ -436,6 +492,19 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
    */
   async rebuild(name: string, wait: boolean): Promise<ProjectionStatus> {
     const runner = this.runner(name);
+    if (runner instanceof ThreadedProjectionRunner) {
+      const { started, done } = runner.startRebuild({ budgetMs: this.config.workBudgetMs.rebuild });
+      if (!wait) {
+        done.catch(() => undefined);
+        return withoutPaths(await started);
+      }
+      try {
+        await done;
+      } catch (error) {
+        throw rebuildFailure(name, error);
+      }
+      return withoutPaths(runner.status());
+    }
     // A rebuild into PostgreSQL runs in the database and this process's loop; its budget is the file rebuild's.
     const done =
       runner instanceof ProjectionRunner
@@ -450,6 +519,14 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
     } catch (error) {
       throw rebuildFailure(name, error);
     }
+    return withoutPaths(runner.status());
+  }
+
+  /** Retries a failed projection from its checkpoint (the projection thread started again if it had stopped). */
+  async resume(name: string): Promise<ProjectionStatus> {
+    const runner = this.runner(name);
+    if (runner instanceof ThreadedProjectionRunner) return withoutPaths(await runner.resume());
+    runner.resume();
     return withoutPaths(runner.status());
   }
 

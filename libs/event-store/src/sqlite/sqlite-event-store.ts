@@ -80,6 +80,7 @@ export class SqliteEventStore implements EventStore {
   /** Global hash of the last event: the next event's link (see audit/hash-chain.ts). */
   private headHash: string;
   private readonly liveWaiters = new Set<() => void>();
+  private readonly commitListeners = new Set<(head: bigint) => void>();
   private readonly subscriptions = new Set<Promise<void>>();
   private commits = 0;
   private appends = 0;
@@ -255,6 +256,28 @@ export class SqliteEventStore implements EventStore {
     };
   }
 
+  /**
+   * Calls `listener` with the new head after each commit that appended: a thread following the log on a connection
+   * of its own (the API's projection thread) hears of it at once, since this connection's signal stays in this
+   * thread. Returns the unsubscribe.
+   */
+  onCommit(listener: (head: bigint) => void): () => void {
+    this.commitListeners.add(listener);
+    return () => this.commitListeners.delete(listener);
+  }
+
+  /**
+   * Another connection appended up to `head` (a message from the thread that wrote it): live subscriptions read on
+   * now rather than at their next look. Meant for a store opened with `externalWriters`, which re-reads the head.
+   */
+  noticeAppended(head: bigint): void {
+    if (this.closed) return;
+    if (head > this.head && !this.db.inTransaction) this.refreshHead();
+    const waiters = [...this.liveWaiters];
+    this.liveWaiters.clear();
+    for (const wake of waiters) wake();
+  }
+
   health(): Promise<EventStoreHealth> {
     if (this.closed) {
       return Promise.resolve({
@@ -382,6 +405,7 @@ export class SqliteEventStore implements EventStore {
       const waiters = [...this.liveWaiters];
       this.liveWaiters.clear();
       for (const wake of waiters) wake();
+      for (const listener of this.commitListeners) listener(this.head);
     }
   }
 
@@ -589,10 +613,14 @@ export class SqliteEventStore implements EventStore {
         : this.statements.readAll.all(after, limit)
     ) as RawRow[];
     const events = rows.map(toStoredEvent);
-    // Reads and commits both run synchronously on this connection, so `head` is exactly the log this read saw.
+    // Reads and commits both run synchronously on this connection, so `head` is the log this read saw, unless another
+    // connection appended between the look at the head and the read (`externalWriters`, a thread beside the writer):
+    // then the read saw further, and the page must end at its last event, or the next one would deliver it again.
+    const last = events.at(-1)?.position ?? 0n;
+    const seen = last > this.head ? last : this.head;
     const full = BigInt(rows.length) === limit;
-    const lastPosition = full ? events.at(-1)!.position : this.head > after ? this.head : after;
-    return { events, lastPosition, isEnd: !full || lastPosition >= this.head };
+    const lastPosition = full ? last : seen > after ? seen : after;
+    return { events, lastPosition, isEnd: !full || lastPosition >= seen };
   }
 
   private filteredStatement(prefixes: number, partitioned: boolean): Database.Statement {

@@ -277,6 +277,11 @@ export interface RunnerOptions {
   readonly rebuildInWorker?: boolean;
   /** Byte budget of the folded states the journey projections of this thread share between pages (default 32 MB). */
   readonly foldCacheBytes?: number;
+  /**
+   * Called whenever what `status()` answers may have moved (a page committed, a state changed, a rebuild began or
+   * ended): a runner in a worker thread posts its status to the thread that serves requests then.
+   */
+  readonly onChange?: () => void;
 }
 
 export interface RebuildRequest {
@@ -370,6 +375,7 @@ export class ProjectionRunner {
     this.live?.db.close();
     this.live = null;
     this.waiters.rejectAll(`projection ${this.name} stopped`);
+    this.changed();
   }
 
   /**
@@ -382,6 +388,11 @@ export class ProjectionRunner {
     this.attempts = 0;
     this.lastError = null;
     this.restartFromCheckpoint();
+  }
+
+  /** The tables the generation in service was built with (what `checkReadModel` looks for). */
+  tables(): readonly string[] {
+    return this.live?.tables ?? [];
   }
 
   /** The database queries read: always a complete, caught-up-at-least-once generation. */
@@ -508,6 +519,7 @@ export class ProjectionRunner {
         at: (this.options.now ?? (() => new Date()))().toISOString(),
         message: error ? error.message : null,
       };
+      this.changed();
       if (error) {
         this.options.logger?.error({
           msg: 'projection rebuild stopped; the generation in service stays',
@@ -585,6 +597,7 @@ export class ProjectionRunner {
       this.files.remove(this.name, record.generation);
       const target = open(record.generation);
       if (target) follow(target);
+      this.changed();
       return done;
     }
     const offThread: JourneyRebuildHandle = startJourneyRebuild(
@@ -615,6 +628,7 @@ export class ProjectionRunner {
       const target = open(built.generation);
       if (target) follow(target);
     });
+    this.changed();
     return done;
   }
 
@@ -716,6 +730,7 @@ export class ProjectionRunner {
       return;
     }
     this.state = 'starting';
+    this.changed();
     this.subscribeLive();
   }
 
@@ -740,6 +755,7 @@ export class ProjectionRunner {
       retry();
     }, delayMs);
     this.pendingRetry = { attempt: this.attempts, delayMs, at, handle };
+    this.changed();
   }
 
   private cancelRetry(): void {
@@ -757,6 +773,7 @@ export class ProjectionRunner {
     this.cancelRetry();
     this.state = 'repairing';
     this.lastError = projectionError(cause, this.options.now);
+    this.changed();
     this.options.logger?.error({
       msg: 'read model damaged: rebuilding it in a fresh generation',
       projection: this.name,
@@ -790,6 +807,11 @@ export class ProjectionRunner {
     const position = this.live?.position ?? 0n;
     if (position > this.head) this.head = position;
     this.waiters.reached(position);
+    this.changed();
+  }
+
+  private changed(): void {
+    this.options.onChange?.();
   }
 
   private fail(error: unknown): void {
@@ -802,6 +824,7 @@ export class ProjectionRunner {
       ...this.lastError,
     });
     this.waiters.rejectAll(`projection ${this.name} failed: ${this.lastError.message}`);
+    this.changed();
   }
 
   private openGeneration(generation: number, commitEvery = this.commitEvery): Generation {

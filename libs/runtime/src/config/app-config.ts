@@ -54,6 +54,11 @@ export interface AppConfig {
   /** `in-process`: the API runs the projections; `external`: apps/projector does, the API only reads. */
   readonly projections: 'in-process' | 'external';
   /**
+   * In-process projections on the embedded store and files: `worker` (PROJECTIONS_THREAD, the default) runs them in
+   * a worker thread of the API, off the event loop that serves requests; `main` on that loop, as before.
+   */
+  readonly projectionsThread: 'worker' | 'main';
+  /**
    * Where read models live (READ_MODEL_STORE): SQLite files in `readModelDir` (the embedded default), or PostgreSQL
    * at DATABASE_URL, in schemas named after READ_MODEL_SCHEMA (docs/scaling.md, "Read models in PostgreSQL").
    */
@@ -204,6 +209,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     logJson: (env.LOG_FORMAT ?? 'json') === 'json',
     readModelDir: env.READ_MODEL_DIR ?? join(dirname(env.DATABASE_FILE ?? 'data/carepath.db'), 'read-models'),
     projections: oneOf(env, 'PROJECTIONS', ['in-process', 'external'] as const, 'in-process'),
+    projectionsThread: oneOf(env, 'PROJECTIONS_THREAD', ['worker', 'main'] as const, 'worker'),
     readModelStore: readModelStore(env),
     censusTimeZone: timeZone(env.CENSUS_TIME_ZONE ?? 'Asia/Shanghai'),
     heldBedRule: oneOf(env, 'HELD_BED_RULE', ['physical', 'held-bed'] as const, 'physical'),
