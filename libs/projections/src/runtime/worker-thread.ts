@@ -1,12 +1,14 @@
 import { readlinkSync } from 'node:fs';
 import { constants, setPriority } from 'node:os';
+import { join } from 'node:path';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 
 /**
  * Starts a worker thread from a module given without its extension (`join(__dirname, 'x.worker')`). Compiled, the
  * worker is a sibling .js file and inherits this process's flags (tsconfig-paths); from the TypeScript sources
  * (tests, ts-node) it needs a transpiler of its own. Every worker of CarePath starts here, so the two cases are
- * handled once.
+ * handled once; from the sources, what ts-node transpiles is kept on disk for the next worker
+ * (transpile-cache.register.ts).
  */
 export function startWorker(moduleWithoutExtension: string, options: WorkerOptions = {}): Worker {
   const typescript = __filename.endsWith('.ts');
@@ -20,6 +22,8 @@ export function startWorker(moduleWithoutExtension: string, options: WorkerOptio
             'ts-node/register/transpile-only',
             '-r',
             'tsconfig-paths/register',
+            '-r',
+            join(__dirname, 'transpile-cache.register.ts'),
           ],
         }
       : {}),
