@@ -26,6 +26,7 @@ import {
   ThreadedProjectionRunner,
   servedFromPostgres,
   ProjectionUnavailableError,
+  inOneSnapshot,
   ReadModelFiles,
   type SqlReader,
   sqliteReader,
@@ -214,16 +215,18 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
   sql(name: ProjectionName): SqlReader {
     if (!this.onPostgres(name)) return sqliteReader(this.reader(name));
     const reader = this.pg!.reader(name);
+    const unbuilt = (error: unknown): never => {
+      // No schema of views yet: no projector has put a generation in service.
+      const code = (error as { code?: unknown }).code;
+      if (code === '42P01' || code === '3F000')
+        throw new ProjectionUnavailableException(name, 'not built yet: start apps/projector');
+      throw error;
+    };
     return {
       dialect: reader.dialect,
-      all: (sql, params) =>
-        reader.all(sql, params).catch((error: unknown) => {
-          // No schema of views yet: no projector has put a generation in service.
-          const code = (error as { code?: unknown }).code;
-          if (code === '42P01' || code === '3F000')
-            throw new ProjectionUnavailableException(name, 'not built yet: start apps/projector');
-          throw error;
-        }),
+      all: (sql, params) => reader.all(sql, params).catch(unbuilt),
+      // An answer of several reads stays one snapshot through the API (docs/scaling.md, "One snapshot per answer").
+      snapshot: (read) => inOneSnapshot(reader, read).catch(unbuilt),
     };
   }
 
