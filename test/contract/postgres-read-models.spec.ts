@@ -72,3 +72,41 @@ describe('PostgreSQL read models hold what the embedded ones hold', () => {
     }
   });
 });
+
+describe('a generation built from the log', () => {
+  it('is vacuumed and analysed once caught up, so its dead replaced rows are not left for the readers', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'read-models-vacuum-'));
+    const log = await seededLog(folder);
+    const models = new PgReadModels({ connectionString: TEST_DATABASE_URL, prefix: freshSchema('rm') });
+    const definition = PORTABLE_PROJECTIONS.find((d) => d.name === 'worklist')!;
+    const runner = new PgProjectionRunner(log, definition, models, { pageSize: 100, commitEvery: 1_000 });
+    try {
+      await runner.start();
+      await runner.waitFor(await log.headPosition());
+      // The vacuum runs once the batches are committed, before the runner says it is live.
+      for (let waited = 0; runner.status().state !== 'live'; waited++) {
+        if (waited > 1_000) throw new Error(`still ${runner.status().state}`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      const schema = models.schemaOf(definition.name, runner.status().generation);
+      const stats = await models.transaction(
+        async (client) =>
+          (
+            await client.query<{ relname: string; vacuumed: boolean; analysed: boolean }>(
+              `SELECT relname, vacuum_count > 0 AS vacuumed, analyze_count > 0 AS analysed
+             FROM pg_stat_user_tables WHERE schemaname = $1 AND relname <> 'checkpoint' ORDER BY relname`,
+              [schema],
+            )
+          ).rows,
+      );
+      expect(stats.map((s) => s.relname)).toEqual(definition.tables.map((t) => t.name).sort());
+      expect(stats.filter((s) => !s.vacuumed || !s.analysed)).toEqual([]);
+    } finally {
+      await runner.stop();
+      await models.close();
+      await dropSchemasOf(models.prefix);
+      await log.close();
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+});

@@ -248,6 +248,7 @@ export class PgProjectionRunner {
       await this.chain.catch(() => undefined);
       // The generation in service, whether this runner follows it or not (a rebuild by the operator's CLI).
       const old = await this.models.current(this.name);
+      await this.models.vacuum(this.name, generation, this.definition.tables);
       await this.models.promote(this.name, generation, this.definition.version, this.definition.tables);
       this.live = target;
       if (old && old.generation !== generation) await this.models.remove(this.name, old.generation);
@@ -282,8 +283,13 @@ export class PgProjectionRunner {
           this.release();
         },
         onCaughtUp: (position) => {
+          // Caught up after a build from zero in batches: the generation is full of replaced rows (vacuum).
+          const built = live.batching;
           this.chain = this.chain
             .then(() => this.commitStaged(live, position))
+            .then(() =>
+              built ? this.models.vacuum(this.name, live.generation, this.definition.tables) : undefined,
+            )
             .then(() => {
               live.batching = false;
               if (this.state === 'stopped') return;
