@@ -226,9 +226,11 @@ describe('family-doctor coverage and slot use', () => {
         })
         .expect(201)
     ).body as Body;
+    // The screen reads the slot-pool read model, which the projection thread writes: wait for it (docs/api.md).
     await http()
       .post(`/slot-blocks/${blockId}/releases`)
       .set(OFFICE)
+      .set('X-Consistency', 'projected')
       .send({ count: 4, occurredAt })
       .expect(201);
     const screen = async (query: string) =>
