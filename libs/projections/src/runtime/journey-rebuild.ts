@@ -24,7 +24,7 @@ import {
 } from './journey-projection';
 import type { RowValue } from './read-model-table';
 import { sqliteWrites } from './read-model-writes';
-import { BATCH_STAGED_BYTES, ProjectionEventError } from './projection';
+import { ProjectionEventError } from './projection';
 import {
   failureKind,
   type ProjectionError,
@@ -95,9 +95,12 @@ export interface JourneyRebuildOptions {
  * rebuild reads each journey's events in order, so the cache only spares a read of the log for a journey still open
  * when its batch commits; with tens of thousands open at once (a year in recording order) most miss it at any size,
  * and with a few thousand 16 MB holds them all. Half the runners' default, as the batch's budget is
- * (BATCH_STAGED_BYTES): together they bound the worker's heap (docs/benchmarks.md, "Rebuild memory").
+ * (REBUILD_BATCH_STAGED_BYTES): together they bound the worker's heap (docs/benchmarks.md, "Rebuild memory").
  */
 export const REBUILD_FOLD_CACHE_BYTES = 16 * 1024 * 1024;
+
+/** A rebuild worker's batch budget: half the runners' (BATCH_STAGED_BYTES), for the same reason as its cache. */
+export const REBUILD_BATCH_STAGED_BYTES = 16 * 1024 * 1024;
 
 /**
  * About 2,000 rows of ten columns: a part the writing thread inserts in a few milliseconds. A batch's flush writes
@@ -154,7 +157,9 @@ export class JourneyRowsDeriver {
       const institutionEvents = this.folder.stage(events, this.write);
       this.staged += events.length;
       const commit =
-        end || this.staged >= this.options.commitEvery || this.folder.stagedBytes >= BATCH_STAGED_BYTES;
+        end ||
+        this.staged >= this.options.commitEvery ||
+        this.folder.stagedBytes >= REBUILD_BATCH_STAGED_BYTES;
       if (commit) {
         this.folder.flush(this.write);
         this.staged = 0;
