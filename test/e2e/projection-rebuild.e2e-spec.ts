@@ -102,9 +102,11 @@ describe('HTTP rebuilds off the request loop', () => {
         const journeyId = await openJourney(t, {
           patientId: `pt-rb${String(journeysDuring.length).padStart(6, '0')}`,
         });
-        if (!answered && ward.rebuild !== null) {
-          expect(ward).toMatchObject({ generation, rebuild: { where: 'worker' } });
-          servedDuring.push(ward.rebuild.position as string);
+        // Served while the rebuild had not answered: during it. The status may already show it done, as the
+        // projection thread posts statuses on its own turns (in a clean clone's CI it did, every run).
+        if (!answered) {
+          if (ward.rebuild !== null) expect(ward).toMatchObject({ generation, rebuild: { where: 'worker' } });
+          servedDuring.push(String(ward.rebuild?.position ?? ward.position));
           journeysDuring.push(journeyId);
         }
       }
