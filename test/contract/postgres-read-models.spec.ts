@@ -8,6 +8,7 @@ import {
   ReadModelFiles,
   sqliteReader,
 } from '@carepath/projections';
+import { seedJourneys } from '../support/projection-harness';
 import { dropSchemasOf, freshSchema, TEST_DATABASE_URL } from '../support/postgres';
 import {
   dumpThrough,
@@ -103,6 +104,60 @@ describe('a generation built from the log', () => {
       expect(stats.filter((s) => !s.vacuumed || !s.analysed)).toEqual([]);
     } finally {
       await runner.stop();
+      await models.close();
+      await dropSchemasOf(models.prefix);
+      await log.close();
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('is not vacuumed again by a restart a little behind; a vacuum that fails is logged, and the build goes on', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'read-models-vacuum-'));
+    const log = await seededLog(folder);
+    const models = new PgReadModels({ connectionString: TEST_DATABASE_URL, prefix: freshSchema('rm') });
+    const definition = PORTABLE_PROJECTIONS.find((d) => d.name === 'worklist')!;
+    const errors: Record<string, unknown>[] = [];
+    const logger = { log: () => undefined, error: (m: object) => errors.push(m as Record<string, unknown>) };
+    const vacuum = jest.spyOn(models, 'vacuum');
+    /** A runner started on the log from the generation's checkpoint, until it is live, then stopped. */
+    const runUntilLive = async () => {
+      const runner = new PgProjectionRunner(log, definition, models, {
+        pageSize: 100,
+        commitEvery: 1_000,
+        logger,
+      });
+      await runner.start();
+      await runner.waitFor(await log.headPosition());
+      for (let waited = 0; runner.status().state !== 'live'; waited++) {
+        if (waited > 1_000) throw new Error(`still ${runner.status().state}`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await runner.stop();
+    };
+    try {
+      // Built from zero, with VACUUM refused: the build is live all the same, and each table's failure logged.
+      const query = models.pool.query.bind(models.pool) as (
+        text: string,
+        values?: unknown[],
+      ) => Promise<unknown>;
+      // Typed as pg's overloads are not: the spy stands for all of them.
+      const refusing = (text: string, values?: unknown[]): never =>
+        (text.startsWith('VACUUM')
+          ? Promise.reject(new Error('vacuum refused'))
+          : query(text, values)) as never;
+      const refuse = jest.spyOn(models.pool, 'query').mockImplementation(refusing);
+      await runUntilLive();
+      refuse.mockRestore();
+      expect(vacuum).toHaveBeenCalledTimes(1);
+      expect(errors.map((e) => e.table).sort()).toEqual(definition.tables.map((t) => t.name).sort());
+      expect(errors[0]).toMatchObject({ projection: 'worklist', error: 'vacuum refused' });
+
+      // A few journeys later, started again from its checkpoint: caught up in batches, but no vacuum.
+      await seedJourneys(log, 100, 103);
+      await runUntilLive();
+      expect(vacuum).toHaveBeenCalledTimes(1);
+    } finally {
+      vacuum.mockRestore();
       await models.close();
       await dropSchemasOf(models.prefix);
       await log.close();

@@ -75,6 +75,8 @@ interface PgGeneration {
   readonly commitEvery: number;
   position: bigint;
   events: number;
+  /** The events its checkpoint held when this runner opened it: what a catch-up took in is counted from here. */
+  eventsAtOpen: number;
   staged: { events: number; position: bigint } | null;
   batching: boolean;
 }
@@ -248,7 +250,7 @@ export class PgProjectionRunner {
       await this.chain.catch(() => undefined);
       // The generation in service, whether this runner follows it or not (a rebuild by the operator's CLI).
       const old = await this.models.current(this.name);
-      await this.models.vacuum(this.name, generation, this.definition.tables);
+      await this.vacuum(target);
       await this.models.promote(this.name, generation, this.definition.version, this.definition.tables);
       this.live = target;
       if (old && old.generation !== generation) await this.models.remove(this.name, old.generation);
@@ -283,12 +285,15 @@ export class PgProjectionRunner {
           this.release();
         },
         onCaughtUp: (position) => {
-          // Caught up after a build from zero in batches: the generation is full of replaced rows (vacuum).
+          // Caught up in batches after taking in at least as much of the log as the generation held before (a build
+          // from zero, or a long way behind): it is full of replaced rows (vacuum). A restart a little behind is not.
           const built = live.batching;
           this.chain = this.chain
             .then(() => this.commitStaged(live, position))
             .then(() =>
-              built ? this.models.vacuum(this.name, live.generation, this.definition.tables) : undefined,
+              built && live.events - live.eventsAtOpen >= Math.max(live.eventsAtOpen, 1)
+                ? this.vacuum(live)
+                : undefined,
             )
             .then(() => {
               live.batching = false;
@@ -363,6 +368,18 @@ export class PgProjectionRunner {
     this.waiters.rejectAll(`projection ${this.name} failed: ${this.lastError.message}`);
   }
 
+  private async vacuum(target: PgGeneration): Promise<void> {
+    const failed = await this.models.vacuum(this.name, target.generation, this.definition.tables);
+    for (const { table, message } of failed)
+      this.options.logger?.error({
+        msg: 'vacuum of a freshly built read-model table failed; its reads may be slow until autovacuum runs',
+        projection: this.name,
+        generation: target.generation,
+        table,
+        error: message,
+      });
+  }
+
   private release(): void {
     const position = this.live?.position ?? 0n;
     if (position > this.head) this.head = position;
@@ -389,12 +406,14 @@ export class PgProjectionRunner {
       commitEvery,
       position: 0n,
       events: 0,
+      eventsAtOpen: 0,
       staged: null,
       batching: commitEvery > this.pageSize,
     };
     const checkpoint = await this.readCheckpoint(target);
     target.position = checkpoint.position;
     target.events = checkpoint.events;
+    target.eventsAtOpen = checkpoint.events;
     return target;
   }
 

@@ -233,14 +233,23 @@ export class PgReadModels {
    * so a generation fresh from the log holds far more dead rows than live ones, and no statistics: a worklist read
    * of one institution on a year-sized log walked 53,600 dead index entries for no row (44 ms against under a
    * millisecond), and took 871 times SQLite's time where autovacuum was off (docs/benchmarks.md, "On a year-sized
-   * log"). A failure changes nothing but speed, so it is not the build's: autovacuum, where it runs, does it later.
+   * log"). A failure changes nothing but speed, so it does not fail the build (autovacuum, where it runs, does the
+   * work later): the tables it failed on are returned with the reason, for the runner to log.
    */
-  async vacuum(name: string, generation: number, tables: readonly ReadModelTable<unknown>[]): Promise<void> {
+  async vacuum(
+    name: string,
+    generation: number,
+    tables: readonly ReadModelTable<unknown>[],
+  ): Promise<{ table: string; message: string }[]> {
     const schema = this.schemaOf(name, generation);
+    const failed: { table: string; message: string }[] = [];
     for (const table of tables) {
       // VACUUM cannot run in a transaction: each on a pooled connection of its own, as an autocommit statement.
-      await this.pool.query(`VACUUM (ANALYZE) ${schema}.${table.name}`).catch(() => undefined);
+      await this.pool.query(`VACUUM (ANALYZE) ${schema}.${table.name}`).catch((error: unknown) => {
+        failed.push({ table: table.name, message: error instanceof Error ? error.message : String(error) });
+      });
     }
+    return failed;
   }
 
   /** Drops a generation and all it holds (out of service, or never put in). */
