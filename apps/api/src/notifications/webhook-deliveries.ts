@@ -2,6 +2,7 @@ import BetterSqlite from 'better-sqlite3';
 import type Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { preparedOn } from '@carepath/projections';
 
 /*
  * Delivery state: what was sent to which endpoint, how often, and what came back. Operational state, not a read
@@ -182,20 +183,22 @@ export class WebhookDeliveries implements DeliveryStore {
 
   cursor(endpointId: string): Promise<number | null> {
     return settled(() => {
-      const row = this.db
-        .prepare('SELECT sequence FROM endpoint_cursors WHERE endpoint_id = ?')
-        .get(endpointId) as { sequence: number } | undefined;
+      const row = preparedOn(this.db, 'SELECT sequence FROM endpoint_cursors WHERE endpoint_id = ?').get(
+        endpointId,
+      ) as { sequence: number } | undefined;
       return row?.sequence ?? null;
     });
   }
 
   enqueue(endpointId: string, cursor: number, items: readonly QueuedItem[], now: number): Promise<void> {
     return settled(() => {
-      const insert = this.db.prepare(
+      const insert = preparedOn(
+        this.db,
         `INSERT INTO deliveries (endpoint_id, notification_id, sequence, institution_id, kind, body, status, attempts,
           next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?) ON CONFLICT DO NOTHING`,
       );
-      const move = this.db.prepare(
+      const move = preparedOn(
+        this.db,
         `INSERT INTO endpoint_cursors (endpoint_id, sequence) VALUES (?, ?)
           ON CONFLICT (endpoint_id) DO UPDATE SET sequence = max(sequence, excluded.sequence)`,
       );
@@ -210,12 +213,11 @@ export class WebhookDeliveries implements DeliveryStore {
   due(now: number, limit: number, skip: ReadonlySet<string>): Promise<Delivery[]> {
     return settled(() => {
       return (
-        this.db
-          .prepare(
-            `SELECT * FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
+        preparedOn(
+          this.db,
+          `SELECT * FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
               ORDER BY next_attempt_at, sequence LIMIT ?`,
-          )
-          .all(now, limit + skip.size) as DeliveryRow[]
+        ).all(now, limit + skip.size) as DeliveryRow[]
       )
         .map(deliveryOf)
         .filter((d) => !skip.has(keyOf(d)))
@@ -225,12 +227,11 @@ export class WebhookDeliveries implements DeliveryStore {
 
   nextDue(skip: ReadonlySet<string>): Promise<number | null> {
     return settled(() => {
-      const rows = this.db
-        .prepare(
-          `SELECT endpoint_id, notification_id, next_attempt_at FROM deliveries WHERE status = 'pending'
+      const rows = preparedOn(
+        this.db,
+        `SELECT endpoint_id, notification_id, next_attempt_at FROM deliveries WHERE status = 'pending'
             ORDER BY next_attempt_at LIMIT ?`,
-        )
-        .all(skip.size + 1) as Pick<DeliveryRow, 'endpoint_id' | 'notification_id' | 'next_attempt_at'>[];
+      ).all(skip.size + 1) as Pick<DeliveryRow, 'endpoint_id' | 'notification_id' | 'next_attempt_at'>[];
       const row = rows.find((r) => !skip.has(`${r.endpoint_id} ${r.notification_id}`));
       return row?.next_attempt_at ?? null;
     });
@@ -239,20 +240,18 @@ export class WebhookDeliveries implements DeliveryStore {
   succeeded(d: Delivery, status: number, at: string): Promise<void> {
     return settled(() => {
       this.db.transaction(() => {
-        this.db
-          .prepare(
-            `UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, next_attempt_at = NULL,
+        preparedOn(
+          this.db,
+          `UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, next_attempt_at = NULL,
               last_attempt_at = ?, last_status = ?, last_error = NULL, delivered_at = ?
               WHERE endpoint_id = ? AND notification_id = ?`,
-          )
-          .run(at, status, at, d.endpointId, d.notificationId);
-        this.db
-          .prepare(
-            `INSERT INTO endpoint_health (endpoint_id, last_success_at, consecutive_failures) VALUES (?, ?, 0)
+        ).run(at, status, at, d.endpointId, d.notificationId);
+        preparedOn(
+          this.db,
+          `INSERT INTO endpoint_health (endpoint_id, last_success_at, consecutive_failures) VALUES (?, ?, 0)
               ON CONFLICT (endpoint_id) DO UPDATE SET last_success_at = excluded.last_success_at,
               consecutive_failures = 0`,
-          )
-          .run(d.endpointId, at);
+        ).run(d.endpointId, at);
       })();
     });
   }
@@ -260,50 +259,48 @@ export class WebhookDeliveries implements DeliveryStore {
   failed(...[d, status, error, at, nextAttemptAt]: FailedAttempt): Promise<void> {
     return settled(() => {
       this.db.transaction(() => {
-        this.db
-          .prepare(
-            `UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, last_attempt_at = ?,
+        preparedOn(
+          this.db,
+          `UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, last_attempt_at = ?,
               last_status = ?, last_error = ? WHERE endpoint_id = ? AND notification_id = ?`,
-          )
-          .run(
-            statusAfterFailure(nextAttemptAt),
-            nextAttemptAt,
-            at,
-            status,
-            error,
-            d.endpointId,
-            d.notificationId,
-          );
-        this.db
-          .prepare(
-            `INSERT INTO endpoint_health (endpoint_id, last_failure_at, consecutive_failures, last_error)
+        ).run(
+          statusAfterFailure(nextAttemptAt),
+          nextAttemptAt,
+          at,
+          status,
+          error,
+          d.endpointId,
+          d.notificationId,
+        );
+        preparedOn(
+          this.db,
+          `INSERT INTO endpoint_health (endpoint_id, last_failure_at, consecutive_failures, last_error)
               VALUES (?, ?, 1, ?) ON CONFLICT (endpoint_id) DO UPDATE SET last_failure_at = excluded.last_failure_at,
               consecutive_failures = consecutive_failures + 1, last_error = excluded.last_error`,
-          )
-          .run(d.endpointId, at, error);
+        ).run(d.endpointId, at, error);
       })();
     });
   }
 
   cancel(endpointId: string): Promise<void> {
     return settled(() => {
-      this.db
-        .prepare(
-          `UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL WHERE endpoint_id = ? AND status = 'pending'`,
-        )
-        .run(endpointId);
+      preparedOn(
+        this.db,
+        `UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL WHERE endpoint_id = ? AND status = 'pending'`,
+      ).run(endpointId);
     });
   }
 
   health(endpointId: string): Promise<EndpointHealth> {
     return settled(() => {
-      const h = this.db.prepare('SELECT * FROM endpoint_health WHERE endpoint_id = ?').get(endpointId) as
+      const h = preparedOn(this.db, 'SELECT * FROM endpoint_health WHERE endpoint_id = ?').get(endpointId) as
         EndpointHealthRow | undefined;
       const counts = Object.fromEntries(
         (
-          this.db
-            .prepare('SELECT status, COUNT(*) AS n FROM deliveries WHERE endpoint_id = ? GROUP BY status')
-            .all(endpointId) as { status: DeliveryStatus; n: number }[]
+          preparedOn(
+            this.db,
+            'SELECT status, COUNT(*) AS n FROM deliveries WHERE endpoint_id = ? GROUP BY status',
+          ).all(endpointId) as { status: DeliveryStatus; n: number }[]
         ).map((r) => [r.status, r.n]),
       ) as Partial<Record<DeliveryStatus, number>>;
       return endpointHealthOf(h, (status) => counts[status] ?? 0);
@@ -317,11 +314,10 @@ export class WebhookDeliveries implements DeliveryStore {
     return settled(() => {
       const failing = options.failing ? `AND last_error IS NOT NULL AND status IN ('pending', 'dead')` : '';
       return (
-        this.db
-          .prepare(
-            `SELECT * FROM deliveries WHERE endpoint_id = ? ${failing} AND sequence < ? ORDER BY sequence DESC LIMIT ?`,
-          )
-          .all(endpointId, options.before ?? Number.MAX_SAFE_INTEGER, options.limit) as DeliveryRow[]
+        preparedOn(
+          this.db,
+          `SELECT * FROM deliveries WHERE endpoint_id = ? ${failing} AND sequence < ? ORDER BY sequence DESC LIMIT ?`,
+        ).all(endpointId, options.before ?? Number.MAX_SAFE_INTEGER, options.limit) as DeliveryRow[]
       ).map(deliveryOf);
     });
   }

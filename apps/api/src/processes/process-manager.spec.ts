@@ -3,7 +3,7 @@ import { DomainError, type InstitutionSnapshot } from '@carepath/domain';
 import { type ProcessActionRow, processActionsTable } from '@carepath/projections';
 import { type AppConfig, DEFAULT_PROCESS_CONFIG, loadConfig } from '@carepath/runtime';
 import { fakeClock } from '../../../../test/support/fake-clock';
-import { ProcessManager, type ProcessPorts } from './process-manager';
+import { PAGE_WAKE_MS, ProcessManager, type ProcessPorts } from './process-manager';
 import type { PlannedAct, ProcessName } from './process-plans';
 
 /*
@@ -116,7 +116,15 @@ function harness(rows: ProcessActionRow[], enabled = true, leased = false): Harn
     },
   };
   const schedule = (fire: () => void, delayMs: number) => {
-    const timer = { delayMs, fire, cancelled: false };
+    // A timer fired is no longer armed.
+    const timer = {
+      delayMs,
+      fire: () => {
+        timer.cancelled = true;
+        fire();
+      },
+      cancelled: false,
+    };
     h.timers.push(timer);
     return { cancel: () => (timer.cancelled = true) };
   };
@@ -151,6 +159,7 @@ describe('process manager', () => {
     expect(h.acts).toHaveLength(1);
     h.db.prepare("DELETE FROM process_actions WHERE kind = 'referral-reminder'").run();
     h.pageApplied();
+    await new Promise<void>((resolve) => setImmediate(resolve));
     await h.manager.runDue();
     expect(h.acts).toHaveLength(1);
     // The next timer is the deadline, 4 h 48 min on (15 minutes at most at a time).
@@ -250,20 +259,34 @@ describe('process manager', () => {
     await h.manager.onApplicationShutdown();
   });
 
-  it('wakes on each page the read model applies, without a timer', async () => {
+  it('wakes on the pages the read model applies, one pass for the pages of a short while', async () => {
     const h = harness([]);
     h.clock.set('2026-03-03T10:00:00+08:00');
     h.manager.onApplicationBootstrap();
     await h.manager.runDue();
     expect(armed(h)).toEqual([]);
-    // A discharge's follow-up row arrives with a page: due at once.
+    const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+    // A discharge's follow-up row arrives with a page: due at once, acted on by the pass the page wakes.
     const insert = h.db.prepare(processActionsTable.insert);
     const [expiry] = referralRows('r-9').filter((r) => r.kind === 'referral-expiry');
     insert.run(processActionsTable.encode(expiry!));
     h.pageApplied();
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    await h.manager.runDue();
+    await turn();
+    expect(armed(h)).toEqual([PAGE_WAKE_MS]);
+    // A second page before that pass: the same pass.
+    h.pageApplied();
+    await turn();
+    expect(armed(h)).toEqual([PAGE_WAKE_MS]);
+    expect(h.acts).toEqual([]);
+    h.timers.find((t) => !t.cancelled)!.fire();
+    await turn();
     expect(h.acts.map((a) => a.key)).toEqual(['process:referral-expiry:r-9']);
+    // A pass run for another reason takes the place of a wake-up still waiting.
+    h.pageApplied();
+    await turn();
+    expect(armed(h)).toEqual([PAGE_WAKE_MS]);
+    await h.manager.runDue();
+    expect(armed(h)).toEqual([]);
     await h.manager.onApplicationShutdown();
   });
 

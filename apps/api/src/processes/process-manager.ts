@@ -10,6 +10,7 @@ import {
   countDue,
   dueActions,
   nextDueMs,
+  preparedOn,
   type ProcessActionRow,
   type ProcessKind,
   type ProcessTiming,
@@ -93,6 +94,12 @@ const ORDER: readonly ProcessKind[] = [
 const MAX_TIMER_MS = 15 * 60_000;
 /** In external mode no page wakes the manager: it looks for new rows this often. */
 const EXTERNAL_POLL_MS = 5_000;
+/**
+ * How long after a page is applied the pass it wakes runs: pages that come meanwhile share it. A pass is nine
+ * queries; at 1,000 commands/s evenly paced each command is a page, and a pass per page took a sixteenth of the
+ * request thread (docs/benchmarks.md, "HTTP commands"). Acts wait minutes or hours; this wait is nothing to them.
+ */
+export const PAGE_WAKE_MS = 20;
 /** Backoff of a failed act: doubled per failure, at most this. */
 const RETRY_BASE_MS = 1_000;
 const RETRY_MAX_MS = 5 * 60_000;
@@ -181,6 +188,8 @@ export class ProcessManager implements OnApplicationBootstrap, OnApplicationShut
   private generation = 0;
   private timer: { cancel(): void } | null = null;
   private poll: { cancel(): void } | null = null;
+  /** The pass a page woke, not yet run. */
+  private wake: { cancel(): void } | null = null;
   private readerError: string | null = null;
 
   constructor(
@@ -237,6 +246,8 @@ export class ProcessManager implements OnApplicationBootstrap, OnApplicationShut
     this.timer = null;
     this.poll?.cancel();
     this.poll = null;
+    this.wake?.cancel();
+    this.wake = null;
     await this.pass$;
   }
 
@@ -261,6 +272,9 @@ export class ProcessManager implements OnApplicationBootstrap, OnApplicationShut
   }
 
   private async passes(): Promise<void> {
+    // This pass reads every row there is: a wake-up still waiting would find nothing this one does not.
+    this.wake?.cancel();
+    this.wake = null;
     do {
       this.again = false;
       try {
@@ -436,6 +450,15 @@ export class ProcessManager implements OnApplicationBootstrap, OnApplicationShut
     }, delay);
   }
 
+  /** A pass PAGE_WAKE_MS from now, unless one is waiting already. */
+  private wakeSoon(): void {
+    if (this.stopped || this.wake) return;
+    this.wake = this.schedule(() => {
+      this.wake = null;
+      this.kick();
+    }, PAGE_WAKE_MS);
+  }
+
   /** Each page the projection applies wakes the manager: new rows may be due at once (a discharge, say). */
   private followProjection(after: bigint, generation: number): void {
     if (this.stopped || generation !== this.generation) return;
@@ -445,7 +468,7 @@ export class ProcessManager implements OnApplicationBootstrap, OnApplicationShut
     advanced.then(
       (position) => {
         if (generation !== this.generation) return;
-        this.kick();
+        this.wakeSoon();
         this.followProjection(position, generation);
       },
       () => {
@@ -504,7 +527,7 @@ export class ProcessManager implements OnApplicationBootstrap, OnApplicationShut
 
 /** The log position the read model has applied (the runner's checkpoint row, committed with the rows). */
 function checkpointOf(db: Database.Database): bigint {
-  const row = db.prepare('SELECT position FROM checkpoint WHERE id = 1').safeIntegers(true).get() as
+  const row = preparedOn(db, 'SELECT position FROM checkpoint WHERE id = 1').safeIntegers(true).get() as
     { position: bigint } | undefined;
   return row?.position ?? 0n;
 }

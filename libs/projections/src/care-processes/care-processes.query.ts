@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { preparedOn } from '../runtime/sql-reader';
 import { type ProcessActionRow, type ProcessKind, processActionsTable } from './care-processes.projection';
 
 /** How long each timer runs, from configuration (changing it moves the due times of rows already there). */
@@ -62,12 +63,11 @@ export function dueActions(
 ): DueAction[] {
   const { due, extra } = dueSql(kind);
   return (
-    db
-      .prepare(
-        `SELECT *, ${due} AS due_ms FROM process_actions WHERE kind = @kind AND ${due} <= @now ${extra}
+    preparedOn(
+      db,
+      `SELECT *, ${due} AS due_ms FROM process_actions WHERE kind = @kind AND ${due} <= @now ${extra}
          ORDER BY due_ms, action_id LIMIT @limit`,
-      )
-      .all({ ...params(timing, now), kind, limit }) as { due_ms: number }[]
+    ).all({ ...params(timing, now), kind, limit }) as { due_ms: number }[]
   ).map((stored) => ({ row: processActionsTable.read(stored), dueMs: stored.due_ms }));
 }
 
@@ -79,9 +79,10 @@ export function countDue(
   timing: ProcessTiming,
 ): number {
   const { due, extra } = dueSql(kind);
-  const row = db
-    .prepare(`SELECT COUNT(*) AS n FROM process_actions WHERE kind = @kind AND ${due} <= @now ${extra}`)
-    .get({ ...params(timing, now), kind }) as { n: number };
+  const row = preparedOn(
+    db,
+    `SELECT COUNT(*) AS n FROM process_actions WHERE kind = @kind AND ${due} <= @now ${extra}`,
+  ).get({ ...params(timing, now), kind }) as { n: number };
   return row.n;
 }
 
@@ -96,11 +97,10 @@ export function nextDueMs(
   for (const kind of kinds) {
     const { due } = dueSql(kind);
     const extra = kind === 'referral-reminder' ? `AND deadline_ms > ${due}` : '';
-    const row = db
-      .prepare(
-        `SELECT MIN(${due}) AS due_ms FROM process_actions WHERE kind = @kind AND ${due} > @now ${extra}`,
-      )
-      .get({ ...params(timing, now), kind }) as { due_ms: number | null };
+    const row = preparedOn(
+      db,
+      `SELECT MIN(${due}) AS due_ms FROM process_actions WHERE kind = @kind AND ${due} > @now ${extra}`,
+    ).get({ ...params(timing, now), kind }) as { due_ms: number | null };
     if (row.due_ms !== null && (next === null || row.due_ms < next)) next = row.due_ms;
   }
   return next;

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { preparedOn } from '../runtime/sql-reader';
 import {
   type NotificationRow,
   notificationsTable,
@@ -16,10 +17,10 @@ export function queryNotifications(
   since: number,
   limit: number,
 ): NotificationRow[] {
-  return db
-    .prepare(
-      `SELECT * FROM ${notificationsTable.name} WHERE ${INSTITUTION} = ? AND ${SEQUENCE} > ? ORDER BY ${SEQUENCE} LIMIT ?`,
-    )
+  return preparedOn(
+    db,
+    `SELECT * FROM ${notificationsTable.name} WHERE ${INSTITUTION} = ? AND ${SEQUENCE} > ? ORDER BY ${SEQUENCE} LIMIT ?`,
+  )
     .all(institutionId, since, limit)
     .map((row) => notificationsTable.read(row));
 }
@@ -27,7 +28,7 @@ export function queryNotifications(
 /** The highest number given so far (0 before the first): where a new reader of the stream starts. */
 export function lastNotificationSequence(db: Database.Database): number {
   return (
-    db.prepare(`SELECT COALESCE(MAX(${SEQUENCE}), 0) AS s FROM ${notificationsTable.name}`).get() as {
+    preparedOn(db, `SELECT COALESCE(MAX(${SEQUENCE}), 0) AS s FROM ${notificationsTable.name}`).get() as {
       s: number;
     }
   ).s;
@@ -39,18 +40,20 @@ export function queryNotificationsAfter(
   since: number,
   limit: number,
 ): NotificationRow[] {
-  return db
-    .prepare(`SELECT * FROM ${notificationsTable.name} WHERE ${SEQUENCE} > ? ORDER BY ${SEQUENCE} LIMIT ?`)
+  return preparedOn(
+    db,
+    `SELECT * FROM ${notificationsTable.name} WHERE ${SEQUENCE} > ? ORDER BY ${SEQUENCE} LIMIT ?`,
+  )
     .all(since, limit)
     .map((row) => notificationsTable.read(row));
 }
 
 /** Endpoints as the notifications read model has them (`active` false once removed). */
 export function queryWebhookEndpoints(db: Database.Database): WebhookEndpointRow[] {
-  return db
-    .prepare(
-      `SELECT * FROM ${webhookEndpointsTable.name} ORDER BY ${webhookEndpointsTable.column('endpointId')}`,
-    )
+  return preparedOn(
+    db,
+    `SELECT * FROM ${webhookEndpointsTable.name} ORDER BY ${webhookEndpointsTable.column('endpointId')}`,
+  )
     .all()
     .map((row) => webhookEndpointsTable.read(row));
 }

@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { EventStoreUnavailableError, SqliteEventStore } from '@carepath/event-store';
 import { ALL_PROJECTIONS } from '../projections.registry';
+import { AppendThrottle } from './append-throttle';
 import {
   projectionError,
   ProjectionRunner,
@@ -21,6 +22,9 @@ import { ReadModelFiles } from './read-model-files';
  * read-model files, as ProjectionRunner runs them in any process, and posts their statuses to the thread that serves
  * requests after every change, batched per turn (a page commit of several projections is one message).
  */
+/** The shortest time between two wake-ups of the runners for announced appends (AppendThrottle). */
+export const APPEND_WAKE_MS = 10;
+
 async function main(port: NonNullable<typeof parentPort>, data: ProjectionThreadData): Promise<void> {
   const post = (message: FromProjectionThread) => port.postMessage(message);
   // Appends come from the thread that serves requests, on another connection: it says when (`appended`), and the
@@ -69,10 +73,12 @@ async function main(port: NonNullable<typeof parentPort>, data: ProjectionThread
     files.close();
     await store.close();
   };
+  // Appends announced close together are read as one page (AppendThrottle).
+  const appended = new AppendThrottle((head) => store.noticeAppended(head), APPEND_WAKE_MS);
   port.on('message', (message: ToProjectionThread) => {
     switch (message.kind) {
       case 'appended':
-        store.noticeAppended(message.head);
+        appended.notice(message.head);
         return;
       case 'statuses':
         post({ kind: 'reply', id: message.id, projections: all() });

@@ -27,23 +27,30 @@ export function inOneSnapshot<T>(reader: SqlReader, read: (reader: SqlReader) =>
 
 const statements = new WeakMap<Database.Database, Map<string, Database.Statement>>();
 
+/**
+ * `sql` prepared once per connection and kept with it: queries run on every wake-up of a process (each page a
+ * projection applies) spent about a tenth of the request thread in `prepare` at 1,000 commands/s
+ * (docs/benchmarks.md, "HTTP commands"). A statement is shared by every caller of the same SQL on that connection,
+ * so one that changes its mode (`pluck`, `safeIntegers`, `raw`) sets it on each use.
+ */
+export function preparedOn(db: Database.Database, sql: string): Database.Statement {
+  let cache = statements.get(db);
+  if (!cache) statements.set(db, (cache = new Map<string, Database.Statement>()));
+  let found = cache.get(sql);
+  if (!found) cache.set(sql, (found = db.prepare(sql)));
+  return found;
+}
+
 /** How often an embedded answer of several reads is read again while commits keep coming (sqliteReader). */
 export const SNAPSHOT_ATTEMPTS = 8;
 
 /** A reader over an open SQLite read model; statements are prepared once per connection. */
 export function sqliteReader(db: Database.Database): SqlReader {
-  let cache = statements.get(db);
-  if (!cache) statements.set(db, (cache = new Map<string, Database.Statement>()));
-  const prepared = cache;
-  const statement = (sql: string): Database.Statement => {
-    let found = prepared.get(sql);
-    if (!found) prepared.set(sql, (found = db.prepare(sql)));
-    return found;
-  };
+  const statement = (sql: string): Database.Statement => preparedOn(db, sql);
   /** Changes with every commit to the file: this connection's (total_changes) and any other's (data_version). */
   const version = () => {
-    const own = statement('SELECT total_changes()').pluck().get() as number;
-    const others = statement('PRAGMA data_version').pluck().get() as number;
+    const own = statement('SELECT total_changes()').pluck(true).get() as number;
+    const others = statement('PRAGMA data_version').pluck(true).get() as number;
     return `${own}:${others}`;
   };
   const reader: SqlReader = {
