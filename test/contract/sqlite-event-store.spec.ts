@@ -85,6 +85,55 @@ describe('embedded SQLite event store specifics', () => {
     expect(next.position).toBe(2n);
   });
 
+  it('answers a read past a stream end it knows with no query, and knows ends from reads and appends alike', async () => {
+    const s = `institution-${randomUUID()}`;
+    const first = [event(0), event(1)];
+    await store.append(s, first, { expectedRevision: 'no-stream' });
+    const { readStream } = (store as unknown as { statements: { readStream: Database.Statement } })
+      .statements;
+    const all = jest.spyOn(readStream, 'all');
+    try {
+      // The append told the end: revision 1.
+      expect(await store.readStream(s, { fromRevision: 2n })).toEqual([]);
+      expect(all).not.toHaveBeenCalled();
+      expect((await store.readStream(s, { fromRevision: 1n })).map((e) => e.revision)).toEqual([1n]);
+      expect(all).toHaveBeenCalledTimes(1);
+      // A later append moves it; a retry of the first (answered with its old revisions) does not move it back.
+      await store.append(s, [event(2)], { expectedRevision: 1n });
+      await store.append(s, first, { expectedRevision: 'any' });
+      expect((await store.readStream(s, { fromRevision: 2n })).map((e) => e.revision)).toEqual([2n]);
+      expect(await store.readStream(s, { fromRevision: 3n })).toEqual([]);
+      expect(all).toHaveBeenCalledTimes(2);
+      // A read cut short by its limit did not reach the end, so it tells nothing past it.
+      const other = `institution-${randomUUID()}`;
+      const reopened = openAt(filename);
+      try {
+        await reopened.readStream(s, { maxCount: 1 });
+        expect((await reopened.readStream(s, { fromRevision: 2n })).map((e) => e.revision)).toEqual([2n]);
+        expect(await reopened.readStream(other, { fromRevision: 5n })).toEqual([]);
+        await reopened.append(other, [event(3)], { expectedRevision: 'no-stream' });
+        expect((await reopened.readStream(other)).map((e) => e.revision)).toEqual([0n]);
+      } finally {
+        await reopened.close();
+      }
+    } finally {
+      all.mockRestore();
+    }
+  });
+
+  it('keeps no stream ends when other writers append to its file: what they append is read', async () => {
+    const s = `institution-${randomUUID()}`;
+    await store.append(s, [event(0)], { expectedRevision: 'no-stream' });
+    const follower = SqliteEventStore.open({ filename, externalWriters: { pollMs: 1000 } });
+    try {
+      expect(await follower.readStream(s, { fromRevision: 1n })).toEqual([]);
+      await store.append(s, [event(1)], { expectedRevision: 0n });
+      expect((await follower.readStream(s, { fromRevision: 1n })).map((e) => e.revision)).toEqual([1n]);
+    } finally {
+      await follower.close();
+    }
+  });
+
   it('runs with WAL and synchronous=FULL, and says so in its health', async () => {
     expect(await store.health()).toMatchObject({
       status: 'up',

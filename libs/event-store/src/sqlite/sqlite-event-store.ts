@@ -88,6 +88,14 @@ export class SqliteEventStore implements EventStore {
   private readonly statements: ReturnType<typeof prepare>;
   private readonly filteredReadAll = new Map<string, Database.Statement>();
   private readonly recentPages = new Map<string, ReadAllPage>();
+  /**
+   * For streams read to their end or appended to here: no event of the stream is past this revision. Kept only while
+   * this connection is the log's one writer (no `externalWriters`), as `head` is: a read from past it answers with
+   * nothing and no query. The write path reads each institution a command names from past its last folded revision,
+   * and that query, empty nearly always, was a fourteenth of the request thread under load (docs/benchmarks.md, "HTTP
+   * commands"). At most STREAM_ENDS_KEPT streams, the least recently touched dropped first.
+   */
+  private readonly streamEnds = new Map<string, bigint>();
   private readonly busyBudgetMs: number;
   /** The next wait before trying the write lock again, while another process holds it; 0 when not waiting. */
   private busyDelayMs = 0;
@@ -157,11 +165,18 @@ export class SqliteEventStore implements EventStore {
 
   readStream(streamId: string, options: ReadStreamOptions = {}): Promise<StoredEvent[]> {
     return this.guard(() => {
-      const rows = this.statements.readStream.all(
-        streamId,
-        options.fromRevision ?? 0n,
-        BigInt(options.maxCount ?? -1),
-      ) as RawRow[];
+      const from = options.fromRevision ?? 0n;
+      const end = this.options.externalWriters ? undefined : this.streamEnds.get(streamId);
+      if (end !== undefined && from > end) return [];
+      const rows = this.statements.readStream.all(streamId, from, BigInt(options.maxCount ?? -1)) as RawRow[];
+      // A read that stopped short of its limit reached the stream's end: nothing past its last row (or before `from`).
+      if (
+        !this.options.externalWriters &&
+        (options.maxCount === undefined || rows.length < options.maxCount)
+      ) {
+        const last = rows[rows.length - 1];
+        if (last || from > 0n) this.streamEndIs(streamId, last ? last[2] : from - 1n);
+      }
       return rows.map(toStoredEvent);
     });
   }
@@ -396,6 +411,9 @@ export class SqliteEventStore implements EventStore {
       const outcome = outcomes[i]!;
       if (outcome.ok) {
         this.appends++;
+        // A retry answers with the revisions it wrote before, which need not be the stream's end now.
+        if (!this.options.externalWriters && !outcome.result.duplicate)
+          this.streamEndIs(outcome.result.streamId, outcome.result.nextExpectedRevision);
         request.resolve(outcome.result);
       } else {
         request.reject(outcome.error);
@@ -568,6 +586,15 @@ export class SqliteEventStore implements EventStore {
     return row.revision ?? 'no-stream';
   }
 
+  private streamEndIs(streamId: string, revision: bigint): void {
+    this.streamEnds.delete(streamId);
+    this.streamEnds.set(streamId, revision);
+    if (this.streamEnds.size > STREAM_ENDS_KEPT) {
+      const oldest = this.streamEnds.keys().next().value;
+      if (oldest !== undefined) this.streamEnds.delete(oldest);
+    }
+  }
+
   /** The log head; re-read from the file only when other processes may append. */
   private refreshHead(): bigint {
     if (this.options.externalWriters && !this.db.inTransaction) {
@@ -653,6 +680,9 @@ export class SqliteEventStore implements EventStore {
     }
   }
 }
+
+/** Streams whose end a store keeps (SqliteEventStore.streamEnds): a few hundred bytes each. */
+const STREAM_ENDS_KEPT = 4096;
 
 /** How long an append waits for a write lock held by another process, unless configured. */
 const DEFAULT_BUSY_BUDGET_MS = 5000;
