@@ -54,6 +54,11 @@ export class FoldCache<V> {
     this.held -= entry.bytes;
   }
 
+  /** False when the cache keeps nothing (an entry limit or budget of 0): work done only to fill it can be skipped. */
+  keeps(): boolean {
+    return this.maxEntries > 0 && this.budgetBytes > 0;
+  }
+
   /** Entries held, and their estimated weight in bytes. */
   stats(): { entries: number; bytes: number } {
     return { entries: this.entries.size, bytes: this.held };

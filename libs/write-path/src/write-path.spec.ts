@@ -75,6 +75,27 @@ describe('WritePath', () => {
     expect((await path.current('counter-1', counter)).state).toBe(9);
   });
 
+  it('given a write, then the next one decides on the stream with its events and reads nothing', async () => {
+    const key = { key: 'k-1', requestHash: hashRequest({ amount: 2 }) };
+    await path.handle(counter, add(2), { ...plain, idempotency: key });
+    const read = jest.spyOn(store, 'readStream');
+    try {
+      await path.handle(counter, add(3), plain);
+      // The store knew the stream's end from the appends: the read past it was answered with no query.
+      expect(read.mock.calls.map(([, options]) => options)).toEqual([{ fromRevision: 1n }]);
+      await expect(path.handle(counter, add(6), plain)).rejects.toThrow('over ten');
+      // What is kept equals a fold of the stream as stored, the keyed write with it: a retry replays.
+      const kept = await path.current('counter-1', counter);
+      const fresh = await new WritePath(store, () => NOW, WINDOW, CACHE).current('counter-1', counter);
+      expect(kept).toEqual(fresh);
+      expect(kept).toMatchObject({ state: 5, revision: 1n });
+      const retry = await path.handle(counter, add(2), { ...plain, idempotency: key });
+      expect(retry).toMatchObject({ replayed: true, revision: 0n });
+    } finally {
+      read.mockRestore();
+    }
+  });
+
   it('given If-Match of an older revision, then a conflict naming the current one', async () => {
     await path.handle(counter, add(1), plain);
     await path.handle(counter, add(1), plain);

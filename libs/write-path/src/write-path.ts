@@ -5,6 +5,7 @@ import {
   type RecordedDomainEvent,
 } from '@carepath/domain';
 import {
+  type AppendResult,
   type EventStore,
   type EventToAppend,
   FoldCache,
@@ -136,24 +137,41 @@ export class WritePath {
         ? { state: cached.state, revision: cached.revision }
         : undefined;
     const { state, revision, stored } = await this.load(streamId, decider, from);
-    let keyed = cached?.keyed ?? new Map<string, KeyedWrite>();
-    for (const e of stored) {
-      const key = e.metadata.idempotencyKey;
-      if (typeof key !== 'string') continue;
-      if (keyed === cached?.keyed) keyed = new Map(keyed);
-      const earlier = (keyed as Map<string, KeyedWrite>).get(key);
-      const event = { id: e.id, type: e.type, revision: e.revision };
-      (keyed as Map<string, KeyedWrite>).set(key, {
-        requestHash: String(e.metadata.requestHash),
-        events:
-          earlier && earlier.requestHash === e.metadata.requestHash ? [...earlier.events, event] : [event],
-        revision: e.revision,
-        position: e.position,
-      });
-    }
-    const folded: FoldedStream<State> = { state, revision, keyed };
+    const folded: FoldedStream<State> = { state, revision, keyed: keyedWrites(cached?.keyed, stored) };
     this.remember(streamId, folded);
     return folded;
+  }
+
+  /**
+   * After an append at the expected revision, the stream is what was folded plus what was appended: kept so, the
+   * next write on it reads nothing (the store knows the stream's end) and folds nothing. A visit read and folded its
+   * journey's last event again, a fifteenth of the request thread at saturation (docs/benchmarks.md, "HTTP
+   * commands"). The events are folded as a load would read them back: their data and metadata through JSON.
+   */
+  private rememberAppended<Event extends DomainEvent, State>(
+    decider: Pick<Decider<unknown, Event, State>, 'evolve' | 'eventTypes'>,
+    before: FoldedStream<State>,
+    appended: readonly EventToAppend[],
+    result: AppendResult,
+  ): void {
+    if (!this.folds.keeps()) return;
+    const stored: StoredEvent[] = appended.map((e, i) => ({
+      ...e,
+      data: JSON.parse(JSON.stringify(e.data)) as StoredEvent['data'],
+      metadata: JSON.parse(JSON.stringify(e.metadata)) as StoredEvent['metadata'],
+      streamId: result.streamId,
+      revision: result.revisions[i] ?? result.nextExpectedRevision,
+      // Only the last event's position is kept (the answer to a replay); a store need not number a batch in a row.
+      position: result.position,
+    }));
+    this.remember(result.streamId, {
+      state: stored.reduce(
+        (s, e) => decider.evolve(s, toDomainEvent<Event>(e, decider.eventTypes)),
+        before.state,
+      ),
+      revision: result.nextExpectedRevision,
+      keyed: keyedWrites(before.keyed, stored),
+    });
   }
 
   private remember(streamId: string, folded: FoldedStream<unknown>): void {
@@ -204,6 +222,9 @@ export class WritePath {
 
     try {
       const result = await this.store.append(streamId, toAppend, { expectedRevision: revision });
+      // A twin's events (a duplicate) were stored by another request, whose write remembers them.
+      if (result.duplicate !== true)
+        this.rememberAppended(decider, { state, revision, keyed }, toAppend, result);
       return {
         streamId,
         revision: result.nextExpectedRevision,
@@ -266,4 +287,27 @@ function replayOf(
     events: earlier.events,
     replayed: true,
   };
+}
+
+/** The keyed writes of a stream: those known before, and those of the events read after them. */
+function keyedWrites(
+  before: ReadonlyMap<string, KeyedWrite> | undefined,
+  stored: readonly StoredEvent[],
+): ReadonlyMap<string, KeyedWrite> {
+  let keyed = before ?? new Map<string, KeyedWrite>();
+  for (const e of stored) {
+    const key = e.metadata.idempotencyKey;
+    if (typeof key !== 'string') continue;
+    if (keyed === before) keyed = new Map(keyed);
+    const earlier = keyed.get(key);
+    const event = { id: e.id, type: e.type, revision: e.revision };
+    (keyed as Map<string, KeyedWrite>).set(key, {
+      requestHash: String(e.metadata.requestHash),
+      events:
+        earlier && earlier.requestHash === e.metadata.requestHash ? [...earlier.events, event] : [event],
+      revision: e.revision,
+      position: e.position,
+    });
+  }
+  return keyed;
 }

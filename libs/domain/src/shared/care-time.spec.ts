@@ -42,3 +42,19 @@ describe('care time grammar (RFC 3339 with an offset)', () => {
       expect(parseCareTime(value)).toBeNull();
   });
 });
+
+describe('parseCareTime read again', () => {
+  it('answers as the first time, past the number of readings it keeps', () => {
+    const times = Array.from(
+      { length: 10_000 },
+      (_, i) =>
+        `2026-03-01T08:${String(Math.floor(i / 60) % 60).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}+0${i % 10}:00`,
+    );
+    const first = times.map((t) => parseCareTime(t));
+    expect(first.every((ms) => ms !== null)).toBe(true);
+    expect(times.map((t) => parseCareTime(t))).toEqual(first);
+    expect(parseCareTime('2026-02-30T08:00+08:00')).toBeNull();
+    expect(parseCareTime('2026-02-30T08:00+08:00')).toBeNull();
+    expect(parseCareTime('2026-03-01T08:00+08:00')).toBe(Date.parse('2026-03-01T00:00:00Z'));
+  });
+});

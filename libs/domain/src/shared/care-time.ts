@@ -16,9 +16,31 @@ export const daysIn = (year: number, month: number): number =>
       ? 30
       : 31;
 
+/**
+ * Care times read lately, with what they read as. A decision on a journey puts its facts in care order, reading the
+ * same few times again at every comparison and on every command: at saturation, reading them took a sixteenth of the
+ * request thread under `POST /journeys/:id/visits` (docs/benchmarks.md, "HTTP commands"). A value and what it reads
+ * as never change, so the memo changes no answer; it is emptied when full. Only strings as long as a care time can
+ * be are kept.
+ */
+const readLately = new Map<string, number | null>();
+const READ_LATELY_KEPT = 8_192;
+const LONGEST_CARE_TIME = 35;
+
 /** The instant in epoch milliseconds, or null when `value` is not a care time by the grammar above. */
 export function parseCareTime(value: unknown): number | null {
   if (typeof value !== 'string') return null;
+  const known = readLately.get(value);
+  if (known !== undefined) return known;
+  const ms = readCareTime(value);
+  if (value.length <= LONGEST_CARE_TIME) {
+    if (readLately.size >= READ_LATELY_KEPT) readLately.clear();
+    readLately.set(value, ms);
+  }
+  return ms;
+}
+
+function readCareTime(value: string): number | null {
   const m = CARE_TIME.exec(value);
   if (!m) return null;
   const [year, month, day, hour, minute] = [m[1], m[2], m[3], m[4], m[5]].map(Number) as [
