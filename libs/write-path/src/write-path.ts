@@ -222,8 +222,9 @@ export class WritePath {
 
     try {
       const result = await this.store.append(streamId, toAppend, { expectedRevision: revision });
-      // A twin's events (a duplicate) were stored by another request, whose write remembers them.
-      if (result.duplicate !== true)
+      // A twin's events (a duplicate) were stored by another request, whose write remembers them. A stream just
+      // started is not kept: most are not written again soon (POST /journeys spent more keeping them than it saved).
+      if (result.duplicate !== true && !options.fresh)
         this.rememberAppended(decider, { state, revision, keyed }, toAppend, result);
       return {
         streamId,
