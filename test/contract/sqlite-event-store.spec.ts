@@ -121,6 +121,31 @@ describe('embedded SQLite event store specifics', () => {
     }
   });
 
+  it('takes in what another connection appends beside it: read past a known end, appended after, chain whole', async () => {
+    const s = `calendar-${randomUUID()}`;
+    await store.append(s, [event(0)], { expectedRevision: 'no-stream' });
+    expect(await store.readStream(s, { fromRevision: 1n })).toEqual([]);
+    // An operator's command (a CLI loading a holiday year) appends through a connection of its own.
+    const cli = SqliteEventStore.open({ filename, externalWriters: { pollMs: 1000 } });
+    try {
+      await cli.append(s, [event(1)], { expectedRevision: 0n });
+    } finally {
+      await cli.close();
+    }
+    expect((await store.readStream(s, { fromRevision: 1n })).map((e) => e.revision)).toEqual([1n]);
+    const next = await store.append(s, [event(2)], { expectedRevision: 1n });
+    expect(next).toMatchObject({ nextExpectedRevision: 2n, position: 3n });
+    // The same when the append comes first, with no read between.
+    const again = SqliteEventStore.open({ filename, externalWriters: { pollMs: 1000 } });
+    try {
+      await again.append(`calendar-${randomUUID()}`, [event(3)], { expectedRevision: 'no-stream' });
+    } finally {
+      await again.close();
+    }
+    expect(await store.append(s, [event(4)], { expectedRevision: 2n })).toMatchObject({ position: 5n });
+    expect(await store.verifyChain()).toMatchObject({ ok: true });
+  });
+
   it('keeps no stream ends when other writers append to its file: what they append is read', async () => {
     const s = `institution-${randomUUID()}`;
     await store.append(s, [event(0)], { expectedRevision: 'no-stream' });

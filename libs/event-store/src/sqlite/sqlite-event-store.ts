@@ -89,13 +89,16 @@ export class SqliteEventStore implements EventStore {
   private readonly filteredReadAll = new Map<string, Database.Statement>();
   private readonly recentPages = new Map<string, ReadAllPage>();
   /**
-   * For streams read to their end or appended to here: no event of the stream is past this revision. Kept only while
-   * this connection is the log's one writer (no `externalWriters`), as `head` is: a read from past it answers with
-   * nothing and no query. The write path reads each institution a command names from past its last folded revision,
-   * and that query, empty nearly always, was a fourteenth of the request thread under load (docs/benchmarks.md, "HTTP
-   * commands"). At most STREAM_ENDS_KEPT streams, the least recently touched dropped first.
+   * For streams read to their end or appended to here: no event of the stream is past this revision. A read from past
+   * it answers with nothing and no query. Not kept with `externalWriters`; otherwise dropped, with the head read
+   * again, whenever another connection has committed to the file (`othersCommitted`). The write path reads each
+   * institution a command names from past its last folded revision, and that query, empty nearly always, was among
+   * the largest items of the request thread's profile under load (docs/benchmarks.md, "HTTP commands"). At most
+   * STREAM_ENDS_KEPT streams, the least recently touched dropped first.
    */
   private readonly streamEnds = new Map<string, bigint>();
+  /** PRAGMA data_version when last looked at: it moves only when another connection commits to the file. */
+  private seenVersion: number;
   private readonly busyBudgetMs: number;
   /** The next wait before trying the write lock again, while another process holds it; 0 when not waiting. */
   private busyDelayMs = 0;
@@ -109,6 +112,7 @@ export class SqliteEventStore implements EventStore {
     this.maxGroupSize = options.maxGroupSize ?? 1000;
     this.busyBudgetMs = options.busyBudgetMs ?? DEFAULT_BUSY_BUDGET_MS;
     this.statements = prepare(db);
+    this.seenVersion = this.statements.dataVersion.get() as number;
     this.head = (this.statements.head.get() as { head: bigint | null }).head ?? 0n;
     this.headHash = this.lastGlobalHash();
   }
@@ -166,6 +170,7 @@ export class SqliteEventStore implements EventStore {
   readStream(streamId: string, options: ReadStreamOptions = {}): Promise<StoredEvent[]> {
     return this.guard(() => {
       const from = options.fromRevision ?? 0n;
+      this.catchUpWithOthers();
       const end = this.options.externalWriters ? undefined : this.streamEnds.get(streamId);
       if (end !== undefined && from > end) return [];
       const rows = this.statements.readStream.all(streamId, from, BigInt(options.maxCount ?? -1)) as RawRow[];
@@ -361,9 +366,10 @@ export class SqliteEventStore implements EventStore {
     let nextHash = this.headHash;
     try {
       // Another process may have appended since our last look; the write lock we now hold makes this exact.
-      if (this.options.externalWriters) {
+      if (this.options.externalWriters || this.othersCommitted()) {
         next = (this.statements.head.get() as { head: bigint | null }).head ?? 0n;
         nextHash = this.lastGlobalHash();
+        this.streamEnds.clear();
       }
       try {
         // Savepoints isolate appends sharing a commit; an append alone needs none (its refusal rolls back all).
@@ -599,8 +605,28 @@ export class SqliteEventStore implements EventStore {
   private refreshHead(): bigint {
     if (this.options.externalWriters && !this.db.inTransaction) {
       this.head = (this.statements.head.get() as { head: bigint | null }).head ?? 0n;
-    }
+    } else this.catchUpWithOthers();
     return this.head;
+  }
+
+  /**
+   * True once after another connection committed to the file. A store opened without `externalWriters` keeps the
+   * head and stream ends as its own appends leave them, but an operator's command may still append beside it (a CLI
+   * loading a holiday year): its next append and reads must start from what is in the file, not from what it kept.
+   */
+  private othersCommitted(): boolean {
+    const version = this.statements.dataVersion.get() as number;
+    if (version === this.seenVersion) return false;
+    this.seenVersion = version;
+    return true;
+  }
+
+  /** What another connection committed is taken in: the head read again, the stream ends known dropped. */
+  private catchUpWithOthers(): void {
+    if (this.options.externalWriters || this.db.inTransaction || !this.othersCommitted()) return;
+    this.streamEnds.clear();
+    this.head = (this.statements.head.get() as { head: bigint | null }).head ?? 0n;
+    this.headHash = this.lastGlobalHash();
   }
 
   private readAllNow({ after, maxCount, filter }: ReadAllOptions): ReadAllPage {
@@ -715,6 +741,7 @@ function prepare(db: Database.Database) {
     release: db.prepare('RELEASE append_request'),
     rollbackTo: db.prepare('ROLLBACK TO append_request'),
     head: s('SELECT max(position) AS head FROM events'),
+    dataVersion: db.prepare('PRAGMA data_version').pluck(),
     insert: s(
       'INSERT INTO events (position, stream_id, revision, event_id, type, schema_version, data, metadata, stream_hash, global_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
