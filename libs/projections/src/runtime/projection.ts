@@ -72,8 +72,8 @@ export interface ProjectionWriter {
  * 50,000 events' worth of open journeys weighed hundreds of megabytes (docs/benchmarks.md, "Projections"); with the
  * budget, a rebuild's memory no longer grows with how many journeys are open at once. A rebuild's worker commits at
  * half this (REBUILD_BATCH_STAGED_BYTES); the runners stay at 32 MB, as at 16 MB a projector taking over a catch-up
- * under leases stalled (test/fault/projector-takeover.spec.ts, not yet explained: docs/benchmarks.md, "Rebuild
- * memory").
+ * under leases stalled on a loaded machine (test/fault/projector-takeover.spec.ts), which later quiet runs did not
+ * reproduce (docs/benchmarks.md, "Rebuild memory").
  */
 export const BATCH_STAGED_BYTES = 32 * 1024 * 1024;
 
