@@ -145,8 +145,8 @@ export class WritePath {
   /**
    * After an append at the expected revision, the stream is what was folded plus what was appended: kept so, the
    * next write on it reads nothing (the store knows the stream's end) and folds nothing. A visit read and folded its
-   * journey's last event again, a fifteenth of the request thread at saturation (docs/benchmarks.md, "HTTP
-   * commands"). The events are folded as a load would read them back: their data and metadata through JSON.
+   * journey's last event again, among the largest items of a profile of the request thread at saturation
+   * (docs/benchmarks.md, "HTTP commands"). The events are folded as a load would read them back: their data and metadata through JSON.
    */
   private rememberAppended<Event extends DomainEvent, State>(
     decider: Pick<Decider<unknown, Event, State>, 'evolve' | 'eventTypes'>,

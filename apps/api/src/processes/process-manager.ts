@@ -96,8 +96,8 @@ const MAX_TIMER_MS = 15 * 60_000;
 const EXTERNAL_POLL_MS = 5_000;
 /**
  * How long after a page is applied the pass it wakes runs: pages that come meanwhile share it. A pass is nine
- * queries; at 1,000 commands/s evenly paced each command is a page, and a pass per page took a sixteenth of the
- * request thread (docs/benchmarks.md, "HTTP commands"). Acts wait minutes or hours; this wait is nothing to them.
+ * queries; at 1,000 commands/s evenly paced each command is a page, and a pass per page was among the largest
+ * items of a profile of the request thread (docs/benchmarks.md, "HTTP commands"). Acts wait minutes or hours; this wait is nothing to them.
  */
 export const PAGE_WAKE_MS = 20;
 /** Backoff of a failed act: doubled per failure, at most this. */

@@ -18,8 +18,8 @@ export const daysIn = (year: number, month: number): number =>
 
 /**
  * Care times read lately, with what they read as. A decision on a journey puts its facts in care order, reading the
- * same few times again at every comparison and on every command: at saturation, reading them took a sixteenth of the
- * request thread under `POST /journeys/:id/visits` (docs/benchmarks.md, "HTTP commands"). A value and what it reads
+ * same few times again at every comparison and on every command: at saturation, reading them was near the top of a
+ * profile of the request thread under `POST /journeys/:id/visits` (docs/benchmarks.md, "HTTP commands"). A value and what it reads
  * as never change, so the memo changes no answer; it is emptied when full. Only strings as long as a care time can
  * be are kept.
  */

@@ -113,7 +113,7 @@ export class SqliteEventStore implements EventStore {
     this.busyBudgetMs = options.busyBudgetMs ?? DEFAULT_BUSY_BUDGET_MS;
     this.statements = prepare(db);
     this.seenVersion = this.statements.dataVersion.get() as number;
-    this.head = (this.statements.head.get() as { head: bigint | null }).head ?? 0n;
+    this.head = this.fileHead();
     this.headHash = this.lastGlobalHash();
   }
 
@@ -171,14 +171,11 @@ export class SqliteEventStore implements EventStore {
     return this.guard(() => {
       const from = options.fromRevision ?? 0n;
       this.catchUpWithOthers();
-      const end = this.options.externalWriters ? undefined : this.streamEnds.get(streamId);
+      const end = this.streamEnds.get(streamId);
       if (end !== undefined && from > end) return [];
       const rows = this.statements.readStream.all(streamId, from, BigInt(options.maxCount ?? -1)) as RawRow[];
       // A read that stopped short of its limit reached the stream's end: nothing past its last row (or before `from`).
-      if (
-        !this.options.externalWriters &&
-        (options.maxCount === undefined || rows.length < options.maxCount)
-      ) {
+      if (options.maxCount === undefined || rows.length < options.maxCount) {
         const last = rows[rows.length - 1];
         if (last || from > 0n) this.streamEndIs(streamId, last ? last[2] : from - 1n);
       }
@@ -367,7 +364,7 @@ export class SqliteEventStore implements EventStore {
     try {
       // Another process may have appended since our last look; the write lock we now hold makes this exact.
       if (this.options.externalWriters || this.othersCommitted()) {
-        next = (this.statements.head.get() as { head: bigint | null }).head ?? 0n;
+        next = this.fileHead();
         nextHash = this.lastGlobalHash();
         this.streamEnds.clear();
       }
@@ -418,7 +415,7 @@ export class SqliteEventStore implements EventStore {
       if (outcome.ok) {
         this.appends++;
         // A retry answers with the revisions it wrote before, which need not be the stream's end now.
-        if (!this.options.externalWriters && !outcome.result.duplicate)
+        if (!outcome.result.duplicate)
           this.streamEndIs(outcome.result.streamId, outcome.result.nextExpectedRevision);
         request.resolve(outcome.result);
       } else {
@@ -592,7 +589,9 @@ export class SqliteEventStore implements EventStore {
     return row.revision ?? 'no-stream';
   }
 
+  /** Keeps a stream's end (never with `externalWriters`: others' appends would go unseen). */
   private streamEndIs(streamId: string, revision: bigint): void {
+    if (this.options.externalWriters) return;
     this.streamEnds.delete(streamId);
     this.streamEnds.set(streamId, revision);
     if (this.streamEnds.size > STREAM_ENDS_KEPT) {
@@ -601,10 +600,15 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
+  /** The last position in the file, as this connection reads it now. */
+  private fileHead(): bigint {
+    return (this.statements.head.get() as { head: bigint | null }).head ?? 0n;
+  }
+
   /** The log head; re-read from the file only when other processes may append. */
   private refreshHead(): bigint {
     if (this.options.externalWriters && !this.db.inTransaction) {
-      this.head = (this.statements.head.get() as { head: bigint | null }).head ?? 0n;
+      this.head = this.fileHead();
     } else this.catchUpWithOthers();
     return this.head;
   }
@@ -625,7 +629,7 @@ export class SqliteEventStore implements EventStore {
   private catchUpWithOthers(): void {
     if (this.options.externalWriters || this.db.inTransaction || !this.othersCommitted()) return;
     this.streamEnds.clear();
-    this.head = (this.statements.head.get() as { head: bigint | null }).head ?? 0n;
+    this.head = this.fileHead();
     this.headHash = this.lastGlobalHash();
   }
 

@@ -29,7 +29,7 @@ const statements = new WeakMap<Database.Database, Map<string, Database.Statement
 
 /**
  * `sql` prepared once per connection and kept with it: queries run on every wake-up of a process (each page a
- * projection applies) spent about a tenth of the request thread in `prepare` at 1,000 commands/s
+ * projection applies) spent much of their share of the request thread in `prepare` at 1,000 commands/s
  * (docs/benchmarks.md, "HTTP commands"). A statement is shared by every caller of the same SQL on that connection,
  * so one that changes its mode (`pluck`, `safeIntegers`, `raw`) sets it on each use.
  */
