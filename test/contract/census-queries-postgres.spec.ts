@@ -8,26 +8,21 @@ import {
   contractSegmentsTable,
   COVERAGE_GROUPS,
   institutionsTable,
-  numberedParameters,
   OCCUPANCY_GROUPS,
   type Period,
   populationFiguresTable,
-  postgresTableDdl,
   queryCoverage,
   querySlotUse,
   queryWardOccupancy,
   type ReadModelTable,
-  type RowValue,
   segmentsTable,
   slotBookingsTable,
   slotReleasesTable,
-  type SqlReader,
   sqliteReader,
   staysTable,
   wardsTable,
 } from '@carepath/projections';
-import { Client, types } from 'pg';
-import { dropSchema, freshSchema, TEST_DATABASE_URL } from '../support/postgres';
+import { scratchSchema } from '../support/postgres';
 import {
   contractSegment,
   derivedStays,
@@ -226,56 +221,15 @@ function rowsOf(d: ValueOf<typeof data>): TableRows[] {
 }
 
 describe('census, coverage and slot-use queries read PostgreSQL as they read SQLite', () => {
-  const schema = freshSchema('census');
-  let client: Client;
-  let postgres: SqlReader;
-
+  let postgres: Awaited<ReturnType<typeof scratchSchema>>;
   beforeAll(async () => {
-    client = new Client({
-      connectionString: TEST_DATABASE_URL,
-      // Integers as numbers, as PgReadModels' readers give them.
-      types: {
-        getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-          oid === 20 && format !== 'binary'
-            ? (value: string) => Number(value)
-            : types.getTypeParser(oid, format)) as typeof types.getTypeParser,
-      },
-    });
-    await client.connect();
-    await client.query(`CREATE SCHEMA ${schema}`);
-    await client.query(`SET search_path = ${schema}`);
-    for (const table of TABLES) await client.query(postgresTableDdl(table));
-    // One connection runs one query at a time: reads asked for together wait their turn here (pg's own queue for
-    // them is deprecated).
-    let turn: Promise<unknown> = Promise.resolve();
-    postgres = {
-      dialect: 'postgres',
-      all(sql, params = {}) {
-        const { text, values } = numberedParameters(sql, params);
-        const rows = turn.then(async () => (await client.query(text, values)).rows as unknown[]);
-        turn = rows.catch(() => undefined);
-        return rows;
-      },
-    };
+    postgres = await scratchSchema('census', TABLES);
   });
-
-  afterAll(async () => {
-    await client?.end();
-    await dropSchema(schema);
-  });
+  afterAll(() => postgres?.close());
 
   /** The rows into PostgreSQL (in place of the last case's) and into a new SQLite database. */
   async function load(contents: readonly TableRows[]): Promise<Database.Database> {
-    for (const { table, rows } of contents) {
-      await client.query(`DELETE FROM ${table.name}`);
-      for (const row of rows) {
-        const values: RowValue[] = table.encode(row);
-        await client.query(
-          `INSERT INTO ${table.name} (${table.columns.join(', ')}) VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')})`,
-          values,
-        );
-      }
-    }
+    await postgres.load(contents);
     return memoryDatabase(contents);
   }
 
@@ -293,7 +247,7 @@ describe('census, coverage and slot-use queries read PostgreSQL as they read SQL
               for (const groupBy of OCCUPANCY_GROUPS) {
                 for (const filter of [{}, { allianceId: 'A1' }, { wardId: 'seq' }]) {
                   const options = { timeZone, heldBedRule };
-                  expect(await queryWardOccupancy(postgres, period, filter, groupBy, options)).toEqual(
+                  expect(await queryWardOccupancy(postgres.reader, period, filter, groupBy, options)).toEqual(
                     await queryWardOccupancy(embedded, period, filter, groupBy, options),
                   );
                 }
@@ -301,13 +255,13 @@ describe('census, coverage and slot-use queries read PostgreSQL as they read SQL
             }
             const slots: Period = { from: '2026-09-01', to: '2026-10-01', key: '2026-09', unit: 'month' };
             for (const filter of [{}, { allianceId: 'A1' }]) {
-              expect(await querySlotUse(postgres, slots, filter)).toEqual(
+              expect(await querySlotUse(postgres.reader, slots, filter)).toEqual(
                 await querySlotUse(embedded, slots, filter),
               );
             }
             for (const groupBy of COVERAGE_GROUPS) {
               for (const on of ['2026-08-15', '2026-09-01']) {
-                expect(await queryCoverage(postgres, on, groupBy)).toEqual(
+                expect(await queryCoverage(postgres.reader, on, groupBy)).toEqual(
                   await queryCoverage(embedded, on, groupBy),
                 );
               }

@@ -25,11 +25,12 @@ export const ALL_PROJECTIONS = [
 ];
 
 /**
- * Read models every API process keeps beside itself, even with READ_MODEL_STORE=postgres: the process manager reads
- * its timers (care-processes) and the webhook dispatcher its deliveries (notifications) synchronously, in loops of
- * their own, from an embedded file. Each API projects them from the shared log, so every replica holds the same rows.
+ * Read models every API process keeps beside itself, even with READ_MODEL_STORE=postgres: the notifications, which
+ * the notification streams and the webhook dispatcher read synchronously, in loops of their own, from an embedded
+ * file. Each API projects them from the shared log, so every replica holds the same rows. The process manager's
+ * timers (care-processes) are read asynchronously and live in PostgreSQL with the rest, one copy for every replica.
  */
-export const API_LOCAL_PROJECTIONS: readonly string[] = ['care-processes', 'notifications'];
+export const API_LOCAL_PROJECTIONS: readonly string[] = ['notifications'];
 
 /** Whether, with READ_MODEL_STORE=postgres, a read model lives in PostgreSQL (written by the projectors). */
 export const servedFromPostgres = (

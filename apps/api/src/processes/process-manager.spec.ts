@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { DomainError, type InstitutionSnapshot } from '@carepath/domain';
-import { type ProcessActionRow, processActionsTable } from '@carepath/projections';
+import { type ProcessActionRow, processActionsTable, sqliteReader } from '@carepath/projections';
 import { type AppConfig, DEFAULT_PROCESS_CONFIG, loadConfig } from '@carepath/runtime';
 import { fakeClock } from '../../../../test/support/fake-clock';
 import { PAGE_WAKE_MS, ProcessManager, type ProcessPorts } from './process-manager';
@@ -96,7 +96,7 @@ function harness(rows: ProcessActionRow[], enabled = true, leased = false): Harn
   };
   const ports: ProcessPorts = {
     inProcess: true,
-    reader: () => db,
+    reader: () => sqliteReader(db),
     checkpoint: () =>
       Promise.resolve({
         position: String(head),

@@ -7,16 +7,16 @@ import {
 } from '@nestjs/common';
 import { DomainError, type InstitutionSnapshot, type SignedContractReference } from '@carepath/domain';
 import {
+  appliedPosition,
   countDue,
   dueActions,
   nextDueMs,
-  preparedOn,
   type ProcessActionRow,
   type ProcessKind,
   type ProcessTiming,
+  type SqlReader,
 } from '@carepath/projections';
 import type { AppConfig } from '@carepath/runtime';
-import type Database from 'better-sqlite3';
 import { APP_CONFIG } from '../config/app-config.token';
 import { CLOCK, type Clock } from '../store/tokens';
 import {
@@ -48,8 +48,11 @@ export const realProcessScheduler: ProcessScheduler = (run, delayMs) => {
 export interface ProcessPorts {
   /** True when this process runs the projection itself (PROJECTIONS=in-process); false: apps/projector does. */
   readonly inProcess: boolean;
-  /** The care-processes read model in service (in-process, or the file apps/projector keeps). */
-  reader(): Database.Database;
+  /**
+   * The care-processes read model in service: the file this process or apps/projector keeps, or with
+   * READ_MODEL_STORE=postgres the tables the projectors keep there, shared by every replica.
+   */
+  reader(): SqlReader;
   /** The projection's checkpoint as GET /projections reports it. */
   checkpoint(): Promise<{ position: string; headPosition: string; lag: string; state: string }>;
   /**
@@ -297,14 +300,14 @@ export class ProcessManager implements OnApplicationBootstrap, OnApplicationShut
       this.arm(RETRY_BASE_MS);
       return;
     }
-    const db = this.ports.reader();
-    this.readerError = null;
+    const reader = this.ports.reader();
     const now = this.clock().getTime();
-    const checkpoint = checkpointOf(db);
+    const checkpoint = await appliedPosition(reader);
+    this.readerError = null;
     for (const [actionId, position] of this.awaitingProjection)
       if (position <= checkpoint) this.awaitingProjection.delete(actionId);
     for (const kind of ORDER) {
-      for (const due of dueActions(db, kind, now, this.timing)) {
+      for (const due of await dueActions(reader, kind, now, this.timing)) {
         if (this.stopped) return;
         if (!this.held()) {
           // The lease's renewal is late: look again soon rather than act where another replica may be acting.
@@ -315,7 +318,7 @@ export class ProcessManager implements OnApplicationBootstrap, OnApplicationShut
         await this.attempt(kind, due.row, due.dueMs, now, checkpoint);
       }
     }
-    const next = nextDueMs(db, ORDER, now, this.timing);
+    const next = await nextDueMs(reader, ORDER, now, this.timing);
     const retry = this.nextRetryDelay();
     const untilNext = next === null ? null : Math.max(0, next - now);
     const delays = [untilNext, retry].filter((d): d is number => d !== null);
@@ -489,47 +492,53 @@ export class ProcessManager implements OnApplicationBootstrap, OnApplicationShut
       checkpoint = null;
     }
     const now = this.clock().getTime();
-    let db: Database.Database | null = null;
-    try {
-      db = this.ports.reader();
-    } catch {
-      db = null;
-    }
-    return PROCESS_NAMES.map((name) => {
-      const kinds = ORDER.filter((k) => PROCESS_OF[k] === name);
-      const c = this.counters.get(name)!;
-      const next = db ? nextDueMs(db, kinds, now, this.timing) : null;
-      const lastSkip = [...c.skipped.values()].at(-1) ?? null;
-      return {
-        name,
-        enabled: this.enabled,
-        running: this.running,
-        actorId: `process:${name}`,
-        checkpoint,
-        dueNow: db ? kinds.reduce((n, k) => n + countDue(db, k, now, this.timing), 0) : 0,
-        nextDueAt: next === null ? null : new Date(next).toISOString(),
-        acted: c.acted,
-        replayed: c.replayed,
-        settled: c.settled,
-        skipped: c.skipped.size,
-        lastSkipReason: lastSkip,
-        failed: c.failed,
-        lastError:
-          c.lastError ??
-          (this.readerError
-            ? { message: this.readerError, code: null, actionId: '', at: new Date(now).toISOString() }
-            : null),
-        lastActedAt: c.lastActedAt,
-      };
-    });
+    return Promise.all(
+      PROCESS_NAMES.map(async (name) => {
+        const kinds = ORDER.filter((k) => PROCESS_OF[k] === name);
+        const c = this.counters.get(name)!;
+        const timers = await this.timers(kinds, now);
+        const lastSkip = [...c.skipped.values()].at(-1) ?? null;
+        return {
+          name,
+          enabled: this.enabled,
+          running: this.running,
+          actorId: `process:${name}`,
+          checkpoint,
+          dueNow: timers.dueNow,
+          nextDueAt: timers.next === null ? null : new Date(timers.next).toISOString(),
+          acted: c.acted,
+          replayed: c.replayed,
+          settled: c.settled,
+          skipped: c.skipped.size,
+          lastSkipReason: lastSkip,
+          failed: c.failed,
+          lastError:
+            c.lastError ??
+            (this.readerError
+              ? { message: this.readerError, code: null, actionId: '', at: new Date(now).toISOString() }
+              : null),
+          lastActedAt: c.lastActedAt,
+        };
+      }),
+    );
   }
-}
 
-/** The log position the read model has applied (the runner's checkpoint row, committed with the rows). */
-function checkpointOf(db: Database.Database): bigint {
-  const row = preparedOn(db, 'SELECT position FROM checkpoint WHERE id = 1').safeIntegers(true).get() as
-    { position: bigint } | undefined;
-  return row?.position ?? 0n;
+  /** What is due now and next among `kinds`; none when the read model cannot be read (the status says why). */
+  private async timers(
+    kinds: readonly ProcessKind[],
+    now: number,
+  ): Promise<{ dueNow: number; next: number | null }> {
+    try {
+      const reader = this.ports.reader();
+      const counts = await Promise.all(kinds.map((k) => countDue(reader, k, now, this.timing)));
+      return {
+        dueNow: counts.reduce((n, c) => n + c, 0),
+        next: await nextDueMs(reader, kinds, now, this.timing),
+      };
+    } catch {
+      return { dueNow: 0, next: null };
+    }
+  }
 }
 
 /** The calendar date on the care wall clock (a contract covers whole days there). */

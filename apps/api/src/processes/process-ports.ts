@@ -37,7 +37,7 @@ export const processPortsProvider: Provider = {
     const inProcess = config.projections === 'in-process';
     return {
       inProcess,
-      reader: () => projections.reader(PROJECTION),
+      reader: () => projections.sql(PROJECTION),
       checkpoint: async () => {
         const status = (await projections.status()).find((s) => s.name === PROJECTION);
         if (!status) throw new Error(`projection ${PROJECTION} is not registered`);

@@ -27,6 +27,7 @@ import {
   type ProcessActionRow,
   processActionsTable,
 } from './care-processes.projection';
+import { sqliteReader } from '../runtime/sql-reader';
 import { countDue, dueActions, nextDueMs, type ProcessTiming } from './care-processes.query';
 
 /*
@@ -175,31 +176,33 @@ describe('due process acts', () => {
   });
   afterEach(() => db.close());
 
-  it('finds a reminder due at the fraction of the time to decision, and not once the deadline has passed', () => {
+  it('finds a reminder due at the fraction of the time to decision, and not once the deadline has passed', async () => {
     // 24 h from 03-01 10:00: 80% is 03-02 05:12.
     const reminder = ms('2026-03-02T05:12:00+08:00');
-    expect(dueActions(db, 'referral-reminder', reminder - 1, timing)).toEqual([]);
-    expect(dueActions(db, 'referral-reminder', reminder, timing)).toEqual([
+    expect(await dueActions(sqliteReader(db), 'referral-reminder', reminder - 1, timing)).toEqual([]);
+    expect(await dueActions(sqliteReader(db), 'referral-reminder', reminder, timing)).toEqual([
       expect.objectContaining({ dueMs: reminder, row: expect.objectContaining({ subjectId: 'r-1' }) }),
     ]);
-    expect(countDue(db, 'referral-reminder', ms(at(2)), timing)).toBe(0);
-    expect(countDue(db, 'referral-expiry', ms(at(2)), timing)).toBe(1);
+    expect(await countDue(sqliteReader(db), 'referral-reminder', ms(at(2)), timing)).toBe(0);
+    expect(await countDue(sqliteReader(db), 'referral-expiry', ms(at(2)), timing)).toBe(1);
     // Another fraction moves it without a rebuild.
-    expect(countDue(db, 'referral-reminder', reminder, { ...timing, reminderFraction: 0.9 })).toBe(0);
+    expect(
+      await countDue(sqliteReader(db), 'referral-reminder', reminder, { ...timing, reminderFraction: 0.9 }),
+    ).toBe(0);
   });
 
-  it('finds a proposal due after the stable period, and the next timer among all kinds', () => {
+  it('finds a proposal due after the stable period, and the next timer among all kinds', async () => {
     const proposal = ms(at(2)) + timing.transferStableMs;
-    expect(countDue(db, 'transfer-proposal', proposal - 1, timing)).toBe(0);
-    expect(countDue(db, 'transfer-proposal', proposal, timing)).toBe(1);
+    expect(await countDue(sqliteReader(db), 'transfer-proposal', proposal - 1, timing)).toBe(0);
+    expect(await countDue(sqliteReader(db), 'transfer-proposal', proposal, timing)).toBe(1);
     const kinds = ['referral-reminder', 'referral-expiry', 'transfer-proposal'] as const;
-    expect(nextDueMs(db, kinds, ms(at(1)), timing)).toBe(ms('2026-03-02T05:12:00+08:00'));
-    expect(nextDueMs(db, kinds, ms('2026-03-02T05:12:00+08:00'), timing)).toBe(ms(at(2)));
-    expect(nextDueMs(db, kinds, ms(at(2)), timing)).toBe(proposal);
-    expect(nextDueMs(db, kinds, proposal, timing)).toBeNull();
+    expect(await nextDueMs(sqliteReader(db), kinds, ms(at(1)), timing)).toBe(ms('2026-03-02T05:12:00+08:00'));
+    expect(await nextDueMs(sqliteReader(db), kinds, ms('2026-03-02T05:12:00+08:00'), timing)).toBe(ms(at(2)));
+    expect(await nextDueMs(sqliteReader(db), kinds, ms(at(2)), timing)).toBe(proposal);
+    expect(await nextDueMs(sqliteReader(db), kinds, proposal, timing)).toBeNull();
   });
 
-  it('gives a referral entered after its deadline the grace period from its entry before it expires', () => {
+  it('gives a referral entered after its deadline the grace period from its entry before it expires', async () => {
     // Entered on 03-09 00:00Z, a week past its 03-02 deadline: with an hour's grace it expires at 01:00Z, not at once,
     // so the decision typed in next is not refused; the expiry's care time is still the deadline (process-plans.ts).
     const recorded = '2026-03-09T00:00:00.000Z';
@@ -208,11 +211,13 @@ describe('due process acts', () => {
     const insert = late.prepare(processActionsTable.insert);
     for (const row of deriveProcessActions(fold([opened, referral('r-9', CHC, HOSP)], recorded), 'j-9'))
       insert.run(processActionsTable.encode(row));
-    expect(countDue(late, 'referral-expiry', ms(recorded), timing)).toBe(0);
-    expect(dueActions(late, 'referral-expiry', ms(recorded) + 3_600_000, timing)).toEqual([
-      expect.objectContaining({ dueMs: ms(recorded) + 3_600_000 }),
-    ]);
-    expect(nextDueMs(late, ['referral-expiry'], ms(recorded), timing)).toBe(ms(recorded) + 3_600_000);
+    expect(await countDue(sqliteReader(late), 'referral-expiry', ms(recorded), timing)).toBe(0);
+    expect(await dueActions(sqliteReader(late), 'referral-expiry', ms(recorded) + 3_600_000, timing)).toEqual(
+      [expect.objectContaining({ dueMs: ms(recorded) + 3_600_000 })],
+    );
+    expect(await nextDueMs(sqliteReader(late), ['referral-expiry'], ms(recorded), timing)).toBe(
+      ms(recorded) + 3_600_000,
+    );
     late.close();
   });
 });
@@ -269,14 +274,14 @@ describe('a due proposal the decider records', () => {
    * The proposal row due by day 9, and what the decider says to the act the process records at its due time (or at
    * another care time: the event types it records, or the code it refuses with).
    */
-  function actWhenDue(...events: Given[]) {
+  async function actWhenDue(...events: Given[]) {
     const state = fold([opened, ...events]);
     const db = new Database(':memory:');
     try {
       db.exec(processActionsTable.create);
       const insert = db.prepare(processActionsTable.insert);
       for (const row of deriveProcessActions(state, 'j-1')) insert.run(processActionsTable.encode(row));
-      const due = dueActions(db, 'transfer-proposal', ms(at(9)), timing);
+      const due = await dueActions(sqliteReader(db), 'transfer-proposal', ms(at(9)), timing);
       expect(due).toHaveLength(1);
       const { row, dueMs } = due[0]!;
       const decideAt = (careMs: number) => {
@@ -312,10 +317,10 @@ describe('a due proposal the decider records', () => {
     }
   }
 
-  it('waits for a downward referral that ended after the stable period had run, then proposes a second after', () => {
+  it('waits for a downward referral that ended after the stable period had run, then proposes a second after', async () => {
     // Surgery on 03-02 07:00; the hospital refers down that afternoon; nobody answers and it expires on 03-05 14:00,
     // seven hours after the stable period ran out (03-05 07:00), and is escalated.
-    const { dueMs, atDue, decideAt } = actWhenDue(
+    const { dueMs, atDue, decideAt } = await actWhenDue(
       ...stay,
       surgery('s-1', 'a-1', 2, 7),
       downRequested('r-down', 2, 14, at(5, 14)),
@@ -333,8 +338,8 @@ describe('a due proposal the decider records', () => {
     expect(decideAt(ms(at(5, 14)))).toBe('DOWNWARD_REFERRAL_OPEN');
   });
 
-  it('waits for an earlier proposal of the stay declined after the stable period of the latest surgery', () => {
-    const { dueMs, atDue, decideAt } = actWhenDue(
+  it('waits for an earlier proposal of the stay declined after the stable period of the latest surgery', async () => {
+    const { dueMs, atDue, decideAt } = await actWhenDue(
       ...stay,
       surgery('s-1', 'a-1', 1, 14),
       surgery('s-2', 'a-1', 2, 10),
@@ -350,8 +355,8 @@ describe('a due proposal the decider records', () => {
     expect(decideAt(ms(at(5)))).toBe('PROPOSAL_ALREADY_OPEN');
   });
 
-  it('keeps the stable period when what stood in the way ended before it ran out', () => {
-    const { dueMs, atDue } = actWhenDue(
+  it('keeps the stable period when what stood in the way ended before it ran out', async () => {
+    const { dueMs, atDue } = await actWhenDue(
       ...stay,
       surgery('s-1', 'a-1', 2, 7),
       downRequested('r-down', 2, 14, at(5, 14)),
