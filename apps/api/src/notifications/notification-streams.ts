@@ -33,16 +33,19 @@ export class NotificationStreams implements BeforeApplicationShutdown {
   /** Streams `institutionId`'s notifications numbered after `cursor` to `raw` until either side ends it. */
   serve(raw: ServerResponse, institutionId: string, cursor: number): void {
     let ended = false;
-    const send = () => {
-      if (ended) return;
+    /** The read under way, if any; a change heard meanwhile reads again once it is done. */
+    let sending: Promise<void> | null = null;
+    let again = false;
+    const readNew = async () => {
       try {
         for (;;) {
-          const rows = queryNotifications(
-            this.projections.reader('notifications'),
+          const rows = await queryNotifications(
+            this.projections.sql('notifications'),
             institutionId,
             cursor,
             PAGE,
           );
+          if (ended) return;
           for (const row of rows) {
             raw.write(
               `id: ${row.sequence}\nevent: notification\ndata: ${JSON.stringify(notificationBody(row))}\n\n`,
@@ -55,6 +58,22 @@ export class NotificationStreams implements BeforeApplicationShutdown {
         // Read model unavailable for now (under repair): the next change tries again.
       }
       if (raw.writableLength > MAX_BUFFERED_BYTES) end();
+    };
+    // Reads never overlap: two at once could both send the rows after the same cursor.
+    const send = () => {
+      if (ended) return;
+      if (sending) {
+        again = true;
+        return;
+      }
+      sending = (async () => {
+        do {
+          again = false;
+          await readNew();
+        } while (again && !ended);
+      })().finally(() => {
+        sending = null;
+      });
     };
     const heartbeat = setInterval(() => {
       if (!ended) raw.write(': heartbeat\n\n');

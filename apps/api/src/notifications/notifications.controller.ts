@@ -25,12 +25,12 @@ export class NotificationsController {
   @Get()
   @ApiOkResponse({ type: NotificationFeedDto })
   @ApiOperation({ summary: "The caller's institution's notifications after a cursor, oldest first" })
-  feed(@Query() q: NotificationFeedQueryDto, @Ctx() ctx: RequestContext): NotificationFeedDto {
+  async feed(@Query() q: NotificationFeedQueryDto, @Ctx() ctx: RequestContext): Promise<NotificationFeedDto> {
     const since = Number(q.since ?? 0);
     const limit = Number(q.limit ?? 100);
     if (limit > 500) throw new FieldException('limit', 'must be a whole number from 1 to 500');
-    const rows = queryNotifications(
-      this.projections.reader('notifications'),
+    const rows = await queryNotifications(
+      this.projections.sql('notifications'),
       ctx.institutionId,
       since,
       limit + 1,
@@ -52,20 +52,20 @@ export class NotificationsController {
     content: { 'text/event-stream': { schema: { $ref: '#/components/schemas/NotificationDto' } } },
   })
   @ApiOperation({ summary: "A stream of the caller's institution's notifications as they are projected" })
-  stream(
+  async stream(
     @Query() q: NotificationStreamQueryDto,
     @Ctx() ctx: RequestContext,
     @Req() req: FastifyRequest,
     @Res() reply: FastifyReply,
-  ): void {
+  ): Promise<void> {
     const header = req.headers['last-event-id'];
     const lastEventId = Array.isArray(header) ? header[0] : header;
     if (lastEventId !== undefined && lastEventId !== '' && !/^\d{1,15}$/.test(lastEventId))
       throw new FieldException('Last-Event-ID', 'must be the id of an event this stream sent (digits)');
     const given = lastEventId || q.since;
     // Checked before the answer starts: an unavailable read model is a 503, not a stream that never speaks.
-    const db = this.projections.reader('notifications');
-    const cursor = given !== undefined ? Number(given) : lastNotificationSequence(db);
+    const reader = this.projections.sql('notifications');
+    const cursor = given !== undefined ? Number(given) : await lastNotificationSequence(reader);
     // Fastify's reply is taken over: Nest's @Sse rides on an RxJS Observable and Express-style writes, and the
     // raw response is what a long-lived stream needs on Fastify (headers set by the edge hooks are kept).
     reply.hijack();

@@ -10,6 +10,7 @@ import {
   type NotificationRow,
   notificationsProjection,
   notificationsTable,
+  sqliteReader,
   webhookEndpointsTable,
 } from '@carepath/projections';
 import { type AppConfig, loadConfig } from '@carepath/runtime';
@@ -97,7 +98,7 @@ describe('webhook dispatcher', () => {
       readModelDir: join(folder, 'read-models'),
       notifications: { ...defaults.notifications, retryBaseMs: 1000, retryMaxMs: 3000, maxAttempts: 4 },
     };
-    const projections = { reader: () => db } as unknown as ProjectionsService;
+    const projections = { sql: () => sqliteReader(db) } as unknown as ProjectionsService;
     const watch = { subscribe: () => () => undefined } as unknown as NotificationWatch;
     dispatcher = new WebhookDispatcher(
       projections,
@@ -205,7 +206,7 @@ describe('webhook dispatcher', () => {
     const silent = createServer((_req, res) => void held.push(res));
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const slow = new WebhookDispatcher(
-      { reader: () => db } as unknown as ProjectionsService,
+      { sql: () => sqliteReader(db) } as unknown as ProjectionsService,
       { subscribe: () => () => undefined } as unknown as NotificationWatch,
       new WebhookSecrets(config),
       { ...config, notifications: { ...config.notifications, timeoutMs: 300 } },
@@ -261,7 +262,7 @@ describe('webhook dispatcher', () => {
     };
     const sent = got.length;
     const strict = new WebhookDispatcher(
-      { reader: () => db } as unknown as ProjectionsService,
+      { sql: () => sqliteReader(db) } as unknown as ProjectionsService,
       { subscribe: () => () => undefined } as unknown as NotificationWatch,
       new WebhookSecrets(narrowed),
       narrowed,
@@ -301,7 +302,7 @@ describe('webhook dispatcher', () => {
     };
     const sent = got.length;
     const replica = new WebhookDispatcher(
-      { reader: () => db } as unknown as ProjectionsService,
+      { sql: () => sqliteReader(db) } as unknown as ProjectionsService,
       { subscribe: () => () => undefined } as unknown as NotificationWatch,
       new WebhookSecrets(leased),
       leased,
@@ -346,7 +347,7 @@ describe('webhook dispatcher', () => {
     };
     const sent = got.length;
     const off = new WebhookDispatcher(
-      { reader: () => db } as unknown as ProjectionsService,
+      { sql: () => sqliteReader(db) } as unknown as ProjectionsService,
       { subscribe: () => () => undefined } as unknown as NotificationWatch,
       new WebhookSecrets(quiet),
       quiet,

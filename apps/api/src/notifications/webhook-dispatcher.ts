@@ -178,8 +178,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   }
 
   private async enqueue(): Promise<void> {
-    const db = this.projections.reader('notifications');
-    const endpoints = queryWebhookEndpoints(db);
+    const reader = this.projections.sql('notifications');
+    const endpoints = await queryWebhookEndpoints(reader);
     this.endpoints = new Map(endpoints.map((e) => [e.endpointId, e]));
     const now = this.clock().getTime();
     for (const endpoint of endpoints) {
@@ -191,7 +191,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
       const kinds = new Set(JSON.parse(endpoint.kinds) as string[]);
       let cursor = Math.max((await this.deliveries.cursor(endpoint.endpointId)) ?? 0, endpoint.afterSequence);
       for (;;) {
-        const rows = queryNotifications(db, endpoint.institutionId, cursor, BATCH);
+        const rows = await queryNotifications(reader, endpoint.institutionId, cursor, BATCH);
         if (rows.length === 0) break;
         cursor = rows.at(-1)!.sequence;
         const items = rows

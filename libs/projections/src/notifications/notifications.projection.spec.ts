@@ -5,6 +5,7 @@ import { RunnerHarness } from '../../../../test/support/projection-harness';
 import { dumpReadModel } from '../runtime/read-model-files';
 import { type NotificationFacts, notificationsOf } from './notification.model';
 import { notificationsProjection } from './notifications.projection';
+import { sqliteReader } from '../runtime/sql-reader';
 import { queryNotifications, queryWebhookEndpoints } from './notifications.query';
 
 const snapshot = (institutionId: string, allianceId: string | null = 'ALLY-CY') => ({
@@ -178,11 +179,11 @@ describe('notifications projection', () => {
 
   it('given the log, then each kind reaches its recipients, numbered 1..n without gaps', async () => {
     const live = await run('live', 3);
-    const rows = (institutionId: string) =>
-      queryNotifications(live.reader(), institutionId, 0, 100).map(
+    const rows = async (institutionId: string) =>
+      (await queryNotifications(sqliteReader(live.reader()), institutionId, 0, 100)).map(
         (r) => `${r.kind} ${r.referralId ?? r.proposalId ?? r.followUpId ?? r.bookingId}`,
       );
-    expect(rows('HOSP-CY-01')).toEqual([
+    expect(await rows('HOSP-CY-01')).toEqual([
       'referral-requested r1',
       'referral-requested r2',
       'slot-booked k1',
@@ -190,13 +191,13 @@ describe('notifications projection', () => {
       'transfer-proposed pr-1',
       'slot-booking-cancelled k1',
     ]);
-    expect(rows('HOSP-CY-02')).toEqual([
+    expect(await rows('HOSP-CY-02')).toEqual([
       'referral-redirected r1-redirect',
       'referral-due-soon r1-redirect',
       'referral-expired r1-redirect',
       'referral-escalated r1-redirect',
     ]);
-    expect(rows('CHC-CY-01')).toEqual([
+    expect(await rows('CHC-CY-01')).toEqual([
       'slot-booked k1',
       'referral-redirected r1',
       'referral-expired r1-redirect',
@@ -234,7 +235,7 @@ describe('notifications projection', () => {
 
   it('given a webhook endpoint registered before any notification, then it receives from the first on', async () => {
     const live = await run('endpoints', 5);
-    const [endpoint] = queryWebhookEndpoints(live.reader());
+    const [endpoint] = await queryWebhookEndpoints(sqliteReader(live.reader()));
     expect(endpoint).toMatchObject({ endpointId: 'ep-1', institutionId: 'HOSP-CY-01', active: true });
     expect(endpoint!.afterSequence).toBe(0);
   });
