@@ -1,13 +1,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SqliteEventStore } from '@carepath/event-store';
 import {
+  notificationsProjection,
   PgProjectionRunner,
   PgReadModels,
   ProjectionRunner,
   ReadModelFiles,
   sqliteReader,
 } from '@carepath/projections';
+import { appendNotificationLog } from '../support/notification-log';
 import { seedJourneys } from '../support/projection-harness';
 import { dropSchemasOf, freshSchema, TEST_DATABASE_URL } from '../support/postgres';
 import {
@@ -65,6 +68,48 @@ describe('PostgreSQL read models hold what the embedded ones hold', () => {
         await postgres.stop();
       }
     } finally {
+      await models.close();
+      await dropSchemasOf(models.prefix);
+      files.close();
+      await log.close();
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the notifications in PostgreSQL', () => {
+  /*
+   * Each notification is numbered from facts earlier events established, looked up before a page is written; on
+   * PostgreSQL the writes of the pages before wait in a queue until their commit. Given a log touching every kind
+   * (an alliance escalation, a slot block, a webhook endpoint), when it is projected page by page and in batches on
+   * PostgreSQL, then the rows, numbers and endpoints are the embedded store's, and a rebuild numbers them the same.
+   */
+  it.each([
+    ['a page of two events at a time, each committed', { pageSize: 2 }],
+    ['pages of three staged in batches', { pageSize: 3, commitEvery: 1_000 }],
+  ])('given %s, then every row is the embedded one', async (_, options) => {
+    const folder = mkdtempSync(join(tmpdir(), 'notifications-pg-'));
+    const log = SqliteEventStore.open({ filename: join(folder, 'events.db') });
+    await appendNotificationLog(log);
+    const files = new ReadModelFiles(join(folder, 'read-models'));
+    const models = new PgReadModels({ connectionString: TEST_DATABASE_URL, prefix: freshSchema('rm') });
+    const definition = notificationsProjection;
+    const embedded = new ProjectionRunner(log, definition, files, { pageSize: 2, rebuildInWorker: false });
+    const postgres = new PgProjectionRunner(log, definition, models, options);
+    try {
+      await embedded.start();
+      await postgres.start();
+      const head = await log.headPosition();
+      await embedded.waitFor(head);
+      await postgres.waitFor(head);
+      const expected = await dumpThrough(sqliteReader(embedded.reader()), definition);
+      expect(expected.notifications).toHaveLength(18);
+      expect(await dumpThrough(postgres.reader(), definition)).toEqual(expected);
+      await postgres.rebuild();
+      expect(await dumpThrough(postgres.reader(), definition)).toEqual(expected);
+    } finally {
+      await embedded.stop();
+      await postgres.stop();
       await models.close();
       await dropSchemasOf(models.prefix);
       files.close();

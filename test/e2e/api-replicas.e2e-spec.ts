@@ -12,6 +12,7 @@ import {
   startProcessCluster,
 } from '../support/process-cluster';
 import { as, asReaderOf } from '../support/test-app';
+import { waitFor } from '../support/wait-for';
 
 type Body = Record<string, any>;
 
@@ -19,7 +20,7 @@ type Body = Record<string, any>;
  * Stateless API replicas (docs/scaling.md, "Read models in PostgreSQL"): two API processes and a projector on the
  * EventStoreDB protocol double and PostgreSQL, each process with a folder of its own (nothing shared but the two
  * servers). A write through one replica with consistency=projected is read through the other at once, both ways:
- * the worklist, the analytics and the projection statuses all come from PostgreSQL.
+ * the worklist, the notifications, the analytics and the projection statuses all come from PostgreSQL.
  */
 describe('two API replicas on EventStoreDB and PostgreSQL', () => {
   let cluster: ProcessCluster;
@@ -87,8 +88,27 @@ describe('two API replicas on EventStoreDB and PostgreSQL', () => {
     const worklist = statuses.find((s) => s.name === 'worklist')!;
     expect(worklist.state).toBe('external');
     expect(BigInt(worklist.position as string)).toBeGreaterThan(0n);
-    // The notifications each API keeps beside itself (API_LOCAL_PROJECTIONS): projected by this replica.
-    expect(statuses.find((s) => s.name === 'notifications')!.state).toBe('live');
+    // Every read model is PostgreSQL's, the process manager's timers and the notifications too: no replica keeps one.
+    expect(statuses.filter((s) => s.state !== 'external').map((s) => s.name)).toEqual([]);
+  });
+
+  it('a notification written through one replica is in the other one’s feed, under the same number', async () => {
+    const referralId = await referThrough(a);
+    const who = as(HOSP, 'coordinator', 'coordinator-hosp');
+    const feed = async (api: ApiProcess) => {
+      const res = await call(api, 'GET', '/notifications?limit=500', who);
+      expect(res.status).toBe(200);
+      return res.body.items as Body[];
+    };
+    // The projectors commit the notifications apart from the worklist the write waited for.
+    const fromB = await waitFor(
+      () => feed(b),
+      (items) => items.some((n) => n.referralId === referralId),
+      { timeoutMs: 10_000, what: 'the notification through the other replica' },
+    );
+    expect(fromB.find((n) => n.referralId === referralId)).toMatchObject({ kind: 'referral-requested' });
+    // One copy, read by both: the same notifications under the same numbers (nothing is written meanwhile).
+    expect(await feed(a)).toEqual(fromB);
   });
 
   it('an operator rebuilds a read model in PostgreSQL into a new generation; both replicas then read it', async () => {

@@ -43,8 +43,8 @@ async function main(argv: readonly string[]): Promise<number> {
     foldCacheBytes: config.foldCacheBytes,
     logger: { log: (m: object) => logger.log(m), error: (m: object) => logger.error(m) },
   };
-  // With READ_MODEL_STORE=postgres the projectors write the read models in PostgreSQL; those every API keeps beside
-  // itself (API_LOCAL_PROJECTIONS) are the APIs' own (docs/scaling.md, "Read models in PostgreSQL").
+  // With READ_MODEL_STORE=postgres the projectors write the read models in PostgreSQL, every one that can live there
+  // (docs/scaling.md, "Read models in PostgreSQL").
   const definitions = postgres ? ALL_PROJECTIONS.filter(servedFromPostgres) : ALL_PROJECTIONS;
   const runnerFor = (definition: (typeof ALL_PROJECTIONS)[number]) =>
     postgres && servedFromPostgres(definition)

@@ -25,15 +25,9 @@ export const ALL_PROJECTIONS = [
 ];
 
 /**
- * Read models every API process keeps beside itself, even with READ_MODEL_STORE=postgres: the notifications, which
- * the notification streams and the webhook dispatcher read synchronously, in loops of their own, from an embedded
- * file. Each API projects them from the shared log, so every replica holds the same rows. The process manager's
- * timers (care-processes) are read asynchronously and live in PostgreSQL with the rest, one copy for every replica.
+ * Whether, with READ_MODEL_STORE=postgres, a read model lives in PostgreSQL (written by the projectors, read by every
+ * API replica): every read model that writes only through ReadModelWrites, which today is all of them.
  */
-export const API_LOCAL_PROJECTIONS: readonly string[] = ['notifications'];
-
-/** Whether, with READ_MODEL_STORE=postgres, a read model lives in PostgreSQL (written by the projectors). */
 export const servedFromPostgres = (
   definition: ProjectionDefinition,
-): definition is PortableProjectionDefinition =>
-  isPortableProjection(definition) && !API_LOCAL_PROJECTIONS.includes(definition.name);
+): definition is PortableProjectionDefinition => isPortableProjection(definition);

@@ -88,7 +88,7 @@ interface ExternalStatus {
  * one process, no server), on the embedded store in a worker thread of its own (ProjectionThread, PROJECTIONS_THREAD)
  * so that applying pages takes no turn of the loop that serves requests; in `external` mode `apps/projector` runs them and the API only reads the generation the
  * catalog names. With READ_MODEL_STORE=postgres the read models live in PostgreSQL (docs/scaling.md), read by any
- * number of API processes; those kept beside each API (API_LOCAL_PROJECTIONS) are projected by each API itself.
+ * number of API processes.
  */
 @Injectable()
 export class ProjectionsService implements OnApplicationBootstrap, OnApplicationShutdown {

@@ -1,154 +1,13 @@
 import { join } from 'node:path';
 import BetterSqlite from 'better-sqlite3';
 import type { SqliteEventStore, StoredEvent } from '@carepath/event-store';
+import { appendNotificationLog, request } from '../../../../test/support/notification-log';
 import { RunnerHarness } from '../../../../test/support/projection-harness';
 import { dumpReadModel } from '../runtime/read-model-files';
 import { type NotificationFacts, notificationsOf } from './notification.model';
 import { notificationsProjection } from './notifications.projection';
 import { sqliteReader } from '../runtime/sql-reader';
 import { queryNotifications, queryWebhookEndpoints } from './notifications.query';
-
-const snapshot = (institutionId: string, allianceId: string | null = 'ALLY-CY') => ({
-  institutionId,
-  tier: 'secondary',
-  allianceId,
-  regionCode: '110105',
-});
-const meta = (i: number) => ({
-  occurredAt: `2026-03-01T09:${String(i % 60).padStart(2, '0')}:00+08:00`,
-  recordedAt: `2026-03-01T01:${String(i % 60).padStart(2, '0')}:05.000Z`,
-  actorId: 'dr-1',
-  actorRole: 'doctor',
-  institutionId: 'CHC-CY-01',
-  correlationId: 'c',
-  causationId: 'r',
-});
-const request = (referralId: string, from: string, toId: string, redirectedFrom: string | null = null) => ({
-  type: 'UpwardReferralRequested',
-  data: {
-    referralId,
-    from: snapshot(from),
-    to: snapshot(toId),
-    department: 'cardiology',
-    priority: 'urgent',
-    setting: 'inpatient',
-    reasonCode: 'I21.4',
-    deadline: '2026-03-02T09:00:00+08:00',
-    redirectedFromReferralId: redirectedFrom,
-  },
-});
-
-const registered = (institutionId: string, name: string) => ({
-  streamId: `institution-${institutionId}`,
-  events: [{ type: 'InstitutionRegistered', data: { ...snapshot(institutionId), name } }],
-});
-
-/** A log touching every kind: two journeys, a slot block, three registered institutions, one webhook endpoint. */
-function log(): { streamId: string; events: { type: string; data: object }[] }[] {
-  return [
-    registered('HOSP-CY-01', 'H'),
-    registered('HOSP-CY-02', 'H2'),
-    registered('CHC-CY-01', 'C'),
-    {
-      streamId: 'webhook-endpoints-HOSP-CY-01',
-      events: [
-        {
-          type: 'WebhookEndpointRegistered',
-          data: {
-            endpointId: 'ep-1',
-            institutionId: 'HOSP-CY-01',
-            url: 'https://h/x',
-            kinds: [],
-            secretVersion: 1,
-          },
-        },
-      ],
-    },
-    {
-      streamId: 'journey-j1',
-      events: [
-        { type: 'JourneyOpened', data: { journeyId: 'j1', patientId: 'p-1' } },
-        request('r1', 'CHC-CY-01', 'HOSP-CY-01'),
-        { type: 'ReferralReceived', data: { referralId: 'r1' } },
-        {
-          type: 'ReferralRejected',
-          data: {
-            referralId: 'r1',
-            reason: 'capacity-full',
-            redirectedToInstitutionId: 'HOSP-CY-02',
-            redirectReferralId: 'r1-redirect',
-          },
-        },
-        request('r1-redirect', 'CHC-CY-01', 'HOSP-CY-02', 'r1'),
-        {
-          type: 'ReferralDueSoon',
-          data: { referralId: 'r1-redirect', deadline: '2026-03-02T09:00:00+08:00' },
-        },
-        {
-          type: 'ReferralExpired',
-          data: { referralId: 'r1-redirect', deadline: '2026-03-02T09:00:00+08:00' },
-        },
-        {
-          type: 'ReferralEscalated',
-          data: { referralId: 'r1-redirect', allianceId: 'ALLY-CY', reason: 'expired' },
-        },
-      ],
-    },
-    {
-      streamId: 'journey-j2',
-      events: [
-        { type: 'JourneyOpened', data: { journeyId: 'j2', patientId: 'p-2' } },
-        request('r2', 'CHC-CY-01', 'HOSP-CY-01'),
-        { type: 'ReferralAccepted', data: { referralId: 'r2' } },
-        {
-          type: 'DownwardTransferProposed',
-          data: {
-            proposalId: 'pr-1',
-            admissionId: 'a-1',
-            surgeryId: 's-1',
-            from: snapshot('HOSP-CY-01'),
-            to: snapshot('CHC-CY-01'),
-            basis: 'alliance-centre',
-            signedDoctorId: null,
-          },
-        },
-        {
-          type: 'FollowUpOwed',
-          data: {
-            followUpId: 'f-1',
-            admissionId: 'a-1',
-            dischargedAt: '2026-03-10T10:00:00+08:00',
-            owedBy: snapshot('CHC-CY-01'),
-            signedDoctorId: null,
-            dueBy: '2026-03-24T10:00:00+08:00',
-            basis: 'standard',
-          },
-        },
-      ],
-    },
-    {
-      streamId: 'slot-block-b1',
-      events: [
-        { type: 'SlotBlockPublished', data: { blockId: 'b1', hospital: snapshot('HOSP-CY-01') } },
-        {
-          type: 'SlotBooked',
-          data: {
-            blockId: 'b1',
-            bookingId: 'k1',
-            releaseId: 'rel',
-            residentId: 'p-9',
-            doctorId: 'fd',
-            centreId: 'CHC-CY-01',
-          },
-        },
-        {
-          type: 'SlotBookingCancelled',
-          data: { blockId: 'b1', bookingId: 'k1', releaseId: 'rel', reason: 'other', cancelledBy: 'centre' },
-        },
-      ],
-    },
-  ];
-}
 
 describe('notifications projection', () => {
   const harness = new RunnerHarness();
@@ -159,21 +18,7 @@ describe('notifications projection', () => {
   beforeAll(async () => {
     harness.open('carepath-notifications-');
     store = harness.store;
-    let i = 0;
-    const stamp = (e: { type: string; data: object }) => ({
-      ...e,
-      id: `evt-${++i}`,
-      schemaVersion: 1,
-      data: e.data as Record<string, unknown>,
-      metadata: meta(i),
-    });
-    const streams = log();
-    // Streams interleaved, each in two appends, as writes arrive live.
-    for (const { streamId, events } of streams)
-      await store.append(streamId, events.slice(0, 2).map(stamp), { expectedRevision: 'no-stream' });
-    for (const { streamId, events } of streams)
-      if (events.length > 2)
-        await store.append(streamId, events.slice(2).map(stamp), { expectedRevision: 1n });
+    await appendNotificationLog(store);
   });
   afterAll(() => harness.close());
 
@@ -224,11 +69,16 @@ describe('notifications projection', () => {
     db.exec(notificationsProjection.schema);
     const writer = notificationsProjection.open(db, { readStream: (s) => store.readStream(s), store });
     const page = (await store.readAll({ after: 0n, maxCount: 1000 })).events as StoredEvent[];
-    writer.apply(page);
+    const applied = async (w: typeof writer) => {
+      await w.prepare!(page);
+      w.apply(page);
+      w.committed!();
+    };
+    await applied(writer);
     const once = dumpReadModel(db);
-    writer.apply(page);
+    await applied(writer);
     // A fresh writer on the same file (a restart) applying it again changes nothing either.
-    notificationsProjection.open(db, { readStream: (s) => store.readStream(s), store }).apply(page);
+    await applied(notificationsProjection.open(db, { readStream: (s) => store.readStream(s), store }));
     expect(dumpReadModel(db)).toEqual(once);
     db.close();
   });

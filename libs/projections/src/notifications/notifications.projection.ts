@@ -9,15 +9,29 @@ import {
 import type { StoredEvent } from '@carepath/event-store';
 import { registeredInstitutions } from '../family-doctor/family-doctor.projection';
 import { guard, INSTITUTION_PREFIX, JOURNEY_PREFIX } from '../runtime/journey-folder';
-import type { ProjectionDefinition, ProjectionWriter } from '../runtime/projection';
-import { flag, integer, nullable, readModelTable, text, textOf } from '../runtime/read-model-table';
-import { sqliteWrites } from '../runtime/read-model-writes';
+import type {
+  PortableProjectionDefinition,
+  ProjectionContext,
+  ProjectionWriter,
+} from '../runtime/projection';
+import {
+  flag,
+  integer,
+  nullable,
+  type ReadModelTable,
+  readModelTable,
+  text,
+  textOf,
+} from '../runtime/read-model-table';
+import { type ReadModelWrites, sqliteWrites } from '../runtime/read-model-writes';
+import { type SqlReader, sqliteReader } from '../runtime/sql-reader';
 import { institutionsTable } from '../ward-occupancy/ward-occupancy.projection';
 import {
   type NotificationFacts,
   notificationsOf,
   type NotificationSubject,
   type Recipient,
+  type ReferralParties,
 } from './notification.model';
 
 /** One notification to one institution: ids and codes only (docs/notifications.md). */
@@ -115,6 +129,69 @@ export function notificationIdOf(eventId: string, institutionId: string): string
 const isKind = (kind: unknown): kind is NotificationKind =>
   typeof kind === 'string' && (NOTIFICATION_KINDS as readonly string[]).includes(kind);
 
+/** The highest number given so far (0 before the first): where a new reader of the stream starts. */
+export async function lastNotificationSequence(reader: SqlReader): Promise<number> {
+  const [row] = (await reader.all(
+    `SELECT COALESCE(MAX(${notificationsTable.column('sequence')}), 0) AS s FROM ${notificationsTable.name}`,
+  )) as { s: number }[];
+  return row?.s ?? 0;
+}
+
+/** What a page looks up, by id (two ids joined by `pair`): as committed, or as written since the last commit. */
+interface Committed {
+  readonly referrals: Map<string, ReferralParties>;
+  readonly blocks: Map<string, string>;
+  readonly bookings: Map<string, string>;
+  readonly endpoints: Map<string, WebhookEndpointRow>;
+  /** Institution id → alliance, for the alliances the page addresses. */
+  readonly institutions: Map<string, string | null>;
+}
+
+const emptyFacts = (): Committed => ({
+  referrals: new Map(),
+  blocks: new Map(),
+  bookings: new Map(),
+  endpoints: new Map(),
+  institutions: new Map(),
+});
+
+const pair = (a: string, b: string) => `${a}\u0000${b}`;
+
+/** The keys a page will look up: each is in its event's own data, so they are known before any fact is. */
+interface Wanted {
+  readonly referrals: Set<string>;
+  /** The journeys of `referrals`: the first column of their table's key, so the lookup is an index's. */
+  readonly journeys: Set<string>;
+  readonly blocks: Set<string>;
+  readonly alliances: Set<string>;
+  readonly endpoints: Set<string>;
+}
+
+/** Rows of `table` whose `column` is one of `values`, in chunks a statement's parameters can hold on either store. */
+async function rowsWhereIn<R>(
+  reader: SqlReader,
+  table: ReadModelTable<R>,
+  field: keyof R & string,
+  values: Iterable<string>,
+): Promise<unknown[]> {
+  const all = [...values];
+  const rows: unknown[] = [];
+  for (let i = 0; i < all.length; i += 512) {
+    const chunk = all.slice(i, i + 512);
+    // Padded to a power of two with its last value: statements are prepared once per text and kept (preparedOn), so
+    // a page's lookups take one of ten texts per table rather than one per count of keys.
+    while (chunk.length & (chunk.length - 1)) chunk.push(chunk.at(-1)!);
+    const params = Object.fromEntries(chunk.map((v, n) => [`v${n}`, v]));
+    rows.push(
+      ...(await reader.all(
+        `SELECT * FROM ${table.name} WHERE ${table.column(field)} IN (${chunk.map((_, n) => `@v${n}`).join(', ')})`,
+        params,
+      )),
+    );
+  }
+  return rows;
+}
+
 /**
  * The durable outbox (docs/notifications.md): one row per event and recipient institution, numbered in the order
  * the log gives them. Unlike the other read models, rows are never replaced: a notification that went out stays
@@ -122,126 +199,249 @@ const isKind = (kind: unknown): kind is NotificationKind =>
  * own). Each event is looked at once, in log order, with what earlier events established (who asked for a
  * referral, which hospital holds a block) kept in the projection's own tables, so a rebuild numbers every row as
  * the live run did, and an event applied again inserts nothing (the id is taken).
+ *
+ * Written only through ReadModelWrites, so it runs on PostgreSQL too, whose writes are queued until the commit: a
+ * page's lookups are read in `prepare`, from the generation as committed and from what the writer wrote since the
+ * last commit (kept in memory until `committed`), and `apply` then writes what `prepare` worked out.
  */
-export const notificationsProjection: ProjectionDefinition = {
+export const notificationsProjection: PortableProjectionDefinition = {
   name: 'notifications',
   version: 1,
   streamPrefixes: [JOURNEY_PREFIX, slotBlockStreamId(''), WEBHOOK_ENDPOINTS_PREFIX, INSTITUTION_PREFIX],
-  schema: [
+  tables: [
     notificationsTable,
     webhookEndpointsTable,
     referralPartiesTable,
     blockHospitalsTable,
     bookingCentresTable,
     institutionsTable,
-  ]
-    .map((t) => t.create)
-    .join('\n'),
-  open(db: Database.Database): ProjectionWriter {
-    const institution = registeredInstitutions(sqliteWrites(db));
-    const insert = db.prepare(notificationsTable.insertOnConflict('nothing'));
-    const lastSequence = db.prepare(
-      `SELECT COALESCE(MAX(${notificationsTable.column('sequence')}), 0) AS s FROM ${notificationsTable.name}`,
-    );
-    const referral = db.prepare(
-      `SELECT * FROM ${referralPartiesTable.name} WHERE journey_id = ? AND referral_id = ?`,
-    );
-    const block = db.prepare(`SELECT hospital_id FROM ${blockHospitalsTable.name} WHERE block_id = ?`);
-    const booking = db.prepare(
-      `SELECT centre_id FROM ${bookingCentresTable.name} WHERE block_id = ? AND booking_id = ?`,
-    );
-    const members = db.prepare(
-      `SELECT institution_id FROM ${institutionsTable.name} WHERE alliance_id = ? ORDER BY institution_id`,
-    );
-    const learnReferral = db.prepare(referralPartiesTable.insertOnConflict('update'));
-    const learnBlock = db.prepare(blockHospitalsTable.insertOnConflict('update'));
-    const learnBooking = db.prepare(bookingCentresTable.insertOnConflict('update'));
-    const upsertEndpoint = db.prepare(webhookEndpointsTable.insertOnConflict('update'));
-    const endpoint = db.prepare(`SELECT * FROM ${webhookEndpointsTable.name} WHERE endpoint_id = ?`);
-
-    let sequence = 0;
-    const reload = () => {
-      sequence = (lastSequence.get() as { s: number }).s;
-    };
-    reload();
-
-    const facts: NotificationFacts = {
-      referral: (journeyId, referralId) => {
-        const row = referral.get(journeyId, referralId);
-        return row ? referralPartiesTable.read(row) : null;
+  ],
+  get schema() {
+    return this.tables.map((t) => t.create).join('\n');
+  },
+  open(db: Database.Database, context: ProjectionContext): ProjectionWriter {
+    // The embedded store's writes land at once on this connection, which its reads then see.
+    return this.openWrites(sqliteWrites(db), { ...context, own: sqliteReader(db) });
+  },
+  openWrites(writes: ReadModelWrites, context: ProjectionContext): ProjectionWriter {
+    const own = context.own;
+    if (!own) throw new Error('the notifications projection reads its own generation: give it context.own');
+    /** Written since the last commit: reads of the generation may not see it yet (PostgreSQL queues the writes). */
+    let since = emptyFacts();
+    /** The generation's highest number, as written so far; null: read it again (first page, or after a rollback). */
+    let sequence: number | null = null;
+    /** The writes `prepare` worked out for the page `apply` or `stage` takes next. */
+    let planned: ((w: ReadModelWrites) => void)[] = [];
+    const institution = registeredInstitutions({
+      ...writes,
+      upsert: (table, row) => {
+        const r = row as { institutionId: string; allianceId: string | null };
+        since.institutions.set(r.institutionId, r.allianceId);
+        planned.push((w) => w.upsert(table, row));
       },
-      blockHospital: (blockId) =>
-        (block.get(blockId) as { hospital_id: string } | undefined)?.hospital_id ?? null,
-      bookingCentre: (blockId, bookingId) =>
-        (booking.get(blockId, bookingId) as { centre_id: string } | undefined)?.centre_id ?? null,
-    };
-    const institutionsOf = (recipient: Recipient): string[] =>
-      'institutionId' in recipient
-        ? [recipient.institutionId]
-        : (members.all(recipient.allianceId) as { institution_id: string }[]).map((r) => r.institution_id);
+    });
 
-    const notify = (event: StoredEvent) => {
-      const { drafts, learnt } = notificationsOf(event, facts);
-      for (const fact of learnt) {
-        if (fact.fact === 'referral') learnReferral.run(referralPartiesTable.encode(fact));
-        else if (fact.fact === 'block') learnBlock.run(blockHospitalsTable.encode(fact));
-        else learnBooking.run(bookingCentresTable.encode(fact));
-      }
-      for (const { recipients, ...draft } of drafts) {
-        for (const institutionId of new Set(recipients.flatMap(institutionsOf))) {
-          const row: NotificationRow = {
-            ...draft,
-            notificationId: notificationIdOf(event.id, institutionId),
-            sequence: sequence + 1,
-            institutionId,
-            eventId: event.id,
-            eventType: event.type,
-            occurredAt: String(event.metadata.occurredAt),
-            recordedAt: String(event.metadata.recordedAt),
-          };
-          if (insert.run(notificationsTable.encode(row)).changes > 0) sequence += 1;
+    /** The keys the page's events look up: a dry run of the pure model, answering every fact with "unknown". */
+    const wantedBy = (events: readonly StoredEvent[]): Wanted => {
+      const wanted: Wanted = {
+        referrals: new Set(),
+        journeys: new Set(),
+        blocks: new Set(),
+        alliances: new Set(),
+        endpoints: new Set(),
+      };
+      const asking: NotificationFacts = {
+        referral: (journeyId, referralId) => {
+          wanted.referrals.add(pair(journeyId, referralId));
+          wanted.journeys.add(journeyId);
+          return null;
+        },
+        blockHospital: (blockId) => {
+          wanted.blocks.add(blockId);
+          return null;
+        },
+        bookingCentre: (blockId) => {
+          wanted.blocks.add(blockId);
+          return null;
+        },
+      };
+      for (const event of events) {
+        if (event.streamId.startsWith(INSTITUTION_PREFIX)) continue;
+        if (event.streamId.startsWith(WEBHOOK_ENDPOINTS_PREFIX)) {
+          wanted.endpoints.add(String(event.data.endpointId));
+          continue;
+        }
+        try {
+          for (const { recipients } of notificationsOf(event, asking).drafts)
+            for (const r of recipients) if ('allianceId' in r) wanted.alliances.add(r.allianceId);
+        } catch {
+          // A malformed event: the pass that writes reports it, naming the event.
         }
       }
+      return wanted;
     };
 
-    const endpoints = (event: StoredEvent) => {
-      const d = event.data;
-      const known = endpoint.get(d.endpointId);
-      const current = known ? webhookEndpointsTable.read(known) : null;
-      if (event.type === 'WebhookEndpointRegistered') {
-        if (current) return; // applied before: the registration keeps the sequence it was first given
-        const kinds = Array.isArray(d.kinds) ? d.kinds.filter(isKind) : [];
-        upsertEndpoint.run(
-          webhookEndpointsTable.encode({
-            endpointId: String(d.endpointId),
-            institutionId: String(d.institutionId),
-            url: String(d.url),
-            kinds: JSON.stringify(kinds),
-            secretVersion: Number(d.secretVersion),
-            active: true,
-            afterSequence: sequence,
-          }),
-        );
-      } else if (current && event.type === 'WebhookSecretRotated') {
-        upsertEndpoint.run(
-          webhookEndpointsTable.encode({ ...current, secretVersion: Number(d.secretVersion) }),
-        );
-      } else if (current && event.type === 'WebhookEndpointRemoved') {
-        upsertEndpoint.run(webhookEndpointsTable.encode({ ...current, active: false }));
+    /** The committed rows behind the wanted keys (what was written since the last commit is in `since`). */
+    const committed = async (wanted: Wanted): Promise<Committed> => {
+      const found = emptyFacts();
+      for (const raw of await rowsWhereIn(own, referralPartiesTable, 'journeyId', wanted.journeys)) {
+        const row = referralPartiesTable.read(raw);
+        if (wanted.referrals.has(pair(row.journeyId, row.referralId)))
+          found.referrals.set(pair(row.journeyId, row.referralId), row);
       }
+      for (const raw of await rowsWhereIn(own, blockHospitalsTable, 'blockId', wanted.blocks)) {
+        const row = blockHospitalsTable.read(raw);
+        found.blocks.set(row.blockId, row.hospitalId);
+      }
+      for (const raw of await rowsWhereIn(own, bookingCentresTable, 'blockId', wanted.blocks)) {
+        const row = bookingCentresTable.read(raw);
+        found.bookings.set(pair(row.blockId, row.bookingId), row.centreId);
+      }
+      for (const raw of await rowsWhereIn(own, webhookEndpointsTable, 'endpointId', wanted.endpoints)) {
+        const row = webhookEndpointsTable.read(raw);
+        found.endpoints.set(row.endpointId, row);
+      }
+      for (const raw of await rowsWhereIn(own, institutionsTable, 'allianceId', wanted.alliances)) {
+        const row = institutionsTable.read(raw);
+        found.institutions.set(row.institutionId, row.allianceId);
+      }
+      return found;
+    };
+
+    /** The notification ids among `ids` the generation holds already (a page applied again). */
+    const taken = async (ids: readonly string[]): Promise<Set<string>> =>
+      new Set(
+        (await rowsWhereIn(own, notificationsTable, 'notificationId', ids)).map(
+          (raw) => notificationsTable.read(raw).notificationId,
+        ),
+      );
+
+    const emit = () => {
+      for (const write of planned) write(writes);
+      planned = [];
     };
 
     return {
-      apply(events) {
+      async prepare(events) {
+        let numbered = (sequence ??= await lastNotificationSequence(own));
+        const known = await committed(wantedBy(events));
+        const facts: NotificationFacts = {
+          referral: (journeyId, referralId) => {
+            const key = pair(journeyId, referralId);
+            return since.referrals.get(key) ?? known.referrals.get(key) ?? null;
+          },
+          blockHospital: (blockId) => since.blocks.get(blockId) ?? known.blocks.get(blockId) ?? null,
+          bookingCentre: (blockId, bookingId) => {
+            const key = pair(blockId, bookingId);
+            return since.bookings.get(key) ?? known.bookings.get(key) ?? null;
+          },
+        };
+        const endpointOf = (id: string) => since.endpoints.get(id) ?? known.endpoints.get(id) ?? null;
+        const membersOf = (allianceId: string): string[] => {
+          const members = new Set<string>();
+          for (const [id, alliance] of known.institutions)
+            if (alliance === allianceId && !since.institutions.has(id)) members.add(id);
+          for (const [id, alliance] of since.institutions) if (alliance === allianceId) members.add(id);
+          return [...members].sort();
+        };
+        const institutionsOf = (recipient: Recipient): string[] =>
+          'institutionId' in recipient ? [recipient.institutionId] : membersOf(recipient.allianceId);
+        const upsertEndpoint = (row: WebhookEndpointRow) => {
+          since.endpoints.set(row.endpointId, row);
+          planned.push((w) => w.upsert(webhookEndpointsTable, row));
+        };
+        /** An endpoint's change, made once the page's notifications before it are numbered. */
+        const endpoint = (event: StoredEvent) => (numbered: number) =>
+          guard(event, () => {
+            const d = event.data;
+            const current = endpointOf(String(d.endpointId));
+            if (event.type === 'WebhookEndpointRegistered') {
+              if (current) return; // applied before: the registration keeps the sequence it was first given
+              const kinds = Array.isArray(d.kinds) ? d.kinds.filter(isKind) : [];
+              upsertEndpoint({
+                endpointId: String(d.endpointId),
+                institutionId: String(d.institutionId),
+                url: String(d.url),
+                kinds: JSON.stringify(kinds),
+                secretVersion: Number(d.secretVersion),
+                active: true,
+                // It receives what is numbered after it was registered.
+                afterSequence: numbered,
+              });
+            } else if (current && event.type === 'WebhookSecretRotated') {
+              upsertEndpoint({ ...current, secretVersion: Number(d.secretVersion) });
+            } else if (current && event.type === 'WebhookEndpointRemoved') {
+              upsertEndpoint({ ...current, active: false });
+            }
+          });
+        /** In log order: a notification to number, or an endpoint's change between them. */
+        const steps: (
+          { row: Omit<NotificationRow, 'sequence'> } | { endpoint: (numbered: number) => void }
+        )[] = [];
         for (const event of events) {
           guard(event, () => {
-            if (event.streamId.startsWith(INSTITUTION_PREFIX)) institution(event);
-            else if (event.streamId.startsWith(WEBHOOK_ENDPOINTS_PREFIX)) endpoints(event);
-            else notify(event);
+            if (event.streamId.startsWith(INSTITUTION_PREFIX)) return institution(event);
+            if (event.streamId.startsWith(WEBHOOK_ENDPOINTS_PREFIX))
+              return void steps.push({ endpoint: endpoint(event) });
+            const { drafts, learnt } = notificationsOf(event, facts);
+            for (const fact of learnt) {
+              if (fact.fact === 'referral') {
+                const row = {
+                  journeyId: fact.journeyId,
+                  referralId: fact.referralId,
+                  fromInstitutionId: fact.fromInstitutionId,
+                  toInstitutionId: fact.toInstitutionId,
+                };
+                since.referrals.set(pair(row.journeyId, row.referralId), row);
+                planned.push((w) => w.upsert(referralPartiesTable, row));
+              } else if (fact.fact === 'block') {
+                const row = { blockId: fact.blockId, hospitalId: fact.hospitalId };
+                since.blocks.set(row.blockId, row.hospitalId);
+                planned.push((w) => w.upsert(blockHospitalsTable, row));
+              } else {
+                const row = { blockId: fact.blockId, bookingId: fact.bookingId, centreId: fact.centreId };
+                since.bookings.set(pair(row.blockId, row.bookingId), row.centreId);
+                planned.push((w) => w.upsert(bookingCentresTable, row));
+              }
+            }
+            for (const { recipients, ...draft } of drafts) {
+              for (const institutionId of new Set(recipients.flatMap(institutionsOf))) {
+                steps.push({
+                  row: {
+                    ...draft,
+                    notificationId: notificationIdOf(event.id, institutionId),
+                    institutionId,
+                    eventId: event.id,
+                    eventType: event.type,
+                    occurredAt: String(event.metadata.occurredAt),
+                    recordedAt: String(event.metadata.recordedAt),
+                  },
+                });
+              }
+            }
           });
         }
+        // A notification the generation holds already keeps its number; the others are numbered on from the last.
+        const held = await taken(steps.flatMap((s) => ('row' in s ? [s.row.notificationId] : [])));
+        for (const step of steps) {
+          if ('endpoint' in step) step.endpoint(numbered);
+          else if (!held.has(step.row.notificationId)) {
+            const row: NotificationRow = { ...step.row, sequence: ++numbered };
+            planned.push((w) => w.insertIgnore(notificationsTable, row));
+          }
+        }
+        sequence = numbered;
       },
-      rollback: reload,
+      stage: emit,
+      apply: emit,
+      committed() {
+        since = emptyFacts();
+      },
+      rollback() {
+        since = emptyFacts();
+        sequence = null;
+        planned = [];
+      },
     };
   },
 };

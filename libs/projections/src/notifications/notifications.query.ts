@@ -24,14 +24,6 @@ export async function queryNotifications(
   return rows.map((row) => notificationsTable.read(row));
 }
 
-/** The highest number given so far (0 before the first): where a new reader of the stream starts. */
-export async function lastNotificationSequence(reader: SqlReader): Promise<number> {
-  const [row] = (await reader.all(
-    `SELECT COALESCE(MAX(${SEQUENCE}), 0) AS s FROM ${notificationsTable.name}`,
-  )) as { s: number }[];
-  return row?.s ?? 0;
-}
-
 /** Endpoints as the notifications read model has them (`active` false once removed). */
 export async function queryWebhookEndpoints(reader: SqlReader): Promise<WebhookEndpointRow[]> {
   const rows = await reader.all(

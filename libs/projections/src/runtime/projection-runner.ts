@@ -892,6 +892,7 @@ export class ProjectionRunner {
       target.staged = null;
       target.events += count;
       if (at > target.position) target.position = at;
+      writer.committed?.();
     };
     const target: Generation = {
       generation,

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { StoredEvent } from '@carepath/event-store';
 import type { ReadModelTable } from './read-model-table';
 import type { ReadModelWrites } from './read-model-writes';
+import type { SqlReader } from './sql-reader';
 
 /**
  * A read model: its tables, the streams it reads, and how a page of events changes it. The runner owns the
@@ -40,6 +41,11 @@ export interface ProjectionContext {
   readonly store: object;
   /** Byte budget of folded states kept between pages, for projections that fold streams (default: their own). */
   readonly foldCacheBytes?: number;
+  /**
+   * The generation being written, as last committed, for a writer that looks up what earlier events established.
+   * PostgreSQL's runner gives it; on the embedded store a writer reads its own connection.
+   */
+  readonly own?: SqlReader;
 }
 
 export interface ProjectionWriter {
@@ -64,6 +70,8 @@ export interface ProjectionWriter {
   stagedBytes?(): number;
   /** The page's transaction rolled back, or a staged batch was dropped: forget any in-memory change since the last commit. */
   rollback?(): void;
+  /** What was applied or staged is committed: what the writer kept of it in memory until the commit may go. */
+  committed?(): void;
 }
 
 /**

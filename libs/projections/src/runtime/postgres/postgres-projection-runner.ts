@@ -396,6 +396,7 @@ export class PgProjectionRunner {
       readStream: (streamId) => this.store.readStream(streamId),
       store: this.store,
       foldCacheBytes: this.options.foldCacheBytes,
+      own: this.models.generationReader(this.name, generation),
     });
     const target: PgGeneration = {
       generation,
@@ -473,6 +474,7 @@ export class PgProjectionRunner {
     target.staged = null;
     target.events += count;
     if (position > target.position) target.position = position;
+    target.writer.committed?.();
   }
 
   /** Whatever was staged or queued is dropped; the writer forgets what it folded since the last commit. */

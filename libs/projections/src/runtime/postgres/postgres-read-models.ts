@@ -254,7 +254,11 @@ export class PgReadModels {
 
   /** Drops a generation and all it holds (out of service, or never put in). */
   async remove(name: string, generation: number): Promise<void> {
-    await this.pool.query(`DROP SCHEMA IF EXISTS ${this.schemaOf(name, generation)} CASCADE`);
+    const schema = this.schemaOf(name, generation);
+    const readers = this.readers.get(schema);
+    this.readers.delete(schema);
+    await readers?.end();
+    await this.pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   }
 
   /** Runs `work` in one transaction on one connection; rolls back on any failure. */
@@ -268,14 +272,7 @@ export class PgReadModels {
    * that schema as their search path.
    */
   reader(name: string): SqlReader {
-    const serving = this.servingSchema(name);
-    let pool = this.readers.get(serving);
-    if (!pool) {
-      pool = new Pool(this.poolConfig({ options: `-c search_path=${serving}` }));
-      pool.on('error', () => undefined);
-      this.readers.set(serving, pool);
-    }
-    const readers = pool;
+    const readers = this.poolOn(this.servingSchema(name));
     return {
       dialect: 'postgres',
       all: (sql, params) => rowsOf(readers, sql, params),
@@ -309,6 +306,30 @@ export class PgReadModels {
             open = false;
           }
         }),
+    };
+  }
+
+  /** A pool whose connections read `schema`'s tables by their bare names (its search path), opened on first use. */
+  private poolOn(schema: string, max?: number): Pool {
+    let pool = this.readers.get(schema);
+    if (!pool) {
+      pool = new Pool(this.poolConfig({ options: `-c search_path=${schema}`, ...(max ? { max } : {}) }));
+      pool.on('error', () => undefined);
+      this.readers.set(schema, pool);
+    }
+    return pool;
+  }
+
+  /**
+   * What a writer reads of the generation it writes, as last committed (not the writes it has queued since): for a
+   * projection that looks up what earlier events established (the notifications' referral parties). Its pool is
+   * opened at the first read and closed with the generation or with this object.
+   */
+  generationReader(name: string, generation: number): SqlReader {
+    const schema = this.schemaOf(name, generation);
+    return {
+      dialect: 'postgres',
+      all: (sql, params) => rowsOf(this.poolOn(schema, 2), sql, params),
     };
   }
 
