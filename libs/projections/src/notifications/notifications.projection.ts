@@ -324,20 +324,39 @@ export const notificationsProjection: PortableProjectionDefinition = {
     return {
       async prepare(events) {
         let numbered = (sequence ??= await lastNotificationSequence(own));
-        const known = await committed(wantedBy(events));
+        const wanted = wantedBy(events);
+        const known = await committed(wanted);
+        /**
+         * A key the dry run did not ask for was never read from the generation: answering from memory alone could
+         * address a notification wrongly without a word, so the page fails instead (notificationsOf then takes a key
+         * from somewhere other than its event's data, and wantedBy must learn it).
+         */
+        const loaded = (asked: Set<string>, key: string): void => {
+          if (!asked.has(key))
+            throw new Error(`notifications looked up ${key} unasked: wantedBy misses a key`);
+        };
         const facts: NotificationFacts = {
           referral: (journeyId, referralId) => {
             const key = pair(journeyId, referralId);
+            loaded(wanted.referrals, key);
             return since.referrals.get(key) ?? known.referrals.get(key) ?? null;
           },
-          blockHospital: (blockId) => since.blocks.get(blockId) ?? known.blocks.get(blockId) ?? null,
+          blockHospital: (blockId) => {
+            loaded(wanted.blocks, blockId);
+            return since.blocks.get(blockId) ?? known.blocks.get(blockId) ?? null;
+          },
           bookingCentre: (blockId, bookingId) => {
+            loaded(wanted.blocks, blockId);
             const key = pair(blockId, bookingId);
             return since.bookings.get(key) ?? known.bookings.get(key) ?? null;
           },
         };
-        const endpointOf = (id: string) => since.endpoints.get(id) ?? known.endpoints.get(id) ?? null;
+        const endpointOf = (id: string) => {
+          loaded(wanted.endpoints, id);
+          return since.endpoints.get(id) ?? known.endpoints.get(id) ?? null;
+        };
         const membersOf = (allianceId: string): string[] => {
+          loaded(wanted.alliances, allianceId);
           const members = new Set<string>();
           for (const [id, alliance] of known.institutions)
             if (alliance === allianceId && !since.institutions.has(id)) members.add(id);
