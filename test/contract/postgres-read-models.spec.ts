@@ -12,6 +12,7 @@ import {
 } from '@carepath/projections';
 import { appendNotificationLog } from '../support/notification-log';
 import { seedJourneys } from '../support/projection-harness';
+import { waitFor } from '../support/wait-for';
 import { dropSchemasOf, freshSchema, TEST_DATABASE_URL } from '../support/postgres';
 import {
   dumpThrough,
@@ -113,6 +114,56 @@ describe('the notifications in PostgreSQL', () => {
       await models.close();
       await dropSchemasOf(models.prefix);
       files.close();
+      await log.close();
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a rebuild beside a running projector', () => {
+  /*
+   * The operator's rebuild command builds a new generation and puts it in service while a projector follows the
+   * old one, which the command then drops. Given that, when the log grows, then the projector's next commit finds
+   * its generation gone, and it writes on in the one in service from its checkpoint: the rows equal a build from
+   * zero, and the projector is live on the new generation rather than stopped.
+   */
+  it('the projector writes on in the rebuilt generation, and its rows equal a build from zero', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'read-models-beside-'));
+    const log = await seededLog(folder);
+    const prefix = freshSchema('rm');
+    const projectorModels = new PgReadModels({ connectionString: TEST_DATABASE_URL, prefix });
+    const operatorModels = new PgReadModels({ connectionString: TEST_DATABASE_URL, prefix });
+    const definition = PORTABLE_PROJECTIONS.find((d) => d.name === 'worklist')!;
+    const projector = new PgProjectionRunner(log, definition, projectorModels, { pageSize: 50 });
+    const fresh = new ReadModelFiles(join(folder, 'fresh'));
+    try {
+      await projector.start();
+      await projector.waitFor(await log.headPosition());
+      expect(projector.status().generation).toBe(1);
+      // The operator's command: a runner of its own, never started, rebuilding (apps/projector/src/cli.ts).
+      await new PgProjectionRunner(log, definition, operatorModels, { pageSize: 50 }).rebuild();
+      expect((await operatorModels.current(definition.name))?.generation).toBe(2);
+      await seedJourneys(log, 70, 90, 3);
+      await waitFor(
+        () => projector.status(),
+        (status) => status.generation === 2 && status.state === 'live',
+        { timeoutMs: 20_000, what: 'the projector on generation 2' },
+      );
+      const head = await log.headPosition();
+      await projector.waitFor(head);
+      const zero = new ProjectionRunner(log, definition, fresh, { rebuildInWorker: false });
+      await zero.start();
+      await zero.waitFor(head);
+      expect(await dumpThrough(projector.reader(), definition)).toEqual(
+        await dumpThrough(sqliteReader(zero.reader()), definition),
+      );
+      await zero.stop();
+    } finally {
+      await projector.stop();
+      await projectorModels.close();
+      await operatorModels.close();
+      await dropSchemasOf(prefix);
+      fresh.close();
       await log.close();
       rmSync(folder, { recursive: true, force: true });
     }

@@ -108,6 +108,8 @@ async function main(argv: readonly string[]): Promise<number> {
     warn: (m: object) => console.error(m),
     error: (m: object) => console.error(m),
   };
+  // The process's peak resident set (getrusage), not a sample: a rebuild's peak can fall between samples.
+  const peakRssMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
   const store = openEventStore(config, quiet, { followOtherWriters: true });
   const files = new ReadModelFiles(config.readModelDir);
   const pg = configuredPgReadModels(config.readModelStore, config.censusTimeZone);
@@ -148,7 +150,10 @@ async function main(argv: readonly string[]): Promise<number> {
       );
     }
     const selected = chosen.filter((definition) => !onPostgres(definition));
-    if (selected.length === 0) return 0;
+    if (selected.length === 0) {
+      console.log(`peak RSS ${peakRssMb()} MB`);
+      return 0;
+    }
     // Rebuilt side by side: one read of the log for all of them, not one per projection.
     const started = process.hrtime.bigint();
     const bar = progressBar(selected.map((d) => d.name).join(' + '));
@@ -163,10 +168,8 @@ async function main(argv: readonly string[]): Promise<number> {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     for (const s of statuses) console.log(`${s.name}: generation ${s.generation} at position ${s.position}`);
     const events = statuses.reduce((max, s) => Math.max(max, s.eventsApplied), 0);
-    // The process's peak resident set (getrusage), not a sample: a rebuild's peak can fall between samples.
-    const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
     console.log(
-      `rebuilt in ${seconds.toFixed(2)} s: ${events} events, ${Math.round(events / seconds)} events/s, peak RSS ${peakRssMb} MB`,
+      `rebuilt in ${seconds.toFixed(2)} s: ${events} events, ${Math.round(events / seconds)} events/s, peak RSS ${peakRssMb()} MB`,
     );
     return 0;
   } catch (error) {

@@ -318,8 +318,47 @@ export class PgProjectionRunner {
     const subscription = this.subscription;
     this.subscription = null;
     void subscription?.stop();
-    if (pgFailureKind(error) === 'transient') this.retryLater(error);
-    else this.fail(error);
+    void this.servedInstead(live).then((generation) => {
+      if (this.state === 'stopped' || this.live !== live) return;
+      if (generation !== null) void this.follow(generation);
+      else if (pgFailureKind(error) === 'transient') this.retryLater(error);
+      else this.fail(error);
+    });
+  }
+
+  /**
+   * The generation of this version in service when it is not `live`'s: another process (the operator's rebuild
+   * command) built one and put it in service, and dropped the one this runner wrote, whose next commit then failed.
+   */
+  private async servedInstead(live: PgGeneration): Promise<number | null> {
+    const current = await this.models.current(this.name).catch(() => null);
+    return current && current.generation !== live.generation && current.version === this.definition.version
+      ? current.generation
+      : null;
+  }
+
+  /**
+   * Writes on in the generation in service from its checkpoint: what this runner committed to the old one after the
+   * rebuild had read past it is in the new one, or follows from the log (docs/scaling.md, "Rebuilds beside running
+   * projectors").
+   */
+  private async follow(generation: number): Promise<void> {
+    try {
+      const live = await this.openGeneration(generation, this.options.commitEvery);
+      if (this.state === 'stopped') return;
+      this.live = live;
+      this.options.logger?.log({
+        msg: 'projection follows the generation another process put in service',
+        projection: this.name,
+        generation,
+        position: live.position.toString(),
+      });
+      this.state = 'catching-up';
+      this.subscribeLive();
+    } catch (error) {
+      if (pgFailureKind(error) === 'transient') this.retryLater(error);
+      else this.fail(error);
+    }
   }
 
   private async restartFromCheckpoint(): Promise<void> {
