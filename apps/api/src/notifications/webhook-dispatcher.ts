@@ -16,6 +16,7 @@ import { DISPATCH_TIMER, type DispatchTimer, NotificationWatch } from './notific
 import { type Delivery, type DeliveryStore, keyOf, WebhookDeliveries } from './webhook-deliveries';
 import { PgWebhookDeliveries } from './webhook-deliveries-postgres';
 import { webhookHostRefusal } from './webhook-hosts';
+import { postWebhook, WebhookHostRefused } from './webhook-post';
 import { WebhookSecrets } from './webhook-secrets';
 
 /** Notifications read from the read model per endpoint and round. */
@@ -54,6 +55,9 @@ function failureOf(error: unknown, timeoutMs: number): string {
     cause?: { code?: unknown };
   };
   if (name === 'TimeoutError' || name === 'AbortError') return `no answer within ${timeoutMs} ms`;
+  if (name === 'WebhookHostRefused' && typeof message === 'string') return message;
+  const { code } = (error ?? {}) as { code?: unknown };
+  if (typeof code === 'string') return code;
   if (typeof cause?.code === 'string') return cause.code;
   return typeof message === 'string' ? message.slice(0, 200) : 'request failed';
 }
@@ -280,23 +284,19 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     // Judged again at each attempt: the allow-list may have narrowed since the endpoint was registered.
     const refusal = webhookHostRefusal(new URL(endpoint.url).hostname, this.settings.allowedHosts);
     try {
-      if (refusal) throw new WebhookHostRefused(refusal);
-      const response = await fetch(endpoint.url, {
-        method: 'POST',
-        headers: {
+      if (refusal) throw new WebhookHostRefused(`not sent: the URL ${refusal}`);
+      status = await postWebhook(
+        new URL(endpoint.url),
+        {
           'content-type': 'application/json',
           'user-agent': 'CarePath-Webhooks/1',
           'webhook-id': delivery.notificationId,
           'webhook-timestamp': String(timestamp),
           'webhook-signature': this.secrets.sign(secret, delivery.notificationId, timestamp, delivery.body),
         },
-        body: delivery.body,
-        // A redirect is the receiver's misconfiguration to fix: following it would sign for another URL.
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.settings.timeoutMs),
-      });
-      status = response.status;
-      await response.body?.cancel().catch(() => undefined);
+        delivery.body,
+        this.settings.timeoutMs,
+      );
       if (status >= 200 && status < 300) {
         await this.deliveries.succeeded(delivery, status, this.clock().toISOString());
         return;
@@ -312,13 +312,5 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
         ? null
         : now.getTime() + backoffMs(attempts, this.settings, this.timer.random());
     await this.deliveries.failed(delivery, status, error, now.toISOString(), next);
-  }
-}
-
-/** An attempt not sent: the endpoint's host is no longer one the API may post to. */
-class WebhookHostRefused extends Error {
-  constructor(refusal: string) {
-    super(`not sent: the URL ${refusal}`);
-    this.name = 'WebhookHostRefused';
   }
 }

@@ -8,7 +8,8 @@ import { isIP } from 'node:net';
  *   and other machine-local services live there, and no receiver does;
  * - with WEBHOOK_ALLOWED_HOSTS set, only the hosts it lists (`his.example.org`), or their subdomains
  *   (`*.example.org`).
- * Host names are judged as written in the URL; what a name resolves to is not checked here.
+ * A host name is judged here as written; what it resolves to is judged on each attempt's connection
+ * (webhook-post.ts).
  */
 export function webhookHostRefusal(hostname: string, allowed: readonly string[] | null): string | null {
   const host = hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
@@ -19,6 +20,9 @@ export function webhookHostRefusal(hostname: string, allowed: readonly string[] 
   );
   return listed ? null : 'must be on a host WEBHOOK_ALLOWED_HOSTS lists';
 }
+
+/** Whether an address (an IP literal, as a resolver answers it) is one no webhook may reach. */
+export const refusedAddress = (address: string): boolean => isLinkLocalOrUnspecified(address.toLowerCase());
 
 function isLinkLocalOrUnspecified(host: string): boolean {
   const family = isIP(host);
