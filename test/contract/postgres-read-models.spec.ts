@@ -11,8 +11,7 @@ import {
   sqliteReader,
 } from '@carepath/projections';
 import { appendNotificationLog } from '../support/notification-log';
-import { seedJourneys } from '../support/projection-harness';
-import { waitFor } from '../support/wait-for';
+import { liveOn, seedJourneys } from '../support/projection-harness';
 import { dropSchemasOf, freshSchema, TEST_DATABASE_URL } from '../support/postgres';
 import {
   dumpThrough,
@@ -144,11 +143,7 @@ describe('a rebuild beside a running projector', () => {
       await new PgProjectionRunner(log, definition, operatorModels, { pageSize: 50 }).rebuild();
       expect((await operatorModels.current(definition.name))?.generation).toBe(2);
       await seedJourneys(log, 70, 90, 3);
-      await waitFor(
-        () => projector.status(),
-        (status) => status.generation === 2 && status.state === 'live',
-        { timeoutMs: 20_000, what: 'the projector on generation 2' },
-      );
+      await liveOn(projector, 2);
       const head = await log.headPosition();
       await projector.waitFor(head);
       const zero = new ProjectionRunner(log, definition, fresh, { rebuildInWorker: false });

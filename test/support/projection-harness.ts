@@ -15,6 +15,7 @@ import {
   type RunnerOptions,
 } from '@carepath/projections';
 import { generateJourney, institutionStreams } from './journey-generator';
+import { waitFor } from './wait-for';
 
 /*
  * What the projection runner's specs share: a log in a folder of its own, runners started on it and stopped after
@@ -144,4 +145,16 @@ export function wrapWriter(
       return { ...inner, ...wrap(inner) };
     },
   };
+}
+
+/** Waits until `runner` is live on `generation`: a runner following a generation another process put in service. */
+export function liveOn(
+  runner: { status(): { generation: number; state: string } },
+  generation: number,
+): Promise<unknown> {
+  return waitFor(
+    () => runner.status(),
+    (status) => status.generation === generation && status.state === 'live',
+    { timeoutMs: 20_000, what: `the runner live on generation ${generation}` },
+  );
 }

@@ -76,6 +76,18 @@ export function failureKind(error: unknown): FailureKind {
  * Another runner, most likely another projector holding this projection's lease now, opened the generation for
  * writing after this one: this one's commit rolled back. It should stop; the other goes on from the checkpoint.
  */
+/** The generation a runner writes is no longer the one in service: it follows the one that is. */
+class GenerationReplacedError extends Error {
+  constructor(
+    name: string,
+    generation: number,
+    readonly served: number,
+  ) {
+    super(`${name}: generation ${generation} was replaced in service by generation ${served}`);
+    this.name = 'GenerationReplacedError';
+  }
+}
+
 export class ReadModelTakenError extends Error {
   constructor(
     readonly projection: string,
@@ -678,6 +690,8 @@ export class ProjectionRunner {
       {
         onEvents: async (events, lastPosition) => {
           if (this.state === 'starting') this.state = 'catching-up';
+          const served = this.servedInstead(live);
+          if (served !== null) throw new GenerationReplacedError(this.name, live.generation, served);
           await live.commit(events, lastPosition);
           this.release();
         },
@@ -709,9 +723,48 @@ export class ProjectionRunner {
     );
   }
 
+  /**
+   * The generation the catalog names when it is not `live`'s: the operator's rebuild command, in another process,
+   * built one and put it in service, and removed the file this runner writes. Writing on there would go to a file
+   * nobody reads (its name unlinked) while the one in service stood still. Not while this runner rebuilds, since
+   * it then puts its own in service.
+   */
+  private servedInstead(live: Generation): number | null {
+    if (this.rebuilding) return null;
+    const current = this.files.current(this.name);
+    if (!current || current.generation === live.generation) return null;
+    if (current.version !== this.definition.version)
+      throw new Error(
+        `${this.name}: generation ${current.generation} in service was built by version ${current.version}, this runner is version ${this.definition.version}`,
+      );
+    return current.generation;
+  }
+
+  /** Writes on in the generation in service from its checkpoint (docs/operations.md, "Projections and read models"). */
+  private follow(generation: number): void {
+    const old = this.live!;
+    try {
+      this.live = this.openGeneration(generation);
+    } catch (error) {
+      this.onLiveError(error);
+      return;
+    }
+    old.db.close();
+    this.options.logger?.log({
+      msg: 'projection follows the generation another process put in service',
+      projection: this.name,
+      generation,
+      position: this.live.position.toString(),
+    });
+    this.state = 'starting';
+    this.changed();
+    this.subscribeLive();
+  }
+
   /** Every failure of the generation in service comes here: retried, repaired, or reported as failed. */
   private onLiveError(error: unknown): void {
     if (this.state === 'stopped') return;
+    if (error instanceof GenerationReplacedError) return this.follow(error.served);
     const kind = failureKind(error);
     if (kind === 'damaged') this.repair(error);
     else if (kind === 'transient') this.retryLater(error, () => this.restartFromCheckpoint());
