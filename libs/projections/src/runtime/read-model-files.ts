@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { preparedOn } from './sql-reader';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
@@ -27,9 +28,10 @@ export class ReadModelFiles {
    */
   current(name: string): { generation: number; version: number } | null {
     if (!this.catalog.open) return null;
-    const row = this.catalog
-      .prepare('SELECT generation, version FROM generations WHERE name = ?')
-      .get(name) as { generation: number; version: number } | undefined;
+    // Asked before every page a runner applies (whether another process put a rebuild in service): prepared once.
+    const row = preparedOn(this.catalog, 'SELECT generation, version FROM generations WHERE name = ?').get(
+      name,
+    ) as { generation: number; version: number } | undefined;
     return row ?? null;
   }
 
