@@ -24,7 +24,13 @@ interface Replaced {
  */
 export class PgWrites implements ReadModelWrites {
   private readonly replaced = new Map<string, Replaced>();
-  private ops: { text: string; values: RowValue[] }[] = [];
+  /**
+   * The other writes in order. Inserts that keep the first row run one after another into one table (the
+   * notifications of a page) travel as one statement: their order within it is the order they came in.
+   */
+  private ops: (
+    { text: string; values: RowValue[] } | { ignoring: ReadModelTable<unknown>; rows: RowValue[][] }
+  )[] = [];
   private rowCount = 0;
 
   replace(table: ReadModelTable<unknown>, keyColumn: string, key: string, rows: readonly unknown[]): void {
@@ -40,7 +46,9 @@ export class PgWrites implements ReadModelWrites {
   }
 
   insertIgnore(table: ReadModelTable<unknown>, row: unknown): void {
-    this.ops.push({ text: numbered(table.insertOnConflict('nothing')), values: table.encode(row) });
+    const last = this.ops.at(-1);
+    if (last && 'ignoring' in last && last.ignoring === table) last.rows.push(table.encode(row));
+    else this.ops.push({ ignoring: table, rows: [table.encode(row)] });
   }
 
   delete(
@@ -53,7 +61,7 @@ export class PgWrites implements ReadModelWrites {
 
   /** Rows queued: a batch is committed before it holds too many. */
   get size(): number {
-    return this.rowCount + this.ops.length;
+    return this.rowCount + this.ops.reduce((n, op) => n + ('rows' in op ? op.rows.length : 1), 0);
   }
 
   clear(): void {
@@ -80,7 +88,32 @@ export class PgWrites implements ReadModelWrites {
         columns,
       );
     }
-    for (const op of this.ops) await client.query(op.text, op.values);
+    for (const op of this.ops) {
+      if ('text' in op) await client.query(op.text, op.values);
+      else await insertKeepingFirst(client, op.ignoring, op.rows);
+    }
     this.clear();
+  }
+}
+
+/** Rows of one table inserted unless their key is taken, as unnest arrays: one statement per 10,000 rows. */
+async function insertKeepingFirst(
+  client: PoolClient,
+  table: ReadModelTable<unknown>,
+  rows: readonly RowValue[][],
+): Promise<void> {
+  const kinds = columnsOf(table).map((c) => c.kind);
+  const arrays = kinds.map((kind, i) => `$${i + 1}::${arrayTypeOf(kind)}`).join(', ');
+  // The table's own conflict clause: what follows its single-row INSERT in `insertOnConflict`.
+  const single = table.insertOnConflict('nothing');
+  if (!single.startsWith(table.insert))
+    throw new Error(`${table.name}: its conflict clause does not follow its INSERT`);
+  const conflict = single.slice(table.insert.length);
+  for (let from = 0; from < rows.length; from += 10_000) {
+    const chunk = rows.slice(from, from + 10_000);
+    await client.query(
+      `INSERT INTO ${table.name} (${table.columns.join(', ')}) SELECT * FROM unnest(${arrays})${conflict}`,
+      kinds.map((_, i) => chunk.map((row) => row[i] ?? null)),
+    );
   }
 }
