@@ -442,7 +442,7 @@ ${markdownTable(
       m.ratioToSqlite,
     ]),
     [
-      '**all six**',
+      `**all ${MODELS.length}**`,
       fmt(totals.rows),
       `${totals.rebuildSeconds} s`,
       `${totals.rawCopySeconds} s`,
@@ -462,7 +462,7 @@ ${markdownTable(
   ],
 )}
 
-Peak RSS of the process through the six rebuilds (the kernel's, log opened, nothing else done before): ${mb(rssPeak)} MB (${mb(rssAtStart)} MB before the first).
+Peak RSS of the process through the ${MODELS.length} rebuilds (the kernel's, log opened, nothing else done before): ${mb(rssPeak)} MB (${mb(rssAtStart)} MB before the first).
 
 Queries, ${o.runs} runs on each store, alternating which goes first (after three untimed runs each); the same answer on both: ${latencies.every((l) => l.sameAnswer) ? 'yes, every query' : `**no**, for ${latencies.filter((l) => !l.sameAnswer).length} of ${latencies.length}`}.
 
