@@ -138,7 +138,7 @@ export async function lastNotificationSequence(reader: SqlReader): Promise<numbe
 }
 
 /** What a page looks up, by id (two ids joined by `pair`): as committed, or as written since the last commit. */
-interface Committed {
+interface Facts {
   readonly referrals: Map<string, ReferralParties>;
   readonly blocks: Map<string, string>;
   readonly bookings: Map<string, string>;
@@ -147,7 +147,7 @@ interface Committed {
   readonly institutions: Map<string, string | null>;
 }
 
-const emptyFacts = (): Committed => ({
+const emptyFacts = (): Facts => ({
   referrals: new Map(),
   blocks: new Map(),
   bookings: new Map(),
@@ -204,263 +204,270 @@ async function rowsWhereIn<R>(
  * page's lookups are read in `prepare`, from the generation as committed and from what the writer wrote since the
  * last commit (kept in memory until `committed`), and `apply` then writes what `prepare` worked out.
  */
+const NOTIFICATION_TABLES = [
+  notificationsTable,
+  webhookEndpointsTable,
+  referralPartiesTable,
+  blockHospitalsTable,
+  bookingCentresTable,
+  institutionsTable,
+];
+
 export const notificationsProjection: PortableProjectionDefinition = {
   name: 'notifications',
   version: 1,
   streamPrefixes: [JOURNEY_PREFIX, slotBlockStreamId(''), WEBHOOK_ENDPOINTS_PREFIX, INSTITUTION_PREFIX],
-  tables: [
-    notificationsTable,
-    webhookEndpointsTable,
-    referralPartiesTable,
-    blockHospitalsTable,
-    bookingCentresTable,
-    institutionsTable,
-  ],
-  get schema() {
-    return this.tables.map((t) => t.create).join('\n');
-  },
+  tables: NOTIFICATION_TABLES,
+  schema: NOTIFICATION_TABLES.map((t) => t.create).join('\n'),
   open(db: Database.Database, context: ProjectionContext): ProjectionWriter {
     // The embedded store's writes land at once on this connection, which its reads then see.
-    return this.openWrites(sqliteWrites(db), { ...context, own: sqliteReader(db) });
+    return openNotificationWrites(sqliteWrites(db), { ...context, own: sqliteReader(db) });
   },
-  openWrites(writes: ReadModelWrites, context: ProjectionContext): ProjectionWriter {
-    const own = context.own;
-    if (!own) throw new Error('the notifications projection reads its own generation: give it context.own');
-    /** Written since the last commit: reads of the generation may not see it yet (PostgreSQL queues the writes). */
-    let since = emptyFacts();
-    /** The generation's highest number, as written so far; null: read it again (first page, or after a rollback). */
-    let sequence: number | null = null;
-    /** The writes `prepare` worked out for the page `apply` or `stage` takes next. */
-    let planned: ((w: ReadModelWrites) => void)[] = [];
-    const institution = registeredInstitutions({
-      ...writes,
-      upsert: (table, row) => {
-        const r = row as { institutionId: string; allianceId: string | null };
-        since.institutions.set(r.institutionId, r.allianceId);
-        planned.push((w) => w.upsert(table, row));
-      },
-    });
+  openWrites: (writes, context) => openNotificationWrites(writes, context),
+};
 
-    /** The keys the page's events look up: a dry run of the pure model, answering every fact with "unknown". */
-    const wantedBy = (events: readonly StoredEvent[]): Wanted => {
-      const wanted: Wanted = {
-        referrals: new Set(),
-        journeys: new Set(),
-        blocks: new Set(),
-        alliances: new Set(),
-        endpoints: new Set(),
+function openNotificationWrites(writes: ReadModelWrites, context: ProjectionContext): ProjectionWriter {
+  const own = context.own;
+  if (!own) throw new Error('the notifications projection reads its own generation: give it context.own');
+  /** Written since the last commit: reads of the generation may not see it yet (PostgreSQL queues the writes). */
+  let since = emptyFacts();
+  /** The generation's highest number, as written so far; null: read it again (first page, or after a rollback). */
+  let sequence: number | null = null;
+  /** The writes `prepare` worked out for the page `apply` or `stage` takes next, in the order they were made. */
+  let planned: ((w: ReadModelWrites) => void)[] = [];
+  /** Writes held in `planned` until `apply` or `stage` hands them to the store's. */
+  const later: ReadModelWrites = {
+    replace: (...args) => planned.push((w) => w.replace(...args)),
+    upsert: (table, row) => planned.push((w) => w.upsert(table, row)),
+    insertIgnore: (table, row) => planned.push((w) => w.insertIgnore(table, row)),
+    delete: (...args) => planned.push((w) => w.delete(...args)),
+  };
+  const institution = registeredInstitutions({
+    ...later,
+    upsert: (table, row) => {
+      const r = row as { institutionId: string; allianceId: string | null };
+      since.institutions.set(r.institutionId, r.allianceId);
+      later.upsert(table, row);
+    },
+  });
+
+  /** The keys the page's events look up: a dry run of the pure model, answering every fact with "unknown". */
+  const wantedBy = (events: readonly StoredEvent[]): Wanted => {
+    const wanted: Wanted = {
+      referrals: new Set(),
+      journeys: new Set(),
+      blocks: new Set(),
+      alliances: new Set(),
+      endpoints: new Set(),
+    };
+    const asking: NotificationFacts = {
+      referral: (journeyId, referralId) => {
+        wanted.referrals.add(pair(journeyId, referralId));
+        wanted.journeys.add(journeyId);
+        return null;
+      },
+      blockHospital: (blockId) => {
+        wanted.blocks.add(blockId);
+        return null;
+      },
+      bookingCentre: (blockId) => {
+        wanted.blocks.add(blockId);
+        return null;
+      },
+    };
+    for (const event of events) {
+      if (event.streamId.startsWith(INSTITUTION_PREFIX)) continue;
+      if (event.streamId.startsWith(WEBHOOK_ENDPOINTS_PREFIX)) {
+        wanted.endpoints.add(String(event.data.endpointId));
+        continue;
+      }
+      try {
+        for (const { recipients } of notificationsOf(event, asking).drafts)
+          for (const r of recipients) if ('allianceId' in r) wanted.alliances.add(r.allianceId);
+      } catch {
+        // A malformed event: the pass that writes reports it, naming the event.
+      }
+    }
+    return wanted;
+  };
+
+  /** The committed rows behind the wanted keys (what was written since the last commit is in `since`). */
+  const readCommitted = async (wanted: Wanted): Promise<Facts> => {
+    const found = emptyFacts();
+    for (const raw of await rowsWhereIn(own, referralPartiesTable, 'journeyId', wanted.journeys)) {
+      const row = referralPartiesTable.read(raw);
+      if (wanted.referrals.has(pair(row.journeyId, row.referralId)))
+        found.referrals.set(pair(row.journeyId, row.referralId), row);
+    }
+    for (const raw of await rowsWhereIn(own, blockHospitalsTable, 'blockId', wanted.blocks)) {
+      const row = blockHospitalsTable.read(raw);
+      found.blocks.set(row.blockId, row.hospitalId);
+    }
+    for (const raw of await rowsWhereIn(own, bookingCentresTable, 'blockId', wanted.blocks)) {
+      const row = bookingCentresTable.read(raw);
+      found.bookings.set(pair(row.blockId, row.bookingId), row.centreId);
+    }
+    for (const raw of await rowsWhereIn(own, webhookEndpointsTable, 'endpointId', wanted.endpoints)) {
+      const row = webhookEndpointsTable.read(raw);
+      found.endpoints.set(row.endpointId, row);
+    }
+    for (const raw of await rowsWhereIn(own, institutionsTable, 'allianceId', wanted.alliances)) {
+      const row = institutionsTable.read(raw);
+      found.institutions.set(row.institutionId, row.allianceId);
+    }
+    return found;
+  };
+
+  /** The notification ids among `ids` the generation holds already (a page applied again). */
+  const taken = async (ids: readonly string[]): Promise<Set<string>> =>
+    new Set(
+      (await rowsWhereIn(own, notificationsTable, 'notificationId', ids)).map(
+        (raw) => notificationsTable.read(raw).notificationId,
+      ),
+    );
+
+  const emit = () => {
+    for (const write of planned) write(writes);
+    planned = [];
+  };
+
+  return {
+    async prepare(events) {
+      let numbered = (sequence ??= await lastNotificationSequence(own));
+      const wanted = wantedBy(events);
+      const known = await readCommitted(wanted);
+      /**
+       * A key the dry run did not ask for was never read from the generation: answering from memory alone could
+       * address a notification wrongly without a word, so the page fails instead (notificationsOf then takes a key
+       * from somewhere other than its event's data, and wantedBy must learn it).
+       */
+      const loaded = (asked: Set<string>, key: string): void => {
+        if (!asked.has(key)) throw new Error(`notifications looked up ${key} unasked: wantedBy misses a key`);
       };
-      const asking: NotificationFacts = {
+      const facts: NotificationFacts = {
         referral: (journeyId, referralId) => {
-          wanted.referrals.add(pair(journeyId, referralId));
-          wanted.journeys.add(journeyId);
-          return null;
+          const key = pair(journeyId, referralId);
+          loaded(wanted.referrals, key);
+          return since.referrals.get(key) ?? known.referrals.get(key) ?? null;
         },
         blockHospital: (blockId) => {
-          wanted.blocks.add(blockId);
-          return null;
+          loaded(wanted.blocks, blockId);
+          return since.blocks.get(blockId) ?? known.blocks.get(blockId) ?? null;
         },
-        bookingCentre: (blockId) => {
-          wanted.blocks.add(blockId);
-          return null;
+        bookingCentre: (blockId, bookingId) => {
+          loaded(wanted.blocks, blockId);
+          const key = pair(blockId, bookingId);
+          return since.bookings.get(key) ?? known.bookings.get(key) ?? null;
         },
       };
-      for (const event of events) {
-        if (event.streamId.startsWith(INSTITUTION_PREFIX)) continue;
-        if (event.streamId.startsWith(WEBHOOK_ENDPOINTS_PREFIX)) {
-          wanted.endpoints.add(String(event.data.endpointId));
-          continue;
-        }
-        try {
-          for (const { recipients } of notificationsOf(event, asking).drafts)
-            for (const r of recipients) if ('allianceId' in r) wanted.alliances.add(r.allianceId);
-        } catch {
-          // A malformed event: the pass that writes reports it, naming the event.
-        }
-      }
-      return wanted;
-    };
-
-    /** The committed rows behind the wanted keys (what was written since the last commit is in `since`). */
-    const committed = async (wanted: Wanted): Promise<Committed> => {
-      const found = emptyFacts();
-      for (const raw of await rowsWhereIn(own, referralPartiesTable, 'journeyId', wanted.journeys)) {
-        const row = referralPartiesTable.read(raw);
-        if (wanted.referrals.has(pair(row.journeyId, row.referralId)))
-          found.referrals.set(pair(row.journeyId, row.referralId), row);
-      }
-      for (const raw of await rowsWhereIn(own, blockHospitalsTable, 'blockId', wanted.blocks)) {
-        const row = blockHospitalsTable.read(raw);
-        found.blocks.set(row.blockId, row.hospitalId);
-      }
-      for (const raw of await rowsWhereIn(own, bookingCentresTable, 'blockId', wanted.blocks)) {
-        const row = bookingCentresTable.read(raw);
-        found.bookings.set(pair(row.blockId, row.bookingId), row.centreId);
-      }
-      for (const raw of await rowsWhereIn(own, webhookEndpointsTable, 'endpointId', wanted.endpoints)) {
-        const row = webhookEndpointsTable.read(raw);
-        found.endpoints.set(row.endpointId, row);
-      }
-      for (const raw of await rowsWhereIn(own, institutionsTable, 'allianceId', wanted.alliances)) {
-        const row = institutionsTable.read(raw);
-        found.institutions.set(row.institutionId, row.allianceId);
-      }
-      return found;
-    };
-
-    /** The notification ids among `ids` the generation holds already (a page applied again). */
-    const taken = async (ids: readonly string[]): Promise<Set<string>> =>
-      new Set(
-        (await rowsWhereIn(own, notificationsTable, 'notificationId', ids)).map(
-          (raw) => notificationsTable.read(raw).notificationId,
-        ),
-      );
-
-    const emit = () => {
-      for (const write of planned) write(writes);
-      planned = [];
-    };
-
-    return {
-      async prepare(events) {
-        let numbered = (sequence ??= await lastNotificationSequence(own));
-        const wanted = wantedBy(events);
-        const known = await committed(wanted);
-        /**
-         * A key the dry run did not ask for was never read from the generation: answering from memory alone could
-         * address a notification wrongly without a word, so the page fails instead (notificationsOf then takes a key
-         * from somewhere other than its event's data, and wantedBy must learn it).
-         */
-        const loaded = (asked: Set<string>, key: string): void => {
-          if (!asked.has(key))
-            throw new Error(`notifications looked up ${key} unasked: wantedBy misses a key`);
-        };
-        const facts: NotificationFacts = {
-          referral: (journeyId, referralId) => {
-            const key = pair(journeyId, referralId);
-            loaded(wanted.referrals, key);
-            return since.referrals.get(key) ?? known.referrals.get(key) ?? null;
-          },
-          blockHospital: (blockId) => {
-            loaded(wanted.blocks, blockId);
-            return since.blocks.get(blockId) ?? known.blocks.get(blockId) ?? null;
-          },
-          bookingCentre: (blockId, bookingId) => {
-            loaded(wanted.blocks, blockId);
-            const key = pair(blockId, bookingId);
-            return since.bookings.get(key) ?? known.bookings.get(key) ?? null;
-          },
-        };
-        const endpointOf = (id: string) => {
-          loaded(wanted.endpoints, id);
-          return since.endpoints.get(id) ?? known.endpoints.get(id) ?? null;
-        };
-        const membersOf = (allianceId: string): string[] => {
-          loaded(wanted.alliances, allianceId);
-          const members = new Set<string>();
-          for (const [id, alliance] of known.institutions)
-            if (alliance === allianceId && !since.institutions.has(id)) members.add(id);
-          for (const [id, alliance] of since.institutions) if (alliance === allianceId) members.add(id);
-          return [...members].sort();
-        };
-        const institutionsOf = (recipient: Recipient): string[] =>
-          'institutionId' in recipient ? [recipient.institutionId] : membersOf(recipient.allianceId);
-        const upsertEndpoint = (row: WebhookEndpointRow) => {
-          since.endpoints.set(row.endpointId, row);
-          planned.push((w) => w.upsert(webhookEndpointsTable, row));
-        };
-        /** An endpoint's change, made once the page's notifications before it are numbered. */
-        const endpoint = (event: StoredEvent) => (numbered: number) =>
-          guard(event, () => {
-            const d = event.data;
-            const current = endpointOf(String(d.endpointId));
-            if (event.type === 'WebhookEndpointRegistered') {
-              if (current) return; // applied before: the registration keeps the sequence it was first given
-              const kinds = Array.isArray(d.kinds) ? d.kinds.filter(isKind) : [];
-              upsertEndpoint({
-                endpointId: String(d.endpointId),
-                institutionId: String(d.institutionId),
-                url: String(d.url),
-                kinds: JSON.stringify(kinds),
-                secretVersion: Number(d.secretVersion),
-                active: true,
-                // It receives what is numbered after it was registered.
-                afterSequence: numbered,
-              });
-            } else if (current && event.type === 'WebhookSecretRotated') {
-              upsertEndpoint({ ...current, secretVersion: Number(d.secretVersion) });
-            } else if (current && event.type === 'WebhookEndpointRemoved') {
-              upsertEndpoint({ ...current, active: false });
-            }
-          });
-        /** In log order: a notification to number, or an endpoint's change between them. */
-        const steps: (
-          { row: Omit<NotificationRow, 'sequence'> } | { endpoint: (numbered: number) => void }
-        )[] = [];
-        for (const event of events) {
-          guard(event, () => {
-            if (event.streamId.startsWith(INSTITUTION_PREFIX)) return institution(event);
-            if (event.streamId.startsWith(WEBHOOK_ENDPOINTS_PREFIX))
-              return void steps.push({ endpoint: endpoint(event) });
-            const { drafts, learnt } = notificationsOf(event, facts);
-            for (const fact of learnt) {
-              if (fact.fact === 'referral') {
-                const row = {
-                  journeyId: fact.journeyId,
-                  referralId: fact.referralId,
-                  fromInstitutionId: fact.fromInstitutionId,
-                  toInstitutionId: fact.toInstitutionId,
-                };
-                since.referrals.set(pair(row.journeyId, row.referralId), row);
-                planned.push((w) => w.upsert(referralPartiesTable, row));
-              } else if (fact.fact === 'block') {
-                const row = { blockId: fact.blockId, hospitalId: fact.hospitalId };
-                since.blocks.set(row.blockId, row.hospitalId);
-                planned.push((w) => w.upsert(blockHospitalsTable, row));
-              } else {
-                const row = { blockId: fact.blockId, bookingId: fact.bookingId, centreId: fact.centreId };
-                since.bookings.set(pair(row.blockId, row.bookingId), row.centreId);
-                planned.push((w) => w.upsert(bookingCentresTable, row));
-              }
-            }
-            for (const { recipients, ...draft } of drafts) {
-              for (const institutionId of new Set(recipients.flatMap(institutionsOf))) {
-                steps.push({
-                  row: {
-                    ...draft,
-                    notificationId: notificationIdOf(event.id, institutionId),
-                    institutionId,
-                    eventId: event.id,
-                    eventType: event.type,
-                    occurredAt: String(event.metadata.occurredAt),
-                    recordedAt: String(event.metadata.recordedAt),
-                  },
-                });
-              }
-            }
-          });
-        }
-        // A notification the generation holds already keeps its number; the others are numbered on from the last.
-        const held = await taken(steps.flatMap((s) => ('row' in s ? [s.row.notificationId] : [])));
-        for (const step of steps) {
-          if ('endpoint' in step) step.endpoint(numbered);
-          else if (!held.has(step.row.notificationId)) {
-            const row: NotificationRow = { ...step.row, sequence: ++numbered };
-            planned.push((w) => w.insertIgnore(notificationsTable, row));
+      const endpointOf = (id: string) => {
+        loaded(wanted.endpoints, id);
+        return since.endpoints.get(id) ?? known.endpoints.get(id) ?? null;
+      };
+      const membersOf = (allianceId: string): string[] => {
+        loaded(wanted.alliances, allianceId);
+        const members = new Set<string>();
+        for (const [id, alliance] of known.institutions)
+          if (alliance === allianceId && !since.institutions.has(id)) members.add(id);
+        for (const [id, alliance] of since.institutions) if (alliance === allianceId) members.add(id);
+        return [...members].sort();
+      };
+      const institutionsOf = (recipient: Recipient): string[] =>
+        'institutionId' in recipient ? [recipient.institutionId] : membersOf(recipient.allianceId);
+      const upsertEndpoint = (row: WebhookEndpointRow) => {
+        since.endpoints.set(row.endpointId, row);
+        later.upsert(webhookEndpointsTable, row);
+      };
+      /** An endpoint's change, made once the page's notifications before it are numbered. */
+      const endpoint = (event: StoredEvent) => (numbered: number) =>
+        guard(event, () => {
+          const d = event.data;
+          const current = endpointOf(String(d.endpointId));
+          if (event.type === 'WebhookEndpointRegistered') {
+            if (current) return; // applied before: the registration keeps the sequence it was first given
+            const kinds = Array.isArray(d.kinds) ? d.kinds.filter(isKind) : [];
+            upsertEndpoint({
+              endpointId: String(d.endpointId),
+              institutionId: String(d.institutionId),
+              url: String(d.url),
+              kinds: JSON.stringify(kinds),
+              secretVersion: Number(d.secretVersion),
+              active: true,
+              // It receives what is numbered after it was registered.
+              afterSequence: numbered,
+            });
+          } else if (current && event.type === 'WebhookSecretRotated') {
+            upsertEndpoint({ ...current, secretVersion: Number(d.secretVersion) });
+          } else if (current && event.type === 'WebhookEndpointRemoved') {
+            upsertEndpoint({ ...current, active: false });
           }
+        });
+      /** In log order: a notification to number, or an endpoint's change between them. */
+      const steps: ({ row: Omit<NotificationRow, 'sequence'> } | { endpoint: (numbered: number) => void })[] =
+        [];
+      for (const event of events) {
+        guard(event, () => {
+          if (event.streamId.startsWith(INSTITUTION_PREFIX)) return institution(event);
+          if (event.streamId.startsWith(WEBHOOK_ENDPOINTS_PREFIX))
+            return void steps.push({ endpoint: endpoint(event) });
+          const { drafts, learnt } = notificationsOf(event, facts);
+          for (const fact of learnt) {
+            if (fact.fact === 'referral') {
+              const row = {
+                journeyId: fact.journeyId,
+                referralId: fact.referralId,
+                fromInstitutionId: fact.fromInstitutionId,
+                toInstitutionId: fact.toInstitutionId,
+              };
+              since.referrals.set(pair(row.journeyId, row.referralId), row);
+              later.upsert(referralPartiesTable, row);
+            } else if (fact.fact === 'block') {
+              const row = { blockId: fact.blockId, hospitalId: fact.hospitalId };
+              since.blocks.set(row.blockId, row.hospitalId);
+              later.upsert(blockHospitalsTable, row);
+            } else {
+              const row = { blockId: fact.blockId, bookingId: fact.bookingId, centreId: fact.centreId };
+              since.bookings.set(pair(row.blockId, row.bookingId), row.centreId);
+              later.upsert(bookingCentresTable, row);
+            }
+          }
+          for (const { recipients, ...draft } of drafts) {
+            for (const institutionId of new Set(recipients.flatMap(institutionsOf))) {
+              steps.push({
+                row: {
+                  ...draft,
+                  notificationId: notificationIdOf(event.id, institutionId),
+                  institutionId,
+                  eventId: event.id,
+                  eventType: event.type,
+                  occurredAt: String(event.metadata.occurredAt),
+                  recordedAt: String(event.metadata.recordedAt),
+                },
+              });
+            }
+          }
+        });
+      }
+      // A notification the generation holds already keeps its number; the others are numbered on from the last.
+      const held = await taken(steps.flatMap((s) => ('row' in s ? [s.row.notificationId] : [])));
+      for (const step of steps) {
+        if ('endpoint' in step) step.endpoint(numbered);
+        else if (!held.has(step.row.notificationId)) {
+          const row: NotificationRow = { ...step.row, sequence: ++numbered };
+          later.insertIgnore(notificationsTable, row);
         }
-        sequence = numbered;
-      },
-      stage: emit,
-      apply: emit,
-      committed() {
-        since = emptyFacts();
-      },
-      rollback() {
-        since = emptyFacts();
-        sequence = null;
-        planned = [];
-      },
-    };
-  },
-};
+      }
+      sequence = numbered;
+    },
+    stage: emit,
+    apply: emit,
+    committed() {
+      since = emptyFacts();
+    },
+    rollback() {
+      since = emptyFacts();
+      sequence = null;
+      planned = [];
+    },
+  };
+}
