@@ -190,6 +190,44 @@ describe('embedded SQLite event store specifics', () => {
     expect(after.commits - before.commits).toBe(1);
   });
 
+  it('reads the last page once for the live subscribers one commit wakes, and afresh after the next', async () => {
+    const filter = { streamPrefixes: ['journey-'] };
+    const readPage = jest.spyOn(store as unknown as { readPage: () => unknown }, 'readPage');
+    const seen: bigint[][] = [[], [], []];
+    let arrived: () => void = () => undefined;
+    const subscriptions = seen.map((positions, i) =>
+      store.subscribeToAll(
+        { after: 0n, pageSize: 100, ...(i < 2 ? { filter } : {}) },
+        {
+          onEvents: (events) => {
+            positions.push(...events.map((e) => e.position));
+            arrived();
+          },
+        },
+      ),
+    );
+    const appendAndWait = async (stream: string) => {
+      const count = seen[0]!.length + 1;
+      const all = new Promise<void>((resolve) => {
+        arrived = () => seen.every((p) => p.length === count) && resolve();
+      });
+      await store.append(stream, [event()], { expectedRevision: 'no-stream' });
+      await all;
+    };
+    try {
+      await appendAndWait(`journey-${randomUUID()}`);
+      // At the start and after the commit, the two journey subscribers share a page; the third reads its own.
+      expect(readPage).toHaveBeenCalledTimes(4);
+      await appendAndWait(`journey-${randomUUID()}`);
+      expect(seen[0]).toEqual([1n, 2n]);
+      expect(seen[1]).toEqual([1n, 2n]);
+      expect(seen[2]).toEqual([1n, 2n]);
+      expect(readPage).toHaveBeenCalledTimes(6);
+    } finally {
+      await Promise.all(subscriptions.map((s) => s.stop()));
+      readPage.mockRestore();
+    }
+  });
   it('assigns gap-free positions from 1, even when appends in a group conflict', async () => {
     const s = 'journey-gapless';
     await Promise.allSettled([

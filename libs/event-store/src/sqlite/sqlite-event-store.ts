@@ -88,6 +88,8 @@ export class SqliteEventStore implements EventStore {
   private readonly statements: ReturnType<typeof prepare>;
   private readonly filteredReadAll = new Map<string, Database.Statement>();
   private readonly recentPages = new Map<string, ReadAllPage>();
+  /** Last pages of the log as read at a head (readAllNow). */
+  private readonly endPages = new Map<string, ReadAllPage>();
   /**
    * For streams read to their end or appended to here: no event of the stream is past this revision. A read from past
    * it answers with nothing and no query. Not kept with `externalWriters`; otherwise dropped, with the head read
@@ -637,15 +639,16 @@ export class SqliteEventStore implements EventStore {
     this.refreshHead();
     // Subscribers in step (several projections rebuilding together) read the same full pages: read them once.
     // Only full pages are kept: below the head nothing can change, positions being assigned in commit order.
+    // Live subscribers woken by the same commit read the same last page too (five journey projections share a
+    // filter): it stays what it is while the head does, so it is kept under the head it was read at.
     const key = `${after}|${maxCount}|${filter?.streamPrefixes.join('\u0000') ?? ''}`;
-    const cached = this.recentPages.get(key);
+    const endKey = `${key}|${this.head}`;
+    const cached = this.recentPages.get(key) ?? this.endPages.get(endKey);
     if (cached) return cached;
     const page = this.readPage(after, maxCount, filter);
-    if (!page.isEnd) {
-      this.recentPages.set(key, page);
-      if (this.recentPages.size > RECENT_PAGES)
-        this.recentPages.delete(this.recentPages.keys().next().value!);
-    }
+    const kept = page.isEnd ? this.endPages : this.recentPages;
+    kept.set(page.isEnd ? endKey : key, page);
+    if (kept.size > (page.isEnd ? END_PAGES : RECENT_PAGES)) kept.delete(kept.keys().next().value!);
     return page;
   }
 
@@ -729,6 +732,12 @@ const RECENT_WINDOW = 1024n;
  * in proportion to what stays live: four pages cost a rebuild about 20 MB of peak RSS for nothing.
  */
 const RECENT_PAGES = 2;
+
+/**
+ * Last pages kept: one per filter in live use. The API's projection thread reads with four filters after each commit
+ * (the five journey read models share one; notifications, family doctors and the slot pool have their own).
+ */
+const END_PAGES = 4;
 
 /** Prefix `p` as the half-open range [p, p + U+FFFF), which the (stream_id, revision) index can serve. */
 function prefixArgs(prefixes: readonly string[]): string[] {
