@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { DomainError, type DomainErrorCode } from '@carepath/domain';
 import {
   type ChainVerification,
@@ -44,7 +44,7 @@ function toError(failure: TaskFailure): Error {
  * always go to a thread.
  */
 @Injectable()
-export class HeavyWork implements OnApplicationBootstrap, OnApplicationShutdown {
+export class HeavyWork implements OnApplicationShutdown {
   private readonly pool: WorkerPool;
   /** The embedded log's file; null on EventStoreDB. */
   private readonly logFile: string | null;
@@ -62,11 +62,8 @@ export class HeavyWork implements OnApplicationBootstrap, OnApplicationShutdown 
         data: { logFile: this.logFile } satisfies HeavyWorkerData,
       },
       toError,
+      idleMs: config.workPool.idleMs,
     });
-  }
-
-  onApplicationBootstrap(): void {
-    this.pool.warm();
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -1,3 +1,6 @@
+import { join } from 'node:path';
+import { waitFor } from '../../../../test/support/wait-for';
+import type { HeavyWorkerData } from './heavy-work.worker';
 import { WorkerPool } from './worker-pool';
 import { WorkUnavailableException } from './work-unavailable.exception';
 
@@ -12,7 +15,38 @@ const code = (error: unknown) => (error as WorkUnavailableException).code;
 
 describe('WorkerPool (issue 15): bounded, budgeted heavy work', () => {
   const pool = (size: number, queueLimit: number) =>
-    new WorkerPool({ size, queueLimit, worker: null, toError: (f) => new Error(f.message) });
+    new WorkerPool({ size, queueLimit, worker: null, toError: (f) => new Error(f.message), idleMs: 60_000 });
+
+  it('starts a thread with the first job and stops it once idle; the next job starts another', async () => {
+    const p = new WorkerPool({
+      size: 2,
+      queueLimit: 4,
+      // With no embedded log, the chain walk fails at once in the thread: a quick answer from a real one.
+      worker: {
+        module: join(__dirname, 'heavy-work.worker'),
+        data: { logFile: null } satisfies HeavyWorkerData,
+      },
+      toError: (f) => new Error(f.message),
+      idleMs: 50,
+    });
+    try {
+      expect(p.stats().threads).toBe(0);
+      const walk = () =>
+        p.run({ kind: 'verify' }, 60_000, 'walk').catch((e: unknown) => (e as Error).message);
+      expect(await walk()).toMatch(/not an embedded file/);
+      expect(p.stats()).toMatchObject({ threads: 1, answered: { thread: 1 } });
+      await waitFor(
+        () => p.stats().threads,
+        (n) => n === 0,
+        { timeoutMs: 10_000, what: 'the idle thread to stop' },
+      );
+      expect(await walk()).toMatch(/not an embedded file/);
+      expect(p.stats()).toMatchObject({ threads: 1, answered: { thread: 2 }, timedOut: 0 });
+    } finally {
+      await p.close();
+    }
+    expect(p.stats().threads).toBe(0);
+  });
 
   it('answers BUSY at once when every slot is taken and the queue is full', async () => {
     const p = pool(1, 1);

@@ -24,6 +24,8 @@ interface Job {
 interface Slot {
   worker: Worker | null;
   job: Job | null;
+  /** Stops the slot's thread once it has had no job for `idleMs`. */
+  retire: NodeJS.Timeout | null;
 }
 
 export interface WorkerPoolOptions {
@@ -35,6 +37,12 @@ export interface WorkerPoolOptions {
   readonly worker: { readonly module: string; readonly data: unknown } | null;
   /** Rebuilds a worker's failure as the error its caller expects. */
   readonly toError: (failure: TaskFailure) => unknown;
+  /**
+   * How long a thread may wait for a job before it is stopped; the next job starts a fresh one. Each idle thread held
+   * its own V8 heap and modules, about 24 MB of the API's resident memory (docs/benchmarks.md, "HTTP commands"),
+   * while most APIs go minutes between heavy reads.
+   */
+  readonly idleMs: number;
 }
 
 /**
@@ -52,7 +60,11 @@ export class WorkerPool {
   private readonly done = { thread: 0, inline: 0, timedOut: 0, refused: 0 };
 
   constructor(private readonly options: WorkerPoolOptions) {
-    this.slots = Array.from({ length: Math.max(1, options.size) }, () => ({ worker: null, job: null }));
+    this.slots = Array.from({ length: Math.max(1, options.size) }, () => ({
+      worker: null,
+      job: null,
+      retire: null,
+    }));
   }
 
   /** Runs `task` in a thread of the pool within `budgetMs`. */
@@ -65,17 +77,9 @@ export class WorkerPool {
     return this.submit({ inline: work }, budgetMs, what) as Promise<T>;
   }
 
-  /**
-   * Starts every thread now rather than on the first job: a thread loads its modules once, which takes a moment
-   * (seconds from the TypeScript sources), better spent while the API starts than inside a request's budget.
-   */
-  warm(): void {
-    if (!this.options.worker || this.closed) return;
-    for (const slot of this.slots) if (!slot.worker) this.spawn(slot);
-  }
-
-  /** Jobs running and waiting now, and how jobs have ended since start (answered from a thread or inline). */
+  /** Threads running (with a job or waiting for one), jobs running and waiting now, and how jobs have ended. */
   stats(): {
+    threads: number;
     running: number;
     queued: number;
     answered: { thread: number; inline: number };
@@ -83,6 +87,7 @@ export class WorkerPool {
     refused: number;
   } {
     return {
+      threads: this.slots.filter((s) => s.worker).length,
       running: this.slots.filter((s) => s.job).length,
       queued: this.queue.length,
       answered: { thread: this.done.thread, inline: this.done.inline },
@@ -98,6 +103,7 @@ export class WorkerPool {
     await Promise.all(
       this.slots.map(async (slot) => {
         const { worker, job } = slot;
+        this.keep(slot);
         slot.worker = null;
         if (job) this.settle(job, new WorkUnavailableException('BUSY', 'The API is stopping', 1));
         await worker?.terminate();
@@ -127,6 +133,7 @@ export class WorkerPool {
   }
 
   private start(slot: Slot, job: Job): void {
+    this.keep(slot);
     slot.job = job;
     job.slot = slot;
     if ('inline' in job.work) {
@@ -215,5 +222,22 @@ export class WorkerPool {
     if (this.closed) return;
     const job = this.queue.shift();
     if (job) this.start(slot, job);
+    else if (slot.worker) {
+      const worker = slot.worker;
+      slot.retire = setTimeout(() => {
+        slot.retire = null;
+        if (slot.worker !== worker || slot.job) return;
+        // Cleared first: its exit is then no failure of a job (spawn's `died`).
+        slot.worker = null;
+        void worker.terminate();
+      }, this.options.idleMs);
+      slot.retire.unref();
+    }
+  }
+
+  /** Cancels the slot's retirement: it has a job, or the pool is closing. */
+  private keep(slot: Slot): void {
+    if (slot.retire) clearTimeout(slot.retire);
+    slot.retire = null;
   }
 }

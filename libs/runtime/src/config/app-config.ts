@@ -77,7 +77,7 @@ export interface AppConfig {
   /** How long an append waits for a write lock another process holds before answering 503 STORE_BUSY, in ms. */
   readonly storeBusyBudgetMs: number;
   /** Worker threads for heavy reads (chain walk, asOf replays, analytics, rebuilds), and requests that may queue. */
-  readonly workPool: { readonly size: number; readonly queueLimit: number };
+  readonly workPool: { readonly size: number; readonly queueLimit: number; readonly idleMs: number };
   /** Time budget of each kind of heavy read, queueing included, in ms; past it: 503 WORK_TIMEOUT. */
   readonly workBudgetMs: {
     readonly verify: number;
@@ -220,6 +220,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     workPool: {
       size: numberSetting(env, 'WORK_POOL_SIZE', Math.max(1, Math.min(4, availableParallelism() - 1)), 1),
       queueLimit: numberSetting(env, 'WORK_QUEUE_LIMIT', 32),
+      // A thread starts with the first heavy read (its first answer about 0.3 s later from the built API) and stops after this long idle.
+      idleMs: numberSetting(env, 'WORK_IDLE_MS', 30_000, 1),
     },
     workBudgetMs: {
       verify: numberSetting(env, 'WORK_BUDGET_VERIFY_MS', 120_000, 1),
