@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { canonicalJson, chainHash, envelopeBytes, GENESIS_HASH } from './hash-chain';
 
 // Every stored link was computed from these bytes: the canonical form may be rewritten for speed, never changed.
@@ -21,6 +22,32 @@ describe('canonicalJson', () => {
     expect(canonicalJson({})).toBe('{}');
     expect(canonicalJson([])).toBe('[]');
     expect(canonicalJson(undefined)).toBe('null');
+  });
+
+  it('gives any value the bytes of what JSON stores of it, as a verifier reads it back', () => {
+    // The store hashes an event's data as appended; the chain walk hashes it as parsed from the stored JSON.
+    const stored = (value: unknown): unknown => JSON.parse(JSON.stringify(value) ?? 'null');
+    fc.assert(
+      fc.property(
+        fc.anything({
+          withBoxedValues: true,
+          withDate: true,
+          withMap: true,
+          withSet: true,
+          withNullPrototype: true,
+          withObjectString: true,
+          withSparseArray: true,
+          withTypedArray: true,
+          withUnicodeString: true,
+        }),
+        (value) => {
+          expect(canonicalJson(value)).toBe(canonicalJson(stored(value)));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+    const withDate = { at: new Date('2026-03-01T00:00:00Z'), skip: () => 1, list: [undefined, () => 1] };
+    expect(canonicalJson(withDate)).toBe('{"at":"2026-03-01T00:00:00.000Z","list":[null,null]}');
   });
 
   it('gives an envelope the bytes and hash it always had', () => {

@@ -22,28 +22,57 @@ export interface ChainedEnvelope {
 }
 
 /**
- * JSON with object keys sorted at every level (by UTF-16 code units, as `<` compares strings); keys whose value is
- * undefined left out; bigints as decimal strings. Every append hashes its events through this, so it builds the
- * string in plain loops, without the arrays of entries a map/filter/join version allocates per object.
+ * JSON with object keys sorted at every level (by UTF-16 code units, as `<` compares strings); bigints as decimal
+ * strings; otherwise what `JSON.stringify` would store, read back: keys whose value is undefined (or a function)
+ * left out, `toJSON` applied. The store hashes an event as a verifier reads it back from its stored JSON, and this
+ * gives that without writing and parsing the event again on every append: a tree of plain objects, arrays and
+ * primitives is encoded as it is (a parsed tree always is one), anything else goes through JSON once.
+ * It builds the string in plain loops, without the arrays of entries a map/filter/join version allocates per object.
  */
 export function canonicalJson(value: unknown): string {
-  if (typeof value === 'bigint') return JSON.stringify(value.toString());
+  return plainJson(value) ?? plainJson(JSON.parse(JSON.stringify(value, bigintsAsText) ?? 'null'))!;
+}
+
+const bigintsAsText = (_key: string, value: unknown): unknown =>
+  typeof value === 'bigint' ? value.toString() : value;
+
+/** The canonical JSON of a tree of plain values; null if it holds anything JSON.stringify would change or drop. */
+function plainJson(value: unknown): string | null {
+  switch (typeof value) {
+    case 'string':
+    case 'number':
+    case 'boolean':
+      return JSON.stringify(value);
+    case 'bigint':
+      return JSON.stringify(value.toString());
+    case 'object':
+      break;
+    default:
+      return null;
+  }
+  if (value === null) return 'null';
   if (Array.isArray(value)) {
     let out = '[';
-    for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + canonicalJson(value[i]);
+    for (let i = 0; i < value.length; i++) {
+      const item = plainJson(value[i]);
+      if (item === null) return null;
+      out += (i === 0 ? '' : ',') + item;
+    }
     return `${out}]`;
   }
-  if (value !== null && typeof value === 'object') {
-    const object = value as Record<string, unknown>;
-    let out = '{';
-    for (const key of Object.keys(object).sort()) {
-      const v = object[key];
-      if (v === undefined) continue;
-      out += (out.length === 1 ? '' : ',') + JSON.stringify(key) + ':' + canonicalJson(v);
-    }
-    return `${out}}`;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return null;
+  const object = value as Record<string, unknown>;
+  if (typeof object.toJSON === 'function') return null;
+  let out = '{';
+  for (const key of Object.keys(object).sort()) {
+    const v = object[key];
+    if (v === undefined) continue;
+    const item = plainJson(v);
+    if (item === null) return null;
+    out += (out.length === 1 ? '' : ',') + JSON.stringify(key) + ':' + item;
   }
-  return JSON.stringify(value) ?? 'null';
+  return `${out}}`;
 }
 
 export function envelopeBytes(e: ChainedEnvelope): string {

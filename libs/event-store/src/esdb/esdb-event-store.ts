@@ -86,8 +86,6 @@ export class EsdbEventStore implements EventStore {
         streamId,
         events.map((e) => {
           revision++;
-          const metadata = JSON.parse(JSON.stringify(e.metadata)) as Record<string, unknown>;
-          const data = JSON.parse(JSON.stringify(e.data)) as Record<string, unknown>;
           previous = chainHash(
             previous,
             envelopeBytes({
@@ -97,8 +95,9 @@ export class EsdbEventStore implements EventStore {
               position: null,
               type: e.type,
               schemaVersion: e.schemaVersion,
-              data,
-              metadata,
+              // canonicalJson hashes what JSON stores, as a verifier reads it back.
+              data: e.data,
+              metadata: e.metadata,
             }),
           );
           return esdb().jsonEvent({

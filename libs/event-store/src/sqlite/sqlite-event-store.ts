@@ -498,7 +498,7 @@ export class SqliteEventStore implements EventStore {
       position++;
       const data = JSON.stringify(event.data);
       const metadata = JSON.stringify(event.metadata);
-      // Hash what is stored, read back as a verifier will read it.
+      // Hashes what is stored, as a verifier reads it back: canonicalJson encodes as JSON stores, with no parse.
       const canonical = envelopeBytes({
         id: event.id,
         streamId,
@@ -506,8 +506,8 @@ export class SqliteEventStore implements EventStore {
         position,
         type: event.type,
         schemaVersion: event.schemaVersion,
-        data: JSON.parse(data),
-        metadata: JSON.parse(metadata),
+        data: event.data,
+        metadata: event.metadata,
       });
       streamHash = chainHash(streamHash, canonical);
       globalHash = chainHash(globalHash, canonical);
