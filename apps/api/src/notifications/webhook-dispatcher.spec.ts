@@ -338,6 +338,47 @@ describe('webhook dispatcher', () => {
     }
   });
 
+  it('given no endpoint registered, then a pump does not read the delivery file', async () => {
+    const empty = new BetterSqlite(':memory:');
+    empty.exec(notificationsProjection.schema);
+    const lone: AppConfig = { ...config, readModelDir: join(folder, 'lone', 'read-models') };
+    const none = new WebhookDispatcher(
+      { sql: () => sqliteReader(empty) } as unknown as ProjectionsService,
+      { subscribe: () => () => undefined } as unknown as NotificationWatch,
+      new WebhookSecrets(lone),
+      lone,
+      () => new Date(now),
+      timer,
+    );
+    try {
+      none.onApplicationBootstrap();
+      const due = jest.spyOn(none.deliveries, 'due');
+      const nextDue = jest.spyOn(none.deliveries, 'nextDue');
+      none.pump();
+      await none.pumped();
+      expect(due).not.toHaveBeenCalled();
+      expect(nextDue).not.toHaveBeenCalled();
+      // Once one is registered, the next pump reads what is due.
+      empty.prepare(webhookEndpointsTable.insert).run(
+        webhookEndpointsTable.encode({
+          endpointId: 'ep-lone',
+          institutionId: 'HOSP-CY-01',
+          url,
+          kinds: '[]',
+          secretVersion: 1,
+          active: true,
+          afterSequence: 0,
+        }),
+      );
+      none.pump();
+      await none.pumped();
+      expect(due).toHaveBeenCalled();
+    } finally {
+      await none.beforeApplicationShutdown();
+      empty.close();
+    }
+  });
+
   it('given WEBHOOK_DELIVERY=off (another replica sends them), then a pump queues and sends nothing', async () => {
     const quiet: AppConfig = {
       ...config,
