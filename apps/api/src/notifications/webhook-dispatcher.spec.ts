@@ -109,17 +109,7 @@ describe('webhook dispatcher', () => {
       timer,
     );
     dispatcher.onApplicationBootstrap();
-    db.prepare(webhookEndpointsTable.insert).run(
-      webhookEndpointsTable.encode({
-        endpointId: 'ep-1',
-        institutionId: 'HOSP-CY-01',
-        url,
-        kinds: '[]',
-        secretVersion: 1,
-        active: true,
-        afterSequence: 0,
-      }),
-    );
+    register(db, 'ep-1', 'HOSP-CY-01', url);
   });
 
   afterAll(async () => {
@@ -130,6 +120,31 @@ describe('webhook dispatcher', () => {
   });
 
   const health = () => dispatcher.deliveries.health('ep-1');
+
+  /** Another dispatcher on the spec's clock and timer, reading `from`'s notifications with `settings`. */
+  const dispatcherOn = (from: Database.Database, settings: AppConfig) =>
+    new WebhookDispatcher(
+      { sql: () => sqliteReader(from) } as unknown as ProjectionsService,
+      { subscribe: () => () => undefined } as unknown as NotificationWatch,
+      new WebhookSecrets(settings),
+      settings,
+      () => new Date(now),
+      timer,
+    );
+
+  /** An active endpoint of `institutionId` taking every kind of notification from the start. */
+  const register = (into: Database.Database, endpointId: string, institutionId: string, at: string) =>
+    into.prepare(webhookEndpointsTable.insert).run(
+      webhookEndpointsTable.encode({
+        endpointId,
+        institutionId,
+        url: at,
+        kinds: '[]',
+        secretVersion: 1,
+        active: true,
+        afterSequence: 0,
+      }),
+    );
 
   it('keeps the signing key 0600 beside the database', () => {
     expect(statSync(webhookKeyFileFor(config.databaseFile)).mode & 0o777).toBe(0o600);
@@ -214,17 +229,7 @@ describe('webhook dispatcher', () => {
       timer,
     );
     try {
-      db.prepare(webhookEndpointsTable.insert).run(
-        webhookEndpointsTable.encode({
-          endpointId: 'ep-silent',
-          institutionId: 'CHC-CY-01',
-          url: `http://127.0.0.1:${(silent.address() as AddressInfo).port}/`,
-          kinds: '[]',
-          secretVersion: 1,
-          active: true,
-          afterSequence: 0,
-        }),
-      );
+      register(db, 'ep-silent', 'CHC-CY-01', `http://127.0.0.1:${(silent.address() as AddressInfo).port}/`);
       for (const sequence of [10, 11, 12, 13])
         db.prepare(notificationsTable.insert).run(
           notificationsTable.encode({ ...notification(sequence), institutionId: 'CHC-CY-01' }),
@@ -261,14 +266,7 @@ describe('webhook dispatcher', () => {
       notifications: { ...config.notifications, allowedHosts: ['his.example'] },
     };
     const sent = got.length;
-    const strict = new WebhookDispatcher(
-      { sql: () => sqliteReader(db) } as unknown as ProjectionsService,
-      { subscribe: () => () => undefined } as unknown as NotificationWatch,
-      new WebhookSecrets(narrowed),
-      narrowed,
-      () => new Date(now),
-      timer,
-    );
+    const strict = dispatcherOn(db, narrowed);
     try {
       strict.onApplicationBootstrap();
       await waitFor(
@@ -301,14 +299,7 @@ describe('webhook dispatcher', () => {
       },
     };
     const sent = got.length;
-    const replica = new WebhookDispatcher(
-      { sql: () => sqliteReader(db) } as unknown as ProjectionsService,
-      { subscribe: () => () => undefined } as unknown as NotificationWatch,
-      new WebhookSecrets(leased),
-      leased,
-      () => new Date(now),
-      timer,
-    );
+    const replica = dispatcherOn(db, leased);
     try {
       replica.onApplicationBootstrap();
       replica.pump();
@@ -342,14 +333,7 @@ describe('webhook dispatcher', () => {
     const empty = new BetterSqlite(':memory:');
     empty.exec(notificationsProjection.schema);
     const lone: AppConfig = { ...config, readModelDir: join(folder, 'lone', 'read-models') };
-    const none = new WebhookDispatcher(
-      { sql: () => sqliteReader(empty) } as unknown as ProjectionsService,
-      { subscribe: () => () => undefined } as unknown as NotificationWatch,
-      new WebhookSecrets(lone),
-      lone,
-      () => new Date(now),
-      timer,
-    );
+    const none = dispatcherOn(empty, lone);
     try {
       none.onApplicationBootstrap();
       const due = jest.spyOn(none.deliveries, 'due');
@@ -359,17 +343,7 @@ describe('webhook dispatcher', () => {
       expect(due).not.toHaveBeenCalled();
       expect(nextDue).not.toHaveBeenCalled();
       // Once one is registered, the next pump reads what is due.
-      empty.prepare(webhookEndpointsTable.insert).run(
-        webhookEndpointsTable.encode({
-          endpointId: 'ep-lone',
-          institutionId: 'HOSP-CY-01',
-          url,
-          kinds: '[]',
-          secretVersion: 1,
-          active: true,
-          afterSequence: 0,
-        }),
-      );
+      register(empty, 'ep-lone', 'HOSP-CY-01', url);
       none.pump();
       await none.pumped();
       expect(due).toHaveBeenCalled();
@@ -387,14 +361,7 @@ describe('webhook dispatcher', () => {
       notifications: { ...config.notifications, deliver: false },
     };
     const sent = got.length;
-    const off = new WebhookDispatcher(
-      { sql: () => sqliteReader(db) } as unknown as ProjectionsService,
-      { subscribe: () => () => undefined } as unknown as NotificationWatch,
-      new WebhookSecrets(quiet),
-      quiet,
-      () => new Date(now),
-      timer,
-    );
+    const off = dispatcherOn(db, quiet);
     try {
       off.onApplicationBootstrap();
       off.pump();
