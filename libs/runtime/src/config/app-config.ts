@@ -220,7 +220,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     workPool: {
       size: numberSetting(env, 'WORK_POOL_SIZE', Math.max(1, Math.min(4, availableParallelism() - 1)), 1),
       queueLimit: numberSetting(env, 'WORK_QUEUE_LIMIT', 32),
-      // A thread starts with the first heavy read (its first answer about 0.3 s later from the built API) and stops after this long idle.
+      // A thread starts with the first heavy read (its first answer about 0.3 s later, from the built API) and stops
+      // after this long without one.
       idleMs: numberSetting(env, 'WORK_IDLE_MS', 30_000, 1),
     },
     workBudgetMs: {
