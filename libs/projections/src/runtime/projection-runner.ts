@@ -72,10 +72,6 @@ export function failureKind(error: unknown): FailureKind {
   return transient ? 'transient' : 'permanent';
 }
 
-/**
- * Another runner, most likely another projector holding this projection's lease now, opened the generation for
- * writing after this one: this one's commit rolled back. It should stop; the other goes on from the checkpoint.
- */
 /** The generation a runner writes is no longer the one in service: it follows the one that is. */
 class GenerationReplacedError extends Error {
   constructor(
@@ -88,6 +84,10 @@ class GenerationReplacedError extends Error {
   }
 }
 
+/**
+ * Another runner, most likely another projector holding this projection's lease now, opened the generation for
+ * writing after this one: this one's commit rolled back. It should stop; the other goes on from the checkpoint.
+ */
 export class ReadModelTakenError extends Error {
   constructor(
     readonly projection: string,
