@@ -52,4 +52,21 @@ describe('queued PostgreSQL writes', () => {
       { key: 'e', n: '9', by: 'insert after the delete' },
     ]);
   });
+
+  it("given a key's rows as they stand, when they are replaced by the same rows, then nothing is queued", async () => {
+    const visits = readModelTable('visits', { journeyId: text, n: integer }, {});
+    await client.query(postgresTableDdl(visits));
+    const rows = [1, 2].map((n) => ({ journeyId: 'j-1', n }));
+    const first = new PgWrites();
+    first.replace(visits, 'journey_id', 'j-1', rows, []);
+    await first.flush(client as unknown as PoolClient);
+    const writes = new PgWrites();
+    writes.replace(visits, 'journey_id', 'j-1', rows, rows);
+    expect(writes.size).toBe(0);
+    writes.replace(visits, 'journey_id', 'j-1', [...rows, { journeyId: 'j-1', n: 3 }], rows);
+    expect(writes.size).toBe(3);
+    await writes.flush(client as unknown as PoolClient);
+    const { rows: stored } = await client.query('SELECT n FROM visits ORDER BY n');
+    expect(stored.map((r: { n: string }) => Number(r.n))).toEqual([1, 2, 3]);
+  });
 });

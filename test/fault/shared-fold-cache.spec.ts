@@ -1,9 +1,14 @@
 import { join } from 'node:path';
-import { foldWeight } from '@carepath/event-store';
+import type { OpenedJourneyState } from '@carepath/domain';
+import { foldWeight, type StoredEvent } from '@carepath/event-store';
 import {
   ALL_PROJECTIONS,
   dumpReadModel,
+  foldCacheFor,
   isJourneyProjection,
+  JourneyFolder,
+  memoFor,
+  type PreviousRows,
   type ProjectionRunner,
   ReadModelFiles,
 } from '@carepath/projections';
@@ -47,4 +52,52 @@ describe('journey projections sharing one fold cache', () => {
       files.close();
     },
   );
+
+  /**
+   * A folder tells each write what the journey's rows were at the last commit, so the store writes only what changed
+   * (read-model-writes.ts, keptRows). Wrong there, a read model keeps stale rows; unknown there, every event rewrites
+   * the journey's whole history. Several folders take the same pages in turn, as the projections of a thread do, the
+   * later ones from the fold memo.
+   */
+  it.each([
+    ['a budget of a few journeys', foldWeight(12) * 3],
+    ['a budget holding every journey', 64 * 1024 * 1024],
+  ])('given %s, each write names the state the journey was last written from', async (_, bytes) => {
+    const { store } = harness;
+    await seedJourneys(store, 0, 60, 2);
+    const events: StoredEvent[] = [];
+    for (let after = 0n, end = false; !end;) {
+      const page = await store.readAll({ after, maxCount: 500 });
+      events.push(...page.events.filter((e) => e.streamId.startsWith('journey-')));
+      ({ lastPosition: after, isEnd: end } = page);
+    }
+    const folders = [0, 1, 2].map(
+      () => new JourneyFolder(memoFor(store), (id) => store.readStream(id), foldCacheFor(store, bytes)),
+    );
+    const written = folders.map(() => new Map<string, OpenedJourneyState | null>());
+    const unknown: string[] = [];
+    let continued = 0;
+    for (let at = 0, pages = 1; at < events.length; at += 7, pages++) {
+      const page = events.slice(at, at + 7);
+      // Every third page commits, as a batch does while catching up: a journey may be staged again before it.
+      const commits = pages % 3 === 0 || at + 7 >= events.length;
+      for (const [i, folder] of folders.entries()) {
+        const write = (journeyId: string, state: OpenedJourneyState | null, previous: PreviousRows) => {
+          if (previous === 'unknown') unknown.push(journeyId);
+          else
+            expect({ journeyId, previous }).toEqual({
+              journeyId,
+              previous: written[i]!.get(journeyId) ?? null,
+            });
+          if (i === 0 && written[0]!.has(journeyId)) continued++;
+          written[i]!.set(journeyId, state);
+        };
+        await folder.prepare(page);
+        folder.stage(page, write);
+        if (commits) folder.flush(write);
+      }
+    }
+    expect(continued).toBeGreaterThan(20);
+    expect(unknown).toEqual([]);
+  });
 });

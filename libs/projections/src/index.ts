@@ -12,7 +12,7 @@ export * from './runtime/read-model-table';
 export * from './runtime/sql-reader';
 export * from './runtime/read-model-writes';
 export * from './runtime/projection-runner';
-export { JourneyFolder } from './runtime/journey-folder';
+export { foldCacheFor, JourneyFolder, memoFor, type PreviousRows } from './runtime/journey-folder';
 export * from './runtime/journey-projection';
 export * from './runtime/rebuild-projections';
 export * from './runtime/journey-rebuild';

@@ -15,16 +15,19 @@ export const JOURNEY_PREFIX = 'journey-';
 export const INSTITUTION_PREFIX = 'institution-';
 
 /**
- * Where a folded journey goes: its rows are replaced as a whole (they are a pure function of its state). `fresh` is
- * true when the journey had no rows before (nothing to delete); `state` is null for a journey never opened; `last`
+ * Where a folded journey goes: its rows are a pure function of its state, null for a journey with none (never opened).
+ * `previous` is the state its rows were written from at the last commit (null: it has none yet), or `unknown`; `last`
  * is its last event taken in, the one a failure is reported against.
  */
 export type JourneyWrite = (
   journeyId: string,
   state: OpenedJourneyState | null,
-  fresh: boolean,
+  previous: PreviousRows,
   last: StoredEvent,
 ) => void;
+
+/** The state a journey's rows were last committed from (null: none), when the folder knows it. */
+export type PreviousRows = OpenedJourneyState | null | 'unknown';
 
 const KNOWN_TYPES = new Set<string>(JOURNEY_EVENT_TYPES);
 
@@ -71,8 +74,8 @@ interface Folded {
 export class JourneyFolder {
   /** Journeys `prepare` read back from the log for the coming page (closed ones are never cached). */
   private readonly loaded = new Map<string, Folded>();
-  /** Taken in since the last flush: each open journey's folded state, and whether it had rows before. */
-  private readonly dirty = new Map<string, { folded: Folded; fresh: boolean; last: StoredEvent }>();
+  /** Taken in since the last flush: each open journey's folded state, and what its rows were at the last commit. */
+  private readonly dirty = new Map<string, { folded: Folded; previous: PreviousRows; last: StoredEvent }>();
   /** What the states in `dirty` weigh, as the fold cache weighs them (`foldWeight`). */
   private dirtyBytes = 0;
   /** Journeys written since the last commit, in case their transaction rolls back (also after `flush` returned). */
@@ -129,20 +132,29 @@ export class JourneyFolder {
       const last = journeyEvents.at(-1)!;
       const start = this.current(journeyId, first);
       // No state of its own before this page: the memo has the fold (prepare saw to it), or the journey starts here.
+      const memoized = start ? null : this.folded(journeyEvents, first);
       const folded =
-        (start ? null : this.folded(journeyEvents, first)) ??
+        memoized?.folded ??
         foldPage(this.memo, start ?? { state: initialJourneyState(), revision: -1 }, journeyEvents, last);
       const staged = this.dirty.get(journeyId);
-      const fresh = staged?.fresh ?? first === 0;
+      // Nothing staged: the rows committed are those of the state before this page (the checkpoint is just before it).
+      const before = start ?? memoized?.start;
+      const previous = staged
+        ? staged.previous
+        : first === 0
+          ? null
+          : before
+            ? rowsOf(before.state)
+            : 'unknown';
       if (staged) this.dirtyBytes -= foldWeight(staged.folded.revision + 1);
       if (folded.state.status !== 'closed') {
-        this.dirty.set(journeyId, { folded, fresh, last });
+        this.dirty.set(journeyId, { folded, previous, last });
         this.dirtyBytes += foldWeight(folded.revision + 1);
         continue;
       }
       this.dirty.delete(journeyId);
       const state = rowsOf(folded.state);
-      guard(last, () => write(journeyId, state, fresh, last));
+      guard(last, () => write(journeyId, state, previous, last));
       this.remember(journeyId, folded);
       this.written.push(journeyId);
     }
@@ -160,9 +172,9 @@ export class JourneyFolder {
 
   /** Writes every open journey taken in since the last flush; a commit of the batch follows. */
   flush(write: JourneyWrite): void {
-    for (const [journeyId, { folded, fresh, last }] of this.dirty) {
+    for (const [journeyId, { folded, previous, last }] of this.dirty) {
       const state = rowsOf(folded.state);
-      guard(last, () => write(journeyId, state, fresh, last));
+      guard(last, () => write(journeyId, state, previous, last));
     }
     // Only once every row is written: a failure above leaves the cache as it was before the batch.
     for (const [journeyId, { folded }] of this.dirty) {
@@ -194,9 +206,9 @@ export class JourneyFolder {
   }
 
   /** The fold of a page's events of one journey from just before `first`, left in the memo by another folder. */
-  private folded(journeyEvents: readonly StoredEvent[], first: number): Folded | null {
+  private folded(journeyEvents: readonly StoredEvent[], first: number): MemoizedFold | null {
     const known = this.memo?.get(journeyEvents.at(-1)!);
-    return known && known.from === first - 1 ? known.folded : null;
+    return known && known.start.revision === first - 1 ? known : null;
   }
 
   private remember(journeyId: string, folded: Folded): void {
@@ -260,7 +272,13 @@ function planPage(events: readonly StoredEvent[]): Pick<PagePlan, 'journeys' | '
  * the page that produced it; holding folded journeys any longer made every rebuild pay for them in garbage
  * collection (docs/benchmarks.md, "Projections").
  */
-export type FoldMemo = WeakMap<StoredEvent, { from: number; folded: Folded }>;
+export type FoldMemo = WeakMap<StoredEvent, MemoizedFold>;
+
+/** A page's fold of one journey: from `start` (the state before the page) to `folded`. */
+interface MemoizedFold {
+  readonly start: Folded;
+  readonly folded: Folded;
+}
 const memos = new WeakMap<object, FoldMemo>();
 
 /** The fold results shared by every projection reading `store` in this thread. */
@@ -280,12 +298,12 @@ function foldPage(
   last: StoredEvent,
 ): Folded {
   const known = memo?.get(last);
-  if (known && known.from === start.revision) return known.folded;
+  if (known && known.start.revision === start.revision) return known.folded;
   // One loop and one result per journey and page: this runs for every event of a rebuild.
   let state = start.state;
   for (const event of events) state = evolveOne(state, event);
   const folded = { state, revision: Number(last.revision) };
-  memo?.set(last, { from: start.revision, folded });
+  memo?.set(last, { start, folded });
   return folded;
 }
 

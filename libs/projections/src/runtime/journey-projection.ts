@@ -80,8 +80,6 @@ export function journeyRowsWriter(
   db: Database.Database,
   spec: JourneyProjectionSpec,
 ): {
-  /** Replaces one journey's rows; `fresh`: it had none (nothing to delete). */
-  replace(journeyId: string, rows: JourneyRows | null, fresh: boolean): void;
   /** Deletes the rows of `replaced`, then inserts flat rows (each table's values one after the other). */
   write(writes: {
     readonly replaced: readonly string[];
@@ -94,9 +92,7 @@ export function journeyRowsWriter(
     remove: db.prepare(`DELETE FROM ${table.name} WHERE ${table.column('journeyId')} = ?`),
     insert: db.prepare(table.insert),
   }));
-  const replace = journeyReplacer(sqliteWrites(db), spec);
   return {
-    replace,
     write({ replaced, values }) {
       for (const { remove } of tables) for (const journeyId of replaced) remove.run(journeyId);
       for (let i = 0; i < tables.length; i++) {
@@ -108,16 +104,20 @@ export function journeyRowsWriter(
   };
 }
 
-/** Replaces one journey's rows in each of a projection's tables; `fresh`: it had none (nothing to delete). */
-export function journeyReplacer(
-  writes: ReadModelWrites,
-  spec: JourneyProjectionSpec,
-): (journeyId: string, rows: JourneyRows | null, fresh: boolean) => void {
+/**
+ * Writes a journey's rows, derived from its state, in each of a projection's tables (none for a null state).
+ * `previous`: what the tables hold for it (see JourneyWrite), derived here too, so a store writes only what changed.
+ */
+export function journeyReplacer(writes: ReadModelWrites, spec: JourneyProjectionSpec): JourneyWrite {
   const tables = spec.tables.map((table) => ({ table, key: table.column('journeyId') }));
-  return (journeyId, rows, fresh) => {
+  const derive = (state: OpenedJourneyState | null, journeyId: string): JourneyRows =>
+    state ? spec.derive(state, journeyId) : [];
+  return (journeyId, state, previous) => {
+    const rows = derive(state, journeyId);
+    const before = previous === 'unknown' ? undefined : derive(previous, journeyId);
     for (let i = 0; i < tables.length; i++) {
       const { table, key } = tables[i]!;
-      writes.replace(table, key, journeyId, rows?.[i] ?? [], fresh);
+      writes.replace(table, key, journeyId, rows[i] ?? [], before && (before[i] ?? []));
     }
   };
 }
@@ -144,15 +144,13 @@ export function journeyProjection<const T extends readonly JourneyTable[]>(
     tables,
     open: (db, context) => definition.openWrites(sqliteWrites(db), context),
     openWrites(writes, context): ProjectionWriter {
-      const replace = journeyReplacer(writes, journey);
+      const write = journeyReplacer(writes, journey);
       const institution = spec.institutions?.(writes);
       const folder = new JourneyFolder(
         memoFor(context.store),
         (streamId) => context.readStream(streamId),
         foldCacheFor(context.store, context.foldCacheBytes),
       );
-      const write: JourneyWrite = (journeyId, state, fresh) =>
-        replace(journeyId, state ? journey.derive(state, journeyId) : null, fresh);
       const institutionEvents: StoredEvent[] = [];
       const stage = (events: readonly StoredEvent[]) => {
         const taken = folder.stage(events, write);

@@ -210,13 +210,14 @@ export class JourneyRowsDeriver {
     return this.specs.map((s) => ({ replaced: [], values: s.tables.map(() => []) }));
   }
 
-  private readonly write: JourneyWrite = (journeyId, state, fresh, last) => {
+  private readonly write: JourneyWrite = (journeyId, state, previous, last) => {
     this.specs.forEach((spec, i) => {
       if (this.failed[i]) return;
       try {
         const rows = state ? spec.derive(state, journeyId) : [];
         const out = this.writes[i]!;
-        if (!fresh) {
+        // A rebuild's generation holds only what it wrote: rows to delete, or none.
+        if (previous !== null) {
           out.replaced.push(journeyId);
           this.size += VALUES_PER_DELETE;
         }

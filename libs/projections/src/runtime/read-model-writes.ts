@@ -10,14 +10,15 @@ import type { ReadModelTable, RowValue } from './read-model-table';
 export interface ReadModelWrites {
   /**
    * Replaces the rows whose `keyColumn` holds `key` (a journey's, a stream's) with `rows`: the rows of a key are a
-   * function of its events, so they are always replaced as a whole. `fresh`: the key had no rows before.
+   * function of its events, so they are always replaced as a whole. `previous`: the rows the table holds for the key
+   * now, when the caller knows them (none: `[]`); a store may then write only what changed.
    */
   replace(
     table: ReadModelTable<unknown>,
     keyColumn: string,
     key: string,
     rows: readonly unknown[],
-    fresh?: boolean,
+    previous?: readonly unknown[],
   ): void;
   /** Inserts the row, or on its primary key takes its values. */
   upsert(table: ReadModelTable<unknown>, row: unknown): void;
@@ -44,6 +45,27 @@ export function deleteStatement(
   const match = (alias: string) => columns.map((c) => `${alias}${c} = @${c}`).join(' AND ');
   const unless = unlessIn ? ` AND NOT EXISTS (SELECT 1 FROM ${unlessIn.name} u WHERE ${match('u.')})` : '';
   return `DELETE FROM ${table.name} WHERE ${match('')}${unless}`;
+}
+
+/**
+ * How many of `rows` the table already holds when it holds `previous`: all of `previous` when it is where `rows`
+ * start (nothing to delete, only the rest to insert), or -1 when something else changed (delete and insert them all).
+ * A journey mostly grows at its end: a visit adds a row to one table of one projection and leaves the other tables as
+ * they were, where deleting and inserting every row of every table made each event cost as much as the journey's
+ * whole history (docs/benchmarks.md, "HTTP commands").
+ */
+export function keptRows(
+  table: ReadModelTable<unknown>,
+  previous: readonly unknown[],
+  rows: readonly unknown[],
+): number {
+  if (previous.length > rows.length) return -1;
+  for (let i = 0; i < previous.length; i++) {
+    const before = table.encode(previous[i]);
+    const now = table.encode(rows[i]);
+    for (let c = 0; c < before.length; c++) if (before[c] !== now[c]) return -1;
+  }
+  return previous.length;
 }
 
 /** Writes on an embedded read model, at once, with each statement prepared once per table. */
@@ -73,10 +95,11 @@ export function sqliteWrites(db: Database.Database): ReadModelWrites {
     return found;
   };
   return {
-    replace(table, keyColumn, key, rows, fresh = false) {
+    replace(table, keyColumn, key, rows, previous) {
       const { remove, insert } = replacer(table, keyColumn);
-      if (!fresh) remove.run(key);
-      for (const row of rows) insert.run(table.encode(row));
+      const kept = previous === undefined ? -1 : keptRows(table, previous, rows);
+      if (kept < 0) remove.run(key);
+      for (let i = Math.max(kept, 0); i < rows.length; i++) insert.run(table.encode(rows[i]));
     },
     upsert(table, row) {
       statement(table.insertOnConflict('update')).run(table.encode(row));

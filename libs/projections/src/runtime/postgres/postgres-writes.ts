@@ -1,6 +1,6 @@
 import type { PoolClient } from 'pg';
 import type { ReadModelTable, RowValue } from '../read-model-table';
-import { deleteStatement, type ReadModelWrites } from '../read-model-writes';
+import { deleteStatement, keptRows, type ReadModelWrites } from '../read-model-writes';
 import { numberedParameters } from '../sql-reader';
 import { arrayTypeOf, columnsOf } from './postgres-read-models';
 
@@ -33,7 +33,15 @@ export class PgWrites implements ReadModelWrites {
   )[] = [];
   private rowCount = 0;
 
-  replace(table: ReadModelTable<unknown>, keyColumn: string, key: string, rows: readonly unknown[]): void {
+  replace(
+    table: ReadModelTable<unknown>,
+    keyColumn: string,
+    key: string,
+    rows: readonly unknown[],
+    previous?: readonly unknown[],
+  ): void {
+    // Rows as they were (or as queued, when this batch replaced them already): nothing to send.
+    if (previous?.length === rows.length && keptRows(table, previous, rows) === rows.length) return;
     const at = `${table.name}\u0000${keyColumn}`;
     let entry = this.replaced.get(at);
     if (!entry) this.replaced.set(at, (entry = { table, keyColumn, rows: new Map() }));
