@@ -23,12 +23,13 @@
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { benchArgs, cleanUpOnExit, fmt, log, now, ratio, saveResult, sleep } from './bench-support';
 import { latencySummary, openLoop, postOnce } from './open-loop';
+import { THREAD_NAMES } from '@carepath/projections';
 import { devKeyFileFor, freePort, loadOrCreateDevKey, signDevToken } from '@carepath/runtime';
 
 const args = benchArgs();
@@ -304,6 +305,8 @@ interface Load {
   readonly statusCodes: Record<string, number>;
   /** CPU time of the server process over the phase, in % of one core (all its threads); null off Linux. */
   readonly serverCpu?: number | null;
+  /** The same split by thread, in % of one core; null off Linux. */
+  readonly threadCpu?: ThreadCpu | null;
   /** Appends per durable commit over the phase (group commit), from the server's `/health` counters. */
   readonly appendsPerCommit?: number | null;
 }
@@ -486,6 +489,40 @@ function peakRssMb(pid: number | undefined): number | null {
   }
 }
 
+/**
+ * A server's CPU by thread: its main thread (the requests: every server here runs them there), CarePath's projection
+ * thread (it names itself: THREAD_NAMES), and the rest (V8's collector and compiler threads, libuv's pool).
+ */
+interface ThreadCpu {
+  readonly request: number;
+  readonly projections: number;
+  readonly other: number;
+}
+
+/** utime + stime of each of a process's threads, summed as ThreadCpu, in seconds (ticks of 1/100 s on Linux). */
+function threadCpuSeconds(pid: number | undefined): ThreadCpu | null {
+  try {
+    const sums = { request: 0, projections: 0, other: 0 };
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      } catch {
+        continue; // the thread ended meanwhile
+      }
+      const close = stat.lastIndexOf(')');
+      const name = stat.slice(stat.indexOf('(') + 1, close);
+      const fields = stat.slice(close + 2).split(' ');
+      const kind =
+        tid === String(pid) ? 'request' : name === THREAD_NAMES.projections ? 'projections' : 'other';
+      sums[kind] += (Number(fields[11]) + Number(fields[12])) / 100;
+    }
+    return sums;
+  } catch {
+    return null;
+  }
+}
+
 /** utime + stime of a process in seconds; /proc counts in clock ticks, 100 per second on Linux. */
 function cpuSeconds(pid: number | undefined): number | null {
   try {
@@ -511,9 +548,11 @@ async function storeStats(server: Server): Promise<{ commits: number; appends: n
 async function observed(server: Server, phase: () => Promise<Load>): Promise<Load> {
   const statsBefore = await storeStats(server);
   const cpuBefore = cpuSeconds(server.child.pid);
+  const threadsBefore = threadCpuSeconds(server.child.pid);
   const started = now();
   const load = await phase();
   const cpuAfter = cpuSeconds(server.child.pid);
+  const threadsAfter = threadCpuSeconds(server.child.pid);
   const elapsed = (now() - started) / 1000;
   const statsAfter = await storeStats(server);
   const commits = statsBefore && statsAfter ? statsAfter.commits - statsBefore.commits : 0;
@@ -521,6 +560,14 @@ async function observed(server: Server, phase: () => Promise<Load>): Promise<Loa
     ...load,
     serverCpu:
       cpuBefore === null || cpuAfter === null ? null : Math.round(((cpuAfter - cpuBefore) / elapsed) * 100),
+    threadCpu:
+      threadsBefore && threadsAfter
+        ? {
+            request: Math.round(((threadsAfter.request - threadsBefore.request) / elapsed) * 100),
+            projections: Math.round(((threadsAfter.projections - threadsBefore.projections) / elapsed) * 100),
+            other: Math.round(((threadsAfter.other - threadsBefore.other) / elapsed) * 100),
+          }
+        : null,
     appendsPerCommit:
       statsBefore && statsAfter && commits > 0
         ? Math.round(((statsAfter.appends - statsBefore.appends) / commits) * 10) / 10
@@ -804,17 +851,32 @@ interface Measured {
 }
 
 const latency = (l: Load): string => `${ms(l.p50)} / ${ms(l.p99)}`;
-/** Server CPU in % of one core, and per answered request (CPU time ÷ answers, all of them, 409s included). */
+/**
+ * Server CPU in % of one core, and per answered request (CPU time ÷ answers, all of them, 409s included), with its
+ * split by thread.
+ */
 const cpu = (l: Load): string => {
   if (l.serverCpu === null || l.serverCpu === undefined) return 'n/a';
   const perRequest = cpuPerRequestUs(l);
-  return `${l.serverCpu} %${perRequest === null ? '' : ` (${fmt(perRequest)} µs per request)`}`;
+  if (perRequest === null) return `${l.serverCpu} %`;
+  const threads = l.threadCpu;
+  const split = threads
+    ? `: main thread ${fmt(perRequestUs(l, threads.request) ?? 0)}` +
+      (threads.projections > 0
+        ? `, projection thread ${fmt(perRequestUs(l, threads.projections) ?? 0)}`
+        : '') +
+      `, other threads ${fmt(perRequestUs(l, threads.other) ?? 0)}`
+    : '';
+  return `${l.serverCpu} % (${fmt(perRequest)} µs per request${split})`;
 };
 /** Server CPU time per answered request, in µs (null when the CPU could not be read). */
 function cpuPerRequestUs(l: Load): number | null {
-  if (l.serverCpu === null || l.serverCpu === undefined) return null;
+  return l.serverCpu === null || l.serverCpu === undefined ? null : perRequestUs(l, l.serverCpu);
+}
+/** CPU at `percent` of one core over the phase, per answered request, in µs. */
+function perRequestUs(l: Load, percent: number): number | null {
   const answered = Object.values(l.statusCodes).reduce((n, count) => n + count, 0);
-  return answered > 0 ? (l.serverCpu * 10_000 * l.seconds) / answered : null;
+  return answered > 0 ? (percent * 10_000 * l.seconds) / answered : null;
 }
 const commits = (l: Load): string => `${l.appendsPerCommit ?? 'n/a'} appends per commit`;
 

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Worker } from 'node:worker_threads';
 import { ProjectionsService } from '../../apps/api/src/projections/projections.service';
 import { bodies, CHC, HOSP, openJourney, seedAlliance } from '../support/fixtures';
@@ -40,6 +41,13 @@ describe('the projection thread stopping on its own', () => {
     await openJourney(t, { patientId: 'pt-0000t001' });
   });
   afterAll(() => t.close());
+
+  it("names itself, so that top -H and the HTTP benchmark tell it from V8's threads", () => {
+    const names = readdirSync('/proc/self/task').map((tid) =>
+      readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim(),
+    );
+    expect(names.filter((name) => name === 'projections')).toHaveLength(1);
+  });
 
   it('is reported as failed projections, answers 503 where a failed projection does, and resumes', async () => {
     // The worklist as read now, less the moment it was read.

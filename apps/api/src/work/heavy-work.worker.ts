@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { DomainError } from '@carepath/domain';
 import { SqliteEventStore } from '@carepath/event-store';
-import { lowerThreadPriority } from '@carepath/projections';
+import { lowerThreadPriority, nameThread, THREAD_NAMES } from '@carepath/projections';
 import { type HeavyTask, performTask } from './heavy-work.tasks';
 
 /*
@@ -42,6 +42,7 @@ function failure(error: unknown): TaskFailure {
 }
 
 if (parentPort) {
+  nameThread(THREAD_NAMES.heavyWork);
   lowerThreadPriority();
   const port = parentPort;
   const { logFile } = workerData as HeavyWorkerData;

@@ -9,6 +9,7 @@ import {
   type RebuildMessage,
   type RebuildWorkerData,
 } from './journey-rebuild';
+import { nameThread, THREAD_NAMES } from './worker-thread';
 
 /*
  * A worker thread of `rebuildInWorker`: reads its partition of the embedded log on a connection of its own, folds and
@@ -55,6 +56,7 @@ async function main(port: NonNullable<typeof parentPort>, data: RebuildWorkerDat
 }
 
 if (parentPort) {
+  nameThread(THREAD_NAMES.rebuild);
   const port = parentPort;
   main(port, workerData as RebuildWorkerData).then(
     () => port.close(),

@@ -16,6 +16,7 @@ import type {
   ToProjectionThread,
 } from './projection-thread';
 import { ReadModelFiles } from './read-model-files';
+import { nameThread, THREAD_NAMES } from './worker-thread';
 
 /*
  * The API's projection thread (ProjectionThread): runs the projections on connections of its own to the log and the
@@ -141,6 +142,7 @@ function failureOf(error: unknown): RebuildFailure {
 }
 
 if (parentPort) {
+  nameThread(THREAD_NAMES.projections);
   const port = parentPort;
   // A failure to start ends the thread, with its reason: the thread that serves requests reports every projection
   // failed with it.

@@ -1,4 +1,4 @@
-import { readlinkSync } from 'node:fs';
+import { readlinkSync, writeFileSync } from 'node:fs';
 import { constants, setPriority } from 'node:os';
 import { join } from 'node:path';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
@@ -45,5 +45,25 @@ export function lowerThreadPriority(): void {
     if (Number.isInteger(tid) && tid > 0) setPriority(tid, constants.priority.PRIORITY_LOW);
   } catch {
     // Not Linux, or not allowed: the work still runs, only without the lower priority.
+  }
+}
+
+/** The names CarePath's threads give themselves, as `top -H`, `ps -L` and /proc/<pid>/task/<tid>/comm show them. */
+export const THREAD_NAMES = {
+  projections: 'projections',
+  heavyWork: 'heavy-work',
+  rebuild: 'rebuild',
+} as const;
+
+/**
+ * Names the calling thread (Linux keeps 15 bytes of it). Every thread of Node is called `node` otherwise, so an
+ * operator looking at a busy API could not tell the projection thread from V8's collector threads, nor could the
+ * HTTP benchmark split the API's CPU by thread (docs/benchmarks.md, "HTTP commands"). Elsewhere nothing changes.
+ */
+export function nameThread(name: string): void {
+  try {
+    writeFileSync('/proc/thread-self/comm', name.slice(0, 15));
+  } catch {
+    // Not Linux, or not allowed: the thread keeps its name.
   }
 }
