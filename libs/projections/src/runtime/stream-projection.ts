@@ -121,7 +121,11 @@ export function streamProjection(spec: StreamProjectionSpec): PortableProjection
           }
         },
         apply(events) {
-          const touched = new Map<string, { kind: StreamKind; folded: Folded; last: StoredEvent }>();
+          // Per stream: its state at the checkpoint (`before`, what its rows hold) and after this page.
+          const touched = new Map<
+            string,
+            { kind: StreamKind; before: Folded; folded: Folded; last: StoredEvent }
+          >();
           for (const event of events) {
             if (event.streamId.startsWith(INSTITUTION_PREFIX)) {
               if (institution) guard(event, () => institution(event));
@@ -129,16 +133,24 @@ export function streamProjection(spec: StreamProjectionSpec): PortableProjection
             }
             const kind = kindOf(event.streamId);
             if (!kind) continue;
-            const start = touched.get(event.streamId)?.folded ??
+            const seen = touched.get(event.streamId);
+            const start = seen?.folded ??
               current(event.streamId) ?? { state: kind.initialState(), revision: -1 };
-            touched.set(event.streamId, { kind, folded: fold(kind, start, event), last: event });
+            touched.set(event.streamId, {
+              kind,
+              before: seen?.before ?? start,
+              folded: fold(kind, start, event),
+              last: event,
+            });
           }
-          for (const [streamId, { kind, folded, last }] of touched) {
+          for (const [streamId, { kind, before, folded, last }] of touched) {
             const key = streamId.slice(kind.prefix.length);
             guard(last, () => {
               const rows = kind.derive(folded.state, key);
+              // The rows as committed, so the store writes only what changed (read-model-writes.ts, keptRows).
+              const previous = before.revision < 0 ? [] : kind.derive(before.state, key);
               kind.tables.forEach(({ table, keyColumn }, t) =>
-                writes.replace(table, keyColumn, key, rows[t] ?? []),
+                writes.replace(table, keyColumn, key, rows[t] ?? [], previous[t] ?? []),
               );
             });
           }
