@@ -228,6 +228,48 @@ describe('embedded SQLite event store specifics', () => {
       readPage.mockRestore();
     }
   });
+  it('beside another writer, looks at the file once for the subscribers one notice wakes, and reads what it wrote', async () => {
+    const follower = SqliteEventStore.open({ filename, externalWriters: { pollMs: 60_000 } });
+    const fileHead = jest.spyOn(follower as unknown as { fileHead: () => bigint }, 'fileHead');
+    const seen: bigint[][] = [[], [], []];
+    let arrived: () => void = () => undefined;
+    const subscriptions = seen.map((positions) =>
+      follower.subscribeToAll(
+        { after: 0n, pageSize: 100 },
+        {
+          onEvents: (events) => {
+            positions.push(...events.map((e) => e.position));
+            arrived();
+          },
+        },
+      ),
+    );
+    try {
+      for (const position of [1n, 2n]) {
+        const all = new Promise<void>((resolve) => {
+          arrived = () => seen.every((p) => p.at(-1) === position) && resolve();
+        });
+        await store.append(`journey-${randomUUID()}`, [event()], { expectedRevision: 'no-stream' });
+        // After the subscribers have gone to wait: what the API's projection thread is told by the writer's thread.
+        await new Promise((resolve) => setImmediate(resolve));
+        fileHead.mockClear();
+        follower.noticeAppended(position);
+        await all;
+        // Each of the three read a page and looked for more: one look at the file in all, where each look was one.
+        expect(fileHead.mock.calls.length).toBeLessThanOrEqual(1);
+      }
+      expect(seen).toEqual([
+        [1n, 2n],
+        [1n, 2n],
+        [1n, 2n],
+      ]);
+    } finally {
+      await Promise.all(subscriptions.map((s) => s.stop()));
+      fileHead.mockRestore();
+      await follower.close();
+    }
+  });
+
   it('assigns gap-free positions from 1, even when appends in a group conflict', async () => {
     const s = 'journey-gapless';
     await Promise.allSettled([

@@ -30,8 +30,8 @@ export interface SqliteEventStoreOptions {
   readonly logger?: { warn(message: object): void; error(message: object): void };
   /**
    * Set when another process appends to the same file (e.g. apps/projector beside the API): the head is re-read
-   * before each read and live subscriptions also look for new events every `pollMs`, since the in-process
-   * commit signal cannot cross processes.
+   * before the first read of each turn of the event loop, and live subscriptions also look for new events every
+   * `pollMs`, since the in-process commit signal cannot cross processes.
    */
   readonly externalWriters?: { readonly pollMs: number };
   /**
@@ -103,6 +103,8 @@ export class SqliteEventStore implements EventStore {
   private seenVersion: number;
   /** Whether this turn of the event loop has looked at data_version already (catchUpWithOthers). */
   private versionLookedAt = false;
+  /** With `externalWriters`: the head was read from the file in this turn of the event loop. */
+  private headLookedAt = false;
   private readonly busyBudgetMs: number;
   /** The next wait before trying the write lock again, while another process holds it; 0 when not waiting. */
   private busyDelayMs = 0;
@@ -293,7 +295,8 @@ export class SqliteEventStore implements EventStore {
    */
   noticeAppended(head: bigint): void {
     if (this.closed) return;
-    if (head > this.head && !this.db.inTransaction) this.refreshHead();
+    // The writer committed up to `head` before it told: no need to look.
+    if (head > this.head && !this.db.inTransaction) this.head = head;
     const waiters = [...this.liveWaiters];
     this.liveWaiters.clear();
     for (const wake of waiters) wake();
@@ -609,11 +612,20 @@ export class SqliteEventStore implements EventStore {
     return (this.statements.head.get() as { head: bigint | null }).head ?? 0n;
   }
 
-  /** The log head; re-read from the file only when other processes may append. */
+  /**
+   * The log head; re-read from the file only when other processes may append, and then once per turn of the event
+   * loop: the subscribers one append wakes (the projection thread's eight) each read and look again in the same turn,
+   * and each look was a read transaction of its own, with its locks (docs/benchmarks.md, "HTTP commands"). A read
+   * never stops at the head (readPage): an append landing within the turn is read by whoever reads next, and a
+   * subscriber that missed it is woken by the writer's notice or its own poll.
+   */
   private refreshHead(): bigint {
-    if (this.options.externalWriters && !this.db.inTransaction) {
+    if (!this.options.externalWriters || this.db.inTransaction) this.catchUpWithOthers();
+    else if (!this.headLookedAt) {
+      this.headLookedAt = true;
+      setImmediate(() => (this.headLookedAt = false));
       this.head = this.fileHead();
-    } else this.catchUpWithOthers();
+    }
     return this.head;
   }
 
