@@ -137,15 +137,7 @@ export class JourneyFolder {
         memoized?.folded ??
         foldPage(this.memo, start ?? { state: initialJourneyState(), revision: -1 }, journeyEvents, last);
       const staged = this.dirty.get(journeyId);
-      // Nothing staged: the rows committed are those of the state before this page (the checkpoint is just before it).
-      const before = start ?? memoized?.start;
-      const previous = staged
-        ? staged.previous
-        : first === 0
-          ? null
-          : before
-            ? rowsOf(before.state)
-            : 'unknown';
+      const previous = staged ? staged.previous : committedRows(first, start ?? memoized?.start);
       if (staged) this.dirtyBytes -= foldWeight(staged.folded.revision + 1);
       if (folded.state.status !== 'closed') {
         this.dirty.set(journeyId, { folded, previous, last });
@@ -327,6 +319,16 @@ function evolveOne(state: JourneyState, event: StoredEvent): JourneyState {
 function rowsOf(state: JourneyState): OpenedJourneyState | null {
   if (state.status === 'not-opened' || unreadableFacts(state).length > 0) return null;
   return state;
+}
+
+/**
+ * What the tables hold for a journey staged nothing since the last commit, whose first event on this page is revision
+ * `first`: the checkpoint is just before it, so the rows are those of its state before the page (`before`, when
+ * known), and none when the journey starts here.
+ */
+function committedRows(first: number, before: Folded | undefined): PreviousRows {
+  if (first === 0) return null;
+  return before ? rowsOf(before.state) : 'unknown';
 }
 
 /** Runs `run`, naming `event` in any failure that does not already name one. */
