@@ -100,4 +100,39 @@ describe('journey projections sharing one fold cache', () => {
     expect(continued).toBeGreaterThan(20);
     expect(unknown).toEqual([]);
   });
+
+  /**
+   * A page's journeys missed by the cache are read back from the log. The projections of a thread are woken by the
+   * same commit and prepare the same page at once: each journey must be read once for all of them, not once each.
+   */
+  it('given journeys the cache does not hold, when several folders prepare one page at once, then each is read once', async () => {
+    const { store } = harness;
+    await seedJourneys(store, 0, 30, 2);
+    const page: StoredEvent[] = [];
+    for (let after = 0n, end = false; !end;) {
+      const read = await store.readAll({ after, maxCount: 500 });
+      page.push(...read.events.filter((e) => e.streamId.startsWith('journey-') && e.revision > 0n));
+      ({ lastPosition: after, isEnd: end } = read);
+    }
+    const continuing = new Set(page.map((e) => e.streamId));
+    const reads: string[] = [];
+    const readStream = (id: string) => {
+      reads.push(id);
+      return store.readStream(id);
+    };
+    // A budget of nothing: every journey continued on the page is a miss.
+    const folders = [0, 1, 2, 3, 4].map(
+      () => new JourneyFolder(memoFor(store), readStream, foldCacheFor(store, 0)),
+    );
+    await Promise.all(folders.map((folder) => folder.prepare(page)));
+    expect(reads.sort()).toEqual([...continuing].sort());
+    const states = folders.map((folder) => {
+      const rows = new Map<string, OpenedJourneyState | null>();
+      folder.stage(page, (journeyId, state) => rows.set(journeyId, state));
+      folder.flush((journeyId, state) => rows.set(journeyId, state));
+      return rows;
+    });
+    expect(states[0]!.size).toBe(continuing.size);
+    for (const rows of states.slice(1)) expect(rows).toEqual(states[0]);
+  });
 });

@@ -101,19 +101,38 @@ export class JourneyFolder {
     for (const [journeyId, journeyEvents] of planPage(events).journeys) {
       const first = Number(journeyEvents[0]!.revision);
       if (first === 0 || this.folded(journeyEvents, first)) continue;
-      const known = this.current(journeyId, first);
-      if (known) {
-        // Pinned for `stage`: another projection may move or drop the shared entry meanwhile.
-        this.loaded.set(journeyId, known);
-        continue;
-      }
-      let folded: Folded = { state: initialJourneyState(), revision: -1 };
-      for (const event of await this.readStream(JOURNEY_PREFIX + journeyId)) {
-        if (Number(event.revision) >= first) break;
-        folded = { state: evolveOne(folded.state, event), revision: Number(event.revision) };
-      }
-      this.loaded.set(journeyId, folded);
+      // Pinned for `stage`: another projection may move or drop the shared entry meanwhile.
+      this.loaded.set(
+        journeyId,
+        this.current(journeyId, first) ?? (await this.readBack(journeyId, journeyEvents[0]!, first)),
+      );
     }
+  }
+
+  /**
+   * A journey folded from the log up to just before `event`, its first on this page (revision `first`). Read once for
+   * every folder sharing the memo: the projections of a thread are woken by the same commit and prepare the same page
+   * at once, so each used to read and fold the journey again, five reads per visit missed by the cache.
+   */
+  private readBack(journeyId: string, event: StoredEvent, first: number): Promise<Folded> {
+    const shared = this.memo?.readBack.get(event);
+    if (shared) return shared;
+    const reading = (async () => {
+      try {
+        let folded: Folded = { state: initialJourneyState(), revision: -1 };
+        for (const stored of await this.readStream(JOURNEY_PREFIX + journeyId)) {
+          if (Number(stored.revision) >= first) break;
+          folded = { state: evolveOne(folded.state, stored), revision: Number(stored.revision) };
+        }
+        return folded;
+      } catch (error) {
+        // Not kept: a retry of the same page reads again rather than meeting the same failure.
+        this.memo?.readBack.delete(event);
+        throw error;
+      }
+    })();
+    this.memo?.readBack.set(event, reading);
+    return reading;
   }
 
   /**
@@ -199,7 +218,7 @@ export class JourneyFolder {
 
   /** The fold of a page's events of one journey from just before `first`, left in the memo by another folder. */
   private folded(journeyEvents: readonly StoredEvent[], first: number): MemoizedFold | null {
-    const known = this.memo?.get(journeyEvents.at(-1)!);
+    const known = this.memo?.folds.get(journeyEvents.at(-1)!);
     return known && known.start.revision === first - 1 ? known : null;
   }
 
@@ -260,11 +279,15 @@ function planPage(events: readonly StoredEvent[]): Pick<PagePlan, 'journeys' | '
 /**
  * The state of a journey after revision r is a pure function of the log, so projections reading the same page
  * share each fold: the first to fold a journey's events up to a given stored event keeps the result under that
- * event object, and the others reuse it. Keyed weakly by the event, the shared result lives exactly as long as
- * the page that produced it; holding folded journeys any longer made every rebuild pay for them in garbage
- * collection (docs/benchmarks.md, "Projections").
+ * event object (`folds`), and the others reuse it; likewise a journey read back from the log up to just before its
+ * first event of a page (`readBack`, kept under that event while it is read). Keyed weakly by the event, the shared
+ * result lives exactly as long as the page that produced it; holding folded journeys any longer made every rebuild
+ * pay for them in garbage collection (docs/benchmarks.md, "Projections").
  */
-export type FoldMemo = WeakMap<StoredEvent, MemoizedFold>;
+export interface FoldMemo {
+  readonly folds: WeakMap<StoredEvent, MemoizedFold>;
+  readonly readBack: WeakMap<StoredEvent, Promise<Folded>>;
+}
 
 /** A page's fold of one journey: from `start` (the state before the page) to `folded`. */
 interface MemoizedFold {
@@ -277,7 +300,7 @@ const memos = new WeakMap<object, FoldMemo>();
 export function memoFor(store: object): FoldMemo {
   let memo = memos.get(store);
   if (!memo) {
-    memo = new WeakMap();
+    memo = { folds: new WeakMap(), readBack: new WeakMap() };
     memos.set(store, memo);
   }
   return memo;
@@ -289,13 +312,13 @@ function foldPage(
   events: readonly StoredEvent[],
   last: StoredEvent,
 ): Folded {
-  const known = memo?.get(last);
+  const known = memo?.folds.get(last);
   if (known && known.start.revision === start.revision) return known.folded;
   // One loop and one result per journey and page: this runs for every event of a rebuild.
   let state = start.state;
   for (const event of events) state = evolveOne(state, event);
   const folded = { state, revision: Number(last.revision) };
-  memo?.set(last, { start, folded });
+  memo?.folds.set(last, { start, folded });
   return folded;
 }
 
