@@ -4,7 +4,7 @@
  * `npm run bench:report` copies into docs/benchmarks.md so every number there comes from a run).
  */
 import { type ChildProcess, execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 
@@ -15,6 +15,21 @@ export function benchArgs(argv: readonly string[] = process.argv.slice(2)): Map<
 }
 
 /** Milliseconds from a monotonic clock. */
+/**
+ * Node's arguments for the API as `npm run start:prod` (what `npm start` runs) gives them, its heap flags included, so
+ * a bench measures the API as it is deployed rather than a copy of its command line that could drift from it.
+ */
+export function apiNodeArgs(root: string): string[] {
+  const scripts = (
+    JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+  ).scripts;
+  const words = (scripts['start:prod'] ?? '').split(/\s+/).filter((word) => word !== '');
+  const node = words.indexOf('node');
+  if (node < 0 || words.slice(0, node).some((word) => !/^[A-Z_]+=/.test(word)))
+    throw new Error(`package.json start:prod is not "[VAR=value ...] node <args>": ${scripts['start:prod']}`);
+  return words.slice(node + 1);
+}
+
 export const now = (): number => Number(process.hrtime.bigint()) / 1e6;
 
 export const log = (message: string): void => {

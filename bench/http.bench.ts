@@ -27,7 +27,17 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { benchArgs, cleanUpOnExit, fmt, log, now, ratio, saveResult, sleep } from './bench-support';
+import {
+  apiNodeArgs,
+  benchArgs,
+  cleanUpOnExit,
+  fmt,
+  log,
+  now,
+  ratio,
+  saveResult,
+  sleep,
+} from './bench-support';
 import { latencySummary, openLoop, postOnce } from './open-loop';
 import { THREAD_NAMES } from '@carepath/projections';
 import { devKeyFileFor, freePort, loadOrCreateDevKey, signDevToken } from '@carepath/runtime';
@@ -1034,7 +1044,7 @@ async function main(): Promise<void> {
     const apiPort = await freePort();
     const api = await measure(
       'carepath',
-      ['-r', 'tsconfig-paths/register', 'dist/apps/api/src/main.js'],
+      apiNodeArgs(ROOT),
       {
         ...process.env,
         TS_NODE_BASEURL: 'dist',

@@ -15,7 +15,17 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SqliteEventStore } from '@carepath/event-store';
 import { GEN_CHC, generateJourney, institutionStreams } from '../test/support/journey-generator';
-import { benchArgs, cleanUpOnExit, fmt, log, now, ratio, saveResult, sleep } from './bench-support';
+import {
+  apiNodeArgs,
+  benchArgs,
+  cleanUpOnExit,
+  fmt,
+  log,
+  now,
+  ratio,
+  saveResult,
+  sleep,
+} from './bench-support';
 import { latencySummary, openLoop, postOnce } from './open-loop';
 import { devKeyFileFor, freePort, loadOrCreateDevKey, signDevToken } from '@carepath/runtime';
 
@@ -251,7 +261,7 @@ async function main(): Promise<void> {
     // One actor writes at 200/s and loops reads: the bench measures isolation, not the rate limits.
     RATE_LIMIT_REQUESTS: '10000000',
   };
-  const child = spawn(process.execPath, ['-r', 'tsconfig-paths/register', 'dist/apps/api/src/main.js'], {
+  const child = spawn(process.execPath, apiNodeArgs(ROOT), {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -3,9 +3,20 @@
  * is small (about 35-40 MB on each of the request thread and the projection thread, seen with `--trace-gc`), but by
  * default V8 let each grow to 150-200 MB before collecting, which was most of the API's peak RSS (docs/benchmarks.md,
  * "HTTP commands"). A growing factor of 1.5 bounds that growth without a hard heap limit, which a larger live set
- * could hit; worker threads started afterwards inherit it.
+ * could hit.
+ *
+ * The young generation: by default each thread's is two semi-spaces of 16 MB, 32 MB per thread that a busy thread
+ * fills between scavenges. Of a request, or of a page of events, next to nothing survives a scavenge, so 8 MB each
+ * cost no measurable CPU and kept about 33 MB less resident under load (docs/benchmarks.md, "HTTP commands").
+ *
+ * Set at start-up (main.ts), these size every worker thread started afterwards. The request thread's young generation
+ * is sized before any code runs, so STARTUP_FLAGS must also be on its command line: `npm start`, the Dockerfile and
+ * `npm run bench:http` start it so (heap-flags.spec.ts checks that they do).
  */
-export const HEAP_FLAGS = ['--heap-growing-percent=50'] as const;
+export const HEAP_FLAGS = ['--heap-growing-percent=50', '--max-semi-space-size=8'] as const;
+
+/** The flags of HEAP_FLAGS that take effect on the request thread only from the command line. */
+export const STARTUP_FLAGS = ['--max-semi-space-size=8'] as const;
 
 /** The flags of HEAP_FLAGS the operator did not set (on the command line or in NODE_OPTIONS, in either spelling). */
 export function heapFlagsToSet(execArgv: readonly string[], nodeOptions: string | undefined): string[] {
