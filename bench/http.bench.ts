@@ -52,6 +52,11 @@ const RATE_CONNECTIONS = Number(args.get('rate-connections') ?? CONNECTIONS);
 const POOL = Number(args.get('pool') ?? CONNECTIONS * 64);
 const PROJECTIONS = args.get('projections') ?? 'in-process';
 const OUT = args.get('out') ?? 'bench/results';
+/**
+ * The bare servers' ids: random UUIDs by default, as when issue 18 set its targets against the ceiling; CarePath
+ * mints time-ordered ones (timeOrderedId), and `--bare-ids time-ordered` measures the bare servers so too.
+ */
+const BARE_IDS = args.get('bare-ids') ?? 'random';
 const HOST = '127.0.0.1';
 const ROOT = resolve(__dirname, '..');
 
@@ -958,7 +963,10 @@ function table(api: Measured, raw: Measured, top: Measured): string {
     `The API runs from dist with projections ${PROJECTIONS}, its request log sent to /dev/null; load generator, API ` +
     'and both bare servers share the same cores, and each server runs alone. The visit pool is opened (and, for the ' +
     'API, projected) before the visit phases and is not measured; each visit request reads its whole journey, which ' +
-    'grows as the phases run.';
+    'grows as the phases run. ' +
+    (BARE_IDS === 'random'
+      ? 'The bare servers mint random UUIDs, as when issue 18 set its targets; CarePath mints time-ordered ones.'
+      : 'The bare servers mint time-ordered ids, as CarePath does (--bare-ids time-ordered).');
   return `${lines.join('\n')}\n\n${targets}\n\n${visitTable(api.visits, raw.visits, top.visits)}\n\n${note}`;
 }
 
@@ -1016,7 +1024,7 @@ async function measureBare(name: string, commit: 'request' | 'group'): Promise<M
   const argv = [
     ...process.execArgv,
     join(ROOT, 'bench/raw-fastify-server.ts'),
-    ...['--port', String(port), '--host', HOST, '--file', file, '--commit', commit],
+    ...['--port', String(port), '--host', HOST, '--file', file, '--commit', commit, '--ids', BARE_IDS],
   ];
   return measure(name, argv, { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true' }, port, file, false);
 }
@@ -1069,6 +1077,7 @@ async function main(): Promise<void> {
       rateConnections: RATE_CONNECTIONS,
       projections: PROJECTIONS,
       pool: POOL,
+      bareIds: BARE_IDS,
       carepath: { ...api.run, durability: api.durability, visits: api.visits },
       baseline: { ...raw.run, durability: raw.durability, visits: raw.visits },
       // The same bare server with group commit: what the durable insert alone reaches on this machine.

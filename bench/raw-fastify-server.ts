@@ -5,6 +5,8 @@
  * - `POST /journeys/:journeyId/visits`: read the stream's rows (`WHERE stream_id = ? ORDER BY revision`), JSON.parse
  *   their data and metadata, then one `BEGIN IMMEDIATE` transaction inserting one row at the next revision (the
  *   UNIQUE (stream_id, revision) key is the expected-revision check: a clash answers 409, an empty stream 404).
+ * Ids are random UUIDs, as when issue 18 set its targets against this server; with `--ids time-ordered` they are
+ * minted as CarePath now mints them (timeOrderedId), which the indexes take at their right-hand edge.
  * Then 201 with JSON. No validation, no decider, no hash chain, no projections, no request log: the floor the API
  * is compared to.
  * With `--commit request` (the default) each request commits on its own, so the disk's commit rate bounds the
@@ -13,10 +15,11 @@
  * only after that commit, as CarePath's store does. Each request's inserts run in their own SAVEPOINT, so a
  * visit's revision clash rolls back that visit alone and answers 409 to that request only.
  * Usage: node -r ts-node/register bench/raw-fastify-server.ts --port 4000 --host 127.0.0.1 --file /tmp/raw.db
- *          [--commit request|group]
+ *          [--commit request|group] [--ids random|time-ordered]
  */
 import Database from 'better-sqlite3';
 import Fastify from 'fastify';
+import { timeOrderedId } from '@carepath/event-store';
 import { randomUUID } from 'node:crypto';
 import { benchArgs } from './bench-support';
 
@@ -25,6 +28,8 @@ const PORT = Number(args.get('port'));
 const HOST = args.get('host') ?? '127.0.0.1';
 const FILE = args.get('file');
 const COMMIT = args.get('commit') ?? 'request';
+const IDS = args.get('ids') ?? 'random';
+const newId = IDS === 'time-ordered' ? () => timeOrderedId() : () => randomUUID();
 
 interface OpenJourneyBody {
   readonly patientId: string;
@@ -169,8 +174,15 @@ function writer(db: Database.Database, group: boolean) {
 }
 
 async function main(): Promise<void> {
-  if (!FILE || !Number.isInteger(PORT) || (COMMIT !== 'request' && COMMIT !== 'group')) {
-    throw new Error('usage: --port <port> --file <sqlite file> [--commit request|group]');
+  if (
+    !FILE ||
+    !Number.isInteger(PORT) ||
+    (COMMIT !== 'request' && COMMIT !== 'group') ||
+    (IDS !== 'random' && IDS !== 'time-ordered')
+  ) {
+    throw new Error(
+      'usage: --port <port> --file <sqlite file> [--commit request|group] [--ids random|time-ordered]',
+    );
   }
   const db = openDatabase(FILE);
   const { write, drain, stats } = writer(db, COMMIT === 'group');
@@ -197,14 +209,14 @@ async function main(): Promise<void> {
 
   app.post<{ Body: OpenJourneyBody }>('/journeys', async (request, reply) => {
     const b = request.body;
-    const journeyId = randomUUID();
+    const journeyId = newId();
     const requestId = randomUUID();
-    const eventIds = [randomUUID(), randomUUID()] as const;
+    const eventIds = [newId(), newId()] as const;
     const metadata = metadataOf(request.headers, b.occurredAt, requestId);
     const opened = JSON.stringify({ journeyId, patientId: b.patientId, residenceRegion: b.residenceRegion });
     const outcome = await write(`journey-${journeyId}`, metadata, [
       [0, eventIds[0], 'JourneyOpened', opened],
-      [1, eventIds[1], 'VisitRecorded', visitData(randomUUID(), b)],
+      [1, eventIds[1], 'VisitRecorded', visitData(newId(), b)],
     ]);
     if (outcome === 'conflict') throw new Error(`journey-${journeyId} already exists`);
     reply.code(201);
@@ -239,8 +251,8 @@ async function main(): Promise<void> {
         return { statusCode: 404, error: 'Not Found', code: 'JOURNEY_NOT_FOUND' };
       }
       const requestId = randomUUID();
-      const eventId = randomUUID();
-      const visitId = randomUUID();
+      const eventId = newId();
+      const visitId = newId();
       const revision = last.revision + 1;
       const metadata = metadataOf(request.headers, b.occurredAt, requestId);
       const outcome = await write(streamId, metadata, [

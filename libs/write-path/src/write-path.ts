@@ -9,10 +9,10 @@ import {
   type EventStore,
   type EventToAppend,
   FoldCache,
+  timeOrderedId,
   type StoredEvent,
   WrongExpectedRevisionError,
 } from '@carepath/event-store';
-import { randomUUID } from 'node:crypto';
 import { type CareWindow, checkCareWindow } from './care-window';
 import { deriveId } from './idempotency';
 
@@ -209,7 +209,7 @@ export class WritePath {
     const toAppend: EventToAppend[] = decider.decide(command, state).map((event, index) => ({
       id: idempotency
         ? deriveId('event', idempotency.key, idempotency.requestHash, streamId, String(index))
-        : randomUUID(),
+        : timeOrderedId(),
       type: event.type,
       schemaVersion: 1,
       data: event.data as Readonly<Record<string, unknown>>,

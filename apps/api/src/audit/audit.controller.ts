@@ -19,7 +19,7 @@ import { AccessPageDto, ChainVerificationDto, SignedCheckpointDto } from './audi
 export class AccessQueryDto {
   @ApiPropertyOptional({ format: 'uuid', description: 'Reads of this journey' })
   @IsOptional()
-  @IsUUID(4, { message: 'journeyId must be a UUID' })
+  @IsUUID('all', { message: 'journeyId must be a UUID' })
   journeyId?: string;
 
   @ApiPropertyOptional({ description: 'Reads by this actor (a token subject)' })

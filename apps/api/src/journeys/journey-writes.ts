@@ -1,8 +1,8 @@
 import { applyDecorators, Injectable } from '@nestjs/common';
 import { ApiHeader } from '@nestjs/swagger';
 import { type CommandMetadata, type JourneyCommand, journeyDecider, journeyStreamId } from '@carepath/domain';
+import { timeOrderedId } from '@carepath/event-store';
 import { deriveId } from '@carepath/write-path';
-import { randomUUID } from 'node:crypto';
 import { JourneyAccess } from '../auth/journey-access';
 import type { RequestContext } from '../common/request-context';
 import type { HeaderReply, WriteResponse } from '../common/write-response';
@@ -43,7 +43,7 @@ export class JourneyWrites {
    * on the same stream and is recognised there.
    */
   newJourneyId(ctx: RequestContext): string {
-    return ctx.idempotencyKey ? deriveId('journey', ctx.institutionId, ctx.idempotencyKey) : randomUUID();
+    return ctx.idempotencyKey ? deriveId('journey', ctx.institutionId, ctx.idempotencyKey) : timeOrderedId();
   }
 
   /** An id the command mints (visit, referral, admission...): from the key too, so a replay names it again. */

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type { CommandMetadata, Decider, DomainEvent } from '@carepath/domain';
+import { timeOrderedId } from '@carepath/event-store';
 import { deriveId, hashRequest, type WriteOutcome, WritePath } from '@carepath/write-path';
-import { randomUUID } from 'node:crypto';
 import type { RequestContext } from '../common/request-context';
 import { type HeaderReply, writeHeaders } from '../common/write-response';
 import { ProjectionsService } from '../projections/projections.service';
@@ -37,7 +37,9 @@ export class StreamWrites {
    * With an Idempotency-Key it is derived from the key, so a retry names the same thing and its replay matches.
    */
   newId(ctx: RequestContext, name: string, scope: string): string {
-    return ctx.idempotencyKey ? deriveId(name, scope, ctx.institutionId, ctx.idempotencyKey) : randomUUID();
+    return ctx.idempotencyKey
+      ? deriveId(name, scope, ctx.institutionId, ctx.idempotencyKey)
+      : timeOrderedId();
   }
 
   /** The command's metadata; an administrative act (a correction, a void) takes place now. */

@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { type EventStore, WrongExpectedRevisionError } from '@carepath/event-store';
+import { type EventStore, timeOrderedId, WrongExpectedRevisionError } from '@carepath/event-store';
 
 /**
  * Why a journey's record is read (PIPL: purpose of processing). A closed list: treatment, care coordination, audit,
@@ -38,7 +37,7 @@ export async function appendAccessRecord(
   data: Record<string, unknown>,
 ): Promise<void> {
   const event = () => ({
-    id: randomUUID(),
+    id: timeOrderedId(),
     type: data.resource === 'worklist' ? 'WorklistAccessed' : 'JourneyRecordAccessed',
     schemaVersion: 1,
     data,
