@@ -15,6 +15,20 @@ describe('canonicalJson', () => {
     expect(canonicalJson(value)).toBe('{"10":0,"2":0,"a":{"B":"é","z":[3,{"x":null}]},"b":1,"é":true}');
   });
 
+  it('sorts few keys and many alike, whatever order they were written in', () => {
+    const reference = (object: Record<string, unknown>) =>
+      `{${Object.keys(object)
+        .sort()
+        .map((key) => `${JSON.stringify(key)}:${JSON.stringify(object[key])}`)
+        .join(',')}}`;
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.string(), { maxLength: 40 }), fc.nat(), (keys, seed) => {
+        const object = Object.fromEntries(keys.map((key, i) => [key, (seed + i) % 7]));
+        expect(canonicalJson(object)).toBe(reference(object));
+      }),
+    );
+  });
+
   it('writes bigints as decimal strings, undefined in arrays as null, and escapes keys and strings as JSON', () => {
     expect(canonicalJson([12n, undefined, 'a"b\n', { 'k"': 1.5e300 }])).toBe(
       '["12",null,"a\\"b\\n",{"k\\"":1.5e+300}]',
