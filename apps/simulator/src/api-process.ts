@@ -26,7 +26,8 @@ export interface ApiProcessOptions {
 }
 
 /**
- * Starts the API as `npm run start:prod` does (node -r tsconfig-paths/register with TS_NODE_BASEURL at the build),
+ * Starts the API as `npm run start:prod` does (node -r tsconfig-paths/register with TS_NODE_BASEURL at the build; its
+ * request thread without start:prod's smaller young generation, which only memory would show),
  * with this process's environment, on a free port of 127.0.0.1, and resolves once `/health/ready` answers 200:
  * the store takes writes and the projections run. Rejects with the API's output if it exits or is not ready first.
  */
