@@ -36,19 +36,8 @@ export function createPino(
   };
   if (options.silent) return pino(settings, { write: () => undefined });
   if (!options.json) return pino(settings, textLines());
-  return pino(
-    settings,
-    destination ?? pino.destination({ dest: 1, sync: false, maxWrite: STDOUT_CHUNK_BYTES }),
-  );
+  return destination ? pino(settings, destination) : pino(settings);
 }
-
-/**
- * How much of the log stdout takes per write. The writer (sonic-boom) measures the pending chunk's byte length
- * on every line it queues, which copies the chunk when it was built line by line: with its default of 16 KB that
- * copying was 8% of all the request thread allocated under load (a sampled allocation profile). 4 KB chunks copy a
- * quarter as much, for a write call per 15 or so request lines.
- */
-const STDOUT_CHUNK_BYTES = 4096;
 
 /** `12:00:01.123 INFO  [http] request method=GET route=/journeys/:journeyId status=200 ms=1.8`. */
 function textLines(): DestinationStream {
