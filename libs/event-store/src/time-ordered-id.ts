@@ -13,9 +13,9 @@ const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(
  * Why not a random (version 4) UUID: every index keyed by such ids takes each new one at a random leaf. The log's
  * `event_id` and `(stream_id, revision)` keys and every read model keyed by journey then touched a page per id per
  * commit, read back from disk once the file outgrew the page cache, and wrote it to the WAL again. Ids that grow with
- * time land at the right-hand edge, on the pages the previous commit already touched. Under `npm run bench:http`'s
- * load of new journeys this took the request thread's CPU per command from about 400 to about 290 us
- * (docs/benchmarks.md, "HTTP commands"). An id says when it was minted, to the millisecond, and nothing more: the
+ * time land at the right-hand edge, on the pages the previous commit already touched. Under a load of new journeys
+ * the API answered about a fifth more of them a second, and its projection thread spent about 30% less CPU on
+ * each (docs/benchmarks.md, "HTTP commands"). An id says when it was minted, to the millisecond, and nothing more: the
  * same holds of the events it names, which carry their recording time anyway.
  */
 export function timeOrderedId(now: number = Date.now()): string {
