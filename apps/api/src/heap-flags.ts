@@ -13,10 +13,10 @@
  * is sized before any code runs, so STARTUP_FLAGS must also be on its command line: `npm start`, the Dockerfile and
  * `npm run bench:http` start it so (heap-flags.spec.ts checks that they do).
  */
-export const HEAP_FLAGS = ['--heap-growing-percent=50', '--max-semi-space-size=8'] as const;
-
 /** The flags of HEAP_FLAGS that take effect on the request thread only from the command line. */
 export const STARTUP_FLAGS = ['--max-semi-space-size=8'] as const;
+
+export const HEAP_FLAGS = ['--heap-growing-percent=50', ...STARTUP_FLAGS] as const;
 
 /** The flags of HEAP_FLAGS the operator did not set (on the command line or in NODE_OPTIONS, in either spelling). */
 export function heapFlagsToSet(execArgv: readonly string[], nodeOptions: string | undefined): string[] {

@@ -23,13 +23,12 @@ export function timeOrderedId(now: number = Date.now()): string {
     randomFillSync(pool);
     next = 0;
   }
-  const b = pool;
   const at = next;
   next += 16;
   // 48 bits of milliseconds, most significant first: 2^32 splits them where bitwise operators stop.
   const high = Math.floor(now / 2 ** 32);
   const low = now >>> 0;
-  const h = (i: number) => HEX[b[at + i]!]!;
+  const h = (i: number) => HEX[pool[at + i]!]!;
   return (
     HEX[(high >>> 8) & 0xff]! +
     HEX[high & 0xff]! +
@@ -39,10 +38,10 @@ export function timeOrderedId(now: number = Date.now()): string {
     HEX[(low >>> 8) & 0xff]! +
     HEX[low & 0xff]! +
     '-' +
-    HEX[0x70 | (b[at + 6]! & 0x0f)]! +
+    HEX[0x70 | (pool[at + 6]! & 0x0f)]! +
     h(7) +
     '-' +
-    HEX[0x80 | (b[at + 8]! & 0x3f)]! +
+    HEX[0x80 | (pool[at + 8]! & 0x3f)]! +
     h(9) +
     '-' +
     h(10) +

@@ -104,24 +104,24 @@ export class JourneyFolder {
       // Pinned for `stage`: another projection may move or drop the shared entry meanwhile.
       this.loaded.set(
         journeyId,
-        this.current(journeyId, first) ?? (await this.readBack(journeyId, journeyEvents[0]!, first)),
+        this.current(journeyId, first) ?? (await this.readBack(journeyId, journeyEvents[0]!)),
       );
     }
   }
 
   /**
-   * A journey folded from the log up to just before `event`, its first on this page (revision `first`). Read once for
+   * A journey folded from the log up to just before `event`, its first on this page. Read once for
    * every folder sharing the memo: the projections of a thread are woken by the same commit and prepare the same page
    * at once, so each used to read and fold the journey again, five reads per visit missed by the cache.
    */
-  private readBack(journeyId: string, event: StoredEvent, first: number): Promise<Folded> {
+  private readBack(journeyId: string, event: StoredEvent): Promise<Folded> {
     const shared = this.memo?.readBack.get(event);
     if (shared) return shared;
     const reading = (async () => {
       try {
         let folded: Folded = { state: initialJourneyState(), revision: -1 };
         for (const stored of await this.readStream(JOURNEY_PREFIX + journeyId)) {
-          if (Number(stored.revision) >= first) break;
+          if (stored.revision >= event.revision) break;
           folded = { state: evolveOne(folded.state, stored), revision: Number(stored.revision) };
         }
         return folded;
