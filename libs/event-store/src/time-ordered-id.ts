@@ -4,7 +4,13 @@ import { randomFillSync } from 'node:crypto';
 const POOL_IDS = 256;
 const pool = Buffer.alloc(16 * POOL_IDS);
 let next = pool.length;
-const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+/** The two hex digits of each byte value, as character codes: byte b at 2b and 2b + 1. */
+const HEX = Buffer.from(
+  Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0')).join(''),
+  'latin1',
+);
+/** Where the id's text is written before it becomes a string. */
+const text = Buffer.alloc(36);
 
 /**
  * A new id for an event or a stream: a version 7 UUID (RFC 9562), whose first 48 bits are the Unix time in
@@ -28,27 +34,31 @@ export function timeOrderedId(now: number = Date.now()): string {
   // 48 bits of milliseconds, most significant first: 2^32 splits them where bitwise operators stop.
   const high = Math.floor(now / 2 ** 32);
   const low = now >>> 0;
-  const h = (i: number) => HEX[pool[at + i]!]!;
-  return (
-    HEX[(high >>> 8) & 0xff]! +
-    HEX[high & 0xff]! +
-    HEX[low >>> 24]! +
-    HEX[(low >>> 16) & 0xff]! +
-    '-' +
-    HEX[(low >>> 8) & 0xff]! +
-    HEX[low & 0xff]! +
-    '-' +
-    HEX[0x70 | (pool[at + 6]! & 0x0f)]! +
-    h(7) +
-    '-' +
-    HEX[0x80 | (pool[at + 8]! & 0x3f)]! +
-    h(9) +
-    '-' +
-    h(10) +
-    h(11) +
-    h(12) +
-    h(13) +
-    h(14) +
-    h(15)
-  );
+  let to = 0;
+  const put = (byte: number): void => {
+    text[to++] = HEX[byte * 2]!;
+    text[to++] = HEX[byte * 2 + 1]!;
+  };
+  const dash = (): void => {
+    text[to++] = 0x2d;
+  };
+  put((high >>> 8) & 0xff);
+  put(high & 0xff);
+  put(low >>> 24);
+  put((low >>> 16) & 0xff);
+  dash();
+  put((low >>> 8) & 0xff);
+  put(low & 0xff);
+  dash();
+  put(0x70 | (pool[at + 6]! & 0x0f));
+  put(pool[at + 7]!);
+  dash();
+  put(0x80 | (pool[at + 8]! & 0x3f));
+  put(pool[at + 9]!);
+  dash();
+  for (let i = 10; i < 16; i++) put(pool[at + i]!);
+  // Decoded from bytes, the id is one flat string of 36 characters. Joined with `+`, it was a tree of about fifteen
+  // string pieces (V8 joins strings of 13 characters or more lazily), some 450 bytes kept per id where one is held,
+  // as in every folded journey's facts, against 56.
+  return text.toString('latin1', 0, 36);
 }

@@ -57,6 +57,9 @@ interface KeyedWrite {
   readonly position: bigint;
 }
 
+/** The keyed writes of a stream written without an Idempotency-Key (most are): one shared empty map. */
+const NO_KEYED_WRITES: ReadonlyMap<string, KeyedWrite> = new Map();
+
 /** A stream folded up to a revision, with the keyed writes seen on the way. */
 export interface FoldedStream<State> {
   readonly state: State;
@@ -190,7 +193,7 @@ export class WritePath {
       ? {
           state: decider.initialState(),
           revision: 'no-stream' as const,
-          keyed: new Map<string, KeyedWrite>(),
+          keyed: NO_KEYED_WRITES,
         }
       : await this.current(streamId, decider);
 
@@ -295,11 +298,15 @@ function keyedWrites(
   before: ReadonlyMap<string, KeyedWrite> | undefined,
   stored: readonly StoredEvent[],
 ): ReadonlyMap<string, KeyedWrite> {
-  let keyed = before ?? new Map<string, KeyedWrite>();
+  let keyed = before ?? NO_KEYED_WRITES;
+  let copied = false;
   for (const e of stored) {
     const key = e.metadata.idempotencyKey;
     if (typeof key !== 'string') continue;
-    if (keyed === before) keyed = new Map(keyed);
+    if (!copied) {
+      keyed = new Map(keyed);
+      copied = true;
+    }
     const earlier = keyed.get(key);
     const event = { id: e.id, type: e.type, revision: e.revision };
     (keyed as Map<string, KeyedWrite>).set(key, {

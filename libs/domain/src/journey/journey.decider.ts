@@ -2,7 +2,7 @@ import { careTimeMs } from '../shared/care-time';
 import { DomainError } from '../shared/domain-error';
 import type { Decider } from '../shared/decider';
 import type { CommandMetadata, DecidedEvent } from '../shared/event';
-import { emptyIdRecord, entryOf, type IdRecord } from '../shared/id-record';
+import { entryOf, type IdRecord, writableIdRecord } from '../shared/id-record';
 import { isHigherTier } from '../shared/tier';
 import {
   CORRECTABLE_FIELDS,
@@ -330,7 +330,7 @@ function mintedIds(events: readonly JourneyEvent[]): string[] {
 
 /** Every record id of the journey at any care time: an id is unique in the journey, not only up to a moment. */
 function allRecords(state: OpenedJourneyState): IdRecord<unknown> {
-  const all = emptyIdRecord<unknown>() as Record<string, unknown>;
+  const all = writableIdRecord<unknown>();
   for (const records of [
     state.visits,
     state.referrals,

@@ -6,7 +6,19 @@
  */
 export type IdRecord<T> = Readonly<Record<string, T>>;
 
+/**
+ * One empty record for every state: a journey starts with seven of them, and each record without a prototype is a
+ * hash table of its own, about 240 bytes even when empty, which made most of a just-opened journey's weight in the
+ * fold caches (docs/benchmarks.md, "Fold caches"). Frozen, so sharing it is safe: records are only ever copied.
+ */
+const EMPTY: IdRecord<never> = Object.freeze(Object.create(null) as Record<string, never>);
+
 export function emptyIdRecord<T>(): IdRecord<T> {
+  return EMPTY;
+}
+
+/** A new record to fill before it is handed out (the shared empty one is frozen). */
+export function writableIdRecord<T>(): Record<string, T> {
   return Object.create(null) as Record<string, T>;
 }
 
