@@ -204,13 +204,17 @@ export function evolveJourney(state: JourneyState, event: RecordedDomainEvent<Jo
       return refold(state, facts);
     }
     default: {
+      const latest = state.status === 'not-opened' ? undefined : state.facts.at(-1);
       const fact: FactEntry = {
         eventId: event.id,
         type: event.type,
         occurredAt: event.metadata.occurredAt,
-        recordedBy: event.metadata.institutionId,
+        recordedBy:
+          latest?.recordedBy === event.metadata.institutionId
+            ? latest.recordedBy
+            : event.metadata.institutionId,
         recordedAt: event.metadata.recordedAt,
-        data: event.data,
+        data: latest ? withSnapshotsOf(latest, event.data) : event.data,
         status: parseCareTime(event.metadata.occurredAt) === null ? 'unreadable' : 'as-recorded',
       };
       if (fact.status === 'unreadable' && fact.type !== 'JourneyOpened') {
@@ -227,6 +231,45 @@ export function evolveJourney(state: JourneyState, event: RecordedDomainEvent<Jo
       return next.status === 'not-opened' || next.facts === facts ? next : { ...next, facts };
     }
   }
+}
+
+/** The fields in which journey events carry an institution as it stood (InstitutionSnapshot). */
+const SNAPSHOT_FIELDS = ['institution', 'from', 'to', 'owedBy'] as const;
+
+const snapshotIn = (data: IdRecord<unknown>, field: string): InstitutionSnapshot | undefined => {
+  const value = entryOf(data, field);
+  return typeof value === 'object' && value !== null && 'institutionId' in value
+    ? (value as InstitutionSnapshot)
+    : undefined;
+};
+
+const sameSnapshot = (a: InstitutionSnapshot, b: InstitutionSnapshot): boolean =>
+  a.institutionId === b.institutionId &&
+  a.tier === b.tier &&
+  a.allianceId === b.allianceId &&
+  a.regionCode === b.regionCode;
+
+/**
+ * `data`, with each institution snapshot equal to one the latest fact holds replaced by that one. Every event decoded
+ * from the log brings its own copy of the same few institutions (a journey's visits are mostly at one centre), and a
+ * folded journey keeps every fact's data: shared, a visit's fact holds about a fifth less in the fold caches
+ * (docs/benchmarks.md, "Fold caches"). The values are equal, so nothing that reads or serves the state can tell.
+ */
+function withSnapshotsOf(latest: FactEntry, data: IdRecord<unknown>): IdRecord<unknown> {
+  let shared: Record<string, unknown> | null = null;
+  for (const field of SNAPSHOT_FIELDS) {
+    const snapshot = snapshotIn(data, field);
+    if (!snapshot) continue;
+    for (const known of SNAPSHOT_FIELDS) {
+      const candidate = snapshotIn(latest.data, known);
+      if (candidate && candidate !== snapshot && sameSnapshot(candidate, snapshot)) {
+        shared ??= { ...data };
+        shared[field] = candidate;
+        break;
+      }
+    }
+  }
+  return shared ?? data;
 }
 
 /** Rebuilds the derived records from the facts in care order, skipping voided ones. */
