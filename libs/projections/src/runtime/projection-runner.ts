@@ -947,6 +947,8 @@ export class ProjectionRunner {
       if (at > target.position) target.position = at;
       writer.committed?.();
     };
+    /** Whether this generation has caught up with the log once (`flush`): its building days are over. */
+    let caughtUp = false;
     const target: Generation = {
       generation,
       db,
@@ -980,6 +982,10 @@ export class ProjectionRunner {
         write(fresh, lastPosition);
       },
       flush: (position) => {
+        if (!caughtUp) {
+          caughtUp = true;
+          this.files.caughtUp(db);
+        }
         target.batching = false;
         write([], position);
       },

@@ -4,6 +4,21 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
 /**
+ * Page cache of a read-model file while it is built (a rebuild, or a first catch-up on a long log): it inserts into
+ * several indexes at once, and the cache must hold their upper levels. 4 MB does that for a log of a million events as
+ * fast as 16 MB did, and three read models then keep 36 MB less (2 MB was slower: docs/benchmarks.md, "Projections").
+ */
+const BUILDING_CACHE_KB = 4_000;
+
+/**
+ * Page cache of a read-model file once caught up: each page of new events touches the right-hand edges of indexes
+ * keyed by time-ordered ids and the rows of the few journeys on the page. Eight read models kept 4 MB each under
+ * `npm run bench:http` for no measurable gain: 1 MB kept the API's peak RSS 8-11 MB lower at the same CPU
+ * per command (docs/benchmarks.md, "HTTP commands").
+ */
+const LIVE_CACHE_KB = 1_000;
+
+/**
  * Where read models live: one SQLite file per projection generation (`<name>.g<n>.db`) plus a catalog naming the
  * generation in service. A rebuild writes a fresh file and swaps the catalog entry, so queries keep reading the
  * old generation until the new one has caught up, and a half-built generation is never served.
@@ -51,10 +66,7 @@ export class ReadModelFiles {
     // commit) can only lose a suffix that is then re-applied from the checkpoint.
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    // Rebuilds insert into several indexes at once; the cache must hold their upper levels. 4 MB does that for a
-    // log of a million events as fast as 16 MB did, and three read models then keep 36 MB less (2 MB was slower:
-    // docs/benchmarks.md, "Projections").
-    db.pragma('cache_size = -4000');
+    db.pragma(`cache_size = -${BUILDING_CACHE_KB}`);
     db.pragma('busy_timeout = 5000');
     db.exec(`
       CREATE TABLE IF NOT EXISTS checkpoint (id INTEGER PRIMARY KEY CHECK (id = 1), position INTEGER NOT NULL, events INTEGER NOT NULL, writer TEXT) STRICT;
@@ -65,6 +77,11 @@ export class ReadModelFiles {
     const columns = db.prepare('PRAGMA table_info(checkpoint)').all() as { name: string }[];
     if (!columns.some((c) => c.name === 'writer')) db.exec('ALTER TABLE checkpoint ADD COLUMN writer TEXT');
     return db;
+  }
+
+  /** A generation has caught up with the log: from now on it takes pages in as they come (LIVE_CACHE_KB). */
+  caughtUp(db: Database.Database): void {
+    db.pragma(`cache_size = -${LIVE_CACHE_KB}`);
   }
 
   /** Puts a generation in service (atomic: one row). */
