@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteEventStore } from '@carepath/event-store';
 import { ProjectionRunner, ReadModelFiles, worklistProjection } from '@carepath/projections';
-import { generateJourney, institutionStreams } from '../support/journey-generator';
+import { appendInstitutions, appendJourneys } from '../support/journey-generator';
 
 /**
  * A read-model file keeps a large page cache while it is built and a small one once it has caught up with the log
@@ -18,8 +18,7 @@ describe('read-model page cache', () => {
   beforeEach(async () => {
     folder = mkdtempSync(join(tmpdir(), 'carepath-rm-cache-'));
     store = SqliteEventStore.open({ filename: join(folder, 'carepath.db') });
-    for (const { streamId, events } of institutionStreams())
-      await store.append(streamId, events, { expectedRevision: 'no-stream' });
+    await appendInstitutions(store);
   });
 
   afterEach(async () => {
@@ -28,15 +27,8 @@ describe('read-model page cache', () => {
     rmSync(folder, { recursive: true, force: true });
   });
 
-  const appendJourneys = async (from: number, to: number) => {
-    for (let i = from; i < to; i++) {
-      const { streamId, events } = generateJourney(i);
-      await store.append(streamId, events, { expectedRevision: 'no-stream' });
-    }
-  };
-
   it('given a log to catch up with, builds with the large cache and keeps the small one from its first catch-up on', async () => {
-    await appendJourneys(0, 30);
+    await appendJourneys(store, 0, 30);
     const files = new ReadModelFiles(join(folder, 'read-models'));
     const sizes: number[] = [];
     const caughtUp = files.caughtUp.bind(files);
@@ -48,7 +40,7 @@ describe('read-model page cache', () => {
     runner = new ProjectionRunner(store, worklistProjection, files, { rebuildInWorker: false });
     await runner.start();
     await runner.waitFor(await store.headPosition());
-    await appendJourneys(30, 40);
+    await appendJourneys(store, 30, 40);
     await runner.waitFor(await store.headPosition());
     expect(sizes).toEqual([-4_000, -1_000]);
   });

@@ -9,7 +9,7 @@ import {
   ReadModelTakenError,
   wardOccupancyProjection,
 } from '@carepath/projections';
-import { generateJourney, institutionStreams } from '../support/journey-generator';
+import { appendInstitutions, appendJourneys } from '../support/journey-generator';
 import { waitFor } from '../support/wait-for';
 
 /**
@@ -25,8 +25,7 @@ describe('read-model fence', () => {
   beforeEach(async () => {
     folder = mkdtempSync(join(tmpdir(), 'carepath-fence-'));
     store = SqliteEventStore.open({ filename: join(folder, 'carepath.db') });
-    for (const { streamId, events } of institutionStreams())
-      await store.append(streamId, events, { expectedRevision: 'no-stream' });
+    await appendInstitutions(store);
   });
 
   afterEach(async () => {
@@ -34,13 +33,6 @@ describe('read-model fence', () => {
     await store.close();
     rmSync(folder, { recursive: true, force: true });
   });
-
-  const appendJourneys = async (from: number, to: number) => {
-    for (let i = from; i < to; i++) {
-      const { streamId, events } = generateJourney(i);
-      await store.append(streamId, events, { expectedRevision: 'no-stream' });
-    }
-  };
 
   const runner = async (files: ReadModelFiles) => {
     const started = new ProjectionRunner(store, wardOccupancyProjection, files, { rebuildInWorker: false });
@@ -50,11 +42,11 @@ describe('read-model fence', () => {
   };
 
   it('given a second runner opened the generation, then the first one writes nothing more and stops on ReadModelTakenError', async () => {
-    await appendJourneys(0, 20);
+    await appendJourneys(store, 0, 20);
     const old = await runner(new ReadModelFiles(join(folder, 'read-models')));
     await old.waitFor(await store.headPosition());
     const taker = await runner(new ReadModelFiles(join(folder, 'read-models')));
-    await appendJourneys(20, 40);
+    await appendJourneys(store, 20, 40);
     const head = await store.headPosition();
     await taker.waitFor(head);
     const failed = await waitFor(

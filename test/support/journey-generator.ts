@@ -9,7 +9,7 @@ import {
   type JourneyState,
   journeyStreamId,
 } from '@carepath/domain';
-import type { EventToAppend } from '@carepath/event-store';
+import type { EventStore, EventToAppend } from '@carepath/event-store';
 
 /**
  * Deterministic journeys for projection tests and benchmarks, produced through the real decider so every stream
@@ -248,4 +248,18 @@ export function generateJourney(index: number, seed = 1): { streamId: string; ev
   }
   run({ type: 'CloseJourney', data: {} }, GEN_CHC.institutionId, 60);
   return { streamId: journeyStreamId(journeyId), events: out };
+}
+
+/** Writes the generator's two institutions to `store`, as every log of generated journeys needs them first. */
+export async function appendInstitutions(store: EventStore): Promise<void> {
+  for (const { streamId, events } of institutionStreams())
+    await store.append(streamId, events, { expectedRevision: 'no-stream' });
+}
+
+/** Writes generated journeys `from` to `to` (excluded) to `store`. */
+export async function appendJourneys(store: EventStore, from: number, to: number): Promise<void> {
+  for (let i = from; i < to; i++) {
+    const { streamId, events } = generateJourney(i);
+    await store.append(streamId, events, { expectedRevision: 'no-stream' });
+  }
 }
