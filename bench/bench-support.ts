@@ -14,7 +14,6 @@ export function benchArgs(argv: readonly string[] = process.argv.slice(2)): Map<
   return args;
 }
 
-/** Milliseconds from a monotonic clock. */
 /**
  * Node's arguments for the API as `npm run start:prod` (what `npm start` runs) gives them, its heap flags included, so
  * a bench measures the API as it is deployed rather than a copy of its command line that could drift from it.
@@ -30,6 +29,7 @@ export function apiNodeArgs(root: string): string[] {
   return words.slice(node + 1);
 }
 
+/** Milliseconds from a monotonic clock. */
 export const now = (): number => Number(process.hrtime.bigint()) / 1e6;
 
 export const log = (message: string): void => {

@@ -19,6 +19,10 @@
  * up in its journey's stream.
  * Usage: npm run bench:http -- [--seconds 10] [--warmup 3] [--connections 64] [--pipelining 1] [--rate 1000]
  *          [--rate-connections 64] [--pool <connections × 64>] [--projections in-process|external] [--out dir]
+ *          [--only carepath]
+ * `--only carepath` runs the API's phases alone and prints its figures (peak RSS, rates, CPU per request by thread),
+ * saving nothing: no ratio means anything without the bare servers of the same run. It takes a third of the time,
+ * for trying a change to the API's memory or CPU.
  */
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
@@ -57,6 +61,8 @@ const OUT = args.get('out') ?? 'bench/results';
  * mints time-ordered ones (timeOrderedId), and `--bare-ids time-ordered` measures the bare servers so too.
  */
 const BARE_IDS = args.get('bare-ids') ?? 'random';
+const ONLY = args.get('only');
+if (ONLY !== undefined && ONLY !== 'carepath') throw new Error(`--only takes carepath, not ${ONLY}`);
 const HOST = '127.0.0.1';
 const ROOT = resolve(__dirname, '..');
 
@@ -1044,30 +1050,61 @@ function ratios(api: Measured, bare: Measured): Record<string, number> {
   };
 }
 
+async function measureApi(): Promise<Measured> {
+  const file = join(FOLDER, 'carepath.db');
+  const port = await freePort();
+  const env = {
+    ...process.env,
+    TS_NODE_BASEURL: 'dist',
+    PORT: String(port),
+    HOST,
+    DATABASE_FILE: file,
+    LOG_FORMAT: 'json',
+    PROJECTIONS,
+    // One actor sends every request: the bench measures the write path, not the rate limits.
+    RATE_LIMIT_REQUESTS: '10000000',
+  };
+  return measure('carepath', apiNodeArgs(ROOT), env, port, file, true);
+}
+
+/** `--only carepath`: the API's own figures, one line per command at saturation. */
+function logApiAlone(api: Measured): void {
+  const line = (what: string, l: Load) => {
+    const threads = l.threadCpu
+      ? ` (request thread ${fmt(perRequestUs(l, l.threadCpu.request) ?? Number.NaN)}, projection thread ${fmt(perRequestUs(l, l.threadCpu.projections) ?? Number.NaN)}, other threads ${fmt(perRequestUs(l, l.threadCpu.other) ?? Number.NaN)})`
+      : '';
+    return `${what} at saturation: ${fmt(l.rate)} /s, p99 ${l.p99} ms, ${fmt(cpuPerRequestUs(l) ?? Number.NaN)} µs of CPU per request${threads}`;
+  };
+  log(`carepath alone: peak RSS ${api.peakRssMb ?? 'n/a'} MB`);
+  log(line('POST /journeys', api.run.saturation));
+  log(line('visits', api.visits.saturation));
+}
+
+/** A failed request or a missing event fails the bench, whatever the figures. */
+function checkFaults(servers: readonly Measured[]): void {
+  const failed = servers.some(
+    ({ run, visits }) =>
+      [run.warmup, run.saturation, run.rate, run.paced].some((l) => faults(l) > 0) ||
+      [visits.warmup, visits.paced, visits.saturation].some((l) => visitFaults(l) > 0),
+  );
+  const durable = servers.every(({ durability, visits }) => durability.ok && visits.durability.ok);
+  if (failed || !durable) {
+    log('some requests failed or the event count does not match: see the table');
+    process.exitCode = 1;
+  }
+}
+
 async function main(): Promise<void> {
   try {
+    if (ONLY === 'carepath') {
+      const api = await measureApi();
+      logApiAlone(api);
+      checkFaults([api]);
+      return;
+    }
     const raw = await measureBare('baseline', 'request');
     const top = await measureBare('ceiling', 'group');
-    const apiFile = join(FOLDER, 'carepath.db');
-    const apiPort = await freePort();
-    const api = await measure(
-      'carepath',
-      apiNodeArgs(ROOT),
-      {
-        ...process.env,
-        TS_NODE_BASEURL: 'dist',
-        PORT: String(apiPort),
-        HOST,
-        DATABASE_FILE: apiFile,
-        LOG_FORMAT: 'json',
-        PROJECTIONS,
-        // One actor sends every request: the bench measures the write path, not the rate limits.
-        RATE_LIMIT_REQUESTS: '10000000',
-      },
-      apiPort,
-      apiFile,
-      true,
-    );
+    const api = await measureApi();
     const figures = {
       seconds: SECONDS,
       warmupSeconds: WARMUP,
@@ -1099,16 +1136,7 @@ async function main(): Promise<void> {
     };
     saveResult('http', figures, table(api, raw, top), OUT);
     const servers = [api, raw, top];
-    const failed = servers.some(
-      ({ run, visits }) =>
-        [run.warmup, run.saturation, run.rate, run.paced].some((l) => faults(l) > 0) ||
-        [visits.warmup, visits.paced, visits.saturation].some((l) => visitFaults(l) > 0),
-    );
-    const durable = servers.every(({ durability, visits }) => durability.ok && visits.durability.ok);
-    if (failed || !durable) {
-      log('some requests failed or the event count does not match: see the table');
-      process.exitCode = 1;
-    }
+    checkFaults(servers);
     const conflicts = (v: Visits): string =>
       [v.warmup, v.paced, v.saturation].map((l) => l.conflicts).join(' / ');
     if (
