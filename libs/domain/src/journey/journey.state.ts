@@ -252,8 +252,8 @@ const sameSnapshot = (a: InstitutionSnapshot, b: InstitutionSnapshot): boolean =
 /**
  * `data`, with each institution snapshot equal to one the latest fact holds replaced by that one. Every event decoded
  * from the log brings its own copy of the same few institutions (a journey's visits are mostly at one centre), and a
- * folded journey keeps every fact's data: shared, a visit's fact holds about a fifth less in the fold caches
- * (docs/benchmarks.md, "Fold caches"). The values are equal, so nothing that reads or serves the state can tell.
+ * folded journey keeps every fact's data: shared, a journey of visits at one centre holds about a sixth less in the
+ * fold caches (docs/benchmarks.md, "HTTP commands"). The values are equal, so nothing that reads or serves the state can tell.
  */
 function withSnapshotsOf(latest: FactEntry, data: IdRecord<unknown>): IdRecord<unknown> {
   let shared: Record<string, unknown> | null = null;

@@ -13,7 +13,7 @@ const BUILDING_CACHE_KB = 4_000;
 /**
  * Page cache of a read-model file once caught up: each page of new events touches the right-hand edges of indexes
  * keyed by time-ordered ids and the rows of the few journeys on the page. Eight read models kept 4 MB each under
- * `npm run bench:http` for no measurable gain: 1 MB kept the API's peak RSS 8-11 MB lower at the same CPU
+ * `npm run bench:http` for no measurable gain: with 1 MB the API's peak RSS was about 10 MB lower at the same CPU
  * per command (docs/benchmarks.md, "HTTP commands").
  */
 const LIVE_CACHE_KB = 1_000;
