@@ -1089,7 +1089,7 @@ function checkFaults(servers: readonly Measured[]): void {
   );
   const durable = servers.every(({ durability, visits }) => durability.ok && visits.durability.ok);
   if (failed || !durable) {
-    log('some requests failed or the event count does not match: see the table');
+    log('some requests failed or the event count does not match: see the phases and durability lines above');
     process.exitCode = 1;
   }
 }
