@@ -205,22 +205,23 @@ export function evolveJourney(state: JourneyState, event: RecordedDomainEvent<Jo
     }
     default: {
       const latest = state.status === 'not-opened' ? undefined : state.facts.at(-1);
+      // Strings equal to the latest fact's are taken from it: the events of one command share their metadata, and
+      // decoded from the log each brings its own copy (docs/benchmarks.md, "Fold caches").
       const fact: FactEntry = {
         eventId: event.id,
         type: event.type,
-        occurredAt: event.metadata.occurredAt,
-        recordedBy:
-          latest?.recordedBy === event.metadata.institutionId
-            ? latest.recordedBy
-            : event.metadata.institutionId,
-        recordedAt: event.metadata.recordedAt,
+        occurredAt: sharedWith(latest?.occurredAt, event.metadata.occurredAt),
+        recordedBy: sharedWith(latest?.recordedBy, event.metadata.institutionId),
+        recordedAt: sharedWith(latest?.recordedAt, event.metadata.recordedAt),
         data: latest ? withSnapshotsOf(latest, event.data) : event.data,
         status: parseCareTime(event.metadata.occurredAt) === null ? 'unreadable' : 'as-recorded',
       };
       if (fact.status === 'unreadable' && fact.type !== 'JourneyOpened') {
-        return state.status === 'not-opened' ? state : { ...state, facts: [...state.facts, fact] };
+        return state.status === 'not-opened' ? state : { ...state, facts: state.facts.concat([fact]) };
       }
-      const facts = state.status === 'not-opened' ? [fact] : [...state.facts, fact];
+      // concat, not a spread: a spread builds the list by appending and leaves it room to grow, about twice the
+      // pointers a journey of a dozen facts needs, kept for as long as the fold is cached.
+      const facts = state.status === 'not-opened' ? [fact] : state.facts.concat([fact]);
       const previous = state.status === 'not-opened' ? null : lastInCare(state.facts);
       const key = careKey(fact);
       lastKeys.set(facts, previous && compareCare(previous, key) > 0 ? previous : key);
@@ -232,6 +233,9 @@ export function evolveJourney(state: JourneyState, event: RecordedDomainEvent<Jo
     }
   }
 }
+
+/** `value`, as the string `kept` when the two are equal: one copy held instead of two. */
+const sharedWith = (kept: string | undefined, value: string): string => (kept === value ? kept : value);
 
 /** The fields in which journey events carry an institution as it stood (InstitutionSnapshot). */
 const SNAPSHOT_FIELDS = ['institution', 'from', 'to', 'owedBy'] as const;
