@@ -226,8 +226,9 @@ export class JourneyFolder {
     // A closed journey rarely changes again (a late correction at most): re-reading it then is cheaper than
     // holding every closed journey of a rebuild in memory.
     const kept = this.cache.get(journeyId);
-    // Another projection may have taken the journey further already: its entry serves this one too (the memo).
-    if (kept && kept.revision > folded.revision) return;
+    // Another projection may have taken the journey this far or further already: its entry serves this one too (the
+    // memo), and the cache counts each use of a journey once, not once per projection.
+    if (kept && kept.revision >= folded.revision) return;
     if (folded.state.status === 'closed') this.cache.delete(journeyId);
     else this.cache.set(journeyId, folded, folded.revision + 1);
   }
