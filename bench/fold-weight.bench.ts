@@ -8,13 +8,10 @@
  * Run with `npm run bench:fold-weight` (node --expose-gc).
  */
 import {
-  type CommandMetadata,
-  decideJourney,
   evolveJourney,
   initialJourneyState,
   type JourneyCommand,
   type JourneyEvent,
-  type JourneyState,
   type RecordedDomainEvent,
 } from '@carepath/domain';
 import {
@@ -28,7 +25,7 @@ import {
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GEN_CHC, generateJourney } from '../test/support/journey-generator';
+import { GEN_CHC, generateJourney, journeyRecorder } from '../test/support/journey-generator';
 import { benchArgs, fmt, log, saveResult } from './bench-support';
 
 const args = benchArgs();
@@ -74,12 +71,11 @@ async function heldBy(store: SqliteEventStore, streams: readonly string[], take?
  */
 function visitJourney(visits: number): { streamId: string; events: EventToAppend[] } {
   const journeyId = timeOrderedId();
-  let state: JourneyState = initialJourneyState();
-  const events: EventToAppend[] = [];
+  const journey = journeyRecorder(() => timeOrderedId());
   let at = Date.parse('2026-03-02T01:00:00Z');
   const run = (command: Omit<JourneyCommand, 'metadata'>) => {
     at += 3_600_000;
-    const metadata: CommandMetadata = {
+    journey.record(command, {
       occurredAt: new Date(at).toISOString(),
       recordedAt: new Date(at + 1_000).toISOString(),
       actorId: 'doctor-bench',
@@ -87,12 +83,7 @@ function visitJourney(visits: number): { streamId: string; events: EventToAppend
       institutionId: GEN_CHC.institutionId,
       correlationId: timeOrderedId(),
       causationId: timeOrderedId(),
-    };
-    for (const event of decideJourney({ ...command, metadata } as JourneyCommand, state)) {
-      const id = timeOrderedId();
-      state = evolveJourney(state, { ...event, id, metadata });
-      events.push({ id, type: event.type, schemaVersion: 1, data: event.data, metadata: { ...metadata } });
-    }
+    });
   };
   const visit = { institution: GEN_CHC, visitType: 'outpatient', diagnosisCode: 'I10' } as const;
   run({
@@ -107,7 +98,7 @@ function visitJourney(visits: number): { streamId: string; events: EventToAppend
   });
   for (let i = 0; i < visits; i++)
     run({ type: 'RecordVisit', data: { visitId: timeOrderedId(), referralId: null, ...visit } });
-  return { streamId: `journey-${journeyId}`, events };
+  return { streamId: `journey-${journeyId}`, events: journey.events };
 }
 
 async function main(): Promise<void> {

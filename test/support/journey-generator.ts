@@ -71,6 +71,28 @@ function lcg(seed: number): () => number {
 const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
 const iso = (ms: number) => new Date(ms).toISOString().replace('Z', '+00:00');
 
+/**
+ * Commands decided one after another against the journey they build, each event kept as the write path would append
+ * it (`eventId` names the n-th). What the API would refuse throws, so a generated stream is always one it could write.
+ */
+export function journeyRecorder(eventId: (n: number) => string): {
+  readonly events: EventToAppend[];
+  record(command: Omit<JourneyCommand, 'metadata'>, metadata: CommandMetadata): void;
+} {
+  let state: JourneyState = initialJourneyState();
+  const events: EventToAppend[] = [];
+  return {
+    events,
+    record(command, metadata) {
+      for (const event of decideJourney({ ...command, metadata } as JourneyCommand, state)) {
+        const id = eventId(events.length);
+        state = evolveJourney(state, { ...event, id, metadata });
+        events.push({ id, type: event.type, schemaVersion: 1, data: event.data, metadata: { ...metadata } });
+      }
+    },
+  };
+}
+
 /** One journey's events: visit, upward referral, accept, admission, surgery, discharge; some with a leave. */
 export function generateJourney(index: number, seed = 1): { streamId: string; events: EventToAppend[] } {
   const rand = lcg(seed * 1_000_003 + index);
@@ -79,12 +101,13 @@ export function generateJourney(index: number, seed = 1): { streamId: string; ev
     Date.parse('2026-01-05T01:00:00Z') +
     Math.floor(rand() * 300) * 86_400_000 +
     Math.floor(rand() * 600) * 60_000;
-  let state: JourneyState = initialJourneyState();
-  const out: EventToAppend[] = [];
+  // UUID-shaped and deterministic: EventStoreDB requires UUID event ids.
+  const journey = journeyRecorder((n) => `${hex(seed, 8)}-${hex(n, 4)}-4000-8000-${hex(index, 12)}`);
+  const out = journey.events;
   const id = (name: string) => `${name}-${seed}-${index}`;
   const run = (command: Omit<JourneyCommand, 'metadata'>, institutionId: string, minutes: number) => {
     t += minutes * 60_000;
-    const metadata: CommandMetadata = {
+    journey.record(command, {
       occurredAt: iso(t),
       recordedAt: iso(t + 60_000),
       actorId: 'gen',
@@ -92,20 +115,7 @@ export function generateJourney(index: number, seed = 1): { streamId: string; ev
       institutionId,
       correlationId: journeyId,
       causationId: `${journeyId}-${out.length}`,
-    };
-    const events = decideJourney({ ...command, metadata } as JourneyCommand, state);
-    for (const event of events) {
-      // UUID-shaped and deterministic: EventStoreDB requires UUID event ids.
-      const eventId = `${hex(seed, 8)}-${hex(out.length, 4)}-4000-8000-${hex(index, 12)}`;
-      state = evolveJourney(state, { ...event, id: eventId, metadata });
-      out.push({
-        id: eventId,
-        type: event.type,
-        schemaVersion: 1,
-        data: event.data,
-        metadata: { ...metadata },
-      });
-    }
+    });
   };
   const ward = (inst: InstitutionSnapshot, wardId: string) => ({
     institutionId: inst.institutionId,
