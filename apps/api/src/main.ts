@@ -1,9 +1,8 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createApp } from './app.setup';
-import { loadConfig } from '@carepath/runtime';
+import { heapFlagsToSet, loadConfig } from '@carepath/runtime';
 import { setFlagsFromString } from 'node:v8';
-import { heapFlagsToSet } from './heap-flags';
 
 async function main(): Promise<void> {
   for (const flag of heapFlagsToSet(process.execArgv, process.env.NODE_OPTIONS)) setFlagsFromString(flag);

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { freePort } from '@carepath/runtime';
+import { freePort, STARTUP_FLAGS } from '@carepath/runtime';
 
 /** The API in a child process, answering on `url`. */
 export interface ApiProcess {
@@ -26,9 +26,8 @@ export interface ApiProcessOptions {
 }
 
 /**
- * Starts the API as `npm run start:prod` does (node -r tsconfig-paths/register with TS_NODE_BASEURL at the build; its
- * request thread without start:prod's smaller young generation, which only memory would show),
- * with this process's environment, on a free port of 127.0.0.1, and resolves once `/health/ready` answers 200:
+ * Starts the API as `npm run start:prod` does (node with its start-up heap flags, -r tsconfig-paths/register, and
+ * TS_NODE_BASEURL at the build), with this process's environment, on a free port of 127.0.0.1, and resolves once `/health/ready` answers 200:
  * the store takes writes and the projections run. Rejects with the API's output if it exits or is not ready first.
  */
 export async function startApiProcess(options: ApiProcessOptions = {}): Promise<ApiProcess> {
@@ -37,7 +36,7 @@ export async function startApiProcess(options: ApiProcessOptions = {}): Promise<
   if (!existsSync(main)) throw new Error(`${main} is missing: build the API first (npm run build)`);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ['-r', 'tsconfig-paths/register', main], {
+  const child = spawn(process.execPath, [...STARTUP_FLAGS, '-r', 'tsconfig-paths/register', main], {
     env: { ...process.env, ...options.env, TS_NODE_BASEURL: build, PORT: String(port), HOST: '127.0.0.1' },
     // Its log of every request (stdout) is not this program's output; what it says on failing (stderr) is kept.
     stdio: ['ignore', 'ignore', 'pipe'],

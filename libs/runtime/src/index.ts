@@ -1,6 +1,7 @@
 export * from './config/app-config';
 export * from './config/auth-config';
 export * from './config/process-config';
+export * from './config/heap-flags';
 export * from './config/notification-config';
 export * from './config/holiday-calendar-file';
 export * from './store/open-event-store';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HEAP_FLAGS, heapFlagsToSet, STARTUP_FLAGS } from './heap-flags';
 
-const ROOT = join(__dirname, '../../..');
+const ROOT = join(__dirname, '../../../..');
 
 describe('the API heap flags', () => {
   it('are set when the operator set none', () => {

@@ -9,9 +9,10 @@
  * fills between scavenges. Of a request, or of a page of events, next to nothing survives a scavenge, so 8 MB each
  * cost no measurable CPU and kept about 33 MB less resident under load (docs/benchmarks.md, "HTTP commands").
  *
- * Set at start-up (main.ts), these size every worker thread started afterwards. The request thread's young generation
- * is sized before any code runs, so STARTUP_FLAGS must also be on its command line: `npm start`, the Dockerfile and
- * `npm run bench:http` start it so (heap-flags.spec.ts checks that they do).
+ * Set at start-up (apps/api/src/main.ts), these size every worker thread started afterwards. The request thread's young generation
+ * is sized before any code runs, so STARTUP_FLAGS must also be on its command line: `npm start` and the Dockerfile
+ * put them there (heap-flags.spec.ts checks that they do), `npm run bench:http` takes start:prod's command line, and
+ * the simulator spreads STARTUP_FLAGS into its own.
  */
 /** The flags of HEAP_FLAGS that take effect on the request thread only from the command line. */
 export const STARTUP_FLAGS = ['--max-semi-space-size=8'] as const;
