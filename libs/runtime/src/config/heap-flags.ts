@@ -6,8 +6,9 @@
  * could hit.
  *
  * The young generation: by default each thread's is two semi-spaces of 16 MB, 32 MB per thread that a busy thread
- * fills between scavenges. Of a request, or of a page of events, next to nothing survives a scavenge, so 8 MB each
- * cost no measurable CPU and kept about 33 MB less resident under load (docs/benchmarks.md, "HTTP commands").
+ * fills between scavenges. Of a request, or of a page of events, next to nothing survives a scavenge: 8 MB each kept
+ * about 33 MB less resident under load, and 4 MB about 6 MB more, for no CPU beyond the runs' spread
+ * (docs/benchmarks.md, "HTTP commands").
  *
  * Set at start-up (apps/api/src/main.ts), these size every worker thread started afterwards. The request thread's young generation
  * is sized before any code runs, so STARTUP_FLAGS must also be on its command line: `npm start` and the Dockerfile
@@ -15,7 +16,7 @@
  * the simulator spreads STARTUP_FLAGS into its own.
  */
 /** The flags of HEAP_FLAGS that take effect on the request thread only from the command line. */
-export const STARTUP_FLAGS = ['--max-semi-space-size=8'] as const;
+export const STARTUP_FLAGS = ['--max-semi-space-size=4'] as const;
 
 export const HEAP_FLAGS = ['--heap-growing-percent=50', ...STARTUP_FLAGS] as const;
 
