@@ -40,7 +40,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const postgres = configuredPgReadModels(config.readModelStore, config.censusTimeZone);
   const runnerOptions = {
     ...BATCH_RUNNER_OPTIONS,
-    foldCacheBytes: config.foldCacheBytes,
+    foldCacheBytes: config.projectionFoldCacheBytes,
     logger: { log: (m: object) => logger.log(m), error: (m: object) => logger.error(m) },
   };
   // With READ_MODEL_STORE=postgres the projectors write the read models in PostgreSQL, every one that can live there

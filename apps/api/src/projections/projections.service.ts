@@ -113,7 +113,7 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
       // once per page (docs/benchmarks.md, "Projections": "The API rebuilds in batches too").
       rebuildCommitEvery: API_REBUILD_COMMIT_EVERY,
       retry: { baseMs: config.projectionRetryBaseMs, maxMs: config.projectionRetryMaxMs },
-      foldCacheBytes: config.foldCacheBytes,
+      foldCacheBytes: config.projectionFoldCacheBytes,
       logger: { log: (m: object) => this.logger.log(m), error: (m: object) => this.logger.error(m) },
     };
     // EventStoreDB and PostgreSQL read models keep the runners on this thread (docs/architecture.md, "Projections").

@@ -44,10 +44,17 @@ export interface AppConfig {
   /** Streams the write path keeps folded between writes (RECENT_FOLDS; 0 turns the cache off). */
   readonly recentFolds: number;
   /**
-   * Byte budget of each cache of folded streams: the write path's, and the one the journey projections of a process
-   * share (FOLD_CACHE_MB, default 32). Folded states are weighed by the events folded into them (FoldCache), so long journeys count.
+   * Byte budget of the write path's cache of folded streams (FOLD_CACHE_MB, default 32). Folded states are weighed by
+   * the events folded into them (FoldCache), so long journeys count.
    */
   readonly foldCacheBytes: number;
+  /**
+   * Byte budget of the folded journeys the journey projections of a process share between pages
+   * (PROJECTION_FOLD_CACHE_MB, default 8). Smaller than the write path's: a miss there is paid by the request that
+   * waits on it, here by a projection thread re-reading the journey, which only delays its rows (docs/benchmarks.md,
+   * "HTTP commands").
+   */
+  readonly projectionFoldCacheBytes: number;
   readonly logJson: boolean;
   /** Folder of the read-model files (one SQLite file per projection generation). */
   readonly readModelDir: string;
@@ -206,6 +213,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     careTimeNotBeforeMs: careTimeSetting(env, 'CARE_TIME_NOT_BEFORE', '2000-01-01T00:00:00Z'),
     recentFolds: numberSetting(env, 'RECENT_FOLDS', 10_000),
     foldCacheBytes: numberSetting(env, 'FOLD_CACHE_MB', 32) * 1024 * 1024,
+    projectionFoldCacheBytes: numberSetting(env, 'PROJECTION_FOLD_CACHE_MB', 8) * 1024 * 1024,
     logJson: (env.LOG_FORMAT ?? 'json') === 'json',
     readModelDir: env.READ_MODEL_DIR ?? join(dirname(env.DATABASE_FILE ?? 'data/carepath.db'), 'read-models'),
     projections: oneOf(env, 'PROJECTIONS', ['in-process', 'external'] as const, 'in-process'),
