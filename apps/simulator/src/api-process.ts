@@ -27,7 +27,8 @@ export interface ApiProcessOptions {
 
 /**
  * Starts the API as `npm run start:prod` does (node with its start-up heap flags, -r tsconfig-paths/register, and
- * TS_NODE_BASEURL at the build), with this process's environment, on a free port of 127.0.0.1, and resolves once `/health/ready` answers 200:
+ * TS_NODE_BASEURL at the build), with this process's environment, on a free port of 127.0.0.1, and resolves once
+ * `/health/ready` answers 200:
  * the store takes writes and the projections run. Rejects with the API's output if it exits or is not ready first.
  */
 export async function startApiProcess(options: ApiProcessOptions = {}): Promise<ApiProcess> {

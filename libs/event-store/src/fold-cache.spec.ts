@@ -21,15 +21,14 @@ describe('FoldCache', () => {
     expect(cache.stats()).toEqual({ entries: 4, bytes: 4 * W(1) });
   });
 
-  it('given a stream asked for more often than the least recent fold held, then its fold takes that place', () => {
+  it('given a stream used more often than the least recent fold held, then its fold takes that place', () => {
     const cache = new FoldCache<string>(2 * W(1));
     use(cache, 'a');
     for (let i = 0; i < 3; i++) cache.set('hot', 'H', 1);
     cache.set('x', 'X', 1);
     cache.set('y', 'Y', 1);
     // Leaving the window, "hot" (used three times) evicted "a" (once); "x" (once, the use that brought it) then lost
-    // to "hot". Kept by
-    // recency alone, the cache would hold x and y.
+    // to "hot". Kept by recency alone, the cache would hold x and y.
     expect([cache.get('hot'), cache.get('a'), cache.get('x'), cache.get('y')]).toEqual([
       'H',
       undefined,

@@ -50,8 +50,9 @@ export class FoldCache<V> {
   ) {
     this.windowBytes = Math.max(0, Math.floor(budgetBytes * WINDOW_SHARE));
     this.windowEntries = Math.max(1, Math.floor(maxEntries * WINDOW_SHARE));
-    // Sized to the most entries the budget can hold: the sketch forgets in step with the cache turning over.
-    this.used = new FrequencySketch(Math.min(maxEntries, Math.ceil(budgetBytes / foldWeight(0))));
+    // Sized to the most entries the budget can hold: the sketch forgets in step with the cache turning over. An
+    // unbounded cache still gets a bounded sketch: a million entries' worth, 16 MB.
+    this.used = new FrequencySketch(Math.min(maxEntries, Math.ceil(budgetBytes / foldWeight(0)), 1 << 20));
   }
 
   /** The fold kept for `key`. */
