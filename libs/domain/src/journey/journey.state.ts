@@ -219,8 +219,8 @@ export function evolveJourney(state: JourneyState, event: RecordedDomainEvent<Jo
       if (fact.status === 'unreadable' && fact.type !== 'JourneyOpened') {
         return state.status === 'not-opened' ? state : { ...state, facts: state.facts.concat([fact]) };
       }
-      // concat, not a spread: a spread builds the list by appending and leaves it room to grow, about twice the
-      // pointers a journey of a dozen facts needs, kept for as long as the fold is cached.
+      // concat, not a spread: a spread builds the list by appending and leaves it room to grow, held for as long as
+      // the fold is cached.
       const facts = state.status === 'not-opened' ? [fact] : state.facts.concat([fact]);
       const previous = state.status === 'not-opened' ? null : lastInCare(state.facts);
       const key = careKey(fact);
